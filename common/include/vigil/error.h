@@ -1,0 +1,44 @@
+// error.h — the one error type the core raises.
+//
+// Validators answer with values (valid, or a reason). Errors about the call
+// itself — an unknown kind, a malformed schema, an unknown region — are thrown
+// as vigil::core::Error, which carries a stable code. Each engine adapter maps
+// the code to its own form exactly once (SQLSTATE in PostgreSQL, an error
+// message prefixed "vigil: " in SQLite); see docs/architecture.md.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace vigil::core {
+
+// ErrorCode lists every kind of failure the core reports. The adapters keep
+// one table each that maps these to engine error codes.
+enum class ErrorCode {
+  kInvalidParameter,  // 22023 invalid_parameter_value
+  kInvalidText,       // 22P02 invalid_text_representation
+  kProgramLimit,      // 54000 program_limit_exceeded
+  kNotSupported,      // 0A000 feature_not_supported
+  kInternal,          // XX000 internal_error
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, std::string message, std::string detail = {},
+        std::string hint = {})
+      : std::runtime_error(std::move(message)),
+        code_(code),
+        detail_(std::move(detail)),
+        hint_(std::move(hint)) {}
+
+  ErrorCode code() const noexcept { return code_; }
+  const std::string& detail() const noexcept { return detail_; }
+  const std::string& hint() const noexcept { return hint_; }
+
+ private:
+  ErrorCode code_;
+  std::string detail_;
+  std::string hint_;
+};
+
+}  // namespace vigil::core

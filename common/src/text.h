@@ -1,0 +1,42 @@
+// text.h — small byte-level helpers shared by the validators (internal).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vigil::core::text {
+
+inline bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool IsAlpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+inline bool IsAlnum(unsigned char c) { return IsDigit(c) || IsAlpha(c); }
+inline bool IsHex(unsigned char c) {
+  return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+inline int HexValue(unsigned char c) {
+  return IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+inline bool IsUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+inline bool IsLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+
+// Utf8SequenceLength returns the length of the well-formed UTF-8 sequence
+// that starts at s[i] (1–4), or 0 when it is ill-formed: overlong forms,
+// surrogates, code points above U+10FFFF and truncated sequences are all
+// rejected (RFC 3629).
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) noexcept;
+
+// IsValidUtf8 reports whether the whole string is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s) noexcept;
+
+// DigitsValue parses exactly s.size() ASCII digits; returns -1 otherwise.
+int DigitsValue(std::string_view s) noexcept;
+
+// Printable copies at most `max` bytes of s for an error message, replacing
+// control bytes and non-ASCII bytes with '?', so a message never carries
+// invalid UTF-8 or terminal escapes.
+std::string Printable(std::string_view s, std::size_t max);
+
+}  // namespace vigil::core::text

@@ -1,0 +1,61 @@
+// boundary.cc — error capture and no-longjmp allocation for the PostgreSQL
+// module (see boundary.h for the protocol).
+#include "boundary.h"
+
+extern "C" {
+#include "utils/elog.h"
+}
+
+namespace vigil::pg {
+
+int SqlState(core::ErrorCode code) noexcept {
+  switch (code) {
+    case core::ErrorCode::kInvalidParameter: return ERRCODE_INVALID_PARAMETER_VALUE;
+    case core::ErrorCode::kInvalidText: return ERRCODE_INVALID_TEXT_REPRESENTATION;
+    case core::ErrorCode::kProgramLimit: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    case core::ErrorCode::kNotSupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case core::ErrorCode::kInternal: return ERRCODE_INTERNAL_ERROR;
+  }
+  return ERRCODE_INTERNAL_ERROR;
+}
+
+static void CopyTruncated(char* dst, std::size_t cap, const char* src) noexcept {
+  std::size_t n = std::strlen(src);
+  if (n >= cap) n = cap - 1;
+  std::memcpy(dst, src, n);
+  dst[n] = '\0';
+  // Do not leave half a UTF-8 sequence at the cut.
+  while (n > 0 && (static_cast<unsigned char>(dst[n - 1]) & 0xC0) == 0x80) dst[--n] = '\0';
+  if (n > 0 && static_cast<unsigned char>(dst[n - 1]) >= 0xC0) dst[--n] = '\0';
+}
+
+void Capture(Failure* f, int sqlerrcode, const char* message, const char* detail, const char* hint) noexcept {
+  f->failed = true;
+  f->sqlerrcode = sqlerrcode;
+  CopyTruncated(f->message, sizeof(f->message), message);
+  CopyTruncated(f->detail, sizeof(f->detail), detail);
+  CopyTruncated(f->hint, sizeof(f->hint), hint);
+}
+
+void Raise(const Failure& f) {
+  ereport(ERROR, (errcode(f.sqlerrcode), errmsg("%s", f.message),
+                  f.detail[0] ? errdetail("%s", f.detail) : 0,
+                  f.hint[0] ? errhint("%s", f.hint) : 0));
+  pg_unreachable();
+}
+
+void* AllocNoThrow(std::size_t size) {
+  if (!AllocSizeIsValid(size)) throw std::bad_alloc();
+  void* p = MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_NO_OOM);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+text* MakeText(std::string_view s) {
+  auto* t = static_cast<text*>(AllocNoThrow(VARHDRSZ + s.size()));
+  SET_VARSIZE(t, VARHDRSZ + s.size());
+  std::memcpy(VARDATA(t), s.data(), s.size());
+  return t;
+}
+
+}  // namespace vigil::pg

@@ -1,0 +1,95 @@
+// boundary.h — the one place where PostgreSQL meets C++ (see
+// docs/architecture.md, "The engine boundary").
+//
+// Rule: C++ code throws, PostgreSQL code ereports, and neither crosses the
+// other. Every SQL-callable function follows three phases:
+//
+//   1. read arguments   engine code; only trivially destructible locals
+//                       (pointers, string_views), so an ereport from
+//                       detoasting unwinds nothing that owns a resource;
+//   2. vigil::pg::Call  runs a lambda of pure C++ inside try/catch; the
+//                       lambda never calls ereport/elog/palloc (it allocates
+//                       results with AllocNoThrow, which returns NULL rather
+//                       than longjmp, and throws std::bad_alloc instead);
+//                       every C++ object dies before Call returns;
+//   3. raise or return  engine code; a failure captured in the plain
+//                       `Failure` struct becomes ereport(ERROR) with its
+//                       SQLSTATE, after every C++ frame has gone.
+//
+// Call is the only catch site in the PostgreSQL module.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/memutils.h"
+}
+
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <type_traits>
+
+#include "vigil/error.h"
+
+namespace vigil::pg {
+
+// Failure is what phase 2 hands to phase 3: plain bytes, no destructor, so a
+// longjmp may abandon it safely.
+struct Failure {
+  bool failed;
+  int sqlerrcode;
+  char message[512];
+  char detail[1024];
+  char hint[512];
+};
+static_assert(std::is_trivially_destructible_v<Failure>);
+static_assert(std::is_standard_layout_v<Failure>);
+
+int SqlState(core::ErrorCode code) noexcept;
+void Capture(Failure* f, int sqlerrcode, const char* message, const char* detail, const char* hint) noexcept;
+
+// Call runs body() and records any exception in *f. Returns true on success.
+template <typename Body>
+bool Call(Failure* f, Body&& body) noexcept {
+  f->failed = false;
+  try {
+    body();
+    return true;
+  } catch (const core::Error& e) {
+    Capture(f, SqlState(e.code()), e.what(), e.detail().c_str(), e.hint().c_str());
+  } catch (const std::bad_alloc&) {
+    Capture(f, ERRCODE_OUT_OF_MEMORY, "out of memory", "", "");
+  } catch (const std::exception& e) {
+    Capture(f, ERRCODE_INTERNAL_ERROR, "internal error", e.what(), "");
+  } catch (...) {
+    Capture(f, ERRCODE_INTERNAL_ERROR, "internal error", "unknown C++ exception", "");
+  }
+  return false;
+}
+
+// Raise reports a captured failure with ereport(ERROR). Phase 3 only.
+[[noreturn]] void Raise(const Failure& f);
+
+// AllocNoThrow allocates in CurrentMemoryContext without ever longjmp-ing:
+// throws std::bad_alloc when memory is short or the size is not allocatable.
+// Safe to call from phase 2.
+void* AllocNoThrow(std::size_t size);
+
+// MakeText copies bytes into a new text datum (phase 2).
+text* MakeText(std::string_view s);
+
+// ArgText views a detoasted text argument (phase 1).
+inline std::string_view ArgText(text* t) noexcept {
+  return {VARDATA_ANY(t), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(t))};
+}
+
+}  // namespace vigil::pg
+
+// VIGIL_PG_FUNCTION(name) declares the V1 entry point whose C symbol equals
+// the SQL name.
+#define VIGIL_PG_FUNCTION(name)   \
+  extern "C" {                    \
+  PG_FUNCTION_INFO_V1(name);      \
+  }                               \
+  extern "C" Datum name(PG_FUNCTION_ARGS)
