@@ -18,19 +18,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include <vector>
+
+#include "encoding.h"
 #include "text.h"
 #include "vigil/validators.h"
 #include "vigil/core_guard.h"
 
 namespace vigil::core {
 namespace {
-
-constexpr char kBase58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-int Base58Value(unsigned char c) {
-  const char* p = c ? std::strchr(kBase58, c) : nullptr;
-  return p ? static_cast<int>(p - kBase58) : -1;
-}
 
 bool DoubleSha256(const std::uint8_t* data, std::size_t len, std::uint8_t out[32]) {
   std::uint8_t first[32];
@@ -41,95 +37,35 @@ bool DoubleSha256(const std::uint8_t* data, std::size_t len, std::uint8_t out[32
 
 Reason CheckBase58Address(std::string_view s) {
   if (s.size() < 26 || s.size() > 35) return "base58 address must be 26 to 35 characters";
-  // Decode into a fixed 25-byte big-endian number; overflow means too long.
-  std::array<std::uint8_t, 25> num{};
-  for (unsigned char c : s) {
-    int v = Base58Value(c);
-    if (v < 0) return "invalid base58 character";
-    int carry = v;
-    for (std::size_t i = num.size(); i-- > 0;) {
-      carry += 58 * num[i];
-      num[i] = static_cast<std::uint8_t>(carry & 0xFF);
-      carry >>= 8;
-    }
-    if (carry != 0) return "base58 payload longer than 25 bytes";
-  }
-  // Leading '1's are leading zero bytes; the value must fill exactly 25 bytes.
-  std::size_t ones = 0;
-  while (ones < s.size() && s[ones] == '1') ++ones;
-  std::size_t zeros = 0;
-  while (zeros < num.size() && num[zeros] == 0) ++zeros;
-  if (zeros != ones) return "base58 payload must be 25 bytes";
+  std::vector<std::uint8_t> raw;
+  if (!encoding::Base58Decode(s, &raw)) return "invalid base58 character";
+  if (raw.size() != 25) return "base58 payload must be 25 bytes";
   std::uint8_t hash[32];
-  if (!DoubleSha256(num.data(), 21, hash)) return "checksum computation failed";
-  if (std::memcmp(hash, num.data() + 21, 4) != 0) return "base58check checksum mismatch";
-  std::uint8_t version = num[0];
+  if (!DoubleSha256(raw.data(), 21, hash)) return "checksum computation failed";
+  if (std::memcmp(hash, raw.data() + 21, 4) != 0) return "base58check checksum mismatch";
+  std::uint8_t version = raw[0];
   if (version != 0x00 && version != 0x05 && version != 0x6f && version != 0xc4)
     return "unknown base58 address version";
   return nullptr;
 }
 
-constexpr char kBech32[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-
-std::uint32_t Polymod(const std::uint8_t* v, std::size_t n, std::uint32_t chk) {
-  static const std::uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t top = chk >> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v[i];
-    for (int j = 0; j < 5; ++j)
-      if ((top >> j) & 1) chk ^= kGen[j];
-  }
-  return chk;
-}
-
 Reason CheckSegwitAddress(std::string_view s) {
-  if (s.size() > 90) return "bech32 address longer than 90 characters";
-  bool lower = false, upper = false;
-  for (unsigned char c : s) {
-    if (c < 33 || c > 126) return "invalid character in bech32 address";
-    if (text::IsLower(c)) lower = true;
-    if (text::IsUpper(c)) upper = true;
-  }
-  if (lower && upper) return "bech32 address mixes upper and lower case";
-  std::size_t sep = s.rfind('1');
-  if (sep == std::string_view::npos || sep == 0) return "missing bech32 separator";
-  if (s.size() - sep - 1 < 6) return "bech32 data part too short";
-  char hrp[3] = {0, 0, 0};
-  if (sep != 2) return "unknown address prefix (expected bc or tb)";
-  hrp[0] = static_cast<char>(s[0] | 0x20);
-  hrp[1] = static_cast<char>(s[1] | 0x20);
-  if (!((hrp[0] == 'b' && hrp[1] == 'c') || (hrp[0] == 't' && hrp[1] == 'b')))
-    return "unknown address prefix (expected bc or tb)";
-  std::uint8_t values[96];
-  std::size_t n = 0;
-  // Expanded HRP: high bits, 0, low bits.
-  values[n++] = static_cast<std::uint8_t>(hrp[0] >> 5);
-  values[n++] = static_cast<std::uint8_t>(hrp[1] >> 5);
-  values[n++] = 0;
-  values[n++] = static_cast<std::uint8_t>(hrp[0] & 31);
-  values[n++] = static_cast<std::uint8_t>(hrp[1] & 31);
-  std::size_t data_start = n;
-  for (std::size_t i = sep + 1; i < s.size(); ++i) {
-    const char* p = std::strchr(kBech32, s[i] | 0x20);
-    if (p == nullptr || s[i] == 0) return "invalid bech32 character";
-    values[n++] = static_cast<std::uint8_t>(p - kBech32);
-  }
-  std::uint32_t chk = Polymod(values, n, 1);
-  const std::uint8_t* data = values + data_start;
-  std::size_t data_len = n - data_start - 6;  // without checksum
-  if (data_len < 1) return "missing witness version";
+  std::string hrp;
+  std::vector<std::uint8_t> data;
+  const char* reason = nullptr;
+  encoding::Bech32Variant variant = encoding::Bech32Decode(s, &hrp, &data, &reason);
+  if (variant == encoding::Bech32Variant::kNone) return reason;
+  if (hrp != "bc" && hrp != "tb") return "unknown address prefix (expected bc or tb)";
+  if (data.empty()) return "missing witness version";
   int witver = data[0];
   if (witver > 16) return "invalid witness version";
-  std::uint32_t want = witver == 0 ? 1 : 0x2bc830a3;
-  if (chk != want) {
-    if (chk == 1 || chk == 0x2bc830a3) return witver == 0 ? "witness version 0 needs a bech32 checksum" : "witness version 1+ needs a bech32m checksum";
-    return "bech32 checksum mismatch";
-  }
-  // Regroup 5-bit values into bytes.
+  if (witver == 0 && variant != encoding::Bech32Variant::kBech32) return "witness version 0 needs a bech32 checksum";
+  if (witver != 0 && variant != encoding::Bech32Variant::kBech32m) return "witness version 1+ needs a bech32m checksum";
+  // Regroup the 5-bit program into bytes (BIP-173 convertbits, no padding).
   std::uint32_t acc = 0;
   int bits = 0;
   std::size_t prog_len = 0;
-  for (std::size_t i = 1; i < data_len; ++i) {
+  for (std::size_t i = 1; i < data.size(); ++i) {
     acc = (acc << 5) | data[i];
     bits += 5;
     while (bits >= 8) {
@@ -150,9 +86,13 @@ Reason CheckSegwitAddress(std::string_view s) {
 Reason CheckBtcAddress(std::string_view s) noexcept {
   if (s.empty()) return "empty";
   if (s.size() > 90) return "longer than 90 characters";
-  if (s.size() > 3 && (s[2] == '1') && ((s[0] | 0x20) == 'b' || (s[0] | 0x20) == 't'))
-    return CheckSegwitAddress(s);
-  if (s.rfind('1') != std::string_view::npos && s.size() > 35) return CheckSegwitAddress(s);
+  // Segwit addresses carry an HRP and the separator '1'; base58 addresses
+  // never contain a lower-case 'l' or an 'O', but may contain '1' anywhere,
+  // so route by the prefixes of the two networks vigil accepts.
+  auto starts = [&](const char* p) {
+    return s.size() > 3 && (s[0] | 0x20) == p[0] && (s[1] | 0x20) == p[1] && s[2] == '1';
+  };
+  if (starts("bc") || starts("tb") || s.size() > 35) return CheckSegwitAddress(s);
   return CheckBase58Address(s);
 }
 

@@ -94,7 +94,18 @@ Reason CheckAddressLiteral(std::string_view lit) {
   std::string_view inner = lit.substr(1, lit.size() - 2);
   if (inner.size() >= 5 && (inner.substr(0, 5) == "IPv6:" || inner.substr(0, 5) == "ipv6:" ||
                             inner.substr(0, 5) == "IPV6:")) {
-    if (net::ParseIpv6(inner.substr(5), nullptr) != nullptr) return "invalid IPv6 address literal";
+    std::string_view addr = inner.substr(5);
+    if (net::ParseIpv6(addr, nullptr) != nullptr) return "invalid IPv6 address literal";
+    // RFC 5321 §4.1.3: "::" stands for at least two groups of zeros, so a
+    // compressed literal has at most 6 groups (4 before an IPv4 tail).
+    if (addr.find("::") != std::string_view::npos) {
+      std::size_t groups = 0;
+      for (std::size_t i = 0; i < addr.size(); ++i)
+        if (addr[i] != ':' && (i == 0 || addr[i - 1] == ':')) ++groups;
+      bool v4_tail = addr.find('.') != std::string_view::npos;
+      if (v4_tail) groups += 1;  // the dotted quad counted once, is two groups
+      if (groups > 6) return "IPv6 literal uses :: for a single group (RFC 5321)";
+    }
     return nullptr;
   }
   if (net::ParseIpv4(inner, nullptr) != nullptr) return "address literal is not an IPv4 or IPv6 address";

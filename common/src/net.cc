@@ -101,7 +101,6 @@ Reason CheckHostname(std::string_view s, HostnameRules rules) noexcept {
   if (s.back() == '.') return "domain ends with a dot";
   std::size_t label_start = 0;
   std::size_t labels = 0;
-  bool last_all_digits = true;
   for (std::size_t i = 0; i <= s.size(); ++i) {
     if (i == s.size() || s[i] == '.') {
       std::size_t len = i - label_start;
@@ -110,16 +109,24 @@ Reason CheckHostname(std::string_view s, HostnameRules rules) noexcept {
       if (s[label_start] == '-' || s[i - 1] == '-')
         return "domain label starts or ends with a hyphen";
       ++labels;
-      if (i < s.size()) last_all_digits = true;
       label_start = i + 1;
       continue;
     }
     unsigned char c = s[i];
     if (!(text::IsAlnum(c) || c == '-')) return "invalid character in domain";
-    if (!IsDigit(c)) last_all_digits = false;
   }
   if (rules.require_dot && labels < 2) return "domain has no dot";
-  if (last_all_digits) return "top-level domain is numeric";
+  // A numeric last label (decimal, or 0x-hex as URL parsers read it) would
+  // make the name an IPv4 address to resolvers and browsers.
+  std::string_view tld = s.substr(s.rfind('.') == std::string_view::npos ? 0 : s.rfind('.') + 1);
+  bool numeric = true;
+  std::size_t start = 0;
+  if (tld.size() >= 2 && tld[0] == '0' && (tld[1] | 0x20) == 'x') start = 2;
+  for (std::size_t i = start; i < tld.size(); ++i) {
+    unsigned char c = tld[i];
+    if (start == 2 ? !text::IsHex(c) : !IsDigit(c)) numeric = false;
+  }
+  if (numeric) return "top-level domain is numeric";
   return nullptr;
 }
 
