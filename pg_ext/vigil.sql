@@ -123,5 +123,5 @@ COMMENT ON FUNCTION vigil_validators() IS 'every validator kind with a descripti
 
 CREATE FUNCTION vigil_version() RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_version'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION vigil_version() IS 'the version of the loaded vigil module';

@@ -151,17 +151,22 @@ struct FunctionSpec {
   const char* name;
   int nargs;
   void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  int flags;
 };
 
+// Pure functions: IMMUTABLE in PostgreSQL, DETERMINISTIC here. vigil_version
+// depends on the loaded module (STABLE in PostgreSQL), so it is innocuous but
+// not deterministic.
 constexpr int kPureFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+constexpr int kStableFlags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
 
 const FunctionSpec kFunctions[] = {
-    {"vigil_validate", 2, vigil_validate},
-    {"vigil_uuid_version", 1, vigil_uuid_version},
-    {"vigil_is_phone", 2, vigil_is_phone_region},
-    {"vigil_iban_normalize", 1, vigil_iban_normalize},
-    {"vigil_json_schema_valid", 2, vigil_json_schema_valid},
-    {"vigil_version", 0, vigil_version},
+    {"vigil_validate", 2, vigil_validate, kPureFlags},
+    {"vigil_uuid_version", 1, vigil_uuid_version, kPureFlags},
+    {"vigil_is_phone", 2, vigil_is_phone_region, kPureFlags},
+    {"vigil_iban_normalize", 1, vigil_iban_normalize, kPureFlags},
+    {"vigil_json_schema_valid", 2, vigil_json_schema_valid, kPureFlags},
+    {"vigil_version", 0, vigil_version, kStableFlags},
 };
 
 }  // namespace
@@ -180,7 +185,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
   }
   for (const FunctionSpec& f : kFunctions) {
     if (rc != SQLITE_OK) break;
-    rc = sqlite3_create_function_v2(db, f.name, f.nargs, kPureFlags, nullptr, f.fn, nullptr, nullptr, nullptr);
+    rc = sqlite3_create_function_v2(db, f.name, f.nargs, f.flags, nullptr, f.fn, nullptr, nullptr, nullptr);
   }
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "vigil_validators", &kValidatorsModule, nullptr, nullptr);
   if (rc != SQLITE_OK && errmsg != nullptr) {

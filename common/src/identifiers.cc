@@ -83,6 +83,7 @@ Reason CheckIdentifiers(std::string_view s, bool prerelease) {
 Reason CheckSemver(std::string_view s) noexcept {
   if (s.empty()) return "empty";
   if (s.size() > 256) return "longer than 256 characters";
+  if (s[0] == 'v' || s[0] == 'V') return "no \"v\" prefix in Semantic Versioning";
   std::size_t plus = s.find('+');
   std::string_view build;
   if (plus != std::string_view::npos) {

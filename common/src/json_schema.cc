@@ -35,8 +35,9 @@ constexpr int kMaxDepth = 512;
 
 json ParseJson(std::string_view s, const char* what) {
   try {
-    json::parser_callback_t limit = [](int depth, json::parse_event_t, json&) {
-      if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json nested deeper than 512 levels");
+    json::parser_callback_t limit = [what](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxDepth)
+        throw Error(ErrorCode::kProgramLimit, std::string("json_schema: ") + what + " nested deeper than 512 levels");
       return true;
     };
     return json::parse(s.begin(), s.end(), limit);

@@ -1,0 +1,56 @@
+-- boundary.sql — the C++/PostgreSQL boundary: every core failure becomes a
+-- clean SQL error with its SQLSTATE, the session keeps working, and 100,000
+-- failing calls leave the backend's memory flat.
+\set VERBOSITY default
+
+SELECT vigil_validate('nokind', 'x');                          -- 22023
+SELECT vigil_uuid_version('not-a-uuid');                         -- 22P02
+SELECT vigil_is_phone('12345', 'XX');                            -- 22023
+SELECT vigil_json_schema_valid('{"type":"strin"}', '"x"');       -- 22023
+SELECT vigil_json_schema_valid('{', '1');                        -- 22P02, parser exception inside the core
+SELECT vigil_json_schema_valid('{"$ref":"https://example.com/s.json"}', '1');  -- 0A000
+SELECT vigil_json_schema_valid('{"$ref":"#"}', '1');             -- 54000, cycle
+SELECT vigil_json_schema_valid('{}', repeat('[', 100000));       -- 22P02 or 54000, never a stack overflow
+SELECT vigil_validate('x"; DROP TABLE users; --', 'v');          -- a hostile kind is only a name
+
+-- SQLSTATEs as a handler sees them.
+DO $$
+DECLARE state text;
+BEGIN
+  BEGIN PERFORM vigil_validate('nokind', 'x'); EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE; RAISE NOTICE 'unknown kind: %', state; END;
+  BEGIN PERFORM vigil_uuid_version('x'); EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE; RAISE NOTICE 'bad uuid: %', state; END;
+  BEGIN PERFORM vigil_json_schema_valid('{"$ref":"#"}', '1'); EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE; RAISE NOTICE 'ref cycle: %', state; END;
+END $$;
+
+-- The session goes on working after the errors above.
+SELECT 'still working' AS after_errors, vigil_is_uuid('0f8fad5b-d9cb-469f-a165-70867728950e');
+
+-- Memory: 100,000 failing calls through each error path. A leak of even one
+-- std::string per call would add megabytes; the backend's resident size and
+-- its memory contexts must stay flat. (A measurement, not a timing.)
+CREATE FUNCTION pg_temp.rss_kb() RETURNS bigint LANGUAGE sql AS $$
+  SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmRSS:\s+(\d+)'))[1]::bigint
+$$;
+CREATE FUNCTION pg_temp.fail_many(n int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE failures int := 0;
+BEGIN
+  FOR i IN 1..n LOOP
+    BEGIN
+      CASE i % 3
+        WHEN 0 THEN PERFORM vigil_validate('no-such-kind-' || i, 'x');
+        WHEN 1 THEN PERFORM vigil_json_schema_valid('{"type": [' || i || ']}', '1');
+        ELSE PERFORM vigil_uuid_version('bad-' || i);
+      END CASE;
+    EXCEPTION WHEN OTHERS THEN
+      failures := failures + 1;
+    END;
+  END LOOP;
+  RETURN failures;
+END $$;
+SELECT pg_temp.fail_many(20000) AS warmup_failures;
+CREATE TEMP TABLE mem AS
+  SELECT pg_temp.rss_kb() AS rss, (SELECT sum(used_bytes) FROM pg_backend_memory_contexts) AS ctx;
+SELECT pg_temp.fail_many(100000) AS failures;
+SELECT pg_temp.rss_kb() - rss < 2048 AS rss_flat,
+       (SELECT sum(used_bytes) FROM pg_backend_memory_contexts) - ctx < 1048576 AS contexts_flat
+FROM mem;

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""parity.py — run the case corpus on SQLite and PostgreSQL and compare.
+
+Usage: parity.py --sqlite MODULE.so [--pg] CASES.jsonl...
+
+Each case (tests/cases/*.jsonl) is turned into one SQL expression in each
+dialect and evaluated: on SQLite through Python's sqlite3 with the module
+loaded, on PostgreSQL through psql (PGHOST/PGPORT/PGDATABASE from the
+environment, extension already created). A case passes when every engine it
+names returns the expected value; booleans map to 0/1 in SQLite, errors must
+carry the same message (SQLite prefixes "vigil: ") and, in PostgreSQL, the
+expected SQLSTATE.
+
+It also checks the manifest: both engines expose exactly the same vigil_*
+functions (name and argument count) and every one of them is exercised by at
+least one case. Prints 'N passed, N failed' and exits non-zero on failure.
+"""
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+BOOLEAN_FUNCTIONS_PREFIX = "vigil_is_"
+BOOLEAN_FUNCTIONS = {"vigil_json_schema_valid"}
+
+
+def load_cases(paths):
+    cases = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                case = json.loads(line)
+                case["where"] = f"{os.path.basename(path)}:{lineno}"
+                cases.append(case)
+    return cases
+
+
+def quote(s):
+    return "'" + s.replace("'", "''") + "'"
+
+
+def arg_sql(a, dialect):
+    if a is None:
+        return "NULL::text" if dialect == "pg" else "NULL"
+    if isinstance(a, str):
+        return quote(a)
+    if "repeat" in a:
+        n = a["times"]
+        if dialect == "pg":
+            body = f"repeat({quote(a['repeat'])}, {n})"
+        else:
+            body = f"replace(hex(zeroblob({n})), '00', {quote(a['repeat'])})"
+        return f"({body} || {quote(a['suffix'])})"
+    if "hex" in a:
+        if dialect == "pg":
+            return f"convert_from('\\x{a['hex']}'::bytea, 'UTF8')"
+        return f"CAST(X'{a['hex']}' AS TEXT)"
+    raise ValueError(a)
+
+
+def expression(case, dialect):
+    if "sql" in case:
+        return case["sql"]
+    return f"{case['fn']}({', '.join(arg_sql(a, dialect) for a in case['args'])})"
+
+
+def is_boolean(case):
+    fn = case.get("fn", "")
+    return fn.startswith(BOOLEAN_FUNCTIONS_PREFIX) or fn in BOOLEAN_FUNCTIONS
+
+
+def run_sqlite(module, cases):
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension(module)
+    results = []
+    for case in cases:
+        try:
+            value = db.execute("SELECT " + expression(case, "sqlite")).fetchone()[0]
+            if is_boolean(case) and value is not None:
+                if value not in (0, 1):
+                    value = {"error": f"boolean function returned {value!r}"}
+                else:
+                    value = bool(value)
+            results.append(value)
+        except sqlite3.Error as e:
+            msg = str(e)
+            if msg.startswith("vigil: "):
+                results.append({"error": msg[len("vigil: "):]})
+            else:
+                results.append({"error": "NOT A VIGIL ERROR: " + msg})
+    functions = set()
+    for name, narg in db.execute(
+            "SELECT name, narg FROM pragma_function_list WHERE name LIKE 'vigil\\_%' ESCAPE '\\'"):
+        functions.add((name, narg))
+    for (name,) in db.execute("SELECT name FROM pragma_module_list WHERE name LIKE 'vigil\\_%' ESCAPE '\\'"):
+        functions.add((name, 0))  # table-valued: no arguments in vigil's surface
+    return results, functions
+
+
+def psql(sql):
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"],
+                         input=sql, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.exit("psql failed: " + out.stderr)
+    return out.stdout
+
+
+def run_pg(cases):
+    lines = ["""
+CREATE FUNCTION pg_temp.vigil_eval(expr text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE r jsonb;
+BEGIN
+  EXECUTE 'SELECT to_jsonb((' || expr || '))' INTO r;
+  RETURN coalesce(r::text, 'null');
+EXCEPTION WHEN OTHERS THEN
+  RETURN json_build_object('error', SQLERRM, 'sqlstate', SQLSTATE)::text;
+END $f$;
+SELECT n, pg_temp.vigil_eval(e) FROM (VALUES"""]
+    rows = [f"({i}, {quote(expression(c, 'pg'))})" for i, c in enumerate(cases)]
+    lines.append(",\n".join(rows))
+    lines.append(") AS v(n, e) ORDER BY n;")
+    results = [None] * len(cases)
+    for line in psql("\n".join(lines)).splitlines():
+        n, value = line.split("\x1f", 1)
+        results[int(n)] = json.loads(value)
+    functions = set()
+    manifest = psql("""
+SELECT p.proname, p.pronargs FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil';""")
+    for line in manifest.splitlines():
+        name, nargs = line.split("\x1f")
+        functions.add((name, int(nargs)))
+    return results, functions
+
+
+def matches(expected, got, engine):
+    if isinstance(expected, dict) and "error" in expected:
+        if not isinstance(got, dict) or got.get("error") != expected["error"]:
+            return False
+        return engine != "pg" or got.get("sqlstate") == expected["sqlstate"]
+    if isinstance(expected, bool) or expected is None:
+        return got is expected
+    return got == expected and not isinstance(got, bool)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sqlite", required=True)
+    ap.add_argument("--pg", action="store_true")
+    ap.add_argument("cases", nargs="+")
+    args = ap.parse_args()
+    cases = load_cases(args.cases)
+    engines = {"sqlite": run_sqlite(args.sqlite, cases)}
+    if args.pg:
+        engines["pg"] = run_pg(cases)
+    passed = failed = 0
+    for i, case in enumerate(cases):
+        wanted = case.get("engines", ["core", "sqlite", "pg"])
+        ok = True
+        for engine, (results, _) in engines.items():
+            if engine not in wanted:
+                continue
+            if not matches(case["expect"], results[i], engine):
+                ok = False
+                shown = expression(case, engine)
+                print(f"FAIL {case['where']} [{engine}] {shown[:160]}\n"
+                      f"     expected {json.dumps(case['expect'])[:200]}\n"
+                      f"     got      {json.dumps(results[i])[:200]}")
+        passed += ok
+        failed += not ok
+    # Manifest: same functions on both engines, each one exercised.
+    exercised = {c.get("fn") for c in cases} | {
+        w for c in cases if "sql" in c for w in c["sql"].replace("(", " ").split()}
+    manifests = {e: fns for e, (_, fns) in engines.items()}
+    if "pg" in manifests:
+        only_sqlite = manifests["sqlite"] - manifests["pg"]
+        only_pg = manifests["pg"] - manifests["sqlite"]
+        if only_sqlite or only_pg:
+            failed += 1
+            print(f"FAIL manifest differs: only in SQLite {sorted(only_sqlite)}, only in PostgreSQL {sorted(only_pg)}")
+        else:
+            passed += 1
+            print(f"manifest: {len(manifests['pg'])} functions, identical on both engines")
+    for name, nargs in sorted(manifests["sqlite"]):
+        if name not in exercised:
+            failed += 1
+            print(f"FAIL no parity case exercises {name}/{nargs}")
+    print(f"parity ({', '.join(engines)}): {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
