@@ -33,6 +33,64 @@ constexpr std::array<bool, 128> MakeAtext() {
 }
 constexpr std::array<bool, 128> kAtext = MakeAtext();
 
+// kFast marks atext bytes for FastValid (every byte >= 0x80 is 0);
+// kHost marks letters and digits (1) and '-' (2).
+constexpr std::array<unsigned char, 256> MakeFast() {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 128; ++c) t[c] = kAtext[c] ? 1 : 0;
+  t['.'] = 2;
+  t['@'] = 3;
+  return t;
+}
+constexpr std::array<unsigned char, 256> kFast = MakeFast();
+
+constexpr std::array<unsigned char, 256> MakeHost() {
+  std::array<unsigned char, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = 1;
+  for (int c = '0'; c <= '9'; ++c) t[c] = 1;
+  t['-'] = 2;
+  return t;
+}
+constexpr std::array<unsigned char, 256> kHost = MakeHost();
+
+// FastValid proves, in one pass, the common case: an ASCII dot-string local
+// part and an ASCII hostname. It answers true only for addresses the full
+// grammar below accepts; false means "not proven", and CheckEmail then runs
+// the full check, which also finds the reason.
+bool FastValid(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  if (n == 0 || n > 254) return false;
+  std::size_t i = 0;
+  // Local part: non-empty runs of atext joined by single dots, then '@'.
+  for (;;) {
+    std::size_t atom = i;
+    while (i < n && kFast[p[i]] == 1) ++i;
+    if (i == atom || i == n) return false;
+    if (p[i] == '@') break;
+    if (p[i] != '.') return false;
+    ++i;
+  }
+  if (i > 64) return false;
+  ++i;
+  // Domain: LDH labels of 1-63 octets joined by dots, at least one dot.
+  std::size_t dots = 0, label = i;
+  for (;;) {
+    label = i;
+    while (i < n && kHost[p[i]] != 0) ++i;
+    std::size_t len = i - label;
+    if (len == 0 || len > 63 || p[label] == '-' || p[i - 1] == '-') return false;
+    if (i == n) break;
+    if (p[i] != '.') return false;
+    ++dots;
+    ++i;
+  }
+  // A top-level label that starts with a digit may be numeric or 0x-hex:
+  // leave it to the full check.
+  return dots > 0 && !text::IsDigit(p[label]);
+}
+
 Reason CheckDotString(std::string_view local) {
   if (local.empty()) return "local part is empty";
   if (local.front() == '.') return "local part starts with a dot";
@@ -115,6 +173,7 @@ Reason CheckAddressLiteral(std::string_view lit) {
 }  // namespace
 
 Reason CheckEmail(std::string_view s) noexcept {
+  if (FastValid(s)) return nullptr;
   if (s.empty()) return "empty address";
   if (s.size() > 254) return "address longer than 254 octets";
   std::size_t at;
