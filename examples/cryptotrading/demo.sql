@@ -1,0 +1,87 @@
+-- demo.sql — vigil on the crypto-trading example, in the sqlite3 shell.
+-- Run by scripts/demo:  sqlite3 demo/vigil-demo.db ".load build/sqlite_ext/vigil" ".read examples/cryptotrading/demo.sql"
+.mode box
+.headers on
+.nullvalue ·
+
+SELECT 'vigil ' || vigil_version() || ' loaded into SQLite ' || sqlite_version() AS "vigil demo";
+
+.print
+.print 1. The validators vigil offers (SELECT * FROM vigil_validators())
+SELECT kind, description FROM vigil_validators();
+
+.print
+.print 2. Sign-ups from the trading platform, checked with vigil_validate(kind, value)
+DROP TABLE IF EXISTS signups;
+CREATE TABLE signups (username TEXT, email TEXT, phone TEXT, iban TEXT);
+INSERT INTO signups VALUES
+  ('satoshi_n',  'satoshi@example.com',        '+14155552671',  'DE89370400440532013000'),
+  ('vitalik',    'vitalik@ethereum.example',   '+442071838750', 'GB29NWBK60161331926819'),
+  ('_whale',     'whale@@exchange.io',         '+1 415 555',    'GB29NWBK60161331926818'),
+  ('josé.trader','josé@bücher.de',             '+4930123456',   'de89 3704 0044 0532 0130 00'),
+  ('mo',         'trader@localhost',           '0049301234567', 'XX89370400440532013000');
+SELECT username,
+       coalesce(vigil_validate('username', username), 'ok') AS username_check,
+       coalesce(vigil_validate('email', email), 'ok')       AS email_check,
+       coalesce(vigil_validate('phone', phone), 'ok')       AS phone_check,
+       coalesce(vigil_validate('iban', iban), 'ok')         AS iban_check
+FROM signups;
+
+.print
+.print    Print-format IBANs and national phone numbers have helpers:
+SELECT vigil_iban_normalize('de89 3704 0044 0532 0130 00') AS normalized_iban,
+       vigil_is_iban(vigil_iban_normalize('de89 3704 0044 0532 0130 00')) AS valid,
+       vigil_is_phone('(415) 555-2671', 'US') AS us_national_phone_valid;
+
+.print
+.print 3. Wallets and trading symbols
+DROP TABLE IF EXISTS wallets;
+CREATE TABLE wallets (owner TEXT, chain TEXT, address TEXT);
+INSERT INTO wallets VALUES
+  ('satoshi_n', 'btc', '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'),
+  ('satoshi_n', 'btc', 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'),
+  ('satoshi_n', 'btc', 'bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd'),
+  ('vitalik',   'eth', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'),
+  ('vitalik',   'eth', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD'),
+  ('vitalik',   'eth', '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed');
+SELECT owner, address,
+       coalesce(vigil_validate(chain || '_address', address), 'ok') AS check_result
+FROM wallets;
+SELECT s AS symbol, coalesce(vigil_validate('crypto_symbol', s), 'ok') AS check_result
+FROM (SELECT 'BTC-USD' AS s UNION ALL SELECT 'ETH/USDT' UNION ALL SELECT 'SOLUSDT'
+      UNION ALL SELECT 'btc-usd' UNION ALL SELECT 'BTC--USD');
+
+.print
+.print 4. A trading signal's payload, checked against a JSON Schema (pattern via RE2, formats via vigil)
+SELECT vigil_json_schema_valid(
+         '{"type":"object","required":["symbol","side","qty"],
+           "properties":{"symbol":{"type":"string","pattern":"^[A-Z0-9]+-[A-Z0-9]+$","format":"vigil:crypto_symbol"},
+                         "side":{"enum":["buy","sell"]},
+                         "qty":{"type":"number","exclusiveMinimum":0},
+                         "at":{"format":"date-time"}},
+           "additionalProperties":false}',
+         payload) AS valid,
+       payload
+FROM (SELECT '{"symbol":"BTC-USD","side":"buy","qty":0.25,"at":"2024-02-29T13:45:00Z"}' AS payload
+      UNION ALL SELECT '{"symbol":"BTC-USD","side":"hold","qty":0.25}'
+      UNION ALL SELECT '{"symbol":"btc","side":"sell","qty":1}'
+      UNION ALL SELECT '{"symbol":"ETH-USD","side":"sell","qty":-1}');
+
+.print
+.print 5. Validators as constraints: the engine itself refuses bad rows
+DROP TABLE IF EXISTS users;
+CREATE TABLE users (
+  id       INTEGER PRIMARY KEY,
+  username TEXT NOT NULL CHECK (vigil_is_username(username)),
+  email    TEXT NOT NULL CHECK (vigil_is_email(email)));
+INSERT INTO users (username, email) VALUES ('satoshi_n', 'satoshi@example.com');
+.print    inserting username whale, email whale@@exchange.io ...
+INSERT INTO users (username, email) VALUES ('whale', 'whale@@exchange.io');
+SELECT id, username, email FROM users;
+
+.print
+.print 6. Bad input is an answer or a clear error, never a crash
+SELECT vigil_is_email(replace(hex(zeroblob(1000000)), '00', 'a') || '@example.com') AS one_mb_email,
+       vigil_is_email(CAST(X'C328406578616D706C652E636F6D' AS TEXT)) AS invalid_utf8,
+       vigil_is_email(NULL) AS null_in;
+SELECT vigil_validate('ssn', '078-05-1120');
