@@ -8,7 +8,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -166,27 +165,39 @@ std::string DecodeXml(const std::string& s) {
 
 int RunIsemail(const std::string& rel, const std::map<std::string, std::string>& disagree) {
   std::string xml = ReadFile(rel);
-  std::regex test_re("<test id=\"(\\d+)\">([\\s\\S]*?)</test>");
-  std::regex addr_re("<address>([\\s\\S]*?)</address>|<address/>");
-  std::regex cat_re("<category>([^<]*)</category>");
-  std::regex diag_re("<diagnosis>([^<]*)</diagnosis>");
+  // Element text between <tag> and </tag> inside [from, to), or "" for <tag/>.
+  auto element = [&xml](const std::string& tag, std::size_t from, std::size_t to, bool* found) {
+    std::size_t open = xml.find("<" + tag + ">", from);
+    if (open != std::string::npos && open < to) {
+      std::size_t body = open + tag.size() + 2;
+      std::size_t close = xml.find("</" + tag + ">", body);
+      *found = close != std::string::npos && close < to;
+      return *found ? xml.substr(body, close - body) : std::string();
+    }
+    std::size_t empty = xml.find("<" + tag + "/>", from);
+    *found = empty != std::string::npos && empty < to;
+    return std::string();
+  };
   int checked = 0;
-  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), test_re); it != std::sregex_iterator(); ++it) {
-    std::string body = (*it)[2];
-    std::smatch m, c, d;
-    if (!std::regex_search(body, m, addr_re) || !std::regex_search(body, c, cat_re) ||
-        !std::regex_search(body, d, diag_re)) {
-      ADD_FAILURE() << "unparsable test " << (*it)[1];
+  for (std::size_t pos = xml.find("<test id=\""); pos != std::string::npos; pos = xml.find("<test id=\"", pos + 1)) {
+    std::size_t id_start = pos + 10;
+    std::string id = xml.substr(id_start, xml.find('"', id_start) - id_start);
+    std::size_t end = xml.find("</test>", pos);
+    bool a = false, c = false, d = false;
+    std::string raw_address = element("address", pos, end, &a);
+    std::string category = element("category", pos, end, &c);
+    std::string diagnosis = element("diagnosis", pos, end, &d);
+    if (!a || !c || !d) {
+      ADD_FAILURE() << rel << ": unparsable test " << id;
       continue;
     }
-    std::string address = DecodeXml(m[1].matched ? m[1].str() : "");
-    std::string category = c[1], diagnosis = d[1];
+    std::string address = DecodeXml(raw_address);
     // SOURCES.md mapping for the RFC 5321 Mailbox profile.
     bool expected = (category == "ISEMAIL_VALID_CATEGORY" || category == "ISEMAIL_DNSWARN" ||
                      category == "ISEMAIL_RFC5321") &&
                     diagnosis != "ISEMAIL_RFC5321_TLD" && diagnosis != "ISEMAIL_RFC5321_TLDNUMERIC" &&
                     diagnosis != "ISEMAIL_RFC5321_IPV6DEPRECATED";
-    std::string key = rel + "#" + (*it)[1].str();
+    std::string key = rel + "#" + id;
     if (disagree.count(key)) expected = !expected;
     Reason r = CheckEmail(address);
     EXPECT_EQ(r == nullptr, expected) << key << " " << json(address).dump() << " " << category << "/" << diagnosis
