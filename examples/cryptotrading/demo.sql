@@ -85,3 +85,6 @@ SELECT vigil_is_email(replace(hex(zeroblob(1000000)), '00', 'a') || '@example.co
        vigil_is_email(CAST(X'C328406578616D706C652E636F6D' AS TEXT)) AS invalid_utf8,
        vigil_is_email(NULL) AS null_in;
 SELECT vigil_validate('ssn', '078-05-1120');
+
+.print
+.print demo complete: every row above was checked inside SQLite by vigil.
