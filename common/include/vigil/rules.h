@@ -1,0 +1,101 @@
+// rules.h — data rules (SPEC §2): parsing, value checks and the violation
+// report both engines print.
+//
+// A rule is (column, kind, params). The core parses and validates params
+// once, checks a column value against value-level rules, and formats
+// violations; rules that need the database (unique, references, expression)
+// are evaluated by the adapters with queries, and their violations reported
+// through the same Violation type, so a rejected row reads the same on both
+// engines.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/validators.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace vigil::core {
+
+enum class RuleKind {
+  kValidator,   // any validator kind: email, iban, ...
+  kNotNull,
+  kRange,       // {"min": n, "max": n}, either optional, inclusive
+  kLength,      // {"min": n, "max": n} in characters
+  kOneOf,       // ["a", "b", 3]
+  kRegex,       // {"pattern": "..."} (RE2, unanchored search)
+  kPositive,
+  kPrecision,   // {"digits": p, "scale": s} as NUMERIC(p, s)
+  kReferences,  // {"table": t, "column": c, "enforce": bool}
+  kUnique,
+  kExpression,  // {"sql": "<boolean SQL over the row's columns>"}
+};
+
+struct Rule {
+  Rule();
+  ~Rule();
+  Rule(Rule&&) noexcept;
+  Rule& operator=(Rule&&) noexcept;
+
+  std::string name;               // "email", "range", ...
+  RuleKind kind = RuleKind::kNotNull;
+  std::string params;             // canonical JSON text ("" when none)
+  const KindInfo* validator = nullptr;
+  std::optional<double> min, max;
+  std::vector<std::string> one_of;
+  std::unique_ptr<re2::RE2> regex;
+  int digits = 0, scale = 0;
+  std::string ref_table, ref_column;
+  bool enforce = true;            // references: checked on write only when asked
+  std::string expression;
+};
+
+// ParseRule validates `kind` and `params` (JSON text, or nullopt for SQL
+// NULL) and returns the parsed rule. Throws Error(kInvalidParameter) naming
+// what is wrong: an unknown kind, missing or malformed params.
+Rule ParseRule(std::string_view kind, std::optional<std::string_view> params);
+
+// NeedsEngine reports whether the rule is checked with a query (unique,
+// references, expression) rather than by CheckValue.
+bool NeedsEngine(const Rule& rule) noexcept;
+
+// CheckValue checks one column value (nullopt = SQL NULL) against a
+// value-level rule and returns the reason it fails, or nullopt. NULL passes
+// every rule except not_null, as SQL CHECK constraints do.
+std::optional<std::string> CheckValue(const Rule& rule, std::optional<std::string_view> value);
+
+struct Violation {
+  std::string column;  // "" for row-level rules
+  std::string rule;
+  std::string reason;
+};
+
+// ViolationsMessage formats the one error that rejects a row:
+//   row rejected by 2 rules on "trades": price (range): 150 is above the maximum 100; ...
+std::string ViolationsMessage(std::string_view table, const std::vector<Violation>& violations);
+
+// ViolationsJson formats violations as a JSON array of
+// {"column", "rule", "reason"} objects (the result of vigil_check).
+std::string ViolationsJson(const std::vector<Violation>& violations);
+
+// JsonRow is a row given as a JSON object: column name → text value
+// (nullopt for JSON null). Numbers keep their JSON spelling, booleans become
+// "true"/"false"; nested arrays and objects keep their JSON text.
+struct JsonRow {
+  std::vector<std::string> columns;
+  std::vector<std::optional<std::string>> values;
+};
+
+// ParseJsonRow parses `row` (must be a JSON object). Throws Error.
+JsonRow ParseJsonRow(std::string_view row);
+
+// QuoteIdent returns s as an SQL identifier in double quotes (both engines).
+std::string QuoteIdent(std::string_view s);
+
+}  // namespace vigil::core
