@@ -15,6 +15,11 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kProgramLimit: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
     case core::ErrorCode::kNotSupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
     case core::ErrorCode::kInternal: return ERRCODE_INTERNAL_ERROR;
+    case core::ErrorCode::kNullValue: return ERRCODE_NULL_VALUE_NOT_ALLOWED;
+    case core::ErrorCode::kUndefinedTable: return ERRCODE_UNDEFINED_TABLE;
+    case core::ErrorCode::kUndefinedColumn: return ERRCODE_UNDEFINED_COLUMN;
+    case core::ErrorCode::kCheckViolation: return ERRCODE_CHECK_VIOLATION;
+    case core::ErrorCode::kEngine: return ERRCODE_INTERNAL_ERROR;
   }
   return ERRCODE_INTERNAL_ERROR;
 }
@@ -44,10 +49,19 @@ void Raise(const Failure& f) {
   pg_unreachable();
 }
 
-void* AllocNoThrow(std::size_t size) {
+void* AllocNoThrow(std::size_t size) { return AllocNoThrowIn(CurrentMemoryContext, size); }
+
+void* AllocNoThrowIn(MemoryContext cxt, std::size_t size) {
   if (!AllocSizeIsValid(size)) throw std::bad_alloc();
-  void* p = MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_NO_OOM);
+  void* p = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_NO_OOM);
   if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+char* CopyCString(std::string_view s) {
+  auto* p = static_cast<char*>(AllocNoThrow(s.size() + 1));
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
   return p;
 }
 

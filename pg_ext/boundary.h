@@ -29,6 +29,7 @@ extern "C" {
 #include <new>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "vigil/error.h"
 
@@ -75,9 +76,31 @@ bool Call(Failure* f, Body&& body) noexcept {
 // throws std::bad_alloc when memory is short or the size is not allocatable.
 // Safe to call from phase 2.
 void* AllocNoThrow(std::size_t size);
+void* AllocNoThrowIn(MemoryContext cxt, std::size_t size);
 
 // MakeText copies bytes into a new text datum (phase 2).
 text* MakeText(std::string_view s);
+
+// CopyCString copies s into a palloc'd NUL-terminated string (phase 2).
+char* CopyCString(std::string_view s);
+
+// OwnedByContext creates a T that lives exactly as long as memory context
+// `cxt`: a reset callback deletes it when the context is reset or deleted,
+// including during error recovery. Use it for the few C++ objects that must
+// survive an engine phase (phase 2 only; T's destructor must not throw).
+template <typename T>
+void DeleteOwned(void* p) noexcept {
+  delete static_cast<T*>(p);
+}
+template <typename T, typename... Args>
+T* OwnedByContext(MemoryContext cxt, Args&&... args) {
+  auto* callback = static_cast<MemoryContextCallback*>(AllocNoThrowIn(cxt, sizeof(MemoryContextCallback)));
+  T* object = new T{std::forward<Args>(args)...};
+  callback->func = DeleteOwned<T>;
+  callback->arg = object;
+  MemoryContextRegisterResetCallback(cxt, callback);  // links a list node; cannot fail
+  return object;
+}
 
 // ArgText views a detoasted text argument (phase 1).
 inline std::string_view ArgText(text* t) noexcept {

@@ -125,3 +125,211 @@ CREATE FUNCTION vigil_version() RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_version'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION vigil_version() IS 'the version of the loaded vigil module';
+
+-- ---------------------------------------------------------------------------
+-- Rules, enforcement and validated insert (SPEC §2).
+-- Rules are keyed by the table's plain name, resolved through search_path
+-- when used. vigil_check (C) plans and runs every rule; the functions below
+-- orchestrate with quoted identifiers and bound values only.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_rules (
+    id          bigserial PRIMARY KEY,
+    table_name  text NOT NULL,
+    column_name text,
+    rule        text NOT NULL,
+    params      jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX vigil_rules_table_name ON vigil_rules (table_name);
+COMMENT ON TABLE vigil_rules IS 'data rules per table and column; change them with vigil_rule_add and vigil_rule_remove';
+SELECT pg_catalog.pg_extension_config_dump('vigil_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_rules_id_seq', '');
+
+CREATE FUNCTION vigil_check(table_name text, "row" jsonb, raise boolean DEFAULT false, old_row jsonb DEFAULT NULL)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_check'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vigil_check(text, jsonb, boolean, jsonb) IS 'the rule violations of a row given as JSON (an empty array when it passes); with raise, a 23514 error listing them';
+
+CREATE FUNCTION vigil_enforce_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'vigil_enforce_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_enforce_trigger() IS 'BEFORE INSERT OR UPDATE row trigger installed by vigil_enforce: rejects a row with one error listing every violation';
+
+CREATE FUNCTION vigil_rule_add(table_name text, column_name text, rule text, params jsonb DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    new_id bigint;
+    target regclass;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    IF column_name IS NULL AND rule <> 'expression' THEN
+        RAISE EXCEPTION 'column must not be NULL for rule %', rule USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Only expression rules apply to the whole row.';
+    END IF;
+    IF column_name IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = rel AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of table "%" does not exist', column_name, table_name USING ERRCODE = 'undefined_column';
+    END IF;
+    IF rule = 'references' AND pg_catalog.jsonb_typeof(params->'table') = 'string' THEN
+        target := pg_catalog.to_regclass(pg_catalog.quote_ident(params->>'table'));
+        IF target IS NULL THEN
+            RAISE EXCEPTION 'table "%" does not exist', params->>'table' USING ERRCODE = 'undefined_table';
+        END IF;
+        IF pg_catalog.jsonb_typeof(params->'column') = 'string' AND NOT EXISTS (
+            SELECT 1 FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = target AND a.attname = params->>'column' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of table "%" does not exist', params->>'column', params->>'table'
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END IF;
+    SELECT r.id INTO new_id FROM @extschema@.vigil_rules r
+    WHERE r.table_name = vigil_rule_add.table_name AND r.column_name IS NOT DISTINCT FROM vigil_rule_add.column_name
+      AND r.rule = vigil_rule_add.rule AND r.params IS NOT DISTINCT FROM vigil_rule_add.params;
+    IF FOUND THEN
+        RETURN new_id;
+    END IF;
+    INSERT INTO @extschema@.vigil_rules (table_name, column_name, rule, params)
+    VALUES (vigil_rule_add.table_name, vigil_rule_add.column_name, vigil_rule_add.rule, vigil_rule_add.params)
+    RETURNING id INTO new_id;
+    -- Parse every rule of the table, the new one included: a malformed rule
+    -- raises here and the INSERT above is undone with this function's call.
+    BEGIN
+        PERFORM @extschema@.vigil_check(table_name, '{}');
+    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+        RAISE;
+    WHEN OTHERS THEN
+        RAISE EXCEPTION 'rule expression does not compile: %', SQLERRM USING ERRCODE = 'invalid_parameter_value';
+    END;
+    RETURN new_id;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_rule_add(text, text, text, jsonb) IS 'adds a rule (or returns the id of the identical one) after checking the table, the column and the params';
+
+CREATE FUNCTION vigil_rule_remove(table_name text, column_name text, rule text) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    removed integer;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    DELETE FROM @extschema@.vigil_rules r
+    WHERE r.table_name = vigil_rule_remove.table_name
+      AND r.column_name IS NOT DISTINCT FROM vigil_rule_remove.column_name
+      AND r.rule = vigil_rule_remove.rule;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_rule_remove(text, text, text) IS 'removes the rules of that table, column and kind; returns how many';
+
+CREATE FUNCTION vigil_rules() RETURNS SETOF vigil_rules
+    LANGUAGE sql STABLE
+AS $vigil$ SELECT * FROM @extschema@.vigil_rules ORDER BY id $vigil$;
+COMMENT ON FUNCTION vigil_rules() IS 'every rule, in the order added';
+
+CREATE FUNCTION vigil_enforce(table_name text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'vigil_enforce') THEN
+        EXECUTE pg_catalog.format('DROP TRIGGER vigil_enforce ON %s', rel);
+    END IF;
+    EXECUTE pg_catalog.format(
+        'CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %I.vigil_enforce_trigger()',
+        rel, '@extschema@');
+    RETURN true;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_enforce(text) IS 'installs the vigil_enforce trigger: every INSERT and UPDATE is checked against the table''s rules';
+
+CREATE FUNCTION vigil_unenforce(table_name text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    existed boolean;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'vigil_enforce') INTO existed;
+    IF existed THEN
+        EXECUTE pg_catalog.format('DROP TRIGGER vigil_enforce ON %s', rel);
+    END IF;
+    RETURN existed;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_unenforce(text) IS 'removes the vigil_enforce trigger; true when there was one';
+
+CREATE FUNCTION vigil_insert(table_name text, "row" jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    cols text;
+    keys text[];
+    key jsonb;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF "row" IS NULL THEN
+        RAISE EXCEPTION 'row must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    -- Columns, types and rules, all at once: one error lists everything.
+    PERFORM @extschema@.vigil_check(table_name, "row", true);
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') INTO cols
+    FROM pg_catalog.jsonb_object_keys("row") AS k;
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) INTO keys
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = rel AND i.indisprimary;
+    -- Values reach the table only as the bound jsonb parameter $1.
+    EXECUTE pg_catalog.format(
+        CASE WHEN cols IS NULL THEN 'INSERT INTO %1$s DEFAULT VALUES RETURNING %3$s'
+             ELSE 'INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::%1$s, $1) RETURNING %3$s' END,
+        rel, cols,
+        CASE WHEN keys IS NULL THEN 'NULL::jsonb'
+             WHEN pg_catalog.array_length(keys, 1) = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', keys[1])
+             ELSE 'pg_catalog.jsonb_build_object(' ||
+                  (SELECT pg_catalog.string_agg(pg_catalog.format('%L, %I', k, k), ', ') FROM pg_catalog.unnest(keys) AS k) || ')' END)
+    INTO key USING "row";
+    RETURN key;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_insert(text, jsonb) IS 'validates a JSON row against the table''s columns, types and rules, inserts it with bound values and returns its key';

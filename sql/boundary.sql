@@ -54,3 +54,35 @@ SELECT pg_temp.fail_many(100000) AS failures;
 SELECT pg_temp.rss_kb() - rss < 2048 AS rss_flat,
        (SELECT sum(used_bytes) FROM pg_backend_memory_contexts) - ctx < 1048576 AS contexts_flat
 FROM mem;
+
+-- The same through the rules path: a BEFORE trigger whose check object lives
+-- in a memory context across SPI queries. 20,000 rejected rows must not
+-- grow the backend either.
+CREATE TABLE boundary_trades (id integer PRIMARY KEY, user_id integer, side text, price numeric);
+SELECT vigil_rule_add('boundary_trades', 'side', 'one_of', '["buy", "sell"]');
+SELECT vigil_rule_add('boundary_trades', 'user_id', 'unique');
+SELECT vigil_rule_add('boundary_trades', NULL, 'expression', '{"sql": "price > 0"}');
+SELECT vigil_enforce('boundary_trades');
+CREATE FUNCTION pg_temp.reject_many(n int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE rejected int := 0;
+BEGIN
+  FOR i IN 1..n LOOP
+    BEGIN
+      INSERT INTO boundary_trades VALUES (i, i, 'hold', -1);
+    EXCEPTION WHEN check_violation THEN
+      rejected := rejected + 1;
+    END;
+  END LOOP;
+  RETURN rejected;
+END $$;
+SELECT pg_temp.reject_many(5000) AS warmup_rejected;
+UPDATE mem SET rss = pg_temp.rss_kb(), ctx = (SELECT sum(used_bytes) FROM pg_backend_memory_contexts);
+SELECT pg_temp.reject_many(20000) AS rejected;
+SELECT pg_temp.rss_kb() - rss < 2048 AS rss_flat,
+       (SELECT sum(used_bytes) FROM pg_backend_memory_contexts) - ctx < 1048576 AS contexts_flat
+FROM mem;
+SELECT count(*) AS rows_written FROM boundary_trades;
+SELECT vigil_unenforce('boundary_trades');
+DROP TABLE boundary_trades;
+SELECT vigil_rule_remove('boundary_trades', 'side', 'one_of') + vigil_rule_remove('boundary_trades', 'user_id', 'unique')
+       + vigil_rule_remove('boundary_trades', NULL, 'expression') AS rules_removed;

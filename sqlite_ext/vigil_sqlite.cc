@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT1
 #include <string>
 
 #include "boundary.h"
+#include "rules_sqlite.h"
 #include "vigil/validators.h"
 #include "vigil/version.h"
 
@@ -188,6 +189,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
     rc = sqlite3_create_function_v2(db, f.name, f.nargs, f.flags, nullptr, f.fn, nullptr, nullptr, nullptr);
   }
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "vigil_validators", &kValidatorsModule, nullptr, nullptr);
+  if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterRules(db);
   if (rc != SQLITE_OK && errmsg != nullptr) {
     *errmsg = sqlite3_mprintf("vigil: registration failed: %s", sqlite3_errstr(rc));
   }

@@ -44,7 +44,9 @@ json Call(const std::string& fn, const std::vector<std::string>& args) {
   static const std::map<ErrorCode, std::string> kState = {
       {ErrorCode::kInvalidParameter, "22023"}, {ErrorCode::kInvalidText, "22P02"},
       {ErrorCode::kProgramLimit, "54000"},     {ErrorCode::kNotSupported, "0A000"},
-      {ErrorCode::kInternal, "XX000"}};
+      {ErrorCode::kInternal, "XX000"},         {ErrorCode::kNullValue, "22004"},
+      {ErrorCode::kUndefinedTable, "42P01"},   {ErrorCode::kUndefinedColumn, "42703"},
+      {ErrorCode::kCheckViolation, "23514"},   {ErrorCode::kEngine, "XX000"}};
   try {
     if (fn == "vigil_validate") {
       auto r = Explain(args[0], args[1]);

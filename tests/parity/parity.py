@@ -23,7 +23,9 @@ import subprocess
 import sys
 
 BOOLEAN_FUNCTIONS_PREFIX = "vigil_is_"
-BOOLEAN_FUNCTIONS = {"vigil_json_schema_valid"}
+BOOLEAN_FUNCTIONS = {"vigil_json_schema_valid", "vigil_enforce", "vigil_unenforce"}
+# Functions returning jsonb in PostgreSQL and JSON text in SQLite.
+JSON_FUNCTIONS = {"vigil_check", "vigil_insert"}
 
 
 def load_cases(paths):
@@ -45,7 +47,7 @@ def quote(s):
 
 def arg_sql(a, dialect):
     if a is None:
-        return "NULL::text" if dialect == "pg" else "NULL"
+        return "NULL"
     if isinstance(a, str):
         return quote(a)
     if "repeat" in a:
@@ -63,6 +65,8 @@ def arg_sql(a, dialect):
 
 
 def expression(case, dialect):
+    if "exec" in case:
+        return case["exec"]
     if "sql" in case:
         return case["sql"]
     return f"{case['fn']}({', '.join(arg_sql(a, dialect) for a in case['args'])})"
@@ -74,13 +78,19 @@ def is_boolean(case):
 
 
 def run_sqlite(module, cases):
-    db = sqlite3.connect(":memory:")
+    db = sqlite3.connect(":memory:", isolation_level=None)  # autocommit, as the shell
     db.enable_load_extension(True)
     db.load_extension(module)
     results = []
     for case in cases:
         try:
+            if "exec" in case:
+                db.execute(case["exec"])
+                results.append("ok")
+                continue
             value = db.execute("SELECT " + expression(case, "sqlite")).fetchone()[0]
+            if case.get("fn") in JSON_FUNCTIONS and isinstance(value, str):
+                value = json.loads(value)
             if is_boolean(case) and value is not None:
                 if value not in (0, 1):
                     value = {"error": f"boolean function returned {value!r}"}
@@ -112,25 +122,30 @@ def psql(sql):
 
 def run_pg(cases):
     lines = ["""
-CREATE FUNCTION pg_temp.vigil_eval(expr text) RETURNS text LANGUAGE plpgsql AS $f$
+CREATE FUNCTION pg_temp.vigil_eval(expr text, is_exec boolean) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE r jsonb;
 BEGIN
+  IF is_exec THEN
+    EXECUTE expr;
+    RETURN '"ok"';
+  END IF;
   EXECUTE 'SELECT to_jsonb((' || expr || '))' INTO r;
   RETURN coalesce(r::text, 'null');
 EXCEPTION WHEN OTHERS THEN
   RETURN json_build_object('error', SQLERRM, 'sqlstate', SQLSTATE)::text;
 END $f$;
-SELECT n, pg_temp.vigil_eval(e) FROM (VALUES"""]
-    rows = [f"({i}, {quote(expression(c, 'pg'))})" for i, c in enumerate(cases)]
+SELECT n, pg_temp.vigil_eval(e, x) FROM (VALUES"""]
+    rows = [f"({i}, {quote(expression(c, 'pg'))}, {'true' if 'exec' in c else 'false'})" for i, c in enumerate(cases)]
     lines.append(",\n".join(rows))
-    lines.append(") AS v(n, e) ORDER BY n;")
+    lines.append(") AS v(n, e, x) ORDER BY n;")
     results = [None] * len(cases)
     for line in psql("\n".join(lines)).splitlines():
         n, value = line.split("\x1f", 1)
         results[int(n)] = json.loads(value)
     functions = set()
     manifest = psql("""
-SELECT p.proname, p.pronargs FROM pg_proc p
+SELECT p.proname, n FROM pg_proc p
+CROSS JOIN LATERAL generate_series((p.pronargs - p.pronargdefaults)::int, p.pronargs::int) AS n
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil';""")
     for line in manifest.splitlines():
@@ -144,6 +159,8 @@ def matches(expected, got, engine):
         if not isinstance(got, dict) or got.get("error") != expected["error"]:
             return False
         return engine != "pg" or got.get("sqlstate") == expected["sqlstate"]
+    if expected == "ok":
+        return got == "ok"
     if isinstance(expected, bool) or expected is None:
         return got is expected
     return got == expected and not isinstance(got, bool)
@@ -155,10 +172,32 @@ def main():
     ap.add_argument("--pg", action="store_true")
     ap.add_argument("cases", nargs="+")
     args = ap.parse_args()
-    cases = load_cases(args.cases)
-    engines = {"sqlite": run_sqlite(args.sqlite, cases)}
+    # Each corpus file is a scenario on a fresh database of each engine.
+    cases = []
+    sqlite_results, sqlite_functions = [], set()
+    pg_results, pg_functions = [], set()
+    for n, path in enumerate(args.cases):
+        file_cases = load_cases([path])
+        cases += file_cases
+        r, f = run_sqlite(args.sqlite, file_cases)
+        sqlite_results += r
+        sqlite_functions |= f
+        if args.pg:
+            db = f"vigil_parity_{n}"
+            psql(f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db};")
+            old = os.environ.get("PGDATABASE")
+            os.environ["PGDATABASE"] = db
+            psql("CREATE EXTENSION vigil;")
+            r, f = run_pg(file_cases)
+            pg_results += r
+            pg_functions |= f
+            if old is None:
+                del os.environ["PGDATABASE"]
+            else:
+                os.environ["PGDATABASE"] = old
+    engines = {"sqlite": (sqlite_results, sqlite_functions)}
     if args.pg:
-        engines["pg"] = run_pg(cases)
+        engines["pg"] = (pg_results, pg_functions)
     passed = failed = 0
     for i, case in enumerate(cases):
         wanted = case.get("engines", ["core", "sqlite", "pg"])

@@ -20,6 +20,11 @@ enum class ErrorCode {
   kProgramLimit,      // 54000 program_limit_exceeded
   kNotSupported,      // 0A000 feature_not_supported
   kInternal,          // XX000 internal_error
+  kNullValue,         // 22004 null_value_not_allowed
+  kUndefinedTable,    // 42P01 undefined_table
+  kUndefinedColumn,   // 42703 undefined_column
+  kCheckViolation,    // 23514 check_violation (a rule rejected the row)
+  kEngine,            // an error the database engine itself reported
 };
 
 class Error : public std::runtime_error {

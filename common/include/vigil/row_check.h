@@ -1,0 +1,86 @@
+// row_check.h — checking one row against a table's rules (SPEC §2).
+//
+// The core plans the check and the adapters run the few queries only the
+// database can answer. RowCheck parses the stored rules and the row, checks
+// columns, types and value rules at once, and lists the EngineQuery items
+// (unique, references, expression) for the adapter to run in its own SQL
+// dialect. After the adapter stores each query's answer, Finish() returns
+// every violation in rule order, so both engines report the same list.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/rules.h"
+
+namespace vigil::core {
+
+// Column type categories, from PostgreSQL type names or SQLite declared
+// types (SQLite affinity rules, §3.1 of its datatype documentation).
+enum class TypeCategory { kInteger, kReal, kNumeric, kText, kBoolean, kOther };
+TypeCategory CategoryOf(std::string_view declared_type);
+
+struct TableInfo {
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<std::string> types;  // declared type per column ("" when none)
+};
+
+struct StoredRule {
+  std::optional<std::string> column;  // nullopt: row-level (expression)
+  std::string rule;
+  std::optional<std::string> params;
+};
+
+// A typed JSON value, so that adapters bind numbers as numbers.
+struct TypedValue {
+  enum Kind { kNull, kString, kInteger, kReal, kBoolean, kJson } kind = kNull;
+  std::string text;  // the value as text (JSON spelling for numbers)
+};
+
+struct TypedRow {
+  std::vector<std::string> columns;
+  std::vector<TypedValue> values;
+  const TypedValue* Find(const std::string& column) const;
+};
+
+// ParseTypedRow parses a JSON object. Throws Error.
+TypedRow ParseTypedRow(std::string_view json_text);
+
+struct EngineQuery {
+  RuleKind kind;            // kUnique, kReferences or kExpression
+  std::size_t rule_index;   // into the stored rules
+  std::string column;       // the rule's column ("" for row-level)
+  TypedValue value;         // unique / references: the value to look up
+  std::string ref_table, ref_column;  // references
+  std::string expression;   // expression: SQL over the row's columns
+  // Set by the adapter:
+  bool violated = false;
+  std::string detail;       // optional extra text for the reason
+};
+
+class RowCheck {
+ public:
+  // Throws Error(kInvalidParameter) for a stored rule that no longer parses.
+  RowCheck(const TableInfo& table, const std::vector<StoredRule>& rules, const TypedRow& row,
+           const TypedRow* old_row, bool check_types);
+
+  std::vector<EngineQuery>& queries() { return queries_; }
+  const TableInfo& table() const { return table_; }
+  const TypedRow& row() const { return row_; }
+
+  // Finish merges the engine answers and returns every violation in rule
+  // order (column and type problems first).
+  std::vector<Violation> Finish() const;
+
+ private:
+  TableInfo table_;
+  TypedRow row_;
+  std::vector<Violation> column_violations_;
+  std::vector<std::pair<std::size_t, Violation>> value_violations_;  // (rule index, violation)
+  std::vector<std::string> rule_names_;
+  std::vector<EngineQuery> queries_;
+};
+
+}  // namespace vigil::core

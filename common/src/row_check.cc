@@ -1,0 +1,188 @@
+// row_check.cc — planning and merging one row's rule check.
+#include "vigil/row_check.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "text.h"
+#include "vigil/error.h"
+#include "vigil/core_guard.h"
+
+namespace vigil::core {
+namespace {
+
+using nlohmann::json;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (text::IsUpper(c)) c = static_cast<char>(c + 32);
+  return out;
+}
+
+bool IsIntegerText(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s.empty() || s.size() > 19) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return text::IsDigit(c); });
+}
+
+bool IsNumericText(std::string_view s) {
+  if (s.empty() || s.size() > 400) return false;
+  json j = json::parse(s.begin(), s.end(), nullptr, false);
+  return j.is_number();
+}
+
+// TypeProblem says why a value cannot be stored in a column of category c.
+std::optional<std::string> TypeProblem(TypeCategory c, const TypedValue& v) {
+  if (v.kind == TypedValue::kNull) return std::nullopt;
+  switch (c) {
+    case TypeCategory::kInteger:
+      if (v.kind == TypedValue::kInteger || (v.kind == TypedValue::kString && IsIntegerText(v.text))) return std::nullopt;
+      if (v.kind == TypedValue::kReal) {
+        json j = json::parse(v.text);
+        double d = j.get<double>();
+        if (d == static_cast<double>(static_cast<long long>(d))) return std::nullopt;
+      }
+      return std::string("expected an integer");
+    case TypeCategory::kReal:
+    case TypeCategory::kNumeric:
+      if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) return std::nullopt;
+      if (v.kind == TypedValue::kString && IsNumericText(v.text)) return std::nullopt;
+      return std::string("expected a number");
+    case TypeCategory::kBoolean:
+      if (v.kind == TypedValue::kBoolean) return std::nullopt;
+      if (v.kind == TypedValue::kInteger && (v.text == "0" || v.text == "1")) return std::nullopt;
+      if (v.kind == TypedValue::kString) {
+        std::string t = Lower(v.text);
+        if (t == "true" || t == "false" || t == "t" || t == "f" || t == "0" || t == "1") return std::nullopt;
+      }
+      return std::string("expected a boolean");
+    case TypeCategory::kText:
+      if (v.kind == TypedValue::kJson) return std::string("expected text, got a JSON array or object");
+      return std::nullopt;
+    case TypeCategory::kOther:
+      return std::nullopt;  // the engine's own input function decides
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TypeCategory CategoryOf(std::string_view declared) {
+  std::string t = Lower(declared);
+  auto has = [&t](const char* s) { return t.find(s) != std::string::npos; };
+  if (t == "boolean" || t == "bool") return TypeCategory::kBoolean;
+  if (t.empty() || has("blob") || has("json") || has("uuid") || has("time") || has("date") || has("inet") ||
+      has("bytea") || has("[]") || has("interval") || has("point") || has("range"))
+    return TypeCategory::kOther;
+  if (has("int")) return TypeCategory::kInteger;  // integer, bigint, smallint, int8 ...
+  if (has("char") || has("clob") || has("text")) return TypeCategory::kText;
+  if (has("real") || has("floa") || has("doub")) return TypeCategory::kReal;
+  if (has("numeric") || has("decimal")) return TypeCategory::kNumeric;
+  return TypeCategory::kOther;
+}
+
+const TypedValue* TypedRow::Find(const std::string& column) const {
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == column) return &values[i];
+  return nullptr;
+}
+
+TypedRow ParseTypedRow(std::string_view json_text) {
+  json j;
+  try {
+    j = json::parse(json_text.begin(), json_text.end());
+  } catch (const json::exception&) {
+    throw Error(ErrorCode::kInvalidText, "row is not valid JSON");
+  }
+  if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "row must be a JSON object");
+  TypedRow row;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    row.columns.push_back(it.key());
+    const json& v = it.value();
+    TypedValue tv;
+    if (v.is_null()) tv.kind = TypedValue::kNull;
+    else if (v.is_string()) { tv.kind = TypedValue::kString; tv.text = v.get<std::string>(); }
+    else if (v.is_number_integer() || v.is_number_unsigned()) { tv.kind = TypedValue::kInteger; tv.text = v.dump(); }
+    else if (v.is_number_float()) { tv.kind = TypedValue::kReal; tv.text = v.dump(); }
+    else if (v.is_boolean()) { tv.kind = TypedValue::kBoolean; tv.text = v.get<bool>() ? "true" : "false"; }
+    else { tv.kind = TypedValue::kJson; tv.text = v.dump(); }
+    row.values.push_back(std::move(tv));
+  }
+  return row;
+}
+
+RowCheck::RowCheck(const TableInfo& table, const std::vector<StoredRule>& rules, const TypedRow& row,
+                   const TypedRow* old_row, bool check_types)
+    : table_(table), row_(row) {
+  // Columns the table does not have, and values that cannot fit the type.
+  for (std::size_t i = 0; i < row_.columns.size(); ++i) {
+    auto it = std::find(table_.columns.begin(), table_.columns.end(), row_.columns[i]);
+    if (it == table_.columns.end()) {
+      column_violations_.push_back({row_.columns[i], "column", "no such column in \"" + text::Printable(table_.name, 64) + "\""});
+      continue;
+    }
+    if (check_types) {
+      std::size_t c = static_cast<std::size_t>(it - table_.columns.begin());
+      if (auto problem = TypeProblem(CategoryOf(table_.types[c]), row_.values[i]))
+        column_violations_.push_back({row_.columns[i], "type", *problem + " for " + Lower(table_.types[c])});
+    }
+  }
+  static const TypedValue kNullValue;
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    const StoredRule& stored = rules[r];
+    Rule rule = ParseRule(stored.rule, stored.params ? std::optional<std::string_view>(*stored.params) : std::nullopt);
+    rule_names_.push_back(stored.rule);
+    std::string column = stored.column.value_or("");
+    const TypedValue* value = stored.column ? row_.Find(*stored.column) : nullptr;
+    if (value == nullptr) value = &kNullValue;
+    if (!NeedsEngine(rule)) {
+      std::optional<std::string_view> v;
+      if (value->kind != TypedValue::kNull) v = value->text;
+      if (auto reason = CheckValue(rule, v)) value_violations_.push_back({r, {column, stored.rule, *reason}});
+      continue;
+    }
+    EngineQuery q;
+    q.kind = rule.kind;
+    q.rule_index = r;
+    q.column = column;
+    if (rule.kind == RuleKind::kExpression) {
+      q.expression = rule.expression;
+    } else {
+      if (value->kind == TypedValue::kNull) continue;  // NULL is unique and references nothing
+      if (rule.kind == RuleKind::kReferences && !rule.enforce) continue;
+      if (rule.kind == RuleKind::kUnique && old_row != nullptr) {
+        const TypedValue* before = old_row->Find(column);
+        if (before != nullptr && before->kind == value->kind && before->text == value->text) continue;  // unchanged
+      }
+      q.value = *value;
+      q.ref_table = rule.ref_table;
+      q.ref_column = rule.ref_column;
+    }
+    queries_.push_back(std::move(q));
+  }
+}
+
+std::vector<Violation> RowCheck::Finish() const {
+  std::vector<Violation> out = column_violations_;
+  std::vector<std::pair<std::size_t, Violation>> ordered = value_violations_;
+  for (const EngineQuery& q : queries_) {
+    if (!q.violated) continue;
+    std::string reason;
+    switch (q.kind) {
+      case RuleKind::kUnique: reason = "value already exists"; break;
+      case RuleKind::kReferences:
+        reason = "no row in \"" + text::Printable(q.ref_table, 64) + "\" with \"" + text::Printable(q.ref_column, 64) +
+                 "\" = " + text::Printable(q.value.text, 64);
+        break;
+      default: reason = "expression is false: " + text::Printable(q.expression, 200); break;
+    }
+    if (!q.detail.empty()) reason += " (" + q.detail + ")";
+    ordered.push_back({q.rule_index, {q.column, rule_names_[q.rule_index], reason}});
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [index, v] : ordered) out.push_back(v);
+  return out;
+}
+
+}  // namespace vigil::core

@@ -1,0 +1,65 @@
+-- rules.sql — rules, enforcement and vigil_insert in PostgreSQL (the shared
+-- corpus tests/cases/rules.jsonl covers both engines; this suite covers what
+-- only PostgreSQL shows: the trigger in the catalog, transactions,
+-- search_path and the extension's table).
+CREATE TABLE accounts (id serial PRIMARY KEY, email text NOT NULL, iban text, status text DEFAULT 'open');
+SELECT vigil_rule_add('accounts', 'email', 'email') > 0 AS added,
+       vigil_rule_add('accounts', 'iban', 'iban') > 0 AS added_iban;
+SELECT table_name, column_name, rule, params FROM vigil_rules() WHERE table_name = 'accounts';
+
+-- vigil_insert returns the key, fills defaults, and binds values.
+SELECT vigil_insert('accounts', '{"email": "trader@example.com", "iban": "DE89370400440532013000"}') AS key;
+SELECT vigil_insert('accounts', '{"email": "o''brien\"); DROP TABLE accounts; --@example.com"}');
+SELECT vigil_insert('accounts', '{"email": "o''brien@example.com"}') AS key;
+SELECT id, email, iban, status FROM accounts ORDER BY id;
+
+-- Three problems in one object: one error names all three, nothing written.
+SELECT vigil_insert('accounts', '{"email": "not-an-email", "iban": "DE89370400440532013001", "nickname": "x"}');
+SELECT count(*) FROM accounts;
+
+-- The engine's own constraints still apply after vigil's checks.
+SELECT vigil_insert('accounts', '{"iban": "DE89370400440532013000", "status": null}');
+
+-- Composite keys come back as an object.
+CREATE TABLE positions (account_id integer, symbol text, qty numeric, PRIMARY KEY (account_id, symbol));
+SELECT vigil_insert('positions', '{"account_id": 1, "symbol": "BTC-USD", "qty": 0.5}') AS key;
+
+-- Enforcement is a trigger; a rejected row inside a transaction leaves the
+-- transaction usable only through a savepoint, as with any error.
+SELECT vigil_enforce('accounts');
+SELECT tgname, tgenabled, pg_get_triggerdef(oid) LIKE '%BEFORE INSERT OR UPDATE%FOR EACH ROW%' AS shape
+FROM pg_trigger WHERE tgrelid = 'accounts'::regclass;
+BEGIN;
+INSERT INTO accounts (email) VALUES ('ok@example.com');
+SAVEPOINT s;
+INSERT INTO accounts (email, iban) VALUES ('bad@', 'XX00');
+ROLLBACK TO s;
+COMMIT;
+SELECT count(*) FROM accounts;
+UPDATE accounts SET email = 'still-bad' WHERE id = 1;
+DO $$ BEGIN
+  UPDATE accounts SET email = 'still-bad' WHERE id = 1;
+EXCEPTION WHEN check_violation THEN
+  RAISE NOTICE 'rejected with SQLSTATE %', SQLSTATE;
+END $$;
+
+-- A unique rule sees rows written earlier by the same statement.
+SELECT vigil_rule_add('positions', 'symbol', 'unique') > 0 AS added;
+SELECT vigil_enforce('positions');
+INSERT INTO positions VALUES (2, 'ETH-USD', 1), (3, 'ETH-USD', 2);
+SELECT count(*) FROM positions;
+
+-- Rules follow the table's plain name through search_path.
+CREATE SCHEMA other;
+CREATE TABLE other.accounts (id int PRIMARY KEY, email text);
+SET search_path = other, public;
+SELECT vigil_check('accounts', '{"id": 1, "email": "nope"}');
+RESET search_path;
+
+-- The extension's table is dumped with the data (pg_dump keeps rules).
+SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'vigil';
+
+SELECT vigil_unenforce('accounts'), vigil_unenforce('accounts');
+DROP TABLE accounts, positions, other.accounts;
+DROP SCHEMA other;
+DELETE FROM vigil_rules WHERE table_name IN ('accounts', 'positions');

@@ -1,0 +1,565 @@
+// rules_sqlite.cc — rules, enforcement and validated insert for SQLite
+// (SPEC §2). The core plans each row check (vigil/row_check.h); this file
+// reads the catalog, runs the few queries only the database can answer, and
+// generates the triggers.
+//
+// Storage: SQLite cannot give a table and a table-valued function the same
+// name, so rules live in `vigil_rule_store` and `vigil_rules` is a read-only
+// eponymous virtual table over it (both `FROM vigil_rules` and
+// `FROM vigil_rules()` work). Every statement quotes identifiers with %w and
+// literals with %Q, or binds values.
+#include "rules_sqlite.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "boundary.h"
+#include "vigil/row_check.h"
+#include "vigil/rules.h"
+
+namespace vigil::sqlite {
+namespace {
+
+namespace core = vigil::core;
+using core::Error;
+using core::ErrorCode;
+
+constexpr const char* kStoreDdl =
+    "CREATE TABLE IF NOT EXISTS vigil_rule_store ("
+    " id INTEGER PRIMARY KEY,"
+    " table_name TEXT NOT NULL,"
+    " column_name TEXT,"
+    " rule TEXT NOT NULL,"
+    " params TEXT,"
+    " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
+    "CREATE INDEX IF NOT EXISTS vigil_rule_store_table ON vigil_rule_store(table_name);";
+
+// Sql formats with sqlite3_mprintf (%w identifiers, %Q literals).
+template <typename... Args>
+std::string Sql(const char* fmt, Args... args) {
+  char* p = sqlite3_mprintf(fmt, args...);
+  if (p == nullptr) throw std::bad_alloc();
+  std::string s(p);
+  sqlite3_free(p);
+  return s;
+}
+
+[[noreturn]] void EngineError(sqlite3* db) { throw Error(ErrorCode::kEngine, sqlite3_errmsg(db)); }
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) EngineError(db);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    EngineError(db_);
+  }
+  void Text(int i, std::string_view s) {
+    sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  }
+  void Null(int i) { sqlite3_bind_null(stmt_, i); }
+  void Value(int i, const core::TypedValue& v) {
+    switch (v.kind) {
+      case core::TypedValue::kNull: Null(i); break;
+      case core::TypedValue::kInteger: {
+        char* end = nullptr;
+        long long n = std::strtoll(v.text.c_str(), &end, 10);
+        if (*end == '\0') sqlite3_bind_int64(stmt_, i, n);
+        else sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr));
+        break;
+      }
+      case core::TypedValue::kReal: sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr)); break;
+      case core::TypedValue::kBoolean: sqlite3_bind_int(stmt_, i, v.text == "true" ? 1 : 0); break;
+      default: Text(i, v.text); break;
+    }
+  }
+  std::optional<std::string> Column(int i) {
+    const unsigned char* p = sqlite3_column_text(stmt_, i);
+    if (p == nullptr) return std::nullopt;
+    return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+  int Type(int i) { return sqlite3_column_type(stmt_, i); }
+  sqlite3_int64 Int(int i) { return sqlite3_column_int64(stmt_, i); }
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    throw Error(ErrorCode::kEngine, msg);
+  }
+}
+
+// Savepoint rolls back and releases on destruction unless Release() ran, so
+// an exception leaves the database as it was.
+class Savepoint {
+ public:
+  Savepoint(sqlite3* db, const char* name) : db_(db), name_(name) { Exec(db, Sql("SAVEPOINT \"%w\"", name)); }
+  ~Savepoint() {
+    if (!released_) {
+      std::string sql = Sql("ROLLBACK TO \"%w\"; RELEASE \"%w\"", name_, name_);
+      sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+    }
+  }
+  void Release() {
+    Exec(db_, Sql("RELEASE \"%w\"", name_));
+    released_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  const char* name_;
+  bool released_ = false;
+};
+
+bool StoreExists(sqlite3* db) {
+  Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'vigil_rule_store'");
+  return s.Step();
+}
+
+std::string Arg(sqlite3_value* v, const char* what) {
+  if (sqlite3_value_type(v) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, std::string(what) + " must not be NULL");
+  return std::string(vigil::sqlite::Text(v));
+}
+
+struct TableShape {
+  core::TableInfo info;
+  std::vector<std::string> primary_key;  // in key order
+};
+
+// LoadTable reads the columns of `table` (42P01 when it does not exist).
+TableShape LoadTable(sqlite3* db, const std::string& table) {
+  TableShape t;
+  t.info.name = table;
+  if (table.empty()) throw Error(ErrorCode::kUndefinedTable, "table \"\" does not exist");
+  Stmt s(db, "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid");
+  s.Text(1, table);
+  std::vector<std::pair<sqlite3_int64, std::string>> pk;
+  while (s.Step()) {
+    t.info.columns.push_back(s.Column(0).value_or(""));
+    t.info.types.push_back(s.Column(1).value_or(""));
+    if (s.Int(2) > 0) pk.emplace_back(s.Int(2), t.info.columns.back());
+  }
+  if (t.info.columns.empty())
+    throw Error(ErrorCode::kUndefinedTable, "table \"" + table + "\" does not exist");
+  std::sort(pk.begin(), pk.end());
+  for (auto& [n, name] : pk) t.primary_key.push_back(name);
+  return t;
+}
+
+void RequireColumn(const core::TableInfo& t, const std::string& column) {
+  for (const std::string& c : t.columns)
+    if (c == column) return;
+  throw Error(ErrorCode::kUndefinedColumn, "column \"" + column + "\" of table \"" + t.name + "\" does not exist");
+}
+
+std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
+  std::vector<core::StoredRule> rules;
+  if (!StoreExists(db)) return rules;
+  Stmt s(db, "SELECT column_name, rule, params FROM vigil_rule_store WHERE table_name = ?1 ORDER BY id");
+  s.Text(1, table);
+  while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2)});
+  return rules;
+}
+
+// RunQueries answers the engine queries of a row check.
+void RunQueries(sqlite3* db, core::RowCheck& check) {
+  const core::TableInfo& t = check.table();
+  for (core::EngineQuery& q : check.queries()) {
+    if (q.kind == core::RuleKind::kUnique) {
+      Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", t.name.c_str(), q.column.c_str()));
+      s.Value(1, q.value);
+      q.violated = s.Step();
+    } else if (q.kind == core::RuleKind::kReferences) {
+      Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", q.ref_table.c_str(), q.ref_column.c_str()));
+      s.Value(1, q.value);
+      q.violated = !s.Step();
+    } else {
+      // The expression sees the row's values under the table's column names.
+      std::string select = "SELECT (" + q.expression + ") FROM (SELECT ";
+      for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        if (i > 0) select += ", ";
+        select += Sql("?%d AS \"%w\"", static_cast<int>(i + 1), t.columns[i].c_str());
+      }
+      select += ")";
+      Stmt s(db, select);
+      for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const core::TypedValue* v = check.row().Find(t.columns[i]);
+        if (v) s.Value(static_cast<int>(i + 1), *v); else s.Null(static_cast<int>(i + 1));
+      }
+      // Like CHECK: false rejects, NULL passes.
+      q.violated = s.Step() && s.Type(0) != SQLITE_NULL && sqlite3_column_int(s.get(), 0) == 0;
+    }
+  }
+}
+
+std::vector<core::Violation> CheckRow(sqlite3* db, const TableShape& shape, const std::string& row_json,
+                                      const std::string* old_json, bool check_types) {
+  core::TypedRow row = core::ParseTypedRow(row_json);
+  std::optional<core::TypedRow> old_row;
+  if (old_json) old_row = core::ParseTypedRow(*old_json);
+  core::RowCheck check(shape.info, LoadRules(db, shape.info.name), row, old_row ? &*old_row : nullptr, check_types);
+  RunQueries(db, check);
+  return check.Finish();
+}
+
+// ---- SQL functions --------------------------------------------------------
+
+// vigil_rule_add(table, column, rule [, params]) -> id
+void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  std::optional<std::string> column;
+  if (sqlite3_value_type(argv[1]) != SQLITE_NULL) column = std::string(vigil::sqlite::Text(argv[1]));
+  std::string rule = Arg(argv[2], "rule");
+  std::optional<std::string> params;
+  if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) params = std::string(vigil::sqlite::Text(argv[3]));
+  TableShape shape = LoadTable(db, table);
+  if (!column && rule != "expression") {
+    throw Error(ErrorCode::kNullValue, "column must not be NULL for rule " + rule,
+                {}, "Only expression rules apply to the whole row.");
+  }
+  if (column) RequireColumn(shape.info, *column);
+  core::Rule parsed = core::ParseRule(rule, params ? std::optional<std::string_view>(*params) : std::nullopt);
+  if (parsed.kind == core::RuleKind::kReferences) {
+    TableShape target = LoadTable(db, parsed.ref_table);
+    RequireColumn(target.info, parsed.ref_column);
+  }
+  if (parsed.kind == core::RuleKind::kExpression) {
+    // The expression must compile against the table's columns.
+    sqlite3_stmt* probe = nullptr;
+    std::string sql = Sql("SELECT (%s) FROM \"%w\" LIMIT 0", parsed.expression.c_str(), table.c_str());
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(db);
+      sqlite3_finalize(probe);
+      throw Error(ErrorCode::kInvalidParameter, "rule expression does not compile: " + msg);
+    }
+    sqlite3_finalize(probe);
+  }
+  Exec(db, kStoreDdl);
+  std::optional<std::string> stored_params;
+  if (!parsed.params.empty()) stored_params = parsed.params;
+  {
+    Stmt find(db, "SELECT id FROM vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3 AND params IS ?4");
+    find.Text(1, table);
+    if (column) find.Text(2, *column); else find.Null(2);
+    find.Text(3, rule);
+    if (stored_params) find.Text(4, *stored_params); else find.Null(4);
+    if (find.Step()) {
+      sqlite3_result_int64(ctx, find.Int(0));
+      return;
+    }
+  }
+  Stmt insert(db, "INSERT INTO vigil_rule_store(table_name, column_name, rule, params) VALUES (?1, ?2, ?3, ?4)");
+  insert.Text(1, table);
+  if (column) insert.Text(2, *column); else insert.Null(2);
+  insert.Text(3, rule);
+  if (stored_params) insert.Text(4, *stored_params); else insert.Null(4);
+  insert.Step();
+  sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(db));
+}
+
+// vigil_rule_remove(table, column, rule) -> number of rules removed
+void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  std::string rule = Arg(argv[2], "rule");
+  if (!StoreExists(db)) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  Stmt del(db, "DELETE FROM vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
+  del.Text(1, table);
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
+  del.Text(3, rule);
+  del.Step();
+  sqlite3_result_int(ctx, sqlite3_changes(db));
+}
+
+// vigil_check(table, row [, raise [, old_row]]) -> JSON array of violations
+void Check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string table(vigil::sqlite::Text(argv[0]));
+  std::string row(vigil::sqlite::Text(argv[1]));
+  bool raise = argc > 2 && sqlite3_value_int(argv[2]) != 0;
+  std::optional<std::string> old_row;
+  if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) old_row = std::string(vigil::sqlite::Text(argv[3]));
+  TableShape shape = LoadTable(db, table);
+  auto violations = CheckRow(db, shape, row, old_row ? &*old_row : nullptr, true);
+  if (raise && !violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
+  ResultText(ctx, core::ViolationsJson(violations));
+}
+
+std::string TriggerName(const char* op, const std::string& table) {
+  std::string name = "vigil_enforce_";
+  name.append(op).append(":").append(table);
+  return name;
+}
+
+// RowJson builds json_object(...) over NEW or OLD, in chunks of 60 columns
+// merged with json_patch (SQLite functions take at most 127 arguments).
+std::string RowJson(const core::TableInfo& t, const char* alias) {
+  std::vector<std::string> chunks;
+  for (std::size_t i = 0; i < t.columns.size(); i += 60) {
+    std::string obj = "json_object(";
+    for (std::size_t c = i; c < t.columns.size() && c < i + 60; ++c) {
+      if (c > i) obj += ", ";
+      std::string ref = Sql("%s.\"%w\"", alias, t.columns[c].c_str());
+      if (core::CategoryOf(t.types[c]) == core::TypeCategory::kOther)
+        ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") ELSE " + ref + " END";
+      obj += Sql("%Q, ", t.columns[c].c_str()) + ref;
+    }
+    chunks.push_back(obj + ")");
+  }
+  std::string out = chunks[0];
+  for (std::size_t i = 1; i < chunks.size(); ++i) out = "json_patch(" + out + ", " + chunks[i] + ")";
+  return out;
+}
+
+// vigil_enforce(table) -> 1: (re)creates the BEFORE INSERT and UPDATE triggers.
+void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  TableShape shape = LoadTable(db, table);
+  std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
+  Exec(db, Sql("DROP TRIGGER IF EXISTS \"%w\"; DROP TRIGGER IF EXISTS \"%w\";", ins.c_str(), upd.c_str()));
+  Exec(db, Sql("CREATE TRIGGER \"%w\" BEFORE INSERT ON \"%w\" BEGIN SELECT vigil_check(%Q, %s, 1); END;",
+               ins.c_str(), table.c_str(), table.c_str(), RowJson(shape.info, "NEW").c_str()));
+  Exec(db, Sql("CREATE TRIGGER \"%w\" BEFORE UPDATE ON \"%w\" BEGIN SELECT vigil_check(%Q, %s, 1, %s); END;",
+               upd.c_str(), table.c_str(), table.c_str(), RowJson(shape.info, "NEW").c_str(),
+               RowJson(shape.info, "OLD").c_str()));
+  sqlite3_result_int(ctx, 1);
+}
+
+// vigil_unenforce(table) -> 1 when triggers were removed, 0 when there were none.
+void Unenforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  LoadTable(db, table);
+  std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
+  bool existed;
+  {
+    Stmt s(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN (?1, ?2)");
+    s.Text(1, ins);
+    s.Text(2, upd);
+    existed = s.Step() && s.Int(0) > 0;
+  }
+  Exec(db, Sql("DROP TRIGGER IF EXISTS \"%w\"; DROP TRIGGER IF EXISTS \"%w\";", ins.c_str(), upd.c_str()));
+  sqlite3_result_int(ctx, existed ? 1 : 0);
+}
+
+// vigil_insert(table, row) -> the new row's key as JSON
+void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  std::string row_json = Arg(argv[1], "row");
+  TableShape shape = LoadTable(db, table);
+  core::TypedRow row = core::ParseTypedRow(row_json);
+  core::RowCheck check(shape.info, LoadRules(db, table), row, nullptr, true);
+  RunQueries(db, check);
+  auto violations = check.Finish();
+  if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
+  std::string sql;
+  if (row.columns.empty()) {
+    sql = Sql("INSERT INTO \"%w\" DEFAULT VALUES", table.c_str());
+  } else {
+    std::string cols, vals;
+    for (std::size_t i = 0; i < row.columns.size(); ++i) {
+      if (i > 0) { cols += ", "; vals += ", "; }
+      cols += Sql("\"%w\"", row.columns[i].c_str());
+      vals.append("?").append(std::to_string(i + 1));
+    }
+    sql = Sql("INSERT INTO \"%w\" (%s) VALUES (%s)", table.c_str(), cols.c_str(), vals.c_str());
+  }
+  // One savepoint: a failure leaves nothing behind, even inside a caller's transaction.
+  Savepoint savepoint(db, "vigil_insert");
+  {
+    Stmt insert(db, sql);
+    for (std::size_t i = 0; i < row.values.size(); ++i) insert.Value(static_cast<int>(i + 1), row.values[i]);
+    insert.Step();
+  }
+  sqlite3_int64 rowid = sqlite3_last_insert_rowid(db);
+  savepoint.Release();
+  // The key: the primary key value, a JSON object for a composite key, the
+  // rowid when the table declares none.
+  std::string key;
+  if (shape.primary_key.empty()) {
+    key = std::to_string(rowid);
+  } else {
+    std::string select = "SELECT json_object(";
+    for (std::size_t i = 0; i < shape.primary_key.size(); ++i) {
+      if (i > 0) select += ", ";
+      select += Sql("%Q, \"%w\"", shape.primary_key[i].c_str(), shape.primary_key[i].c_str());
+    }
+    select += Sql(") FROM \"%w\" WHERE rowid = ?1", table.c_str());
+    Stmt s(db, select);
+    sqlite3_bind_int64(s.get(), 1, rowid);
+    if (!s.Step()) throw Error(ErrorCode::kEngine, "inserted row not found");
+    key = s.Column(0).value_or("null");
+    if (shape.primary_key.size() == 1) {
+      // A single key is returned as its JSON value, not an object.
+      Stmt q(db, Sql("SELECT json_quote(\"%w\") FROM \"%w\" WHERE rowid = ?1", shape.primary_key[0].c_str(), table.c_str()));
+      sqlite3_bind_int64(q.get(), 1, rowid);
+      if (q.Step()) key = q.Column(0).value_or("null");
+    }
+  }
+  ResultText(ctx, key);
+}
+
+// vigil_enforce_trigger(): PostgreSQL's trigger function; SQLite triggers
+// call vigil_check instead, so here it explains itself.
+void EnforceTrigger(sqlite3_context*, int, sqlite3_value**) {
+  throw Error(ErrorCode::kNotSupported,
+              "vigil_enforce_trigger() is a PostgreSQL trigger function; in SQLite, vigil_enforce(table) creates "
+              "triggers that call vigil_check(table, row, 1)");
+}
+
+template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>
+void Bridge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  Run(ctx, [&] { Fn(ctx, argc, argv); });
+}
+
+// ---- vigil_rules: eponymous virtual table over vigil_rule_store ---------------
+
+struct RulesCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3_stmt* stmt;
+  bool eof;
+};
+
+struct RulesVtab {
+  sqlite3_vtab base;
+  sqlite3* db;
+};
+
+int RulesConnect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
+  int rc = sqlite3_declare_vtab(db,
+      "CREATE TABLE x(id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT)");
+  if (rc != SQLITE_OK) return rc;
+  auto* v = static_cast<RulesVtab*>(sqlite3_malloc(sizeof(RulesVtab)));
+  if (v == nullptr) return SQLITE_NOMEM;
+  std::memset(v, 0, sizeof(*v));
+  v->db = db;
+  *out = &v->base;
+  return SQLITE_OK;
+}
+int RulesDisconnect(sqlite3_vtab* v) { sqlite3_free(v); return SQLITE_OK; }
+int RulesBestIndex(sqlite3_vtab*, sqlite3_index_info* info) { info->estimatedCost = 100; return SQLITE_OK; }
+int RulesOpen(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* c = static_cast<RulesCursor*>(sqlite3_malloc(sizeof(RulesCursor)));
+  if (c == nullptr) return SQLITE_NOMEM;
+  std::memset(c, 0, sizeof(*c));
+  *out = &c->base;
+  return SQLITE_OK;
+}
+int RulesClose(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<RulesCursor*>(cur);
+  sqlite3_finalize(c->stmt);
+  sqlite3_free(c);
+  return SQLITE_OK;
+}
+int RulesNext(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<RulesCursor*>(cur);
+  if (c->stmt == nullptr) { c->eof = true; return SQLITE_OK; }
+  int rc = sqlite3_step(c->stmt);
+  c->eof = rc != SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+int RulesFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
+  auto* c = reinterpret_cast<RulesCursor*>(cur);
+  sqlite3* db = reinterpret_cast<RulesVtab*>(cur->pVtab)->db;
+  sqlite3_finalize(c->stmt);
+  c->stmt = nullptr;
+  sqlite3_stmt* probe = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'vigil_rule_store'", -1, &probe, nullptr);
+  if (rc != SQLITE_OK) return rc;
+  bool exists = sqlite3_step(probe) == SQLITE_ROW;
+  sqlite3_finalize(probe);
+  if (exists) {
+    rc = sqlite3_prepare_v2(db, "SELECT id, table_name, column_name, rule, params, created_at FROM vigil_rule_store ORDER BY id",
+                            -1, &c->stmt, nullptr);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return RulesNext(cur);
+}
+int RulesEof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<RulesCursor*>(cur)->eof; }
+int RulesColumn(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
+  sqlite3_result_value(ctx, sqlite3_column_value(reinterpret_cast<RulesCursor*>(cur)->stmt, col));
+  return SQLITE_OK;
+}
+int RulesRowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
+  *rowid = sqlite3_column_int64(reinterpret_cast<RulesCursor*>(cur)->stmt, 0);
+  return SQLITE_OK;
+}
+
+sqlite3_module MakeRulesModule() {
+  sqlite3_module m;
+  std::memset(&m, 0, sizeof(m));
+  m.xConnect = RulesConnect;
+  m.xBestIndex = RulesBestIndex;
+  m.xDisconnect = RulesDisconnect;
+  m.xDestroy = RulesDisconnect;
+  m.xOpen = RulesOpen;
+  m.xClose = RulesClose;
+  m.xFilter = RulesFilter;
+  m.xNext = RulesNext;
+  m.xEof = RulesEof;
+  m.xColumn = RulesColumn;
+  m.xRowid = RulesRowid;
+  return m;
+}
+const sqlite3_module kRulesModule = MakeRulesModule();
+
+}  // namespace
+
+int RegisterRules(sqlite3* db) {
+  // Functions that change the database are DIRECTONLY: a trigger or view in
+  // an untrusted schema cannot call them. vigil_check only reads, and the
+  // generated triggers call it, so it is INNOCUOUS.
+  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
+  struct Spec {
+    const char* name;
+    int nargs;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+    int flags;
+  };
+  const Spec specs[] = {
+      {"vigil_rule_add", 3, Bridge<RuleAdd>, kWrite},
+      {"vigil_rule_add", 4, Bridge<RuleAdd>, kWrite},
+      {"vigil_rule_remove", 3, Bridge<RuleRemove>, kWrite},
+      {"vigil_check", 2, Bridge<Check>, kRead},
+      {"vigil_check", 3, Bridge<Check>, kRead},
+      {"vigil_check", 4, Bridge<Check>, kRead},
+      {"vigil_enforce", 1, Bridge<Enforce>, kWrite},
+      {"vigil_unenforce", 1, Bridge<Unenforce>, kWrite},
+      {"vigil_insert", 2, Bridge<Insert>, kWrite},
+      {"vigil_enforce_trigger", 0, Bridge<EnforceTrigger>, kRead},
+  };
+  for (const Spec& s : specs) {
+    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, nullptr, s.fn, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return sqlite3_create_module_v2(db, "vigil_rules", &kRulesModule, nullptr, nullptr);
+}
+
+}  // namespace vigil::sqlite
