@@ -24,13 +24,18 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "vigil/row_check.h"
@@ -46,8 +51,10 @@ namespace {
 
 struct PgColumn {
   char* name;
-  char* type;   // format_type_be
+  char* type;    // format_type_be
   Oid typid;
+  Oid typoutput;
+  int attnum;
 };
 
 struct PgTable {
@@ -65,14 +72,20 @@ struct PgRules {
   char** params;  // NULL when none
 };
 
-// OpenTable resolves a plain table name through search_path (42P01 when
-// missing) and reads its columns.
-void OpenTable(const char* name, PgTable* t) {
+// ResolveTable resolves a plain table name through search_path (42P01 when
+// missing, 42809 when it is not a table).
+Oid ResolveTable(const char* name) {
   Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(name), -1), AccessShareLock, true);
-  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
+  if (!OidIsValid(relid) || name[0] == '\0')
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
   char kind = get_rel_relkind(relid);
   if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", name)));
+  return relid;
+}
+
+// OpenTableByOid reads the table's name and live columns.
+void OpenTableByOid(Oid relid, PgTable* t) {
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc desc = RelationGetDescr(rel);
   t->relid = relid;
@@ -87,6 +100,9 @@ void OpenTable(const char* name, PgTable* t) {
     c->name = pstrdup(NameStr(att->attname));
     c->type = format_type_be(att->atttypid);
     c->typid = att->atttypid;
+    c->attnum = att->attnum;
+    bool varlena;
+    getTypeOutputInfo(att->atttypid, &c->typoutput, &varlena);
   }
   table_close(rel, AccessShareLock);
 }
@@ -119,21 +135,60 @@ void LoadRules(Oid ext_namespace, const char* table, PgRules* r) {
   SPI_finish();
 }
 
-// ---- the C++ side -----------------------------------------------------------
+// ---- the plan cache ------------------------------------------------------------
+//
+// One backend-local map relid -> CachedTable (the parsed rules and the
+// table's shape). Entries are dropped by a relcache callback: for the table
+// itself (ALTER, DROP) and for every table when vigil_rules changes (its
+// statement trigger, vigil_enforce_trigger, sends a relcache invalidation for
+// vigil_rules, which reaches every backend at commit and this one at the next
+// command). Entries are shared_ptrs: a check in progress keeps its plan alive
+// even if an invalidation drops it from the map meanwhile.
 
-struct CheckState {
-  core::RowCheck check;
-  std::vector<std::string> type_of;  // per table column: format_type
+struct CachedTable {
+  std::shared_ptr<const core::TablePlan> plan;
+  std::string qualified;         // quoted schema.table for SQL
+  std::vector<int> attnums;      // per plan column: attribute number in the tuple
+  std::vector<Oid> typoutput;    // per plan column: output function
+  std::vector<Oid> typid;
+  std::vector<int> needed;       // plan columns the rules read
 };
 
-// BuildCheck (phase 2) creates the RowCheck, owned by `owner`.
-CheckState* BuildCheck(MemoryContext owner, const PgTable& t, const PgRules& r, const char* row_json,
-                       const char* old_json, bool check_types) {
+struct PlanCache {
+  std::unordered_map<Oid, std::shared_ptr<const CachedTable>> tables;
+};
+
+PlanCache* plan_cache = nullptr;
+Oid rules_relid = InvalidOid;     // the extension's vigil_rules table
+std::uint64_t inval_generation = 0;
+bool callback_registered = false;
+
+// InvalidatePlans is the relcache callback (engine context: must not throw
+// or ereport; clear/erase and the destructors they run do neither).
+void InvalidatePlans(Datum, Oid relid) {
+  ++inval_generation;
+  if (plan_cache == nullptr) return;
+  if (relid == InvalidOid || relid == rules_relid) {
+    plan_cache->tables.clear();
+  } else {
+    plan_cache->tables.erase(relid);
+  }
+}
+
+struct TableRef {
+  std::shared_ptr<const CachedTable> table;
+};
+
+std::shared_ptr<const CachedTable> BuildCachedTable(const PgTable& t, const PgRules& r) {
   core::TableInfo info;
   info.name = t.name;
+  auto cached = std::make_shared<CachedTable>();
   for (int i = 0; i < t.ncolumns; ++i) {
     info.columns.emplace_back(t.columns[i].name);
     info.types.emplace_back(t.columns[i].type);
+    cached->attnums.push_back(t.columns[i].attnum);
+    cached->typoutput.push_back(t.columns[i].typoutput);
+    cached->typid.push_back(t.columns[i].typid);
   }
   std::vector<core::StoredRule> rules;
   for (int i = 0; i < r.n; ++i) {
@@ -143,35 +198,82 @@ CheckState* BuildCheck(MemoryContext owner, const PgTable& t, const PgRules& r, 
     if (r.params[i]) s.params = r.params[i];
     rules.push_back(std::move(s));
   }
-  core::TypedRow row = core::ParseTypedRow(row_json);
-  std::optional<core::TypedRow> old_row;
-  if (old_json) old_row = core::ParseTypedRow(old_json);
-  return vigil::pg::OwnedByContext<CheckState>(owner, core::RowCheck(info, rules, row, old_row ? &*old_row : nullptr, check_types),
-                                               info.types);
+  cached->plan = std::make_shared<const core::TablePlan>(info, rules);
+  cached->qualified = t.qualified;
+  bool all = false;
+  std::vector<bool> want(info.columns.size(), false);
+  for (const auto& entry : cached->plan->rules()) {
+    if (entry.rule.kind == core::RuleKind::kExpression) all = true;
+    if (entry.column) {
+      int c = cached->plan->ColumnIndex(*entry.column);
+      if (c >= 0) want[c] = true;
+    }
+  }
+  for (std::size_t c = 0; c < want.size(); ++c)
+    if (all || want[c]) cached->needed.push_back(static_cast<int>(c));
+  return cached;
 }
+
+// GetTable returns the cached table for relid, loading it on a miss. The
+// returned holder is owned by `owner` (phases: C++ look-up, engine load,
+// C++ build).
+TableRef* GetTable(Oid relid, Oid ext_namespace, MemoryContext owner) {
+  if (!callback_registered) {
+    CacheRegisterRelcacheCallback(InvalidatePlans, (Datum)0);
+    callback_registered = true;
+  }
+  Failure failure;
+  TableRef* ref = nullptr;
+  if (!Call(&failure, [&] {
+        if (plan_cache == nullptr) plan_cache = new PlanCache();
+        ref = vigil::pg::OwnedByContext<TableRef>(owner);
+        auto it = plan_cache->tables.find(relid);
+        if (it != plan_cache->tables.end()) ref->table = it->second;
+      }))
+    vigil::pg::Raise(failure);
+  if (ref->table) return ref;
+  std::uint64_t generation = inval_generation;
+  PgTable t;
+  OpenTableByOid(relid, &t);
+  PgRules rules;
+  LoadRules(ext_namespace, t.name, &rules);
+  Oid vigil_rules = get_relname_relid("vigil_rules", ext_namespace);
+  if (!Call(&failure, [&] {
+        ref->table = BuildCachedTable(t, rules);
+        rules_relid = vigil_rules;
+        // Cache only what no invalidation overtook while it was being read.
+        if (generation == inval_generation) plan_cache->tables[relid] = ref->table;
+      }))
+    vigil::pg::Raise(failure);
+  return ref;
+}
+
+struct CheckState {
+  std::shared_ptr<const CachedTable> table;
+  std::optional<core::RowCheck> check;
+};
 
 // ---- engine phase: the queries ------------------------------------------------
 
-const char* TypeOfColumn(const PgTable& t, const char* column) {
-  for (int i = 0; i < t.ncolumns; ++i)
-    if (strcmp(t.columns[i].name, column) == 0) return t.columns[i].type;
-  return "text";
-}
-
 // RunQueries answers every EngineQuery with SPI. Values travel as text
-// parameters and are cast to the column's type in SQL.
-void RunQueries(CheckState* state, const PgTable& t, bool read_only) {
-  std::vector<core::EngineQuery>& queries = state->check.queries();
+// parameters and are cast to the column's type in SQL. read_only: true from
+// vigil_check (STABLE: the caller's snapshot); false from the trigger, so a
+// unique rule sees rows written earlier by the same statement.
+void RunQueries(CheckState* state, bool read_only) {
+  std::vector<core::EngineQuery>& queries = state->check->queries();
   if (queries.empty()) return;
+  const CachedTable* t = state->table.get();
+  const core::TableInfo& info = t->plan->table();
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   for (std::size_t qi = 0; qi < queries.size(); ++qi) {
     core::EngineQuery* q = &queries[qi];
     StringInfoData sql;
     initStringInfo(&sql);
     if (q->kind == core::RuleKind::kUnique || q->kind == core::RuleKind::kReferences) {
-      const char* target = t.qualified;
+      const char* target = t->qualified.c_str();
       const char* column = q->column.c_str();
-      const char* type = TypeOfColumn(t, column);
+      int c = t->plan->ColumnIndex(q->column);
+      const char* type = c >= 0 ? info.types[c].c_str() : "text";
       if (q->kind == core::RuleKind::kReferences) {
         Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(q->ref_table.c_str()), -1), AccessShareLock, true);
         if (!OidIsValid(relid))
@@ -192,15 +294,15 @@ void RunQueries(CheckState* state, const PgTable& t, bool read_only) {
       bool found = SPI_processed > 0;
       q->violated = q->kind == core::RuleKind::kUnique ? found : !found;
     } else {
-      int n = t.ncolumns;
+      int n = static_cast<int>(info.columns.size());
       appendStringInfo(&sql, "SELECT CAST((%s) AS boolean) FROM (SELECT ", q->expression.c_str());
       Oid* argtypes = static_cast<Oid*>(palloc(sizeof(Oid) * (n + 1)));
       Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
       char* nulls = static_cast<char*>(palloc(n + 1));
       for (int i = 0; i < n; ++i) {
-        const core::TypedValue* v = state->check.row().Find(t.columns[i].name);
-        appendStringInfo(&sql, "%sCAST($%d AS %s) AS %s", i > 0 ? ", " : "", i + 1, t.columns[i].type,
-                         quote_identifier(t.columns[i].name));
+        const core::TypedValue* v = state->check->row().Find(info.columns[i]);
+        appendStringInfo(&sql, "%sCAST($%d AS %s) AS %s", i > 0 ? ", " : "", i + 1, info.types[i].c_str(),
+                         quote_identifier(info.columns[i].c_str()));
         argtypes[i] = TEXTOID;
         bool is_null = v == nullptr || v->kind == core::TypedValue::kNull;
         values[i] = is_null ? (Datum)0 : CStringGetTextDatum(v->text.c_str());
@@ -217,27 +319,16 @@ void RunQueries(CheckState* state, const PgTable& t, bool read_only) {
   SPI_finish();
 }
 
-// CheckRow runs the whole check and returns the violations as a palloc'd
-// JSON string, or raises 23514 when `raise` and there are any.
-// read_only: true from vigil_check (STABLE: the caller's snapshot); false
-// from the trigger, so that a unique rule sees rows written earlier by the
-// same statement, as a volatile function's queries do.
-char* CheckRow(const PgTable& t, Oid ext_namespace, const char* row_json, const char* old_json, bool raise,
-               bool check_types, bool read_only) {
-  PgRules rules;
-  LoadRules(ext_namespace, t.name, &rules);
-  MemoryContext owner = CurrentMemoryContext;
+// Finish (phase 2) merges the answers; raises 23514 when `raise` and there
+// are violations, else returns them as a palloc'd JSON string.
+char* FinishCheck(CheckState* state, bool raise) {
   Failure failure;
-  CheckState* state = nullptr;
-  if (!Call(&failure, [&] { state = BuildCheck(owner, t, rules, row_json, old_json, check_types); }))
-    vigil::pg::Raise(failure);
-  RunQueries(state, t, read_only);
   char* result = nullptr;
   if (!Call(&failure, [&] {
-        std::vector<core::Violation> v = state->check.Finish();
+        std::vector<core::Violation> v = state->check->Finish();
         if (raise && !v.empty())
-          throw core::Error(core::ErrorCode::kCheckViolation, core::ViolationsMessage(t.name, v));
-        result = vigil::pg::CopyCString(core::ViolationsJson(v));
+          throw core::Error(core::ErrorCode::kCheckViolation, core::ViolationsMessage(state->check->table().name, v));
+        result = raise ? nullptr : vigil::pg::CopyCString(core::ViolationsJson(v));
       }))
     vigil::pg::Raise(failure);
   return result;
@@ -245,42 +336,63 @@ char* CheckRow(const PgTable& t, Oid ext_namespace, const char* row_json, const 
 
 char* JsonbArgText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZE(jb)); }
 
-// TupleJson renders a tuple as a JSON object with typed scalars, the way
-// SQLite's json_object() renders NEW in its triggers.
-char* TupleJson(HeapTuple tuple, TupleDesc desc) {
-  StringInfoData buf;
-  initStringInfo(&buf);
-  appendStringInfoChar(&buf, '{');
-  bool first = true;
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (att->attisdropped) continue;
-    if (!first) appendStringInfoChar(&buf, ',');
-    first = false;
-    escape_json(&buf, NameStr(att->attname));
-    appendStringInfoChar(&buf, ':');
-    char* value = SPI_getvalue(tuple, desc, i + 1);
-    if (value == nullptr) {
-      appendStringInfoString(&buf, "null");
+// TupleValues (engine) renders the columns the rules read as text, with a
+// JSON-like kind per value, for the trigger's row.
+struct PgRow {
+  int n;
+  int* column;   // plan column index
+  char** text;   // NULL for SQL NULL
+  char* kind;    // TypedValue::Kind
+};
+
+void TupleValues(const CachedTable* t, HeapTuple tuple, TupleDesc desc, PgRow* row) {
+  int n = static_cast<int>(t->needed.size());
+  row->n = n;
+  row->column = static_cast<int*>(palloc(sizeof(int) * (n + 1)));
+  row->text = static_cast<char**>(palloc0(sizeof(char*) * (n + 1)));
+  row->kind = static_cast<char*>(palloc(n + 1));
+  for (int i = 0; i < n; ++i) {
+    int c = t->needed[i];
+    row->column[i] = c;
+    bool isnull;
+    Datum d = heap_getattr(tuple, t->attnums[c], desc, &isnull);
+    if (isnull) {
+      row->kind[i] = core::TypedValue::kNull;
       continue;
     }
-    switch (att->atttypid) {
-      case INT2OID: case INT4OID: case INT8OID: case FLOAT4OID: case FLOAT8OID: case NUMERICOID:
-        // NaN and infinities are not JSON numbers: keep them as strings.
-        if ((value[0] >= '0' && value[0] <= '9') || (value[0] == '-' && value[1] >= '0' && value[1] <= '9'))
-          appendStringInfoString(&buf, value);
-        else
-          escape_json(&buf, value);
+    char* text = OidOutputFunctionCall(t->typoutput[c], d);
+    row->text[i] = text;
+    switch (t->typid[c]) {
+      case INT2OID: case INT4OID: case INT8OID:
+        row->kind[i] = core::TypedValue::kInteger;
+        break;
+      case FLOAT4OID: case FLOAT8OID: case NUMERICOID:
+        // NaN and infinities are not numbers to the rules: keep them as text.
+        row->kind[i] = ((text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9'))
+                           ? core::TypedValue::kReal
+                           : core::TypedValue::kString;
         break;
       case BOOLOID:
-        appendStringInfoString(&buf, value[0] == 't' ? "true" : "false");
+        row->kind[i] = core::TypedValue::kBoolean;
+        row->text[i] = const_cast<char*>(text[0] == 't' ? "true" : "false");
         break;
       default:
-        escape_json(&buf, value);
+        row->kind[i] = core::TypedValue::kString;
     }
   }
-  appendStringInfoChar(&buf, '}');
-  return buf.data;
+}
+
+core::TypedRow ToTypedRow(const CachedTable* t, const PgRow& row) {
+  core::TypedRow out;
+  const core::TableInfo& info = t->plan->table();
+  for (int i = 0; i < row.n; ++i) {
+    out.columns.push_back(info.columns[row.column[i]]);
+    core::TypedValue v;
+    v.kind = static_cast<core::TypedValue::Kind>(row.kind[i]);
+    if (row.text[i]) v.text = row.text[i];
+    out.values.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace
@@ -293,37 +405,66 @@ VIGIL_PG_FUNCTION(vigil_check) {
   char* row = JsonbArgText(PG_GETARG_JSONB_P(1));
   bool raise = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
   char* old_row = PG_ARGISNULL(3) ? nullptr : JsonbArgText(PG_GETARG_JSONB_P(3));
-  PgTable t;
-  OpenTable(table, &t);
-  char* json = CheckRow(t, get_func_namespace(fcinfo->flinfo->fn_oid), row, old_row, raise, true, true);
+  Oid relid = ResolveTable(table);
+  MemoryContext owner = CurrentMemoryContext;
+  TableRef* ref = GetTable(relid, get_func_namespace(fcinfo->flinfo->fn_oid), owner);
+  Failure failure;
+  CheckState* state = nullptr;
+  if (!Call(&failure, [&] {
+        state = vigil::pg::OwnedByContext<CheckState>(owner);
+        state->table = ref->table;
+        std::optional<core::TypedRow> old_typed;
+        if (old_row) old_typed = core::ParseTypedRow(old_row);
+        state->check.emplace(state->table->plan, core::ParseTypedRow(row), old_typed ? &*old_typed : nullptr, true);
+      }))
+    vigil::pg::Raise(failure);
+  RunQueries(state, true);
+  char* json = FinishCheck(state, raise);
+  if (json == nullptr) json = const_cast<char*>("[]");
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
 
-// vigil_enforce_trigger(): BEFORE INSERT OR UPDATE FOR EACH ROW; rejects the
-// row with one 23514 error listing every violation.
+// vigil_enforce_trigger(): as a BEFORE INSERT OR UPDATE row trigger, rejects
+// a row with one 23514 error listing every violation. As the AFTER statement
+// trigger on vigil_rules itself, tells every backend that rules changed.
 VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
   if (!CALLED_AS_TRIGGER(fcinfo))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("vigil_enforce_trigger() must be called as a trigger"),
                     errhint("Use vigil_enforce(table) to install it.")));
   TriggerData* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
+  Relation rel = trig->tg_relation;
+  Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+  if (TRIGGER_FIRED_AFTER(trig->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event) &&
+      RelationGetNamespace(rel) == ext_namespace && strcmp(RelationGetRelationName(rel), "vigil_rules") == 0) {
+    CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
+    return PointerGetDatum(nullptr);
+  }
   if (!TRIGGER_FIRED_BEFORE(trig->tg_event) || !TRIGGER_FIRED_FOR_ROW(trig->tg_event) ||
       !(TRIGGER_FIRED_BY_INSERT(trig->tg_event) || TRIGGER_FIRED_BY_UPDATE(trig->tg_event)))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("vigil_enforce_trigger() must fire BEFORE INSERT OR UPDATE FOR EACH ROW")));
-  Relation rel = trig->tg_relation;
   TupleDesc desc = RelationGetDescr(rel);
   bool update = TRIGGER_FIRED_BY_UPDATE(trig->tg_event);
   HeapTuple row = update ? trig->tg_newtuple : trig->tg_trigtuple;
-  char* row_json = TupleJson(row, desc);
-  char* old_json = update ? TupleJson(trig->tg_trigtuple, desc) : nullptr;
-  PgTable t;
-  OpenTable(RelationGetRelationName(rel), &t);
-  if (t.relid != RelationGetRelid(rel)) {
-    // The name resolves elsewhere through search_path: use this relation.
-    t.relid = RelationGetRelid(rel);
-    t.qualified = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
-  }
-  CheckRow(t, get_func_namespace(fcinfo->flinfo->fn_oid), row_json, old_json, true, false, false);
+  MemoryContext owner = CurrentMemoryContext;
+  TableRef* ref = GetTable(RelationGetRelid(rel), ext_namespace, owner);
+  if (ref->table->plan->rules().empty()) return PointerGetDatum(row);
+  PgRow values, old_values;
+  TupleValues(ref->table.get(), row, desc, &values);
+  if (update) TupleValues(ref->table.get(), trig->tg_trigtuple, desc, &old_values);
+  Failure failure;
+  CheckState* state = nullptr;
+  if (!Call(&failure, [&] {
+        state = vigil::pg::OwnedByContext<CheckState>(owner);
+        state->table = ref->table;
+        std::optional<core::TypedRow> old_typed;
+        if (update) old_typed = ToTypedRow(state->table.get(), old_values);
+        state->check.emplace(state->table->plan, ToTypedRow(state->table.get(), values),
+                             old_typed ? &*old_typed : nullptr, false);
+      }))
+    vigil::pg::Raise(failure);
+  RunQueries(state, false);
+  FinishCheck(state, true);
   return PointerGetDatum(row);
 }

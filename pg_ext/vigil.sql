@@ -156,6 +156,11 @@ CREATE FUNCTION vigil_enforce_trigger() RETURNS trigger
     LANGUAGE C;
 COMMENT ON FUNCTION vigil_enforce_trigger() IS 'BEFORE INSERT OR UPDATE row trigger installed by vigil_enforce: rejects a row with one error listing every violation';
 
+-- Sessions cache each table's parsed rules; a change to vigil_rules tells
+-- every session to drop them (a relcache invalidation sent at commit).
+CREATE TRIGGER vigil_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vigil_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION vigil_enforce_trigger();
+
 CREATE FUNCTION vigil_rule_add(table_name text, column_name text, rule text, params jsonb DEFAULT NULL)
     RETURNS bigint LANGUAGE plpgsql VOLATILE
 AS $vigil$

@@ -49,6 +49,29 @@ SELECT vigil_enforce('positions');
 INSERT INTO positions VALUES (2, 'ETH-USD', 1), (3, 'ETH-USD', 2);
 SELECT count(*) FROM positions;
 
+-- Sessions cache parsed rules; every change reaches them. In this session:
+CREATE TABLE ledger (id int PRIMARY KEY, amount numeric, memo text);
+SELECT vigil_enforce('ledger');
+INSERT INTO ledger VALUES (1, -5, 'no rules yet');
+SELECT vigil_rule_add('ledger', 'amount', 'positive') > 0 AS added;
+INSERT INTO ledger VALUES (2, -5, 'now rejected');
+SELECT vigil_rule_remove('ledger', 'amount', 'positive');
+INSERT INTO ledger VALUES (3, -5, 'accepted again');
+ALTER TABLE ledger ADD COLUMN currency text;
+SELECT vigil_rule_add('ledger', 'currency', 'one_of', '["USD", "EUR"]') > 0 AS added;
+INSERT INTO ledger VALUES (4, 1, 'new column', 'XXX');
+-- ...and from another session (dblink commits in a second backend):
+CREATE EXTENSION dblink;
+SELECT id > 0 AS added_elsewhere
+FROM dblink('host=' || current_setting('unix_socket_directories') || ' port=' || current_setting('port')
+            || ' dbname=' || current_database(),
+            $$SELECT vigil_rule_add('ledger', 'memo', 'length', '{"max": 10}')$$) AS t(id bigint);
+INSERT INTO ledger VALUES (5, 1, 'a memo longer than ten', 'USD');
+SELECT id, amount, memo, currency FROM ledger ORDER BY id;
+DROP EXTENSION dblink;
+DROP TABLE ledger;
+DELETE FROM vigil_rules WHERE table_name = 'ledger';
+
 -- Rules follow the table's plain name through search_path.
 CREATE SCHEMA other;
 CREATE TABLE other.accounts (id int PRIMARY KEY, email text);

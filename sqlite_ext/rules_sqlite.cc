@@ -11,6 +11,10 @@
 #include "rules_sqlite.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <unordered_map>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -208,14 +212,58 @@ void RunQueries(sqlite3* db, core::RowCheck& check) {
   }
 }
 
-std::vector<core::Violation> CheckRow(sqlite3* db, const TableShape& shape, const std::string& row_json,
-                                      const std::string* old_json, bool check_types) {
+// RulesCache keeps each table's plan per connection. An entry is valid while
+// the database's data version (SQLITE_FCNTL_DATA_VERSION: changes when any
+// connection commits) and this connection's own rule generation (bumped by
+// vigil_rule_add, vigil_rule_remove and vigil_enforce) are what they were
+// when it was built. Within one transaction of bulk inserts both stay put,
+// so the rules are read and parsed once.
+struct RulesCache {
+  int refs = 0;
+  std::uint64_t generation = 0;
+  struct Entry {
+    unsigned data_version;
+    std::uint64_t generation;
+    std::shared_ptr<const core::TablePlan> plan;
+  };
+  std::unordered_map<std::string, Entry> tables;
+};
+
+unsigned DataVersion(sqlite3* db) {
+  unsigned v = 0;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &v);
+  return v;
+}
+
+std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
+  TableShape shape = LoadTable(db, table);
+  return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
+}
+
+std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache, const std::string& table) {
+  unsigned version = DataVersion(db);
+  auto it = cache->tables.find(table);
+  if (it != cache->tables.end() && it->second.data_version == version && it->second.generation == cache->generation)
+    return it->second.plan;
+  auto plan = LoadPlan(db, table);
+  cache->tables[table] = {version, cache->generation, plan};
+  return plan;
+}
+
+std::vector<core::Violation> CheckRow(sqlite3* db, std::shared_ptr<const core::TablePlan> plan,
+                                      const std::string& row_json, const std::string* old_json, bool check_types) {
   core::TypedRow row = core::ParseTypedRow(row_json);
   std::optional<core::TypedRow> old_row;
   if (old_json) old_row = core::ParseTypedRow(*old_json);
-  core::RowCheck check(shape.info, LoadRules(db, shape.info.name), row, old_row ? &*old_row : nullptr, check_types);
+  core::RowCheck check(std::move(plan), std::move(row), old_row ? &*old_row : nullptr, check_types);
   RunQueries(db, check);
   return check.Finish();
+}
+
+RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(sqlite3_user_data(ctx)); }
+
+void RulesChanged(sqlite3_context* ctx) {
+  if (RulesCache* cache = Cache(ctx)) ++cache->generation;
 }
 
 // ---- SQL functions --------------------------------------------------------
@@ -271,6 +319,7 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   insert.Text(3, rule);
   if (stored_params) insert.Text(4, *stored_params); else insert.Null(4);
   insert.Step();
+  RulesChanged(ctx);
   sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(db));
 }
 
@@ -288,6 +337,7 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
   del.Text(3, rule);
   del.Step();
+  RulesChanged(ctx);
   sqlite3_result_int(ctx, sqlite3_changes(db));
 }
 
@@ -303,8 +353,7 @@ void Check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   bool raise = argc > 2 && sqlite3_value_int(argv[2]) != 0;
   std::optional<std::string> old_row;
   if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) old_row = std::string(vigil::sqlite::Text(argv[3]));
-  TableShape shape = LoadTable(db, table);
-  auto violations = CheckRow(db, shape, row, old_row ? &*old_row : nullptr, true);
+  auto violations = CheckRow(db, CachedPlan(db, Cache(ctx), table), row, old_row ? &*old_row : nullptr, true);
   if (raise && !violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
   ResultText(ctx, core::ViolationsJson(violations));
 }
@@ -347,6 +396,7 @@ void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
   Exec(db, Sql("CREATE TRIGGER \"%w\" BEFORE UPDATE ON \"%w\" BEGIN SELECT vigil_check(%Q, %s, 1, %s); END;",
                upd.c_str(), table.c_str(), table.c_str(), RowJson(shape.info, "NEW").c_str(),
                RowJson(shape.info, "OLD").c_str()));
+  RulesChanged(ctx);
   sqlite3_result_int(ctx, 1);
 }
 
@@ -374,7 +424,8 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string row_json = Arg(argv[1], "row");
   TableShape shape = LoadTable(db, table);
   core::TypedRow row = core::ParseTypedRow(row_json);
-  core::RowCheck check(shape.info, LoadRules(db, table), row, nullptr, true);
+  auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
+  core::RowCheck check(plan, row, nullptr, true);
   RunQueries(db, check);
   auto violations = check.Finish();
   if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
@@ -555,9 +606,24 @@ int RegisterRules(sqlite3* db) {
       {"vigil_insert", 2, Bridge<Insert>, kWrite},
       {"vigil_enforce_trigger", 0, Bridge<EnforceTrigger>, kRead},
   };
-  for (const Spec& s : specs) {
-    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, nullptr, s.fn, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return rc;
+  // One RulesCache per connection, shared by the functions through their
+  // user data and freed when the last of them is destroyed (db close).
+  auto* cache = new (std::nothrow) RulesCache();
+  if (cache == nullptr) return SQLITE_NOMEM;
+  cache->refs = static_cast<int>(sizeof(specs) / sizeof(specs[0]));
+  auto release = [](void* p) {
+    auto* c = static_cast<RulesCache*>(p);
+    if (--c->refs == 0) delete c;
+  };
+  for (std::size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); ++i) {
+    const Spec& s = specs[i];
+    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, cache, s.fn, nullptr, nullptr, release);
+    if (rc != SQLITE_OK) {
+      // xDestroy already ran for this one; release the registrations never made.
+      cache->refs -= static_cast<int>(sizeof(specs) / sizeof(specs[0]) - i - 1);
+      if (cache->refs == 0) delete cache;
+      return rc;
+    }
   }
   return sqlite3_create_module_v2(db, "vigil_rules", &kRulesModule, nullptr, nullptr);
 }

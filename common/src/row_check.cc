@@ -112,34 +112,49 @@ TypedRow ParseTypedRow(std::string_view json_text) {
   return row;
 }
 
-RowCheck::RowCheck(const TableInfo& table, const std::vector<StoredRule>& rules, const TypedRow& row,
-                   const TypedRow* old_row, bool check_types)
-    : table_(table), row_(row) {
+TablePlan::TablePlan(TableInfo table, const std::vector<StoredRule>& rules) : table_(std::move(table)) {
+  for (const std::string& type : table_.types) categories_.push_back(CategoryOf(type));
+  for (const StoredRule& stored : rules) {
+    rules_.push_back({stored.column, stored.rule,
+                      ParseRule(stored.rule, stored.params ? std::optional<std::string_view>(*stored.params)
+                                                           : std::nullopt)});
+  }
+}
+
+int TablePlan::ColumnIndex(std::string_view column) const {
+  for (std::size_t i = 0; i < table_.columns.size(); ++i)
+    if (table_.columns[i] == column) return static_cast<int>(i);
+  return -1;
+}
+
+RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const TypedRow* old_row, bool check_types)
+    : plan_(std::move(plan)), row_(std::move(row)) {
+  const TableInfo& table = plan_->table();
   // Columns the table does not have, and values that cannot fit the type.
   for (std::size_t i = 0; i < row_.columns.size(); ++i) {
-    auto it = std::find(table_.columns.begin(), table_.columns.end(), row_.columns[i]);
-    if (it == table_.columns.end()) {
-      column_violations_.push_back({row_.columns[i], "column", "no such column in \"" + text::Printable(table_.name, 64) + "\""});
+    int c = plan_->ColumnIndex(row_.columns[i]);
+    if (c < 0) {
+      column_violations_.push_back({row_.columns[i], "column", "no such column in \"" + text::Printable(table.name, 64) + "\""});
       continue;
     }
     if (check_types) {
-      std::size_t c = static_cast<std::size_t>(it - table_.columns.begin());
-      if (auto problem = TypeProblem(CategoryOf(table_.types[c]), row_.values[i]))
-        column_violations_.push_back({row_.columns[i], "type", *problem + " for " + Lower(table_.types[c])});
+      if (auto problem = TypeProblem(plan_->categories_[c], row_.values[i]))
+        column_violations_.push_back({row_.columns[i], "type", *problem + " for " + Lower(table.types[c])});
     }
   }
   static const TypedValue kNullValue;
+  const auto& rules = plan_->rules();
   for (std::size_t r = 0; r < rules.size(); ++r) {
-    const StoredRule& stored = rules[r];
-    Rule rule = ParseRule(stored.rule, stored.params ? std::optional<std::string_view>(*stored.params) : std::nullopt);
-    rule_names_.push_back(stored.rule);
-    std::string column = stored.column.value_or("");
-    const TypedValue* value = stored.column ? row_.Find(*stored.column) : nullptr;
+    const TablePlan::Entry& entry = rules[r];
+    const Rule& rule = entry.rule;
+    rule_names_.push_back(entry.name);
+    std::string column = entry.column.value_or("");
+    const TypedValue* value = entry.column ? row_.Find(*entry.column) : nullptr;
     if (value == nullptr) value = &kNullValue;
     if (!NeedsEngine(rule)) {
       std::optional<std::string_view> v;
       if (value->kind != TypedValue::kNull) v = value->text;
-      if (auto reason = CheckValue(rule, v)) value_violations_.push_back({r, {column, stored.rule, *reason}});
+      if (auto reason = CheckValue(rule, v)) value_violations_.push_back({r, {column, entry.name, *reason}});
       continue;
     }
     EngineQuery q;

@@ -8,6 +8,7 @@
 // every violation in rule order, so both engines report the same list.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,14 +61,38 @@ struct EngineQuery {
   std::string detail;       // optional extra text for the reason
 };
 
+// TablePlan is a table's shape and parsed rules: built once, shared by every
+// row check until the rules or the table change (the adapters cache it).
+class TablePlan {
+ public:
+  struct Entry {
+    std::optional<std::string> column;
+    std::string name;
+    Rule rule;
+  };
+
+  // Throws Error(kInvalidParameter) for a stored rule that does not parse.
+  TablePlan(TableInfo table, const std::vector<StoredRule>& rules);
+
+  const TableInfo& table() const { return table_; }
+  const std::vector<Entry>& rules() const { return rules_; }
+  // Index of `column` in table().columns, or -1.
+  int ColumnIndex(std::string_view column) const;
+
+ private:
+  TableInfo table_;
+  std::vector<Entry> rules_;
+  std::vector<TypeCategory> categories_;
+  friend class RowCheck;
+};
+
 class RowCheck {
  public:
-  // Throws Error(kInvalidParameter) for a stored rule that no longer parses.
-  RowCheck(const TableInfo& table, const std::vector<StoredRule>& rules, const TypedRow& row,
-           const TypedRow* old_row, bool check_types);
+  // The plan must outlive the check (adapters hold it by shared_ptr).
+  RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const TypedRow* old_row, bool check_types);
 
   std::vector<EngineQuery>& queries() { return queries_; }
-  const TableInfo& table() const { return table_; }
+  const TableInfo& table() const { return plan_->table(); }
   const TypedRow& row() const { return row_; }
 
   // Finish merges the engine answers and returns every violation in rule
@@ -75,7 +100,7 @@ class RowCheck {
   std::vector<Violation> Finish() const;
 
  private:
-  TableInfo table_;
+  std::shared_ptr<const TablePlan> plan_;
   TypedRow row_;
   std::vector<Violation> column_violations_;
   std::vector<std::pair<std::size_t, Violation>> value_violations_;  // (rule index, violation)
