@@ -181,14 +181,17 @@ std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
   return rules;
 }
 
-// RunQueries answers the engine queries of a row check.
-void RunQueries(sqlite3* db, core::RowCheck& check) {
+// RunQueries answers the engine queries of a row check. `stored`: the row is
+// already in the table (SQLite's AFTER triggers), so a unique value may occur
+// once — the row itself.
+void RunQueries(sqlite3* db, core::RowCheck& check, bool stored) {
   const core::TableInfo& t = check.table();
   for (core::EngineQuery& q : check.queries()) {
     if (q.kind == core::RuleKind::kUnique) {
-      Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", t.name.c_str(), q.column.c_str()));
+      Stmt s(db, Sql("SELECT count(*) FROM (SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 2)", t.name.c_str(),
+                     q.column.c_str()));
       s.Value(1, q.value);
-      q.violated = s.Step();
+      q.violated = s.Step() && s.Int(0) > (stored ? 1 : 0);
     } else if (q.kind == core::RuleKind::kReferences) {
       Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", q.ref_table.c_str(), q.ref_column.c_str()));
       s.Value(1, q.value);
@@ -251,12 +254,13 @@ std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache
 }
 
 std::vector<core::Violation> CheckRow(sqlite3* db, std::shared_ptr<const core::TablePlan> plan,
-                                      const std::string& row_json, const std::string* old_json, bool check_types) {
+                                      const std::string& row_json, const std::string* old_json, bool check_types,
+                                      bool stored) {
   core::TypedRow row = core::ParseTypedRow(row_json);
   std::optional<core::TypedRow> old_row;
   if (old_json) old_row = core::ParseTypedRow(*old_json);
   core::RowCheck check(std::move(plan), std::move(row), old_row ? &*old_row : nullptr, check_types);
-  RunQueries(db, check);
+  RunQueries(db, check, stored);
   return check.Finish();
 }
 
@@ -267,6 +271,9 @@ void RulesChanged(sqlite3_context* ctx) {
 }
 
 // ---- SQL functions --------------------------------------------------------
+
+bool Enforced(sqlite3* db, const std::string& table);
+void InstallTriggers(sqlite3* db, const std::string& table);
 
 // vigil_rule_add(table, column, rule [, params]) -> id
 void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
@@ -319,8 +326,10 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   insert.Text(3, rule);
   if (stored_params) insert.Text(4, *stored_params); else insert.Null(4);
   insert.Step();
+  sqlite3_int64 id = sqlite3_last_insert_rowid(db);
+  if (Enforced(db, table)) InstallTriggers(db, table);  // the triggers embed the rules
   RulesChanged(ctx);
-  sqlite3_result_int64(ctx, sqlite3_last_insert_rowid(db));
+  sqlite3_result_int64(ctx, id);
 }
 
 // vigil_rule_remove(table, column, rule) -> number of rules removed
@@ -337,8 +346,18 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
   del.Text(3, rule);
   del.Step();
+  int removed = sqlite3_changes(db);
+  if (removed > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    bool table_exists;
+    {
+      Stmt t(db, "SELECT 1 FROM pragma_table_info(?1)");
+      t.Text(1, table);
+      table_exists = t.Step();
+    }
+    if (table_exists && Enforced(db, table)) InstallTriggers(db, table);
+  }
   RulesChanged(ctx);
-  sqlite3_result_int(ctx, sqlite3_changes(db));
+  sqlite3_result_int(ctx, removed);
 }
 
 // vigil_check(table, row [, raise [, old_row]]) -> JSON array of violations
@@ -350,10 +369,14 @@ void Check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
   std::string table(vigil::sqlite::Text(argv[0]));
   std::string row(vigil::sqlite::Text(argv[1]));
-  bool raise = argc > 2 && sqlite3_value_int(argv[2]) != 0;
+  // raise: 0 returns the violations, 1 raises them, 2 raises them for a row
+  // that is already stored (the generated AFTER triggers).
+  int mode = argc > 2 ? sqlite3_value_int(argv[2]) : 0;
+  bool raise = mode != 0;
   std::optional<std::string> old_row;
   if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) old_row = std::string(vigil::sqlite::Text(argv[3]));
-  auto violations = CheckRow(db, CachedPlan(db, Cache(ctx), table), row, old_row ? &*old_row : nullptr, true);
+  auto violations =
+      CheckRow(db, CachedPlan(db, Cache(ctx), table), row, old_row ? &*old_row : nullptr, mode != 2, mode == 2);
   if (raise && !violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
   ResultText(ctx, core::ViolationsJson(violations));
 }
@@ -384,18 +407,118 @@ std::string RowJson(const core::TableInfo& t, const char* alias) {
   return out;
 }
 
-// vigil_enforce(table) -> 1: (re)creates the BEFORE INSERT and UPDATE triggers.
+constexpr double kHuge = 1.7976931348623157e308;
+
+// Number formats a rule bound as an SQL numeric literal.
+std::string Number(double d) { return Sql("%.17g", d); }
+
+// PassPredicate is an SQL condition over NEW (and OLD for updates) that is
+// true only when every rule surely passes; the triggers call the full
+// vigil_check — which finds and words the violations — only when it is not
+// true. It may be stricter than the rules (then the full check decides), never
+// looser. Rules with no cheap SQL form (regex, precision) make it false for
+// non-NULL values, so those rows always get the full check.
+std::string PassPredicate(const core::TablePlan& plan, bool update) {
+  const std::string& table = plan.table().name;
+  std::vector<std::string> parts;
+  for (const auto& entry : plan.rules()) {
+    const core::Rule& r = entry.rule;
+    std::string col = entry.column ? Sql("NEW.\"%w\"", entry.column->c_str()) : std::string();
+    switch (r.kind) {
+      case core::RuleKind::kValidator:
+        parts.push_back("(" + col + " IS NULL OR vigil_is_" + r.validator->name + "(" + col + "))");
+        break;
+      case core::RuleKind::kNotNull:
+        parts.push_back(col + " IS NOT NULL");
+        break;
+      case core::RuleKind::kRange:
+        // In SQLite text and blobs sort after every number, so a two-sided
+        // comparison is true only for numbers within the bounds.
+        parts.push_back("(" + col + " IS NULL OR " + col + " BETWEEN " + Number(r.min.value_or(-kHuge)) + " AND " +
+                        Number(r.max.value_or(kHuge)) + ")");
+        break;
+      case core::RuleKind::kPositive:
+        parts.push_back("(" + col + " IS NULL OR (" + col + " > 0 AND " + col + " <= " + Number(kHuge) + "))");
+        break;
+      case core::RuleKind::kLength: {
+        std::string p = "(" + col + " IS NULL OR (typeof(" + col + ") = 'text'";
+        if (r.min) p += " AND length(" + col + ") >= " + Number(*r.min);
+        if (r.max) p += " AND length(" + col + ") <= " + Number(*r.max);
+        parts.push_back(p + "))");
+        break;
+      }
+      case core::RuleKind::kOneOf: {
+        std::string list;
+        for (const std::string& v : r.one_of) list += (list.empty() ? "" : ", ") + Sql("%Q", v.c_str());
+        // Text literals never equal a number in SQLite: numbers take the full check.
+        parts.push_back("(" + col + " IS NULL OR " + col + " IN (" + list + "))");
+        break;
+      }
+      case core::RuleKind::kUnique: {
+        std::string p = "(" + col + " IS NULL";
+        if (update) p += " OR " + col + Sql(" IS OLD.\"%w\"", entry.column->c_str());
+        // AFTER triggers: the row itself is already stored, so one match is fine.
+        p += Sql(" OR (SELECT count(*) FROM (SELECT 1 FROM \"%w\" WHERE \"%w\" = ", table.c_str(), entry.column->c_str()) +
+             col + " LIMIT 2)) < 2)";
+        parts.push_back(p);
+        break;
+      }
+      case core::RuleKind::kReferences:
+        if (!r.enforce) break;
+        parts.push_back("(" + col + " IS NULL OR EXISTS (SELECT 1 FROM " +
+                        Sql("\"%w\" WHERE \"%w\" = ", r.ref_table.c_str(), r.ref_column.c_str()) + col + "))");
+        break;
+      case core::RuleKind::kExpression: {
+        std::string select = "(SELECT (" + r.expression + ") IS NOT 0 FROM (SELECT ";
+        const auto& cols = plan.table().columns;
+        for (std::size_t i = 0; i < cols.size(); ++i)
+          select += (i ? ", " : "") + Sql("NEW.\"%w\" AS \"%w\"", cols[i].c_str(), cols[i].c_str());
+        parts.push_back(select + "))");
+        break;
+      }
+      case core::RuleKind::kRegex:
+      case core::RuleKind::kPrecision:
+        parts.push_back(col + " IS NULL");
+        break;
+    }
+  }
+  if (parts.empty()) return "1";
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : " AND ") + p;
+  return out;
+}
+
+bool Enforced(sqlite3* db, const std::string& table) {
+  Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ?1");
+  s.Text(1, TriggerName("insert", table));
+  return s.Step();
+}
+
+// InstallTriggers (re)creates the AFTER INSERT and UPDATE triggers from the
+// table's current columns and rules: the fast pass predicate in WHEN, the
+// full check in the body.
+void InstallTriggers(sqlite3* db, const std::string& table) {
+  auto plan = LoadPlan(db, table);
+  const core::TableInfo& info = plan->table();
+  std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
+  Exec(db, Sql("DROP TRIGGER IF EXISTS \"%w\"; DROP TRIGGER IF EXISTS \"%w\";", ins.c_str(), upd.c_str()));
+  // AFTER triggers cost SQLite less per row than BEFORE triggers; an error
+  // raised in one still undoes the whole statement.
+  Exec(db, Sql("CREATE TRIGGER \"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
+               "BEGIN SELECT vigil_check(%Q, %s, 2); END;",
+               ins.c_str(), table.c_str(), PassPredicate(*plan, false).c_str(), table.c_str(),
+               RowJson(info, "NEW").c_str()));
+  Exec(db, Sql("CREATE TRIGGER \"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
+               "BEGIN SELECT vigil_check(%Q, %s, 2, %s); END;",
+               upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
+               RowJson(info, "NEW").c_str(), RowJson(info, "OLD").c_str()));
+}
+
+// vigil_enforce(table) -> 1: (re)creates the AFTER INSERT and UPDATE triggers.
 void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
-  TableShape shape = LoadTable(db, table);
-  std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
-  Exec(db, Sql("DROP TRIGGER IF EXISTS \"%w\"; DROP TRIGGER IF EXISTS \"%w\";", ins.c_str(), upd.c_str()));
-  Exec(db, Sql("CREATE TRIGGER \"%w\" BEFORE INSERT ON \"%w\" BEGIN SELECT vigil_check(%Q, %s, 1); END;",
-               ins.c_str(), table.c_str(), table.c_str(), RowJson(shape.info, "NEW").c_str()));
-  Exec(db, Sql("CREATE TRIGGER \"%w\" BEFORE UPDATE ON \"%w\" BEGIN SELECT vigil_check(%Q, %s, 1, %s); END;",
-               upd.c_str(), table.c_str(), table.c_str(), RowJson(shape.info, "NEW").c_str(),
-               RowJson(shape.info, "OLD").c_str()));
+  InstallTriggers(db, table);
   RulesChanged(ctx);
   sqlite3_result_int(ctx, 1);
 }
@@ -426,7 +549,7 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   core::TypedRow row = core::ParseTypedRow(row_json);
   auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
   core::RowCheck check(plan, row, nullptr, true);
-  RunQueries(db, check);
+  RunQueries(db, check, false);
   auto violations = check.Finish();
   if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
   std::string sql;
@@ -481,7 +604,7 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void EnforceTrigger(sqlite3_context*, int, sqlite3_value**) {
   throw Error(ErrorCode::kNotSupported,
               "vigil_enforce_trigger() is a PostgreSQL trigger function; in SQLite, vigil_enforce(table) creates "
-              "triggers that call vigil_check(table, row, 1)");
+              "triggers that call vigil_check");
 }
 
 template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""enforce.py — the cost of vigil_enforce on 200,000 inserted rows, against
+its anchors, in the same run, on both engines.
+
+    bench/enforce.py [--rows N] [--rounds R] [--sqlite-only]
+
+Rules (both engines): email (validator), price range 0..1,000,000, qty
+positive, side one_of buy/sell. Rows are generated in SQL and inserted with
+one INSERT ... SELECT per round into an emptied table; the median of the
+rounds is reported.
+
+PostgreSQL anchor: the same rules as CHECK constraints
+    CHECK (vigil_is_email(email)), CHECK (price BETWEEN 0 AND 1000000),
+    CHECK (qty > 0), CHECK (side IN ('buy', 'sell'))
+  target: vigil_enforce <= 1.5x the CHECK constraints (issue 3).
+SQLite anchor: the same insert into an unconstrained table
+  target: vigil_enforce <= 2x (issue 3).
+"""
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("VIGIL_BUILD", os.path.join(ROOT, "build"))
+COLUMNS = "id integer PRIMARY KEY, email text, price numeric, qty numeric, side text"
+RULES = [("email", "email", None), ("price", "range", '{"min": 0, "max": 1000000}'),
+         ("qty", "positive", None), ("side", "one_of", '["buy", "sell"]')]
+
+
+def report(engine, med, anchor, target_ratio, extra=None):
+    print(f"\n{engine}:")
+    for name, ms in med.items():
+        print(f"  {name:12s} {ms:9.1f} ms  ratio {ms / med[anchor]:5.2f}")
+    ratio = med["vigil"] / med[anchor]
+    ok = ratio <= target_ratio
+    print(f"  target vigil/{anchor} <= {target_ratio}: {'met' if ok else 'NOT met'} ({ratio:.2f})")
+    return ok
+
+
+def bench_sqlite(rows, rounds):
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.enable_load_extension(True)
+    db.load_extension(os.path.join(BUILD, "sqlite_ext", "vigil"))
+    db.execute(f"CREATE TABLE plain ({COLUMNS})")
+    db.execute(f"CREATE TABLE enforced ({COLUMNS})")
+    for col, rule, params in RULES:
+        db.execute("SELECT vigil_rule_add('enforced', ?, ?, ?)", (col, rule, params))
+    db.execute("SELECT vigil_enforce('enforced')")
+    gen = (f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {rows}) "
+           "SELECT n, 'user' || n || '@example.com', (n % 1000) + 0.5, 1 + n % 7, "
+           "CASE WHEN n % 2 = 0 THEN 'buy' ELSE 'sell' END FROM g")
+    times = {"plain": [], "vigil": []}
+    for _ in range(rounds):
+        for name, table in (("plain", "plain"), ("vigil", "enforced")):
+            db.execute(f"DELETE FROM {table}")
+            t0 = time.perf_counter()
+            db.execute("BEGIN")
+            db.execute(f"INSERT INTO {table} {gen}")
+            db.execute("COMMIT")
+            times[name].append((time.perf_counter() - t0) * 1000)
+    assert db.execute("SELECT count(*) FROM enforced").fetchone()[0] == rows
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return report(f"SQLite {sqlite3.sqlite_version}, {rows:,} rows", med, "plain", 2.0)
+
+
+def psql(sql, env):
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], input=sql, env=env,
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(out.stderr)
+    return out.stdout
+
+
+def bench_pg(rows, rounds):
+    start = subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "start", "shared_buffers = '256MB'"],
+                           capture_output=True, text=True, check=True).stdout
+    env = dict(os.environ)
+    for part in start.replace("export ", "").split():
+        k, v = part.split("=", 1)
+        env[k] = v.strip("'")
+    try:
+        setup = ["CREATE EXTENSION vigil;",
+                 f"CREATE TABLE plain ({COLUMNS});",
+                 f"CREATE TABLE checked ({COLUMNS}, CHECK (vigil_is_email(email)), "
+                 "CHECK (price BETWEEN 0 AND 1000000), CHECK (qty > 0), CHECK (side IN ('buy', 'sell')));",
+                 f"CREATE TABLE enforced ({COLUMNS});"]
+        for col, rule, params in RULES:
+            p = "NULL" if params is None else f"'{params}'"
+            setup.append(f"SELECT vigil_rule_add('enforced', '{col}', '{rule}', {p});")
+        setup.append("SELECT vigil_enforce('enforced');")
+        psql("\n".join(setup), env)
+        gen = (f"SELECT g, 'user' || g || '@example.com', (g % 1000) + 0.5, 1 + g % 7, "
+               f"CASE WHEN g % 2 = 0 THEN 'buy' ELSE 'sell' END FROM generate_series(1, {rows}) g")
+        body = ["SET jit = off;", "CREATE TEMP TABLE timings(name text, ms float8);",
+                "DO $$ DECLARE t0 timestamptz; BEGIN", f"FOR r IN 1..{rounds} LOOP"]
+        for name, table in (("plain", "plain"), ("check", "checked"), ("vigil", "enforced")):
+            body.append(f"TRUNCATE {table}; t0 := clock_timestamp(); INSERT INTO {table} {gen}; "
+                        f"INSERT INTO timings VALUES ('{name}', 1000 * extract(epoch FROM clock_timestamp() - t0));")
+        body.append("END LOOP; END $$;")
+        body.append("SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM timings GROUP BY name;")
+        med = {}
+        for line in psql("\n".join(body), env).splitlines():
+            name, ms = line.split("|")
+            med[name] = float(ms)
+        med = {k: med[k] for k in ("plain", "check", "vigil")}
+        version = psql("SHOW server_version;", env).strip()
+        return report(f"PostgreSQL {version}, {rows:,} rows", med, "check", 1.5)
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "stop", env["VIGIL_PGDATA"]])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--sqlite-only", action="store_true")
+    args = ap.parse_args()
+    ok = bench_sqlite(args.rows, args.rounds)
+    if not args.sqlite_only:
+        ok = bench_pg(args.rows, args.rounds) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
