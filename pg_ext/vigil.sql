@@ -121,6 +121,11 @@ CREATE FUNCTION vigil_validators(OUT kind text, OUT description text, OUT exampl
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16;
 COMMENT ON FUNCTION vigil_validators() IS 'every validator kind with a description and a valid example';
 
+CREATE FUNCTION vigil_rule_check(rule text, params jsonb, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_rule_check'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_rule_check(text, jsonb, text) IS 'NULL when the value passes the rule (kind and params as for vigil_rule_add), else the reason; value rules only';
+
 CREATE FUNCTION vigil_version() RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_version'
     LANGUAGE C STABLE PARALLEL SAFE;
@@ -338,3 +343,47 @@ BEGIN
 END
 $vigil$;
 COMMENT ON FUNCTION vigil_insert(text, jsonb) IS 'validates a JSON row against the table''s columns, types and rules, inserts it with bound values and returns its key';
+
+-- ---------------------------------------------------------------------------
+-- Data quality (SPEC §3), alerts and settings.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_quality_history (
+    id         bigserial PRIMARY KEY,
+    at         timestamptz NOT NULL,
+    table_name text,
+    score      double precision NOT NULL,
+    passed     boolean NOT NULL,
+    below_threshold boolean NOT NULL,
+    report     jsonb NOT NULL
+);
+COMMENT ON TABLE vigil_quality_history IS 'every quality check and report: one row per table, plus one overall row (table_name NULL) per report';
+
+CREATE TABLE vigil_alerts (
+    id       bigserial PRIMARY KEY,
+    at       timestamptz NOT NULL,
+    source   text NOT NULL,
+    severity text NOT NULL,
+    "check"  text NOT NULL,
+    message  text NOT NULL,
+    details  jsonb
+);
+COMMENT ON TABLE vigil_alerts IS 'alerts raised on every change of state (quality now; health later); also sent as NOTIFY vigil_alerts';
+SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_alerts_id_seq', '');
+
+CREATE FUNCTION vigil_quality_check(table_name text, options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_quality_check'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_quality_check(text, jsonb) IS 'completeness, validity, uniqueness, integrity and freshness of one table, with a 0-100 score; recorded in vigil_quality_history';
+
+CREATE FUNCTION vigil_quality_report(options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_quality_report'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_quality_report(jsonb) IS 'vigil_quality_check over every user table, with overall_score';
+
+CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_config'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_config(text, text) IS 'reads a vigil setting (GUC vigil.<key>); with a value, sets it for the session';

@@ -8,13 +8,29 @@
 extern "C" {
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
 }
 
+#include "vigil/rules.h"
 #include "vigil/validators.h"
 #include "vigil/version.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+// Settings (docs/reference.md, vigil_config): the same keys and defaults as
+// SQLite's vigil_config table.
+static int quality_alert_score = 80;
+
+// _PG_init defines the GUCs. It runs when the module is loaded, with or
+// without shared_preload_libraries.
+void _PG_init(void) {
+  DefineCustomIntVariable("vigil.quality_alert_score", "A quality score under this raises an alert.", nullptr,
+                          &quality_alert_score, 80, 0, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("vigil");
 }
 
 namespace core = vigil::core;
@@ -106,6 +122,38 @@ VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
 }
 
 VIGIL_PG_FUNCTION(vigil_version) { PG_RETURN_TEXT_P(cstring_to_text(VIGIL_VERSION)); }
+
+// vigil_rule_check(rule text, params jsonb, value text) -> text: NULL when the
+// value passes, else the reason. The parsed rule lives in fn_extra (owned by
+// the call site's memory context), so a scan parses it once.
+VIGIL_PG_FUNCTION(vigil_rule_check) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  std::string_view kind = ArgText(PG_GETARG_TEXT_PP(0));
+  char* params = nullptr;
+  if (!PG_ARGISNULL(1)) {
+    Jsonb* jb = PG_GETARG_JSONB_P(1);
+    params = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }
+  std::string_view value;
+  bool has_value = !PG_ARGISNULL(2);
+  if (has_value) value = ArgText(PG_GETARG_TEXT_PP(2));
+  MemoryContext fn_mcxt = fcinfo->flinfo->fn_mcxt;
+  auto* cache = static_cast<core::ParsedRuleCache*>(fcinfo->flinfo->fn_extra);
+  Failure failure;
+  text* result = nullptr;
+  if (!Call(&failure, [&] {
+        if (cache == nullptr) cache = vigil::pg::OwnedByContext<core::ParsedRuleCache>(fn_mcxt);
+        std::optional<std::string_view> p, v;
+        if (params) p = params;
+        if (has_value) v = value;
+        auto reason = core::RuleCheck(*cache, kind, p, v);
+        if (reason) result = vigil::pg::MakeText(*reason);
+      }))
+    vigil::pg::Raise(failure);
+  fcinfo->flinfo->fn_extra = cache;
+  if (result == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(result);
+}
 
 // vigil_validators(): one row per kind from the core's static table. The
 // table is plain data, so this value-per-call SRF holds no C++ object.

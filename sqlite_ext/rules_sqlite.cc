@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "sqlite_util.h"
 #include "vigil/row_check.h"
 #include "vigil/rules.h"
 
@@ -39,147 +40,6 @@ constexpr const char* kStoreDdl =
     " params TEXT,"
     " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
     "CREATE INDEX IF NOT EXISTS vigil_rule_store_table ON vigil_rule_store(table_name);";
-
-// Sql formats with sqlite3_mprintf (%w identifiers, %Q literals).
-template <typename... Args>
-std::string Sql(const char* fmt, Args... args) {
-  char* p = sqlite3_mprintf(fmt, args...);
-  if (p == nullptr) throw std::bad_alloc();
-  std::string s(p);
-  sqlite3_free(p);
-  return s;
-}
-
-[[noreturn]] void EngineError(sqlite3* db) { throw Error(ErrorCode::kEngine, sqlite3_errmsg(db)); }
-
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) EngineError(db);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  bool Step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    EngineError(db_);
-  }
-  void Text(int i, std::string_view s) {
-    sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  }
-  void Null(int i) { sqlite3_bind_null(stmt_, i); }
-  void Value(int i, const core::TypedValue& v) {
-    switch (v.kind) {
-      case core::TypedValue::kNull: Null(i); break;
-      case core::TypedValue::kInteger: {
-        char* end = nullptr;
-        long long n = std::strtoll(v.text.c_str(), &end, 10);
-        if (*end == '\0') sqlite3_bind_int64(stmt_, i, n);
-        else sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr));
-        break;
-      }
-      case core::TypedValue::kReal: sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr)); break;
-      case core::TypedValue::kBoolean: sqlite3_bind_int(stmt_, i, v.text == "true" ? 1 : 0); break;
-      default: Text(i, v.text); break;
-    }
-  }
-  std::optional<std::string> Column(int i) {
-    const unsigned char* p = sqlite3_column_text(stmt_, i);
-    if (p == nullptr) return std::nullopt;
-    return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
-  }
-  int Type(int i) { return sqlite3_column_type(stmt_, i); }
-  sqlite3_int64 Int(int i) { return sqlite3_column_int64(stmt_, i); }
-  sqlite3_stmt* get() { return stmt_; }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    throw Error(ErrorCode::kEngine, msg);
-  }
-}
-
-// Savepoint rolls back and releases on destruction unless Release() ran, so
-// an exception leaves the database as it was.
-class Savepoint {
- public:
-  Savepoint(sqlite3* db, const char* name) : db_(db), name_(name) { Exec(db, Sql("SAVEPOINT \"%w\"", name)); }
-  ~Savepoint() {
-    if (!released_) {
-      std::string sql = Sql("ROLLBACK TO \"%w\"; RELEASE \"%w\"", name_, name_);
-      sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-    }
-  }
-  void Release() {
-    Exec(db_, Sql("RELEASE \"%w\"", name_));
-    released_ = true;
-  }
-
- private:
-  sqlite3* db_;
-  const char* name_;
-  bool released_ = false;
-};
-
-bool StoreExists(sqlite3* db) {
-  Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'vigil_rule_store'");
-  return s.Step();
-}
-
-std::string Arg(sqlite3_value* v, const char* what) {
-  if (sqlite3_value_type(v) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, std::string(what) + " must not be NULL");
-  return std::string(vigil::sqlite::Text(v));
-}
-
-struct TableShape {
-  core::TableInfo info;
-  std::vector<std::string> primary_key;  // in key order
-};
-
-// LoadTable reads the columns of `table` (42P01 when it does not exist).
-TableShape LoadTable(sqlite3* db, const std::string& table) {
-  TableShape t;
-  t.info.name = table;
-  if (table.empty()) throw Error(ErrorCode::kUndefinedTable, "table \"\" does not exist");
-  Stmt s(db, "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid");
-  s.Text(1, table);
-  std::vector<std::pair<sqlite3_int64, std::string>> pk;
-  while (s.Step()) {
-    t.info.columns.push_back(s.Column(0).value_or(""));
-    t.info.types.push_back(s.Column(1).value_or(""));
-    if (s.Int(2) > 0) pk.emplace_back(s.Int(2), t.info.columns.back());
-  }
-  if (t.info.columns.empty())
-    throw Error(ErrorCode::kUndefinedTable, "table \"" + table + "\" does not exist");
-  std::sort(pk.begin(), pk.end());
-  for (auto& [n, name] : pk) t.primary_key.push_back(name);
-  return t;
-}
-
-void RequireColumn(const core::TableInfo& t, const std::string& column) {
-  for (const std::string& c : t.columns)
-    if (c == column) return;
-  throw Error(ErrorCode::kUndefinedColumn, "column \"" + column + "\" of table \"" + t.name + "\" does not exist");
-}
-
-std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
-  std::vector<core::StoredRule> rules;
-  if (!StoreExists(db)) return rules;
-  Stmt s(db, "SELECT column_name, rule, params FROM vigil_rule_store WHERE table_name = ?1 ORDER BY id");
-  s.Text(1, table);
-  while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2)});
-  return rules;
-}
 
 // RunQueries answers the engine queries of a row check. `stored`: the row is
 // already in the table (SQLite's AFTER triggers), so a unique value may occur
@@ -337,7 +197,7 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
   std::string rule = Arg(argv[2], "rule");
-  if (!StoreExists(db)) {
+  if (!TableExists(db, "vigil_rule_store")) {
     sqlite3_result_int(ctx, 0);
     return;
   }

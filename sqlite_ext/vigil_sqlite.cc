@@ -8,10 +8,13 @@
 SQLITE_EXTENSION_INIT1
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "boundary.h"
+#include "quality_sqlite.h"
 #include "rules_sqlite.h"
+#include "vigil/rules.h"
 #include "vigil/validators.h"
 #include "vigil/version.h"
 
@@ -55,6 +58,33 @@ VIGIL_SQLITE_FN(vigil_json_schema_valid) {
 }
 
 VIGIL_SQLITE_FN(vigil_version) { ResultText(ctx, VIGIL_VERSION); }
+
+// vigil_rule_check(rule, params, value): NULL when the value passes the rule,
+// else the reason. Not NULL-in-NULL-out in `value` (not_null must see NULL).
+// The parsed rule is kept as auxiliary data of the params argument, so a
+// scan with constant rule and params parses once.
+void vigil_rule_check(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  vigil::sqlite::Run(ctx, [&] {
+    auto* cache = static_cast<core::ParsedRuleCache*>(sqlite3_get_auxdata(ctx, 1));
+    bool fresh = cache == nullptr;
+    if (fresh) cache = new core::ParsedRuleCache();
+    std::unique_ptr<core::ParsedRuleCache> owner(fresh ? cache : nullptr);
+    std::optional<std::string_view> params, value;
+    if (sqlite3_value_type(argv[1]) != SQLITE_NULL) params = Text(argv[1]);
+    if (sqlite3_value_type(argv[2]) != SQLITE_NULL) value = Text(argv[2]);
+    auto reason = core::RuleCheck(*cache, Text(argv[0]), params, value);
+    if (fresh) {
+      // SQLite owns it from here (and may free it at once if the argument
+      // is not constant).
+      sqlite3_set_auxdata(ctx, 1, owner.release(), [](void* p) { delete static_cast<core::ParsedRuleCache*>(p); });
+    }
+    if (reason) ResultText(ctx, *reason); else sqlite3_result_null(ctx);
+  });
+}
 
 // ---- vigil_validators(): eponymous virtual table -------------------------
 
@@ -168,6 +198,7 @@ const FunctionSpec kFunctions[] = {
     {"vigil_iban_normalize", 1, vigil_iban_normalize, kPureFlags},
     {"vigil_json_schema_valid", 2, vigil_json_schema_valid, kPureFlags},
     {"vigil_version", 0, vigil_version, kStableFlags},
+    {"vigil_rule_check", 3, vigil_rule_check, kPureFlags},
 };
 
 }  // namespace
@@ -190,6 +221,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
   }
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "vigil_validators", &kValidatorsModule, nullptr, nullptr);
   if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterRules(db);
+  if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterQuality(db);
   if (rc != SQLITE_OK && errmsg != nullptr) {
     *errmsg = sqlite3_mprintf("vigil: registration failed: %s", sqlite3_errstr(rc));
   }

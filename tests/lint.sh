@@ -39,5 +39,11 @@ for f in pg_ext/*.cc sqlite_ext/*.cc; do
   if grep -n 'catch *(' "$f" >/dev/null; then say "$f catches exceptions outside boundary.h"; fi
 done
 
+# Generated corpora are up to date with their generators.
+tmp=$(mktemp)
+/usr/bin/python3 examples/cryptotrading/generate.py --corpus "$tmp"
+cmp -s "$tmp" tests/cases/quality.jsonl || say "tests/cases/quality.jsonl is stale: run examples/cryptotrading/generate.py --corpus tests/cases/quality.jsonl"
+rm -f "$tmp"
+
 [ $bad = 0 ] && echo "lint: ok"
 exit $bad

@@ -214,6 +214,27 @@ std::optional<std::string> CheckValue(const Rule& r, std::optional<std::string_v
   return std::nullopt;
 }
 
+const Rule& ParsedRuleCache::Get(std::string_view kind, std::optional<std::string_view> params) {
+  bool same = rule_ && kind == kind_ && params.has_value() == has_params_ && (!params || *params == params_);
+  if (!same) {
+    rule_.reset();
+    rule_.emplace(ParseRule(kind, params));
+    kind_ = std::string(kind);
+    has_params_ = params.has_value();
+    params_ = params ? std::string(*params) : std::string();
+  }
+  return *rule_;
+}
+
+std::optional<std::string> RuleCheck(ParsedRuleCache& cache, std::string_view kind,
+                                     std::optional<std::string_view> params, std::optional<std::string_view> value) {
+  const Rule& rule = cache.Get(kind, params);
+  if (NeedsEngine(rule))
+    throw Error(ErrorCode::kInvalidParameter, "rule " + text::Printable(kind, 40) + " needs a table",
+                {}, "Use vigil_check(table, row) for unique, references and expression rules.");
+  return CheckValue(rule, value);
+}
+
 std::string ViolationsMessage(std::string_view table, const std::vector<Violation>& violations) {
   std::string msg = "row rejected by " + std::to_string(violations.size()) +
                     (violations.size() == 1 ? " rule" : " rules") + " on \"" + text::Printable(table, 64) + "\": ";

@@ -121,4 +121,42 @@ UPDATE trades SET side = 'short' WHERE id = 1;
 SELECT id, trader_id, symbol, side, price, qty FROM trades;
 
 .print
+.print 8. Data quality: a day of generated trading data with known defects (examples/cryptotrading/generate.py)
+DROP TABLE IF EXISTS trades;
+DROP TABLE IF EXISTS traders;
+.output /dev/null
+SELECT vigil_rule_remove(table_name, column_name, rule) FROM (SELECT DISTINCT table_name, column_name, rule FROM vigil_rules WHERE table_name IN ('trades', 'traders'));
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS market_data;
+.read demo/generated.sql
+.output
+SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM trades) AS trades, (SELECT count(*) FROM market_data) AS market_data;
+CREATE TEMP TABLE report AS SELECT vigil_quality_report('{"tables": {"market_data": {"freshness_column": "ts", "max_age_hours": 24}}}') AS r;
+SELECT json_extract(r, '$.overall_score') AS overall_score, json_extract(r, '$.passed') AS passed FROM report;
+SELECT json_extract(t.value, '$.table') AS "table", json_extract(t.value, '$.rows') AS rows,
+       json_extract(t.value, '$.score') AS score,
+       json_extract(t.value, '$.completeness.percent') AS complete_pct,
+       json_extract(t.value, '$.validity.violation_percent') AS violation_pct,
+       json_extract(t.value, '$.integrity.percent') AS integrity_pct,
+       coalesce(json_extract(t.value, '$.freshness.passed'), '') AS fresh
+FROM report, json_each(json_extract(r, '$.tables')) AS t;
+.print    What to fix, with up to 5 sample keys per failing metric:
+SELECT json_extract(t.value, '$.table') AS "table", 'rule ' || json_extract(m.value, '$.rule') || ' on ' || json_extract(m.value, '$.column') AS metric,
+       json_extract(m.value, '$.violations') AS offending, json_extract(m.value, '$.samples') AS sample_keys
+FROM report, json_each(json_extract(r, '$.tables')) AS t, json_each(json_extract(t.value, '$.validity.rules')) AS m
+WHERE json_extract(m.value, '$.violations') > 0
+UNION ALL
+SELECT json_extract(t.value, '$.table'), 'duplicates in ' || json_extract(m.value, '$.columns[0]'),
+       json_extract(m.value, '$.duplicates'), json_extract(m.value, '$.samples')
+FROM report, json_each(json_extract(r, '$.tables')) AS t, json_each(json_extract(t.value, '$.uniqueness')) AS m
+WHERE json_extract(m.value, '$.duplicates') > 0
+UNION ALL
+SELECT json_extract(t.value, '$.table'), 'orphans in ' || json_extract(m.value, '$.columns[0]') || ' -> ' || json_extract(m.value, '$.references.table'),
+       json_extract(m.value, '$.orphans'), json_extract(m.value, '$.samples')
+FROM report, json_each(json_extract(r, '$.tables')) AS t, json_each(json_extract(t.value, '$.integrity.relationships')) AS m
+WHERE json_extract(m.value, '$.orphans') > 0;
+.print    Scores under vigil_config('quality_alert_score') raised alerts:
+SELECT severity, message FROM vigil_alerts ORDER BY id;
+
+.print
 .print demo complete: every row above was checked inside SQLite by vigil.

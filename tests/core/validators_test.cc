@@ -14,6 +14,7 @@
 #include <string>
 
 #include "vigil/error.h"
+#include "vigil/rules.h"
 #include "vigil/validators.h"
 
 namespace vigil::core {
@@ -55,6 +56,11 @@ json Call(const std::string& fn, const std::vector<std::string>& args) {
     if (fn == "vigil_uuid_version") return UuidVersion(args[0]);
     if (fn == "vigil_iban_normalize") return IbanNormalize(args[0]);
     if (fn == "vigil_json_schema_valid") return !JsonSchemaCheck(args[0], args[1]).has_value();
+    if (fn == "vigil_rule_check") {
+      ParsedRuleCache cache;
+      auto r = RuleCheck(cache, args[0], args[1], args[2]);
+      return r ? json(*r) : json(nullptr);
+    }
     if (fn == "vigil_is_phone" && args.size() == 2) return CheckPhoneInRegion(args[0], args[1]) == nullptr;
     if (fn.rfind("vigil_is_", 0) == 0) {
       const KindInfo* k = FindKind(fn.substr(9));

@@ -70,6 +70,24 @@ bool NeedsEngine(const Rule& rule) noexcept;
 // every rule except not_null, as SQL CHECK constraints do.
 std::optional<std::string> CheckValue(const Rule& rule, std::optional<std::string_view> value);
 
+// ParsedRuleCache keeps the last parsed rule, so a per-row call with the same
+// rule and params (vigil_rule_check in a scan) parses once.
+class ParsedRuleCache {
+ public:
+  const Rule& Get(std::string_view kind, std::optional<std::string_view> params);
+
+ private:
+  std::string kind_, params_;
+  bool has_params_ = false;
+  std::optional<Rule> rule_;
+};
+
+// RuleCheck checks one value against a rule given by kind and params (the
+// body of vigil_rule_check). Rules that need the database (unique,
+// references, expression) raise Error(kInvalidParameter).
+std::optional<std::string> RuleCheck(ParsedRuleCache& cache, std::string_view kind,
+                                     std::optional<std::string_view> params, std::optional<std::string_view> value);
+
 struct Violation {
   std::string column;  // "" for row-level rules
   std::string rule;

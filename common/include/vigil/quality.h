@@ -1,0 +1,107 @@
+// quality.h — data-quality checks and scores (SPEC §3).
+//
+// The core writes the SQL (one scan for every column metric and value rule,
+// one anti-join per relationship, then sample queries only for failing
+// metrics), the adapter runs it and hands back the numbers, and the core
+// computes the dimensions, the score and the JSON report — so both engines
+// report the same shape and the same arithmetic. docs/quality.md defines
+// every metric and the score.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/row_check.h"
+
+namespace vigil::core {
+
+enum class Dialect { kPostgres, kSqlite };
+
+struct Relationship {
+  std::vector<std::string> columns;         // in the checked table
+  std::string parent_name;                  // plain name, for the report
+  std::string parent_sql;                   // quoted (qualified) reference
+  std::vector<std::string> parent_columns;
+  std::string source;                       // "foreign key" or "rule"
+};
+
+struct QualityTable {
+  TableInfo info;
+  std::string table_sql;                              // quoted (qualified) reference
+  std::string function_prefix;                        // "" or "schema." for vigil_* calls
+  std::vector<std::string> primary_key;
+  std::vector<StoredRule> rules;
+  std::vector<Relationship> foreign_keys;             // declared
+  std::vector<std::vector<std::string>> declared_unique;  // enforced by the database
+};
+
+struct QualityOptions {
+  std::optional<double> sample_percent;
+  std::vector<std::string> unique;                    // extra columns to check for duplicates
+  std::optional<std::string> freshness_column;
+  double max_age_hours = 24;
+  std::vector<std::string> completeness_columns;      // default: all
+};
+
+// ParseQualityOptions reads {"sample_percent", "unique", "freshness_column",
+// "max_age_hours", "completeness_columns"}; throws Error naming a bad key.
+QualityOptions ParseQualityOptions(std::string_view json, const TableInfo& table);
+
+class QualityCheck {
+ public:
+  QualityCheck(QualityTable table, QualityOptions options, Dialect dialect);
+
+  // Stage 1: each query returns exactly one row; hand each row back.
+  const std::vector<std::string>& Stage1() const { return stage1_; }
+  void SetStage1(std::size_t query, const std::vector<std::optional<std::string>>& row);
+
+  // Stage 2 (after stage 1): one query per failing metric, each returning up
+  // to 5 rows of one column: the offending row's key as JSON text.
+  std::vector<std::string> SampleQueries();
+  void SetSamples(std::size_t query, const std::vector<std::string>& keys);
+
+  double Score() const;
+  bool Passed() const;
+  const std::string& table_name() const { return table_.info.name; }
+  // The report as a JSON object (text).
+  std::string ReportJson(const std::string& checked_at) const;
+
+ private:
+  struct ColumnMetric { std::string column; long long non_null = 0; std::vector<std::string> samples; };
+  struct RuleMetric { std::string column, rule, offend_sql; long long violations = 0; std::vector<std::string> samples; };
+  struct UniqueMetric { std::vector<std::string> columns; std::string source; bool enforced = false;
+                        long long duplicates = 0; std::vector<std::string> samples; };
+  struct RelationMetric { Relationship rel; long long checked = 0, orphans = 0; std::vector<std::string> samples; };
+
+  std::string KeyExpr(const std::string& alias) const;
+  std::string OrderBy(const std::string& alias) const;
+  std::string From(const std::string& alias) const;
+  std::string Quote(const std::string& ident) const;
+  double CompletenessPercent() const;
+  double ViolationPercent() const;
+  double IntegrityPercent() const;
+
+  QualityTable table_;
+  QualityOptions options_;
+  Dialect dialect_;
+  std::vector<std::string> stage1_;
+  long long rows_ = 0, rows_invalid_ = 0;
+  std::vector<ColumnMetric> columns_;
+  std::vector<RuleMetric> rules_;
+  std::vector<UniqueMetric> uniques_;
+  std::vector<RelationMetric> relations_;
+  std::optional<double> age_hours_;
+  bool has_value_rules_ = false;
+  // Which metric each sample query fills: (kind, index).
+  std::vector<std::pair<char, std::size_t>> sample_targets_;
+};
+
+// OverallJson combines table reports (JSON texts) into the report of
+// vigil_quality_report: {"checked_at", "tables": [...], "overall_score",
+// "passed"}; overall_score is the mean of the table scores.
+std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
+                        const std::string& checked_at, double* overall_score);
+
+}  // namespace vigil::core

@@ -1,0 +1,46 @@
+// config.cc — the table of vigil's settings.
+#include "vigil/config.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "text.h"
+#include "vigil/error.h"
+#include "vigil/core_guard.h"
+
+namespace vigil::core {
+namespace {
+
+constexpr ConfigKey kKeys[] = {
+    {"quality_alert_score", "80", 0, 100, "a quality score under this raises an alert (0-100)"},
+};
+
+}  // namespace
+
+const ConfigKey* ConfigKeys(std::size_t* count) noexcept {
+  *count = sizeof(kKeys) / sizeof(kKeys[0]);
+  return kKeys;
+}
+
+const ConfigKey& FindConfig(std::string_view key) {
+  for (const ConfigKey& k : kKeys)
+    if (key == k.key) return k;
+  std::string known;
+  for (const ConfigKey& k : kKeys) known += (known.empty() ? "" : ", ") + std::string(k.key);
+  throw Error(ErrorCode::kInvalidParameter, "unknown setting \"" + text::Printable(key, 64) + "\"", {},
+              "Settings: " + known + ".");
+}
+
+std::string NormalizeConfigValue(const ConfigKey& key, std::string_view value) {
+  std::string v(value);
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < key.min || n > key.max)
+    throw Error(ErrorCode::kInvalidParameter,
+                std::string("setting ") + key.key + " must be an integer from " + std::to_string(key.min) + " to " +
+                    std::to_string(key.max));
+  return std::to_string(n);
+}
+
+}  // namespace vigil::core

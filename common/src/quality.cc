@@ -1,0 +1,528 @@
+// quality.cc — data-quality SQL, arithmetic and report (SPEC §3).
+#include "vigil/quality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "text.h"
+#include "vigil/error.h"
+#include "vigil/core_guard.h"
+
+namespace vigil::core {
+namespace {
+
+using nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+// Weights of the dimensions in a table's score (docs/quality.md).
+constexpr double kWeightCompleteness = 0.25;
+constexpr double kWeightValidity = 0.30;
+constexpr double kWeightUniqueness = 0.15;
+constexpr double kWeightIntegrity = 0.20;
+constexpr double kWeightFreshness = 0.10;
+
+constexpr double kTargetCompleteness = 95.0;   // percent, exceeded
+constexpr double kTargetViolations = 0.1;      // percent, stayed under
+
+double Round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+std::string Literal(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+long long ToInt(const std::optional<std::string>& v) {
+  if (!v || v->empty()) return 0;
+  return std::strtoll(v->c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table) {
+  QualityOptions o;
+  if (text.empty()) return o;
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end());
+  } catch (const json::exception&) {
+    throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
+  }
+  if (j.is_null()) return o;
+  if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+  auto need_column = [&](const std::string& c) {
+    if (std::find(table.columns.begin(), table.columns.end(), c) == table.columns.end())
+      throw Error(ErrorCode::kUndefinedColumn, "column \"" + c + "\" of table \"" + table.name + "\" does not exist");
+  };
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    if (!j.contains(key)) return out;
+    if (!j[key].is_array()) throw Error(ErrorCode::kInvalidParameter, std::string("quality option \"") + key + "\" must be an array of column names");
+    for (const json& v : j[key]) {
+      if (!v.is_string()) throw Error(ErrorCode::kInvalidParameter, std::string("quality option \"") + key + "\" must be an array of column names");
+      need_column(v.get<std::string>());
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "sample_percent") {
+      if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 100)
+        throw Error(ErrorCode::kInvalidParameter, "quality option \"sample_percent\" must be a number in (0, 100]");
+      if (it->get<double>() < 100) o.sample_percent = it->get<double>();
+    } else if (k == "unique") {
+      o.unique = strings("unique");
+    } else if (k == "completeness_columns") {
+      o.completeness_columns = strings("completeness_columns");
+    } else if (k == "freshness_column") {
+      if (!it->is_string()) throw Error(ErrorCode::kInvalidParameter, "quality option \"freshness_column\" must be a column name");
+      need_column(it->get<std::string>());
+      o.freshness_column = it->get<std::string>();
+    } else if (k == "max_age_hours") {
+      if (!it->is_number() || it->get<double>() <= 0)
+        throw Error(ErrorCode::kInvalidParameter, "quality option \"max_age_hours\" must be a positive number");
+      o.max_age_hours = it->get<double>();
+    } else if (k == "tables" || k == "exclude") {
+      // vigil_quality_report's own keys; ignored per table.
+    } else {
+      throw Error(ErrorCode::kInvalidParameter, "unknown quality option \"" + text::Printable(k, 40) + "\"",
+                  {}, "Options: sample_percent, unique, freshness_column, max_age_hours, completeness_columns.");
+    }
+  }
+  return o;
+}
+
+std::string QualityCheck::Quote(const std::string& ident) const { return QuoteIdent(ident); }
+
+std::string QualityCheck::From(const std::string& alias) const {
+  std::string from = table_.table_sql + " AS " + alias;
+  if (options_.sample_percent) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6g", *options_.sample_percent);
+    if (dialect_ == Dialect::kPostgres) from += std::string(" TABLESAMPLE SYSTEM (") + buf + ")";
+  }
+  return from;
+}
+
+std::string QualityCheck::KeyExpr(const std::string& a) const {
+  const auto& pk = table_.primary_key;
+  if (pk.empty()) return dialect_ == Dialect::kPostgres ? "to_jsonb(" + a + ".ctid::text)::text" : a + ".rowid";
+  if (pk.size() == 1)
+    return dialect_ == Dialect::kPostgres ? "to_jsonb(" + a + "." + Quote(pk[0]) + ")::text"
+                                          : "json_quote(" + a + "." + Quote(pk[0]) + ")";
+  std::string args;
+  for (const std::string& c : pk) args += (args.empty() ? "" : ", ") + Literal(c) + ", " + a + "." + Quote(c);
+  return dialect_ == Dialect::kPostgres ? "jsonb_build_object(" + args + ")::text" : "json_object(" + args + ")";
+}
+
+std::string QualityCheck::OrderBy(const std::string& a) const {
+  const auto& pk = table_.primary_key;
+  if (pk.empty()) return dialect_ == Dialect::kPostgres ? a + ".ctid" : a + ".rowid";
+  std::string out;
+  for (const std::string& c : pk) out += (out.empty() ? "" : ", ") + a + "." + Quote(c);
+  return out;
+}
+
+QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect dialect)
+    : table_(std::move(table)), options_(std::move(options)), dialect_(dialect) {
+  const TableInfo& info = table_.info;
+  const std::string fn = table_.function_prefix;
+  std::vector<std::string> select = {"count(*)"};
+  // Completeness: count(c) per column.
+  std::vector<std::string> complete =
+      options_.completeness_columns.empty() ? info.columns : options_.completeness_columns;
+  for (const std::string& c : complete) {
+    columns_.push_back({c, 0, {}});
+    select.push_back("count(t." + Quote(c) + ")");
+  }
+  // Validity: value and expression rules; unique and references rules go
+  // to their own dimensions.
+  std::vector<std::string> unique_cols = options_.unique;
+  std::vector<std::string> any_offend;
+  for (const StoredRule& stored : table_.rules) {
+    Rule rule = ParseRule(stored.rule, stored.params ? std::optional<std::string_view>(*stored.params) : std::nullopt);
+    std::string col = stored.column ? "t." + Quote(*stored.column) : std::string();
+    std::string text_col = "CAST(" + col + " AS TEXT)";
+    std::string offend;
+    switch (rule.kind) {
+      case RuleKind::kUnique:
+        if (stored.column && std::find(unique_cols.begin(), unique_cols.end(), *stored.column) == unique_cols.end())
+          unique_cols.push_back(*stored.column);
+        continue;
+      case RuleKind::kReferences: {
+        Relationship rel;
+        rel.columns = {*stored.column};
+        rel.parent_name = rule.ref_table;
+        rel.parent_sql = QuoteIdent(rule.ref_table);
+        rel.parent_columns = {rule.ref_column};
+        rel.source = "rule";
+        relations_.push_back({rel, 0, 0, {}});
+        continue;
+      }
+      case RuleKind::kNotNull:
+        offend = col + " IS NULL";
+        break;
+      case RuleKind::kValidator:
+        offend = col + " IS NOT NULL AND NOT " + fn + "vigil_is_" + rule.validator->name + "(" + text_col + ")";
+        break;
+      case RuleKind::kExpression:
+        offend = "NOT (" + rule.expression + ")";
+        break;
+      default: {
+        std::string params = rule.params.empty() ? std::string("NULL") : Literal(rule.params);
+        if (dialect_ == Dialect::kPostgres && !rule.params.empty()) params += "::jsonb";
+        offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + Literal(stored.rule) + ", " + params + ", " +
+                 text_col + ") IS NOT NULL";
+      }
+    }
+    has_value_rules_ = true;
+    rules_.push_back({stored.column.value_or(""), stored.rule, offend, 0, {}});
+    select.push_back("sum(CASE WHEN " + offend + " THEN 1 ELSE 0 END)");
+    any_offend.push_back("(" + offend + ")");
+  }
+  if (!any_offend.empty()) {
+    std::string any;
+    for (const std::string& o : any_offend) any += (any.empty() ? "" : " OR ") + o;
+    select.push_back("sum(CASE WHEN " + any + " THEN 1 ELSE 0 END)");
+  }
+  // Uniqueness: declared constraints are enforced (reported, not scanned);
+  // unique rules and configured columns are counted.
+  for (const auto& cols : table_.declared_unique) {
+    UniqueMetric m;
+    m.columns = cols;
+    m.source = cols == table_.primary_key ? "primary key" : "unique constraint";
+    m.enforced = true;
+    uniques_.push_back(m);
+  }
+  for (const std::string& c : unique_cols) {
+    bool declared = false;
+    for (const auto& cols : table_.declared_unique) declared |= cols.size() == 1 && cols[0] == c;
+    if (declared) continue;
+    UniqueMetric m;
+    m.columns = {c};
+    m.source = std::find(options_.unique.begin(), options_.unique.end(), c) != options_.unique.end() ? "option" : "rule";
+    uniques_.push_back(m);
+    select.push_back("count(t." + Quote(c) + ") - count(DISTINCT t." + Quote(c) + ")");
+  }
+  // Integrity: declared foreign keys, then references rules (already added).
+  std::vector<RelationMetric> declared;
+  for (const Relationship& fk : table_.foreign_keys) declared.push_back({fk, 0, 0, {}});
+  relations_.insert(relations_.begin(), declared.begin(), declared.end());
+  for (const RelationMetric& r : relations_) {
+    if (r.rel.columns.size() == 1) {
+      // The same aggregate as the column's completeness count: PostgreSQL
+      // computes identical aggregates once.
+      select.push_back("count(t." + Quote(r.rel.columns[0]) + ")");
+      continue;
+    }
+    std::string nn;
+    for (const std::string& c : r.rel.columns) nn += (nn.empty() ? "" : " AND ") + ("t." + Quote(c) + " IS NOT NULL");
+    select.push_back("sum(CASE WHEN " + nn + " THEN 1 ELSE 0 END)");
+  }
+  // Freshness: age of the newest value, in hours.
+  if (options_.freshness_column) {
+    std::string c = "t." + Quote(*options_.freshness_column);
+    select.push_back(dialect_ == Dialect::kPostgres
+                         ? "extract(epoch FROM (now() - max(" + c + ")::timestamptz)) / 3600.0"
+                         : "(julianday('now') - julianday(max(" + c + "))) * 24.0");
+  }
+  std::string main = "SELECT ";
+  for (std::size_t i = 0; i < select.size(); ++i) main += (i ? ", " : "") + select[i];
+  main += " FROM " + From("t");
+  if (options_.sample_percent && dialect_ == Dialect::kSqlite) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6g", *options_.sample_percent);
+    main += std::string(" WHERE abs(random() % 100000) < ") + buf + " * 1000";
+  }
+  stage1_.push_back(main);
+  // One anti-join per relationship.
+  for (const RelationMetric& r : relations_) {
+    std::string nn, match;
+    for (std::size_t i = 0; i < r.rel.columns.size(); ++i) {
+      nn += (nn.empty() ? "" : " AND ") + ("t." + Quote(r.rel.columns[i]) + " IS NOT NULL");
+      match += (match.empty() ? "" : " AND ") + ("p." + Quote(r.rel.parent_columns[i]) + " = t." + Quote(r.rel.columns[i]));
+    }
+    // PostgreSQL runs this as a hash anti-join; the first 5 orphan keys come
+    // with the count, so finding them costs no second pass (orphans are few
+    // in any table worth scoring; the array holds them all while sorting).
+    std::string samples = dialect_ == Dialect::kPostgres
+                              ? ", to_jsonb((array_agg(" + KeyExpr("t") + " ORDER BY " + OrderBy("t") + "))[1:5])::text"
+                              : std::string();
+    stage1_.push_back("SELECT count(*)" + samples + " FROM " + From("t") + " WHERE " + nn +
+                      " AND NOT EXISTS (SELECT 1 FROM " + r.rel.parent_sql + " AS p WHERE " + match + ")");
+  }
+}
+
+void QualityCheck::SetStage1(std::size_t query, const std::vector<std::optional<std::string>>& row) {
+  if (query > 0) {
+    RelationMetric& r = relations_[query - 1];
+    r.orphans = row.empty() ? 0 : ToInt(row[0]);
+    if (row.size() > 1 && row[1]) {
+      json keys = json::parse(*row[1], nullptr, false);
+      if (keys.is_array())
+        for (const json& k : keys) r.samples.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+    }
+    return;
+  }
+  std::size_t i = 0;
+  auto next = [&]() -> const std::optional<std::string>& {
+    static const std::optional<std::string> kNone;
+    return i < row.size() ? row[i++] : kNone;
+  };
+  rows_ = ToInt(next());
+  for (ColumnMetric& c : columns_) c.non_null = ToInt(next());
+  for (RuleMetric& r : rules_) r.violations = ToInt(next());
+  if (!rules_.empty()) rows_invalid_ = ToInt(next());
+  for (UniqueMetric& u : uniques_)
+    if (!u.enforced) u.duplicates = ToInt(next());
+  for (RelationMetric& r : relations_) r.checked = ToInt(next());
+  if (options_.freshness_column) {
+    const auto& v = next();
+    if (v && !v->empty()) age_hours_ = std::strtod(v->c_str(), nullptr);
+  }
+}
+
+std::vector<std::string> QualityCheck::SampleQueries() {
+  std::vector<std::string> out;
+  sample_targets_.clear();
+  // In key order: deterministic, and cheap when offenders are common (the
+  // metric fails only then for completeness); orphans, usually rare, come
+  // with their count in PostgreSQL (see the anti-join in the constructor).
+  std::string head = "SELECT " + KeyExpr("t") + " FROM " + table_.table_sql + " AS t WHERE ";
+  std::string tail = " ORDER BY " + OrderBy("t") + " LIMIT 5";
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const ColumnMetric& c = columns_[i];
+    if (rows_ > 0 && 100.0 * static_cast<double>(c.non_null) / static_cast<double>(rows_) <= kTargetCompleteness) {
+      out.push_back(head + "t." + Quote(c.column) + " IS NULL" + tail);
+      sample_targets_.push_back({'c', i});
+    }
+  }
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if (rules_[i].violations > 0) {
+      out.push_back(head + rules_[i].offend_sql + tail);
+      sample_targets_.push_back({'r', i});
+    }
+  }
+  for (std::size_t i = 0; i < uniques_.size(); ++i) {
+    const UniqueMetric& u = uniques_[i];
+    if (u.enforced || u.duplicates == 0) continue;
+    std::string c = Quote(u.columns[0]);
+    out.push_back(head + "t." + c + " IN (SELECT d." + c + " FROM " + table_.table_sql + " AS d WHERE d." + c +
+                  " IS NOT NULL GROUP BY d." + c + " HAVING count(*) > 1)" + tail);
+    sample_targets_.push_back({'u', i});
+  }
+  for (std::size_t i = 0; i < relations_.size(); ++i) {
+    const RelationMetric& r = relations_[i];
+    if (r.orphans == 0 || !r.samples.empty()) continue;
+    std::string nn, match;
+    for (std::size_t k = 0; k < r.rel.columns.size(); ++k) {
+      nn += (nn.empty() ? "" : " AND ") + ("t." + Quote(r.rel.columns[k]) + " IS NOT NULL");
+      match += (match.empty() ? "" : " AND ") + ("p." + Quote(r.rel.parent_columns[k]) + " = t." + Quote(r.rel.columns[k]));
+    }
+    out.push_back(head + nn + " AND NOT EXISTS (SELECT 1 FROM " + r.rel.parent_sql + " AS p WHERE " + match + ")" + tail);
+    sample_targets_.push_back({'o', i});
+  }
+  return out;
+}
+
+void QualityCheck::SetSamples(std::size_t query, const std::vector<std::string>& keys) {
+  auto [kind, i] = sample_targets_.at(query);
+  std::vector<std::string>* target = kind == 'c' ? &columns_[i].samples
+                                   : kind == 'r' ? &rules_[i].samples
+                                   : kind == 'u' ? &uniques_[i].samples
+                                                 : &relations_[i].samples;
+  *target = keys;
+}
+
+double QualityCheck::CompletenessPercent() const {
+  long long cells = rows_ * static_cast<long long>(columns_.size());
+  if (cells == 0) return 100.0;
+  long long filled = 0;
+  for (const ColumnMetric& c : columns_) filled += c.non_null;
+  return 100.0 * static_cast<double>(filled) / static_cast<double>(cells);
+}
+
+double QualityCheck::ViolationPercent() const {
+  if (rows_ == 0) return 0.0;
+  return 100.0 * static_cast<double>(rows_invalid_) / static_cast<double>(rows_);
+}
+
+double QualityCheck::IntegrityPercent() const {
+  long long checked = 0, orphans = 0;
+  for (const RelationMetric& r : relations_) {
+    checked += r.checked;
+    orphans += r.orphans;
+  }
+  if (checked == 0) return 100.0;
+  return 100.0 * static_cast<double>(checked - orphans) / static_cast<double>(checked);
+}
+
+double QualityCheck::Score() const {
+  double weighted = 0, weights = 0;
+  if (rows_ > 0 && !columns_.empty()) {
+    weighted += kWeightCompleteness * CompletenessPercent() / 100.0;
+    weights += kWeightCompleteness;
+  }
+  if (rows_ > 0 && has_value_rules_) {
+    weighted += kWeightValidity * (1.0 - ViolationPercent() / 100.0);
+    weights += kWeightValidity;
+  }
+  long long values = 0, dups = 0;
+  for (const UniqueMetric& u : uniques_)
+    if (!u.enforced) dups += u.duplicates;
+  for (const UniqueMetric& u : uniques_) {
+    if (u.enforced) continue;
+    for (const ColumnMetric& c : columns_)
+      if (c.column == u.columns[0]) values += c.non_null;
+  }
+  if (values > 0) {
+    weighted += kWeightUniqueness * (1.0 - static_cast<double>(dups) / static_cast<double>(values));
+    weights += kWeightUniqueness;
+  }
+  long long checked = 0;
+  for (const RelationMetric& r : relations_) checked += r.checked;
+  if (checked > 0) {
+    weighted += kWeightIntegrity * IntegrityPercent() / 100.0;
+    weights += kWeightIntegrity;
+  }
+  if (options_.freshness_column) {
+    bool fresh = age_hours_ && *age_hours_ <= options_.max_age_hours;
+    weighted += kWeightFreshness * (fresh ? 1.0 : 0.0);
+    weights += kWeightFreshness;
+  }
+  if (weights == 0) return 100.0;
+  return Round2(100.0 * weighted / weights);
+}
+
+bool QualityCheck::Passed() const {
+  long long orphans = 0;
+  for (const RelationMetric& r : relations_) orphans += r.orphans;
+  bool fresh = !options_.freshness_column || (age_hours_ && *age_hours_ <= options_.max_age_hours);
+  long long dups = 0;
+  for (const UniqueMetric& u : uniques_) dups += u.duplicates;
+  return (rows_ == 0 || CompletenessPercent() > kTargetCompleteness) && ViolationPercent() < kTargetViolations &&
+         orphans == 0 && dups == 0 && fresh;
+}
+
+std::string QualityCheck::ReportJson(const std::string& checked_at) const {
+  auto samples = [](const std::vector<std::string>& keys) {
+    json arr = json::array();
+    for (const std::string& k : keys) {
+      json v = json::parse(k, nullptr, false);
+      arr.push_back(v.is_discarded() ? json(k) : v);
+    }
+    return arr;
+  };
+  auto pct = [this](long long part) {
+    return rows_ == 0 ? 100.0 : Round2(100.0 * static_cast<double>(part) / static_cast<double>(rows_));
+  };
+  ordered_json r;
+  r["table"] = table_.info.name;
+  r["checked_at"] = checked_at;
+  r["rows"] = rows_;
+  r["sample_percent"] = options_.sample_percent ? json(*options_.sample_percent) : json(nullptr);
+  r["score"] = Score();
+  r["passed"] = Passed();
+  ordered_json completeness;
+  completeness["percent"] = Round2(CompletenessPercent());
+  completeness["columns"] = ordered_json::array();
+  for (const ColumnMetric& c : columns_) {
+    ordered_json o;
+    o["column"] = c.column;
+    o["non_null"] = c.non_null;
+    o["nulls"] = rows_ - c.non_null;
+    o["percent"] = pct(c.non_null);
+    o["passed"] = rows_ == 0 || pct(c.non_null) > kTargetCompleteness;
+    if (!c.samples.empty()) o["samples"] = samples(c.samples);
+    completeness["columns"].push_back(o);
+  }
+  r["completeness"] = completeness;
+  ordered_json validity;
+  validity["rows_invalid"] = rows_invalid_;
+  validity["violation_percent"] = Round2(ViolationPercent());
+  validity["rules"] = ordered_json::array();
+  for (const RuleMetric& m : rules_) {
+    ordered_json o;
+    o["column"] = m.column.empty() ? json(nullptr) : json(m.column);
+    o["rule"] = m.rule;
+    o["violations"] = m.violations;
+    if (!m.samples.empty()) o["samples"] = samples(m.samples);
+    validity["rules"].push_back(o);
+  }
+  r["validity"] = validity;
+  ordered_json uniqueness = ordered_json::array();
+  for (const UniqueMetric& u : uniques_) {
+    ordered_json o;
+    o["columns"] = u.columns;
+    o["source"] = u.source;
+    o["enforced"] = u.enforced;
+    o["duplicates"] = u.duplicates;
+    if (!u.samples.empty()) o["samples"] = samples(u.samples);
+    uniqueness.push_back(o);
+  }
+  r["uniqueness"] = uniqueness;
+  ordered_json integrity;
+  integrity["percent"] = Round2(IntegrityPercent());
+  integrity["relationships"] = ordered_json::array();
+  for (const RelationMetric& m : relations_) {
+    ordered_json o;
+    o["columns"] = m.rel.columns;
+    o["references"] = {{"table", m.rel.parent_name}, {"columns", m.rel.parent_columns}};
+    o["source"] = m.rel.source;
+    o["checked"] = m.checked;
+    o["orphans"] = m.orphans;
+    o["orphan_percent"] = m.checked == 0 ? 0.0 : Round2(100.0 * static_cast<double>(m.orphans) / static_cast<double>(m.checked));
+    if (!m.samples.empty()) o["samples"] = samples(m.samples);
+    integrity["relationships"].push_back(o);
+  }
+  r["integrity"] = integrity;
+  if (options_.freshness_column) {
+    ordered_json f;
+    f["column"] = *options_.freshness_column;
+    f["age_hours"] = age_hours_ ? json(Round2(*age_hours_)) : json(nullptr);
+    f["max_age_hours"] = options_.max_age_hours;
+    f["passed"] = age_hours_ && *age_hours_ <= options_.max_age_hours;
+    r["freshness"] = f;
+  } else {
+    r["freshness"] = nullptr;
+  }
+  long long orphans = 0;
+  for (const RelationMetric& m : relations_) orphans += m.orphans;
+  ordered_json targets = ordered_json::array();
+  targets.push_back({{"metric", "completeness_percent"}, {"target", "> 95"}, {"value", Round2(CompletenessPercent())},
+                     {"passed", rows_ == 0 || CompletenessPercent() > kTargetCompleteness}});
+  targets.push_back({{"metric", "violation_percent"}, {"target", "< 0.1"}, {"value", Round2(ViolationPercent())},
+                     {"passed", ViolationPercent() < kTargetViolations}});
+  targets.push_back({{"metric", "orphans"}, {"target", "= 0"}, {"value", orphans}, {"passed", orphans == 0}});
+  targets.push_back({{"metric", "integrity_percent"}, {"target", "= 100"}, {"value", Round2(IntegrityPercent())},
+                     {"passed", orphans == 0}});
+  r["targets"] = targets;
+  return r.dump();
+}
+
+std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
+                        const std::string& checked_at, double* overall_score) {
+  ordered_json r;
+  r["checked_at"] = checked_at;
+  double sum = 0;
+  for (double s : scores) sum += s;
+  *overall_score = scores.empty() ? 100.0 : Round2(sum / static_cast<double>(scores.size()));
+  r["overall_score"] = *overall_score;
+  bool passed = true;
+  ordered_json tables = ordered_json::array();
+  for (const std::string& t : table_reports) {
+    ordered_json j = ordered_json::parse(t);
+    passed = passed && j.value("passed", false);
+    tables.push_back(j);
+  }
+  r["passed"] = passed;
+  r["tables"] = tables;
+  return r.dump();
+}
+
+}  // namespace vigil::core

@@ -1,0 +1,416 @@
+// quality_pg.cc — data quality (SPEC §3) and vigil_config for PostgreSQL.
+//
+// Phases as in boundary.h: the catalog and SPI gather the table's keys,
+// foreign keys and rules; the core writes the queries; SPI runs them; the
+// core computes the report; SPI records history and alerts. The
+// QualityCheck that lives across those phases is owned by the function's
+// memory context (OwnedByContext).
+#include "boundary.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+}
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/config.h"
+#include "vigil/quality.h"
+
+namespace core = vigil::core;
+using vigil::pg::Call;
+using vigil::pg::Failure;
+
+namespace {
+
+// SpiText runs a one-row, one-column query with up to two text parameters
+// and returns a palloc'd copy of the value (NULL for no row or NULL).
+char* SpiText(const char* sql, int nargs, const char* a1 = nullptr, const char* a2 = nullptr) {
+  MemoryContext caller = CurrentMemoryContext;
+  Oid types[2] = {TEXTOID, TEXTOID};
+  Datum values[2] = {a1 ? CStringGetTextDatum(a1) : (Datum)0, a2 ? CStringGetTextDatum(a2) : (Datum)0};
+  char nulls[2] = {a1 ? ' ' : 'n', a2 ? ' ' : 'n'};
+  if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0) < 0) elog(ERROR, "vigil quality query failed");
+  char* out = nullptr;
+  if (SPI_processed > 0) {
+    char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    if (v) {
+      MemoryContext spi = MemoryContextSwitchTo(caller);
+      out = pstrdup(v);
+      MemoryContextSwitchTo(spi);
+    }
+  }
+  return out;
+}
+
+// Described is what the catalog says about one table, as text for the core.
+struct Described {
+  char* name;
+  char* qualified;
+  char* columns;    // JSON [[name, type], ...]
+  char* keys;       // JSON: {"pk": [...], "unique": [[...]], "fks": [...]}
+  char* rules;      // JSON [[column, rule, params], ...]
+};
+
+void Describe(Oid relid, Oid ext_namespace, Described* d) {
+  char oid_text[16];
+  snprintf(oid_text, sizeof(oid_text), "%u", relid);
+  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
+  d->name = get_rel_name(relid);
+  d->qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), d->name);
+  d->columns = SpiText(
+      "SELECT coalesce(json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]')"
+      " FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
+      1, oid_text);
+  d->keys = SpiText(
+      "SELECT json_build_object("
+      " 'pk', (SELECT coalesce(json_agg(a.attname ORDER BY k.n), '[]') FROM pg_index i CROSS JOIN LATERAL"
+      "        unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+      "        WHERE i.indrelid = $1::oid AND i.indisprimary),"
+      " 'unique', (SELECT coalesce(json_agg(cols), '[]') FROM (SELECT json_agg(a.attname ORDER BY k.n) AS cols FROM pg_index i CROSS JOIN LATERAL"
+      "        unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+      "        WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL"
+      "        GROUP BY i.indexrelid ORDER BY i.indexrelid) s),"
+      " 'fks', (SELECT coalesce(json_agg(json_build_object("
+      "        'columns', (SELECT json_agg(a.attname ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)"
+      "                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum),"
+      "        'parent_name', (SELECT relname FROM pg_class WHERE oid = c.confrelid),"
+      "        'parent_sql', c.confrelid::regclass::text,"
+      "        'parent_columns', (SELECT json_agg(a.attname ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k(attnum, n)"
+      "                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum)) ORDER BY c.conname), '[]')"
+      "        FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype = 'f'))",
+      1, oid_text);
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql,
+                   "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
+                   " FROM %s.vigil_rules WHERE table_name = $1",
+                   ext);
+  d->rules = SpiText(sql.data, 1, d->name);
+}
+
+core::QualityTable BuildTable(const Described& d, const std::string& prefix) {
+  using nlohmann::json;
+  core::QualityTable q;
+  q.info.name = d.name;
+  q.table_sql = d.qualified;
+  q.function_prefix = prefix;
+  for (const json& c : json::parse(d.columns)) {
+    q.info.columns.push_back(c[0].get<std::string>());
+    q.info.types.push_back(c[1].get<std::string>());
+  }
+  json keys = json::parse(d.keys);
+  for (const json& c : keys["pk"]) q.primary_key.push_back(c.get<std::string>());
+  for (const json& u : keys["unique"]) q.declared_unique.push_back(u.get<std::vector<std::string>>());
+  for (const json& f : keys["fks"]) {
+    core::Relationship rel;
+    rel.columns = f["columns"].get<std::vector<std::string>>();
+    rel.parent_name = f["parent_name"].get<std::string>();
+    rel.parent_sql = f["parent_sql"].get<std::string>();
+    rel.parent_columns = f["parent_columns"].get<std::vector<std::string>>();
+    rel.source = "foreign key";
+    q.foreign_keys.push_back(rel);
+  }
+  for (const json& r : json::parse(d.rules)) {
+    core::StoredRule s;
+    if (!r[0].is_null()) s.column = r[0].get<std::string>();
+    s.rule = r[1].get<std::string>();
+    if (!r[2].is_null()) s.params = r[2].get<std::string>();
+    q.rules.push_back(s);
+  }
+  return q;
+}
+
+struct QualityState {
+  std::optional<core::QualityCheck> check;
+  std::vector<std::string> samples;
+  std::string report;
+  double score = 0;
+  bool passed = false;
+};
+
+// RunRows runs a query and returns its rows as text.
+void RunRows(const char* sql, std::vector<std::vector<char*>>* rows_out, int* nrows, int* ncols, char**** out) {
+  (void)rows_out;
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_execute(sql, false, 0) < 0) elog(ERROR, "vigil quality query failed");
+  MemoryContext spi = MemoryContextSwitchTo(caller);
+  *nrows = static_cast<int>(SPI_processed);
+  *ncols = SPI_tuptable ? SPI_tuptable->tupdesc->natts : 0;
+  *out = static_cast<char***>(palloc0(sizeof(char**) * (*nrows + 1)));
+  for (int r = 0; r < *nrows; ++r) {
+    (*out)[r] = static_cast<char**>(palloc0(sizeof(char*) * (*ncols + 1)));
+    for (int c = 0; c < *ncols; ++c) {
+      MemoryContextSwitchTo(spi);
+      char* v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+      MemoryContextSwitchTo(caller);
+      (*out)[r][c] = v ? pstrdup(v) : nullptr;
+    }
+  }
+  MemoryContextSwitchTo(spi);
+}
+
+// CheckTable (inside SPI) checks one table and records history and alerts;
+// returns the report, palloc'd, and sets *score.
+char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* checked_at, double* score,
+                 bool* passed) {
+  MemoryContext owner = CurrentMemoryContext;
+  Described d;
+  Describe(relid, ext_namespace, &d);
+  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
+  Failure failure;
+  QualityState* state = nullptr;
+  if (!Call(&failure, [&] {
+        state = vigil::pg::OwnedByContext<QualityState>(owner);
+        core::QualityTable table = BuildTable(d, std::string(ext) + ".");
+        core::QualityOptions o = core::ParseQualityOptions(options, table.info);
+        state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
+      }))
+    vigil::pg::Raise(failure);
+  const std::vector<std::string>& stage1 = state->check->Stage1();
+  for (std::size_t i = 0; i < stage1.size(); ++i) {
+    int nrows, ncols;
+    char*** rows;
+    RunRows(stage1[i].c_str(), nullptr, &nrows, &ncols, &rows);
+    if (!Call(&failure, [&] {
+          std::vector<std::optional<std::string>> row;
+          if (nrows > 0)
+            for (int c = 0; c < ncols; ++c) row.push_back(rows[0][c] ? std::optional<std::string>(rows[0][c]) : std::nullopt);
+          state->check->SetStage1(i, row);
+        }))
+      vigil::pg::Raise(failure);
+  }
+  if (!Call(&failure, [&] { state->samples = state->check->SampleQueries(); })) vigil::pg::Raise(failure);
+  for (std::size_t i = 0; i < state->samples.size(); ++i) {
+    int nrows, ncols;
+    char*** rows;
+    RunRows(state->samples[i].c_str(), nullptr, &nrows, &ncols, &rows);
+    if (!Call(&failure, [&] {
+          std::vector<std::string> keys;
+          for (int r = 0; r < nrows; ++r) keys.emplace_back(rows[r][0] ? rows[r][0] : "null");
+          state->check->SetSamples(i, keys);
+        }))
+      vigil::pg::Raise(failure);
+  }
+  char* report = nullptr;
+  if (!Call(&failure, [&] {
+        state->report = state->check->ReportJson(checked_at);
+        state->score = state->check->Score();
+        state->passed = state->check->Passed();
+        report = vigil::pg::CopyCString(state->report);
+      }))
+    vigil::pg::Raise(failure);
+  *score = state->score;
+  *passed = state->passed;
+  return report;
+}
+
+// Record appends history and, when the score crosses the threshold, an alert
+// (plus NOTIFY vigil_alerts with the alert as JSON).
+void Record(Oid ext_namespace, const char* table, double score, bool passed, const char* report, const char* at) {
+  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
+  int threshold = 80;
+  const char* setting = GetConfigOption("vigil.quality_alert_score", true, false);
+  if (setting) threshold = atoi(setting);
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql,
+                   "WITH prev AS (SELECT below_threshold FROM %s.vigil_quality_history"
+                   " WHERE table_name IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1),"
+                   " ins AS (INSERT INTO %s.vigil_quality_history (at, table_name, score, passed, below_threshold, report)"
+                   " VALUES ($2::timestamptz, $1, $3::float8, $4::boolean, $3::float8 < $6::float8, $5::jsonb))"
+                   " SELECT coalesce((SELECT below_threshold FROM prev), false)",
+                   ext, ext);
+  char score_text[32];
+  snprintf(score_text, sizeof(score_text), "%.2f", score);
+  char threshold_arg[16];
+  snprintf(threshold_arg, sizeof(threshold_arg), "%d", threshold);
+  Oid types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+  Datum values[6] = {table ? CStringGetTextDatum(table) : (Datum)0, CStringGetTextDatum(at),
+                     CStringGetTextDatum(score_text), CStringGetTextDatum(passed ? "true" : "false"),
+                     CStringGetTextDatum(report), CStringGetTextDatum(threshold_arg)};
+  char nulls[6] = {table ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+  if (SPI_execute_with_args(sql.data, 6, types, values, nulls, false, 0) < 0) elog(ERROR, "recording quality history failed");
+  // The state is "below the threshold in force at that check"; an alert is
+  // raised when it changes (so raising the threshold can raise an alert).
+  bool was_below = false;
+  if (SPI_processed > 0) {
+    char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    was_below = v && v[0] == 't';
+  }
+  bool below = score < threshold;
+  const char* severity = nullptr;
+  StringInfoData message;
+  initStringInfo(&message);
+  StringInfoData what;
+  initStringInfo(&what);
+  if (table) appendStringInfo(&what, "of \"%s\"", table); else appendStringInfoString(&what, "overall");
+  if (below && !was_below) {
+    severity = "warning";
+    appendStringInfo(&message, "quality score %s is %s, under %d", what.data, score_text, threshold);
+  } else if (!below && was_below) {
+    severity = "info";
+    appendStringInfo(&message, "quality score %s recovered to %s", what.data, score_text);
+  }
+  if (severity == nullptr) return;
+  StringInfoData alert;
+  initStringInfo(&alert);
+  appendStringInfo(&alert,
+                   "WITH a AS (INSERT INTO %s.vigil_alerts (at, source, severity, \"check\", message, details)"
+                   " VALUES ($1::timestamptz, 'quality', $2, 'quality_score', $3,"
+                   " jsonb_build_object('table', $4::text, 'score', $5::float8, 'threshold', $6::float8)) RETURNING *)"
+                   " SELECT pg_notify('vigil_alerts', row_to_json(a)::text) FROM a",
+                   ext);
+  char threshold_text[16];
+  snprintf(threshold_text, sizeof(threshold_text), "%d", threshold);
+  Oid atypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+  Datum avalues[6] = {CStringGetTextDatum(at), CStringGetTextDatum(severity), CStringGetTextDatum(message.data),
+                      table ? CStringGetTextDatum(table) : (Datum)0, CStringGetTextDatum(score_text),
+                      CStringGetTextDatum(threshold_text)};
+  char anulls[6] = {' ', ' ', ' ', table ? ' ' : 'n', ' ', ' '};
+  if (SPI_execute_with_args(alert.data, 6, atypes, avalues, anulls, false, 0) < 0) elog(ERROR, "recording alert failed");
+}
+
+char* NowText() {
+  return SpiText("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", 0);
+}
+
+}  // namespace
+
+// vigil_quality_check(table text, options jsonb DEFAULT '{}') RETURNS jsonb
+VIGIL_PG_FUNCTION(vigil_quality_check) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
+  char* table = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  char* options = nullptr;
+  if (!PG_ARGISNULL(1)) {
+    Jsonb* jb = PG_GETARG_JSONB_P(1);
+    options = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }
+  Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(table), -1), AccessShareLock, true);
+  if (!OidIsValid(relid) || table[0] == '\0')
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", table)));
+  Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* at = NowText();
+  double score;
+  bool passed;
+  char* report = CheckTable(relid, ext_namespace, options ? options : "{}", at, &score, &passed);
+  Record(ext_namespace, get_rel_name(relid), score, passed, report, at);
+  report = MemoryContextStrdup(caller, report);  // SPI_finish frees SPI's memory
+  SPI_finish();
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(report)));
+}
+
+// vigil_quality_report(options jsonb DEFAULT '{}') RETURNS jsonb
+VIGIL_PG_FUNCTION(vigil_quality_report) {
+  char* options = const_cast<char*>("{}");
+  if (!PG_ARGISNULL(0)) {
+    Jsonb* jb = PG_GETARG_JSONB_P(0);
+    options = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }
+  Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* at = NowText();
+  // User tables: not system, not temporary, not part of an extension.
+  if (SPI_execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                  " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                  " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+                  " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                  "                 AND d.objid = c.oid AND d.deptype = 'e')"
+                  " ORDER BY n.nspname, c.relname",
+                  false, 0) < 0)
+    elog(ERROR, "listing tables failed");
+  int ntables = static_cast<int>(SPI_processed);
+  Oid* relids = static_cast<Oid*>(MemoryContextAlloc(caller, sizeof(Oid) * (ntables + 1)));
+  char** names = static_cast<char**>(MemoryContextAlloc(caller, sizeof(char*) * (ntables + 1)));
+  for (int i = 0; i < ntables; ++i) {
+    bool isnull;
+    relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+    names[i] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+  }
+  // Per-table options (C++), then each table (engine), then the overall report.
+  Failure failure;
+  char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
+  if (!Call(&failure, [&] {
+        nlohmann::json o = nlohmann::json::parse(options, nullptr, false);
+        if (o.is_discarded() || !o.is_object())
+          throw core::Error(core::ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+        for (int i = 0; i < ntables; ++i) {
+          if (o.contains("exclude") && o["exclude"].is_array() &&
+              std::find(o["exclude"].begin(), o["exclude"].end(), names[i]) != o["exclude"].end())
+            continue;
+          nlohmann::json per = nlohmann::json::object();
+          if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
+          if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(names[i])) per.update(o["tables"][names[i]]);
+          per_table[i] = vigil::pg::CopyCString(per.dump());
+        }
+      }))
+    vigil::pg::Raise(failure);
+  char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
+  double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
+  for (int i = 0; i < ntables; ++i) {
+    if (per_table[i] == nullptr) continue;
+    bool passed;
+    reports[i] = CheckTable(relids[i], ext_namespace, per_table[i], at, &scores[i], &passed);
+    Record(ext_namespace, names[i], scores[i], passed, reports[i], at);
+  }
+  char* result = nullptr;
+  double overall = 0;
+  bool overall_passed = false;
+  if (!Call(&failure, [&] {
+        std::vector<std::string> rs;
+        std::vector<double> ss;
+        for (int i = 0; i < ntables; ++i) {
+          if (reports[i] == nullptr) continue;
+          rs.emplace_back(reports[i]);
+          ss.push_back(scores[i]);
+        }
+        std::string json = core::OverallJson(rs, ss, at, &overall);
+        overall_passed = nlohmann::json::parse(json).value("passed", false);
+        result = vigil::pg::CopyCString(json);
+      }))
+    vigil::pg::Raise(failure);
+  Record(ext_namespace, nullptr, overall, overall_passed, result, at);
+  result = MemoryContextStrdup(caller, result);  // SPI_finish frees SPI's memory
+  SPI_finish();
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+}
+
+// vigil_config(key text, value text DEFAULT NULL) RETURNS text: reads the
+// GUC vigil.<key>; with a value, sets it for the session (persist it with
+// ALTER SYSTEM / ALTER DATABASE ... SET vigil.<key>).
+VIGIL_PG_FUNCTION(vigil_config) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key must not be NULL")));
+  std::string_view key = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  std::string_view value;
+  bool set = !PG_ARGISNULL(1);
+  if (set) value = vigil::pg::ArgText(PG_GETARG_TEXT_PP(1));
+  Failure failure;
+  char* name = nullptr;
+  char* normalized = nullptr;
+  if (!Call(&failure, [&] {
+        const core::ConfigKey& k = core::FindConfig(key);
+        name = vigil::pg::CopyCString(std::string("vigil.") + k.key);
+        if (set) normalized = vigil::pg::CopyCString(core::NormalizeConfigValue(k, value));
+      }))
+    vigil::pg::Raise(failure);
+  if (set) {
+    (void)set_config_option(name, normalized, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+  }
+  const char* current = GetConfigOption(name, true, false);
+  PG_RETURN_TEXT_P(cstring_to_text(current ? current : ""));
+}

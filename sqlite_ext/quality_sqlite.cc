@@ -1,0 +1,277 @@
+// quality_sqlite.cc — data quality (SPEC §3) and vigil_config for SQLite.
+//
+// The core writes the queries and does the arithmetic (vigil/quality.h);
+// this file finds the table's keys, foreign keys and rules, runs the
+// queries, and keeps the history and alerts tables.
+#include "quality_sqlite.h"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "boundary.h"
+#include "sqlite_util.h"
+#include "vigil/config.h"
+#include "vigil/quality.h"
+
+namespace vigil::sqlite {
+namespace {
+
+namespace core = vigil::core;
+using core::Error;
+using core::ErrorCode;
+
+constexpr const char* kQualityDdl =
+    "CREATE TABLE IF NOT EXISTS vigil_quality_history ("
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, table_name TEXT, score REAL NOT NULL,"
+    " passed INTEGER NOT NULL, below_threshold INTEGER NOT NULL, report TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS vigil_alerts ("
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, severity TEXT NOT NULL,"
+    " \"check\" TEXT NOT NULL, message TEXT NOT NULL, details TEXT);";
+
+constexpr const char* kConfigDdl = "CREATE TABLE IF NOT EXISTS vigil_config (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+std::string Now(sqlite3* db) {
+  Stmt s(db, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+  s.Step();
+  return s.Column(0).value_or("");
+}
+
+std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
+  if (TableExists(db, "vigil_config")) {
+    Stmt s(db, "SELECT value FROM vigil_config WHERE key = ?1");
+    s.Text(1, key.key);
+    if (s.Step()) return s.Column(0).value_or(key.default_value);
+  }
+  return key.default_value;
+}
+
+core::QualityTable Describe(sqlite3* db, const std::string& table) {
+  TableShape shape = LoadTable(db, table);
+  core::QualityTable q;
+  q.info = shape.info;
+  q.table_sql = core::QuoteIdent(table);
+  q.primary_key = shape.primary_key;
+  q.rules = LoadRules(db, table);
+  if (!q.primary_key.empty()) q.declared_unique.push_back(q.primary_key);
+  {
+    Stmt s(db, "SELECT name, origin FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND origin <> 'pk' ORDER BY seq");
+    s.Text(1, table);
+    std::vector<std::string> names;
+    while (s.Step()) names.push_back(s.Column(0).value_or(""));
+    for (const std::string& index : names) {
+      Stmt c(db, "SELECT name FROM pragma_index_info(?1) ORDER BY seqno");
+      c.Text(1, index);
+      std::vector<std::string> cols;
+      bool expression = false;
+      while (c.Step()) {
+        auto name = c.Column(0);
+        if (!name) expression = true; else cols.push_back(*name);
+      }
+      if (!expression && !cols.empty()) q.declared_unique.push_back(cols);
+    }
+  }
+  {
+    Stmt s(db, "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq");
+    s.Text(1, table);
+    sqlite3_int64 current = -1;
+    while (s.Step()) {
+      if (s.Int(0) != current) {
+        current = s.Int(0);
+        core::Relationship rel;
+        rel.parent_name = s.Column(1).value_or("");
+        rel.parent_sql = core::QuoteIdent(rel.parent_name);
+        rel.source = "foreign key";
+        q.foreign_keys.push_back(rel);
+      }
+      core::Relationship& rel = q.foreign_keys.back();
+      rel.columns.push_back(s.Column(2).value_or(""));
+      rel.parent_columns.push_back(s.Column(3).value_or(""));  // "" = the parent's primary key
+    }
+    for (core::Relationship& rel : q.foreign_keys) {
+      bool implicit = false;
+      for (const std::string& c : rel.parent_columns) implicit |= c.empty();
+      if (implicit) rel.parent_columns = LoadTable(db, rel.parent_name).primary_key;
+    }
+  }
+  return q;
+}
+
+// CheckTable runs one table's quality check and records it; returns the
+// report JSON and sets *score.
+std::string CheckTable(sqlite3* db, const std::string& table, const std::string& options_json,
+                       const std::string& checked_at, double* score) {
+  core::QualityTable described = Describe(db, table);
+  core::QualityOptions options = core::ParseQualityOptions(options_json, described.info);
+  core::QualityCheck check(std::move(described), std::move(options), core::Dialect::kSqlite);
+  for (std::size_t i = 0; i < check.Stage1().size(); ++i) {
+    Stmt s(db, check.Stage1()[i]);
+    std::vector<std::optional<std::string>> row;
+    if (s.Step())
+      for (int c = 0; c < sqlite3_column_count(s.get()); ++c) row.push_back(s.Column(c));
+    check.SetStage1(i, row);
+  }
+  std::vector<std::string> samples = check.SampleQueries();
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    Stmt s(db, samples[i]);
+    std::vector<std::string> keys;
+    while (s.Step()) keys.push_back(s.Column(0).value_or("null"));
+    check.SetSamples(i, keys);
+  }
+  *score = check.Score();
+  return check.ReportJson(checked_at);
+}
+
+// Record appends the history row and, when the score crosses the alert
+// threshold (either way), an alert.
+void Record(sqlite3* db, const std::optional<std::string>& table, double score, bool passed, const std::string& report,
+            const std::string& at) {
+  Exec(db, kQualityDdl);
+  double threshold = std::stod(ConfigGet(db, core::FindConfig("quality_alert_score")));
+  // The state is "below the threshold in force at that check"; an alert is
+  // raised when it changes (so raising the threshold can raise an alert).
+  bool was_below = false;
+  {
+    Stmt s(db, "SELECT below_threshold FROM vigil_quality_history WHERE table_name IS ?1 ORDER BY id DESC LIMIT 1");
+    if (table) s.Text(1, *table); else s.Null(1);
+    if (s.Step()) was_below = s.Int(0) != 0;
+  }
+  bool below = score < threshold;
+  {
+    Stmt s(db, "INSERT INTO vigil_quality_history (at, table_name, score, passed, below_threshold, report)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.Text(1, at);
+    if (table) s.Text(2, *table); else s.Null(2);
+    sqlite3_bind_double(s.get(), 3, score);
+    sqlite3_bind_int(s.get(), 4, passed ? 1 : 0);
+    sqlite3_bind_int(s.get(), 5, below ? 1 : 0);
+    s.Text(6, report);
+    s.Step();
+  }
+  std::string what = table ? "of \"" + *table + "\"" : std::string("overall");
+  nlohmann::json details = {{"table", table ? nlohmann::json(*table) : nlohmann::json(nullptr)},
+                            {"score", score}, {"threshold", threshold}};
+  std::string severity, message;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f", score);
+  if (below && !was_below) {
+    severity = "warning";
+    message = std::string("quality score ") + what + " is " + buf + ", under " + std::to_string(static_cast<int>(threshold));
+  } else if (!below && was_below) {
+    severity = "info";
+    message = std::string("quality score ") + what + " recovered to " + buf;
+  }
+  if (!severity.empty()) {
+    Stmt s(db, "INSERT INTO vigil_alerts (at, source, severity, \"check\", message, details) "
+               "VALUES (?1, 'quality', ?2, 'quality_score', ?3, ?4)");
+    s.Text(1, at);
+    s.Text(2, severity);
+    s.Text(3, message);
+    s.Text(4, details.dump());
+    s.Step();
+  }
+}
+
+// vigil_quality_check(table [, options]) -> JSON report
+void QualityCheck(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  std::string options = argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL ? std::string(Text(argv[1])) : "{}";
+  std::string at = Now(db);
+  double score = 0;
+  Savepoint savepoint(db, "vigil_quality");
+  std::string report = CheckTable(db, table, options, at, &score);
+  bool passed = nlohmann::json::parse(report).value("passed", false);
+  Record(db, table, score, passed, report, at);
+  savepoint.Release();
+  ResultText(ctx, report);
+}
+
+// vigil_quality_report([options]) -> JSON report over every user table
+void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string options_text = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? std::string(Text(argv[0])) : "{}";
+  nlohmann::json options = nlohmann::json::parse(options_text, nullptr, false);
+  if (options.is_discarded()) throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
+  if (!options.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+  std::vector<std::string> tables;
+  {
+    Stmt s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+               "AND name NOT LIKE 'vigil\\_%' ESCAPE '\\' ORDER BY name");
+    while (s.Step()) tables.push_back(s.Column(0).value_or(""));
+  }
+  std::string at = Now(db);
+  Savepoint savepoint(db, "vigil_quality");
+  std::vector<std::string> reports;
+  std::vector<double> scores;
+  for (const std::string& t : tables) {
+    if (options.contains("exclude") && options["exclude"].is_array() &&
+        std::find(options["exclude"].begin(), options["exclude"].end(), t) != options["exclude"].end())
+      continue;
+    nlohmann::json per = nlohmann::json::object();
+    if (options.contains("sample_percent")) per["sample_percent"] = options["sample_percent"];
+    if (options.contains("tables") && options["tables"].is_object() && options["tables"].contains(t))
+      per.update(options["tables"][t]);
+    double score = 0;
+    std::string report = CheckTable(db, t, per.dump(), at, &score);
+    Record(db, t, score, nlohmann::json::parse(report).value("passed", false), report, at);
+    reports.push_back(report);
+    scores.push_back(score);
+  }
+  double overall = 0;
+  std::string result = core::OverallJson(reports, scores, at, &overall);
+  Record(db, std::nullopt, overall, nlohmann::json::parse(result).value("passed", false), result, at);
+  savepoint.Release();
+  ResultText(ctx, result);
+}
+
+// vigil_config(key [, value]) -> the setting's value (after setting it)
+void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  const core::ConfigKey& key = core::FindConfig(Arg(argv[0], "key"));
+  if (argc == 1 || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    ResultText(ctx, ConfigGet(db, key));
+    return;
+  }
+  std::string value = core::NormalizeConfigValue(key, Text(argv[1]));
+  Exec(db, kConfigDdl);
+  Stmt s(db, "INSERT INTO vigil_config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  s.Text(1, key.key);
+  s.Text(2, value);
+  s.Step();
+  ResultText(ctx, value);
+}
+
+template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>
+void Bridge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  Run(ctx, [&] { Fn(ctx, argc, argv); });
+}
+
+}  // namespace
+
+int RegisterQuality(sqlite3* db) {
+  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
+  struct Spec {
+    const char* name;
+    int nargs;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+    int flags;
+  };
+  const Spec specs[] = {
+      {"vigil_quality_check", 1, Bridge<QualityCheck>, kWrite},
+      {"vigil_quality_check", 2, Bridge<QualityCheck>, kWrite},
+      {"vigil_quality_report", 0, Bridge<QualityReport>, kWrite},
+      {"vigil_quality_report", 1, Bridge<QualityReport>, kWrite},
+      {"vigil_config", 1, Bridge<Config>, kRead},
+      {"vigil_config", 2, Bridge<Config>, kWrite},
+  };
+  for (const Spec& s : specs) {
+    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, nullptr, s.fn, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace vigil::sqlite
