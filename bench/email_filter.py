@@ -27,8 +27,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("VIGIL_BUILD", os.path.join(ROOT, "build"))
+from benchlib import BUILD, pg_cluster, psql, sqlite_db
 HTML5 = (r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
          r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")
 
@@ -52,12 +51,11 @@ def report(engine, medians, counts, targets):
 
 
 def bench_sqlite(data, rounds):
-    db = sqlite3.connect(":memory:")
-    db.enable_load_extension(True)
-    db.load_extension(os.path.join(BUILD, "sqlite_ext", "vigil"))
+    db = sqlite_db()
     db.execute("CREATE TABLE emails(id INTEGER PRIMARY KEY, email TEXT)")
+    db.execute("BEGIN")
     db.executemany("INSERT INTO emails(email) VALUES (?)", ((e,) for e in data))
-    db.commit()
+    db.execute("COMMIT")
     queries = {
         "anchor": "SELECT count(*) FROM emails WHERE length(email) > 0",
         "vigil": "SELECT count(*) FROM emails WHERE vigil_is_email(email)",
@@ -74,22 +72,8 @@ def bench_sqlite(data, rounds):
                   [("vigil/anchor <= 1.5", med["vigil"] / med["anchor"] <= 1.5)])
 
 
-def psql(sql, env):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], input=sql, env=env,
-                         capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(out.stderr)
-    return out.stdout
-
-
 def bench_pg(data, rounds):
-    start = subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "start",
-                            "shared_buffers = '256MB'"], capture_output=True, text=True, check=True).stdout
-    env = dict(os.environ)
-    for part in start.replace("export ", "").split():
-        k, v = part.split("=", 1)
-        env[k] = v.strip("'")
-    try:
+    with pg_cluster("shared_buffers = '256MB'") as env:
         psql("CREATE EXTENSION vigil; CREATE TABLE emails(id serial PRIMARY KEY, email text);", env)
         copy = subprocess.run(["psql", "-X", "-q", "-c", "COPY emails(email) FROM STDIN"], input="\n".join(
             e.replace("\\", "\\\\") for e in data) + "\n", env=env, text=True, capture_output=True)
@@ -119,8 +103,6 @@ def bench_pg(data, rounds):
         return report(f"PostgreSQL {version}, {len(data):,} rows", med, counts,
                       [("vigil/anchor <= 1.3", med["vigil"] / med["anchor"] <= 1.3),
                        ("vigil faster than the HTML5 regex", med["vigil"] < med["regex"])])
-    finally:
-        subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "stop", env["VIGIL_PGDATA"]])
 
 
 def quote(s):

@@ -17,34 +17,19 @@ SQLite anchor: the same insert into an unconstrained table
   target: vigil_enforce <= 2x (issue 3).
 """
 import argparse
-import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("VIGIL_BUILD", os.path.join(ROOT, "build"))
+from benchlib import pg_cluster, psql, report, sqlite_db
 COLUMNS = "id integer PRIMARY KEY, email text, price numeric, qty numeric, side text"
 RULES = [("email", "email", None), ("price", "range", '{"min": 0, "max": 1000000}'),
          ("qty", "positive", None), ("side", "one_of", '["buy", "sell"]')]
 
 
-def report(engine, med, anchor, target_ratio, extra=None):
-    print(f"\n{engine}:")
-    for name, ms in med.items():
-        print(f"  {name:12s} {ms:9.1f} ms  ratio {ms / med[anchor]:5.2f}")
-    ratio = med["vigil"] / med[anchor]
-    ok = ratio <= target_ratio
-    print(f"  target vigil/{anchor} <= {target_ratio}: {'met' if ok else 'NOT met'} ({ratio:.2f})")
-    return ok
-
-
 def bench_sqlite(rows, rounds):
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    db.enable_load_extension(True)
-    db.load_extension(os.path.join(BUILD, "sqlite_ext", "vigil"))
+    db = sqlite_db()
     db.execute(f"CREATE TABLE plain ({COLUMNS})")
     db.execute(f"CREATE TABLE enforced ({COLUMNS})")
     for col, rule, params in RULES:
@@ -67,22 +52,8 @@ def bench_sqlite(rows, rounds):
     return report(f"SQLite {sqlite3.sqlite_version}, {rows:,} rows", med, "plain", 2.0)
 
 
-def psql(sql, env):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], input=sql, env=env,
-                         capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(out.stderr)
-    return out.stdout
-
-
 def bench_pg(rows, rounds):
-    start = subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "start", "shared_buffers = '256MB'"],
-                           capture_output=True, text=True, check=True).stdout
-    env = dict(os.environ)
-    for part in start.replace("export ", "").split():
-        k, v = part.split("=", 1)
-        env[k] = v.strip("'")
-    try:
+    with pg_cluster("shared_buffers = '256MB'") as env:
         setup = ["CREATE EXTENSION vigil;",
                  f"CREATE TABLE plain ({COLUMNS});",
                  f"CREATE TABLE checked ({COLUMNS}, CHECK (vigil_is_email(email)), "
@@ -109,8 +80,6 @@ def bench_pg(rows, rounds):
         med = {k: med[k] for k in ("plain", "check", "vigil")}
         version = psql("SHOW server_version;", env).strip()
         return report(f"PostgreSQL {version}, {rows:,} rows", med, "check", 1.5)
-    finally:
-        subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "stop", env["VIGIL_PGDATA"]])
 
 
 def main():

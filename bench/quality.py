@@ -14,34 +14,19 @@ look-ups, sample queries for the orphans it finds, a history row).
 Targets: PostgreSQL (10,000,000 rows) <= 1.3x; SQLite (1,000,000 rows) <= 1.5x.
 """
 import argparse
-import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("VIGIL_BUILD", os.path.join(ROOT, "build"))
+from benchlib import pg_cluster, psql, report, sqlite_db
 ANCHOR = ["SELECT count(*), " + ", ".join(f"count(c{i})" for i in range(1, 9)) + " FROM t",
           "SELECT count(*) FROM t WHERE c1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM parent_a p WHERE p.id = t.c1)",
           "SELECT count(*) FROM t WHERE c2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM parent_b p WHERE p.id = t.c2)"]
 
 
-def report(engine, med, target):
-    print(f"\n{engine}:")
-    for name, ms in med.items():
-        print(f"  {name:8s} {ms:10.1f} ms  ratio {ms / med['anchor']:5.2f}")
-    ratio = med["vigil"] / med["anchor"]
-    ok = ratio <= target
-    print(f"  target vigil/anchor <= {target}: {'met' if ok else 'NOT met'} ({ratio:.2f})")
-    return ok
-
-
 def bench_sqlite(rows, rounds):
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    db.enable_load_extension(True)
-    db.load_extension(os.path.join(BUILD, "sqlite_ext", "vigil"))
+    db = sqlite_db()
     db.executescript(f"""
         CREATE TABLE parent_a (id INTEGER PRIMARY KEY, name TEXT);
         CREATE TABLE parent_b (id INTEGER PRIMARY KEY, name TEXT);
@@ -67,25 +52,11 @@ def bench_sqlite(rows, rounds):
         db.execute("SELECT vigil_quality_check('t')").fetchone()
         times["vigil"].append((time.perf_counter() - t0) * 1000)
     med = {k: statistics.median(v) for k, v in times.items()}
-    return report(f"SQLite {sqlite3.sqlite_version}, {rows:,} rows", med, 1.5)
-
-
-def psql(sql, env):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], input=sql, env=env,
-                         capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(out.stderr)
-    return out.stdout
+    return report(f"SQLite {sqlite3.sqlite_version}, {rows:,} rows", med, "anchor", 1.5)
 
 
 def bench_pg(rows, rounds):
-    start = subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "start", "shared_buffers = '2GB'",
-                            "max_wal_size = '8GB'"], capture_output=True, text=True, check=True).stdout
-    env = dict(os.environ)
-    for part in start.replace("export ", "").split():
-        k, v = part.split("=", 1)
-        env[k] = v.strip("'")
-    try:
+    with pg_cluster("shared_buffers = '2GB'", "max_wal_size = '8GB'") as env:
         psql(f"""
             CREATE EXTENSION vigil;
             CREATE TABLE parent_a (id int PRIMARY KEY, name text);
@@ -119,9 +90,7 @@ def bench_pg(rows, rounds):
             med[name] = float(ms)
         med = {k: med[k] for k in ("anchor", "vigil")}
         version = psql("SHOW server_version;", env).strip()
-        return report(f"PostgreSQL {version}, {rows:,} rows", med, 1.3)
-    finally:
-        subprocess.run([os.path.join(ROOT, "scripts", "pg-temp-cluster"), "stop", env["VIGIL_PGDATA"]])
+        return report(f"PostgreSQL {version}, {rows:,} rows", med, "anchor", 1.3)
 
 
 def main():

@@ -65,6 +65,38 @@ inline void ResultText(sqlite3_context* ctx, std::string_view s) noexcept {
   sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+// Bridge<Fn> is the registered trampoline for a body Fn that may throw.
+template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>
+void Bridge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  Run(ctx, [&] { Fn(ctx, argc, argv); });
+}
+
+// FunctionSpec is one row of a module file's registration table.
+struct FunctionSpec {
+  const char* name;
+  int nargs;
+  void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  int flags;
+};
+
+// RegisterFunctions registers every spec with user data `app`; `release`
+// (may be null) runs once per registration when SQLite drops it, and once
+// for each spec never registered after a failure. Returns an SQLite code.
+inline int RegisterFunctions(sqlite3* db, const FunctionSpec* specs, std::size_t n, void* app,
+                             void (*release)(void*)) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    int rc = sqlite3_create_function_v2(db, specs[i].name, specs[i].nargs, specs[i].flags, app, specs[i].fn, nullptr,
+                                        nullptr, release);
+    if (rc != SQLITE_OK) {
+      // SQLite already called release for this one; account for the rest.
+      if (release != nullptr)
+        for (std::size_t k = i + 1; k < n; ++k) release(app);
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
 }  // namespace vigil::sqlite
 
 // VIGIL_SQLITE_FN(name) defines `static void name(ctx, argc, argv) noexcept`

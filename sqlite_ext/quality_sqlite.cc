@@ -243,23 +243,12 @@ void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultText(ctx, value);
 }
 
-template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>
-void Bridge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-  Run(ctx, [&] { Fn(ctx, argc, argv); });
-}
-
 }  // namespace
 
 int RegisterQuality(sqlite3* db) {
   constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
   constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
-  struct Spec {
-    const char* name;
-    int nargs;
-    void (*fn)(sqlite3_context*, int, sqlite3_value**);
-    int flags;
-  };
-  const Spec specs[] = {
+  const FunctionSpec specs[] = {
       {"vigil_quality_check", 1, Bridge<QualityCheck>, kWrite},
       {"vigil_quality_check", 2, Bridge<QualityCheck>, kWrite},
       {"vigil_quality_report", 0, Bridge<QualityReport>, kWrite},
@@ -267,11 +256,7 @@ int RegisterQuality(sqlite3* db) {
       {"vigil_config", 1, Bridge<Config>, kRead},
       {"vigil_config", 2, Bridge<Config>, kWrite},
   };
-  for (const Spec& s : specs) {
-    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, nullptr, s.fn, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return SQLITE_OK;
+  return RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), nullptr, nullptr);
 }
 
 }  // namespace vigil::sqlite

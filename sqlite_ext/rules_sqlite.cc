@@ -467,11 +467,6 @@ void EnforceTrigger(sqlite3_context*, int, sqlite3_value**) {
               "triggers that call vigil_check");
 }
 
-template <void (*Fn)(sqlite3_context*, int, sqlite3_value**)>
-void Bridge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-  Run(ctx, [&] { Fn(ctx, argc, argv); });
-}
-
 // ---- vigil_rules: eponymous virtual table over vigil_rule_store ---------------
 
 struct RulesCursor {
@@ -571,13 +566,7 @@ int RegisterRules(sqlite3* db) {
   // generated triggers call it, so it is INNOCUOUS.
   constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
   constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
-  struct Spec {
-    const char* name;
-    int nargs;
-    void (*fn)(sqlite3_context*, int, sqlite3_value**);
-    int flags;
-  };
-  const Spec specs[] = {
+  const FunctionSpec specs[] = {
       {"vigil_rule_add", 3, Bridge<RuleAdd>, kWrite},
       {"vigil_rule_add", 4, Bridge<RuleAdd>, kWrite},
       {"vigil_rule_remove", 3, Bridge<RuleRemove>, kWrite},
@@ -598,16 +587,8 @@ int RegisterRules(sqlite3* db) {
     auto* c = static_cast<RulesCache*>(p);
     if (--c->refs == 0) delete c;
   };
-  for (std::size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); ++i) {
-    const Spec& s = specs[i];
-    int rc = sqlite3_create_function_v2(db, s.name, s.nargs, s.flags, cache, s.fn, nullptr, nullptr, release);
-    if (rc != SQLITE_OK) {
-      // xDestroy already ran for this one; release the registrations never made.
-      cache->refs -= static_cast<int>(sizeof(specs) / sizeof(specs[0]) - i - 1);
-      if (cache->refs == 0) delete cache;
-      return rc;
-    }
-  }
+  int rc = RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), cache, release);
+  if (rc != SQLITE_OK) return rc;
   return sqlite3_create_module_v2(db, "vigil_rules", &kRulesModule, nullptr, nullptr);
 }
 

@@ -178,20 +178,13 @@ sqlite3_module MakeValidatorsModule() {
 
 const sqlite3_module kValidatorsModule = MakeValidatorsModule();
 
-struct FunctionSpec {
-  const char* name;
-  int nargs;
-  void (*fn)(sqlite3_context*, int, sqlite3_value**);
-  int flags;
-};
-
 // Pure functions: IMMUTABLE in PostgreSQL, DETERMINISTIC here. vigil_version
 // depends on the loaded module (STABLE in PostgreSQL), so it is innocuous but
 // not deterministic.
 constexpr int kPureFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 constexpr int kStableFlags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
 
-const FunctionSpec kFunctions[] = {
+const vigil::sqlite::FunctionSpec kFunctions[] = {
     {"vigil_validate", 2, vigil_validate, kPureFlags},
     {"vigil_uuid_version", 1, vigil_uuid_version, kPureFlags},
     {"vigil_is_phone", 2, vigil_is_phone_region, kPureFlags},
@@ -215,10 +208,8 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
     rc = sqlite3_create_function_v2(db, name, 1, kPureFlags, const_cast<core::KindInfo*>(&kinds[i]), IsKind,
                                     nullptr, nullptr, nullptr);
   }
-  for (const FunctionSpec& f : kFunctions) {
-    if (rc != SQLITE_OK) break;
-    rc = sqlite3_create_function_v2(db, f.name, f.nargs, f.flags, nullptr, f.fn, nullptr, nullptr, nullptr);
-  }
+  if (rc == SQLITE_OK)
+    rc = vigil::sqlite::RegisterFunctions(db, kFunctions, sizeof(kFunctions) / sizeof(kFunctions[0]), nullptr, nullptr);
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "vigil_validators", &kValidatorsModule, nullptr, nullptr);
   if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterRules(db);
   if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterQuality(db);
