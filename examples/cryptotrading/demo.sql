@@ -121,7 +121,8 @@ UPDATE trades SET side = 'short' WHERE id = 1;
 SELECT id, trader_id, symbol, side, price, qty FROM trades;
 
 .print
-.print 8. Data quality: a day of generated trading data with known defects (examples/cryptotrading/generate.py)
+.print 8. A day of generated trading data (examples/cryptotrading/generate.py) loaded row by row through
+.print    vigil_insert: the rows the rules reject, and why.
 DROP TABLE IF EXISTS trades;
 DROP TABLE IF EXISTS traders;
 .output /dev/null
@@ -130,7 +131,13 @@ DROP TABLE IF EXISTS users;
 DROP TABLE IF EXISTS market_data;
 .read demo/generated.sql
 .output
+.print
+.print    Loaded (the generator made 200 users, 500 trades, 100 market rows):
 SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM trades) AS trades, (SELECT count(*) FROM market_data) AS market_data;
+.print
+.print 9. What the rules could not stop on insert, found by the quality report:
+.print    NULL emails (the email rule lets NULL pass), orphaned trades (this references rule is not
+.print    enforced on write, and rejected users leave their trades behind), stale market data.
 CREATE TEMP TABLE report AS SELECT vigil_quality_report('{"tables": {"market_data": {"freshness_column": "ts", "max_age_hours": 24}}}') AS r;
 SELECT json_extract(r, '$.overall_score') AS overall_score, json_extract(r, '$.passed') AS passed FROM report;
 SELECT json_extract(t.value, '$.table') AS "table", json_extract(t.value, '$.rows') AS rows,

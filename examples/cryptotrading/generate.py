@@ -3,6 +3,8 @@
 defects, for the demo and for the quality tests.
 
     generate.py --sql            portable SQL (both engines) on stdout
+    generate.py --validated      the same data as vigil_insert calls after the rules,
+                                 so the defects are rejected row by row (the demo)
     generate.py --corpus FILE    the quality scenario for tests/parity
 
 Tables: users, trades, market_data. Defects (every one known by key, so a
@@ -132,6 +134,7 @@ def expected():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sql", action="store_true")
+    ap.add_argument("--validated", action="store_true")
     ap.add_argument("--corpus")
     args = ap.parse_args()
     users, trades, market = data()
@@ -141,6 +144,19 @@ def main():
             print(s + ";")
         for r in RULES:
             print(rule_sql(*r) + ";")
+        return 0
+    if args.validated:
+        for s in SCHEMA:
+            print(s + ";")
+        for r in RULES:
+            print(rule_sql(*r) + ";")
+        columns = {"users": ["id", "username", "email", "country", "created_at"],
+                   "trades": ["id", "user_id", "symbol", "side", "price", "qty"],
+                   "market_data": ["id", "symbol", "price", "ts"]}
+        for table, rows in (("users", users), ("trades", trades), ("market_data", market)):
+            for row in rows:
+                obj = json.dumps(dict(zip(columns[table], row)))
+                print(f"SELECT vigil_insert({q(table)}, {q(obj)});")
         return 0
     if args.corpus:
         eu, et, em = expected()
