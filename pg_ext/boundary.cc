@@ -20,6 +20,10 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kUndefinedColumn: return ERRCODE_UNDEFINED_COLUMN;
     case core::ErrorCode::kCheckViolation: return ERRCODE_CHECK_VIOLATION;
     case core::ErrorCode::kEngine: return ERRCODE_INTERNAL_ERROR;
+    case core::ErrorCode::kPrerequisite: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+    case core::ErrorCode::kUndefinedFile: return ERRCODE_UNDEFINED_FILE;
+    case core::ErrorCode::kPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
+    case core::ErrorCode::kLockTimeout: return ERRCODE_LOCK_NOT_AVAILABLE;
   }
   return ERRCODE_INTERNAL_ERROR;
 }

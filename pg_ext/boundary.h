@@ -58,7 +58,8 @@ bool Call(Failure* f, Body&& body) noexcept {
     body();
     return true;
   } catch (const core::Error& e) {
-    Capture(f, SqlState(e.code()), e.what(), e.detail().c_str(), e.hint().c_str());
+    Capture(f, e.engine_code() != 0 ? e.engine_code() : SqlState(e.code()), e.what(), e.detail().c_str(),
+            e.hint().c_str());
   } catch (const std::bad_alloc&) {
     Capture(f, ERRCODE_OUT_OF_MEMORY, "out of memory", "", "");
   } catch (const std::exception& e) {

@@ -387,3 +387,83 @@ CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_config'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_config(text, text) IS 'reads a vigil setting (GUC vigil.<key>); with a value, sets it for the session';
+
+-- ---------------------------------------------------------------------------
+-- Schema migrations (SPEC §4). Ordinary roles can read the history but not
+-- write it; the functions run with the caller's rights.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_migrations (
+    version      text PRIMARY KEY,
+    sort_key     text NOT NULL UNIQUE,
+    name         text NOT NULL,
+    up_sql       text NOT NULL,
+    down_sql     text,
+    checksum     text NOT NULL,
+    new_up_sql   text,
+    new_checksum text,
+    added_at     timestamptz NOT NULL
+);
+COMMENT ON TABLE vigil_migrations IS 'registered migrations; new_up_sql/new_checksum hold a changed script of an applied migration (drift) until repaired';
+
+CREATE TABLE vigil_migration_history (
+    id          bigint PRIMARY KEY,
+    version     text NOT NULL,
+    name        text,
+    action      text NOT NULL CHECK (action IN ('apply', 'undo', 'repair', 'fail')),
+    checksum    text,
+    at          timestamptz NOT NULL,
+    applied_by  text,
+    duration_ms double precision,
+    error       text,
+    schema_hash text,
+    schema      text,
+    prev_hash   text NOT NULL,
+    entry_hash  text NOT NULL
+);
+COMMENT ON TABLE vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (entry_hash covers prev_hash)';
+SELECT pg_catalog.pg_extension_config_dump('vigil_migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_migration_history', '');
+REVOKE ALL ON vigil_migrations, vigil_migration_history FROM PUBLIC;
+GRANT SELECT ON vigil_migrations, vigil_migration_history TO PUBLIC;
+
+CREATE FUNCTION vigil_checksum(script text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_checksum'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_checksum(text) IS 'sha256:v1:<hex> of the script with a UTF-8 BOM removed and CRLF/CR turned into LF';
+
+CREATE FUNCTION vigil_migration_add(version text, name text, up_sql text, down_sql text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_migration_add'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_add(text, text, text, text) IS 'registers a migration (and its undo script); returns its checksum';
+
+CREATE FUNCTION vigil_migration_add_dir(path text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_add_dir'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_add_dir(text) IS 'registers V<version>__<name>.sql and U<version>__<name>.sql files from a server directory (pg_read_server_files)';
+
+CREATE FUNCTION vigil_migrate(target text DEFAULT NULL, dry_run boolean DEFAULT false) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migrate'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migrate(text, boolean) IS 'applies pending migrations in version order, each atomically, under an advisory lock; dry_run rolls everything back';
+
+CREATE FUNCTION vigil_rollback(target text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_rollback'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_rollback(text) IS 'runs undo scripts in reverse order down to target (''0'' undoes all)';
+
+CREATE FUNCTION vigil_migration_repair(version text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_repair'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_repair(text) IS 'accepts the changed script of a drifted migration and records the repair';
+
+CREATE FUNCTION vigil_migration_validate() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_validate'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_migration_validate() IS 'drifted scripts (with the changed lines), missing migrations, the history chain and schema changes made outside migrations';
+
+CREATE FUNCTION vigil_migration_status(OUT version text, OUT name text, OUT state text, OUT checksum text,
+                                       OUT applied_at timestamptz, OUT applied_by text, OUT duration_ms double precision)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_migration_status'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_migration_status() IS 'every migration with its state: applied, pending, drifted, missing or failed';

@@ -47,6 +47,27 @@ void Run(sqlite3_context* ctx, Body&& body) noexcept {
   }
 }
 
+// RunVtab is Run for virtual-table methods: an exception becomes an SQLite
+// result code with the message in the table's zErrMsg.
+template <typename Body>
+int RunVtab(sqlite3_vtab* vtab, Body&& body) noexcept {
+  auto fail = [vtab](const char* msg) {
+    sqlite3_free(vtab->zErrMsg);
+    vtab->zErrMsg = sqlite3_mprintf("vigil: %s", msg);
+    return SQLITE_ERROR;
+  };
+  try {
+    body();
+    return SQLITE_OK;
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  } catch (...) {
+    return fail("internal error");
+  }
+}
+
 // Text returns the argument's bytes (NUL-free length from SQLite).
 inline std::string_view Text(sqlite3_value* v) noexcept {
   const unsigned char* p = sqlite3_value_text(v);

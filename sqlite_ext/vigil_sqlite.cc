@@ -12,6 +12,7 @@ SQLITE_EXTENSION_INIT1
 #include <string>
 
 #include "boundary.h"
+#include "migrations_sqlite.h"
 #include "quality_sqlite.h"
 #include "rules_sqlite.h"
 #include "vigil/rules.h"
@@ -213,6 +214,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "vigil_validators", &kValidatorsModule, nullptr, nullptr);
   if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterRules(db);
   if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterQuality(db);
+  if (rc == SQLITE_OK) rc = vigil::sqlite::RegisterMigrations(db);
   if (rc != SQLITE_OK && errmsg != nullptr) {
     *errmsg = sqlite3_mprintf("vigil: registration failed: %s", sqlite3_errstr(rc));
   }

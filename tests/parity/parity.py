@@ -25,7 +25,8 @@ import sys
 BOOLEAN_FUNCTIONS_PREFIX = "vigil_is_"
 BOOLEAN_FUNCTIONS = {"vigil_json_schema_valid", "vigil_enforce", "vigil_unenforce"}
 # Functions returning jsonb in PostgreSQL and JSON text in SQLite.
-JSON_FUNCTIONS = {"vigil_check", "vigil_insert", "vigil_quality_check", "vigil_quality_report"}
+JSON_FUNCTIONS = {"vigil_check", "vigil_insert", "vigil_quality_check", "vigil_quality_report", "vigil_migrate",
+                  "vigil_rollback", "vigil_migration_validate", "vigil_migration_repair", "vigil_migration_add_dir"}
 
 
 def load_cases(paths):
@@ -48,6 +49,8 @@ def quote(s):
 def arg_sql(a, dialect):
     if a is None:
         return "NULL"
+    if isinstance(a, bool):
+        return ("true" if a else "false") if dialect == "pg" else ("1" if a else "0")
     if isinstance(a, str):
         return quote(a)
     if "repeat" in a:

@@ -25,6 +25,10 @@ enum class ErrorCode {
   kUndefinedColumn,   // 42703 undefined_column
   kCheckViolation,    // 23514 check_violation (a rule rejected the row)
   kEngine,            // an error the database engine itself reported
+  kPrerequisite,      // 55000 object_not_in_prerequisite_state
+  kUndefinedFile,     // 58P01 undefined_file
+  kPrivilege,         // 42501 insufficient_privilege
+  kLockTimeout,       // 55P03 lock_not_available
 };
 
 class Error : public std::runtime_error {
@@ -37,11 +41,19 @@ class Error : public std::runtime_error {
         hint_(std::move(hint)) {}
 
   ErrorCode code() const noexcept { return code_; }
+  // engine_code carries an error code the engine itself reported (a
+  // PostgreSQL SQLSTATE packed with MAKE_SQLSTATE), so re-raising keeps it.
+  int engine_code() const noexcept { return engine_code_; }
+  Error& WithEngineCode(int code) noexcept {
+    engine_code_ = code;
+    return *this;
+  }
   const std::string& detail() const noexcept { return detail_; }
   const std::string& hint() const noexcept { return hint_; }
 
  private:
   ErrorCode code_;
+  int engine_code_ = 0;
   std::string detail_;
   std::string hint_;
 };

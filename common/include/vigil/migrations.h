@@ -1,0 +1,130 @@
+// migrations.h — the pure parts of schema migrations (SPEC §4): checksums,
+// version order, the history chain, script inspection and line diffs. The
+// adapters keep the tables and run the scripts.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil::core {
+
+// NormalizeScript removes a UTF-8 byte-order mark and turns CRLF and CR into
+// LF, so a checksum does not change with an editor's line endings.
+std::string NormalizeScript(std::string_view script);
+
+// Checksum is "sha256:v1:<hex>": SHA-256 (OpenSSL) of the normalised script.
+// The tag names the normalisation, so a future v2 never silently
+// invalidates recorded history.
+std::string Checksum(std::string_view script);
+
+// Sha256Hex is the hex SHA-256 of raw bytes.
+std::string Sha256Hex(std::string_view bytes);
+
+// VersionSortKey validates a version ("1", "1.2.10", "20240101120000",
+// "1_2" is read as "1.2") and returns a key whose byte order is the natural
+// order (1.2.9 < 1.2.10). Throws Error(kInvalidParameter) otherwise.
+std::string VersionSortKey(std::string_view version);
+
+// NormalizeVersion returns the canonical spelling ("1_2" -> "1.2", leading
+// zeros kept as written).
+std::string NormalizeVersion(std::string_view version);
+
+// ChainHash is the hash of one history entry over the previous entry's hash
+// and the entry's engine-independent fields.
+std::string ChainHash(std::string_view previous, long long seq, std::string_view version, std::string_view action,
+                      std::string_view checksum);
+
+// Refusal names a statement a migration may not contain because it cannot
+// run inside vigil's transaction.
+struct Refusal {
+  std::size_t line;
+  std::string statement;  // "CREATE INDEX CONCURRENTLY"
+  std::string hint;
+};
+
+// FindNonTransactional scans the script's statements (strings, quoted
+// identifiers, comments and dollar quotes skipped) for one that cannot run
+// inside a transaction or that controls the transaction itself.
+std::optional<Refusal> FindNonTransactional(std::string_view script);
+
+// DiffLines shows the lines that differ between two texts, as "-old" and
+// "+new" lines with their line numbers (a minimal LCS diff).
+std::string DiffLines(std::string_view before, std::string_view after);
+
+// ParseMigrationFileName reads "V<version>__<name>.sql" or
+// "U<version>__<name>.sql"; returns false for any other name.
+bool ParseMigrationFileName(std::string_view file, char* kind, std::string* version, std::string* name);
+
+}  // namespace vigil::core
+
+#include <map>
+
+namespace vigil::core {
+
+// MigrationDb is what the migrator needs from an engine. Adapters implement
+// it (SQLite on its connection; PostgreSQL over SPI, each call guarded so
+// that no PostgreSQL error unwinds C++ frames). SQL uses $1, $2 ...
+// placeholders, bound as untyped text, and only syntax both engines share.
+class MigrationDb {
+ public:
+  using Row = std::vector<std::optional<std::string>>;
+  virtual ~MigrationDb() = default;
+  virtual std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) = 0;
+  // RunScript runs a migration script atomically (a savepoint or
+  // subtransaction); returns the engine's error message when it fails, with
+  // the script's effects undone.
+  virtual std::optional<std::string> RunScript(const std::string& script) = 0;
+  virtual void Savepoint(const char* name) = 0;
+  virtual void Release(const char* name) = 0;
+  virtual void RollbackTo(const char* name) = 0;
+  virtual std::string Now() = 0;             // ISO-8601 UTC text
+  virtual std::string Actor() = 0;           // who applies ("" when unknown)
+  virtual std::string SchemaSnapshot() = 0;  // sorted lines, vigil's objects left out
+  virtual double ElapsedMs() = 0;            // a monotonic clock
+};
+
+struct MigrationStatusRow {
+  std::string version, name, state, checksum, applied_at, applied_by;
+  std::optional<double> duration_ms;
+};
+
+// Migrator holds the logic of every migration function; results are JSON
+// texts with the same shape on both engines. It assumes the adapter holds
+// the write lock (advisory lock / BEGIN IMMEDIATE) and the tables exist.
+class Migrator {
+ public:
+  explicit Migrator(MigrationDb& db) : db_(db) {}
+
+  std::string Add(std::string_view version, std::string_view name, std::string_view up,
+                  std::optional<std::string_view> down);
+  // AddDir reads V<version>__<name>.sql and U<version>__<name>.sql.
+  std::string AddDir(const std::string& path);
+  std::string Migrate(std::optional<std::string_view> target, bool dry_run);
+  std::string Rollback(std::string_view target);
+  std::string Repair(std::string_view version);
+  std::string Validate();
+  std::vector<MigrationStatusRow> Status();
+
+ private:
+  struct Migration {
+    std::string version, name, up, checksum;
+    std::optional<std::string> down, new_up, new_checksum;
+  };
+  struct Applied {
+    std::string checksum, at, by;
+    double duration_ms = 0;
+    bool failed = false, applied = false;
+  };
+  std::vector<Migration> Registered();
+  std::map<std::string, Applied> AppliedState();
+  long long Record(const std::string& version, const std::string& name, const std::string& action,
+                   const std::string& checksum, double duration_ms, const std::optional<std::string>& error,
+                   bool snapshot);
+  void SnapshotAfter(long long id);
+
+  MigrationDb& db_;
+};
+
+}  // namespace vigil::core

@@ -1,0 +1,304 @@
+// migrations.cc — checksums, versions, the history chain, script inspection
+// and line diffs for schema migrations.
+#include "vigil/migrations.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "text.h"
+#include "vigil/error.h"
+#include "vigil/core_guard.h"
+
+namespace vigil::core {
+
+std::string NormalizeScript(std::string_view s) {
+  if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
+      static_cast<unsigned char>(s[2]) == 0xBF)
+    s.remove_prefix(3);
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      out.push_back('\n');
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr) != 1)
+    throw Error(ErrorCode::kInternal, "SHA-256 failed");
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
+}
+
+std::string Checksum(std::string_view script) { return "sha256:v1:" + Sha256Hex(NormalizeScript(script)); }
+
+std::string NormalizeVersion(std::string_view v) {
+  std::string out(v);
+  std::replace(out.begin(), out.end(), '_', '.');
+  return out;
+}
+
+std::string VersionSortKey(std::string_view version) {
+  std::string v = NormalizeVersion(version);
+  auto bad = [&](const char* why) -> std::string {
+    throw Error(ErrorCode::kInvalidParameter, "invalid migration version \"" + text::Printable(version, 64) + "\": " + why,
+                {}, "Versions are numbers separated by dots (or underscores): 1, 1.2.10, 20240101120000.");
+  };
+  if (v.empty()) return bad("empty");
+  if (v.size() > 100) return bad("longer than 100 characters");
+  std::string key;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= v.size(); ++i) {
+    if (i < v.size() && v[i] != '.') {
+      if (!text::IsDigit(v[i])) return bad("only digits and dots");
+      continue;
+    }
+    std::string_view part(v.data() + start, i - start);
+    if (part.empty()) return bad("empty part");
+    while (part.size() > 1 && part[0] == '0') part.remove_prefix(1);
+    if (part.size() > 20) return bad("a part longer than 20 digits");
+    if (!key.empty()) key.push_back('.');
+    key.append(20 - part.size(), '0');
+    key.append(part);
+    start = i + 1;
+  }
+  return key;
+}
+
+std::string ChainHash(std::string_view previous, long long seq, std::string_view version, std::string_view action,
+                      std::string_view checksum) {
+  std::string canonical = "vigil-history-v1\n";
+  canonical.append(previous).append("\n").append(std::to_string(seq)).append("\n");
+  canonical.append(version).append("\n").append(action).append("\n").append(checksum);
+  return "sha256:" + Sha256Hex(canonical);
+}
+
+namespace {
+
+// Statement is one top-level statement's first words (upper case) and line.
+struct Statement {
+  std::vector<std::string> words;
+  std::size_t line;
+};
+
+std::vector<Statement> Statements(std::string_view s) {
+  std::vector<Statement> out;
+  Statement current{{}, 1};
+  std::size_t line = 1;
+  std::string word;
+  bool in_statement = false;
+  // CREATE TRIGGER ... BEGIN ... END (SQLite) and BEGIN ATOMIC ... END
+  // (PostgreSQL) hold ';' inside: count BEGIN/CASE against END there.
+  int block = 0;
+  std::size_t words_seen = 0;
+  bool creating = false;
+  auto flush_word = [&]() {
+    if (!word.empty()) {
+      if (words_seen == 0) creating = word == "CREATE";
+      if (creating && words_seen > 0 && (word == "BEGIN" || (block > 0 && word == "CASE"))) ++block;
+      else if (block > 0 && word == "END") --block;
+      ++words_seen;
+      if (current.words.size() < 6) current.words.push_back(word);
+      word.clear();
+    }
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\n') ++line;
+    // Comments.
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      flush_word();
+      while (i < s.size() && s[i] != '\n') ++i;
+      ++line;
+      continue;
+    }
+    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      flush_word();
+      int depth = 1;
+      i += 2;
+      while (i < s.size() && depth > 0) {
+        if (s[i] == '\n') ++line;
+        if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') { ++depth; ++i; }
+        else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') { --depth; ++i; }
+        ++i;
+      }
+      --i;
+      continue;
+    }
+    // Quoted text: '...' (E'...' with backslashes), "...", `...`, [...].
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      flush_word();
+      if (!in_statement) { in_statement = true; current.line = line; }
+      char close = c == '[' ? ']' : c;
+      bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+      ++i;
+      while (i < s.size()) {
+        if (s[i] == '\n') ++line;
+        if (backslash && s[i] == '\\') { i += 2; continue; }
+        if (s[i] == close) {
+          if (close != ']' && i + 1 < s.size() && s[i + 1] == close) { i += 2; continue; }
+          break;
+        }
+        ++i;
+      }
+      current.words.push_back("?");  // a literal or identifier
+      continue;
+    }
+    // Dollar quotes: $$...$$ or $tag$...$tag$.
+    if (c == '$') {
+      std::size_t j = i + 1;
+      while (j < s.size() && (text::IsAlnum(s[j]) || s[j] == '_')) ++j;
+      if (j < s.size() && s[j] == '$' && (j == i + 1 || !text::IsDigit(s[i + 1]))) {
+        flush_word();
+        std::string tag(s.substr(i, j - i + 1));
+        std::size_t end = s.find(tag, j + 1);
+        std::size_t stop = end == std::string_view::npos ? s.size() : end + tag.size();
+        for (std::size_t k = i; k < stop; ++k)
+          if (s[k] == '\n') ++line;
+        i = stop - 1;
+        current.words.push_back("?");
+        continue;
+      }
+    }
+    if (c == ';') {
+      flush_word();
+      if (block > 0) continue;  // inside a trigger or atomic body
+      if (!current.words.empty()) out.push_back(current);
+      current = Statement{{}, line};
+      in_statement = false;
+      words_seen = 0;
+      creating = false;
+      continue;
+    }
+    if (text::IsAlnum(c) || c == '_') {
+      if (!in_statement) { in_statement = true; current.line = line; }
+      word.push_back(static_cast<char>(text::IsLower(c) ? c - 32 : c));
+    } else {
+      flush_word();
+    }
+  }
+  flush_word();
+  if (!current.words.empty()) out.push_back(current);
+  return out;
+}
+
+bool Has(const std::vector<std::string>& w, const char* word) {
+  return std::find(w.begin(), w.end(), word) != w.end();
+}
+
+}  // namespace
+
+std::optional<Refusal> FindNonTransactional(std::string_view script) {
+#define VIGIL_OUTSIDE                                                                                   \
+  "un it outside vigil_migrate (psql or sqlite3 in autocommit), then register the script with " \
+  "vigil_migration_add and accept it with vigil_migration_repair."
+  static const std::string kOutside = "r" VIGIL_OUTSIDE;
+  static const std::string kRunOutside = "R" VIGIL_OUTSIDE;
+#undef VIGIL_OUTSIDE
+  for (const Statement& st : Statements(script)) {
+    const auto& w = st.words;
+    std::string first = w.empty() ? "" : w[0];
+    std::string second = w.size() > 1 ? w[1] : "";
+    if ((first == "CREATE" || first == "DROP") && Has(w, "INDEX") && Has(w, "CONCURRENTLY")) {
+      std::string hint = "PostgreSQL cannot build or drop an index concurrently inside a transaction. Use ";
+      hint.append(first).append(" INDEX without CONCURRENTLY in the migration, or ").append(kOutside);
+      std::string what = first;
+      what.append(" INDEX CONCURRENTLY");
+      return Refusal{st.line, what, hint};
+    }
+    if (first == "REINDEX" && (Has(w, "CONCURRENTLY") || second == "DATABASE" || second == "SYSTEM"))
+      return Refusal{st.line, "REINDEX " + second, kRunOutside};
+    if (first == "VACUUM") return Refusal{st.line, "VACUUM", kRunOutside};
+    if ((first == "CREATE" || first == "DROP") && (second == "DATABASE" || second == "TABLESPACE" || second == "SUBSCRIPTION"))
+      return Refusal{st.line, first + " " + second, kRunOutside};
+    if (first == "ALTER" && second == "SYSTEM") return Refusal{st.line, "ALTER SYSTEM", kRunOutside};
+    if (first == "CLUSTER" && w.size() == 1) return Refusal{st.line, "CLUSTER", kRunOutside};
+    if (first == "BEGIN" || first == "START" || first == "COMMIT" || first == "END" || first == "ROLLBACK" ||
+        first == "SAVEPOINT" || first == "RELEASE" || (first == "PREPARE" && second == "TRANSACTION") ||
+        first == "ABORT")
+      return Refusal{st.line, first,
+                     "vigil runs each migration in its own transaction; remove transaction control from the script."};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::vector<std::string_view> Lines(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '\n') {
+      if (i > start || i < s.size()) out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DiffLines(std::string_view before, std::string_view after) {
+  std::vector<std::string_view> a = Lines(before), b = Lines(after);
+  // Trim the common head and tail, LCS on the middle (bounded).
+  std::size_t head = 0;
+  while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
+  std::size_t tail = 0;
+  while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
+  std::size_t n = a.size() - head - tail, m = b.size() - head - tail;
+  std::string out;
+  auto emit = [&](char sign, std::size_t line, std::string_view text) {
+    out.push_back(sign);
+    out.append(std::to_string(line)).append(": ").append(text).push_back('\n');
+  };
+  if (n * m > 4'000'000) {  // too large for LCS: show the whole changed middle
+    for (std::size_t i = 0; i < n; ++i) emit('-', head + i + 1, a[head + i]);
+    for (std::size_t j = 0; j < m; ++j) emit('+', head + j + 1, b[head + j]);
+    return out;
+  }
+  std::vector<std::vector<unsigned>> lcs(n + 1, std::vector<unsigned>(m + 1, 0));
+  for (std::size_t i = n; i-- > 0;)
+    for (std::size_t j = m; j-- > 0;)
+      lcs[i][j] = a[head + i] == b[head + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+  std::size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[head + i] == b[head + j]) { ++i; ++j; }
+    else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) { emit('-', head + i + 1, a[head + i]); ++i; }
+    else { emit('+', head + j + 1, b[head + j]); ++j; }
+  }
+  return out;
+}
+
+bool ParseMigrationFileName(std::string_view file, char* kind, std::string* version, std::string* name) {
+  if (file.size() < 8 || (file[0] != 'V' && file[0] != 'U')) return false;
+  if (file.substr(file.size() - 4) != ".sql") return false;
+  std::size_t sep = file.find("__");
+  if (sep == std::string_view::npos || sep < 2) return false;
+  std::string_view v = file.substr(1, sep - 1);
+  std::string_view n = file.substr(sep + 2, file.size() - 4 - sep - 2);
+  if (n.empty()) return false;
+  for (char c : v)
+    if (!text::IsDigit(c) && c != '.' && c != '_') return false;
+  *kind = file[0];
+  *version = NormalizeVersion(v);
+  *name = std::string(n);
+  std::replace(name->begin(), name->end(), '_', ' ');
+  return true;
+}
+
+}  // namespace vigil::core

@@ -1,0 +1,377 @@
+// migrator.cc — the logic of vigil_migration_add, vigil_migration_add_dir,
+// vigil_migrate, vigil_rollback, vigil_migration_repair,
+// vigil_migration_validate and vigil_migration_status, written once over
+// MigrationDb so both engines behave and answer the same.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "text.h"
+#include "vigil/error.h"
+#include "vigil/migrations.h"
+#include "vigil/core_guard.h"
+
+namespace vigil::core {
+namespace {
+
+using nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+using Params = std::vector<std::optional<std::string>>;
+
+double Round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+std::string Text(const std::optional<std::string>& v) { return v.value_or(""); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::kUndefinedFile, "could not read \"" + path + "\"");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::vector<Migrator::Migration> Migrator::Registered() {
+  std::vector<Migration> out;
+  for (const auto& r : db_.Query("SELECT version, name, up_sql, down_sql, checksum, new_up_sql, new_checksum"
+                                 " FROM vigil_migrations ORDER BY sort_key", {}))
+    out.push_back({Text(r[0]), Text(r[1]), Text(r[2]), Text(r[4]), r[3], r[5], r[6]});
+  return out;
+}
+
+std::map<std::string, Migrator::Applied> Migrator::AppliedState() {
+  std::map<std::string, Applied> out;
+  for (const auto& r : db_.Query("SELECT version, action, checksum, at, applied_by, duration_ms"
+                                 " FROM vigil_migration_history ORDER BY id", {})) {
+    Applied& a = out[Text(r[0])];
+    std::string action = Text(r[1]);
+    if (action == "apply" || action == "repair") {
+      a.applied = true;
+      a.failed = false;
+      a.checksum = Text(r[2]);
+      if (action == "apply") {
+        a.at = Text(r[3]);
+        a.by = Text(r[4]);
+        a.duration_ms = r[5] ? std::strtod(r[5]->c_str(), nullptr) : 0;
+      }
+    } else if (action == "undo") {
+      a.applied = false;
+      a.failed = false;
+    } else if (action == "fail") {
+      a.failed = true;
+    }
+  }
+  return out;
+}
+
+long long Migrator::Record(const std::string& version, const std::string& name, const std::string& action,
+                           const std::string& checksum, double duration_ms, const std::optional<std::string>& error,
+                           bool snapshot) {
+  std::string prev = "genesis";
+  long long id = 1;
+  auto last = db_.Query("SELECT id, entry_hash FROM vigil_migration_history ORDER BY id DESC LIMIT 1", {});
+  if (!last.empty()) {
+    id = std::strtoll(Text(last[0][0]).c_str(), nullptr, 10) + 1;
+    prev = Text(last[0][1]);
+  }
+  std::optional<std::string> schema, hash;
+  if (snapshot) {
+    schema = db_.SchemaSnapshot();
+    hash = Checksum(*schema);
+  }
+  char duration[32];
+  std::snprintf(duration, sizeof(duration), "%.3f", duration_ms);
+  std::string actor = db_.Actor();
+  db_.Query("INSERT INTO vigil_migration_history (id, version, name, action, checksum, at, applied_by, duration_ms,"
+            " error, schema_hash, schema, prev_hash, entry_hash)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            {std::to_string(id), version, name, action, checksum, db_.Now(),
+             actor.empty() ? std::nullopt : std::optional<std::string>(actor), std::string(duration), error, hash,
+             schema, prev, ChainHash(prev, id, version, action, checksum)});
+  return id;
+}
+
+// SnapshotAfter records the schema as it is now on history entry `id`: the
+// reference "schema drift" compares against. Taken once per run, not per
+// migration (the catalog query grows with the schema). The snapshot is not
+// part of the chained hash.
+void Migrator::SnapshotAfter(long long id) {
+  std::string schema = db_.SchemaSnapshot();
+  db_.Query("UPDATE vigil_migration_history SET schema_hash = $1, schema = $2 WHERE id = $3",
+            {Checksum(schema), schema, std::to_string(id)});
+}
+
+std::string Migrator::Add(std::string_view version_in, std::string_view name, std::string_view up,
+                          std::optional<std::string_view> down) {
+  std::string version = NormalizeVersion(version_in);
+  std::string key = VersionSortKey(version);
+  if (name.empty()) throw Error(ErrorCode::kInvalidParameter, "migration name must not be empty");
+  if (NormalizeScript(up).find_first_not_of(" \t\n") == std::string::npos)
+    throw Error(ErrorCode::kInvalidParameter, "migration " + version + " has an empty script");
+  for (int which = 0; which < 2; ++which) {
+    if (which == 1 && !down) continue;
+    std::string_view script = which == 0 ? up : *down;
+    if (auto r = FindNonTransactional(script))
+      throw Error(ErrorCode::kInvalidParameter,
+                  "migration " + version + (which == 0 ? "" : " (undo)") + " line " + std::to_string(r->line) + ": " +
+                      r->statement + " cannot run inside a transaction",
+                  {}, r->hint);
+  }
+  std::string checksum = Checksum(up);
+  auto existing = db_.Query("SELECT checksum, version FROM vigil_migrations WHERE sort_key = $1", {key});
+  std::optional<std::string> down_text;
+  if (down) down_text = std::string(*down);
+  if (!existing.empty()) {
+    std::string old = Text(existing[0][0]), registered = Text(existing[0][1]);
+    if (old == checksum) return checksum;  // the same text again: nothing to do
+    if (!AppliedState()[registered].applied) {
+      db_.Query("UPDATE vigil_migrations SET name = $2, up_sql = $3, down_sql = $4, checksum = $5,"
+                " new_up_sql = NULL, new_checksum = NULL WHERE sort_key = $1",
+                {key, std::string(name), std::string(up), down_text, checksum});
+      return checksum;
+    }
+    // Applied and changed: drift. The new text is kept beside the applied
+    // one; status shows "drifted" and vigil_migrate refuses to run until
+    // vigil_migration_repair accepts it.
+    db_.Query("UPDATE vigil_migrations SET new_up_sql = $2, new_checksum = $3 WHERE sort_key = $1",
+              {key, std::string(up), checksum});
+    return checksum;
+  }
+  db_.Query("INSERT INTO vigil_migrations (version, sort_key, name, up_sql, down_sql, checksum, added_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            {version, key, std::string(name), std::string(up), down_text, checksum, db_.Now()});
+  return checksum;
+}
+
+std::string Migrator::AddDir(const std::string& path) {
+  struct stat st;
+  if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(ErrorCode::kUndefinedFile, "directory \"" + path + "\" does not exist");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
+  if (!dir) throw Error(ErrorCode::kUndefinedFile, "could not open directory \"" + path + "\"");
+  struct Files {
+    std::string version, name, up;
+    std::optional<std::string> down;
+  };
+  std::map<std::string, Files> found;                                 // by sort key
+  std::map<std::string, std::pair<std::string, std::string>> undo;    // sort key -> (version, script)
+  std::vector<std::string> stray;
+  while (struct dirent* e = readdir(dir.get())) {
+    std::string file = e->d_name;
+    if (file == "." || file == "..") continue;
+    char kind;
+    std::string version, name;
+    if (!ParseMigrationFileName(file, &kind, &version, &name)) {
+      if (file.size() > 4 && file.substr(file.size() - 4) == ".sql") stray.push_back(file);
+      continue;
+    }
+    std::string key = VersionSortKey(version);
+    std::string script = ReadFile(path + "/" + file);
+    if (kind == 'V') {
+      if (found.count(key)) throw Error(ErrorCode::kInvalidParameter, "two migrations have version " + version);
+      found[key] = {version, name, script, std::nullopt};
+    } else {
+      undo[key] = {version, script};
+    }
+  }
+  std::sort(stray.begin(), stray.end());
+  if (!stray.empty())
+    throw Error(ErrorCode::kInvalidParameter, "\"" + stray.front() + "\" in \"" + path + "\" is not a migration file name",
+                {}, "Name migrations V<version>__<name>.sql and undo scripts U<version>__<name>.sql.");
+  if (found.empty()) throw Error(ErrorCode::kInvalidParameter, "no migration files (V<version>__<name>.sql) in \"" + path + "\"");
+  for (auto& [key, u] : undo) {
+    if (!found.count(key)) throw Error(ErrorCode::kInvalidParameter, "undo script for version " + u.first + " has no migration");
+    found[key].down = u.second;
+  }
+  ordered_json result = {{"registered", found.size()}, {"versions", json::array()}};
+  for (auto& [key, f] : found) {
+    Add(f.version, f.name, f.up, f.down ? std::optional<std::string_view>(*f.down) : std::nullopt);
+    result["versions"].push_back(f.version);
+  }
+  return result.dump();
+}
+
+std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dry_run) {
+  std::vector<Migration> ms = Registered();
+  for (const Migration& m : ms)
+    if (m.new_checksum)
+      throw Error(ErrorCode::kPrerequisite,
+                  "migration " + m.version + " has changed since it was applied (applied " + m.checksum + ", now " +
+                      *m.new_checksum + "); not migrating",
+                  {}, "vigil_migration_validate() shows the changed lines; vigil_migration_repair('" + m.version +
+                          "') accepts the new script.");
+  std::optional<std::string> target;
+  std::string target_key;
+  if (target_in) {
+    target = NormalizeVersion(*target_in);
+    target_key = VersionSortKey(*target);
+    bool known = false;
+    for (const Migration& m : ms) known |= VersionSortKey(m.version) == target_key;
+    if (!known) throw Error(ErrorCode::kInvalidParameter, "target version " + *target + " is not registered");
+  }
+  auto state = AppliedState();
+  if (dry_run) db_.Savepoint("vigil_dry_run");
+  ordered_json result;
+  result["dry_run"] = dry_run;
+  result["target"] = target ? json(*target) : json(nullptr);
+  result["applied"] = json::array();
+  result["failed"] = nullptr;
+  double t_all = db_.ElapsedMs();
+  std::optional<long long> last_change;
+  for (const Migration& m : ms) {
+    if (state[m.version].applied) continue;
+    if (target && VersionSortKey(m.version) > target_key) break;
+    double t0 = db_.ElapsedMs();
+    auto error = db_.RunScript(m.up);
+    double taken = db_.ElapsedMs() - t0;
+    if (error) {
+      Record(m.version, m.name, "fail", m.checksum, taken, error, false);
+      result["failed"] = {{"version", m.version}, {"name", m.name}, {"error", *error}};
+      break;
+    }
+    last_change = Record(m.version, m.name, "apply", m.checksum, taken, std::nullopt, false);
+    result["applied"].push_back({{"version", m.version}, {"name", m.name}, {"duration_ms", Round3(taken)}});
+  }
+  if (last_change) SnapshotAfter(*last_change);
+  result["status"] = result["failed"].is_null() ? "ok" : "failed";
+  result["duration_ms"] = Round3(db_.ElapsedMs() - t_all);
+  if (dry_run) {
+    db_.RollbackTo("vigil_dry_run");
+    db_.Release("vigil_dry_run");
+  }
+  return result.dump();
+}
+
+std::string Migrator::Rollback(std::string_view target_in) {
+  std::string target = NormalizeVersion(target_in);
+  std::string target_key = VersionSortKey(target);
+  std::vector<Migration> ms = Registered();
+  bool known = target == "0";
+  for (const Migration& m : ms) known |= VersionSortKey(m.version) == target_key;
+  if (!known) throw Error(ErrorCode::kInvalidParameter, "target version " + target + " is not registered", {},
+                          "Use '0' to undo every migration.");
+  auto state = AppliedState();
+  std::vector<const Migration*> undo;
+  for (auto it = ms.rbegin(); it != ms.rend(); ++it) {
+    if (VersionSortKey(it->version) <= target_key || !state[it->version].applied) continue;
+    if (!it->down) throw Error(ErrorCode::kPrerequisite, "migration " + it->version + " has no undo script; nothing was undone");
+    undo.push_back(&*it);
+  }
+  ordered_json result = {{"target", target}, {"undone", json::array()}, {"failed", nullptr}};
+  std::optional<long long> last_change;
+  for (const Migration* m : undo) {
+    double t0 = db_.ElapsedMs();
+    auto error = db_.RunScript(*m->down);
+    double taken = db_.ElapsedMs() - t0;
+    if (error) {
+      Record(m->version, m->name, "fail", Checksum(*m->down), taken, "undo: " + *error, false);
+      result["failed"] = {{"version", m->version}, {"name", m->name}, {"error", *error}};
+      break;
+    }
+    last_change = Record(m->version, m->name, "undo", m->checksum, taken, std::nullopt, false);
+    result["undone"].push_back({{"version", m->version}, {"name", m->name}, {"duration_ms", Round3(taken)}});
+  }
+  if (last_change) SnapshotAfter(*last_change);
+  result["status"] = result["failed"].is_null() ? "ok" : "failed";
+  return result.dump();
+}
+
+std::string Migrator::Repair(std::string_view version_in) {
+  std::string version = NormalizeVersion(version_in);
+  std::string key = VersionSortKey(version);
+  for (const Migration& m : Registered()) {
+    if (VersionSortKey(m.version) != key) continue;
+    if (!m.new_checksum) throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " has not drifted; nothing to repair");
+    db_.Query("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
+              " new_checksum = NULL WHERE version = $1", {m.version});
+    Record(m.version, m.name, "repair", *m.new_checksum, 0, std::nullopt, true);
+    ordered_json r = {{"version", m.version}, {"previous_checksum", m.checksum}, {"checksum", *m.new_checksum}};
+    return r.dump();
+  }
+  throw Error(ErrorCode::kInvalidParameter, "migration " + version + " is not registered");
+}
+
+std::string Migrator::Validate() {
+  std::vector<Migration> ms = Registered();
+  auto state = AppliedState();
+  json drifted = json::array(), missing = json::array();
+  for (const Migration& m : ms)
+    if (m.new_checksum)
+      drifted.push_back({{"version", m.version}, {"applied_checksum", m.checksum}, {"current_checksum", *m.new_checksum},
+                         {"diff", DiffLines(NormalizeScript(m.up), NormalizeScript(*m.new_up))}});
+  for (auto& [version, a] : state) {
+    if (!a.applied) continue;
+    bool registered = false;
+    for (const Migration& m : ms) registered |= m.version == version;
+    if (!registered) missing.push_back(version);
+  }
+  std::string prev = "genesis";
+  std::optional<long long> broken;
+  std::string why;
+  long long entries = 0, expected_id = 1;
+  std::optional<std::string> last_schema;
+  for (const auto& r : db_.Query("SELECT id, version, action, checksum, prev_hash, entry_hash, schema"
+                                 " FROM vigil_migration_history ORDER BY id", {})) {
+    ++entries;
+    long long id = std::strtoll(Text(r[0]).c_str(), nullptr, 10);
+    if (!broken) {
+      if (id != expected_id || Text(r[4]) != prev) {
+        broken = id;
+        why = "an entry before it was removed or reordered";
+      } else if (ChainHash(prev, id, Text(r[1]), Text(r[2]), Text(r[3])) != Text(r[5])) {
+        broken = id;
+        why = "the entry was changed";
+      }
+    }
+    prev = Text(r[5]);
+    expected_id = id + 1;
+    if (r[6]) last_schema = r[6];
+  }
+  std::string now = db_.SchemaSnapshot();
+  bool schema_changed = last_schema && *last_schema != now;
+  ordered_json out;
+  out["valid"] = drifted.empty() && missing.empty() && !broken && !schema_changed;
+  out["drifted"] = drifted;
+  out["missing"] = missing;
+  out["history"] = {{"entries", entries}, {"broken_at", broken ? json(*broken) : json(nullptr)},
+                    {"reason", broken ? json(why) : json(nullptr)}};
+  out["schema"] = {{"changed", schema_changed},
+                   {"diff", schema_changed ? json(DiffLines(*last_schema, now)) : json(nullptr)}};
+  return out.dump();
+}
+
+std::vector<MigrationStatusRow> Migrator::Status() {
+  std::vector<MigrationStatusRow> rows;
+  std::vector<Migration> ms = Registered();
+  auto state = AppliedState();
+  for (const Migration& m : ms) {
+    const Applied& a = state[m.version];
+    MigrationStatusRow r{m.version, m.name, "pending", m.checksum, "", "", std::nullopt};
+    if (a.applied) {
+      r.state = m.new_checksum ? "drifted" : "applied";
+      r.applied_at = a.at;
+      r.applied_by = a.by;
+      r.duration_ms = a.duration_ms;
+      if (m.new_checksum) r.checksum = *m.new_checksum;
+    } else if (a.failed) {
+      r.state = "failed";
+    }
+    rows.push_back(r);
+  }
+  for (auto& [version, a] : state) {
+    if (!a.applied) continue;
+    bool registered = false;
+    for (const Migration& m : ms) registered |= m.version == version;
+    if (!registered) rows.push_back({version, "", "missing", a.checksum, a.at, a.by, a.duration_ms});
+  }
+  return rows;
+}
+
+}  // namespace vigil::core

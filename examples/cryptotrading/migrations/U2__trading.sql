@@ -1,0 +1,3 @@
+DROP TABLE market_data;
+DROP TABLE portfolios;
+DROP TABLE trades;

@@ -1,0 +1,2 @@
+DROP TABLE trading_signals;
+DROP TABLE ai_analyses;

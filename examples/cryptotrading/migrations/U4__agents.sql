@@ -1,0 +1,2 @@
+DROP TABLE a2a_agents;
+DROP TABLE conversation_messages;

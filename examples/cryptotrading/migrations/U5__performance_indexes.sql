@@ -1,0 +1,9 @@
+DROP INDEX idx_a2a_agents_status;
+DROP INDEX idx_trades_status;
+DROP INDEX idx_conversation_messages_session_created;
+DROP INDEX idx_trading_signals_symbol_created;
+DROP INDEX idx_ai_analyses_symbol_created;
+DROP INDEX idx_market_data_symbol_timestamp;
+DROP INDEX idx_trades_executed_at;
+DROP INDEX idx_portfolios_user_symbol;
+DROP INDEX idx_trades_user_id;

@@ -1,0 +1,252 @@
+// migrations_pg.cc — schema migrations for PostgreSQL (SPEC §4).
+//
+// The logic is the core's Migrator, shared with SQLite; this file provides
+// its MigrationDb over SPI. Every SPI call goes through spi_guard.h, so a
+// PostgreSQL error inside the migrator's C++ frames is caught in C, the
+// subtransaction rolled back, and the failure re-thrown as a C++ exception
+// carrying the SQLSTATE — which boundary.h re-raises once the C++ frames are
+// gone. Each migration script runs in its own subtransaction: a failure
+// undoes exactly that migration. vigil_migrate and vigil_rollback take a
+// transaction-level advisory lock, so concurrent callers apply each
+// migration once and a crash can never leave the lock behind.
+#include "boundary.h"
+#include "spi_guard.h"
+
+extern "C" {
+#include "catalog/pg_authid_d.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+}
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "vigil/migrations.h"
+
+namespace core = vigil::core;
+using vigil::pg::Call;
+using vigil::pg::Failure;
+
+namespace {
+
+[[noreturn]] void ThrowOutcome(const vigil::pg::SpiOutcome& out) {
+  throw core::Error(core::ErrorCode::kEngine, out.error ? out.error : "SPI failure").WithEngineCode(out.sqlerrcode);
+}
+
+constexpr const char* kSchemaSnapshot =
+    "WITH rel AS ("
+    "  SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    "    AND n.nspname NOT LIKE 'pg\\_%' AND c.relname NOT LIKE 'vigil\\_%'"
+    "    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "                    AND d.deptype = 'e'))"
+    " SELECT coalesce(string_agg(line, E'\\n' ORDER BY line) || E'\\n', '') FROM ("
+    "  SELECT format('%s %s: %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence'"
+    "         ELSE 'table' END, c.oid::regclass,"
+    "         (SELECT string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),"
+    "                 CASE WHEN a.attnotnull THEN ' not null' ELSE '' END), ', ' ORDER BY a.attnum)"
+    "          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) AS line"
+    "  FROM rel JOIN pg_class c ON c.oid = rel.oid"
+    "  UNION ALL SELECT format('index %s', pg_get_indexdef(i.indexrelid)) FROM pg_index i JOIN rel ON rel.oid = i.indrelid"
+    "  UNION ALL SELECT format('constraint %s on %s: %s', co.conname, co.conrelid::regclass, pg_get_constraintdef(co.oid))"
+    "   FROM pg_constraint co JOIN rel ON rel.oid = co.conrelid"
+    " ) s";
+
+class PgMigrationDb final : public core::MigrationDb {
+ public:
+  PgMigrationDb() : start_(std::chrono::steady_clock::now()) {}
+
+  std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) override {
+    std::vector<const char*> args;
+    for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
+    vigil::pg::SpiOutcome out;
+    vigil::pg::SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out);
+    if (!out.ok) ThrowOutcome(out);
+    std::vector<Row> rows;
+    for (int r = 0; r < out.nrows; ++r) {
+      Row row;
+      for (int c = 0; c < out.ncols; ++c)
+        row.push_back(out.values[r][c] ? std::optional<std::string>(out.values[r][c]) : std::nullopt);
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+  std::optional<std::string> RunScript(const std::string& script) override {
+    vigil::pg::SpiOutcome out;
+    vigil::pg::SpiRunGuarded(script.c_str(), 0, nullptr, &out);
+    if (out.ok) return std::nullopt;
+    return std::string(out.error ? out.error : "unknown error");
+  }
+  void Savepoint(const char*) override {
+    vigil::pg::SpiOutcome out;
+    if (!vigil::pg::SubxactBeginGuarded(&dry_run_, &out)) ThrowOutcome(out);
+  }
+  void RollbackTo(const char*) override {
+    vigil::pg::SpiOutcome out;
+    if (!vigil::pg::SubxactRollbackGuarded(&dry_run_, &out)) ThrowOutcome(out);
+  }
+  void Release(const char*) override {}  // RollbackTo already released it
+  std::string Now() override {
+    return Query("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", {})[0][0]
+        .value_or("");
+  }
+  std::string Actor() override { return Query("SELECT session_user::text", {})[0][0].value_or(""); }
+  std::string SchemaSnapshot() override { return Query(kSchemaSnapshot, {})[0][0].value_or(""); }
+  double ElapsedMs() override {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void Lock() { Query("SELECT pg_advisory_xact_lock(hashtext('vigil.migrate'))", {}); }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  vigil::pg::SubxactState dry_run_{};
+};
+
+std::optional<std::string> OptText(FunctionCallInfo fcinfo, int i) {
+  if (PG_NARGS() <= i || PG_ARGISNULL(i)) return std::nullopt;
+  return std::string(vigil::pg::ArgText(PG_GETARG_TEXT_PP(i)));
+}
+
+// RunMigrator connects SPI, runs `body` on a Migrator in phase 2 and returns
+// its text result, palloc'd in the caller's context.
+template <typename Body>
+char* RunMigrator(bool lock, Body&& body) {
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Failure failure;
+  char* result = nullptr;
+  if (!Call(&failure, [&] {
+        PgMigrationDb db;
+        if (lock) db.Lock();
+        core::Migrator migrator(db);
+        std::string text = body(migrator);
+        result = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, text.size() + 1));
+        memcpy(result, text.c_str(), text.size() + 1);
+      }))
+    vigil::pg::Raise(failure);
+  SPI_finish();
+  return result;
+}
+
+Datum JsonbResult(char* text) { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text)); }
+
+void RequireArgs(FunctionCallInfo fcinfo, int n, const char* const* names) {
+  for (int i = 0; i < n; ++i)
+    if (PG_ARGISNULL(i))
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", names[i])));
+}
+
+}  // namespace
+
+// vigil_checksum(text) -> 'sha256:v1:<hex>'
+VIGIL_PG_FUNCTION(vigil_checksum) {
+  std::string_view script = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  Failure failure;
+  text* result = nullptr;
+  if (!Call(&failure, [&] { result = vigil::pg::MakeText(core::Checksum(script)); })) vigil::pg::Raise(failure);
+  PG_RETURN_TEXT_P(result);
+}
+
+VIGIL_PG_FUNCTION(vigil_migration_add) {
+  static const char* const kNames[] = {"version", "name", "up_sql"};
+  RequireArgs(fcinfo, 3, kNames);
+  std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  std::string_view name = vigil::pg::ArgText(PG_GETARG_TEXT_PP(1));
+  std::string_view up = vigil::pg::ArgText(PG_GETARG_TEXT_PP(2));
+  std::optional<std::string_view> down;
+  if (!PG_ARGISNULL(3)) down = vigil::pg::ArgText(PG_GETARG_TEXT_PP(3));
+  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.Add(version, name, up, down); });
+  PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_migration_add_dir) {
+  static const char* const kNames[] = {"path"};
+  RequireArgs(fcinfo, 1, kNames);
+  if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied to read migration files from the server"),
+                    errdetail("Only roles with the privileges of pg_read_server_files may read server files."),
+                    errhint("Use vigil_migration_add(version, name, up_sql, down_sql) from the client instead.")));
+  char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.AddDir(path); });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_migrate) {
+  std::optional<std::string> target = OptText(fcinfo, 0);
+  bool dry_run = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+  char* result = RunMigrator(true, [&](core::Migrator& m) {
+    return m.Migrate(target ? std::optional<std::string_view>(*target) : std::nullopt, dry_run);
+  });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_rollback) {
+  static const char* const kNames[] = {"target"};
+  RequireArgs(fcinfo, 1, kNames);
+  std::string_view target = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  char* result = RunMigrator(true, [&](core::Migrator& m) { return m.Rollback(target); });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_migration_repair) {
+  static const char* const kNames[] = {"version"};
+  RequireArgs(fcinfo, 1, kNames);
+  std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  char* result = RunMigrator(true, [&](core::Migrator& m) { return m.Repair(version); });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_migration_validate) {
+  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.Validate(); });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+// vigil_migration_status(): materialized rows, converted to C strings in
+// phase 2 and turned into tuples in phase 3.
+VIGIL_PG_FUNCTION(vigil_migration_status) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Failure failure;
+  int nrows = 0;
+  char*** rows = nullptr;
+  if (!Call(&failure, [&] {
+        PgMigrationDb db;
+        std::vector<core::MigrationStatusRow> status = core::Migrator(db).Status();
+        nrows = static_cast<int>(status.size());
+        rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));
+        auto copy = [&](const std::string& s) -> char* {
+          if (s.empty()) return nullptr;
+          char* p = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, s.size() + 1));
+          memcpy(p, s.c_str(), s.size() + 1);
+          return p;
+        };
+        for (int i = 0; i < nrows; ++i) {
+          const auto& r = status[i];
+          rows[i] = static_cast<char**>(vigil::pg::AllocNoThrowIn(caller, sizeof(char*) * 7));
+          rows[i][0] = copy(r.version);
+          rows[i][1] = copy(r.name);
+          rows[i][2] = copy(r.state);
+          rows[i][3] = copy(r.checksum);
+          rows[i][4] = copy(r.applied_at);
+          rows[i][5] = copy(r.applied_by);
+          rows[i][6] = r.duration_ms ? copy(std::to_string(*r.duration_ms)) : nullptr;
+        }
+      }))
+    vigil::pg::Raise(failure);
+  SPI_finish();
+  for (int i = 0; i < nrows; ++i) {
+    HeapTuple tuple = BuildTupleFromCStrings(meta, rows[i]);
+    tuplestore_puttuple(rsinfo->setResult, tuple);
+  }
+  return (Datum)0;
+}

@@ -1,0 +1,122 @@
+// spi_guard.cc — SPI and subtransactions behind PG_TRY (see spi_guard.h).
+// Only plain C data lives in these frames.
+#include "spi_guard.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+}
+
+namespace vigil::pg {
+
+static void CaptureError(MemoryContext context, SpiOutcome* out) {
+  MemoryContextSwitchTo(context);
+  ErrorData* edata = CopyErrorData();
+  FlushErrorState();
+  out->ok = false;
+  out->sqlerrcode = edata->sqlerrcode;
+  out->error = pstrdup(edata->message ? edata->message : "unknown error");
+  FreeErrorData(edata);
+}
+
+void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out) noexcept {
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  out->ok = false;
+  out->error = nullptr;
+  out->sqlerrcode = 0;
+  out->nrows = 0;
+  out->ncols = 0;
+  out->values = nullptr;
+  BeginInternalSubTransaction(NULL);
+  MemoryContextSwitchTo(context);
+  PG_TRY();
+  {
+    // Parameters become quoted literals (quote_literal), which PostgreSQL
+    // types from their context as it does for '...' in a query: the same
+    // SQL then serves text, timestamptz and double precision columns.
+    StringInfoData text;
+    initStringInfo(&text);
+    for (const char* p = sql; *p; ++p) {
+      if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+        int n = 0;
+        while (p[1] >= '0' && p[1] <= '9') n = n * 10 + (*++p - '0');
+        if (n < 1 || n > nargs) elog(ERROR, "parameter $%d out of range", n);
+        if (args[n - 1] == nullptr) appendStringInfoString(&text, "NULL");
+        else appendStringInfoString(&text, quote_literal_cstr(args[n - 1]));
+        continue;
+      }
+      appendStringInfoChar(&text, *p);
+    }
+    int rc = SPI_execute(text.data, false, 0);
+    if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+    if (SPI_tuptable != nullptr) {
+      out->nrows = static_cast<int>(SPI_processed);
+      out->ncols = SPI_tuptable->tupdesc->natts;
+      out->values = static_cast<char***>(palloc0(sizeof(char**) * (out->nrows + 1)));
+      for (int r = 0; r < out->nrows; ++r) {
+        out->values[r] = static_cast<char**>(palloc0(sizeof(char*) * (out->ncols + 1)));
+        for (int c = 0; c < out->ncols; ++c)
+          out->values[r][c] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+      }
+      SPI_freetuptable(SPI_tuptable);
+    }
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+    out->ok = true;
+  }
+  PG_CATCH();
+  {
+    CaptureError(context, out);
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+  }
+  PG_END_TRY();
+}
+
+bool SubxactBeginGuarded(SubxactState* s, SpiOutcome* out) noexcept {
+  s->context = CurrentMemoryContext;
+  s->owner = CurrentResourceOwner;
+  s->open = false;
+  out->ok = true;
+  PG_TRY();
+  {
+    BeginInternalSubTransaction(NULL);
+    MemoryContextSwitchTo(s->context);
+    s->open = true;
+  }
+  PG_CATCH();
+  {
+    CaptureError(s->context, out);
+  }
+  PG_END_TRY();
+  return out->ok;
+}
+
+bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept {
+  out->ok = true;
+  if (!s->open) return true;
+  PG_TRY();
+  {
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(s->context);
+    CurrentResourceOwner = s->owner;
+    s->open = false;
+  }
+  PG_CATCH();
+  {
+    CaptureError(s->context, out);
+  }
+  PG_END_TRY();
+  return out->ok;
+}
+
+}  // namespace vigil::pg

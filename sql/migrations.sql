@@ -1,0 +1,38 @@
+-- migrations.sql — schema migrations in PostgreSQL: files from the server,
+-- the seed's schema, rollback and re-apply, what only PostgreSQL shows
+-- (advisory lock, privileges, transaction-only statements). The shared
+-- scenario tests/cases/migrations.jsonl covers the behaviour on both engines.
+\getenv pwd PWD
+\set dir :pwd '/../examples/cryptotrading/migrations'
+SELECT vigil_migration_add_dir(:'dir');
+SELECT jsonb_path_query_array(vigil_migrate(), '$.applied[*].version') AS applied;
+SELECT version, name, state, applied_by FROM vigil_migration_status();
+SELECT count(*) AS seed_indexes FROM pg_indexes WHERE indexname LIKE 'idx\_%';
+
+-- Roll the last one back and apply it again.
+SELECT jsonb_path_query_array(vigil_rollback('4'), '$.undone[*].version') AS undone;
+SELECT version, state FROM vigil_migration_status() WHERE version = '5';
+SELECT count(*) AS seed_indexes FROM pg_indexes WHERE indexname LIKE 'idx\_%';
+SELECT jsonb_path_query_array(vigil_migrate(), '$.applied[*].version') AS reapplied;
+SELECT (vigil_migration_validate())->'valid' AS valid;
+
+-- Statements PostgreSQL refuses inside a function are refused up front.
+SELECT vigil_migration_add('6', 'concurrent index', 'CREATE INDEX CONCURRENTLY idx_x ON trades (symbol);');
+
+-- The history is readable by everyone, writable only through vigil.
+CREATE ROLE vigil_reader;
+SET ROLE vigil_reader;
+SELECT count(*) > 0 AS can_read FROM vigil_migration_history;
+DELETE FROM vigil_migration_history;
+SELECT vigil_migration_add_dir(:'dir');
+RESET ROLE;
+DROP ROLE vigil_reader;
+
+-- The lock is transaction-level: nothing is left once the call returns.
+SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
+
+-- Undo everything, leaving the database as it was.
+SELECT jsonb_array_length(vigil_rollback('0')->'undone') AS undone;
+SELECT count(*) AS seed_tables FROM pg_tables WHERE tablename IN ('users', 'trades', 'a2a_agents');
+DELETE FROM vigil_migration_history;
+DELETE FROM vigil_migrations;

@@ -1,0 +1,368 @@
+// migrations_sqlite.cc — schema migrations for SQLite (SPEC §4).
+//
+// vigil_migrate runs inside the statement that called it. Called as a plain
+// `SELECT vigil_migrate();` (no table in FROM) in autocommit mode, it takes
+// the write lock with BEGIN IMMEDIATE (retrying with backoff until
+// migration_lock_timeout), applies each pending migration inside its own
+// SAVEPOINT — so DROP and ALTER work and a failure undoes that migration
+// only — records history, and commits. Inside a caller's transaction it uses
+// savepoints within it and the caller commits. docs/migrations.md.
+#include "migrations_sqlite.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <cstdlib>
+#include <dirent.h>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "boundary.h"
+#include "sqlite_util.h"
+#include "vigil/migrations.h"
+
+namespace vigil::sqlite {
+namespace {
+
+namespace core = vigil::core;
+using nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+constexpr const char* kDdl =
+    "CREATE TABLE IF NOT EXISTS vigil_migrations ("
+    " version TEXT PRIMARY KEY, sort_key TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " up_sql TEXT NOT NULL, down_sql TEXT, checksum TEXT NOT NULL,"
+    " new_up_sql TEXT, new_checksum TEXT, added_at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS vigil_migration_history ("
+    " id INTEGER PRIMARY KEY, version TEXT NOT NULL, name TEXT, action TEXT NOT NULL, checksum TEXT,"
+    " at TEXT NOT NULL, applied_by TEXT, duration_ms REAL, error TEXT, schema_hash TEXT, schema TEXT,"
+    " prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL);";
+
+std::string Now(sqlite3* db) {
+  Stmt s(db, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+  s.Step();
+  return s.Column(0).value_or("");
+}
+
+// SchemaSnapshot lists the user schema (not vigil's or SQLite's objects),
+// one line per object, sorted: what "schema drift" compares.
+std::string SchemaSnapshot(sqlite3* db) {
+  Stmt s(db, "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema"
+             " WHERE name NOT LIKE 'vigil\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+             " ORDER BY type, name");
+  std::string out;
+  while (s.Step()) out += s.Column(0).value_or("") + "\n";
+  return out;
+}
+
+// WriteLock holds the database's write lock for one vigil_migrate or
+// vigil_rollback call: BEGIN IMMEDIATE (with backoff while another
+// connection writes) in autocommit mode, a savepoint inside a caller's
+// transaction. Rolls back unless committed.
+class WriteLock {
+ public:
+  explicit WriteLock(sqlite3* db) : db_(db) {
+    if (!sqlite3_get_autocommit(db)) {
+      savepoint_ = std::make_unique<Savepoint>(db, "vigil_migrate");
+      return;
+    }
+    const int timeout_ms = 10000;
+    std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    auto start = std::chrono::steady_clock::now();
+    int delay = 5;
+    for (;;) {
+      char* err = nullptr;
+      int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, &err);
+      std::string msg = err ? err : "";
+      sqlite3_free(err);
+      if (rc == SQLITE_OK) break;
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) throw Error(ErrorCode::kEngine, msg);
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      if (waited >= timeout_ms)
+        throw Error(ErrorCode::kLockTimeout, "could not get the database's write lock within 10000 ms", {},
+                    "Another connection is writing; retry when it has finished.");
+      sqlite3_sleep(delay + static_cast<int>(rng() % static_cast<unsigned>(delay)));
+      delay = std::min(delay * 2, 200);
+    }
+    owns_transaction_ = true;
+  }
+  ~WriteLock() {
+    if (owns_transaction_ && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void Commit() {
+    if (owns_transaction_) Exec(db_, "COMMIT");
+    if (savepoint_) savepoint_->Release();
+    committed_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool owns_transaction_ = false;
+  bool committed_ = false;
+  std::unique_ptr<Savepoint> savepoint_;
+};
+
+// SqliteMigrationDb is the migrator's view of one SQLite connection.
+class SqliteMigrationDb final : public core::MigrationDb {
+ public:
+  explicit SqliteMigrationDb(sqlite3* db) : db_(db), start_(std::chrono::steady_clock::now()) {}
+
+  std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) override {
+    Stmt s(db_, sql);
+    // $N are named parameters to SQLite, numbered by first appearance: bind
+    // each by its name.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      std::string name = "$";
+      name.append(std::to_string(i + 1));
+      int index = sqlite3_bind_parameter_index(s.get(), name.c_str());
+      if (index == 0) continue;
+      if (params[i]) s.Text(index, *params[i]); else s.Null(index);
+    }
+    std::vector<Row> rows;
+    while (s.Step()) {
+      Row r;
+      for (int c = 0; c < sqlite3_column_count(s.get()); ++c) r.push_back(s.Column(c));
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  }
+  std::optional<std::string> RunScript(const std::string& script) override {
+    Exec(db_, "SAVEPOINT vigil_step");
+    char* err = nullptr;
+    if (sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      sqlite3_exec(db_, "ROLLBACK TO vigil_step; RELEASE vigil_step", nullptr, nullptr, nullptr);
+      return msg;
+    }
+    Exec(db_, "RELEASE vigil_step");
+    return std::nullopt;
+  }
+  void Savepoint(const char* name) override { Exec(db_, Sql("SAVEPOINT \"%w\"", name)); }
+  void Release(const char* name) override { Exec(db_, Sql("RELEASE \"%w\"", name)); }
+  void RollbackTo(const char* name) override { Exec(db_, Sql("ROLLBACK TO \"%w\"", name)); }
+  std::string Now() override { return vigil::sqlite::Now(db_); }
+  std::string Actor() override { return ""; }
+  std::string SchemaSnapshot() override { return vigil::sqlite::SchemaSnapshot(db_); }
+  double ElapsedMs() override {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  sqlite3* db_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::optional<std::string> OptionalArg(int argc, sqlite3_value** argv, int i) {
+  if (argc <= i || sqlite3_value_type(argv[i]) == SQLITE_NULL) return std::nullopt;
+  return std::string(Text(argv[i]));
+}
+
+// ---- SQL functions --------------------------------------------------------------
+
+void MigrationAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string version = Arg(argv[0], "version"), name = Arg(argv[1], "name"), up = Arg(argv[2], "up_sql");
+  auto down = OptionalArg(argc, argv, 3);
+  Savepoint sp(db, "vigil_migration_add");
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  std::string checksum = core::Migrator(mdb).Add(version, name, up, down ? std::optional<std::string_view>(*down) : std::nullopt);
+  sp.Release();
+  ResultText(ctx, checksum);
+}
+
+void MigrationAddDir(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string path = Arg(argv[0], "path");
+  Savepoint sp(db, "vigil_migration_add_dir");
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  std::string result = core::Migrator(mdb).AddDir(path);
+  sp.Release();
+  ResultText(ctx, result);
+}
+
+void ChecksumFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  ResultText(ctx, core::Checksum(Text(argv[0])));
+}
+
+void Migrate(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  auto target = OptionalArg(argc, argv, 0);
+  bool dry_run = argc > 1 && sqlite3_value_int(argv[1]) != 0;
+  WriteLock lock(db);
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  std::string result =
+      core::Migrator(mdb).Migrate(target ? std::optional<std::string_view>(*target) : std::nullopt, dry_run);
+  lock.Commit();
+  ResultText(ctx, result);
+}
+
+void Rollback(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string target = Arg(argv[0], "target");
+  WriteLock lock(db);
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  std::string result = core::Migrator(mdb).Rollback(target);
+  lock.Commit();
+  ResultText(ctx, result);
+}
+
+void Repair(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string version = Arg(argv[0], "version");
+  Savepoint sp(db, "vigil_repair");
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  std::string result = core::Migrator(mdb).Repair(version);
+  sp.Release();
+  ResultText(ctx, result);
+}
+
+void Validate(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  Exec(db, kDdl);
+  SqliteMigrationDb mdb(db);
+  ResultText(ctx, core::Migrator(mdb).Validate());
+}
+
+// ---- vigil_migration_status(): eponymous virtual table ---------------------------
+
+using StatusRow = core::MigrationStatusRow;
+
+struct StatusCursor {
+  sqlite3_vtab_cursor base;
+  std::vector<StatusRow>* rows;
+  std::size_t i;
+};
+
+struct StatusVtab {
+  sqlite3_vtab base;
+  sqlite3* db;
+};
+
+int StatusConnect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
+  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(version TEXT, name TEXT, state TEXT, checksum TEXT,"
+                                    " applied_at TEXT, applied_by TEXT, duration_ms REAL)");
+  if (rc != SQLITE_OK) return rc;
+  auto* v = static_cast<StatusVtab*>(sqlite3_malloc(sizeof(StatusVtab)));
+  if (v == nullptr) return SQLITE_NOMEM;
+  std::memset(v, 0, sizeof(*v));
+  v->db = db;
+  *out = &v->base;
+  return SQLITE_OK;
+}
+int StatusDisconnect(sqlite3_vtab* v) { sqlite3_free(v); return SQLITE_OK; }
+int StatusBestIndex(sqlite3_vtab*, sqlite3_index_info* info) { info->estimatedCost = 1000; return SQLITE_OK; }
+int StatusOpen(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* c = static_cast<StatusCursor*>(sqlite3_malloc(sizeof(StatusCursor)));
+  if (c == nullptr) return SQLITE_NOMEM;
+  std::memset(c, 0, sizeof(*c));
+  *out = &c->base;
+  return SQLITE_OK;
+}
+int StatusClose(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<StatusCursor*>(cur);
+  delete c->rows;
+  sqlite3_free(c);
+  return SQLITE_OK;
+}
+int StatusFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
+  auto* c = reinterpret_cast<StatusCursor*>(cur);
+  sqlite3* db = reinterpret_cast<StatusVtab*>(cur->pVtab)->db;
+  delete c->rows;
+  c->rows = nullptr;
+  c->i = 0;
+  return RunVtab(cur->pVtab, [&] {
+    auto rows = std::make_unique<std::vector<StatusRow>>();
+    if (TableExists(db, "vigil_migrations") && TableExists(db, "vigil_migration_history")) {
+      SqliteMigrationDb mdb(db);
+      *rows = core::Migrator(mdb).Status();
+    }
+    c->rows = rows.release();
+  });
+}
+int StatusNext(sqlite3_vtab_cursor* cur) { reinterpret_cast<StatusCursor*>(cur)->i++; return SQLITE_OK; }
+int StatusEof(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<StatusCursor*>(cur);
+  return c->rows == nullptr || c->i >= c->rows->size();
+}
+int StatusColumn(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
+  auto* c = reinterpret_cast<StatusCursor*>(cur);
+  const StatusRow& r = (*c->rows)[c->i];
+  auto text = [&](const std::string& s) {
+    if (s.empty()) sqlite3_result_null(ctx);
+    else sqlite3_result_text(ctx, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  };
+  switch (col) {
+    case 0: text(r.version); break;
+    case 1: text(r.name); break;
+    case 2: text(r.state); break;
+    case 3: text(r.checksum); break;
+    case 4: text(r.applied_at); break;
+    case 5: text(r.applied_by); break;
+    default:
+      if (r.duration_ms) sqlite3_result_double(ctx, *r.duration_ms); else sqlite3_result_null(ctx);
+  }
+  return SQLITE_OK;
+}
+int StatusRowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(reinterpret_cast<StatusCursor*>(cur)->i) + 1;
+  return SQLITE_OK;
+}
+
+sqlite3_module MakeStatusModule() {
+  sqlite3_module m;
+  std::memset(&m, 0, sizeof(m));
+  m.xConnect = StatusConnect;
+  m.xBestIndex = StatusBestIndex;
+  m.xDisconnect = StatusDisconnect;
+  m.xDestroy = StatusDisconnect;
+  m.xOpen = StatusOpen;
+  m.xClose = StatusClose;
+  m.xFilter = StatusFilter;
+  m.xNext = StatusNext;
+  m.xEof = StatusEof;
+  m.xColumn = StatusColumn;
+  m.xRowid = StatusRowid;
+  return m;
+}
+const sqlite3_module kStatusModule = MakeStatusModule();
+
+}  // namespace
+
+int RegisterMigrations(sqlite3* db) {
+  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  constexpr int kPure = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  const FunctionSpec specs[] = {
+      {"vigil_checksum", 1, Bridge<ChecksumFn>, kPure},
+      {"vigil_migration_add", 3, Bridge<MigrationAdd>, kWrite},
+      {"vigil_migration_add", 4, Bridge<MigrationAdd>, kWrite},
+      {"vigil_migration_add_dir", 1, Bridge<MigrationAddDir>, kWrite},
+      {"vigil_migrate", 0, Bridge<Migrate>, kWrite},
+      {"vigil_migrate", 1, Bridge<Migrate>, kWrite},
+      {"vigil_migrate", 2, Bridge<Migrate>, kWrite},
+      {"vigil_rollback", 1, Bridge<Rollback>, kWrite},
+      {"vigil_migration_repair", 1, Bridge<Repair>, kWrite},
+      {"vigil_migration_validate", 0, Bridge<Validate>, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  };
+  int rc = RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), nullptr, nullptr);
+  if (rc != SQLITE_OK) return rc;
+  return sqlite3_create_module_v2(db, "vigil_migration_status", &kStatusModule, nullptr, nullptr);
+}
+
+}  // namespace vigil::sqlite

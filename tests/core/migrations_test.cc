@@ -1,0 +1,85 @@
+// migrations_test.cc — checksums, version order, script inspection, diffs.
+#include <gtest/gtest.h>
+
+#include "vigil/error.h"
+#include "vigil/migrations.h"
+
+namespace vigil::core {
+namespace {
+
+TEST(Migrations, ChecksumNormalisesLineEndingsAndBom) {
+  // sha256("CREATE TABLE t (id integer);\n")
+  const std::string lf = Checksum("CREATE TABLE t (id integer);\n");
+  EXPECT_EQ(lf.substr(0, 10), "sha256:v1:");
+  EXPECT_EQ(lf.size(), 10u + 64u);
+  EXPECT_EQ(Checksum("CREATE TABLE t (id integer);\r\n"), lf);
+  EXPECT_EQ(Checksum("CREATE TABLE t (id integer);\r"), lf);
+  EXPECT_EQ(Checksum("\xEF\xBB\xBF" "CREATE TABLE t (id integer);\n"), lf);
+  EXPECT_NE(Checksum("CREATE TABLE t (id bigint);\n"), lf);
+  // FIPS 180-2 test vector: SHA-256("abc").
+  EXPECT_EQ(Checksum("abc"), "sha256:v1:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Migrations, NaturalVersionOrder) {
+  EXPECT_LT(VersionSortKey("1.2.9"), VersionSortKey("1.2.10"));
+  EXPECT_LT(VersionSortKey("2"), VersionSortKey("10"));
+  EXPECT_LT(VersionSortKey("1"), VersionSortKey("1.0.1"));
+  EXPECT_EQ(VersionSortKey("1_2"), VersionSortKey("1.2"));
+  EXPECT_EQ(VersionSortKey("01.2"), VersionSortKey("1.2"));
+  EXPECT_LT(VersionSortKey("20240101120000"), VersionSortKey("20240101120001"));
+  EXPECT_THROW(VersionSortKey(""), Error);
+  EXPECT_THROW(VersionSortKey("1..2"), Error);
+  EXPECT_THROW(VersionSortKey("v1"), Error);
+  EXPECT_THROW(VersionSortKey("123456789012345678901"), Error);
+}
+
+TEST(Migrations, FindsStatementsThatCannotRunInATransaction) {
+  EXPECT_EQ(FindNonTransactional("CREATE TABLE a (x int);\nCREATE INDEX CONCURRENTLY i ON a (x);")->line, 2u);
+  EXPECT_EQ(FindNonTransactional("create unique index concurrently i on a (x)")->statement, "CREATE INDEX CONCURRENTLY");
+  EXPECT_EQ(FindNonTransactional("DROP INDEX CONCURRENTLY i")->statement, "DROP INDEX CONCURRENTLY");
+  EXPECT_EQ(FindNonTransactional("VACUUM ANALYZE a")->statement, "VACUUM");
+  EXPECT_EQ(FindNonTransactional("ALTER SYSTEM SET work_mem = '1MB'")->statement, "ALTER SYSTEM");
+  EXPECT_EQ(FindNonTransactional("CREATE DATABASE x")->statement, "CREATE DATABASE");
+  EXPECT_EQ(FindNonTransactional("BEGIN; CREATE TABLE a (x int); COMMIT;")->statement, "BEGIN");
+  // Not statements: text in strings, comments, dollar quotes, identifiers.
+  EXPECT_FALSE(FindNonTransactional("SELECT 'VACUUM; BEGIN';"));
+  EXPECT_FALSE(FindNonTransactional("-- VACUUM\n/* BEGIN; /* nested */ COMMIT; */ SELECT 1;"));
+  EXPECT_FALSE(FindNonTransactional("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$BEGIN NULL; END$$;"));
+  EXPECT_FALSE(FindNonTransactional("CREATE TABLE \"begin\" (x int); CREATE INDEX ON a (x);"));
+  // Trigger and atomic bodies hold ';' and BEGIN/END that are not
+  // transaction control.
+  EXPECT_FALSE(FindNonTransactional("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT CASE WHEN 1 THEN 2 END; "
+                                    "UPDATE a SET x = 1; END;\nCREATE TABLE b (y int);"));
+  EXPECT_FALSE(FindNonTransactional("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;"));
+  EXPECT_EQ(FindNonTransactional("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\nVACUUM;")->line, 2u);
+}
+
+TEST(Migrations, DiffShowsChangedLines) {
+  EXPECT_EQ(DiffLines("a\nb\nc\n", "a\nB\nc\n"), "-2: b\n+2: B\n");
+  EXPECT_EQ(DiffLines("a\nc\n", "a\nb\nc\n"), "+2: b\n");
+  EXPECT_EQ(DiffLines("same\n", "same\n"), "");
+}
+
+TEST(Migrations, FileNames) {
+  char kind;
+  std::string version, name;
+  ASSERT_TRUE(ParseMigrationFileName("V1.2__add_trades.sql", &kind, &version, &name));
+  EXPECT_EQ(kind, 'V');
+  EXPECT_EQ(version, "1.2");
+  EXPECT_EQ(name, "add trades");
+  ASSERT_TRUE(ParseMigrationFileName("U3_1__x.sql", &kind, &version, &name));
+  EXPECT_EQ(version, "3.1");
+  EXPECT_FALSE(ParseMigrationFileName("V1_add.sql", &kind, &version, &name));
+  EXPECT_FALSE(ParseMigrationFileName("README.md", &kind, &version, &name));
+  EXPECT_FALSE(ParseMigrationFileName("Vx__y.sql", &kind, &version, &name));
+}
+
+TEST(Migrations, ChainHashCoversOrderAndContent) {
+  std::string a = ChainHash("genesis", 1, "1", "apply", "sha256:v1:aa");
+  EXPECT_NE(a, ChainHash("genesis", 2, "1", "apply", "sha256:v1:aa"));
+  EXPECT_NE(a, ChainHash("other", 1, "1", "apply", "sha256:v1:aa"));
+  EXPECT_NE(a, ChainHash("genesis", 1, "1", "undo", "sha256:v1:aa"));
+}
+
+}  // namespace
+}  // namespace vigil::core

@@ -1,0 +1,34 @@
+-- migrations.sql — schema migrations through the sqlite3 shell, started as
+-- plain `SELECT vigil_migrate();`: DROP and ALTER work inside it.
+.headers on
+.mode list
+.nullvalue NULL
+
+SELECT vigil_migration_add_dir('../../examples/cryptotrading/migrations') AS registered;
+SELECT json_extract(vigil_migrate(), '$.status') AS status;
+SELECT version, name, state FROM vigil_migration_status;
+SELECT count(*) AS seed_indexes FROM sqlite_schema WHERE type = 'index' AND name LIKE 'idx\_%' ESCAPE '\';
+
+-- Roll the last one back (DROP INDEX inside the statement) and re-apply it.
+SELECT json_extract(vigil_rollback('4'), '$.undone[0].version') AS undone;
+SELECT count(*) AS seed_indexes FROM sqlite_schema WHERE type = 'index' AND name LIKE 'idx\_%' ESCAPE '\';
+SELECT json_extract(vigil_migrate(), '$.applied[0].version') AS reapplied;
+
+-- ALTER TABLE and DROP TABLE inside vigil_migrate.
+SELECT vigil_migration_add('6', 'alter and drop', 'ALTER TABLE users ADD COLUMN tier text; CREATE TABLE scratch (x integer); DROP TABLE scratch;', 'ALTER TABLE users DROP COLUMN tier;');
+SELECT json_extract(vigil_migrate(), '$.status') AS status;
+SELECT name FROM pragma_table_info('users') WHERE name = 'tier';
+SELECT json_extract(vigil_rollback('5'), '$.status') AS rollback_status;
+SELECT count(*) AS tier_columns FROM pragma_table_info('users') WHERE name = 'tier';
+
+-- Inside a caller's transaction the caller commits (or rolls back).
+BEGIN;
+SELECT json_extract(vigil_migrate(), '$.applied[0].version') AS applied_in_transaction;
+ROLLBACK;
+SELECT state FROM vigil_migration_status WHERE version = '6';
+
+-- A trigger or view cannot run migrations (DIRECTONLY).
+CREATE TABLE m_log (x TEXT);
+CREATE TRIGGER m_sneaky AFTER INSERT ON m_log BEGIN SELECT vigil_migrate(); END;
+INSERT INTO m_log VALUES ('x');
+SELECT json_extract(vigil_migration_validate(), '$.valid') AS valid_before, json_extract(vigil_migration_validate(), '$.schema.diff') AS schema_diff;
