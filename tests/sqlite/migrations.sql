@@ -32,3 +32,10 @@ CREATE TABLE m_log (x TEXT);
 CREATE TRIGGER m_sneaky AFTER INSERT ON m_log BEGIN SELECT vigil_migrate(); END;
 INSERT INTO m_log VALUES ('x');
 SELECT json_extract(vigil_migration_validate(), '$.valid') AS valid_before, json_extract(vigil_migration_validate(), '$.schema.diff') AS schema_diff;
+
+-- Bad input: clear errors, nothing registered.
+SELECT vigil_migration_add_dir('.');
+SELECT vigil_migration_add_dir('../cases');
+SELECT vigil_migration_add_dir('/nonexistent');
+SELECT vigil_rollback('42');
+SELECT count(*) AS registered FROM vigil_migrations;
