@@ -31,7 +31,8 @@ FROM signups;
 .print    Print-format IBANs and national phone numbers have helpers:
 SELECT vigil_iban_normalize('de89 3704 0044 0532 0130 00') AS normalized_iban,
        vigil_is_iban(vigil_iban_normalize('de89 3704 0044 0532 0130 00')) AS valid,
-       vigil_is_phone('(415) 555-2671', 'US') AS us_national_phone_valid;
+       vigil_is_phone('(415) 555-2671', 'US') AS us_national_phone_valid,
+       vigil_uuid_version('017f22e2-79b0-7cc3-98c4-dc0c0c07398f') AS order_id_uuid_version;
 
 .print
 .print 3. Wallets and trading symbols
@@ -119,6 +120,10 @@ INSERT INTO trades (trader_id, symbol, side, price, qty) VALUES (42, 'btc-usd', 
 INSERT INTO trades (trader_id, symbol, side, price, qty) VALUES (2, 'ETH-USD', 'sell', 3200, 500);
 UPDATE trades SET side = 'short' WHERE id = 1;
 SELECT id, trader_id, symbol, side, price, qty FROM trades;
+.print    One rule, one value, no table (also usable in CHECK constraints):
+SELECT vigil_rule_check('range', '{"min": 0, "max": 1000000}', '2500000') AS price_check,
+       vigil_rule_check('regex', '{"pattern": "^[A-Z]+-[A-Z]+$"}', 'BTC-USD') AS symbol_check;
+SELECT vigil_unenforce('trades') AS unenforced;
 
 .print
 .print 8. A day of generated trading data (examples/cryptotrading/generate.py) loaded row by row through
@@ -163,6 +168,7 @@ SELECT json_extract(t.value, '$.table'), 'orphans in ' || json_extract(m.value, 
 FROM report, json_each(json_extract(r, '$.tables')) AS t, json_each(json_extract(t.value, '$.integrity.relationships')) AS m
 WHERE json_extract(m.value, '$.orphans') > 0;
 .print    Scores under vigil_config('quality_alert_score') raised alerts:
+SELECT vigil_config('quality_alert_score') AS quality_alert_score;
 SELECT severity, message FROM vigil_alerts ORDER BY id;
 
 .print

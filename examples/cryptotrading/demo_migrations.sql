@@ -6,6 +6,8 @@
 .print
 .print 10. Schema migrations on a fresh database (examples/cryptotrading/migrations)
 SELECT vigil_migration_add_dir('examples/cryptotrading/migrations') AS registered;
+SELECT vigil_checksum(readfile('examples/cryptotrading/migrations/V1__users.sql')) AS v1_checksum,
+       vigil_checksum(replace(readfile('examples/cryptotrading/migrations/V1__users.sql'), char(10), char(13, 10))) AS same_with_crlf;
 SELECT json_extract(r, '$.status') AS status, json_extract(r, '$.dry_run') AS dry_run,
        (SELECT group_concat(json_extract(value, '$.version') || ' ' || json_extract(value, '$.name'), ', ')
         FROM json_each(json_extract(r, '$.applied'))) AS would_apply
