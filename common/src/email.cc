@@ -81,6 +81,8 @@ bool FastValid(std::string_view s) {
     while (i < n && kHost[p[i]] != 0) ++i;
     std::size_t len = i - label;
     if (len == 0 || len > 63 || p[label] == '-' || p[i - 1] == '-') return false;
+    // "xn--" A-labels need libidn2: leave them to the full check.
+    if (len >= 4 && p[label + 2] == '-' && p[label + 3] == '-') return false;
     if (i == n) break;
     if (p[i] != '.') return false;
     ++dots;

@@ -116,6 +116,26 @@ Reason CheckHostname(std::string_view s, HostnameRules rules) noexcept {
     if (!(text::IsAlnum(c) || c == '-')) return "invalid character in domain";
   }
   if (rules.require_dot && labels < 2) return "domain has no dot";
+  // A-labels ("xn--...") must be valid Punycode of an IDNA 2008 U-label:
+  // libidn2 decodes and checks them.
+  bool a_label = false;
+  for (std::size_t i = 0; i + 4 <= s.size(); ++i) {
+    if ((i == 0 || s[i - 1] == '.') && (s[i] | 0x20) == 'x' && (s[i + 1] | 0x20) == 'n' && s[i + 2] == '-' &&
+        s[i + 3] == '-') {
+      a_label = true;
+      break;
+    }
+  }
+  if (a_label) {
+    char buf[256];
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = '\0';
+    char* ace = nullptr;
+    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(buf), reinterpret_cast<uint8_t**>(&ace),
+                            IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    idn2_free(ace);
+    if (rc != IDN2_OK) return "invalid internationalized domain name (A-label)";
+  }
   // A numeric last label (decimal, or 0x-hex as URL parsers read it) would
   // make the name an IPv4 address to resolvers and browsers.
   std::string_view tld = s.substr(s.rfind('.') == std::string_view::npos ? 0 : s.rfind('.') + 1);
