@@ -41,10 +41,12 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     // Parameters become quoted literals (quote_literal), which PostgreSQL
     // types from their context as it does for '...' in a query: the same
     // SQL then serves text, timestamptz and double precision columns.
+    // Without parameters the text runs as it is (a migration script may
+    // well contain "$1").
     StringInfoData text;
     initStringInfo(&text);
     for (const char* p = sql; *p; ++p) {
-      if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+      if (nargs > 0 && *p == '$' && p[1] >= '0' && p[1] <= '9') {
         int n = 0;
         while (p[1] >= '0' && p[1] <= '9') n = n * 10 + (*++p - '0');
         if (n < 1 || n > nargs) elog(ERROR, "parameter $%d out of range", n);
