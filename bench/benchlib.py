@@ -42,6 +42,26 @@ def psql(sql, env):
     return out.stdout
 
 
+def pg_medians(env, steps, rounds, settings="SET jit = off; SET max_parallel_workers_per_gather = 0;",
+               setup=None, declare="n bigint; r jsonb;"):
+    """Times PL/pgSQL `steps` ({name: statements}) in turn, `rounds` times,
+    inside one DO block (so psql round trips are not measured); `setup`
+    statements run before each step untimed. Returns {name: median ms}, in
+    the order of `steps`. JIT and parallel query are off by default, so the
+    functions are measured rather than the planner's choices."""
+    body = [settings, "CREATE TEMP TABLE timings (name text, ms float8);",
+            f"DO $$ DECLARE t0 timestamptz; {declare} BEGIN", f"FOR i IN 1..{rounds} LOOP"]
+    for name, statements in steps.items():
+        if setup and name in setup:
+            body.append(setup[name])
+        body.append(f"t0 := clock_timestamp(); {statements} "
+                    f"INSERT INTO timings VALUES ('{name}', 1000 * extract(epoch FROM clock_timestamp() - t0));")
+    body += ["END LOOP; END $$;",
+             "SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM timings GROUP BY name;"]
+    medians = dict(line.split("|") for line in psql("\n".join(body), env).splitlines())
+    return {name: float(medians[name]) for name in steps}
+
+
 def report(title, medians, anchor, target, unit="ms"):
     """Prints each median with its ratio to the anchor and whether vigil's
     ratio meets the target; returns that."""

@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 
-from benchlib import pg_cluster, psql, report, sqlite_db
+from benchlib import pg_cluster, pg_medians, psql, report, sqlite_db
 COLUMNS = "id integer PRIMARY KEY, email text, price numeric, qty numeric, side text"
 RULES = [("email", "email", None), ("price", "range", '{"min": 0, "max": 1000000}'),
          ("qty", "positive", None), ("side", "one_of", '["buy", "sell"]')]
@@ -66,18 +66,9 @@ def bench_pg(rows, rounds):
         psql("\n".join(setup), env)
         gen = (f"SELECT g, 'user' || g || '@example.com', (g % 1000) + 0.5, 1 + g % 7, "
                f"CASE WHEN g % 2 = 0 THEN 'buy' ELSE 'sell' END FROM generate_series(1, {rows}) g")
-        body = ["SET jit = off;", "CREATE TEMP TABLE timings(name text, ms float8);",
-                "DO $$ DECLARE t0 timestamptz; BEGIN", f"FOR r IN 1..{rounds} LOOP"]
-        for name, table in (("plain", "plain"), ("check", "checked"), ("vigil", "enforced")):
-            body.append(f"TRUNCATE {table}; t0 := clock_timestamp(); INSERT INTO {table} {gen}; "
-                        f"INSERT INTO timings VALUES ('{name}', 1000 * extract(epoch FROM clock_timestamp() - t0));")
-        body.append("END LOOP; END $$;")
-        body.append("SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM timings GROUP BY name;")
-        med = {}
-        for line in psql("\n".join(body), env).splitlines():
-            name, ms = line.split("|")
-            med[name] = float(ms)
-        med = {k: med[k] for k in ("plain", "check", "vigil")}
+        tables = {"plain": "plain", "check": "checked", "vigil": "enforced"}
+        med = pg_medians(env, {name: f"INSERT INTO {table} {gen};" for name, table in tables.items()}, rounds,
+                         settings="SET jit = off;", setup={name: f"TRUNCATE {table};" for name, table in tables.items()})
         version = psql("SHOW server_version;", env).strip()
         return report(f"PostgreSQL {version}, {rows:,} rows", med, "check", 1.5)
 

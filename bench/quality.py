@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from benchlib import pg_cluster, psql, report, sqlite_db
+from benchlib import pg_cluster, pg_medians, psql, report, sqlite_db
 ANCHOR = ["SELECT count(*), " + ", ".join(f"count(c{i})" for i in range(1, 9)) + " FROM t",
           "SELECT count(*) FROM t WHERE c1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM parent_a p WHERE p.id = t.c1)",
           "SELECT count(*) FROM t WHERE c2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM parent_b p WHERE p.id = t.c2)"]
@@ -73,22 +73,8 @@ def bench_pg(rows, rounds):
             ALTER TABLE t ADD FOREIGN KEY (c2) REFERENCES parent_b (id) NOT VALID;
             VACUUM ANALYZE;
         """, env)
-        body = ["SET jit = off; SET max_parallel_workers_per_gather = 0;",
-                "CREATE TEMP TABLE timings(name text, ms float8);",
-                "DO $$ DECLARE t0 timestamptz; n bigint; r jsonb; BEGIN",
-                f"FOR i IN 1..{rounds} LOOP",
-                "t0 := clock_timestamp();"]
-        body += [f"EXECUTE $q${q}$q$ INTO n;" for q in ANCHOR]
-        body += ["INSERT INTO timings VALUES ('anchor', 1000 * extract(epoch FROM clock_timestamp() - t0));",
-                 "t0 := clock_timestamp(); r := vigil_quality_check('t');",
-                 "INSERT INTO timings VALUES ('vigil', 1000 * extract(epoch FROM clock_timestamp() - t0));",
-                 "END LOOP; END $$;",
-                 "SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM timings GROUP BY name;"]
-        med = {}
-        for line in psql("\n".join(body), env).splitlines():
-            name, ms = line.split("|")
-            med[name] = float(ms)
-        med = {k: med[k] for k in ("anchor", "vigil")}
+        med = pg_medians(env, {"anchor": " ".join(f"EXECUTE $q${q}$q$ INTO n;" for q in ANCHOR),
+                               "vigil": "r := vigil_quality_check('t');"}, rounds)
         version = psql("SHOW server_version;", env).strip()
         return report(f"PostgreSQL {version}, {rows:,} rows", med, "anchor", 1.3)
 

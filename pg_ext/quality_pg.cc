@@ -6,6 +6,7 @@
 // QualityCheck that lives across those phases is owned by the function's
 // memory context (OwnedByContext).
 #include "boundary.h"
+#include "spi_guard.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -35,24 +36,20 @@ using vigil::pg::Failure;
 
 namespace {
 
-// SpiText runs a one-row, one-column query with up to two text parameters
-// and returns a palloc'd copy of the value (NULL for no row or NULL).
-char* SpiText(const char* sql, int nargs, const char* a1 = nullptr, const char* a2 = nullptr) {
-  MemoryContext caller = CurrentMemoryContext;
-  Oid types[2] = {TEXTOID, TEXTOID};
-  Datum values[2] = {a1 ? CStringGetTextDatum(a1) : (Datum)0, a2 ? CStringGetTextDatum(a2) : (Datum)0};
-  char nulls[2] = {a1 ? ' ' : 'n', a2 ? ' ' : 'n'};
-  if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0) < 0) elog(ERROR, "vigil quality query failed");
-  char* out = nullptr;
-  if (SPI_processed > 0) {
-    char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    if (v) {
-      MemoryContext spi = MemoryContextSwitchTo(caller);
-      out = pstrdup(v);
-      MemoryContextSwitchTo(spi);
-    }
-  }
+// SpiRows runs `sql` through the guarded runner (spi_guard.h) and raises a
+// failure as the PostgreSQL error it was. Engine phase only.
+vigil::pg::SpiOutcome SpiRows(const char* sql, int nargs = 0, const char* const* args = nullptr) {
+  vigil::pg::SpiOutcome out;
+  vigil::pg::SpiRunGuarded(sql, nargs, args, &out);
+  if (!out.ok) ereport(ERROR, (errcode(out.sqlerrcode), errmsg("%s", out.error)));
   return out;
+}
+
+// SpiText returns the first column of the first row (NULL when none).
+char* SpiText(const char* sql, int nargs, const char* a1 = nullptr) {
+  const char* args[1] = {a1};
+  vigil::pg::SpiOutcome out = SpiRows(sql, nargs, args);
+  return out.nrows > 0 ? out.values[0][0] : nullptr;
 }
 
 // Described is what the catalog says about one table, as text for the core.
@@ -141,27 +138,6 @@ struct QualityState {
   bool passed = false;
 };
 
-// RunRows runs a query and returns its rows as text.
-void RunRows(const char* sql, std::vector<std::vector<char*>>* rows_out, int* nrows, int* ncols, char**** out) {
-  (void)rows_out;
-  MemoryContext caller = CurrentMemoryContext;
-  if (SPI_execute(sql, false, 0) < 0) elog(ERROR, "vigil quality query failed");
-  MemoryContext spi = MemoryContextSwitchTo(caller);
-  *nrows = static_cast<int>(SPI_processed);
-  *ncols = SPI_tuptable ? SPI_tuptable->tupdesc->natts : 0;
-  *out = static_cast<char***>(palloc0(sizeof(char**) * (*nrows + 1)));
-  for (int r = 0; r < *nrows; ++r) {
-    (*out)[r] = static_cast<char**>(palloc0(sizeof(char*) * (*ncols + 1)));
-    for (int c = 0; c < *ncols; ++c) {
-      MemoryContextSwitchTo(spi);
-      char* v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
-      MemoryContextSwitchTo(caller);
-      (*out)[r][c] = v ? pstrdup(v) : nullptr;
-    }
-  }
-  MemoryContextSwitchTo(spi);
-}
-
 // CheckTable (inside SPI) checks one table and records history and alerts;
 // returns the report, palloc'd, and sets *score.
 char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* checked_at, double* score,
@@ -181,25 +157,22 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
     vigil::pg::Raise(failure);
   const std::vector<std::string>& stage1 = state->check->Stage1();
   for (std::size_t i = 0; i < stage1.size(); ++i) {
-    int nrows, ncols;
-    char*** rows;
-    RunRows(stage1[i].c_str(), nullptr, &nrows, &ncols, &rows);
+    vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str());
     if (!Call(&failure, [&] {
           std::vector<std::optional<std::string>> row;
-          if (nrows > 0)
-            for (int c = 0; c < ncols; ++c) row.push_back(rows[0][c] ? std::optional<std::string>(rows[0][c]) : std::nullopt);
+          if (out.nrows > 0)
+            for (int c = 0; c < out.ncols; ++c)
+              row.push_back(out.values[0][c] ? std::optional<std::string>(out.values[0][c]) : std::nullopt);
           state->check->SetStage1(i, row);
         }))
       vigil::pg::Raise(failure);
   }
   if (!Call(&failure, [&] { state->samples = state->check->SampleQueries(); })) vigil::pg::Raise(failure);
   for (std::size_t i = 0; i < state->samples.size(); ++i) {
-    int nrows, ncols;
-    char*** rows;
-    RunRows(state->samples[i].c_str(), nullptr, &nrows, &ncols, &rows);
+    vigil::pg::SpiOutcome out = SpiRows(state->samples[i].c_str());
     if (!Call(&failure, [&] {
           std::vector<std::string> keys;
-          for (int r = 0; r < nrows; ++r) keys.emplace_back(rows[r][0] ? rows[r][0] : "null");
+          for (int r = 0; r < out.nrows; ++r) keys.emplace_back(out.values[r][0] ? out.values[r][0] : "null");
           state->check->SetSamples(i, keys);
         }))
       vigil::pg::Raise(failure);

@@ -336,6 +336,23 @@ char* FinishCheck(CheckState* state, bool raise) {
 
 char* JsonbArgText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZE(jb)); }
 
+// StartCheck (phase 2, raising in phase 3) creates the context-owned check
+// of one row; `rows` builds the row and, for an UPDATE, the old row.
+template <typename MakeRows>
+CheckState* StartCheck(MemoryContext owner, TableRef* ref, bool check_types, MakeRows&& rows) {
+  Failure failure;
+  CheckState* state = nullptr;
+  if (!Call(&failure, [&] {
+        state = vigil::pg::OwnedByContext<CheckState>(owner);
+        state->table = ref->table;
+        std::optional<core::TypedRow> old_row;
+        core::TypedRow row = rows(state->table.get(), &old_row);
+        state->check.emplace(state->table->plan, std::move(row), old_row ? &*old_row : nullptr, check_types);
+      }))
+    vigil::pg::Raise(failure);
+  return state;
+}
+
 // TupleValues (engine) renders the columns the rules read as text, with a
 // JSON-like kind per value, for the trigger's row.
 struct PgRow {
@@ -408,16 +425,10 @@ VIGIL_PG_FUNCTION(vigil_check) {
   Oid relid = ResolveTable(table);
   MemoryContext owner = CurrentMemoryContext;
   TableRef* ref = GetTable(relid, get_func_namespace(fcinfo->flinfo->fn_oid), owner);
-  Failure failure;
-  CheckState* state = nullptr;
-  if (!Call(&failure, [&] {
-        state = vigil::pg::OwnedByContext<CheckState>(owner);
-        state->table = ref->table;
-        std::optional<core::TypedRow> old_typed;
-        if (old_row) old_typed = core::ParseTypedRow(old_row);
-        state->check.emplace(state->table->plan, core::ParseTypedRow(row), old_typed ? &*old_typed : nullptr, true);
-      }))
-    vigil::pg::Raise(failure);
+  CheckState* state = StartCheck(owner, ref, true, [&](const CachedTable*, std::optional<core::TypedRow>* old) {
+    if (old_row) *old = core::ParseTypedRow(old_row);
+    return core::ParseTypedRow(row);
+  });
   RunQueries(state, true);
   char* json = FinishCheck(state, raise);
   if (json == nullptr) json = const_cast<char*>("[]");
@@ -453,17 +464,10 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
   PgRow values, old_values;
   TupleValues(ref->table.get(), row, desc, &values);
   if (update) TupleValues(ref->table.get(), trig->tg_trigtuple, desc, &old_values);
-  Failure failure;
-  CheckState* state = nullptr;
-  if (!Call(&failure, [&] {
-        state = vigil::pg::OwnedByContext<CheckState>(owner);
-        state->table = ref->table;
-        std::optional<core::TypedRow> old_typed;
-        if (update) old_typed = ToTypedRow(state->table.get(), old_values);
-        state->check.emplace(state->table->plan, ToTypedRow(state->table.get(), values),
-                             old_typed ? &*old_typed : nullptr, false);
-      }))
-    vigil::pg::Raise(failure);
+  CheckState* state = StartCheck(owner, ref, false, [&](const CachedTable* t, std::optional<core::TypedRow>* old) {
+    if (update) *old = ToTypedRow(t, old_values);
+    return ToTypedRow(t, values);
+  });
   RunQueries(state, false);
   FinishCheck(state, true);
   return PointerGetDatum(row);

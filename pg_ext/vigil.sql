@@ -258,22 +258,12 @@ COMMENT ON FUNCTION vigil_rules() IS 'every rule, in the order added';
 CREATE FUNCTION vigil_enforce(table_name text) RETURNS boolean
     LANGUAGE plpgsql VOLATILE
 AS $vigil$
-DECLARE
-    rel regclass;
 BEGIN
-    IF table_name IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
-    IF rel IS NULL OR table_name = '' THEN
-        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'vigil_enforce') THEN
-        EXECUTE pg_catalog.format('DROP TRIGGER vigil_enforce ON %s', rel);
-    END IF;
+    -- vigil_unenforce checks the name (22004, 42P01) and drops an earlier trigger.
+    PERFORM @extschema@.vigil_unenforce(table_name);
     EXECUTE pg_catalog.format(
         'CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %I.vigil_enforce_trigger()',
-        rel, '@extschema@');
+        pg_catalog.to_regclass(pg_catalog.quote_ident(table_name)), '@extschema@');
     RETURN true;
 END
 $vigil$;
@@ -317,12 +307,10 @@ BEGIN
     IF "row" IS NULL THEN
         RAISE EXCEPTION 'row must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
-    IF rel IS NULL OR table_name = '' THEN
-        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
-    END IF;
-    -- Columns, types and rules, all at once: one error lists everything.
+    -- Columns, types and rules, all at once: one error lists everything
+    -- (vigil_check also raises 42P01 for an unknown table).
     PERFORM @extschema@.vigil_check(table_name, "row", true);
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
     SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') INTO cols
     FROM pg_catalog.jsonb_object_keys("row") AS k;
     SELECT pg_catalog.array_agg(a.attname::text ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) INTO keys

@@ -45,12 +45,6 @@ constexpr const char* kDdl =
     " at TEXT NOT NULL, applied_by TEXT, duration_ms REAL, error TEXT, schema_hash TEXT, schema TEXT,"
     " prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL);";
 
-std::string Now(sqlite3* db) {
-  Stmt s(db, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
-  s.Step();
-  return s.Column(0).value_or("");
-}
-
 // SchemaSnapshot lists the user schema (not vigil's or SQLite's objects),
 // one line per object, sorted: what "schema drift" compares.
 std::string SchemaSnapshot(sqlite3* db) {
@@ -148,7 +142,7 @@ class SqliteMigrationDb final : public core::MigrationDb {
   void Savepoint(const char* name) override { Exec(db_, Sql("SAVEPOINT \"%w\"", name)); }
   void Release(const char* name) override { Exec(db_, Sql("RELEASE \"%w\"", name)); }
   void RollbackTo(const char* name) override { Exec(db_, Sql("ROLLBACK TO \"%w\"", name)); }
-  std::string Now() override { return vigil::sqlite::Now(db_); }
+  std::string Now() override { return NowUtc(db_); }
   std::string Actor() override { return ""; }
   std::string SchemaSnapshot() override { return vigil::sqlite::SchemaSnapshot(db_); }
   double ElapsedMs() override {
@@ -167,27 +161,42 @@ std::optional<std::string> OptionalArg(int argc, sqlite3_value** argv, int i) {
 
 // ---- SQL functions --------------------------------------------------------------
 
-void MigrationAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+// Unit says how a migration call holds the database: the write lock
+// (migrate, rollback), a savepoint (registering, repairing), or nothing
+// (validate only reads).
+enum class Unit { kWriteLock, kSavepoint, kNone };
+
+// RunMigrator creates the tables if needed, runs `body` on a Migrator within
+// the unit of work, and sets its text result.
+template <typename Body>
+void RunMigrator(sqlite3_context* ctx, Unit unit, Body&& body) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string version = Arg(argv[0], "version"), name = Arg(argv[1], "name"), up = Arg(argv[2], "up_sql");
-  auto down = OptionalArg(argc, argv, 3);
-  Savepoint sp(db, "vigil_migration_add");
+  std::unique_ptr<WriteLock> lock;
+  std::unique_ptr<Savepoint> savepoint;
+  if (unit == Unit::kWriteLock) lock = std::make_unique<WriteLock>(db);
+  if (unit == Unit::kSavepoint) savepoint = std::make_unique<Savepoint>(db, "vigil_migration");
   Exec(db, kDdl);
   SqliteMigrationDb mdb(db);
-  std::string checksum = core::Migrator(mdb).Add(version, name, up, down ? std::optional<std::string_view>(*down) : std::nullopt);
-  sp.Release();
-  ResultText(ctx, checksum);
+  core::Migrator migrator(mdb);
+  std::string result = body(migrator);
+  if (lock) lock->Commit();
+  if (savepoint) savepoint->Release();
+  ResultText(ctx, result);
+}
+
+std::optional<std::string_view> View(const std::optional<std::string>& s) {
+  return s ? std::optional<std::string_view>(*s) : std::nullopt;
+}
+
+void MigrationAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::string version = Arg(argv[0], "version"), name = Arg(argv[1], "name"), up = Arg(argv[2], "up_sql");
+  auto down = OptionalArg(argc, argv, 3);
+  RunMigrator(ctx, Unit::kSavepoint, [&](core::Migrator& m) { return m.Add(version, name, up, View(down)); });
 }
 
 void MigrationAddDir(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string path = Arg(argv[0], "path");
-  Savepoint sp(db, "vigil_migration_add_dir");
-  Exec(db, kDdl);
-  SqliteMigrationDb mdb(db);
-  std::string result = core::Migrator(mdb).AddDir(path);
-  sp.Release();
-  ResultText(ctx, result);
+  RunMigrator(ctx, Unit::kSavepoint, [&](core::Migrator& m) { return m.AddDir(path); });
 }
 
 void ChecksumFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -199,45 +208,23 @@ void ChecksumFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 void Migrate(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
   auto target = OptionalArg(argc, argv, 0);
   bool dry_run = argc > 1 && sqlite3_value_int(argv[1]) != 0;
-  WriteLock lock(db);
-  Exec(db, kDdl);
-  SqliteMigrationDb mdb(db);
-  std::string result =
-      core::Migrator(mdb).Migrate(target ? std::optional<std::string_view>(*target) : std::nullopt, dry_run);
-  lock.Commit();
-  ResultText(ctx, result);
+  RunMigrator(ctx, Unit::kWriteLock, [&](core::Migrator& m) { return m.Migrate(View(target), dry_run); });
 }
 
 void Rollback(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string target = Arg(argv[0], "target");
-  WriteLock lock(db);
-  Exec(db, kDdl);
-  SqliteMigrationDb mdb(db);
-  std::string result = core::Migrator(mdb).Rollback(target);
-  lock.Commit();
-  ResultText(ctx, result);
+  RunMigrator(ctx, Unit::kWriteLock, [&](core::Migrator& m) { return m.Rollback(target); });
 }
 
 void Repair(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string version = Arg(argv[0], "version");
-  Savepoint sp(db, "vigil_repair");
-  Exec(db, kDdl);
-  SqliteMigrationDb mdb(db);
-  std::string result = core::Migrator(mdb).Repair(version);
-  sp.Release();
-  ResultText(ctx, result);
+  RunMigrator(ctx, Unit::kSavepoint, [&](core::Migrator& m) { return m.Repair(version); });
 }
 
 void Validate(sqlite3_context* ctx, int, sqlite3_value**) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
-  Exec(db, kDdl);
-  SqliteMigrationDb mdb(db);
-  ResultText(ctx, core::Migrator(mdb).Validate());
+  RunMigrator(ctx, Unit::kNone, [](core::Migrator& m) { return m.Validate(); });
 }
 
 // ---- vigil_migration_status(): eponymous virtual table ---------------------------

@@ -32,12 +32,6 @@ constexpr const char* kQualityDdl =
 
 constexpr const char* kConfigDdl = "CREATE TABLE IF NOT EXISTS vigil_config (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
 
-std::string Now(sqlite3* db) {
-  Stmt s(db, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
-  s.Step();
-  return s.Column(0).value_or("");
-}
-
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
   if (TableExists(db, "vigil_config")) {
     Stmt s(db, "SELECT value FROM vigil_config WHERE key = ?1");
@@ -178,7 +172,7 @@ void QualityCheck(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
   std::string options = argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL ? std::string(Text(argv[1])) : "{}";
-  std::string at = Now(db);
+  std::string at = NowUtc(db);
   double score = 0;
   Savepoint savepoint(db, "vigil_quality");
   std::string report = CheckTable(db, table, options, at, &score);
@@ -201,7 +195,7 @@ void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                "AND name NOT LIKE 'vigil\\_%' ESCAPE '\\' ORDER BY name");
     while (s.Step()) tables.push_back(s.Column(0).value_or(""));
   }
-  std::string at = Now(db);
+  std::string at = NowUtc(db);
   Savepoint savepoint(db, "vigil_quality");
   std::vector<std::string> reports;
   std::vector<double> scores;

@@ -128,6 +128,13 @@ class Savepoint {
   bool released_ = false;
 };
 
+// NowUtc is the current time as ISO-8601 UTC text with milliseconds.
+inline std::string NowUtc(sqlite3* db) {
+  Stmt s(db, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+  s.Step();
+  return s.Column(0).value_or("");
+}
+
 inline bool TableExists(sqlite3* db, const char* name) {
   Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
   s.Text(1, name);

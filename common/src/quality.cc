@@ -27,15 +27,6 @@ constexpr double kTargetViolations = 0.1;      // percent, stayed under
 
 double Round2(double v) { return std::round(v * 100.0) / 100.0; }
 
-std::string Literal(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 long long ToInt(const std::optional<std::string>& v) {
   if (!v || v->empty()) return 0;
   return std::strtoll(v->c_str(), nullptr, 10);
@@ -116,7 +107,7 @@ std::string QualityCheck::KeyExpr(const std::string& a) const {
     return dialect_ == Dialect::kPostgres ? "to_jsonb(" + a + "." + Quote(pk[0]) + ")::text"
                                           : "json_quote(" + a + "." + Quote(pk[0]) + ")";
   std::string args;
-  for (const std::string& c : pk) args += (args.empty() ? "" : ", ") + Literal(c) + ", " + a + "." + Quote(c);
+  for (const std::string& c : pk) args += (args.empty() ? "" : ", ") + QuoteLiteral(c) + ", " + a + "." + Quote(c);
   return dialect_ == Dialect::kPostgres ? "jsonb_build_object(" + args + ")::text" : "json_object(" + args + ")";
 }
 
@@ -174,9 +165,9 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
         offend = "NOT (" + rule.expression + ")";
         break;
       default: {
-        std::string params = rule.params.empty() ? std::string("NULL") : Literal(rule.params);
+        std::string params = rule.params.empty() ? std::string("NULL") : QuoteLiteral(rule.params);
         if (dialect_ == Dialect::kPostgres && !rule.params.empty()) params += "::jsonb";
-        offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + Literal(stored.rule) + ", " + params + ", " +
+        offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + QuoteLiteral(stored.rule) + ", " + params + ", " +
                  text_col + ") IS NOT NULL";
       }
     }

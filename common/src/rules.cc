@@ -272,13 +272,23 @@ JsonRow ParseJsonRow(std::string_view row) {
   return out;
 }
 
-std::string QuoteIdent(std::string_view s) {
-  std::string out = "\"";
+namespace {
+
+// Quoted doubles `quote` inside and wraps the text in it (SQL quoting, the
+// same in both engines).
+std::string Quoted(std::string_view s, char quote) {
+  std::string out(1, quote);
   for (char c : s) {
-    if (c == '"') out += '"';
+    if (c == quote) out += quote;
     out += c;
   }
-  return out + "\"";
+  out += quote;
+  return out;
 }
+
+}  // namespace
+
+std::string QuoteIdent(std::string_view s) { return Quoted(s, '"'); }
+std::string QuoteLiteral(std::string_view s) { return Quoted(s, '\''); }
 
 }  // namespace vigil::core

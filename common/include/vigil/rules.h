@@ -113,7 +113,9 @@ struct JsonRow {
 // ParseJsonRow parses `row` (must be a JSON object). Throws Error.
 JsonRow ParseJsonRow(std::string_view row);
 
-// QuoteIdent returns s as an SQL identifier in double quotes (both engines).
+// QuoteIdent returns s as an SQL identifier in double quotes, QuoteLiteral
+// as a string literal in single quotes (the same in both engines).
 std::string QuoteIdent(std::string_view s);
+std::string QuoteLiteral(std::string_view s);
 
 }  // namespace vigil::core
