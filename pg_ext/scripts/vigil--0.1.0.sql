@@ -1,0 +1,457 @@
+-- vigil.sql — the install script of the vigil extension (hand-edited; the
+-- build copies it to vigil--<version>.sql).
+--
+-- Every function: C symbol = SQL name, explicit volatility, strictness and
+-- parallel safety, and a COMMENT.
+
+\echo Use "CREATE EXTENSION vigil" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Validators (SPEC §1). Pure: IMMUTABLE STRICT PARALLEL SAFE, NULL in, NULL out.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION vigil_is_email(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_email'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_email(text) IS 'true when the value is an RFC 5321 mailbox (RFC 6531 UTF-8 allowed)';
+
+CREATE FUNCTION vigil_is_url(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_url'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_url(text) IS 'true when the value is an absolute http, https or ftp URL (RFC 3986)';
+
+CREATE FUNCTION vigil_is_uuid(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_uuid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_uuid(text) IS 'true when the value is an RFC 9562 UUID in 8-4-4-4-12 text form';
+
+CREATE FUNCTION vigil_is_phone(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_phone'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_phone(text) IS 'true when the value is a canonical E.164 number valid for its country';
+
+CREATE FUNCTION vigil_is_iso8601(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_iso8601'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_iso8601(text) IS 'true when the value is an ISO 8601 date, time or date-time';
+
+CREATE FUNCTION vigil_is_ipv4(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_ipv4'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_ipv4(text) IS 'true when the value is a dotted-decimal IPv4 address';
+
+CREATE FUNCTION vigil_is_ipv6(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_ipv6'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_ipv6(text) IS 'true when the value is an RFC 4291 IPv6 address';
+
+CREATE FUNCTION vigil_is_cidr(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_cidr'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_cidr(text) IS 'true when the value is an IPv4 or IPv6 network in CIDR notation';
+
+CREATE FUNCTION vigil_is_iban(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_iban'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_iban(text) IS 'true when the value is an ISO 13616 IBAN in electronic format';
+
+CREATE FUNCTION vigil_is_luhn(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_luhn'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_luhn(text) IS 'true when the value is digits with a valid Luhn check digit';
+
+CREATE FUNCTION vigil_is_json(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_json'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_json(text) IS 'true when the value is RFC 8259 JSON text';
+
+CREATE FUNCTION vigil_is_crypto_symbol(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_crypto_symbol'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_crypto_symbol(text) IS 'true when the value is a trading symbol such as BTC-USD';
+
+CREATE FUNCTION vigil_is_btc_address(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_btc_address'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_btc_address(text) IS 'true when the value is a Bitcoin address (base58check, bech32, bech32m)';
+
+CREATE FUNCTION vigil_is_eth_address(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_eth_address'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_eth_address(text) IS 'true when the value is an Ethereum address (EIP-55 when mixed case)';
+
+CREATE FUNCTION vigil_is_username(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_username'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_username(text) IS 'true when the value is a username (3-32 letters, digits, . _ -)';
+
+CREATE FUNCTION vigil_is_semver(value text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_semver'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_semver(text) IS 'true when the value is a Semantic Versioning 2.0.0 version';
+
+CREATE FUNCTION vigil_is_phone(value text, region text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_is_phone_region'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_is_phone(text, text) IS 'true when the value is a valid phone number as typed in the region (ISO 3166-1 alpha-2)';
+
+CREATE FUNCTION vigil_validate(kind text, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_validate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_validate(text, text) IS 'NULL when the value is valid for the kind, else the reason it is not';
+
+CREATE FUNCTION vigil_uuid_version(value text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'vigil_uuid_version'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_uuid_version(text) IS 'the version nibble of a UUID (0 for Nil, 15 for Max)';
+
+CREATE FUNCTION vigil_iban_normalize(value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_iban_normalize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_iban_normalize(text) IS 'an IBAN in print format turned into electronic format';
+
+CREATE FUNCTION vigil_json_schema_valid(schema text, doc text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_json_schema_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_json_schema_valid(text, text) IS 'true when the JSON document satisfies the JSON Schema (draft 2020-12 subset)';
+
+CREATE FUNCTION vigil_validators(OUT kind text, OUT description text, OUT example text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_validators'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16;
+COMMENT ON FUNCTION vigil_validators() IS 'every validator kind with a description and a valid example';
+
+CREATE FUNCTION vigil_rule_check(rule text, params jsonb, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_rule_check'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_rule_check(text, jsonb, text) IS 'NULL when the value passes the rule (kind and params as for vigil_rule_add), else the reason; value rules only';
+
+CREATE FUNCTION vigil_version() RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_version'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_version() IS 'the version of the loaded vigil module';
+
+-- ---------------------------------------------------------------------------
+-- Rules, enforcement and validated insert (SPEC §2).
+-- Rules are keyed by the table's plain name, resolved through search_path
+-- when used. vigil_check (C) plans and runs every rule; the functions below
+-- orchestrate with quoted identifiers and bound values only.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_rules (
+    id          bigserial PRIMARY KEY,
+    table_name  text NOT NULL,
+    column_name text,
+    rule        text NOT NULL,
+    params      jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX vigil_rules_table_name ON vigil_rules (table_name);
+COMMENT ON TABLE vigil_rules IS 'data rules per table and column; change them with vigil_rule_add and vigil_rule_remove';
+SELECT pg_catalog.pg_extension_config_dump('vigil_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_rules_id_seq', '');
+
+CREATE FUNCTION vigil_check(table_name text, "row" jsonb, raise boolean DEFAULT false, old_row jsonb DEFAULT NULL)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_check'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vigil_check(text, jsonb, boolean, jsonb) IS 'the rule violations of a row given as JSON (an empty array when it passes); with raise, a 23514 error listing them';
+
+CREATE FUNCTION vigil_enforce_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'vigil_enforce_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_enforce_trigger() IS 'BEFORE INSERT OR UPDATE row trigger installed by vigil_enforce: rejects a row with one error listing every violation';
+
+-- Sessions cache each table's parsed rules; a change to vigil_rules tells
+-- every session to drop them (a relcache invalidation sent at commit).
+CREATE TRIGGER vigil_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vigil_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION vigil_enforce_trigger();
+
+CREATE FUNCTION vigil_rule_add(table_name text, column_name text, rule text, params jsonb DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    new_id bigint;
+    target regclass;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    IF column_name IS NULL AND rule <> 'expression' THEN
+        RAISE EXCEPTION 'column must not be NULL for rule %', rule USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Only expression rules apply to the whole row.';
+    END IF;
+    IF column_name IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = rel AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of table "%" does not exist', column_name, table_name USING ERRCODE = 'undefined_column';
+    END IF;
+    IF rule = 'references' AND pg_catalog.jsonb_typeof(params->'table') = 'string' THEN
+        target := pg_catalog.to_regclass(pg_catalog.quote_ident(params->>'table'));
+        IF target IS NULL THEN
+            RAISE EXCEPTION 'table "%" does not exist', params->>'table' USING ERRCODE = 'undefined_table';
+        END IF;
+        IF pg_catalog.jsonb_typeof(params->'column') = 'string' AND NOT EXISTS (
+            SELECT 1 FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = target AND a.attname = params->>'column' AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of table "%" does not exist', params->>'column', params->>'table'
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END IF;
+    SELECT r.id INTO new_id FROM @extschema@.vigil_rules r
+    WHERE r.table_name = vigil_rule_add.table_name AND r.column_name IS NOT DISTINCT FROM vigil_rule_add.column_name
+      AND r.rule = vigil_rule_add.rule AND r.params IS NOT DISTINCT FROM vigil_rule_add.params;
+    IF FOUND THEN
+        RETURN new_id;
+    END IF;
+    INSERT INTO @extschema@.vigil_rules (table_name, column_name, rule, params)
+    VALUES (vigil_rule_add.table_name, vigil_rule_add.column_name, vigil_rule_add.rule, vigil_rule_add.params)
+    RETURNING id INTO new_id;
+    -- Parse every rule of the table, the new one included: a malformed rule
+    -- raises here and the INSERT above is undone with this function's call.
+    BEGIN
+        PERFORM @extschema@.vigil_check(table_name, '{}');
+    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+        RAISE;
+    WHEN OTHERS THEN
+        RAISE EXCEPTION 'rule expression does not compile: %', SQLERRM USING ERRCODE = 'invalid_parameter_value';
+    END;
+    RETURN new_id;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_rule_add(text, text, text, jsonb) IS 'adds a rule (or returns the id of the identical one) after checking the table, the column and the params';
+
+CREATE FUNCTION vigil_rule_remove(table_name text, column_name text, rule text) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    removed integer;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF rule IS NULL THEN
+        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    DELETE FROM @extschema@.vigil_rules r
+    WHERE r.table_name = vigil_rule_remove.table_name
+      AND r.column_name IS NOT DISTINCT FROM vigil_rule_remove.column_name
+      AND r.rule = vigil_rule_remove.rule;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_rule_remove(text, text, text) IS 'removes the rules of that table, column and kind; returns how many';
+
+CREATE FUNCTION vigil_rules() RETURNS SETOF vigil_rules
+    LANGUAGE sql STABLE
+AS $vigil$ SELECT * FROM @extschema@.vigil_rules ORDER BY id $vigil$;
+COMMENT ON FUNCTION vigil_rules() IS 'every rule, in the order added';
+
+CREATE FUNCTION vigil_enforce(table_name text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+BEGIN
+    -- vigil_unenforce checks the name (22004, 42P01) and drops an earlier trigger.
+    PERFORM @extschema@.vigil_unenforce(table_name);
+    EXECUTE pg_catalog.format(
+        'CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %I.vigil_enforce_trigger()',
+        pg_catalog.to_regclass(pg_catalog.quote_ident(table_name)), '@extschema@');
+    RETURN true;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_enforce(text) IS 'installs the vigil_enforce trigger: every INSERT and UPDATE is checked against the table''s rules';
+
+CREATE FUNCTION vigil_unenforce(table_name text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    existed boolean;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    IF rel IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
+    END IF;
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'vigil_enforce') INTO existed;
+    IF existed THEN
+        EXECUTE pg_catalog.format('DROP TRIGGER vigil_enforce ON %s', rel);
+    END IF;
+    RETURN existed;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_unenforce(text) IS 'removes the vigil_enforce trigger; true when there was one';
+
+CREATE FUNCTION vigil_insert(table_name text, "row" jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    cols text;
+    keys text[];
+    key jsonb;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF "row" IS NULL THEN
+        RAISE EXCEPTION 'row must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Columns, types and rules, all at once: one error lists everything
+    -- (vigil_check also raises 42P01 for an unknown table).
+    PERFORM @extschema@.vigil_check(table_name, "row", true);
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') INTO cols
+    FROM pg_catalog.jsonb_object_keys("row") AS k;
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) INTO keys
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = rel AND i.indisprimary;
+    -- Values reach the table only as the bound jsonb parameter $1.
+    EXECUTE pg_catalog.format(
+        CASE WHEN cols IS NULL THEN 'INSERT INTO %1$s DEFAULT VALUES RETURNING %3$s'
+             ELSE 'INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::%1$s, $1) RETURNING %3$s' END,
+        rel, cols,
+        CASE WHEN keys IS NULL THEN 'NULL::jsonb'
+             WHEN pg_catalog.array_length(keys, 1) = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', keys[1])
+             ELSE 'pg_catalog.jsonb_build_object(' ||
+                  (SELECT pg_catalog.string_agg(pg_catalog.format('%L, %I', k, k), ', ') FROM pg_catalog.unnest(keys) AS k) || ')' END)
+    INTO key USING "row";
+    RETURN key;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_insert(text, jsonb) IS 'validates a JSON row against the table''s columns, types and rules, inserts it with bound values and returns its key';
+
+-- ---------------------------------------------------------------------------
+-- Data quality (SPEC §3), alerts and settings.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_quality_history (
+    id         bigserial PRIMARY KEY,
+    at         timestamptz NOT NULL,
+    table_name text,
+    score      double precision NOT NULL,
+    passed     boolean NOT NULL,
+    below_threshold boolean NOT NULL,
+    report     jsonb NOT NULL
+);
+COMMENT ON TABLE vigil_quality_history IS 'every quality check and report: one row per table, plus one overall row (table_name NULL) per report';
+
+CREATE TABLE vigil_alerts (
+    id       bigserial PRIMARY KEY,
+    at       timestamptz NOT NULL,
+    source   text NOT NULL,
+    severity text NOT NULL,
+    "check"  text NOT NULL,
+    message  text NOT NULL,
+    details  jsonb
+);
+COMMENT ON TABLE vigil_alerts IS 'alerts raised on every change of state (quality now; health later); also sent as NOTIFY vigil_alerts';
+SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_alerts_id_seq', '');
+
+CREATE FUNCTION vigil_quality_check(table_name text, options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_quality_check'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_quality_check(text, jsonb) IS 'completeness, validity, uniqueness, integrity and freshness of one table, with a 0-100 score; recorded in vigil_quality_history';
+
+CREATE FUNCTION vigil_quality_report(options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_quality_report'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_quality_report(jsonb) IS 'vigil_quality_check over every user table, with overall_score';
+
+CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_config'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_config(text, text) IS 'reads a vigil setting (GUC vigil.<key>); with a value, sets it for the session';
+
+-- ---------------------------------------------------------------------------
+-- Schema migrations (SPEC §4). Ordinary roles can read the history but not
+-- write it; the functions run with the caller's rights.
+-- ---------------------------------------------------------------------------
+CREATE TABLE vigil_migrations (
+    version      text PRIMARY KEY,
+    sort_key     text NOT NULL UNIQUE,
+    name         text NOT NULL,
+    up_sql       text NOT NULL,
+    down_sql     text,
+    checksum     text NOT NULL,
+    new_up_sql   text,
+    new_checksum text,
+    added_at     timestamptz NOT NULL
+);
+COMMENT ON TABLE vigil_migrations IS 'registered migrations; new_up_sql/new_checksum hold a changed script of an applied migration (drift) until repaired';
+
+CREATE TABLE vigil_migration_history (
+    id          bigint PRIMARY KEY,
+    version     text NOT NULL,
+    name        text,
+    action      text NOT NULL CHECK (action IN ('apply', 'undo', 'repair', 'fail')),
+    checksum    text,
+    at          timestamptz NOT NULL,
+    applied_by  text,
+    duration_ms double precision,
+    error       text,
+    schema_hash text,
+    schema      text,
+    prev_hash   text NOT NULL,
+    entry_hash  text NOT NULL
+);
+COMMENT ON TABLE vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (entry_hash covers prev_hash)';
+SELECT pg_catalog.pg_extension_config_dump('vigil_migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_migration_history', '');
+REVOKE ALL ON vigil_migrations, vigil_migration_history FROM PUBLIC;
+GRANT SELECT ON vigil_migrations, vigil_migration_history TO PUBLIC;
+
+CREATE FUNCTION vigil_checksum(script text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_checksum'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_checksum(text) IS 'sha256:v1:<hex> of the script with a UTF-8 BOM removed and CRLF/CR turned into LF';
+
+CREATE FUNCTION vigil_migration_add(version text, name text, up_sql text, down_sql text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_migration_add'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_add(text, text, text, text) IS 'registers a migration (and its undo script); returns its checksum';
+
+CREATE FUNCTION vigil_migration_add_dir(path text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_add_dir'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_add_dir(text) IS 'registers V<version>__<name>.sql and U<version>__<name>.sql files from a server directory (pg_read_server_files)';
+
+CREATE FUNCTION vigil_migrate(target text DEFAULT NULL, dry_run boolean DEFAULT false) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migrate'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migrate(text, boolean) IS 'applies pending migrations in version order, each atomically, under an advisory lock; dry_run rolls everything back';
+
+CREATE FUNCTION vigil_rollback(target text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_rollback'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_rollback(text) IS 'runs undo scripts in reverse order down to target (''0'' undoes all)';
+
+CREATE FUNCTION vigil_migration_repair(version text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_repair'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_repair(text) IS 'accepts the changed script of a drifted migration and records the repair';
+
+CREATE FUNCTION vigil_migration_validate() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_validate'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_migration_validate() IS 'drifted scripts (with the changed lines), missing migrations, the history chain and schema changes made outside migrations';
+
+CREATE FUNCTION vigil_migration_status(OUT version text, OUT name text, OUT state text, OUT checksum text,
+                                       OUT applied_at timestamptz, OUT applied_by text, OUT duration_ms double precision)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_migration_status'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_migration_status() IS 'every migration with its state: applied, pending, drifted, missing or failed';
