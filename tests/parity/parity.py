@@ -29,6 +29,12 @@ JSON_FUNCTIONS = {"vigil_check", "vigil_insert", "vigil_quality_check", "vigil_q
                   "vigil_rollback", "vigil_migration_validate", "vigil_migration_repair", "vigil_migration_add_dir"}
 
 
+# The release, from the one version source: a case expecting "@VERSION@"
+# expects the content of the top-level VERSION file.
+VERSION = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "VERSION"),
+               encoding="utf-8").read().strip()
+
+
 def load_cases(paths):
     cases = []
     for path in paths:
@@ -37,6 +43,8 @@ def load_cases(paths):
                 if not line.strip() or line.startswith("#"):
                     continue
                 case = json.loads(line)
+                if case.get("expect") == "@VERSION@":
+                    case["expect"] = VERSION
                 case["where"] = f"{os.path.basename(path)}:{lineno}"
                 cases.append(case)
     return cases
