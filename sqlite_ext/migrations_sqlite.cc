@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "schema_sqlite.h"
 #include "sqlite_util.h"
 #include "vigil/migrations.h"
 
@@ -34,16 +35,6 @@ namespace {
 namespace core = vigil::core;
 using nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
-
-constexpr const char* kDdl =
-    "CREATE TABLE IF NOT EXISTS vigil_migrations ("
-    " version TEXT PRIMARY KEY, sort_key TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
-    " up_sql TEXT NOT NULL, down_sql TEXT, checksum TEXT NOT NULL,"
-    " new_up_sql TEXT, new_checksum TEXT, added_at TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS vigil_migration_history ("
-    " id INTEGER PRIMARY KEY, version TEXT NOT NULL, name TEXT, action TEXT NOT NULL, checksum TEXT,"
-    " at TEXT NOT NULL, applied_by TEXT, duration_ms REAL, error TEXT, schema_hash TEXT, schema TEXT,"
-    " prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL);";
 
 // SchemaSnapshot lists the user schema (not vigil's or SQLite's objects),
 // one line per object, sorted: what "schema drift" compares.
@@ -166,7 +157,7 @@ std::optional<std::string> OptionalArg(int argc, sqlite3_value** argv, int i) {
 // (validate only reads).
 enum class Unit { kWriteLock, kSavepoint, kNone };
 
-// RunMigrator creates the tables if needed, runs `body` on a Migrator within
+// RunMigrator creates or upgrades vigil's tables if needed (schema_sqlite.h), runs `body` on a Migrator within
 // the unit of work, and sets its text result.
 template <typename Body>
 void RunMigrator(sqlite3_context* ctx, Unit unit, Body&& body) {
@@ -175,7 +166,7 @@ void RunMigrator(sqlite3_context* ctx, Unit unit, Body&& body) {
   std::unique_ptr<Savepoint> savepoint;
   if (unit == Unit::kWriteLock) lock = std::make_unique<WriteLock>(db);
   if (unit == Unit::kSavepoint) savepoint = std::make_unique<Savepoint>(db, "vigil_migration");
-  Exec(db, kDdl);
+  schema::Ensure(db, schema::Access::kWrite);
   SqliteMigrationDb mdb(db);
   core::Migrator migrator(mdb);
   std::string result = body(migrator);
@@ -276,7 +267,7 @@ int StatusFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value*
   c->i = 0;
   return RunVtab(cur->pVtab, [&] {
     auto rows = std::make_unique<std::vector<StatusRow>>();
-    if (TableExists(db, "vigil_migrations") && TableExists(db, "vigil_migration_history")) {
+    if (schema::Ensure(db, schema::Access::kRead)) {
       SqliteMigrationDb mdb(db);
       *rows = core::Migrator(mdb).Status();
     }

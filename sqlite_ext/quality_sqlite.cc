@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "schema_sqlite.h"
 #include "sqlite_util.h"
 #include "vigil/config.h"
 #include "vigil/quality.h"
@@ -22,18 +23,8 @@ namespace core = vigil::core;
 using core::Error;
 using core::ErrorCode;
 
-constexpr const char* kQualityDdl =
-    "CREATE TABLE IF NOT EXISTS vigil_quality_history ("
-    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, table_name TEXT, score REAL NOT NULL,"
-    " passed INTEGER NOT NULL, below_threshold INTEGER NOT NULL, report TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS vigil_alerts ("
-    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, severity TEXT NOT NULL,"
-    " \"check\" TEXT NOT NULL, message TEXT NOT NULL, details TEXT);";
-
-constexpr const char* kConfigDdl = "CREATE TABLE IF NOT EXISTS vigil_config (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
-
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
-  if (TableExists(db, "vigil_config")) {
+  if (schema::Ensure(db, schema::Access::kRead)) {
     Stmt s(db, "SELECT value FROM vigil_config WHERE key = ?1");
     s.Text(1, key.key);
     if (s.Step()) return s.Column(0).value_or(key.default_value);
@@ -121,7 +112,7 @@ std::string CheckTable(sqlite3* db, const std::string& table, const std::string&
 // threshold (either way), an alert.
 void Record(sqlite3* db, const std::optional<std::string>& table, double score, bool passed, const std::string& report,
             const std::string& at) {
-  Exec(db, kQualityDdl);
+  schema::Ensure(db, schema::Access::kWrite);
   double threshold = std::stod(ConfigGet(db, core::FindConfig("quality_alert_score")));
   // The state is "below the threshold in force at that check"; an alert is
   // raised when it changes (so raising the threshold can raise an alert).
@@ -229,7 +220,7 @@ void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     return;
   }
   std::string value = core::NormalizeConfigValue(key, Text(argv[1]));
-  Exec(db, kConfigDdl);
+  schema::Ensure(db, schema::Access::kWrite);
   Stmt s(db, "INSERT INTO vigil_config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   s.Text(1, key.key);
   s.Text(2, value);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "schema_sqlite.h"
 #include "sqlite_util.h"
 #include "vigil/row_check.h"
 #include "vigil/rules.h"
@@ -30,16 +31,6 @@ namespace {
 namespace core = vigil::core;
 using core::Error;
 using core::ErrorCode;
-
-constexpr const char* kStoreDdl =
-    "CREATE TABLE IF NOT EXISTS vigil_rule_store ("
-    " id INTEGER PRIMARY KEY,"
-    " table_name TEXT NOT NULL,"
-    " column_name TEXT,"
-    " rule TEXT NOT NULL,"
-    " params TEXT,"
-    " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
-    "CREATE INDEX IF NOT EXISTS vigil_rule_store_table ON vigil_rule_store(table_name);";
 
 // RunQueries answers the engine queries of a row check. `stored`: the row is
 // already in the table (SQLite's AFTER triggers), so a unique value may occur
@@ -166,7 +157,7 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     }
     sqlite3_finalize(probe);
   }
-  Exec(db, kStoreDdl);
+  schema::Ensure(db, schema::Access::kWrite);
   std::optional<std::string> stored_params;
   if (!parsed.params.empty()) stored_params = parsed.params;
   {
@@ -197,10 +188,11 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
   std::string rule = Arg(argv[2], "rule");
-  if (!TableExists(db, "vigil_rule_store")) {
+  if (!schema::Ensure(db, schema::Access::kRead)) {  // no vigil objects: nothing to remove
     sqlite3_result_int(ctx, 0);
     return;
   }
+  schema::Ensure(db, schema::Access::kWrite);
   Stmt del(db, "DELETE FROM vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
   del.Text(1, table);
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
@@ -518,13 +510,11 @@ int RulesFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**
   sqlite3* db = reinterpret_cast<RulesVtab*>(cur->pVtab)->db;
   sqlite3_finalize(c->stmt);
   c->stmt = nullptr;
-  sqlite3_stmt* probe = nullptr;
-  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'vigil_rule_store'", -1, &probe, nullptr);
+  bool exists = false;
+  int rc = RunVtab(cur->pVtab, [&] { exists = schema::Ensure(db, schema::Access::kRead); });
   if (rc != SQLITE_OK) return rc;
-  bool exists = sqlite3_step(probe) == SQLITE_ROW;
-  sqlite3_finalize(probe);
   if (exists) {
-    rc = sqlite3_prepare_v2(db, "SELECT id, table_name, column_name, rule, params, created_at FROM vigil_rule_store ORDER BY id",
+    rc = sqlite3_prepare_v2(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id",
                             -1, &c->stmt, nullptr);
     if (rc != SQLITE_OK) return rc;
   }

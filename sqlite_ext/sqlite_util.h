@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "schema_sqlite.h"
 #include "vigil/error.h"
 #include "vigil/row_check.h"
 
@@ -135,12 +136,6 @@ inline std::string NowUtc(sqlite3* db) {
   return s.Column(0).value_or("");
 }
 
-inline bool TableExists(sqlite3* db, const char* name) {
-  Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
-  s.Text(1, name);
-  return s.Step();
-}
-
 inline std::string Arg(sqlite3_value* v, const char* what) {
   if (sqlite3_value_type(v) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, std::string(what) + " must not be NULL");
   return std::string(vigil::sqlite::Text(v));
@@ -179,7 +174,7 @@ inline void RequireColumn(const core::TableInfo& t, const std::string& column) {
 
 inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
   std::vector<core::StoredRule> rules;
-  if (!TableExists(db, "vigil_rule_store")) return rules;
+  if (!schema::Ensure(db, schema::Access::kRead)) return rules;
   Stmt s(db, "SELECT column_name, rule, params FROM vigil_rule_store WHERE table_name = ?1 ORDER BY id");
   s.Text(1, table);
   while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2)});

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""upgrade_fixtures.py — every kept SQLite fixture opens under this module.
+
+Usage: upgrade_fixtures.py MODULE.so FIXTURES_DIR
+
+tests/fixtures/vigil-<version>.db was written by release <version>'s module
+(scripts/make-fixture) from vigil-<version>.sql, which follows one template:
+tables users and trades with rules on both, both enforced, migrations 1 and 2
+applied and 3 registered, a quality report with alerts. For each fixture,
+on a copy, this proves (sqlite-vec's legacy-compatibility test is the model):
+
+- before anything upgrades it, its enforcement still rejects bad rows and
+  admits good ones, and a read-only connection can still read its rules;
+- the first writer upgrades it in place to the module's schema version, after
+  which vigil's tables are exactly those of a fresh database and the
+  enforcement triggers exactly those the module generates;
+- its rules still enforce, its migration history still validates (and
+  continues), its quality history and alerts survived;
+- a database claiming a newer schema is refused by readers and writers and
+  left byte for byte as it was; an 0.1.0 database holding only some of
+  vigil's tables (0.1.0 created them lazily) is completed; a damaged
+  vigil_meta is a clear error.
+
+Prints 'N passed, N failed'.
+"""
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+
+MODULE = os.path.abspath(sys.argv[1])
+FIXTURES = sys.argv[2]
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+def connect(path, readonly=False):
+    uri = "file:" + path + ("?mode=ro" if readonly else "")
+    db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    db.enable_load_extension(True)
+    db.load_extension(MODULE)
+    return db
+
+
+def error_of(db, sql, args=()):
+    try:
+        db.execute(sql, args).fetchall()
+    except sqlite3.Error as e:
+        return str(e)
+    return None
+
+
+def vigil_objects(db):
+    return sorted(db.execute(
+        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema"
+        " WHERE tbl_name LIKE 'vigil\\_%' ESCAPE '\\'").fetchall())
+
+
+def triggers(db):
+    return sorted(db.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'").fetchall())
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def fresh_objects(tmp):
+    db = connect(os.path.join(tmp, "fresh.db"))
+    db.execute("SELECT vigil_config('quality_alert_score', '80')")  # any writer creates the schema
+    version = db.execute("SELECT value FROM vigil_meta WHERE key = 'schema_version'").fetchone()[0]
+    objects = vigil_objects(db)
+    db.close()
+    return version, objects
+
+
+def run_fixture(fixture, tmp, current, fresh):
+    name = os.path.basename(fixture)
+    path = os.path.join(tmp, name)
+    shutil.copy(fixture, path)
+
+    # Read-only first: readers work on the old layout, writers say why not.
+    ro = connect(path, readonly=True)
+    rules = ro.execute("SELECT count(*) FROM vigil_rules").fetchone()[0]
+    check(rules == 7, f"{name}: read-only connection lists the 7 rules (got {rules})")
+    check(ro.execute("SELECT vigil_check('users', '{\"email\": \"x\"}')").fetchone()[0] != "[]",
+          f"{name}: read-only vigil_check still finds a violation")
+    err = error_of(ro, "SELECT vigil_rule_add('users', 'email', 'not_null')")
+    check(err is not None and "read-only" in err, f"{name}: a writer on a read-only old database says why: {err}")
+    ro.close()
+
+    db = connect(path)
+    # Before any writer: the old triggers still enforce.
+    err = error_of(db, "INSERT INTO trades VALUES (20, 1, 'BTC-USD', -5, 'buy')")
+    check(err is not None and "row rejected" in err and "price (range)" in err,
+          f"{name}: before the upgrade a bad row is rejected: {err}")
+    check(error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')") is None,
+          f"{name}: before the upgrade a good row goes in")
+    before_triggers = triggers(db)
+
+    # The first writer upgrades, atomically, to the module's schema version.
+    validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
+    version = db.execute("SELECT value FROM vigil_meta WHERE key = 'schema_version'").fetchone()[0]
+    check(version == current, f"{name}: upgraded to schema {current} (got {version})")
+    check(vigil_objects(db) == fresh, f"{name}: vigil's tables equal a fresh database's:\n"
+          f"  upgraded {vigil_objects(db)}\n  fresh    {fresh}")
+    check(validate["valid"] is True and validate["history"]["entries"] == 2,
+          f"{name}: the migration history validates: {validate}")
+    status = db.execute("SELECT version, state FROM vigil_migration_status").fetchall()
+    check(status == [("1", "applied"), ("2", "applied"), ("3", "pending")], f"{name}: migration status {status}")
+
+    # The enforcement triggers are those this module generates.
+    for table in ("users", "trades"):
+        db.execute("SELECT vigil_enforce(?)", (table,))
+    check(triggers(db) == before_triggers, f"{name}: enforcement triggers are the module's own")
+
+    # Rules still enforce after the upgrade, every kind the fixture holds.
+    for row, rule in (((22, 1, 'BTC-USD', 5, 'hold'), "side (one_of)"),
+                      ((23, 99, 'BTC-USD', 5, 'buy'), "user_id (references)"),
+                      ((24, 1, 'not a symbol!', 5, 'buy'), "symbol (crypto_symbol)"),
+                      ((25, 1, 'BTC-USD', 0.5, 'sell'), "(row) (expression)")):
+        err = error_of(db, "INSERT INTO trades VALUES (?, ?, ?, ?, ?)", row)
+        check(err is not None and rule in err, f"{name}: {rule} still enforced: {err}")
+    err = error_of(db, "UPDATE users SET email = 'nope' WHERE id = 1")
+    check(err is not None and "email (email)" in err, f"{name}: updates still checked: {err}")
+    check(error_of(db, "INSERT INTO users VALUES (4, 'dee@example.com', 'dee')") is None,
+          f"{name}: a good user goes in")
+
+    # History continues across the versions.
+    migrate = json.loads(db.execute("SELECT vigil_migrate()").fetchone()[0])
+    check(migrate["status"] == "ok" and [m["version"] for m in migrate["applied"]] == ["3"],
+          f"{name}: the pending migration applies: {migrate}")
+    validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
+    check(validate["valid"] is True and validate["history"]["entries"] == 3,
+          f"{name}: the chain continues: {validate}")
+    history = db.execute("SELECT count(*) FROM vigil_quality_history").fetchone()[0]
+    alerts = db.execute("SELECT count(*) FROM vigil_alerts").fetchone()[0]
+    check(history >= 3 and alerts >= 1, f"{name}: quality history ({history}) and alerts ({alerts}) survived")
+    db.execute("SELECT vigil_quality_report()")
+    check(db.execute("SELECT count(*) FROM vigil_quality_history").fetchone()[0] > history,
+          f"{name}: quality history grows")
+    db.close()
+
+
+def run_refusals(fixture, tmp):
+    name = os.path.basename(fixture)
+    # A schema newer than the module: refused by readers and writers, untouched.
+    path = os.path.join(tmp, "newer-" + name)
+    shutil.copy(fixture, path)
+    db = connect(path)
+    db.execute("SELECT vigil_config('quality_alert_score', '80')")  # upgrade to current
+    db.execute("UPDATE vigil_meta SET value = '99.0.0' WHERE key = 'schema_version'")
+    db.close()
+    digest = sha256(path)
+    db = connect(path)
+    for sql in ("SELECT vigil_rule_add('users', 'email', 'not_null')", "SELECT * FROM vigil_rules",
+                "INSERT INTO trades VALUES (30, 1, 'BTC-USD', -5, 'buy')", "SELECT vigil_migrate()",
+                "SELECT vigil_config('quality_alert_score')", "SELECT * FROM vigil_migration_status"):
+        err = error_of(db, sql)
+        check(err is not None and "schema version 99.0.0, newer than this module" in err,
+              f"newer schema refused by {sql}: {err}")
+    db.close()
+    check(sha256(path) == digest, "a newer database is left byte for byte as it was")
+
+    # 0.1.0 created its tables lazily: a database holding only some is completed.
+    path = os.path.join(tmp, "subset.db")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE vigil_config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO vigil_config VALUES ('quality_alert_score', '70')")
+    db.close()
+    db = connect(path)
+    check(db.execute("SELECT vigil_config('quality_alert_score')").fetchone()[0] == "70",
+          "an 0.1.0 subset is read before the upgrade")
+    db.execute("SELECT vigil_rule_add('vigil_config', 'value', 'not_null')")
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    check({"vigil_rule_store", "vigil_migrations", "vigil_migration_history", "vigil_alerts",
+           "vigil_quality_history", "vigil_meta"} <= names, f"an 0.1.0 subset is completed: {sorted(names)}")
+    check(db.execute("SELECT vigil_config('quality_alert_score')").fetchone()[0] == "70", "its settings are kept")
+
+    # A damaged vigil_meta is a clear error, not a guess.
+    db.execute("DELETE FROM vigil_meta")
+    err = error_of(db, "SELECT vigil_rule_add('vigil_config', 'key', 'not_null')")
+    check(err is not None and "holds no valid schema_version" in err, f"damaged vigil_meta: {err}")
+    db.close()
+
+
+def main():
+    fixtures = sorted(glob.glob(os.path.join(FIXTURES, "vigil-*.db")))
+    check(len(fixtures) > 0, f"fixtures found in {FIXTURES}")
+    with tempfile.TemporaryDirectory() as tmp:
+        current, fresh = fresh_objects(tmp)
+        for fixture in fixtures:
+            run_fixture(fixture, tmp, current, fresh)
+        run_refusals(fixtures[0], tmp)
+    print(f"upgrade fixtures ({len(fixtures)}): {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
