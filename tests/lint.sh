@@ -45,5 +45,69 @@ tmp=$(mktemp)
 cmp -s "$tmp" tests/cases/quality.jsonl || say "tests/cases/quality.jsonl is stale: run examples/cryptotrading/generate.py --corpus tests/cases/quality.jsonl"
 rm -f "$tmp"
 
+# One version source (docs/releasing.md): VERSION. Meson reads it, the
+# PGXS Makefile reads it, vigil.control and VIGIL_VERSION are generated from
+# it; nothing else may spell the current version.
+version=$(cat VERSION)
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || say "VERSION ($version) is not MAJOR.MINOR.PATCH"
+grep -q "version : files('VERSION')" meson.build || say "meson.build does not take its version from VERSION"
+grep -q "^EXTVERSION := \$(shell cat ../VERSION)" pg_ext/Makefile || say "pg_ext/Makefile does not take its version from VERSION"
+grep -q "^default_version = '@VERSION@'" pg_ext/vigil.control.in || say "pg_ext/vigil.control.in must say default_version = '@VERSION@'"
+[ -e pg_ext/vigil.control ] && git ls-files --error-unmatch pg_ext/vigil.control >/dev/null 2>&1 &&
+  say "pg_ext/vigil.control is committed; it is generated from vigil.control.in"
+if git grep -nE '#define VIGIL_VERSION |default_version = .[0-9]' -- ':!docs' ':!tests/lint.sh' >/dev/null; then
+  git grep -nE '#define VIGIL_VERSION |default_version = .[0-9]' -- ':!docs' ':!tests/lint.sh'
+  say "a second copy of the version (only VERSION holds it)"
+fi
+
+# The upgrade chain: every script in pg_ext/scripts is installed by Meson (the
+# PGXS Makefile takes the folder), starts with the psql guard, and the steps
+# lead from every kept install script to VERSION; the current version's
+# install script is vigil.sql itself, not a copy.
+for f in pg_ext/scripts/vigil--*.sql; do
+  b=$(basename "$f")
+  grep -q "'scripts/$b'" pg_ext/meson.build || say "pg_ext/meson.build does not install scripts/$b"
+  grep -m1 -vE '^(--.*)?$' "$f" | grep -q '^\\echo Use ".*" to load this file\. \\quit$' ||
+    say "$f does not start with the \\echo ... \\quit guard"
+done
+for f in $(grep -oE "'scripts/[^']+'" pg_ext/meson.build | tr -d "'"); do
+  [ -f "pg_ext/$f" ] || say "pg_ext/meson.build installs $f, which does not exist"
+done
+[ -e "pg_ext/scripts/vigil--$version.sql" ] && say "pg_ext/scripts/vigil--$version.sql: the current install script is pg_ext/vigil.sql"
+/usr/bin/python3 - "$version" pg_ext/scripts <<'PY' || bad=1
+import os, re, sys
+version, folder = sys.argv[1], sys.argv[2]
+key = lambda v: tuple(int(x) for x in v.split("."))
+steps, bases = {}, [version]
+for f in os.listdir(folder):
+    m = re.fullmatch(r"vigil--([0-9.]+)--([0-9.]+)\.sql", f)
+    if m:
+        steps.setdefault(m[1], []).append(m[2])
+    elif re.fullmatch(r"vigil--([0-9.]+)\.sql", f):
+        bases.append(f[7:-4])
+for base in bases:
+    at, seen = base, set()
+    while at != version:
+        nxt = [t for t in steps.get(at, []) if key(t) > key(at)]
+        if not nxt:
+            print(f"lint: no upgrade step from {at} (kept install script vigil--{base}.sql) towards {version}")
+            sys.exit(1)
+        at = min(nxt, key=key)
+    for t in [t for ts in steps.values() for t in ts]:
+        if key(t) > key(version):
+            print(f"lint: an upgrade step leads to {t}, beyond VERSION {version}")
+            sys.exit(1)
+PY
+
+# Released scripts are history: pg_ext/scripts/released.sha256 freezes them,
+# and every released version older than VERSION has its SQLite fixture.
+(cd pg_ext/scripts && sha256sum --quiet --strict -c released.sha256) || say "a released script in pg_ext/scripts changed (released.sha256)"
+for v in $(grep -oE 'vigil--[0-9.]+(--[0-9.]+)?\.sql' pg_ext/scripts/released.sha256 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | sort -uV); do
+  [ "$v" = "$version" ] && continue
+  [ "$(printf '%s\n%s\n' "$v" "$version" | sort -V | head -1)" = "$v" ] || say "released.sha256 names $v, newer than VERSION $version"
+  [ -f "tests/fixtures/vigil-$v.db" ] && [ -f "tests/fixtures/vigil-$v.sql" ] ||
+    say "release $v has no SQLite fixture (scripts/make-fixture $v)"
+done
+
 [ $bad = 0 ] && echo "lint: ok"
 exit $bad
