@@ -31,6 +31,7 @@ extern "C" {
 #include <type_traits>
 #include <utility>
 
+#include "pg_compat.h"
 #include "vigil/error.h"
 
 namespace vigil::pg {
