@@ -172,4 +172,9 @@ SELECT vigil_config('quality_alert_score') AS quality_alert_score;
 SELECT severity, message FROM vigil_alerts ORDER BY id;
 
 .print
+.print    The file records the version of vigil's tables, so a newer vigil upgrades it in place
+.print    (the PostgreSQL counterpart is ALTER EXTENSION vigil UPDATE; docs/releasing.md):
+SELECT value AS vigil_schema_version, vigil_version() AS module FROM vigil_meta WHERE key = 'schema_version';
+
+.print
 .print demo complete: every row above was checked inside SQLite by vigil.
