@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "emails.h"
-#include "vigil/validators.h"
+#include "validate/validators.h"
 
 namespace {
 

@@ -32,7 +32,7 @@ extern "C" {
 #include <utility>
 
 #include "pg_compat.h"
-#include "vigil/error.h"
+#include "base/error.h"
 
 namespace vigil::pg {
 

@@ -27,7 +27,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "vigil/migrations.h"
+#include "migrate/migrate.h"
 
 namespace core = vigil::core;
 using vigil::pg::Call;

@@ -27,8 +27,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "vigil/config.h"
-#include "vigil/quality.h"
+#include "base/config.h"
+#include "quality/quality.h"
 
 namespace core = vigil::core;
 using vigil::pg::Call;

@@ -38,8 +38,8 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
-#include "vigil/row_check.h"
-#include "vigil/rules.h"
+#include "rules/row_check.h"
+#include "rules/rules.h"
 
 namespace core = vigil::core;
 using vigil::pg::Call;

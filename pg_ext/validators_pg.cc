@@ -12,9 +12,9 @@ extern "C" {
 #include "utils/jsonb.h"
 }
 
-#include "vigil/rules.h"
-#include "vigil/validators.h"
-#include "vigil/version.h"
+#include "rules/rules.h"
+#include "validate/validators.h"
+#include "base/version.h"
 
 extern "C" {
 PG_MODULE_MAGIC;

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "vigil/error.h"
+#include "base/error.h"
 
 SQLITE_EXTENSION_INIT3
 

@@ -27,7 +27,7 @@
 #include "boundary.h"
 #include "schema_sqlite.h"
 #include "sqlite_util.h"
-#include "vigil/migrations.h"
+#include "migrate/migrate.h"
 
 namespace vigil::sqlite {
 namespace {

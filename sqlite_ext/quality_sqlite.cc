@@ -13,8 +13,8 @@
 #include "boundary.h"
 #include "schema_sqlite.h"
 #include "sqlite_util.h"
-#include "vigil/config.h"
-#include "vigil/quality.h"
+#include "base/config.h"
+#include "quality/quality.h"
 
 namespace vigil::sqlite {
 namespace {

@@ -22,8 +22,8 @@
 #include "boundary.h"
 #include "schema_sqlite.h"
 #include "sqlite_util.h"
-#include "vigil/row_check.h"
-#include "vigil/rules.h"
+#include "rules/row_check.h"
+#include "rules/rules.h"
 
 namespace vigil::sqlite {
 namespace {

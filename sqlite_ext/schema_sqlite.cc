@@ -14,7 +14,7 @@
 
 #include "boundary.h"
 #include "sqlite_util.h"
-#include "vigil/migrations.h"
+#include "migrate/migrate.h"
 
 namespace vigil::sqlite::schema {
 namespace {

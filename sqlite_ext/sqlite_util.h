@@ -14,8 +14,8 @@
 
 #include "boundary.h"
 #include "schema_sqlite.h"
-#include "vigil/error.h"
-#include "vigil/row_check.h"
+#include "base/error.h"
+#include "rules/row_check.h"
 
 namespace vigil::sqlite {
 

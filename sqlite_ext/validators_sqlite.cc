@@ -15,9 +15,9 @@ SQLITE_EXTENSION_INIT1
 #include "migrations_sqlite.h"
 #include "quality_sqlite.h"
 #include "rules_sqlite.h"
-#include "vigil/rules.h"
-#include "vigil/validators.h"
-#include "vigil/version.h"
+#include "rules/rules.h"
+#include "validate/validators.h"
+#include "base/version.h"
 
 namespace {
 

@@ -11,8 +11,8 @@ say() { echo "lint: $*"; bad=1; }
 if grep -rnE '#include *[<"](postgres|fmgr|sqlite3|sqlite3ext)\.h' common/; then
   say "an engine header is included under common/"
 fi
-for f in common/src/*.cc; do
-  grep -q '#include "vigil/core_guard.h"' "$f" || say "$f does not include vigil/core_guard.h"
+for f in common/*/*.cc; do
+  grep -q '#include "base/core_guard.h"' "$f" || say "$f does not include base/core_guard.h"
 done
 
 # Every pg_regress suite is scheduled, and has its expected output.

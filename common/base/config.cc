@@ -1,12 +1,12 @@
 // config.cc — the table of vigil's settings.
-#include "vigil/config.h"
+#include "base/config.h"
 
 #include <cerrno>
 #include <cstdlib>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

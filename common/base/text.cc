@@ -1,7 +1,7 @@
 // text.cc — byte-level helpers for the validators.
-#include "text.h"
+#include "base/text.h"
 
-#include "vigil/core_guard.h"
+#include "base/core_guard.h"
 
 namespace vigil::core::text {
 

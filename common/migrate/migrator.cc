@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/migrations.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "migrate/migrate.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

@@ -1,6 +1,6 @@
 // migrations.cc — checksums, versions, the history chain, script inspection
 // and line diffs for schema migrations.
-#include "vigil/migrations.h"
+#include "migrate/migrate.h"
 
 #include <openssl/evp.h>
 
@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <string>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 

@@ -1,13 +1,13 @@
 // quality.cc — data-quality SQL, arithmetic and report (SPEC §3).
-#include "vigil/quality.h"
+#include "quality/quality.h"
 
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

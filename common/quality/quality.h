@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vigil/row_check.h"
+#include "rules/row_check.h"
 
 namespace vigil::core {
 

@@ -1,12 +1,12 @@
 // row_check.cc — planning and merging one row's rule check.
-#include "vigil/row_check.h"
+#include "rules/row_check.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "vigil/rules.h"
+#include "rules/rules.h"
 
 namespace vigil::core {
 

@@ -1,5 +1,5 @@
 // rules.cc — rule parsing, value checks and violation reports (SPEC §2).
-#include "vigil/rules.h"
+#include "rules/rules.h"
 
 #include <re2/re2.h>
 
@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vigil/validators.h"
+#include "validate/validators.h"
 
 namespace re2 {
 class RE2;

@@ -20,10 +20,10 @@
 
 #include <vector>
 
-#include "encoding.h"
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "validate/encoding.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

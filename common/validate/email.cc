@@ -14,10 +14,10 @@
 #include <array>
 #include <cstring>
 
-#include "net.h"
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "validate/net.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

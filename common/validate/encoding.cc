@@ -2,12 +2,12 @@
 //
 // These are encodings with error-detecting checksums, not cryptographic
 // primitives; the reference algorithms are short and specified in the BIPs.
-#include "encoding.h"
+#include "validate/encoding.h"
 
 #include <cstring>
 
-#include "text.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/core_guard.h"
 
 namespace vigil::core::encoding {
 namespace {

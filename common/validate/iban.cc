@@ -8,9 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

@@ -1,9 +1,9 @@
 // identifiers.cc — luhn, username, semver and crypto_symbol (SPEC §1).
 //
 // Each profile is stated in docs/validation.md with its reasons.
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 

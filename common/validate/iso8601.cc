@@ -8,9 +8,9 @@
 // Calendar checks are real (Gregorian leap years); hour 24 is rejected; a
 // leap second is accepted only when the instant is 23:59:60 UTC, which needs
 // a zone. Lower-case "t" and "z" are accepted as RFC 3339 allows.
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

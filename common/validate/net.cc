@@ -5,7 +5,7 @@
 // accept but the SPEC does not (zone identifiers) and give clearer reasons.
 // Internationalised hostnames go through libidn2 (IDNA 2008, UTS #46
 // non-transitional), never through a hand-written Punycode.
-#include "net.h"
+#include "validate/net.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "text.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace net {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "vigil/validators.h"
+#include "validate/validators.h"
 
 namespace vigil::core::net {
 

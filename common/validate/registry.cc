@@ -6,10 +6,10 @@
 #include <cstring>
 #include <string>
 
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

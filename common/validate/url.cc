@@ -9,10 +9,10 @@
 // percent-encoded.
 #include <array>
 
-#include "net.h"
-#include "text.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "validate/net.h"
+#include "base/text.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {

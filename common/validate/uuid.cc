@@ -4,10 +4,10 @@
 // valid. Any version and variant nibble is accepted: RFC 9562 §4 defines the
 // text form independently of them, and vigil_uuid_version() reports the
 // version for callers that care.
-#include "text.h"
-#include "vigil/error.h"
-#include "vigil/validators.h"
-#include "vigil/core_guard.h"
+#include "base/text.h"
+#include "base/error.h"
+#include "validate/validators.h"
+#include "base/core_guard.h"
 
 namespace vigil::core {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "vigil/error.h"
-#include "vigil/validators.h"
+#include "base/error.h"
+#include "validate/validators.h"
 
 namespace vigil::core {
 namespace {

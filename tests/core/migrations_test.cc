@@ -1,8 +1,8 @@
 // migrations_test.cc — checksums, version order, script inspection, diffs.
 #include <gtest/gtest.h>
 
-#include "vigil/error.h"
-#include "vigil/migrations.h"
+#include "base/error.h"
+#include "migrate/migrate.h"
 
 namespace vigil::core {
 namespace {

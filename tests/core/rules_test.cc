@@ -1,8 +1,8 @@
 // rules_test.cc — rule parsing, value checks and the violation report.
 #include <gtest/gtest.h>
 
-#include "vigil/error.h"
-#include "vigil/rules.h"
+#include "base/error.h"
+#include "rules/rules.h"
 
 namespace vigil::core {
 namespace {

@@ -13,9 +13,9 @@
 #include <set>
 #include <string>
 
-#include "vigil/error.h"
-#include "vigil/rules.h"
-#include "vigil/validators.h"
+#include "base/error.h"
+#include "rules/rules.h"
+#include "validate/validators.h"
 
 namespace vigil::core {
 namespace {

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <string>
 
-#include "encoding.h"
-#include "vigil/validators.h"
+#include "validate/encoding.h"
+#include "validate/validators.h"
 
 namespace vigil::core {
 namespace {
