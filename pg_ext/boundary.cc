@@ -53,6 +53,14 @@ void Raise(const Failure& f) {
   pg_unreachable();
 }
 
+bool StacksIntact(sigjmp_buf* exception_stack, ErrorContextCallback* context_stack, Failure* f) noexcept {
+  if (PG_exception_stack == exception_stack && error_context_stack == context_stack) return true;
+  PG_exception_stack = exception_stack;
+  error_context_stack = context_stack;
+  Capture(f, ERRCODE_INTERNAL_ERROR, "internal error", "a C++ exception left a PG_TRY block", "");
+  return false;
+}
+
 void* AllocNoThrow(std::size_t size) { return AllocNoThrowIn(CurrentMemoryContext, size); }
 
 void* AllocNoThrowIn(MemoryContext cxt, std::size_t size) {

@@ -7,16 +7,19 @@
 //   1. read arguments   engine code; only trivially destructible locals
 //                       (pointers, string_views), so an ereport from
 //                       detoasting unwinds nothing that owns a resource;
-//   2. vigil::pg::Call  runs a lambda of pure C++ inside try/catch; the
+//   2. vigil::pg::Run   runs a lambda of pure C++ inside try/catch; the
 //                       lambda never calls ereport/elog/palloc (it allocates
 //                       results with AllocNoThrow, which returns NULL rather
 //                       than longjmp, and throws std::bad_alloc instead);
-//                       every C++ object dies before Call returns;
+//                       every C++ object dies before the lambda returns,
+//                       and only a trivially destructible value comes out;
 //   3. raise or return  engine code; a failure captured in the plain
 //                       `Failure` struct becomes ereport(ERROR) with its
 //                       SQLSTATE, after every C++ frame has gone.
 //
-// Call is the only catch site in the PostgreSQL module.
+// Run (over Call) is the only catch site in the PostgreSQL module, and
+// tests/boundary_lint.py checks that every function that can raise a
+// PostgreSQL error holds only trivially destructible locals.
 #pragma once
 
 extern "C" {
@@ -52,6 +55,7 @@ int SqlState(core::ErrorCode code) noexcept;
 void Capture(Failure* f, int sqlerrcode, const char* message, const char* detail, const char* hint) noexcept;
 
 // Call runs body() and records any exception in *f. Returns true on success.
+// The building block of Run; code outside this header uses Run.
 template <typename Body>
 bool Call(Failure* f, Body&& body) noexcept {
   f->failed = false;
@@ -73,6 +77,40 @@ bool Call(Failure* f, Body&& body) noexcept {
 
 // Raise reports a captured failure with ereport(ERROR). Phase 3 only.
 [[noreturn]] void Raise(const Failure& f);
+
+// StacksIntact checks, after phase 2, that PostgreSQL's error-recovery
+// stacks are where they were: if C++ code left a PG_TRY block by an
+// exception, PG_exception_stack points into a dead frame and the next
+// ereport would jump there (pg_duckdb checks the same). Restores them and
+// records an internal error when they moved.
+bool StacksIntact(sigjmp_buf* exception_stack, ErrorContextCallback* context_stack, Failure* f) noexcept;
+
+// Run is the boundary: it runs body() — phase 2, pure C++ — and returns its
+// result. When body throws, the C++ frames of body are gone by the time
+// Run raises the PostgreSQL error (phase 3), so nothing that owns memory is
+// unwound by the longjmp. The result is returned through Run's own frame,
+// which that longjmp may abandon, so it must be trivially destructible (a
+// pointer, a number, a bool, a Datum): the compiler checks.
+//
+//   text* result = Run([&] { return MakeText(core::IbanNormalize(value)); });
+template <typename Body>
+auto Run(Body&& body) -> decltype(body()) {
+  using R = decltype(body());
+  static_assert(std::is_void_v<R> || std::is_trivially_destructible_v<R>,
+                "vigil::pg::Run returns only trivially destructible values: an ereport abandons its frame");
+  Failure failure;
+  sigjmp_buf* exception_stack = PG_exception_stack;
+  ErrorContextCallback* context_stack = error_context_stack;
+  if constexpr (std::is_void_v<R>) {
+    bool ok = Call(&failure, std::forward<Body>(body));
+    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) Raise(failure);
+  } else {
+    R result{};
+    bool ok = Call(&failure, [&] { result = body(); });
+    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) Raise(failure);
+    return result;
+  }
+}
 
 // AllocNoThrow allocates in CurrentMemoryContext without ever longjmp-ing:
 // throws std::bad_alloc when memory is short or the size is not allocatable.

@@ -30,8 +30,7 @@ extern "C" {
 #include "migrate/migrate.h"
 
 namespace core = vigil::core;
-using vigil::pg::Call;
-using vigil::pg::Failure;
+using vigil::pg::Run;
 
 namespace {
 
@@ -108,9 +107,11 @@ class PgMigrationDb final : public core::MigrationDb {
   vigil::pg::SubxactState dry_run_{};
 };
 
-std::optional<std::string> OptText(FunctionCallInfo fcinfo, int i) {
-  if (PG_NARGS() <= i || PG_ARGISNULL(i)) return std::nullopt;
-  return std::string(vigil::pg::ArgText(PG_GETARG_TEXT_PP(i)));
+// OptText views argument i, or returns nullptr data for SQL NULL (phase 1:
+// a string_view owns nothing, so an ereport here unwinds nothing).
+std::string_view OptText(FunctionCallInfo fcinfo, int i, bool* present) {
+  *present = PG_NARGS() > i && !PG_ARGISNULL(i);
+  return *present ? vigil::pg::ArgText(PG_GETARG_TEXT_PP(i)) : std::string_view();
 }
 
 // RunMigrator connects SPI, runs `body` on a Migrator in phase 2 and returns
@@ -119,17 +120,15 @@ template <typename Body>
 char* RunMigrator(bool lock, Body&& body) {
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  Failure failure;
-  char* result = nullptr;
-  if (!Call(&failure, [&] {
-        PgMigrationDb db;
-        if (lock) db.Lock();
-        core::Migrator migrator(db);
-        std::string text = body(migrator);
-        result = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, text.size() + 1));
-        memcpy(result, text.c_str(), text.size() + 1);
-      }))
-    vigil::pg::Raise(failure);
+  char* result = Run([&] {
+    PgMigrationDb db;
+    if (lock) db.Lock();
+    core::Migrator migrator(db);
+    std::string text = body(migrator);
+    auto* copy = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, text.size() + 1));
+    memcpy(copy, text.c_str(), text.size() + 1);
+    return copy;
+  });
   SPI_finish();
   return result;
 }
@@ -147,10 +146,7 @@ void RequireArgs(FunctionCallInfo fcinfo, int n, const char* const* names) {
 // vigil_checksum(text) -> 'sha256:v1:<hex>'
 VIGIL_PG_FUNCTION(vigil_checksum) {
   std::string_view script = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
-  Failure failure;
-  text* result = nullptr;
-  if (!Call(&failure, [&] { result = vigil::pg::MakeText(core::Checksum(script)); })) vigil::pg::Raise(failure);
-  PG_RETURN_TEXT_P(result);
+  PG_RETURN_TEXT_P(Run([&] { return vigil::pg::MakeText(core::Checksum(script)); }));
 }
 
 VIGIL_PG_FUNCTION(vigil_migration_add) {
@@ -179,10 +175,11 @@ VIGIL_PG_FUNCTION(vigil_migration_add_dir) {
 }
 
 VIGIL_PG_FUNCTION(vigil_migrate) {
-  std::optional<std::string> target = OptText(fcinfo, 0);
+  bool has_target;
+  std::string_view target = OptText(fcinfo, 0, &has_target);
   bool dry_run = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
   char* result = RunMigrator(true, [&](core::Migrator& m) {
-    return m.Migrate(target ? std::optional<std::string_view>(*target) : std::nullopt, dry_run);
+    return m.Migrate(has_target ? std::optional<std::string_view>(target) : std::nullopt, dry_run);
   });
   PG_RETURN_DATUM(JsonbResult(result));
 }
@@ -216,10 +213,9 @@ VIGIL_PG_FUNCTION(vigil_migration_status) {
   AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  Failure failure;
   int nrows = 0;
   char*** rows = nullptr;
-  if (!Call(&failure, [&] {
+  Run([&] {
         PgMigrationDb db;
         std::vector<core::MigrationStatusRow> status = core::Migrator(db).Status();
         nrows = static_cast<int>(status.size());
@@ -241,8 +237,7 @@ VIGIL_PG_FUNCTION(vigil_migration_status) {
           rows[i][5] = copy(r.applied_by);
           rows[i][6] = r.duration_ms ? copy(std::to_string(*r.duration_ms)) : nullptr;
         }
-      }))
-    vigil::pg::Raise(failure);
+      });
   SPI_finish();
   for (int i = 0; i < nrows; ++i) {
     HeapTuple tuple = BuildTupleFromCStrings(meta, rows[i]);

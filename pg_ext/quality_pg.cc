@@ -31,8 +31,7 @@ extern "C" {
 #include "quality/quality.h"
 
 namespace core = vigil::core;
-using vigil::pg::Call;
-using vigil::pg::Failure;
+using vigil::pg::Run;
 
 namespace {
 
@@ -146,45 +145,40 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   Described d;
   Describe(relid, ext_namespace, &d);
   const char* ext = quote_identifier(get_namespace_name(ext_namespace));
-  Failure failure;
   QualityState* state = nullptr;
-  if (!Call(&failure, [&] {
-        state = vigil::pg::OwnedByContext<QualityState>(owner);
-        core::QualityTable table = BuildTable(d, std::string(ext) + ".");
-        core::QualityOptions o = core::ParseQualityOptions(options, table.info);
-        state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    state = vigil::pg::OwnedByContext<QualityState>(owner);
+    core::QualityTable table = BuildTable(d, std::string(ext) + ".");
+    core::QualityOptions o = core::ParseQualityOptions(options, table.info);
+    state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
+  });
   const std::vector<std::string>& stage1 = state->check->Stage1();
   for (std::size_t i = 0; i < stage1.size(); ++i) {
     vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str());
-    if (!Call(&failure, [&] {
-          std::vector<std::optional<std::string>> row;
-          if (out.nrows > 0)
-            for (int c = 0; c < out.ncols; ++c)
-              row.push_back(out.values[0][c] ? std::optional<std::string>(out.values[0][c]) : std::nullopt);
-          state->check->SetStage1(i, row);
-        }))
-      vigil::pg::Raise(failure);
+    Run([&] {
+      std::vector<std::optional<std::string>> row;
+      if (out.nrows > 0)
+        for (int c = 0; c < out.ncols; ++c)
+          row.push_back(out.values[0][c] ? std::optional<std::string>(out.values[0][c]) : std::nullopt);
+      state->check->SetStage1(i, row);
+    });
   }
-  if (!Call(&failure, [&] { state->samples = state->check->SampleQueries(); })) vigil::pg::Raise(failure);
+  Run([&] { state->samples = state->check->SampleQueries(); });
   for (std::size_t i = 0; i < state->samples.size(); ++i) {
     vigil::pg::SpiOutcome out = SpiRows(state->samples[i].c_str());
-    if (!Call(&failure, [&] {
-          std::vector<std::string> keys;
-          for (int r = 0; r < out.nrows; ++r) keys.emplace_back(out.values[r][0] ? out.values[r][0] : "null");
-          state->check->SetSamples(i, keys);
-        }))
-      vigil::pg::Raise(failure);
+    Run([&] {
+      std::vector<std::string> keys;
+      for (int r = 0; r < out.nrows; ++r) keys.emplace_back(out.values[r][0] ? out.values[r][0] : "null");
+      state->check->SetSamples(i, keys);
+    });
   }
   char* report = nullptr;
-  if (!Call(&failure, [&] {
-        state->report = state->check->ReportJson(checked_at);
-        state->score = state->check->Score();
-        state->passed = state->check->Passed();
-        report = vigil::pg::CopyCString(state->report);
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    state->report = state->check->ReportJson(checked_at);
+    state->score = state->check->Score();
+    state->passed = state->check->Passed();
+    report = vigil::pg::CopyCString(state->report);
+  });
   *score = state->score;
   *passed = state->passed;
   return report;
@@ -316,23 +310,21 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
     names[i] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
   }
   // Per-table options (C++), then each table (engine), then the overall report.
-  Failure failure;
   char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
-  if (!Call(&failure, [&] {
-        nlohmann::json o = nlohmann::json::parse(options, nullptr, false);
-        if (o.is_discarded() || !o.is_object())
-          throw core::Error(core::ErrorCode::kInvalidParameter, "quality options must be a JSON object");
-        for (int i = 0; i < ntables; ++i) {
-          if (o.contains("exclude") && o["exclude"].is_array() &&
-              std::find(o["exclude"].begin(), o["exclude"].end(), names[i]) != o["exclude"].end())
-            continue;
-          nlohmann::json per = nlohmann::json::object();
-          if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
-          if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(names[i])) per.update(o["tables"][names[i]]);
-          per_table[i] = vigil::pg::CopyCString(per.dump());
-        }
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    nlohmann::json o = nlohmann::json::parse(options, nullptr, false);
+    if (o.is_discarded() || !o.is_object())
+      throw core::Error(core::ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+    for (int i = 0; i < ntables; ++i) {
+      if (o.contains("exclude") && o["exclude"].is_array() &&
+          std::find(o["exclude"].begin(), o["exclude"].end(), names[i]) != o["exclude"].end())
+        continue;
+      nlohmann::json per = nlohmann::json::object();
+      if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
+      if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(names[i])) per.update(o["tables"][names[i]]);
+      per_table[i] = vigil::pg::CopyCString(per.dump());
+    }
+  });
   char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
   for (int i = 0; i < ntables; ++i) {
@@ -344,19 +336,18 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   char* result = nullptr;
   double overall = 0;
   bool overall_passed = false;
-  if (!Call(&failure, [&] {
-        std::vector<std::string> rs;
-        std::vector<double> ss;
-        for (int i = 0; i < ntables; ++i) {
-          if (reports[i] == nullptr) continue;
-          rs.emplace_back(reports[i]);
-          ss.push_back(scores[i]);
-        }
-        std::string json = core::OverallJson(rs, ss, at, &overall);
-        overall_passed = nlohmann::json::parse(json).value("passed", false);
-        result = vigil::pg::CopyCString(json);
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    std::vector<std::string> rs;
+    std::vector<double> ss;
+    for (int i = 0; i < ntables; ++i) {
+      if (reports[i] == nullptr) continue;
+      rs.emplace_back(reports[i]);
+      ss.push_back(scores[i]);
+    }
+    std::string json = core::OverallJson(rs, ss, at, &overall);
+    overall_passed = nlohmann::json::parse(json).value("passed", false);
+    result = vigil::pg::CopyCString(json);
+  });
   Record(ext_namespace, nullptr, overall, overall_passed, result, at);
   result = MemoryContextStrdup(caller, result);  // SPI_finish frees SPI's memory
   SPI_finish();
@@ -372,15 +363,13 @@ VIGIL_PG_FUNCTION(vigil_config) {
   std::string_view value;
   bool set = !PG_ARGISNULL(1);
   if (set) value = vigil::pg::ArgText(PG_GETARG_TEXT_PP(1));
-  Failure failure;
   char* name = nullptr;
   char* normalized = nullptr;
-  if (!Call(&failure, [&] {
-        const core::ConfigKey& k = core::FindConfig(key);
-        name = vigil::pg::CopyCString(std::string("vigil.") + k.key);
-        if (set) normalized = vigil::pg::CopyCString(core::NormalizeConfigValue(k, value));
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    const core::ConfigKey& k = core::FindConfig(key);
+    name = vigil::pg::CopyCString(std::string("vigil.") + k.key);
+    if (set) normalized = vigil::pg::CopyCString(core::NormalizeConfigValue(k, value));
+  });
   if (set) {
     (void)set_config_option(name, normalized, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
   }

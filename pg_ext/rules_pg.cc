@@ -42,8 +42,7 @@ extern "C" {
 #include "rules/rules.h"
 
 namespace core = vigil::core;
-using vigil::pg::Call;
-using vigil::pg::Failure;
+using vigil::pg::Run;
 
 namespace {
 
@@ -222,15 +221,13 @@ TableRef* GetTable(Oid relid, Oid ext_namespace, MemoryContext owner) {
     CacheRegisterRelcacheCallback(InvalidatePlans, (Datum)0);
     callback_registered = true;
   }
-  Failure failure;
-  TableRef* ref = nullptr;
-  if (!Call(&failure, [&] {
-        if (plan_cache == nullptr) plan_cache = new PlanCache();
-        ref = vigil::pg::OwnedByContext<TableRef>(owner);
-        auto it = plan_cache->tables.find(relid);
-        if (it != plan_cache->tables.end()) ref->table = it->second;
-      }))
-    vigil::pg::Raise(failure);
+  TableRef* ref = Run([&] {
+    if (plan_cache == nullptr) plan_cache = new PlanCache();
+    TableRef* r = vigil::pg::OwnedByContext<TableRef>(owner);
+    auto it = plan_cache->tables.find(relid);
+    if (it != plan_cache->tables.end()) r->table = it->second;
+    return r;
+  });
   if (ref->table) return ref;
   std::uint64_t generation = inval_generation;
   PgTable t;
@@ -238,13 +235,12 @@ TableRef* GetTable(Oid relid, Oid ext_namespace, MemoryContext owner) {
   PgRules rules;
   LoadRules(ext_namespace, t.name, &rules);
   Oid vigil_rules = get_relname_relid("vigil_rules", ext_namespace);
-  if (!Call(&failure, [&] {
-        ref->table = BuildCachedTable(t, rules);
-        rules_relid = vigil_rules;
-        // Cache only what no invalidation overtook while it was being read.
-        if (generation == inval_generation) plan_cache->tables[relid] = ref->table;
-      }))
-    vigil::pg::Raise(failure);
+  Run([&] {
+    ref->table = BuildCachedTable(t, rules);
+    rules_relid = vigil_rules;
+    // Cache only what no invalidation overtook while it was being read.
+    if (generation == inval_generation) plan_cache->tables[relid] = ref->table;
+  });
   return ref;
 }
 
@@ -322,16 +318,12 @@ void RunQueries(CheckState* state, bool read_only) {
 // Finish (phase 2) merges the answers; raises 23514 when `raise` and there
 // are violations, else returns them as a palloc'd JSON string.
 char* FinishCheck(CheckState* state, bool raise) {
-  Failure failure;
-  char* result = nullptr;
-  if (!Call(&failure, [&] {
-        std::vector<core::Violation> v = state->check->Finish();
-        if (raise && !v.empty())
-          throw core::Error(core::ErrorCode::kCheckViolation, core::ViolationsMessage(state->check->table().name, v));
-        result = raise ? nullptr : vigil::pg::CopyCString(core::ViolationsJson(v));
-      }))
-    vigil::pg::Raise(failure);
-  return result;
+  return Run([&]() -> char* {
+    std::vector<core::Violation> v = state->check->Finish();
+    if (raise && !v.empty())
+      throw core::Error(core::ErrorCode::kCheckViolation, core::ViolationsMessage(state->check->table().name, v));
+    return raise ? nullptr : vigil::pg::CopyCString(core::ViolationsJson(v));
+  });
 }
 
 char* JsonbArgText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZE(jb)); }
@@ -340,17 +332,14 @@ char* JsonbArgText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZ
 // of one row; `rows` builds the row and, for an UPDATE, the old row.
 template <typename MakeRows>
 CheckState* StartCheck(MemoryContext owner, TableRef* ref, bool check_types, MakeRows&& rows) {
-  Failure failure;
-  CheckState* state = nullptr;
-  if (!Call(&failure, [&] {
-        state = vigil::pg::OwnedByContext<CheckState>(owner);
-        state->table = ref->table;
-        std::optional<core::TypedRow> old_row;
-        core::TypedRow row = rows(state->table.get(), &old_row);
-        state->check.emplace(state->table->plan, std::move(row), old_row ? &*old_row : nullptr, check_types);
-      }))
-    vigil::pg::Raise(failure);
-  return state;
+  return Run([&] {
+    CheckState* state = vigil::pg::OwnedByContext<CheckState>(owner);
+    state->table = ref->table;
+    std::optional<core::TypedRow> old_row;
+    core::TypedRow row = rows(state->table.get(), &old_row);
+    state->check.emplace(state->table->plan, std::move(row), old_row ? &*old_row : nullptr, check_types);
+    return state;
+  });
 }
 
 // TupleValues (engine) renders the columns the rules read as text, with a

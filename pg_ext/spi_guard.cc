@@ -34,10 +34,16 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
   out->nrows = 0;
   out->ncols = 0;
   out->values = nullptr;
-  BeginInternalSubTransaction(NULL);
-  MemoryContextSwitchTo(context);
+  // Set inside PG_TRY and read in PG_CATCH: volatile, as setjmp requires.
+  volatile bool began = false;
   PG_TRY();
   {
+    // Inside PG_TRY like its twin in SubxactBeginGuarded: starting the
+    // subtransaction can fail too (out of memory), and that error must come
+    // back as data, not unwind the C++ caller.
+    BeginInternalSubTransaction(NULL);
+    began = true;
+    MemoryContextSwitchTo(context);
     // Parameters become quoted literals (quote_literal), which PostgreSQL
     // types from their context as it does for '...' in a query: the same
     // SQL then serves text, timestamptz and double precision columns.
@@ -77,7 +83,7 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
   PG_CATCH();
   {
     CaptureError(context, out);
-    RollbackAndReleaseCurrentSubTransaction();
+    if (began) RollbackAndReleaseCurrentSubTransaction();
     MemoryContextSwitchTo(context);
     CurrentResourceOwner = owner;
   }

@@ -1,7 +1,7 @@
 // vigil_pg.cc — the PostgreSQL module: SQL entry points for the validators.
 //
 // Each function is the three phases of boundary.h: read arguments, call the
-// core inside vigil::pg::Call, then raise or return. The C symbol of each
+// core inside vigil::pg::Run (which raises a failure), then return. The C symbol of each
 // function equals its SQL name (see vigil.sql).
 #include "boundary.h"
 
@@ -35,18 +35,14 @@ void _PG_init(void) {
 
 namespace core = vigil::core;
 using vigil::pg::ArgText;
-using vigil::pg::Call;
-using vigil::pg::Failure;
+using vigil::pg::Run;
 
 namespace {
 
 // IsKind is the body of every vigil_is_<kind>(text) -> boolean.
 Datum IsKind(PG_FUNCTION_ARGS, core::CheckFn check) {
   std::string_view value = ArgText(PG_GETARG_TEXT_PP(0));
-  Failure failure;
-  bool valid = false;
-  if (!Call(&failure, [&] { valid = check(value) == nullptr; })) vigil::pg::Raise(failure);
-  PG_RETURN_BOOL(valid);
+  PG_RETURN_BOOL(Run([&] { return check(value) == nullptr; }));
 }
 
 }  // namespace
@@ -75,50 +71,34 @@ VIGIL_PG_IS_KIND(semver, CheckSemver)
 VIGIL_PG_FUNCTION(vigil_is_phone_region) {
   std::string_view value = ArgText(PG_GETARG_TEXT_PP(0));
   std::string_view region = ArgText(PG_GETARG_TEXT_PP(1));
-  Failure failure;
-  bool valid = false;
-  if (!Call(&failure, [&] { valid = core::CheckPhoneInRegion(value, region) == nullptr; }))
-    vigil::pg::Raise(failure);
-  PG_RETURN_BOOL(valid);
+  PG_RETURN_BOOL(Run([&] { return core::CheckPhoneInRegion(value, region) == nullptr; }));
 }
 
 VIGIL_PG_FUNCTION(vigil_validate) {
   std::string_view kind = ArgText(PG_GETARG_TEXT_PP(0));
   std::string_view value = ArgText(PG_GETARG_TEXT_PP(1));
-  Failure failure;
-  text* result = nullptr;
-  if (!Call(&failure, [&] {
-        auto reason = core::Explain(kind, value);
-        if (reason) result = vigil::pg::MakeText(*reason);
-      }))
-    vigil::pg::Raise(failure);
+  text* result = Run([&]() -> text* {
+    auto reason = core::Explain(kind, value);
+    return reason ? vigil::pg::MakeText(*reason) : nullptr;
+  });
   if (result == nullptr) PG_RETURN_NULL();
   PG_RETURN_TEXT_P(result);
 }
 
 VIGIL_PG_FUNCTION(vigil_uuid_version) {
   std::string_view value = ArgText(PG_GETARG_TEXT_PP(0));
-  Failure failure;
-  int version = 0;
-  if (!Call(&failure, [&] { version = core::UuidVersion(value); })) vigil::pg::Raise(failure);
-  PG_RETURN_INT32(version);
+  PG_RETURN_INT32(Run([&] { return core::UuidVersion(value); }));
 }
 
 VIGIL_PG_FUNCTION(vigil_iban_normalize) {
   std::string_view value = ArgText(PG_GETARG_TEXT_PP(0));
-  Failure failure;
-  text* result = nullptr;
-  if (!Call(&failure, [&] { result = vigil::pg::MakeText(core::IbanNormalize(value)); })) vigil::pg::Raise(failure);
-  PG_RETURN_TEXT_P(result);
+  PG_RETURN_TEXT_P(Run([&] { return vigil::pg::MakeText(core::IbanNormalize(value)); }));
 }
 
 VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
   std::string_view schema = ArgText(PG_GETARG_TEXT_PP(0));
   std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
-  Failure failure;
-  bool valid = false;
-  if (!Call(&failure, [&] { valid = !core::JsonSchemaCheck(schema, doc).has_value(); })) vigil::pg::Raise(failure);
-  PG_RETURN_BOOL(valid);
+  PG_RETURN_BOOL(Run([&] { return !core::JsonSchemaCheck(schema, doc).has_value(); }));
 }
 
 VIGIL_PG_FUNCTION(vigil_version) { PG_RETURN_TEXT_P(cstring_to_text(VIGIL_VERSION)); }
@@ -139,18 +119,17 @@ VIGIL_PG_FUNCTION(vigil_rule_check) {
   if (has_value) value = ArgText(PG_GETARG_TEXT_PP(2));
   MemoryContext fn_mcxt = fcinfo->flinfo->fn_mcxt;
   auto* cache = static_cast<core::ParsedRuleCache*>(fcinfo->flinfo->fn_extra);
-  Failure failure;
-  text* result = nullptr;
-  if (!Call(&failure, [&] {
-        if (cache == nullptr) cache = vigil::pg::OwnedByContext<core::ParsedRuleCache>(fn_mcxt);
-        std::optional<std::string_view> p, v;
-        if (params) p = params;
-        if (has_value) v = value;
-        auto reason = core::RuleCheck(*cache, kind, p, v);
-        if (reason) result = vigil::pg::MakeText(*reason);
-      }))
-    vigil::pg::Raise(failure);
-  fcinfo->flinfo->fn_extra = cache;
+  if (cache == nullptr) {
+    cache = Run([&] { return vigil::pg::OwnedByContext<core::ParsedRuleCache>(fn_mcxt); });
+    fcinfo->flinfo->fn_extra = cache;
+  }
+  text* result = Run([&]() -> text* {
+    std::optional<std::string_view> p, v;
+    if (params) p = params;
+    if (has_value) v = value;
+    auto reason = core::RuleCheck(*cache, kind, p, v);
+    return reason ? vigil::pg::MakeText(*reason) : nullptr;
+  });
   if (result == nullptr) PG_RETURN_NULL();
   PG_RETURN_TEXT_P(result);
 }
