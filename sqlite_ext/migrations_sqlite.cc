@@ -267,7 +267,8 @@ int StatusFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value*
   c->i = 0;
   return RunVtab(cur->pVtab, [&] {
     auto rows = std::make_unique<std::vector<StatusRow>>();
-    if (schema::Ensure(db, schema::Access::kRead)) {
+    if (schema::Ensure(db, schema::Access::kRead, "vigil_migrations") &&
+        schema::Ensure(db, schema::Access::kRead, "vigil_migration_history")) {
       SqliteMigrationDb mdb(db);
       *rows = core::Migrator(mdb).Status();
     }

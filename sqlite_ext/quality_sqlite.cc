@@ -24,8 +24,8 @@ using core::Error;
 using core::ErrorCode;
 
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
-  if (schema::Ensure(db, schema::Access::kRead)) {
-    Stmt s(db, "SELECT value FROM vigil_config WHERE key = ?1");
+  if (schema::Ensure(db, schema::Access::kRead, "vigil_config")) {
+    Stmt s(db, "SELECT value FROM main.vigil_config WHERE key = ?1");
     s.Text(1, key.key);
     if (s.Step()) return s.Column(0).value_or(key.default_value);
   }
@@ -118,13 +118,13 @@ void Record(sqlite3* db, const std::optional<std::string>& table, double score, 
   // raised when it changes (so raising the threshold can raise an alert).
   bool was_below = false;
   {
-    Stmt s(db, "SELECT below_threshold FROM vigil_quality_history WHERE table_name IS ?1 ORDER BY id DESC LIMIT 1");
+    Stmt s(db, "SELECT below_threshold FROM main.vigil_quality_history WHERE table_name IS ?1 ORDER BY id DESC LIMIT 1");
     if (table) s.Text(1, *table); else s.Null(1);
     if (s.Step()) was_below = s.Int(0) != 0;
   }
   bool below = score < threshold;
   {
-    Stmt s(db, "INSERT INTO vigil_quality_history (at, table_name, score, passed, below_threshold, report)"
+    Stmt s(db, "INSERT INTO main.vigil_quality_history (at, table_name, score, passed, below_threshold, report)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     s.Text(1, at);
     if (table) s.Text(2, *table); else s.Null(2);
@@ -148,7 +148,7 @@ void Record(sqlite3* db, const std::optional<std::string>& table, double score, 
     message = std::string("quality score ") + what + " recovered to " + buf;
   }
   if (!severity.empty()) {
-    Stmt s(db, "INSERT INTO vigil_alerts (at, source, severity, \"check\", message, details) "
+    Stmt s(db, "INSERT INTO main.vigil_alerts (at, source, severity, \"check\", message, details) "
                "VALUES (?1, 'quality', ?2, 'quality_score', ?3, ?4)");
     s.Text(1, at);
     s.Text(2, severity);
@@ -221,7 +221,7 @@ void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
   std::string value = core::NormalizeConfigValue(key, Text(argv[1]));
   schema::Ensure(db, schema::Access::kWrite);
-  Stmt s(db, "INSERT INTO vigil_config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  Stmt s(db, "INSERT INTO main.vigil_config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   s.Text(1, key.key);
   s.Text(2, value);
   s.Step();

@@ -161,7 +161,7 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::optional<std::string> stored_params;
   if (!parsed.params.empty()) stored_params = parsed.params;
   {
-    Stmt find(db, "SELECT id FROM vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3 AND params IS ?4");
+    Stmt find(db, "SELECT id FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3 AND params IS ?4");
     find.Text(1, table);
     if (column) find.Text(2, *column); else find.Null(2);
     find.Text(3, rule);
@@ -171,7 +171,7 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
       return;
     }
   }
-  Stmt insert(db, "INSERT INTO vigil_rule_store(table_name, column_name, rule, params) VALUES (?1, ?2, ?3, ?4)");
+  Stmt insert(db, "INSERT INTO main.vigil_rule_store(table_name, column_name, rule, params) VALUES (?1, ?2, ?3, ?4)");
   insert.Text(1, table);
   if (column) insert.Text(2, *column); else insert.Null(2);
   insert.Text(3, rule);
@@ -188,12 +188,12 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
   std::string rule = Arg(argv[2], "rule");
-  if (!schema::Ensure(db, schema::Access::kRead)) {  // no vigil objects: nothing to remove
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) {  // no rules: nothing to remove
     sqlite3_result_int(ctx, 0);
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
-  Stmt del(db, "DELETE FROM vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
+  Stmt del(db, "DELETE FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
   del.Text(1, table);
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
   del.Text(3, rule);
@@ -511,7 +511,7 @@ int RulesFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**
   sqlite3_finalize(c->stmt);
   c->stmt = nullptr;
   bool exists = false;
-  int rc = RunVtab(cur->pVtab, [&] { exists = schema::Ensure(db, schema::Access::kRead); });
+  int rc = RunVtab(cur->pVtab, [&] { exists = schema::Ensure(db, schema::Access::kRead, "vigil_rule_store"); });
   if (rc != SQLITE_OK) return rc;
   if (exists) {
     rc = sqlite3_prepare_v2(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id",

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "boundary.h"
+#include "base/text.h"
 #include "sqlite_util.h"
 #include "migrate/migrate.h"
 
@@ -96,28 +97,63 @@ void SetVersion(sqlite3* db, const char* version) {
 
 const char* CurrentVersion() noexcept { return kCurrent; }
 
+namespace {
+
+// Canonical MAJOR.MINOR.PATCH: digits without leading zeros, at most 9 per
+// part, as every release is numbered (anything else is not vigil's).
+bool Canonical(const std::string& v) {
+  std::size_t parts = 0, start = 0;
+  for (std::size_t i = 0; i <= v.size(); ++i) {
+    if (i < v.size() && v[i] != '.') {
+      if (v[i] < '0' || v[i] > '9') return false;
+      continue;
+    }
+    std::size_t n = i - start;
+    if (n == 0 || n > 9 || (n > 1 && v[start] == '0')) return false;
+    ++parts;
+    start = i + 1;
+  }
+  return parts == 3;
+}
+
+[[noreturn]] void NotVigils(const std::string& name, const std::string& type) {
+  throw Error(ErrorCode::kPrerequisite,
+              "this database's " + core::text::Printable(name, 64) + " is a " + core::text::Printable(type, 16) +
+                  ", not vigil's table; vigil will not use it",
+              {}, "Names starting with vigil_ are vigil's own; rename or drop the object.");
+}
+
+}  // namespace
+
 std::optional<std::string> StoredVersion(sqlite3* db) {
   bool meta = false, any010 = false;
   {
-    Stmt s(db, std::string("SELECT name = 'vigil_meta' FROM main.sqlite_schema WHERE type = 'table' AND (name = "
-                           "'vigil_meta' OR name IN ") + k010Names + ")");
-    while (s.Step()) (s.Int(0) ? meta : any010) = true;
+    // Every name vigil keeps state under must be a table: a view (or a
+    // virtual table) of the same name is a hostile or broken file.
+    Stmt s(db, std::string("SELECT name, type, name = 'vigil_meta' FROM main.sqlite_schema WHERE name = "
+                           "'vigil_meta' OR name IN ") + k010Names);
+    while (s.Step()) {
+      std::string type = s.Column(1).value_or("");
+      if (type != "table") NotVigils(s.Column(0).value_or(""), type);
+      (s.Int(2) ? meta : any010) = true;
+    }
+  }
+  if (meta || any010) {
+    Stmt s(db, std::string("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%' "
+                           "AND (name = 'vigil_meta' OR name IN ") + k010Names + ")");
+    if (s.Step()) NotVigils(s.Column(0).value_or(""), "virtual table");
   }
   if (!meta) return any010 ? std::optional<std::string>("0.1.0") : std::nullopt;
   Stmt s(db, "SELECT value FROM main.vigil_meta WHERE key = 'schema_version'");
   std::optional<std::string> v;
-  if (s.Step()) v = s.Column(0);
-  // MAJOR.MINOR.PATCH, as every release is numbered.
-  bool valid = v && !v->empty() && v->size() <= 32 && v->find_first_not_of("0123456789.") == std::string::npos &&
-               std::count(v->begin(), v->end(), '.') == 2 && v->find("..") == std::string::npos && v->front() != '.' &&
-               v->back() != '.';
-  if (!valid)
+  if (s.Step() && s.Type(0) == SQLITE_TEXT) v = s.Column(0);
+  if (!v || !Canonical(*v))
     throw Error(ErrorCode::kPrerequisite, "this database's vigil_meta table holds no valid schema_version", {},
                 "vigil_meta is vigil's own record; restore it from a backup, or drop vigil's tables to start over.");
   return v;
 }
 
-bool Ensure(sqlite3* db, Access access) {
+bool Ensure(sqlite3* db, Access access, const char* table) {
   std::optional<std::string> stored = StoredVersion(db);
   if (stored && Key(*stored) > Key(kCurrent)) Newer(*stored);
   if (access == Access::kRead) {
@@ -126,9 +162,20 @@ bool Ensure(sqlite3* db, Access access) {
       throw Error(ErrorCode::kPrerequisite,
                   "this database's vigil objects are at schema version " + *stored + ", older than this module reads",
                   {}, "Call a vigil function that writes (vigil_rule_add, vigil_migrate, ...) to upgrade them in place.");
+    // 0.1.0 created its tables one by one: the one asked for may be missing.
+    if (table != nullptr && *stored == "0.1.0") {
+      Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
+      s.Text(1, table);
+      return s.Step();
+    }
     return true;
   }
   if (stored && *stored == kCurrent) return true;
+  // Only a version some step starts from can be upgraded: a stamp this
+  // module does not know is never skipped over.
+  if (stored && std::none_of(std::begin(kSteps), std::end(kSteps), [&](const Step& st) { return *stored == st.from; }))
+    throw Error(ErrorCode::kPrerequisite, "no upgrade path from vigil schema version " + *stored, {},
+                "This module upgrades from the released schema versions " + std::string(kSteps[0].from) + " on.");
   if (sqlite3_db_readonly(db, "main") == 1)
     throw Error(ErrorCode::kPrerequisite,
                 stored ? "this database's vigil objects are at schema version " + *stored +
@@ -142,13 +189,12 @@ bool Ensure(sqlite3* db, Access access) {
   } else {
     std::string at = *stored;
     for (const Step& step : kSteps) {
-      if (Key(step.from) < Key(at)) continue;
-      if (step.from != at)
-        throw Error(ErrorCode::kPrerequisite, "no upgrade path from vigil schema version " + at, {},
-                    "This module upgrades from schema version " + std::string(kSteps[0].from) + " on.");
-      Exec(db, step.sql);
-      at = step.to;
+      if (at == step.from) {
+        Exec(db, step.sql);
+        at = step.to;
+      }
     }
+    if (at != kCurrent) throw Error(ErrorCode::kInternal, "vigil schema steps end at " + at + ", not " + kCurrent);
   }
   SetVersion(db, kCurrent);
   savepoint.Release();

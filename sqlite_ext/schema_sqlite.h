@@ -26,10 +26,12 @@ namespace vigil::sqlite::schema {
 enum class Access { kRead, kWrite };
 
 // Ensure checks (and for kWrite creates or upgrades) main's vigil objects.
-// Returns false only for kRead on a database that holds no vigil objects
-// (readers then answer as for an empty store). Throws core::Error: a newer
-// or damaged schema (55000), a read-only database that needs an upgrade.
-bool Ensure(sqlite3* db, Access access);
+// Returns false only for kRead when there is nothing to read: no vigil
+// objects at all, or (an 0.1.0 file, whose tables were created one by one)
+// no `table` (readers then answer as for an empty store). Throws
+// core::Error: a newer, unknown or damaged schema, a vigil_ name that is not
+// a table (55000), a read-only database that needs an upgrade.
+bool Ensure(sqlite3* db, Access access, const char* table = nullptr);
 
 // StoredVersion is the schema version main's vigil objects are at ("0.1.0"
 // for an unversioned 0.1.0 database), or nullopt when there are none.

@@ -174,8 +174,8 @@ inline void RequireColumn(const core::TableInfo& t, const std::string& column) {
 
 inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
   std::vector<core::StoredRule> rules;
-  if (!schema::Ensure(db, schema::Access::kRead)) return rules;
-  Stmt s(db, "SELECT column_name, rule, params FROM vigil_rule_store WHERE table_name = ?1 ORDER BY id");
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rules;
+  Stmt s(db, "SELECT column_name, rule, params FROM main.vigil_rule_store WHERE table_name = ?1 ORDER BY id");
   s.Text(1, table);
   while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2)});
   return rules;

@@ -19,7 +19,9 @@ on a copy, this proves (sqlite-vec's legacy-compatibility test is the model):
 - a database claiming a newer schema is refused by readers and writers and
   left byte for byte as it was; an 0.1.0 database holding only some of
   vigil's tables (0.1.0 created them lazily) is completed; a damaged
-  vigil_meta is a clear error.
+  vigil_meta is a clear error; hostile files (a view named like vigil's
+  table, an unknown or non-canonical version stamp) are refused, untouched,
+  without crashing a child process.
 
 Prints 'N passed, N failed'.
 """
@@ -29,6 +31,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 
@@ -196,6 +199,70 @@ def run_refusals(fixture, tmp):
     db.close()
 
 
+def shell(path, *sql):
+    """Runs the sqlite3 shell in a child process: a crash is a failure here,
+    not the end of this test."""
+    r = subprocess.run(["sqlite3", "-batch", path, ".load " + MODULE[:-3]] + list(sql),
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+def run_hostile(tmp):
+    """Files crafted against the version logic (found by an attacker's
+    review): each is refused with a clear error, in a child process that
+    must not crash, and nothing is stamped that was not reached."""
+    meta = ("CREATE TABLE vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO vigil_meta VALUES ('schema_version', '{v}');")
+    cases = [
+        # a view named like vigil's table that calls vigil: recursion, once a crash
+        ("view-config", meta.format(v="0.2.0") +
+         "CREATE VIEW vigil_config (key, value) AS SELECT 'quality_alert_score', vigil_config('quality_alert_score');",
+         ["SELECT vigil_config('quality_alert_score')"], "vigil_config is a view, not vigil's table"),
+        ("view-rules", "CREATE TABLE t (a);"
+         "CREATE VIEW vigil_rule_store (id, table_name, column_name, rule, params) AS"
+         " SELECT 1, 't', 'a', 'not_null', vigil_check('t', '{}');",
+         ["SELECT vigil_check('t', '{\"a\": 1}')"], "vigil_rule_store is a view, not vigil's table"),
+        # a stamp no step starts from is never skipped over
+        ("unknown-stamp", meta.format(v="0.1.5"),
+         ["SELECT vigil_config('quality_alert_score', '70')"], "no upgrade path from vigil schema version 0.1.5"),
+        ("not-canonical", meta.format(v="00.2.0"),
+         ["SELECT vigil_config('quality_alert_score', '70')"], "holds no valid schema_version"),
+        ("huge-part", meta.format(v="999999999999999999999.0.0"),
+         ["SELECT * FROM vigil_rules"], "holds no valid schema_version"),
+    ]
+    for name, ddl, sql, want in cases:
+        path = os.path.join(tmp, f"hostile-{name}.db")
+        db = sqlite3.connect(path, isolation_level=None)
+        db.executescript(ddl)
+        db.close()
+        digest = sha256(path)
+        for q in sql:
+            rc, out = shell(path, q)
+            check(rc in (0, 1) and want in out, f"hostile {name}: {q} -> rc {rc}, {out.strip()[:200]}")
+        check(sha256(path) == digest, f"hostile {name}: the file is left as it was")
+
+    # 0.1.0 files hold whichever tables were used: readers of a missing one
+    # answer as for an empty store instead of failing (or reading an
+    # ATTACHed file's table of that name).
+    path = os.path.join(tmp, "only-rules.db")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript("CREATE TABLE t (a); CREATE TABLE vigil_rule_store (id INTEGER PRIMARY KEY, table_name TEXT NOT NULL,"
+                     " column_name TEXT, rule TEXT NOT NULL, params TEXT, created_at TEXT NOT NULL DEFAULT 'x');")
+    db.close()
+    aux = os.path.join(tmp, "aux.db")
+    db = sqlite3.connect(aux, isolation_level=None)
+    db.executescript("CREATE TABLE vigil_config (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                     "INSERT INTO vigil_config VALUES ('quality_alert_score', '7');")
+    db.close()
+    db = connect(path)
+    db.execute("ATTACH ? AS aux", (aux,))
+    check(db.execute("SELECT vigil_config('quality_alert_score')").fetchone()[0] == "80",
+          "an 0.1.0 file without vigil_config reads the default, not an attached file's setting")
+    check(db.execute("SELECT count(*) FROM vigil_migration_status").fetchone()[0] == 0,
+          "an 0.1.0 file without migration tables has no migrations")
+    db.close()
+
+
 def main():
     fixtures = sorted(glob.glob(os.path.join(FIXTURES, "vigil-*.db")))
     check(len(fixtures) > 0, f"fixtures found in {FIXTURES}")
@@ -204,6 +271,7 @@ def main():
         for fixture in fixtures:
             run_fixture(fixture, tmp, current, fresh)
         run_refusals(fixtures[0], tmp)
+        run_hostile(tmp)
     print(f"upgrade fixtures ({len(fixtures)}): {passed} passed, {failed} failed")
     return 1 if failed else 0
 
