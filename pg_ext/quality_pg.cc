@@ -6,6 +6,7 @@
 // QualityCheck that lives across those phases is owned by the function's
 // memory context (OwnedByContext).
 #include "boundary.h"
+#include "module_pg.h"
 #include "spi_guard.h"
 
 extern "C" {
@@ -188,9 +189,7 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
 // (plus NOTIFY vigil_alerts with the alert as JSON).
 void Record(Oid ext_namespace, const char* table, double score, bool passed, const char* report, const char* at) {
   const char* ext = quote_identifier(get_namespace_name(ext_namespace));
-  int threshold = 80;
-  const char* setting = GetConfigOption("vigil.quality_alert_score", true, false);
-  if (setting) threshold = atoi(setting);
+  int threshold = vigil::pg::QualityAlertScore();
   StringInfoData sql;
   initStringInfo(&sql);
   appendStringInfo(&sql,

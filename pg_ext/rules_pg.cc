@@ -461,3 +461,14 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
   FinishCheck(state, true);
   return PointerGetDatum(row);
 }
+
+// vigil_enforce_trigger(table, new_row, old_row, expressions): what SQLite's
+// generated triggers call. PostgreSQL enforces with the trigger function
+// vigil_enforce_trigger() itself, so here it says so.
+VIGIL_PG_FUNCTION(vigil_enforce_trigger_row) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("vigil_enforce_trigger(table, new_row, old_row, expressions) is what SQLite's enforcement "
+                         "triggers call"),
+                  errhint("In PostgreSQL, vigil_enforce(table) installs a trigger that runs vigil_enforce_trigger().")));
+  PG_RETURN_VOID();
+}

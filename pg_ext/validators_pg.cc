@@ -1,4 +1,4 @@
-// vigil_pg.cc — the PostgreSQL module: SQL entry points for the validators.
+// validators_pg.cc — the validator functions for PostgreSQL (SPEC §1).
 //
 // Each function is the three phases of boundary.h: read arguments, call the
 // core inside vigil::pg::Run (which raises a failure), then return. The C symbol of each
@@ -8,30 +8,12 @@
 extern "C" {
 #include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
 }
 
 #include "rules/rules.h"
 #include "validate/validators.h"
 #include "base/version.h"
-
-extern "C" {
-PG_MODULE_MAGIC;
-void _PG_init(void);
-}
-
-// Settings (docs/reference.md, vigil_config): the same keys and defaults as
-// SQLite's vigil_config table.
-static int quality_alert_score = 80;
-
-// _PG_init defines the GUCs. It runs when the module is loaded, with or
-// without shared_preload_libraries.
-void _PG_init(void) {
-  DefineCustomIntVariable("vigil.quality_alert_score", "A quality score under this raises an alert.", nullptr,
-                          &quality_alert_score, 80, 0, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-  MarkGUCPrefixReserved("vigil");
-}
 
 namespace core = vigil::core;
 using vigil::pg::ArgText;

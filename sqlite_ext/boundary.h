@@ -68,6 +68,18 @@ int RunVtab(sqlite3_vtab* vtab, Body&& body) noexcept {
   }
 }
 
+// RunQuietly runs body() where no SQL result can carry an error (the
+// module's entry point): returns false on any exception.
+template <typename Body>
+bool RunQuietly(Body&& body) noexcept {
+  try {
+    body();
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 // Text returns the argument's bytes (NUL-free length from SQLite).
 inline std::string_view Text(sqlite3_value* v) noexcept {
   const unsigned char* p = sqlite3_value_text(v);

@@ -7,7 +7,7 @@
 // SAVEPOINT — so DROP and ALTER work and a failure undoes that migration
 // only — records history, and commits. Inside a caller's transaction it uses
 // savepoints within it and the caller commits. docs/migrations.md.
-#include "migrations_sqlite.h"
+#include "module_sqlite.h"
 
 #include <chrono>
 #include <cmath>
@@ -136,6 +136,10 @@ class SqliteMigrationDb final : public core::MigrationDb {
   std::string Now() override { return NowUtc(db_); }
   std::string Actor() override { return ""; }
   std::string SchemaSnapshot() override { return vigil::sqlite::SchemaSnapshot(db_); }
+  bool StateExists() override {
+    return schema::Ensure(db_, schema::Access::kRead, "vigil_migrations") &&
+           schema::Ensure(db_, schema::Access::kRead, "vigil_migration_history");
+  }
   double ElapsedMs() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   }
@@ -166,7 +170,8 @@ void RunMigrator(sqlite3_context* ctx, Unit unit, Body&& body) {
   std::unique_ptr<Savepoint> savepoint;
   if (unit == Unit::kWriteLock) lock = std::make_unique<WriteLock>(db);
   if (unit == Unit::kSavepoint) savepoint = std::make_unique<Savepoint>(db, "vigil_migration");
-  schema::Ensure(db, schema::Access::kWrite);
+  // validate only reads: it never creates vigil's tables (nor upgrades them).
+  if (unit != Unit::kNone) schema::Ensure(db, schema::Access::kWrite);
   SqliteMigrationDb mdb(db);
   core::Migrator migrator(mdb);
   std::string result = body(migrator);
@@ -218,130 +223,39 @@ void Validate(sqlite3_context* ctx, int, sqlite3_value**) {
   RunMigrator(ctx, Unit::kNone, [](core::Migrator& m) { return m.Validate(); });
 }
 
-// ---- vigil_migration_status(): eponymous virtual table ---------------------------
-
-using StatusRow = core::MigrationStatusRow;
-
-struct StatusCursor {
-  sqlite3_vtab_cursor base;
-  std::vector<StatusRow>* rows;
-  std::size_t i;
-};
-
-struct StatusVtab {
-  sqlite3_vtab base;
-  sqlite3* db;
-};
-
-int StatusConnect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(version TEXT, name TEXT, state TEXT, checksum TEXT,"
-                                    " applied_at TEXT, applied_by TEXT, duration_ms REAL)");
-  if (rc != SQLITE_OK) return rc;
-  auto* v = static_cast<StatusVtab*>(sqlite3_malloc(sizeof(StatusVtab)));
-  if (v == nullptr) return SQLITE_NOMEM;
-  std::memset(v, 0, sizeof(*v));
-  v->db = db;
-  *out = &v->base;
-  return SQLITE_OK;
-}
-int StatusDisconnect(sqlite3_vtab* v) { sqlite3_free(v); return SQLITE_OK; }
-int StatusBestIndex(sqlite3_vtab*, sqlite3_index_info* info) { info->estimatedCost = 1000; return SQLITE_OK; }
-int StatusOpen(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* c = static_cast<StatusCursor*>(sqlite3_malloc(sizeof(StatusCursor)));
-  if (c == nullptr) return SQLITE_NOMEM;
-  std::memset(c, 0, sizeof(*c));
-  *out = &c->base;
-  return SQLITE_OK;
-}
-int StatusClose(sqlite3_vtab_cursor* cur) {
-  auto* c = reinterpret_cast<StatusCursor*>(cur);
-  delete c->rows;
-  sqlite3_free(c);
-  return SQLITE_OK;
-}
-int StatusFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
-  auto* c = reinterpret_cast<StatusCursor*>(cur);
-  sqlite3* db = reinterpret_cast<StatusVtab*>(cur->pVtab)->db;
-  delete c->rows;
-  c->rows = nullptr;
-  c->i = 0;
-  return RunVtab(cur->pVtab, [&] {
-    auto rows = std::make_unique<std::vector<StatusRow>>();
-    if (schema::Ensure(db, schema::Access::kRead, "vigil_migrations") &&
-        schema::Ensure(db, schema::Access::kRead, "vigil_migration_history")) {
-      SqliteMigrationDb mdb(db);
-      *rows = core::Migrator(mdb).Status();
-    }
-    c->rows = rows.release();
-  });
-}
-int StatusNext(sqlite3_vtab_cursor* cur) { reinterpret_cast<StatusCursor*>(cur)->i++; return SQLITE_OK; }
-int StatusEof(sqlite3_vtab_cursor* cur) {
-  auto* c = reinterpret_cast<StatusCursor*>(cur);
-  return c->rows == nullptr || c->i >= c->rows->size();
-}
-int StatusColumn(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
-  auto* c = reinterpret_cast<StatusCursor*>(cur);
-  const StatusRow& r = (*c->rows)[c->i];
-  auto text = [&](const std::string& s) {
-    if (s.empty()) sqlite3_result_null(ctx);
-    else sqlite3_result_text(ctx, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  };
-  switch (col) {
-    case 0: text(r.version); break;
-    case 1: text(r.name); break;
-    case 2: text(r.state); break;
-    case 3: text(r.checksum); break;
-    case 4: text(r.applied_at); break;
-    case 5: text(r.applied_by); break;
-    default:
-      if (r.duration_ms) sqlite3_result_double(ctx, *r.duration_ms); else sqlite3_result_null(ctx);
-  }
-  return SQLITE_OK;
-}
-int StatusRowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
-  *rowid = static_cast<sqlite3_int64>(reinterpret_cast<StatusCursor*>(cur)->i) + 1;
-  return SQLITE_OK;
+// vigil_migration_status(): the migrator's status rows.
+std::vector<Row> StatusRows(sqlite3* db) {
+  std::vector<Row> rows;
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_migrations") ||
+      !schema::Ensure(db, schema::Access::kRead, "vigil_migration_history"))
+    return rows;
+  SqliteMigrationDb mdb(db);
+  for (const core::MigrationStatusRow& r : core::Migrator(mdb).Status())
+    rows.push_back({Value::TextOrNull(r.version), Value::TextOrNull(r.name), Value::TextOrNull(r.state),
+                    Value::TextOrNull(r.checksum), Value::TextOrNull(r.applied_at), Value::TextOrNull(r.applied_by),
+                    r.duration_ms ? Value::Real(*r.duration_ms) : Value::Null()});
+  return rows;
 }
 
-sqlite3_module MakeStatusModule() {
-  sqlite3_module m;
-  std::memset(&m, 0, sizeof(m));
-  m.xConnect = StatusConnect;
-  m.xBestIndex = StatusBestIndex;
-  m.xDisconnect = StatusDisconnect;
-  m.xDestroy = StatusDisconnect;
-  m.xOpen = StatusOpen;
-  m.xClose = StatusClose;
-  m.xFilter = StatusFilter;
-  m.xNext = StatusNext;
-  m.xEof = StatusEof;
-  m.xColumn = StatusColumn;
-  m.xRowid = StatusRowid;
-  return m;
-}
-const sqlite3_module kStatusModule = MakeStatusModule();
+const TableSpec kStatus = {"vigil_migration_status",
+                           "version TEXT, name TEXT, state TEXT, checksum TEXT, applied_at TEXT, applied_by TEXT,"
+                           " duration_ms REAL",
+                           StatusRows};
 
 }  // namespace
 
-int RegisterMigrations(sqlite3* db) {
-  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
-  constexpr int kPure = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-  const FunctionSpec specs[] = {
-      {"vigil_checksum", 1, Bridge<ChecksumFn>, kPure},
-      {"vigil_migration_add", 3, Bridge<MigrationAdd>, kWrite},
-      {"vigil_migration_add", 4, Bridge<MigrationAdd>, kWrite},
-      {"vigil_migration_add_dir", 1, Bridge<MigrationAddDir>, kWrite},
-      {"vigil_migrate", 0, Bridge<Migrate>, kWrite},
-      {"vigil_migrate", 1, Bridge<Migrate>, kWrite},
-      {"vigil_migrate", 2, Bridge<Migrate>, kWrite},
-      {"vigil_rollback", 1, Bridge<Rollback>, kWrite},
-      {"vigil_migration_repair", 1, Bridge<Repair>, kWrite},
-      {"vigil_migration_validate", 0, Bridge<Validate>, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+std::span<const Impl> MigrationImpls() {
+  static const Impl kImpls[] = {
+      {"vigil_checksum", Bridge<ChecksumFn>, nullptr, false},
+      {"vigil_migration_add", Bridge<MigrationAdd>, nullptr, false},
+      {"vigil_migration_add_dir", Bridge<MigrationAddDir>, nullptr, false},
+      {"vigil_migrate", Bridge<Migrate>, nullptr, false},
+      {"vigil_rollback", Bridge<Rollback>, nullptr, false},
+      {"vigil_migration_repair", Bridge<Repair>, nullptr, false},
+      {"vigil_migration_validate", Bridge<Validate>, nullptr, false},
+      {"vigil_migration_status", nullptr, &kStatus, false},
   };
-  int rc = RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), nullptr, nullptr);
-  if (rc != SQLITE_OK) return rc;
-  return sqlite3_create_module_v2(db, "vigil_migration_status", &kStatusModule, nullptr, nullptr);
+  return kImpls;
 }
 
 }  // namespace vigil::sqlite

@@ -3,7 +3,7 @@
 // The core writes the queries and does the arithmetic (vigil/quality.h);
 // this file finds the table's keys, foreign keys and rules, runs the
 // queries, and keeps the history and alerts tables.
-#include "quality_sqlite.h"
+#include "module_sqlite.h"
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -230,18 +230,13 @@ void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 
 }  // namespace
 
-int RegisterQuality(sqlite3* db) {
-  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
-  constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
-  const FunctionSpec specs[] = {
-      {"vigil_quality_check", 1, Bridge<QualityCheck>, kWrite},
-      {"vigil_quality_check", 2, Bridge<QualityCheck>, kWrite},
-      {"vigil_quality_report", 0, Bridge<QualityReport>, kWrite},
-      {"vigil_quality_report", 1, Bridge<QualityReport>, kWrite},
-      {"vigil_config", 1, Bridge<Config>, kRead},
-      {"vigil_config", 2, Bridge<Config>, kWrite},
+std::span<const Impl> QualityImpls() {
+  static const Impl kImpls[] = {
+      {"vigil_quality_check", Bridge<QualityCheck>, nullptr, false},
+      {"vigil_quality_report", Bridge<QualityReport>, nullptr, false},
+      {"vigil_config", Bridge<Config>, nullptr, false},
   };
-  return RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), nullptr, nullptr);
+  return kImpls;
 }
 
 }  // namespace vigil::sqlite

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "module_sqlite.h"
 #include "schema_sqlite.h"
 #include "sqlite_util.h"
 #include "rules/row_check.h"
@@ -32,10 +33,20 @@ namespace core = vigil::core;
 using core::Error;
 using core::ErrorCode;
 
+// ExpressionResults are what a generated trigger computed for the table's
+// expression rules, by rule id (the trigger evaluates them in its own SQL,
+// where SQLite's trust rules apply to them): 1 or NULL passes, 0 fails.
+struct ExpressionResults {
+  std::vector<std::pair<long long, std::optional<long long>>> by_id;
+};
+
 // RunQueries answers the engine queries of a row check. `stored`: the row is
 // already in the table (SQLite's AFTER triggers), so a unique value may occur
-// once — the row itself.
-void RunQueries(sqlite3* db, core::RowCheck& check, bool stored) {
+// once — the row itself. With `results`, expression rules are answered from
+// them and no stored SQL runs here (what the triggers call must stay
+// harmless); without, they run as SQL (vigil_check and vigil_insert, which
+// are DIRECTONLY: only the application can call them).
+void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const ExpressionResults* results = nullptr) {
   const core::TableInfo& t = check.table();
   for (core::EngineQuery& q : check.queries()) {
     if (q.kind == core::RuleKind::kUnique) {
@@ -47,6 +58,17 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored) {
       Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", q.ref_table.c_str(), q.ref_column.c_str()));
       s.Value(1, q.value);
       q.violated = !s.Step();
+    } else if (results != nullptr) {
+      long long id = check.plan().rules()[q.rule_index].id;
+      auto it = std::find_if(results->by_id.begin(), results->by_id.end(), [&](const auto& r) { return r.first == id; });
+      if (it == results->by_id.end()) {
+        // The rule is newer than the table's triggers (the store was
+        // edited by hand): fail closed and say how to mend it.
+        q.violated = true;
+        q.detail = "the table's triggers predate this rule; run vigil_enforce(table)";
+      } else {
+        q.violated = it->second.has_value() && *it->second == 0;
+      }
     } else {
       // The expression sees the row's values under the table's column names.
       std::string select = "SELECT (" + q.expression + ") FROM (SELECT ";
@@ -221,14 +243,17 @@ void Check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
   std::string table(vigil::sqlite::Text(argv[0]));
   std::string row(vigil::sqlite::Text(argv[1]));
-  // raise: 0 returns the violations, 1 raises them, 2 raises them for a row
-  // that is already stored (the generated AFTER triggers).
-  int mode = argc > 2 ? sqlite3_value_int(argv[2]) : 0;
-  bool raise = mode != 0;
+  // raise: a boolean, as in PostgreSQL (0 or 1; NULL is false).
+  bool raise = false;
+  if (argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
+    sqlite3_int64 v = sqlite3_value_int64(argv[2]);
+    if (sqlite3_value_type(argv[2]) != SQLITE_INTEGER || (v != 0 && v != 1))
+      throw Error(ErrorCode::kInvalidParameter, "raise must be a boolean (0 or 1)");
+    raise = v == 1;
+  }
   std::optional<std::string> old_row;
   if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) old_row = std::string(vigil::sqlite::Text(argv[3]));
-  auto violations =
-      CheckRow(db, CachedPlan(db, Cache(ctx), table), row, old_row ? &*old_row : nullptr, mode != 2, mode == 2);
+  auto violations = CheckRow(db, CachedPlan(db, Cache(ctx), table), row, old_row ? &*old_row : nullptr, true, false);
   if (raise && !violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
   ResultText(ctx, core::ViolationsJson(violations));
 }
@@ -256,6 +281,35 @@ std::string RowJson(const core::TableInfo& t, const char* alias) {
   }
   std::string out = chunks[0];
   for (std::size_t i = 1; i < chunks.size(); ++i) out = "json_patch(" + out + ", " + chunks[i] + ")";
+  return out;
+}
+
+// OverNewRow is a scalar subquery that evaluates an expression rule over
+// NEW, its columns under the table's names: part of the trigger's own SQL,
+// so SQLite's trust rules (PRAGMA trusted_schema) apply to what it calls.
+std::string OverNewRow(const core::TableInfo& t, const std::string& expression) {
+  std::string select = "(SELECT (" + expression + ") FROM (SELECT ";
+  for (std::size_t i = 0; i < t.columns.size(); ++i)
+    select += (i ? ", " : "") + Sql("NEW.\"%w\" AS \"%w\"", t.columns[i].c_str(), t.columns[i].c_str());
+  return select + "))";
+}
+
+// ExpressionResults builds json_object('<rule id>', <result>, ...) for the
+// table's expression rules ('{}' without any), in chunks merged with
+// json_patch as RowJson does.
+std::string ExpressionResultsJson(const core::TablePlan& plan) {
+  std::vector<std::string> pairs;
+  for (const auto& entry : plan.rules())
+    if (entry.rule.kind == core::RuleKind::kExpression)
+      pairs.push_back(Sql("'%lld', ", entry.id) + OverNewRow(plan.table(), entry.rule.expression));
+  if (pairs.empty()) return "'{}'";
+  std::string out;
+  for (std::size_t i = 0; i < pairs.size(); i += 60) {
+    std::string obj = "json_object(";
+    for (std::size_t k = i; k < pairs.size() && k < i + 60; ++k) obj += (k > i ? ", " : "") + pairs[k];
+    obj += ")";
+    out = out.empty() ? obj : "json_patch(" + out + ", " + obj + ")";
+  }
   return out;
 }
 
@@ -320,14 +374,9 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
         parts.push_back("(" + col + " IS NULL OR EXISTS (SELECT 1 FROM " +
                         Sql("\"%w\" WHERE \"%w\" = ", r.ref_table.c_str(), r.ref_column.c_str()) + col + "))");
         break;
-      case core::RuleKind::kExpression: {
-        std::string select = "(SELECT (" + r.expression + ") IS NOT 0 FROM (SELECT ";
-        const auto& cols = plan.table().columns;
-        for (std::size_t i = 0; i < cols.size(); ++i)
-          select += (i ? ", " : "") + Sql("NEW.\"%w\" AS \"%w\"", cols[i].c_str(), cols[i].c_str());
-        parts.push_back(select + "))");
+      case core::RuleKind::kExpression:
+        parts.push_back("(" + OverNewRow(plan.table(), r.expression) + ") IS NOT 0");
         break;
-      }
       case core::RuleKind::kRegex:
       case core::RuleKind::kPrecision:
         parts.push_back(col + " IS NULL");
@@ -347,23 +396,27 @@ bool Enforced(sqlite3* db, const std::string& table) {
 }
 
 // InstallTriggers (re)creates the AFTER INSERT and UPDATE triggers from the
-// table's current columns and rules: the fast pass predicate in WHEN, the
-// full check in the body.
+// table's current columns and rules: the fast pass predicate in WHEN; in
+// the body, vigil_enforce_trigger with the row and the results of the
+// expression rules, which the trigger itself evaluates. Each statement is
+// run alone (ExecOne), so rule text cannot add another.
 void InstallTriggers(sqlite3* db, const std::string& table) {
   auto plan = LoadPlan(db, table);
   const core::TableInfo& info = plan->table();
   std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
-  Exec(db, Sql("DROP TRIGGER IF EXISTS \"%w\"; DROP TRIGGER IF EXISTS \"%w\";", ins.c_str(), upd.c_str()));
+  ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", ins.c_str()));
+  ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", upd.c_str()));
+  std::string expressions = ExpressionResultsJson(*plan);
   // AFTER triggers cost SQLite less per row than BEFORE triggers; an error
   // raised in one still undoes the whole statement.
-  Exec(db, Sql("CREATE TRIGGER \"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
-               "BEGIN SELECT vigil_check(%Q, %s, 2); END;",
-               ins.c_str(), table.c_str(), PassPredicate(*plan, false).c_str(), table.c_str(),
-               RowJson(info, "NEW").c_str()));
-  Exec(db, Sql("CREATE TRIGGER \"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
-               "BEGIN SELECT vigil_check(%Q, %s, 2, %s); END;",
-               upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
-               RowJson(info, "NEW").c_str(), RowJson(info, "OLD").c_str()));
+  ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
+                  "BEGIN SELECT vigil_enforce_trigger(%Q, %s, NULL, %s); END",
+                  ins.c_str(), table.c_str(), PassPredicate(*plan, false).c_str(), table.c_str(),
+                  RowJson(info, "NEW").c_str(), expressions.c_str()));
+  ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
+                  "BEGIN SELECT vigil_enforce_trigger(%Q, %s, %s, %s); END",
+                  upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
+                  RowJson(info, "NEW").c_str(), RowJson(info, "OLD").c_str(), expressions.c_str()));
 }
 
 // vigil_enforce(table) -> 1: (re)creates the AFTER INSERT and UPDATE triggers.
@@ -451,135 +504,100 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   ResultText(ctx, key);
 }
 
-// vigil_enforce_trigger(): PostgreSQL's trigger function; SQLite triggers
-// call vigil_check instead, so here it explains itself.
+// vigil_enforce_trigger(): PostgreSQL's trigger function; SQLite's triggers
+// call the four-argument form instead, so here it explains itself.
 void EnforceTrigger(sqlite3_context*, int, sqlite3_value**) {
   throw Error(ErrorCode::kNotSupported,
               "vigil_enforce_trigger() is a PostgreSQL trigger function; in SQLite, vigil_enforce(table) creates "
-              "triggers that call vigil_check");
+              "triggers that call vigil_enforce_trigger(table, new_row, old_row, expressions)");
 }
 
-// ---- vigil_rules: eponymous virtual table over vigil_rule_store ---------------
-
-struct RulesCursor {
-  sqlite3_vtab_cursor base;
-  sqlite3_stmt* stmt;
-  bool eof;
-};
-
-struct RulesVtab {
-  sqlite3_vtab base;
-  sqlite3* db;
-};
-
-int RulesConnect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
-  int rc = sqlite3_declare_vtab(db,
-      "CREATE TABLE x(id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT)");
-  if (rc != SQLITE_OK) return rc;
-  auto* v = static_cast<RulesVtab*>(sqlite3_malloc(sizeof(RulesVtab)));
-  if (v == nullptr) return SQLITE_NOMEM;
-  std::memset(v, 0, sizeof(*v));
-  v->db = db;
-  *out = &v->base;
-  return SQLITE_OK;
-}
-int RulesDisconnect(sqlite3_vtab* v) { sqlite3_free(v); return SQLITE_OK; }
-int RulesBestIndex(sqlite3_vtab*, sqlite3_index_info* info) { info->estimatedCost = 100; return SQLITE_OK; }
-int RulesOpen(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* c = static_cast<RulesCursor*>(sqlite3_malloc(sizeof(RulesCursor)));
-  if (c == nullptr) return SQLITE_NOMEM;
-  std::memset(c, 0, sizeof(*c));
-  *out = &c->base;
-  return SQLITE_OK;
-}
-int RulesClose(sqlite3_vtab_cursor* cur) {
-  auto* c = reinterpret_cast<RulesCursor*>(cur);
-  sqlite3_finalize(c->stmt);
-  sqlite3_free(c);
-  return SQLITE_OK;
-}
-int RulesNext(sqlite3_vtab_cursor* cur) {
-  auto* c = reinterpret_cast<RulesCursor*>(cur);
-  if (c->stmt == nullptr) { c->eof = true; return SQLITE_OK; }
-  int rc = sqlite3_step(c->stmt);
-  c->eof = rc != SQLITE_ROW;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-int RulesFilter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
-  auto* c = reinterpret_cast<RulesCursor*>(cur);
-  sqlite3* db = reinterpret_cast<RulesVtab*>(cur->pVtab)->db;
-  sqlite3_finalize(c->stmt);
-  c->stmt = nullptr;
-  bool exists = false;
-  int rc = RunVtab(cur->pVtab, [&] { exists = schema::Ensure(db, schema::Access::kRead, "vigil_rule_store"); });
-  if (rc != SQLITE_OK) return rc;
-  if (exists) {
-    rc = sqlite3_prepare_v2(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id",
-                            -1, &c->stmt, nullptr);
-    if (rc != SQLITE_OK) return rc;
+// vigil_enforce_trigger(table, new_row, old_row, expressions): what the
+// generated triggers call, for a row already stored (AFTER triggers). It
+// checks every rule; expression rules are answered from `expressions`,
+// which the trigger evaluated in its own SQL, so nothing stored runs here
+// and the function is harmless from a view of an untrusted file
+// (INNOCUOUS). Returns NULL, or raises the one 23514 error.
+void EnforceTriggerRow(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string table = Arg(argv[0], "table");
+  std::string row = Arg(argv[1], "new_row");
+  std::optional<std::string> old_row;
+  if (sqlite3_value_type(argv[2]) != SQLITE_NULL) old_row = std::string(vigil::sqlite::Text(argv[2]));
+  ExpressionResults results;
+  if (sqlite3_value_type(argv[3]) != SQLITE_NULL) {
+    core::TypedRow r = core::ParseTypedRow(vigil::sqlite::Text(argv[3]));
+    for (std::size_t i = 0; i < r.columns.size(); ++i) {
+      std::optional<long long> v;
+      if (r.values[i].kind != core::TypedValue::kNull) v = std::strtoll(r.values[i].text.c_str(), nullptr, 10);
+      results.by_id.emplace_back(std::strtoll(r.columns[i].c_str(), nullptr, 10), v);
+    }
   }
-  return RulesNext(cur);
-}
-int RulesEof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<RulesCursor*>(cur)->eof; }
-int RulesColumn(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
-  sqlite3_result_value(ctx, sqlite3_column_value(reinterpret_cast<RulesCursor*>(cur)->stmt, col));
-  return SQLITE_OK;
-}
-int RulesRowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
-  *rowid = sqlite3_column_int64(reinterpret_cast<RulesCursor*>(cur)->stmt, 0);
-  return SQLITE_OK;
+  core::TypedRow parsed = core::ParseTypedRow(row);
+  std::optional<core::TypedRow> old_parsed;
+  if (old_row) old_parsed = core::ParseTypedRow(*old_row);
+  core::RowCheck check(CachedPlan(db, Cache(ctx), table), std::move(parsed), old_parsed ? &*old_parsed : nullptr, false);
+  RunQueries(db, check, true, &results);
+  auto violations = check.Finish();
+  if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
+  sqlite3_result_null(ctx);
 }
 
-sqlite3_module MakeRulesModule() {
-  sqlite3_module m;
-  std::memset(&m, 0, sizeof(m));
-  m.xConnect = RulesConnect;
-  m.xBestIndex = RulesBestIndex;
-  m.xDisconnect = RulesDisconnect;
-  m.xDestroy = RulesDisconnect;
-  m.xOpen = RulesOpen;
-  m.xClose = RulesClose;
-  m.xFilter = RulesFilter;
-  m.xNext = RulesNext;
-  m.xEof = RulesEof;
-  m.xColumn = RulesColumn;
-  m.xRowid = RulesRowid;
-  return m;
+// vigil_rules: the rule store as a table-valued function.
+std::vector<Row> RuleRows(sqlite3* db) {
+  std::vector<Row> rows;
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rows;
+  Stmt s(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id");
+  while (s.Step()) {
+    Row r;
+    r.push_back(Value::Integer(s.Int(0)));
+    for (int c = 1; c < 6; ++c) {
+      auto v = s.Column(c);
+      r.push_back(v ? Value::Text(*v) : Value::Null());
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
-const sqlite3_module kRulesModule = MakeRulesModule();
+
+const TableSpec kRules = {"vigil_rules",
+                          "id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT",
+                          RuleRows};
+
+const Impl kImpls[] = {
+    {"vigil_rule_add", Bridge<RuleAdd>, nullptr, true},
+    {"vigil_rule_remove", Bridge<RuleRemove>, nullptr, true},
+    {"vigil_check", Bridge<Check>, nullptr, true},
+    {"vigil_enforce", Bridge<Enforce>, nullptr, true},
+    {"vigil_unenforce", Bridge<Unenforce>, nullptr, true},
+    {"vigil_insert", Bridge<Insert>, nullptr, true},
+    {"vigil_enforce_trigger", Bridge<EnforceTrigger>, nullptr, true},
+    {"vigil_enforce_trigger_row", Bridge<EnforceTriggerRow>, nullptr, true},
+    {"vigil_rules", nullptr, &kRules, false},
+};
 
 }  // namespace
 
-int RegisterRules(sqlite3* db) {
-  // Functions that change the database are DIRECTONLY: a trigger or view in
-  // an untrusted schema cannot call them. vigil_check only reads, and the
-  // generated triggers call it, so it is INNOCUOUS.
-  constexpr int kWrite = SQLITE_UTF8 | SQLITE_DIRECTONLY;
-  constexpr int kRead = SQLITE_UTF8 | SQLITE_INNOCUOUS;
-  const FunctionSpec specs[] = {
-      {"vigil_rule_add", 3, Bridge<RuleAdd>, kWrite},
-      {"vigil_rule_add", 4, Bridge<RuleAdd>, kWrite},
-      {"vigil_rule_remove", 3, Bridge<RuleRemove>, kWrite},
-      {"vigil_check", 2, Bridge<Check>, kRead},
-      {"vigil_check", 3, Bridge<Check>, kRead},
-      {"vigil_check", 4, Bridge<Check>, kRead},
-      {"vigil_enforce", 1, Bridge<Enforce>, kWrite},
-      {"vigil_unenforce", 1, Bridge<Unenforce>, kWrite},
-      {"vigil_insert", 2, Bridge<Insert>, kWrite},
-      {"vigil_enforce_trigger", 0, Bridge<EnforceTrigger>, kRead},
-  };
-  // One RulesCache per connection, shared by the functions through their
-  // user data and freed when the last of them is destroyed (db close).
+std::span<const Impl> RulesImpls() { return kImpls; }
+
+void* NewRulesCache(int users) {
   auto* cache = new (std::nothrow) RulesCache();
-  if (cache == nullptr) return SQLITE_NOMEM;
-  cache->refs = static_cast<int>(sizeof(specs) / sizeof(specs[0]));
-  auto release = [](void* p) {
-    auto* c = static_cast<RulesCache*>(p);
-    if (--c->refs == 0) delete c;
-  };
-  int rc = RegisterFunctions(db, specs, sizeof(specs) / sizeof(specs[0]), cache, release);
-  if (rc != SQLITE_OK) return rc;
-  return sqlite3_create_module_v2(db, "vigil_rules", &kRulesModule, nullptr, nullptr);
+  if (cache != nullptr) cache->refs = users;
+  return cache;
+}
+
+void ReleaseRulesCache(void* p) {
+  auto* c = static_cast<RulesCache*>(p);
+  if (--c->refs == 0) delete c;
+}
+
+void RegenerateEnforcement(sqlite3* db) {
+  std::vector<std::string> tables;
+  {
+    Stmt s(db, "SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND name = 'vigil_enforce_insert:' || tbl_name");
+    while (s.Step()) tables.push_back(s.Column(0).value_or(""));
+  }
+  for (const std::string& t : tables) InstallTriggers(db, t);
 }
 
 }  // namespace vigil::sqlite

@@ -1,13 +1,20 @@
-// rules_sqlite.h — registration of the rules functions (SPEC §2).
+// rules_sqlite.h — what the rules file offers the rest of the SQLite
+// adapter (SPEC §2): the connection's rules cache, for the registration
+// loop, and the regeneration of enforcement triggers, for schema upgrades.
 #pragma once
 
 #include <sqlite3ext.h>
 
 namespace vigil::sqlite {
 
-// RegisterRules registers vigil_rule_add, vigil_rule_remove, vigil_rules,
-// vigil_check, vigil_enforce, vigil_unenforce, vigil_insert and
-// vigil_enforce_trigger on db. Returns an SQLite result code.
-int RegisterRules(sqlite3* db);
+// NewRulesCache creates the per-connection cache of parsed rules shared by
+// `users` registrations; ReleaseRulesCache is their destructor (the cache
+// goes with the last). NewRulesCache returns nullptr when memory is short.
+void* NewRulesCache(int users);
+void ReleaseRulesCache(void* cache);
+
+// RegenerateEnforcement recreates the triggers of every enforced table in
+// main, as this module generates them. Throws core::Error.
+void RegenerateEnforcement(sqlite3* db);
 
 }  // namespace vigil::sqlite

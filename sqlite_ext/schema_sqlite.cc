@@ -14,6 +14,7 @@
 
 #include "boundary.h"
 #include "base/text.h"
+#include "rules_sqlite.h"
 #include "sqlite_util.h"
 #include "migrate/migrate.h"
 
@@ -63,18 +64,23 @@ struct Step {
   const char* from;
   const char* to;
   const char* sql;
+  void (*after)(sqlite3*);  // C++ work of the step (nullptr: none)
 };
 
 constexpr Step kSteps[] = {
     // 0.1.0 -> 0.2.0: complete 0.1.0's lazily created set and start
     // recording the version.
-    {"0.1.0", "0.2.0", VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META},
+    {"0.1.0", "0.2.0", VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META, nullptr},
+    // 0.2.0 -> 0.3.0: enforcement triggers call vigil_enforce_trigger with
+    // the expression rules evaluated in the trigger (vigil_check, which
+    // runs stored SQL, became DIRECTONLY and cannot be called from them).
+    {"0.2.0", "0.3.0", "", RegenerateEnforcement},
 };
 
 // The schema a database without vigil objects gets: every table at once.
 constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META;
 
-constexpr const char* kCurrent = "0.2.0";        // the last step's `to`
+constexpr const char* kCurrent = "0.3.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
 std::string Key(const std::string& version) { return core::VersionSortKey(version); }
@@ -190,7 +196,14 @@ bool Ensure(sqlite3* db, Access access, const char* table) {
     std::string at = *stored;
     for (const Step& step : kSteps) {
       if (at == step.from) {
-        Exec(db, step.sql);
+        if (step.sql[0] != '\0') Exec(db, step.sql);
+        if (step.after != nullptr) {
+          // The step's C++ work reads vigil's tables through the readers,
+          // which need a stamp they understand (all in the one savepoint).
+          SetVersion(db, step.from);
+          step.after(db);
+        }
+        SetVersion(db, step.to);
         at = step.to;
       }
     }
@@ -199,6 +212,26 @@ bool Ensure(sqlite3* db, Access access, const char* table) {
   SetVersion(db, kCurrent);
   savepoint.Release();
   return true;
+}
+
+void UpgradeOnLoad(sqlite3* db) noexcept {
+  RunQuietly([&] {
+    if (sqlite3_db_readonly(db, "main") != 0 || !sqlite3_get_autocommit(db)) return;
+    std::optional<std::string> stored = StoredVersion(db);
+    if (!stored || *stored == kCurrent || Key(*stored) > Key(kCurrent)) return;
+    // Take the write lock now or not at all: loading must not wait.
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return;
+    struct Rollback {
+      sqlite3* db;
+      bool done = false;
+      ~Rollback() {
+        if (!done) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    } guard{db};
+    Ensure(db, Access::kWrite);
+    Exec(db, "COMMIT");
+    guard.done = true;
+  });
 }
 
 }  // namespace vigil::sqlite::schema

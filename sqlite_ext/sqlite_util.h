@@ -91,6 +91,19 @@ inline void Exec(sqlite3* db, const std::string& sql) {
   }
 }
 
+// ExecOne runs exactly one statement: SQL built from stored text (a rule's
+// expression inside a trigger) can never smuggle in a second one.
+inline void ExecOne(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) EngineError(db);
+  bool more = tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n") != std::string_view::npos;
+  int rc = more ? SQLITE_MISUSE : sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (more) throw Error(ErrorCode::kInvalidParameter, "vigil built a statement that holds more than one");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) EngineError(db);
+}
+
 // Savepoint rolls back and releases on destruction unless Release() ran, so
 // an exception leaves the database as it was. SQLite refuses to open a
 // savepoint while the calling statement writes in autocommit mode
@@ -175,9 +188,9 @@ inline void RequireColumn(const core::TableInfo& t, const std::string& column) {
 inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
   std::vector<core::StoredRule> rules;
   if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rules;
-  Stmt s(db, "SELECT column_name, rule, params FROM main.vigil_rule_store WHERE table_name = ?1 ORDER BY id");
+  Stmt s(db, "SELECT column_name, rule, params, id FROM main.vigil_rule_store WHERE table_name = ?1 ORDER BY id");
   s.Text(1, table);
-  while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2)});
+  while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2), s.Int(3)});
   return rules;
 }
 

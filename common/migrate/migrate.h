@@ -83,6 +83,10 @@ class MigrationDb {
   virtual std::string Actor() = 0;           // who applies ("" when unknown)
   virtual std::string SchemaSnapshot() = 0;  // sorted lines, vigil's objects left out
   virtual double ElapsedMs() = 0;            // a monotonic clock
+  // StateExists is false when the database holds no migration tables yet
+  // (SQLite creates them on the first writing call; a reader then sees an
+  // empty history rather than creating them).
+  virtual bool StateExists() { return true; }
 };
 
 struct MigrationStatusRow {

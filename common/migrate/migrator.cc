@@ -299,8 +299,9 @@ std::string Migrator::Repair(std::string_view version_in) {
 }
 
 std::string Migrator::Validate() {
-  std::vector<Migration> ms = Registered();
-  auto state = AppliedState();
+  bool exists = db_.StateExists();
+  std::vector<Migration> ms = exists ? Registered() : std::vector<Migration>{};
+  auto state = exists ? AppliedState() : std::map<std::string, Applied>{};
   json drifted = json::array(), missing = json::array();
   for (const Migration& m : ms)
     if (m.new_checksum)
@@ -317,8 +318,9 @@ std::string Migrator::Validate() {
   std::string why;
   long long entries = 0, expected_id = 1;
   std::optional<std::string> last_schema;
-  for (const auto& r : db_.Query("SELECT id, version, action, checksum, prev_hash, entry_hash, schema"
-                                 " FROM vigil_migration_history ORDER BY id", {})) {
+  for (const auto& r : exists ? db_.Query("SELECT id, version, action, checksum, prev_hash, entry_hash, schema"
+                                          " FROM vigil_migration_history ORDER BY id", {})
+                              : std::vector<MigrationDb::Row>{}) {
     ++entries;
     long long id = std::strtoll(Text(r[0]).c_str(), nullptr, 10);
     if (!broken) {

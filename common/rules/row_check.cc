@@ -117,7 +117,8 @@ TablePlan::TablePlan(TableInfo table, const std::vector<StoredRule>& rules) : ta
   for (const StoredRule& stored : rules) {
     rules_.push_back({stored.column, stored.rule,
                       ParseRule(stored.rule, stored.params ? std::optional<std::string_view>(*stored.params)
-                                                           : std::nullopt)});
+                                                           : std::nullopt),
+                      stored.id});
   }
 }
 

@@ -32,6 +32,7 @@ struct StoredRule {
   std::optional<std::string> column;  // nullopt: row-level (expression)
   std::string rule;
   std::optional<std::string> params;
+  long long id = 0;                   // the rule store's id (0 when not known)
 };
 
 // A typed JSON value, so that adapters bind numbers as numbers.
@@ -69,6 +70,7 @@ class TablePlan {
     std::optional<std::string> column;
     std::string name;
     Rule rule;
+    long long id = 0;
   };
 
   // Throws Error(kInvalidParameter) for a stored rule that does not parse.
@@ -93,6 +95,7 @@ class RowCheck {
 
   std::vector<EngineQuery>& queries() { return queries_; }
   const TableInfo& table() const { return plan_->table(); }
+  const TablePlan& plan() const { return *plan_; }
   const TypedRow& row() const { return row_; }
 
   // Finish merges the engine answers and returns every violation in rule

@@ -22,11 +22,23 @@ import sqlite3
 import subprocess
 import sys
 
-BOOLEAN_FUNCTIONS_PREFIX = "vigil_is_"
-BOOLEAN_FUNCTIONS = {"vigil_json_schema_valid", "vigil_enforce", "vigil_unenforce"}
-# Functions returning jsonb in PostgreSQL and JSON text in SQLite.
-JSON_FUNCTIONS = {"vigil_check", "vigil_insert", "vigil_quality_check", "vigil_quality_report", "vigil_migrate",
-                  "vigil_rollback", "vigil_migration_validate", "vigil_migration_repair", "vigil_migration_add_dir"}
+# Result types come from the function table (vigil_functions(), read from
+# the SQLite module in main()): boolean results are 0/1 in SQLite, jsonb
+# results are JSON text there.
+BOOLEAN_FUNCTIONS = set()
+JSON_FUNCTIONS = set()
+
+
+def load_result_types(module):
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension(module)
+    for name, result in db.execute("SELECT name, result FROM vigil_functions"):
+        if result == "boolean":
+            BOOLEAN_FUNCTIONS.add(name)
+        elif result == "jsonb":
+            JSON_FUNCTIONS.add(name)
+    db.close()
 
 
 # The release, from the one version source: a case expecting "@VERSION@"
@@ -61,6 +73,8 @@ def arg_sql(a, dialect):
         return ("true" if a else "false") if dialect == "pg" else ("1" if a else "0")
     if isinstance(a, str):
         return quote(a)
+    if isinstance(a, (int, float)):
+        return repr(a)
     if "repeat" in a:
         n = a["times"]
         if dialect == "pg":
@@ -84,8 +98,7 @@ def expression(case, dialect):
 
 
 def is_boolean(case):
-    fn = case.get("fn", "")
-    return fn.startswith(BOOLEAN_FUNCTIONS_PREFIX) or fn in BOOLEAN_FUNCTIONS
+    return case.get("fn", "") in BOOLEAN_FUNCTIONS
 
 
 def run_sqlite(module, cases):
@@ -197,6 +210,7 @@ def main():
     ap.add_argument("--pg", action="store_true")
     ap.add_argument("cases", nargs="+")
     args = ap.parse_args()
+    load_result_types(args.sqlite)
     # Each corpus file is a scenario on a fresh database of each engine.
     cases = []
     sqlite_results, sqlite_functions = [], set()

@@ -1,0 +1,150 @@
+// module_sqlite.cc — the SQLite loadable module's entry point.
+//
+// sqlite3_vigil_init registers every row of the function table
+// (surface/functions.h): each arity of a scalar function, with the flags the
+// table derives (pure -> DETERMINISTIC|INNOCUOUS; writes or runs stored SQL
+// -> DIRECTONLY; reads -> INNOCUOUS), and each table-valued function as an
+// eponymous virtual table. The implementations come from the adapter's
+// files (module_sqlite.h); a row without one, or one without a row, fails
+// the load. Every return code is checked. SQLite finds the entry point by
+// itself from the file name vigil.so.
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "boundary.h"
+#include "module_sqlite.h"
+#include "rules_sqlite.h"
+#include "schema_sqlite.h"
+#include "surface/functions.h"
+#include "validate/validators.h"
+
+namespace vigil::sqlite {
+namespace {
+
+namespace core = vigil::core;
+
+int SqliteFlags(unsigned flags) {
+  int out = SQLITE_UTF8;
+  if (flags & core::kDeterministic) out |= SQLITE_DETERMINISTIC;
+  if (flags & core::kInnocuous) out |= SQLITE_INNOCUOUS;
+  if (flags & core::kDirectOnly) out |= SQLITE_DIRECTONLY;
+  return out;
+}
+
+// vigil_functions(): the function table itself.
+std::vector<Row> FunctionRows(sqlite3*) {
+  std::size_t n;
+  const core::FunctionInfo* fns = core::Functions(&n);
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < n; ++i) {
+    const core::FunctionInfo& f = fns[i];
+    rows.push_back({Value::Text(f.name), Value::Text(f.arguments), Value::Text(f.result),
+                    Value::Text(core::VolatilityName(f.volatility)), Value::Integer(f.strict ? 1 : 0),
+                    Value::Text(core::ParallelName(f.parallel)), Value::Text(core::EffectsText(f.effects)),
+                    Value::Text(core::SqliteRegistrationText(f)), Value::Text(f.description)});
+  }
+  return rows;
+}
+
+const TableSpec kFunctionsTable = {
+    "vigil_functions",
+    "name TEXT, arguments TEXT, result TEXT, volatility TEXT, strict INTEGER, parallel TEXT, effects TEXT,"
+    " sqlite_flags TEXT, description TEXT",
+    FunctionRows};
+
+const Impl kSurfaceImpls[] = {{"vigil_functions", nullptr, &kFunctionsTable, false}};
+
+const Impl* FindImpl(const core::FunctionInfo& f, std::vector<bool>* used, const std::vector<const Impl*>& impls) {
+  const char* key = f.c_symbol != nullptr ? f.c_symbol : f.name;
+  for (std::size_t i = 0; i < impls.size(); ++i)
+    if (std::strcmp(impls[i]->key, key) == 0) {
+      (*used)[i] = true;
+      return impls[i];
+    }
+  return nullptr;
+}
+
+int Fail(char** errmsg, const std::string& message) {
+  if (errmsg != nullptr) *errmsg = sqlite3_mprintf("vigil: %s", message.c_str());
+  return SQLITE_ERROR;
+}
+
+int RegisterAll(sqlite3* db, char** errmsg) {
+  std::vector<const Impl*> impls;
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(),
+                                      std::span<const Impl>(kSurfaceImpls)})
+    for (const Impl& impl : group) impls.push_back(&impl);
+  std::vector<bool> used(impls.size(), false);
+  std::size_t n;
+  const core::FunctionInfo* fns = core::Functions(&n);
+
+  // Plan first (every row has an implementation), so a failure registers
+  // nothing half.
+  struct Planned {
+    const core::FunctionInfo* info;
+    const Impl* impl;
+    const core::KindInfo* kind;
+  };
+  std::vector<Planned> plan;
+  int cache_users = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const core::FunctionInfo& f = fns[i];
+    const Impl* impl = FindImpl(f, &used, impls);
+    const core::KindInfo* kind = nullptr;
+    if (impl == nullptr && std::strncmp(f.name, "vigil_is_", 9) == 0) kind = core::FindKind(f.name + 9);
+    if (impl == nullptr && kind == nullptr) return Fail(errmsg, std::string("no SQLite implementation of ") + f.name);
+    if (impl != nullptr && impl->rules_cache) cache_users += core::MaxArgs(f) - core::MinArgs(f) + 1;
+    plan.push_back({&f, impl, kind});
+  }
+  for (std::size_t i = 0; i < impls.size(); ++i)
+    if (!used[i]) return Fail(errmsg, std::string("SQLite implementation ") + impls[i]->key + " has no row in the function table");
+
+  // One rules cache per connection, shared by the rules functions and freed
+  // when SQLite drops the last of them (when the connection closes).
+  void* cache = cache_users > 0 ? NewRulesCache(cache_users) : nullptr;
+  if (cache_users > 0 && cache == nullptr) return SQLITE_NOMEM;
+  int rc = SQLITE_OK;
+  for (const Planned& p : plan) {
+    const core::FunctionInfo& f = *p.info;
+    if (f.shape == core::Shape::kTable) {
+      if (rc == SQLITE_OK) rc = RegisterTableFunction(db, p.impl->table, &f);
+      continue;
+    }
+    for (int nargs = core::MinArgs(f); nargs <= core::MaxArgs(f); ++nargs) {
+      bool cached = p.impl != nullptr && p.impl->rules_cache;
+      if (rc != SQLITE_OK) {
+        if (cached) ReleaseRulesCache(cache);  // never registered: account for it
+        continue;
+      }
+      int flags = SqliteFlags(core::SqliteFlagsOf(f, nargs));
+      if (p.kind != nullptr) {
+        rc = sqlite3_create_function_v2(db, f.name, nargs, flags, const_cast<core::KindInfo*>(p.kind), IsKind,
+                                        nullptr, nullptr, nullptr);
+      } else {
+        rc = sqlite3_create_function_v2(db, f.name, nargs, flags, cached ? cache : nullptr, p.impl->fn, nullptr,
+                                        nullptr, cached ? ReleaseRulesCache : nullptr);
+      }
+    }
+  }
+  if (rc != SQLITE_OK) return Fail(errmsg, std::string("registration failed: ") + sqlite3_errstr(rc));
+  return SQLITE_OK;
+}
+
+}  // namespace
+}  // namespace vigil::sqlite
+
+extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3* db, char** errmsg,
+                                                                      const sqlite3_api_routines* api) {
+  SQLITE_EXTENSION_INIT2(api);
+  int rc = vigil::sqlite::RegisterAll(db, errmsg);
+  if (rc != SQLITE_OK) return rc;
+  // A file written by an older vigil is upgraded now when that can be done
+  // at once (writable, no transaction open, the write lock free); otherwise
+  // its first writing call does it (docs/releasing.md).
+  vigil::sqlite::schema::UpgradeOnLoad(db);
+  return SQLITE_OK;
+}

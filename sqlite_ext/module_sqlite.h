@@ -1,0 +1,30 @@
+// module_sqlite.h — how the adapter's files hand their SQL functions to the
+// one registration loop (module_sqlite.cc), which takes names, arities and
+// flags from the function table (surface/functions.h).
+#pragma once
+
+#include <sqlite3ext.h>
+
+#include <span>
+
+#include "table_function.h"
+
+namespace vigil::sqlite {
+
+// Impl is the SQLite implementation of one row of the function table.
+struct Impl {
+  const char* key;  // the row's PostgreSQL C symbol, or its name when it has none
+  void (*fn)(sqlite3_context*, int, sqlite3_value**);  // scalar functions
+  const TableSpec* table;                              // table-valued functions
+  bool rules_cache;  // user data: the connection's rules cache (rules_sqlite.h)
+};
+
+std::span<const Impl> ValidatorImpls();
+std::span<const Impl> RulesImpls();
+std::span<const Impl> QualityImpls();
+std::span<const Impl> MigrationImpls();
+
+// IsKind is vigil_is_<kind>(text); its user data is the kind's KindInfo.
+void IsKind(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;
+
+}  // namespace vigil::sqlite
