@@ -131,6 +131,14 @@ CREATE FUNCTION vigil_version() RETURNS text
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION vigil_version() IS 'the version of the loaded vigil module';
 
+CREATE FUNCTION vigil_functions(OUT name text, OUT arguments text, OUT result text, OUT volatility text,
+                                OUT strict boolean, OUT parallel text, OUT effects text, OUT sqlite_flags text,
+                                OUT description text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_functions'
+    LANGUAGE C STABLE PARALLEL SAFE ROWS 50;
+COMMENT ON FUNCTION vigil_functions() IS 'every vigil SQL function with its arguments, result, flags, what it touches and its SQLite registration';
+
 -- ---------------------------------------------------------------------------
 -- Rules, enforcement and validated insert (SPEC §2).
 -- Rules are keyed by the table's plain name, resolved through search_path
@@ -160,6 +168,11 @@ CREATE FUNCTION vigil_enforce_trigger() RETURNS trigger
     AS 'MODULE_PATHNAME', 'vigil_enforce_trigger'
     LANGUAGE C;
 COMMENT ON FUNCTION vigil_enforce_trigger() IS 'BEFORE INSERT OR UPDATE row trigger installed by vigil_enforce: rejects a row with one error listing every violation';
+
+CREATE FUNCTION vigil_enforce_trigger(table_name text, new_row jsonb, old_row jsonb, expressions jsonb) RETURNS void
+    AS 'MODULE_PATHNAME', 'vigil_enforce_trigger_row'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_enforce_trigger(text, jsonb, jsonb, jsonb) IS 'what SQLite''s enforcement triggers call: rejects a row with one error listing every violation; PostgreSQL''s triggers use vigil_enforce_trigger()';
 
 -- Sessions cache each table's parsed rules; a change to vigil_rules tells
 -- every session to drop them (a relcache invalidation sent at commit).

@@ -9,10 +9,11 @@ tables users and trades with rules on both, both enforced, migrations 1 and 2
 applied and 3 registered, a quality report with alerts. For each fixture,
 on a copy, this proves (sqlite-vec's legacy-compatibility test is the model):
 
-- before anything upgrades it, its enforcement still rejects bad rows and
-  admits good ones, and a read-only connection can still read its rules;
-- the first writer upgrades it in place to the module's schema version, after
-  which vigil's tables are exactly those of a fresh database and the
+- a read-only connection reads its rules and checks rows as they are;
+- loading the module upgrades it in place to the module's schema version
+  (or, when another connection holds the write lock, the first writing
+  call does, and until then its old triggers fail closed), after which
+  vigil's tables are exactly those of a fresh database and the
   enforcement triggers exactly those the module generates;
 - its rules still enforce, its migration history still validates (and
   continues), its quality history and alerts survived;
@@ -75,6 +76,13 @@ def triggers(db):
     return sorted(db.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'").fetchall())
 
 
+def stored_version(db):
+    try:
+        return db.execute("SELECT value FROM vigil_meta WHERE key = 'schema_version'").fetchone()[0]
+    except sqlite3.Error:
+        return "0.1.0"  # no vigil_meta: written by 0.1.0
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -100,25 +108,43 @@ def run_fixture(fixture, tmp, current, fresh):
     check(rules == 7, f"{name}: read-only connection lists the 7 rules (got {rules})")
     check(ro.execute("SELECT vigil_check('users', '{\"email\": \"x\"}')").fetchone()[0] != "[]",
           f"{name}: read-only vigil_check still finds a violation")
+    check(stored_version(ro) == "0.1.0" or name != "vigil-0.1.0.db", f"{name}: a read-only file is not upgraded")
     err = error_of(ro, "SELECT vigil_rule_add('users', 'email', 'not_null')")
     check(err is not None and "read-only" in err, f"{name}: a writer on a read-only old database says why: {err}")
     ro.close()
 
+    # Loaded while another connection holds the write lock, the module
+    # cannot upgrade at once: the old triggers fail closed (a row is
+    # refused, never let through unchecked), and the first writing call
+    # upgrades.
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
     db = connect(path)
-    # Before any writer: the old triggers still enforce.
-    err = error_of(db, "INSERT INTO trades VALUES (20, 1, 'BTC-USD', -5, 'buy')")
-    check(err is not None and "row rejected" in err and "price (range)" in err,
-          f"{name}: before the upgrade a bad row is rejected: {err}")
-    check(error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')") is None,
-          f"{name}: before the upgrade a good row goes in")
-    before_triggers = triggers(db)
+    holder.execute("ROLLBACK")
+    holder.close()
+    check(stored_version(db) == "0.1.0" or name != "vigil-0.1.0.db",
+          f"{name}: not upgraded while another connection wrote ({stored_version(db)})")
+    if stored_version(db) != current:
+        err = error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')")
+        check(err is not None, f"{name}: before the upgrade the old triggers fail closed: {err}")
+        db.execute("SELECT vigil_rule_remove('no_such_table', 'x', 'not_null')")  # a writing call
+    db.close()
+    check(sha256(path) != sha256(fixture), f"{name}: upgraded in place")
 
-    # The first writer upgrades, atomically, to the module's schema version.
-    validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
-    version = db.execute("SELECT value FROM vigil_meta WHERE key = 'schema_version'").fetchone()[0]
-    check(version == current, f"{name}: upgraded to schema {current} (got {version})")
+    # A later load finds it upgraded; loading a fresh copy upgrades at once.
+    shutil.copy(fixture, path)
+    db = connect(path)
+    version = stored_version(db)
+    check(version == current, f"{name}: loading the module upgrades to schema {current} (got {version})")
     check(vigil_objects(db) == fresh, f"{name}: vigil's tables equal a fresh database's:\n"
           f"  upgraded {vigil_objects(db)}\n  fresh    {fresh}")
+    err = error_of(db, "INSERT INTO trades VALUES (20, 1, 'BTC-USD', -5, 'buy')")
+    check(err is not None and "row rejected" in err and "price (range)" in err,
+          f"{name}: after the upgrade a bad row is rejected: {err}")
+    check(error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')") is None,
+          f"{name}: after the upgrade a good row goes in")
+    before_triggers = triggers(db)
+    validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
     check(validate["valid"] is True and validate["history"]["entries"] == 2,
           f"{name}: the migration history validates: {validate}")
     status = db.execute("SELECT version, state FROM vigil_migration_status").fetchall()
@@ -240,6 +266,31 @@ def run_hostile(tmp):
             rc, out = shell(path, q)
             check(rc in (0, 1) and want in out, f"hostile {name}: {q} -> rc {rc}, {out.strip()[:200]}")
         check(sha256(path) == digest, f"hostile {name}: the file is left as it was")
+
+    # A stored expression rule never runs from a view or trigger of the file
+    # (the attacker's review: vigil_check ran it with the application's
+    # rights, even under trusted_schema=OFF). vigil_check is DIRECTONLY; the
+    # triggers' entry point evaluates no stored SQL.
+    path = os.path.join(tmp, "hostile-expression.db")
+    db = connect(path)
+    db.execute("CREATE TABLE t (a INTEGER)")
+    db.execute("SELECT vigil_rule_add('t', NULL, 'expression', ?)",
+               (json.dumps({"sql": "vigil_config('quality_alert_score', '7') IS NOT NULL"}),))
+    db.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript("CREATE VIEW innocent AS SELECT vigil_check('t', '{\"a\": 1}') AS v;"
+                     "CREATE VIEW innocent2 AS SELECT vigil_enforce_trigger('t', '{\"a\": 1}', NULL, '{}') AS v;"
+                     "CREATE TABLE log (x); CREATE TRIGGER sneaky AFTER INSERT ON log BEGIN"
+                     " SELECT vigil_check('t', '{\"a\": 1}'); END;")
+    db.close()
+    for pragma in ("", "PRAGMA trusted_schema = OFF"):
+        rc, out = shell(path, *( [pragma] if pragma else []), "SELECT * FROM innocent")
+        check(rc in (0, 1) and "unsafe use of vigil_check()" in out, f"a view cannot call vigil_check ({pragma}): {out.strip()}")
+        rc, out = shell(path, *( [pragma] if pragma else []), "INSERT INTO log VALUES (1)")
+        check(rc in (0, 1) and "unsafe use of vigil_check()" in out, f"a trigger cannot call vigil_check ({pragma}): {out.strip()}")
+        shell(path, *( [pragma] if pragma else []), "SELECT * FROM innocent2")
+        rc, out = shell(path, "SELECT vigil_config('quality_alert_score')")
+        check(out.strip() == "80", f"no stored expression ran from the file's views ({pragma}): setting {out.strip()}")
 
     # 0.1.0 files hold whichever tables were used: readers of a missing one
     # answer as for an empty store instead of failing (or reading an
