@@ -155,4 +155,4 @@ inline std::string_view ArgText(text* t) noexcept {
   extern "C" {                    \
   PG_FUNCTION_INFO_V1(name);      \
   }                               \
-  extern "C" Datum name(PG_FUNCTION_ARGS)
+  extern "C" PGDLLEXPORT Datum name(PG_FUNCTION_ARGS)

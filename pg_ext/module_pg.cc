@@ -16,12 +16,13 @@ extern "C" {
 #include <cstdlib>
 #include <string>
 
+#include "base/companion.h"
 #include "base/config.h"
 #include "surface/functions.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
-void _PG_init(void);
+PGDLLEXPORT void _PG_init(void);
 }
 
 namespace core = vigil::core;
@@ -38,6 +39,7 @@ int quality_alert_score;
 int vigil::pg::QualityAlertScore() noexcept { return quality_alert_score; }
 
 void _PG_init(void) {
+  core::companion::Anchor();
   const core::ConfigKey* key = Run([] { return &core::FindConfig("quality_alert_score"); });
   DefineCustomIntVariable("vigil.quality_alert_score", key->description, nullptr, &quality_alert_score,
                           std::atoi(key->default_value), static_cast<int>(key->min), static_cast<int>(key->max),

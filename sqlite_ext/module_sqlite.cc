@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT1
 #include <string>
 #include <vector>
 
+#include "base/companion.h"
 #include "boundary.h"
 #include "module_sqlite.h"
 #include "rules_sqlite.h"
@@ -140,6 +141,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
 extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3* db, char** errmsg,
                                                                       const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
+  vigil::core::companion::Anchor();
   int rc = vigil::sqlite::RegisterAll(db, errmsg);
   if (rc != SQLITE_OK) return rc;
   // A file written by an older vigil is upgraded now when that can be done

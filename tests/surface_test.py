@@ -16,6 +16,7 @@ Prints 'N passed, N failed'.
 """
 import re
 import sqlite3
+import subprocess
 import sys
 
 DETERMINISTIC, DIRECTONLY, INNOCUOUS = 0x800, 0x80000, 0x200000
@@ -95,6 +96,24 @@ def main():
     # The trigger entry stays callable from triggers.
     check(expected.get(("vigil_enforce_trigger", 4), DIRECTONLY) & DIRECTONLY == 0,
           "vigil_enforce_trigger/4, which the triggers call, is not directonly")
+
+    # The module exports its entry point only, and links no heavy library:
+    # those load with their companion module when a function needs them.
+    exported = subprocess.run(["nm", "-D", "--defined-only", module], capture_output=True, text=True).stdout.split()
+    check([w for w in exported if not re.fullmatch(r"[0-9a-f]+|[A-Za-z]", w)] == ["sqlite3_vigil_init"],
+          f"the module exports only sqlite3_vigil_init: {exported[:12]}")
+
+    def mapped(name):
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            return name in f.read()
+    heavy = ["libphonenumber", "libre2", "libcrypto++", "libidn2", "libicu", "libprotobuf", "libstdc++"]
+    db.execute("SELECT vigil_is_email('trader@example.com')").fetchone()
+    check(not any(mapped(h) for h in heavy), f"after load and a validator call, none of {heavy} is loaded")
+    for sql, companion, library in (("SELECT vigil_is_phone('+14155552671')", "vigil_phone.so", "libphonenumber"),
+                                    ("SELECT vigil_rule_check('regex', '{\"pattern\": \"^a\"}', 'zz')", "vigil_re2.so",
+                                     "libre2")):
+        check(db.execute(sql).fetchone()[0] is not None, f"{sql} answers")
+        check(mapped(companion) and mapped(library), f"{sql} loaded {companion} and {library}")
 
     # docs/reference.md: a heading for every function (overloads: one each).
     with open(reference, encoding="utf-8") as f:

@@ -2,13 +2,13 @@
 // and line diffs for schema migrations.
 #include "migrate/migrate.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
+#include "base/companion.h"
 #include "base/text.h"
+#include "companions/api.h"
 #include "base/error.h"
 #include "base/core_guard.h"
 
@@ -32,10 +32,10 @@ std::string NormalizeScript(std::string_view s) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr) != 1)
-    throw Error(ErrorCode::kInternal, "SHA-256 failed");
+  unsigned char digest[32];
+  unsigned int n = 32;
+  static const auto& openssl = companion::Require<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
+  if (openssl.sha256(bytes.data(), bytes.size(), digest) != 1) throw Error(ErrorCode::kInternal, "SHA-256 failed");
   static const char* kHex = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < n; ++i) {

@@ -1,8 +1,6 @@
 // rules.cc — rule parsing, value checks and violation reports (SPEC §2).
 #include "rules/rules.h"
 
-#include <re2/re2.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -102,9 +100,7 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
     r.kind = RuleKind::kRegex;
     need_object();
     if (!p.contains("pattern") || !p["pattern"].is_string()) Bad(kind, "needs {\"pattern\": \"...\"}");
-    RE2::Options options;
-    options.set_log_errors(false);
-    r.regex = std::make_unique<RE2>(p["pattern"].get<std::string>(), options);
+    r.regex.emplace(Regex::Compile(p["pattern"].get<std::string>()));
     if (!r.regex->ok()) Bad(kind, "pattern does not compile: " + r.regex->error());
   } else if (kind == "precision") {
     r.kind = RuleKind::kPrecision;
@@ -184,7 +180,7 @@ std::optional<std::string> CheckValue(const Rule& r, std::optional<std::string_v
         if (v == allowed) return std::nullopt;
       return std::string("not one of the allowed values");
     case RuleKind::kRegex:
-      if (!RE2::PartialMatch(re2::StringPiece(v.data(), v.size()), *r.regex)) return std::string("does not match the pattern");
+      if (!r.regex->PartialMatch(v)) return std::string("does not match the pattern");
       return std::nullopt;
     case RuleKind::kPrecision: {
       // Digits before and after the point of a plain decimal, sign allowed.

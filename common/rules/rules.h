@@ -17,9 +17,7 @@
 
 #include "validate/validators.h"
 
-namespace re2 {
-class RE2;
-}
+#include "base/regex.h"
 
 namespace vigil::core {
 
@@ -49,7 +47,7 @@ struct Rule {
   const KindInfo* validator = nullptr;
   std::optional<double> min, max;
   std::vector<std::string> one_of;
-  std::unique_ptr<re2::RE2> regex;
+  std::optional<Regex> regex;
   int digits = 0, scale = 0;
   std::string ref_table, ref_column;
   bool enforce = true;            // references: checked on write only when asked

@@ -10,16 +10,14 @@
 // eth_address: "0x" + 40 hex digits. All-lower and all-upper digits are
 // unchecksummed and valid; mixed case must match EIP-55, whose Keccak-256
 // comes from Crypto++ (OpenSSL 3.0 has SHA3-256 but not Keccak-256).
-#include <openssl/evp.h>
-
-#include <cryptopp/keccak.h>
-
 #include <array>
 #include <cstdint>
 #include <cstring>
 
 #include <vector>
 
+#include "base/companion.h"
+#include "companions/api.h"
 #include "validate/encoding.h"
 #include "base/text.h"
 #include "validate/validators.h"
@@ -28,11 +26,12 @@
 namespace vigil::core {
 namespace {
 
+// The hashes run in companion modules (OpenSSL, Crypto++), loaded on first
+// use; a validator cannot throw, so a missing one is a failed check.
 bool DoubleSha256(const std::uint8_t* data, std::size_t len, std::uint8_t out[32]) {
+  static const auto* openssl = companion::Try<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
   std::uint8_t first[32];
-  unsigned int n = 0;
-  if (EVP_Digest(data, len, first, &n, EVP_sha256(), nullptr) != 1) return false;
-  return EVP_Digest(first, 32, out, &n, EVP_sha256(), nullptr) == 1;
+  return openssl != nullptr && openssl->sha256(data, len, first) == 1 && openssl->sha256(first, 32, out) == 1;
 }
 
 Reason CheckBase58Address(std::string_view s) {
@@ -110,12 +109,8 @@ Reason CheckEthAddress(std::string_view s) noexcept {
   char hex[40];
   for (int i = 0; i < 40; ++i) hex[i] = static_cast<char>(s[i + 2] | (text::IsUpper(s[i + 2]) ? 0x20 : 0));
   std::uint8_t digest[32];
-  try {
-    CryptoPP::Keccak_256 keccak;
-    keccak.CalculateDigest(digest, reinterpret_cast<const CryptoPP::byte*>(hex), 40);
-  } catch (...) {
-    return "checksum computation failed";
-  }
+  static const auto* keccak = companion::Try<VigilKeccakApi>("vigil_keccak", "vigil_keccak_api", 1);
+  if (keccak == nullptr || keccak->keccak256(hex, 40, digest) != 1) return "checksum computation failed";
   for (int i = 0; i < 40; ++i) {
     unsigned char c = s[i + 2];
     if (!text::IsAlpha(c)) continue;

@@ -11,8 +11,6 @@
 //
 // Limits: documents and schemas nest at most kMaxDepth levels; $ref is
 // resolved only within the schema document ("#", "#/json/pointer").
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -21,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/regex.h"
 #include "base/text.h"
 #include "base/error.h"
 #include "validate/validators.h"
@@ -205,14 +204,12 @@ class SchemaEvaluator {
     }
   }
 
-  const RE2& CompilePattern(const std::string& pattern, const std::string& at) {
+  const Regex& CompilePattern(const std::string& pattern, const std::string& at) {
     auto it = patterns_.find(pattern);
-    if (it != patterns_.end()) return *it->second;
-    RE2::Options options;
-    options.set_log_errors(false);
-    auto re = std::make_unique<RE2>(pattern, options);
-    if (!re->ok()) BadSchema(at, "pattern does not compile: " + re->error());
-    return *patterns_.emplace(pattern, std::move(re)).first->second;
+    if (it != patterns_.end()) return it->second;
+    Regex re = Regex::Compile(pattern);
+    if (!re.ok()) BadSchema(at, "pattern does not compile: " + re.error());
+    return patterns_.emplace(pattern, std::move(re)).first->second;
   }
 
   const json& Resolve(const std::string& ref, const std::string& at) {
@@ -270,7 +267,7 @@ class SchemaEvaluator {
         const std::string& str = v.get_ref<const std::string&>();
         if (k == "minLength" && CodePoints(str) < kv.get<double>()) return Fail(error, at, "shorter than minLength " + kv.dump());
         if (k == "maxLength" && CodePoints(str) > kv.get<double>()) return Fail(error, at, "longer than maxLength " + kv.dump());
-        if (k == "pattern" && !RE2::PartialMatch(str, CompilePattern(kv.get<std::string>(), at)))
+        if (k == "pattern" && !CompilePattern(kv.get<std::string>(), at).PartialMatch(str))
           return Fail(error, at, "does not match pattern " + kv.dump());
         if (k == "format") {
           if (const char* r = CheckFormat(kv.get<std::string>(), str))
@@ -329,9 +326,9 @@ class SchemaEvaluator {
         }
         if (k == "patternProperties") {
           for (auto p = kv.begin(); p != kv.end(); ++p) {
-            const RE2& re = CompilePattern(p.key(), at);
+            const Regex& re = CompilePattern(p.key(), at);
             for (auto m = v.begin(); m != v.end(); ++m)
-              if (RE2::PartialMatch(m.key(), re) && !Eval(p.value(), m.value(), at + "/" + Escape(m.key()), depth + 1, error))
+              if (re.PartialMatch(m.key()) && !Eval(p.value(), m.value(), at + "/" + Escape(m.key()), depth + 1, error))
                 return false;
           }
         }
@@ -345,7 +342,7 @@ class SchemaEvaluator {
             bool matched = false;
             if (s.contains("patternProperties")) {
               for (auto p = s["patternProperties"].begin(); p != s["patternProperties"].end(); ++p)
-                if (RE2::PartialMatch(m.key(), CompilePattern(p.key(), at))) matched = true;
+                if (CompilePattern(p.key(), at).PartialMatch(m.key())) matched = true;
             }
             if (matched) continue;
             std::string e;
@@ -362,7 +359,7 @@ class SchemaEvaluator {
   }
 
   const json& root_;
-  std::map<std::string, std::unique_ptr<RE2>> patterns_;
+  std::map<std::string, Regex> patterns_;
 };
 
 }  // namespace

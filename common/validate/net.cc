@@ -8,16 +8,26 @@
 #include "validate/net.h"
 
 #include <arpa/inet.h>
-#include <idn2.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "base/companion.h"
 #include "base/text.h"
+#include "companions/api.h"
 #include "base/core_guard.h"
 
 namespace vigil::core {
 namespace net {
+namespace {
+
+// IDNA checks run in the vigil_idn2 companion, loaded on first use.
+const VigilIdn2Api* Idn2() noexcept {
+  static const VigilIdn2Api* api = companion::Try<VigilIdn2Api>("vigil_idn2", "vigil_idn2_api", 1);
+  return api;
+}
+
+}  // namespace
 
 using text::IsDigit;
 
@@ -86,16 +96,13 @@ Reason CheckHostname(std::string_view s, HostnameRules rules) noexcept {
     char buf[1025];
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
-    char* ace = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(buf),
-                            reinterpret_cast<uint8_t**>(&ace),
-                            IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-    if (rc != IDN2_OK) return "invalid internationalized domain name";
-    // Check the A-label form with the ASCII rules; the buffer is owned by
-    // libidn2 and released with its own free.
-    Reason r = CheckHostname(ace, HostnameRules{rules.require_dot, false});
-    idn2_free(ace);
-    return r;
+    const VigilIdn2Api* idn = Idn2();
+    if (idn == nullptr) return "internationalized domain names cannot be checked (vigil_idn2.so is missing)";
+    char ace[1100];
+    int rc = idn->lookup(buf, ace, sizeof(ace));
+    if (rc != 0) return rc == 2 ? "domain longer than 253 octets" : "invalid internationalized domain name";
+    // Check the A-label form with the ASCII rules.
+    return CheckHostname(ace, HostnameRules{rules.require_dot, false});
   }
   if (s.size() > 253) return "domain longer than 253 octets";
   if (s.back() == '.') return "domain ends with a dot";
@@ -130,11 +137,10 @@ Reason CheckHostname(std::string_view s, HostnameRules rules) noexcept {
     char buf[256];
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = '\0';
-    char* ace = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(buf), reinterpret_cast<uint8_t**>(&ace),
-                            IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-    idn2_free(ace);
-    if (rc != IDN2_OK) return "invalid internationalized domain name (A-label)";
+    const VigilIdn2Api* idn = Idn2();
+    if (idn == nullptr) return "internationalized domain names cannot be checked (vigil_idn2.so is missing)";
+    char ace[300];
+    if (idn->lookup(buf, ace, sizeof(ace)) != 0) return "invalid internationalized domain name (A-label)";
   }
   // A numeric last label (decimal, or 0x-hex as URL parsers read it) would
   // make the name an IPv4 address to resolvers and browsers.

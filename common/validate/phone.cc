@@ -1,27 +1,30 @@
-// phone.cc — telephone numbers through libphonenumber (SPEC §1, phone).
+// phone.cc — telephone numbers (SPEC §1, phone), checked by libphonenumber
+// in the vigil_phone companion module, loaded on the first call
+// (companions/api.h).
 //
 // vigil_is_phone(text) accepts only the canonical E.164 string ("+" and up to
 // 15 digits, nothing else) of a number libphonenumber deems valid for its
 // country; vigil_is_phone(text, region) parses national or formatted input
-// the way a user types it for that region. The PhoneNumberUtil singleton is
-// created on first use and is safe to share between threads.
-#include <phonenumbers/phonenumberutil.h>
-
-#include <set>
+// the way a user types it for that region.
 #include <string>
 
-#include "base/text.h"
+#include "base/companion.h"
 #include "base/error.h"
+#include "base/text.h"
+#include "companions/api.h"
 #include "validate/validators.h"
 #include "base/core_guard.h"
 
 namespace vigil::core {
 namespace {
 
-using i18n::phonenumbers::PhoneNumber;
-using i18n::phonenumbers::PhoneNumberUtil;
-
 constexpr std::size_t kMaxPhoneInput = 250;  // libphonenumber's own limit
+
+// Loaded once (a function-local static: thread-safe, retried if it threw).
+const VigilPhoneApi& Phone() {
+  static const VigilPhoneApi& api = companion::Require<VigilPhoneApi>("vigil_phone", "vigil_phone_api", 1);
+  return api;
+}
 
 }  // namespace
 
@@ -33,39 +36,20 @@ Reason CheckPhoneE164(std::string_view s) {
   for (std::size_t i = 1; i < s.size(); ++i)
     if (!text::IsDigit(s[i])) return "E.164 form allows only digits after +";
   if (s[1] == '0') return "country codes do not start with 0";
-  PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
-  PhoneNumber number;
-  if (util->Parse(std::string(s), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
-    return "not a phone number";
-  if (!util->IsValidNumber(number)) return "not a valid number for its country";
-  std::string canonical;
-  util->Format(number, PhoneNumberUtil::E164, &canonical);
-  if (canonical != s) return "not in canonical E.164 form";
-  return nullptr;
+  return Phone().check_e164(s.data(), s.size());
 }
 
 Reason CheckPhoneInRegion(std::string_view s, std::string_view region) {
-  PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
   std::string reg(region);
   for (char& c : reg)
     if (text::IsLower(c)) c = static_cast<char>(c - 32);
-  static const std::set<std::string> regions = [util] {
-    std::set<std::string> r;
-    util->GetSupportedRegions(&r);
-    return r;
-  }();
-  if (reg.size() != 2 || regions.count(reg) == 0) {
-    throw Error(ErrorCode::kInvalidParameter, "unknown phone region \"" + text::Printable(region, 16) + "\"",
-                {}, "Use an ISO 3166-1 alpha-2 code such as US, GB or DE.");
-  }
+  if (reg.size() != 2 || !text::IsAlpha(reg[0]) || !text::IsAlpha(reg[1]) || !Phone().known_region(reg.c_str()))
+    throw Error(ErrorCode::kInvalidParameter, "unknown phone region \"" + text::Printable(region, 16) + "\"", {},
+                "Use an ISO 3166-1 alpha-2 code such as US, GB or DE.");
   if (s.empty()) return "empty";
   if (s.size() > kMaxPhoneInput) return "longer than 250 characters";
   if (!text::IsValidUtf8(s)) return "invalid UTF-8";
-  PhoneNumber number;
-  if (util->Parse(std::string(s), reg, &number) != PhoneNumberUtil::NO_PARSING_ERROR)
-    return "not a phone number";
-  if (!util->IsValidNumber(number)) return "not a valid number for its country";
-  return nullptr;
+  return Phone().check_in_region(s.data(), s.size(), reg.c_str());
 }
 
 }  // namespace vigil::core

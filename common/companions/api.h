@@ -1,0 +1,61 @@
+// api.h — the C interface between the core and its companion modules.
+//
+// Loading vigil costs what the dynamic linker spends on its libraries, so
+// the heavy ones are not linked into the modules: each sits behind a small
+// companion module (vigil_openssl.so, vigil_re2.so, vigil_idn2.so,
+// vigil_keccak.so, vigil_phone.so, installed beside vigil.so) that the core
+// loads the first time a function needs it (base/companion.h). Only plain
+// C crosses this interface: no C++ object, no exception, no allocation one
+// side frees for the other. Every entry point is noexcept; strings a
+// companion returns are static or live as long as the handle they came
+// from. Bump the version of an interface when its layout changes.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern "C" {
+
+// vigil_openssl.so: SHA-256 (OpenSSL's EVP).
+struct VigilOpensslApi {
+  unsigned version;  // 1
+  int (*sha256)(const void* data, size_t len, unsigned char out[32]);  // 1 on success
+};
+const VigilOpensslApi* vigil_openssl_api(void);
+
+// vigil_re2.so: linear-time regular expressions (RE2), unanchored search.
+struct VigilRe2Api {
+  unsigned version;  // 1
+  void* (*compile)(const char* pattern, size_t len);  // never NULL except out of memory
+  const char* (*error)(const void* re);               // NULL when it compiled
+  int (*partial_match)(const void* re, const char* text, size_t len);  // 1 match, 0 no, -1 error
+  void (*release)(void* re);
+};
+const VigilRe2Api* vigil_re2_api(void);
+
+// vigil_idn2.so: IDNA 2008 lookup (libidn2): a UTF-8 domain to its ASCII
+// form, copied into `ace` (NUL-terminated).
+struct VigilIdn2Api {
+  unsigned version;  // 1
+  int (*lookup)(const char* domain, char* ace, size_t ace_size);  // 0 valid, 1 invalid, 2 too long
+};
+const VigilIdn2Api* vigil_idn2_api(void);
+
+// vigil_keccak.so: Keccak-256 as Ethereum uses it (Crypto++).
+struct VigilKeccakApi {
+  unsigned version;  // 1
+  int (*keccak256)(const void* data, size_t len, unsigned char out[32]);  // 1 on success
+};
+const VigilKeccakApi* vigil_keccak_api(void);
+
+// vigil_phone.so: telephone numbers (libphonenumber). Reasons are static
+// strings, NULL when valid.
+struct VigilPhoneApi {
+  unsigned version;  // 1
+  const char* (*check_e164)(const char* s, size_t len);
+  int (*known_region)(const char* region);  // 1 when libphonenumber knows it
+  const char* (*check_in_region)(const char* s, size_t len, const char* region);
+};
+const VigilPhoneApi* vigil_phone_api(void);
+
+}  // extern "C"
