@@ -22,7 +22,6 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kEngine: return ERRCODE_INTERNAL_ERROR;
     case core::ErrorCode::kPrerequisite: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
     case core::ErrorCode::kUndefinedFile: return ERRCODE_UNDEFINED_FILE;
-    case core::ErrorCode::kPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
     case core::ErrorCode::kLockTimeout: return ERRCODE_LOCK_NOT_AVAILABLE;
   }
   return ERRCODE_INTERNAL_ERROR;

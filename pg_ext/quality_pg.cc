@@ -10,7 +10,6 @@
 #include "spi_guard.h"
 
 extern "C" {
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -216,37 +215,35 @@ void Record(Oid ext_namespace, const char* table, double score, bool passed, con
     char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     was_below = v && v[0] == 't';
   }
-  bool below = score < threshold;
-  const char* severity = nullptr;
-  StringInfoData message;
-  initStringInfo(&message);
-  StringInfoData what;
-  initStringInfo(&what);
-  if (table) appendStringInfo(&what, "of \"%s\"", table); else appendStringInfoString(&what, "overall");
-  if (below && !was_below) {
-    severity = "warning";
-    appendStringInfo(&message, "quality score %s is %s, under %d", what.data, score_text, threshold);
-  } else if (!below && was_below) {
-    severity = "info";
-    appendStringInfo(&message, "quality score %s recovered to %s", what.data, score_text);
-  }
-  if (severity == nullptr) return;
+  // What to raise is the core's decision (the same on SQLite).
+  struct Decided {
+    char* severity;
+    char* message;
+    char* details;
+  };
+  Decided* alert_row = Run([&]() -> Decided* {
+    std::optional<std::string> t;
+    if (table) t = table;
+    auto alert = core::DecideQualityAlert(t, score, threshold, was_below);
+    if (!alert) return nullptr;
+    auto* d = static_cast<Decided*>(vigil::pg::AllocNoThrow(sizeof(Decided)));
+    d->severity = vigil::pg::CopyCString(alert->severity);
+    d->message = vigil::pg::CopyCString(alert->message);
+    d->details = vigil::pg::CopyCString(alert->details);
+    return d;
+  });
+  if (alert_row == nullptr) return;
   StringInfoData alert;
   initStringInfo(&alert);
   appendStringInfo(&alert,
                    "WITH a AS (INSERT INTO %s.vigil_alerts (at, source, severity, \"check\", message, details)"
-                   " VALUES ($1::timestamptz, 'quality', $2, 'quality_score', $3,"
-                   " jsonb_build_object('table', $4::text, 'score', $5::float8, 'threshold', $6::float8)) RETURNING *)"
+                   " VALUES ($1::timestamptz, 'quality', $2, 'quality_score', $3, $4::jsonb) RETURNING *)"
                    " SELECT pg_notify('vigil_alerts', row_to_json(a)::text) FROM a",
                    ext);
-  char threshold_text[16];
-  snprintf(threshold_text, sizeof(threshold_text), "%d", threshold);
-  Oid atypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-  Datum avalues[6] = {CStringGetTextDatum(at), CStringGetTextDatum(severity), CStringGetTextDatum(message.data),
-                      table ? CStringGetTextDatum(table) : (Datum)0, CStringGetTextDatum(score_text),
-                      CStringGetTextDatum(threshold_text)};
-  char anulls[6] = {' ', ' ', ' ', table ? ' ' : 'n', ' ', ' '};
-  if (SPI_execute_with_args(alert.data, 6, atypes, avalues, anulls, false, 0) < 0) elog(ERROR, "recording alert failed");
+  Oid atypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+  Datum avalues[4] = {CStringGetTextDatum(at), CStringGetTextDatum(alert_row->severity),
+                      CStringGetTextDatum(alert_row->message), CStringGetTextDatum(alert_row->details)};
+  if (SPI_execute_with_args(alert.data, 4, atypes, avalues, nullptr, false, 0) < 0) elog(ERROR, "recording alert failed");
 }
 
 char* NowText() {
@@ -311,18 +308,8 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   // Per-table options (C++), then each table (engine), then the overall report.
   char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   Run([&] {
-    nlohmann::json o = nlohmann::json::parse(options, nullptr, false);
-    if (o.is_discarded() || !o.is_object())
-      throw core::Error(core::ErrorCode::kInvalidParameter, "quality options must be a JSON object");
-    for (int i = 0; i < ntables; ++i) {
-      if (o.contains("exclude") && o["exclude"].is_array() &&
-          std::find(o["exclude"].begin(), o["exclude"].end(), names[i]) != o["exclude"].end())
-        continue;
-      nlohmann::json per = nlohmann::json::object();
-      if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
-      if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(names[i])) per.update(o["tables"][names[i]]);
-      per_table[i] = vigil::pg::CopyCString(per.dump());
-    }
+    for (int i = 0; i < ntables; ++i)
+      if (auto per = core::ReportTableOptions(options, names[i])) per_table[i] = vigil::pg::CopyCString(*per);
   });
   char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));

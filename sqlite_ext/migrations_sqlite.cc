@@ -10,18 +10,10 @@
 #include "module_sqlite.h"
 
 #include <chrono>
-#include <cmath>
-#include <cstring>
-#include <cstdlib>
-#include <dirent.h>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "boundary.h"

@@ -134,26 +134,14 @@ void Record(sqlite3* db, const std::optional<std::string>& table, double score, 
     s.Text(6, report);
     s.Step();
   }
-  std::string what = table ? "of \"" + *table + "\"" : std::string("overall");
-  nlohmann::json details = {{"table", table ? nlohmann::json(*table) : nlohmann::json(nullptr)},
-                            {"score", score}, {"threshold", threshold}};
-  std::string severity, message;
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.2f", score);
-  if (below && !was_below) {
-    severity = "warning";
-    message = std::string("quality score ") + what + " is " + buf + ", under " + std::to_string(static_cast<int>(threshold));
-  } else if (!below && was_below) {
-    severity = "info";
-    message = std::string("quality score ") + what + " recovered to " + buf;
-  }
-  if (!severity.empty()) {
+  auto alert = core::DecideQualityAlert(table, score, static_cast<int>(threshold), was_below);
+  if (alert) {
     Stmt s(db, "INSERT INTO main.vigil_alerts (at, source, severity, \"check\", message, details) "
                "VALUES (?1, 'quality', ?2, 'quality_score', ?3, ?4)");
     s.Text(1, at);
-    s.Text(2, severity);
-    s.Text(3, message);
-    s.Text(4, details.dump());
+    s.Text(2, alert->severity);
+    s.Text(3, alert->message);
+    s.Text(4, alert->details);
     s.Step();
   }
 }
@@ -177,9 +165,7 @@ void QualityCheck(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string options_text = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? std::string(Text(argv[0])) : "{}";
-  nlohmann::json options = nlohmann::json::parse(options_text, nullptr, false);
-  if (options.is_discarded()) throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
-  if (!options.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+  core::ReportTableOptions(options_text, "");  // validates them before anything runs
   std::vector<std::string> tables;
   {
     Stmt s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
@@ -191,15 +177,10 @@ void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::vector<std::string> reports;
   std::vector<double> scores;
   for (const std::string& t : tables) {
-    if (options.contains("exclude") && options["exclude"].is_array() &&
-        std::find(options["exclude"].begin(), options["exclude"].end(), t) != options["exclude"].end())
-      continue;
-    nlohmann::json per = nlohmann::json::object();
-    if (options.contains("sample_percent")) per["sample_percent"] = options["sample_percent"];
-    if (options.contains("tables") && options["tables"].is_object() && options["tables"].contains(t))
-      per.update(options["tables"][t]);
+    std::optional<std::string> per = core::ReportTableOptions(options_text, t);
+    if (!per) continue;
     double score = 0;
-    std::string report = CheckTable(db, t, per.dump(), at, &score);
+    std::string report = CheckTable(db, t, *per, at, &score);
     Record(db, t, score, nlohmann::json::parse(report).value("passed", false), report, at);
     reports.push_back(report);
     scores.push_back(score);

@@ -17,11 +17,6 @@ constexpr ConfigKey kKeys[] = {
 
 }  // namespace
 
-const ConfigKey* ConfigKeys(std::size_t* count) noexcept {
-  *count = sizeof(kKeys) / sizeof(kKeys[0]);
-  return kKeys;
-}
-
 const ConfigKey& FindConfig(std::string_view key) {
   for (const ConfigKey& k : kKeys)
     if (key == k.key) return k;

@@ -15,8 +15,6 @@ struct ConfigKey {
   const char* description;
 };
 
-const ConfigKey* ConfigKeys(std::size_t* count) noexcept;
-
 // FindConfig returns the setting, or throws Error(kInvalidParameter) naming
 // the known keys.
 const ConfigKey& FindConfig(std::string_view key);

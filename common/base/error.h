@@ -27,7 +27,6 @@ enum class ErrorCode {
   kEngine,            // an error the database engine itself reported
   kPrerequisite,      // 55000 object_not_in_prerequisite_state
   kUndefinedFile,     // 58P01 undefined_file
-  kPrivilege,         // 42501 insufficient_privilege
   kLockTimeout,       // 55P03 lock_not_available
 };
 

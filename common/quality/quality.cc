@@ -496,6 +496,38 @@ std::string QualityCheck::ReportJson(const std::string& checked_at) const {
   return r.dump();
 }
 
+std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>& table, double score, int threshold,
+                                               bool was_below) {
+  bool below = score < threshold;
+  if (below == was_below) return std::nullopt;
+  char score_text[32];
+  std::snprintf(score_text, sizeof(score_text), "%.2f", score);
+  std::string what = table ? "of \"" + text::Printable(*table, 64) + "\"" : std::string("overall");
+  QualityAlert a;
+  a.severity = below ? "warning" : "info";
+  a.message = below ? "quality score " + what + " is " + score_text + ", under " + std::to_string(threshold)
+                    : "quality score " + what + " recovered to " + score_text;
+  ordered_json details;
+  details["table"] = table ? json(*table) : json(nullptr);
+  details["score"] = Round2(score);
+  details["threshold"] = threshold;
+  a.details = details.dump();
+  return a;
+}
+
+std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table) {
+  json o = json::parse(report_options.begin(), report_options.end(), nullptr, false);
+  if (o.is_discarded()) throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
+  if (!o.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+  if (o.contains("exclude") && o["exclude"].is_array() &&
+      std::find(o["exclude"].begin(), o["exclude"].end(), table) != o["exclude"].end())
+    return std::nullopt;
+  json per = json::object();
+  if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
+  if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(table)) per.update(o["tables"][table]);
+  return per.dump();
+}
+
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
                         const std::string& checked_at, double* overall_score) {
   ordered_json r;

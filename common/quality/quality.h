@@ -98,6 +98,23 @@ class QualityCheck {
   std::vector<std::pair<char, std::size_t>> sample_targets_;
 };
 
+// QualityAlert is what one check raises, if anything: the alert state is
+// "below the threshold in force at that check", and an alert is raised
+// when it changes (so raising the threshold can raise one).
+struct QualityAlert {
+  const char* severity;  // "warning" (fell below) or "info" (recovered)
+  std::string message;   // quality score of "t" is 71.43, under 80
+  std::string details;   // JSON {"table", "score", "threshold"}
+};
+std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>& table, double score, int threshold,
+                                               bool was_below);
+
+// ReportTableOptions returns one table's options within the options of
+// vigil_quality_report ({"exclude": [...], "tables": {t: {...}},
+// "sample_percent": p}) as JSON text, or nullopt when the table is
+// excluded. Throws Error(kInvalidParameter) when they are not an object.
+std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table);
+
 // OverallJson combines table reports (JSON texts) into the report of
 // vigil_quality_report: {"checked_at", "tables": [...], "overall_score",
 // "passed"}; overall_score is the mean of the table scores.

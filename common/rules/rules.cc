@@ -249,25 +249,6 @@ std::string ViolationsJson(const std::vector<Violation>& violations) {
   return out.dump();
 }
 
-JsonRow ParseJsonRow(std::string_view row) {
-  json j;
-  try {
-    j = json::parse(row.begin(), row.end());
-  } catch (const json::exception&) {
-    throw Error(ErrorCode::kInvalidText, "row is not valid JSON");
-  }
-  if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "row must be a JSON object");
-  JsonRow out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    out.columns.push_back(it.key());
-    const json& v = it.value();
-    if (v.is_null()) out.values.emplace_back(std::nullopt);
-    else if (v.is_string()) out.values.emplace_back(v.get<std::string>());
-    else out.values.emplace_back(v.dump());
-  }
-  return out;
-}
-
 namespace {
 
 // Quoted doubles `quote` inside and wraps the text in it (SQL quoting, the

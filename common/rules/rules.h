@@ -100,17 +100,6 @@ std::string ViolationsMessage(std::string_view table, const std::vector<Violatio
 // {"column", "rule", "reason"} objects (the result of vigil_check).
 std::string ViolationsJson(const std::vector<Violation>& violations);
 
-// JsonRow is a row given as a JSON object: column name → text value
-// (nullopt for JSON null). Numbers keep their JSON spelling, booleans become
-// "true"/"false"; nested arrays and objects keep their JSON text.
-struct JsonRow {
-  std::vector<std::string> columns;
-  std::vector<std::optional<std::string>> values;
-};
-
-// ParseJsonRow parses `row` (must be a JSON object). Throws Error.
-JsonRow ParseJsonRow(std::string_view row);
-
 // QuoteIdent returns s as an SQL identifier in double quotes, QuoteLiteral
 // as a string literal in single quotes (the same in both engines).
 std::string QuoteIdent(std::string_view s);

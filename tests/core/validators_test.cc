@@ -49,7 +49,7 @@ json Call(const std::string& fn, const std::vector<std::string>& args) {
       {ErrorCode::kUndefinedTable, "42P01"},   {ErrorCode::kUndefinedColumn, "42703"},
       {ErrorCode::kCheckViolation, "23514"},   {ErrorCode::kEngine, "XX000"},
       {ErrorCode::kPrerequisite, "55000"},     {ErrorCode::kUndefinedFile, "58P01"},
-      {ErrorCode::kPrivilege, "42501"},        {ErrorCode::kLockTimeout, "55P03"}};
+      {ErrorCode::kLockTimeout, "55P03"}};
   try {
     if (fn == "vigil_validate") {
       auto r = Explain(args[0], args[1]);
