@@ -8,6 +8,7 @@
 
 #include "base/companion.h"
 #include "base/text.h"
+#include "sql/lexer.h"
 #include "companions/api.h"
 #include "base/error.h"
 #include "base/core_guard.h"
@@ -88,114 +89,8 @@ std::string ChainHash(std::string_view previous, long long seq, std::string_view
   return "sha256:" + Sha256Hex(canonical);
 }
 
+
 namespace {
-
-// Statement is one top-level statement's first words (upper case) and line.
-struct Statement {
-  std::vector<std::string> words;
-  std::size_t line;
-};
-
-std::vector<Statement> Statements(std::string_view s) {
-  std::vector<Statement> out;
-  Statement current{{}, 1};
-  std::size_t line = 1;
-  std::string word;
-  bool in_statement = false;
-  // CREATE TRIGGER ... BEGIN ... END (SQLite) and BEGIN ATOMIC ... END
-  // (PostgreSQL) hold ';' inside: count BEGIN/CASE against END there.
-  int block = 0;
-  std::size_t words_seen = 0;
-  bool creating = false;
-  auto flush_word = [&]() {
-    if (!word.empty()) {
-      if (words_seen == 0) creating = word == "CREATE";
-      if (creating && words_seen > 0 && (word == "BEGIN" || (block > 0 && word == "CASE"))) ++block;
-      else if (block > 0 && word == "END") --block;
-      ++words_seen;
-      if (current.words.size() < 6) current.words.push_back(word);
-      word.clear();
-    }
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\n') ++line;
-    // Comments.
-    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-      flush_word();
-      while (i < s.size() && s[i] != '\n') ++i;
-      ++line;
-      continue;
-    }
-    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-      flush_word();
-      int depth = 1;
-      i += 2;
-      while (i < s.size() && depth > 0) {
-        if (s[i] == '\n') ++line;
-        if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') { ++depth; ++i; }
-        else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') { --depth; ++i; }
-        ++i;
-      }
-      --i;
-      continue;
-    }
-    // Quoted text: '...' (E'...' with backslashes), "...", `...`, [...].
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      flush_word();
-      if (!in_statement) { in_statement = true; current.line = line; }
-      char close = c == '[' ? ']' : c;
-      bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
-      ++i;
-      while (i < s.size()) {
-        if (s[i] == '\n') ++line;
-        if (backslash && s[i] == '\\') { i += 2; continue; }
-        if (s[i] == close) {
-          if (close != ']' && i + 1 < s.size() && s[i + 1] == close) { i += 2; continue; }
-          break;
-        }
-        ++i;
-      }
-      current.words.push_back("?");  // a literal or identifier
-      continue;
-    }
-    // Dollar quotes: $$...$$ or $tag$...$tag$.
-    if (c == '$') {
-      std::size_t j = i + 1;
-      while (j < s.size() && (text::IsAlnum(s[j]) || s[j] == '_')) ++j;
-      if (j < s.size() && s[j] == '$' && (j == i + 1 || !text::IsDigit(s[i + 1]))) {
-        flush_word();
-        std::string tag(s.substr(i, j - i + 1));
-        std::size_t end = s.find(tag, j + 1);
-        std::size_t stop = end == std::string_view::npos ? s.size() : end + tag.size();
-        for (std::size_t k = i; k < stop; ++k)
-          if (s[k] == '\n') ++line;
-        i = stop - 1;
-        current.words.push_back("?");
-        continue;
-      }
-    }
-    if (c == ';') {
-      flush_word();
-      if (block > 0) continue;  // inside a trigger or atomic body
-      if (!current.words.empty()) out.push_back(current);
-      current = Statement{{}, line};
-      in_statement = false;
-      words_seen = 0;
-      creating = false;
-      continue;
-    }
-    if (text::IsAlnum(c) || c == '_') {
-      if (!in_statement) { in_statement = true; current.line = line; }
-      word.push_back(static_cast<char>(text::IsLower(c) ? c - 32 : c));
-    } else {
-      flush_word();
-    }
-  }
-  flush_word();
-  if (!current.words.empty()) out.push_back(current);
-  return out;
-}
 
 bool Has(const std::vector<std::string>& w, const char* word) {
   return std::find(w.begin(), w.end(), word) != w.end();
@@ -210,7 +105,7 @@ std::optional<Refusal> FindNonTransactional(std::string_view script) {
   static const std::string kOutside = "r" VIGIL_OUTSIDE;
   static const std::string kRunOutside = "R" VIGIL_OUTSIDE;
 #undef VIGIL_OUTSIDE
-  for (const Statement& st : Statements(script)) {
+  for (const sql::Statement& st : sql::SplitStatements(script, sql::Dialect::kPostgres)) {
     const auto& w = st.words;
     std::string first = w.empty() ? "" : w[0];
     std::string second = w.size() > 1 ? w[1] : "";

@@ -14,10 +14,9 @@
 #include <vector>
 
 #include "rules/row_check.h"
+#include "sql/dialect.h"
 
 namespace vigil::core {
-
-enum class Dialect { kPostgres, kSqlite };
 
 struct Relationship {
   std::vector<std::string> columns;         // in the checked table

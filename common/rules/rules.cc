@@ -249,23 +249,4 @@ std::string ViolationsJson(const std::vector<Violation>& violations) {
   return out.dump();
 }
 
-namespace {
-
-// Quoted doubles `quote` inside and wraps the text in it (SQL quoting, the
-// same in both engines).
-std::string Quoted(std::string_view s, char quote) {
-  std::string out(1, quote);
-  for (char c : s) {
-    if (c == quote) out += quote;
-    out += c;
-  }
-  out += quote;
-  return out;
-}
-
-}  // namespace
-
-std::string QuoteIdent(std::string_view s) { return Quoted(s, '"'); }
-std::string QuoteLiteral(std::string_view s) { return Quoted(s, '\''); }
-
 }  // namespace vigil::core

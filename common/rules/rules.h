@@ -18,6 +18,7 @@
 #include "validate/validators.h"
 
 #include "base/regex.h"
+#include "sql/quote.h"
 
 namespace vigil::core {
 
@@ -99,10 +100,5 @@ std::string ViolationsMessage(std::string_view table, const std::vector<Violatio
 // ViolationsJson formats violations as a JSON array of
 // {"column", "rule", "reason"} objects (the result of vigil_check).
 std::string ViolationsJson(const std::vector<Violation>& violations);
-
-// QuoteIdent returns s as an SQL identifier in double quotes, QuoteLiteral
-// as a string literal in single quotes (the same in both engines).
-std::string QuoteIdent(std::string_view s);
-std::string QuoteLiteral(std::string_view s);
 
 }  // namespace vigil::core

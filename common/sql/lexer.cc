@@ -1,0 +1,110 @@
+// lexer.cc — splitting SQL text into statements (see lexer.h).
+#include "sql/lexer.h"
+
+#include "base/text.h"
+#include "base/core_guard.h"
+
+namespace vigil::core::sql {
+
+std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
+  std::vector<Statement> out;
+  Statement current{{}, 1};
+  std::size_t line = 1;
+  std::string word;
+  bool in_statement = false;
+  // CREATE TRIGGER ... BEGIN ... END (SQLite) and BEGIN ATOMIC ... END
+  // (PostgreSQL) hold ';' inside: count BEGIN/CASE against END there.
+  int block = 0;
+  std::size_t words_seen = 0;
+  bool creating = false;
+  auto flush_word = [&]() {
+    if (!word.empty()) {
+      if (words_seen == 0) creating = word == "CREATE";
+      if (creating && words_seen > 0 && (word == "BEGIN" || (block > 0 && word == "CASE"))) ++block;
+      else if (block > 0 && word == "END") --block;
+      ++words_seen;
+      if (current.words.size() < 6) current.words.push_back(word);
+      word.clear();
+    }
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\n') ++line;
+    // Comments.
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      flush_word();
+      while (i < s.size() && s[i] != '\n') ++i;
+      ++line;
+      continue;
+    }
+    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      flush_word();
+      int depth = 1;
+      i += 2;
+      while (i < s.size() && depth > 0) {
+        if (s[i] == '\n') ++line;
+        if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') { ++depth; ++i; }
+        else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') { --depth; ++i; }
+        ++i;
+      }
+      --i;
+      continue;
+    }
+    // Quoted text: '...' (E'...' with backslashes), "...", `...`, [...].
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      flush_word();
+      if (!in_statement) { in_statement = true; current.line = line; }
+      char close = c == '[' ? ']' : c;
+      bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+      ++i;
+      while (i < s.size()) {
+        if (s[i] == '\n') ++line;
+        if (backslash && s[i] == '\\') { i += 2; continue; }
+        if (s[i] == close) {
+          if (close != ']' && i + 1 < s.size() && s[i + 1] == close) { i += 2; continue; }
+          break;
+        }
+        ++i;
+      }
+      current.words.push_back("?");  // a literal or identifier
+      continue;
+    }
+    // Dollar quotes: $$...$$ or $tag$...$tag$.
+    if (c == '$') {
+      std::size_t j = i + 1;
+      while (j < s.size() && (text::IsAlnum(s[j]) || s[j] == '_')) ++j;
+      if (j < s.size() && s[j] == '$' && (j == i + 1 || !text::IsDigit(s[i + 1]))) {
+        flush_word();
+        std::string tag(s.substr(i, j - i + 1));
+        std::size_t end = s.find(tag, j + 1);
+        std::size_t stop = end == std::string_view::npos ? s.size() : end + tag.size();
+        for (std::size_t k = i; k < stop; ++k)
+          if (s[k] == '\n') ++line;
+        i = stop - 1;
+        current.words.push_back("?");
+        continue;
+      }
+    }
+    if (c == ';') {
+      flush_word();
+      if (block > 0) continue;  // inside a trigger or atomic body
+      if (!current.words.empty()) out.push_back(current);
+      current = Statement{{}, line};
+      in_statement = false;
+      words_seen = 0;
+      creating = false;
+      continue;
+    }
+    if (text::IsAlnum(c) || c == '_') {
+      if (!in_statement) { in_statement = true; current.line = line; }
+      word.push_back(static_cast<char>(text::IsLower(c) ? c - 32 : c));
+    } else {
+      flush_word();
+    }
+  }
+  flush_word();
+  if (!current.words.empty()) out.push_back(current);
+  return out;
+}
+
+}  // namespace vigil::core::sql

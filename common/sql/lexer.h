@@ -1,0 +1,30 @@
+// lexer.h — vigil's one SQL lexer: the migration scanner uses it now, and
+// query analysis (normalisation, fingerprints, lint rules) will use it next,
+// instead of each writing its own. It knows both dialects' quoting:
+// '...' and E'...' strings, "..." `...` [...] identifiers, -- and /* */
+// comments, $tag$ dollar quotes, and the BEGIN ... END bodies of triggers
+// and BEGIN ATOMIC functions that hold ';' inside.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sql/dialect.h"
+
+namespace vigil::core::sql {
+
+// Statement is one top-level statement: its first words (upper case; a
+// literal or quoted identifier is "?") and the line it starts on.
+struct Statement {
+  std::vector<std::string> words;
+  std::size_t line;
+};
+
+// SplitStatements splits a script at its top-level semicolons. The dialect
+// is the script's engine; today both follow PostgreSQL's lexical rules
+// (nested block comments, dollar quotes), which the migration-trust issue
+// refines for SQLite's own.
+std::vector<Statement> SplitStatements(std::string_view script, Dialect dialect);
+
+}  // namespace vigil::core::sql
