@@ -23,6 +23,7 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kPrerequisite: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
     case core::ErrorCode::kUndefinedFile: return ERRCODE_UNDEFINED_FILE;
     case core::ErrorCode::kLockTimeout: return ERRCODE_LOCK_NOT_AVAILABLE;
+    case core::ErrorCode::kCanceled: return ERRCODE_QUERY_CANCELED;
   }
   return ERRCODE_INTERNAL_ERROR;
 }
@@ -50,6 +51,16 @@ void Raise(const Failure& f) {
                   f.detail[0] ? errdetail("%s", f.detail) : 0,
                   f.hint[0] ? errhint("%s", f.hint) : 0));
   pg_unreachable();
+}
+
+void RaiseAfter(const Failure& f) {
+  if (f.sqlerrcode == ERRCODE_QUERY_CANCELED) CHECK_FOR_INTERRUPTS();
+  Raise(f);
+}
+
+bool PgCancelPending() noexcept {
+  if (!InterruptPending || InterruptHoldoffCount != 0 || CritSectionCount != 0) return false;
+  return ProcDiePending || (QueryCancelPending && QueryCancelHoldoffCount == 0);
 }
 
 bool StacksIntact(sigjmp_buf* exception_stack, ErrorContextCallback* context_stack, Failure* f) noexcept {

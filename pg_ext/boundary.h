@@ -78,6 +78,17 @@ bool Call(Failure* f, Body&& body) noexcept {
 // Raise reports a captured failure with ereport(ERROR). Phase 3 only.
 [[noreturn]] void Raise(const Failure& f);
 
+// RaiseAfter is phase 3 of Run: a core loop that stopped for a pending
+// cancel (core::PollCancel) lets PostgreSQL raise the real cancel or
+// termination first (CHECK_FOR_INTERRUPTS, now that no C++ frame is left);
+// anything else is raised as captured.
+[[noreturn]] void RaiseAfter(const Failure& f);
+
+// PgCancelPending is the core's cancellation check (installed by
+// _PG_init): a query cancel or termination is pending and PostgreSQL would
+// act on it now. Reads flags only; calls nothing.
+bool PgCancelPending() noexcept;
+
 // StacksIntact checks, after phase 2, that PostgreSQL's error-recovery
 // stacks are where they were: if C++ code left a PG_TRY block by an
 // exception, PG_exception_stack points into a dead frame and the next
@@ -103,11 +114,11 @@ auto Run(Body&& body) -> decltype(body()) {
   ErrorContextCallback* context_stack = error_context_stack;
   if constexpr (std::is_void_v<R>) {
     bool ok = Call(&failure, std::forward<Body>(body));
-    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) Raise(failure);
+    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) RaiseAfter(failure);
   } else {
     R result{};
     bool ok = Call(&failure, [&] { result = body(); });
-    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) Raise(failure);
+    if (!StacksIntact(exception_stack, context_stack, &failure) || !ok) RaiseAfter(failure);
     return result;
   }
 }

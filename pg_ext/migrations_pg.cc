@@ -80,6 +80,9 @@ class PgMigrationDb final : public core::MigrationDb {
     vigil::pg::SpiOutcome out;
     vigil::pg::SpiRunGuarded(script.c_str(), 0, nullptr, &out);
     if (out.ok) return std::nullopt;
+    // A cancel or statement timeout is the user's, not the migration's
+    // failure: it ends the call instead of being recorded as one.
+    if (out.sqlerrcode == ERRCODE_QUERY_CANCELED) ThrowOutcome(out);
     return std::string(out.error ? out.error : "unknown error");
   }
   void Savepoint(const char*) override {

@@ -16,6 +16,7 @@ extern "C" {
 #include <cstdlib>
 #include <string>
 
+#include "base/cancel.h"
 #include "base/companion.h"
 #include "base/config.h"
 #include "surface/functions.h"
@@ -40,6 +41,7 @@ int vigil::pg::QualityAlertScore() noexcept { return quality_alert_score; }
 
 void _PG_init(void) {
   core::companion::Anchor();
+  core::SetCancelCheck(vigil::pg::PgCancelPending);
   const core::ConfigKey* key = Run([] { return &core::FindConfig("quality_alert_score"); });
   DefineCustomIntVariable("vigil.quality_alert_score", key->description, nullptr, &quality_alert_score,
                           std::atoi(key->default_value), static_cast<int>(key->min), static_cast<int>(key->max),

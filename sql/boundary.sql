@@ -86,3 +86,16 @@ SELECT vigil_unenforce('boundary_trades');
 DROP TABLE boundary_trades;
 SELECT vigil_rule_remove('boundary_trades', 'side', 'one_of') + vigil_rule_remove('boundary_trades', 'user_id', 'unique')
        + vigil_rule_remove('boundary_trades', NULL, 'expression') AS rules_removed;
+
+-- Long work in the core yields to cancellation: a 2 KB schema whose $refs
+-- fan out doubles its work per level (2^31 steps here), and
+-- statement_timeout stops it (tests/integration/cancel.py times this and
+-- pg_cancel_backend / pg_terminate_backend from another session).
+SELECT '{"$defs": {' || string_agg(format('"a%s": {"anyOf": [{"$ref": "#/$defs/a%s"}, {"$ref": "#/$defs/a%s"}]}', i, i + 1, i + 1), ', ')
+       || ', "a31": {"type": "string"}}, "$ref": "#/$defs/a0"}' AS exploding
+FROM generate_series(0, 30) AS i \gset
+SELECT length(:'exploding') BETWEEN 2000 AND 3000 AS about_2kb;
+SET statement_timeout = '1s';
+SELECT vigil_json_schema_valid(:'exploding', '1');
+RESET statement_timeout;
+SELECT vigil_json_schema_valid('{"type": "string"}', '"x"') AS session_continues;

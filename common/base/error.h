@@ -28,6 +28,7 @@ enum class ErrorCode {
   kPrerequisite,      // 55000 object_not_in_prerequisite_state
   kUndefinedFile,     // 58P01 undefined_file
   kLockTimeout,       // 55P03 lock_not_available
+  kCanceled,          // 57014 query_canceled: the engine asked to stop (cancel.h)
 };
 
 class Error : public std::runtime_error {

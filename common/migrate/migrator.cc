@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/cancel.h"
 #include "base/text.h"
 #include "base/error.h"
 #include "migrate/migrate.h"
@@ -226,6 +227,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
   double t_all = db_.ElapsedMs();
   std::optional<long long> last_change;
   for (const Migration& m : ms) {
+    PollCancel();
     if (state[m.version].applied) continue;
     if (target && VersionSortKey(m.version) > target_key) break;
     double t0 = db_.ElapsedMs();
@@ -267,6 +269,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
   ordered_json result = {{"target", target}, {"undone", json::array()}, {"failed", nullptr}};
   std::optional<long long> last_change;
   for (const Migration* m : undo) {
+    PollCancel();
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(*m->down);
     double taken = db_.ElapsedMs() - t0;

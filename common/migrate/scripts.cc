@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/cancel.h"
 #include "base/companion.h"
 #include "base/text.h"
 #include "sql/lexer.h"
@@ -167,9 +168,11 @@ std::string DiffLines(std::string_view before, std::string_view after) {
     return out;
   }
   std::vector<std::vector<unsigned>> lcs(n + 1, std::vector<unsigned>(m + 1, 0));
-  for (std::size_t i = n; i-- > 0;)
+  for (std::size_t i = n; i-- > 0;) {
+    PollCancel();
     for (std::size_t j = m; j-- > 0;)
       lcs[i][j] = a[head + i] == b[head + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+  }
   std::size_t i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[head + i] == b[head + j]) { ++i; ++j; }

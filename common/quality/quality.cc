@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "base/cancel.h"
 #include "base/text.h"
 #include "base/error.h"
 #include "base/core_guard.h"
@@ -121,6 +122,7 @@ std::string QualityCheck::OrderBy(const std::string& a) const {
 
 QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect dialect)
     : table_(std::move(table)), options_(std::move(options)), dialect_(dialect) {
+  PollCancel();  // one check per table of a report
   const TableInfo& info = table_.info;
   const std::string fn = table_.function_prefix;
   std::vector<std::string> select = {"count(*)"};

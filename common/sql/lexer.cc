@@ -1,6 +1,7 @@
 // lexer.cc — splitting SQL text into statements (see lexer.h).
 #include "sql/lexer.h"
 
+#include "base/cancel.h"
 #include "base/text.h"
 #include "base/core_guard.h"
 
@@ -28,6 +29,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
     }
   };
   for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((i & 65535) == 0) PollCancel();
     char c = s[i];
     if (c == '\n') ++line;
     // Comments.

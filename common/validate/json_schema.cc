@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cancel.h"
 #include "base/regex.h"
 #include "base/text.h"
 #include "base/error.h"
@@ -34,7 +35,9 @@ constexpr int kMaxDepth = 512;
 
 json ParseJson(std::string_view s, const char* what) {
   try {
-    json::parser_callback_t limit = [what](int depth, json::parse_event_t, json&) {
+    std::size_t events = 0;
+    json::parser_callback_t limit = [what, &events](int depth, json::parse_event_t, json&) {
+      if ((++events & 4095) == 0) PollCancel();
       if (depth > kMaxDepth)
         throw Error(ErrorCode::kProgramLimit, std::string("json_schema: ") + what + " nested deeper than 512 levels");
       return true;
@@ -136,6 +139,7 @@ class SchemaEvaluator {
 
  private:
   void CheckSchema(const json& s, const std::string& at, int depth) {
+    PollCancel();
     if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json_schema: schema nested deeper than 512 levels");
     if (s.is_boolean()) return;
     if (!s.is_object()) BadSchema(at, "a schema must be an object or a boolean");
@@ -230,6 +234,9 @@ class SchemaEvaluator {
   }
 
   bool Eval(const json& s, const json& v, const std::string& at, int depth, std::string* error) {
+    // Every evaluation step yields: a schema whose $refs fan out can double
+    // its work per level (bounding that work is the JSON Schema issue's).
+    PollCancel();
     if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation deeper than 512 levels", "a $ref cycle may not consume input");
     if (s.is_boolean()) return s.get<bool>() ? true : Fail(error, at, "schema false admits nothing");
     for (auto it = s.begin(); it != s.end(); ++it) {
