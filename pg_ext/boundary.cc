@@ -24,6 +24,7 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kUndefinedFile: return ERRCODE_UNDEFINED_FILE;
     case core::ErrorCode::kLockTimeout: return ERRCODE_LOCK_NOT_AVAILABLE;
     case core::ErrorCode::kCanceled: return ERRCODE_QUERY_CANCELED;
+    case core::ErrorCode::kPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
   }
   return ERRCODE_INTERNAL_ERROR;
 }

@@ -88,6 +88,8 @@ core::QualityTable Describe(sqlite3* db, const std::string& table) {
 std::string CheckTable(sqlite3* db, const std::string& table, const std::string& options_json,
                        const std::string& checked_at, double* score) {
   core::QualityTable described = Describe(db, table);
+  for (const core::StoredRule& r : described.rules)
+    if (r.rule == "expression") RequireSchemaSafe(db, core::ParseRule(r.rule, r.params).expression);
   core::QualityOptions options = core::ParseQualityOptions(options_json, described.info);
   core::QualityCheck check(std::move(described), std::move(options), core::Dialect::kSqlite);
   for (std::size_t i = 0; i < check.Stage1().size(); ++i) {

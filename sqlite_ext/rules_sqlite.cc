@@ -50,12 +50,12 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
   const core::TableInfo& t = check.table();
   for (core::EngineQuery& q : check.queries()) {
     if (q.kind == core::RuleKind::kUnique) {
-      Stmt s(db, Sql("SELECT count(*) FROM (SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 2)", t.name.c_str(),
+      Stmt s(db, Sql("SELECT count(*) FROM (SELECT 1 FROM main.\"%w\" WHERE \"%w\" = ?1 LIMIT 2)", t.name.c_str(),
                      q.column.c_str()));
       s.Value(1, q.value);
       q.violated = s.Step() && s.Int(0) > (stored ? 1 : 0);
     } else if (q.kind == core::RuleKind::kReferences) {
-      Stmt s(db, Sql("SELECT 1 FROM \"%w\" WHERE \"%w\" = ?1 LIMIT 1", q.ref_table.c_str(), q.ref_column.c_str()));
+      Stmt s(db, Sql("SELECT 1 FROM main.\"%w\" WHERE \"%w\" = ?1 LIMIT 1", q.ref_table.c_str(), q.ref_column.c_str()));
       s.Value(1, q.value);
       q.violated = !s.Step();
     } else if (results != nullptr) {
@@ -67,9 +67,13 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
         q.violated = true;
         q.detail = "the table's triggers predate this rule; run vigil_enforce(table)";
       } else {
-        q.violated = it->second.has_value() && *it->second == 0;
+        // Two rules of one id (a store edited by hand) fail closed as well.
+        bool twice = std::count_if(results->by_id.begin(), results->by_id.end(),
+                                   [&](const auto& r) { return r.first == id; }) > 1;
+        q.violated = twice || !it->second.has_value() || *it->second == 0;
       }
     } else {
+      RequireSchemaSafe(db, q.expression);
       // The expression sees the row's values under the table's column names.
       std::string select = "SELECT (" + q.expression + ") FROM (SELECT ";
       for (std::size_t i = 0; i < t.columns.size(); ++i) {
@@ -82,7 +86,8 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
         const core::TypedValue* v = check.row().Find(t.columns[i]);
         if (v) s.Value(static_cast<int>(i + 1), *v); else s.Null(static_cast<int>(i + 1));
       }
-      // Like CHECK: false rejects, NULL passes.
+      // Like CHECK: false rejects, NULL passes (read as an integer, as the
+      // triggers read it: ExpressionPasses).
       q.violated = s.Step() && s.Type(0) != SQLITE_NULL && sqlite3_column_int(s.get(), 0) == 0;
     }
   }
@@ -180,6 +185,9 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     sqlite3_finalize(probe);
   }
   schema::Ensure(db, schema::Access::kWrite);
+  // The rule and the triggers that embed it are one change: a rule whose
+  // triggers do not build is not stored (and the old triggers stay).
+  Savepoint savepoint(db, "vigil_rule_add");
   std::optional<std::string> stored_params;
   if (!parsed.params.empty()) stored_params = parsed.params;
   {
@@ -189,7 +197,9 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     find.Text(3, rule);
     if (stored_params) find.Text(4, *stored_params); else find.Null(4);
     if (find.Step()) {
-      sqlite3_result_int64(ctx, find.Int(0));
+      sqlite3_int64 existing = find.Int(0);
+      savepoint.Release();
+      sqlite3_result_int64(ctx, existing);
       return;
     }
   }
@@ -201,6 +211,7 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   insert.Step();
   sqlite3_int64 id = sqlite3_last_insert_rowid(db);
   if (Enforced(db, table)) InstallTriggers(db, table);  // the triggers embed the rules
+  savepoint.Release();
   RulesChanged(ctx);
   sqlite3_result_int64(ctx, id);
 }
@@ -215,6 +226,7 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
+  Savepoint savepoint(db, "vigil_rule_remove");
   Stmt del(db, "DELETE FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
   del.Text(1, table);
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
@@ -230,6 +242,7 @@ void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
     }
     if (table_exists && Enforced(db, table)) InstallTriggers(db, table);
   }
+  savepoint.Release();
   RulesChanged(ctx);
   sqlite3_result_int(ctx, removed);
 }
@@ -294,14 +307,22 @@ std::string OverNewRow(const core::TableInfo& t, const std::string& expression) 
   return select + "))";
 }
 
-// ExpressionResults builds json_object('<rule id>', <result>, ...) for the
+// ExpressionPasses is 1 when the expression passes over NEW and 0 when it
+// fails, never NULL: like CHECK, NULL passes; the value is read as an
+// integer, as vigil_check reads it (sqlite3_column_int), so the text '0'
+// and the real 0.5 fail on both paths.
+std::string ExpressionPasses(const core::TableInfo& t, const std::string& expression) {
+  return "(CAST(" + OverNewRow(t, expression) + " AS INTEGER) IS NOT 0)";
+}
+
+// ExpressionResults builds json_object('<rule id>', <1 or 0>, ...) for the
 // table's expression rules ('{}' without any), in chunks merged with
 // json_patch as RowJson does.
 std::string ExpressionResultsJson(const core::TablePlan& plan) {
   std::vector<std::string> pairs;
   for (const auto& entry : plan.rules())
     if (entry.rule.kind == core::RuleKind::kExpression)
-      pairs.push_back(Sql("'%lld', ", entry.id) + OverNewRow(plan.table(), entry.rule.expression));
+      pairs.push_back(Sql("'%lld', ", entry.id) + ExpressionPasses(plan.table(), entry.rule.expression));
   if (pairs.empty()) return "'{}'";
   std::string out;
   for (std::size_t i = 0; i < pairs.size(); i += 60) {
@@ -375,7 +396,7 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
                         Sql("\"%w\" WHERE \"%w\" = ", r.ref_table.c_str(), r.ref_column.c_str()) + col + "))");
         break;
       case core::RuleKind::kExpression:
-        parts.push_back("(" + OverNewRow(plan.table(), r.expression) + ") IS NOT 0");
+        parts.push_back(ExpressionPasses(plan.table(), r.expression));
         break;
       case core::RuleKind::kRegex:
       case core::RuleKind::kPrecision:
@@ -401,6 +422,9 @@ bool Enforced(sqlite3* db, const std::string& table) {
 // expression rules, which the trigger itself evaluates. Each statement is
 // run alone (ExecOne), so rule text cannot add another.
 void InstallTriggers(sqlite3* db, const std::string& table) {
+  // All or nothing: a trigger that does not build (an expression tree too
+  // large, a rule SQLite refuses in a trigger) leaves the old ones in place.
+  Savepoint savepoint(db, "vigil_triggers");
   auto plan = LoadPlan(db, table);
   const core::TableInfo& info = plan->table();
   std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
@@ -417,6 +441,7 @@ void InstallTriggers(sqlite3* db, const std::string& table) {
                   "BEGIN SELECT vigil_enforce_trigger(%Q, %s, %s, %s); END",
                   upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
                   RowJson(info, "NEW").c_str(), RowJson(info, "OLD").c_str(), expressions.c_str()));
+  savepoint.Release();
 }
 
 // vigil_enforce(table) -> 1: (re)creates the AFTER INSERT and UPDATE triggers.
@@ -594,7 +619,10 @@ void ReleaseRulesCache(void* p) {
 void RegenerateEnforcement(sqlite3* db) {
   std::vector<std::string> tables;
   {
-    Stmt s(db, "SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND name = 'vigil_enforce_insert:' || tbl_name");
+    // Only real tables: a trigger of that name on a view is not vigil's.
+    Stmt s(db, "SELECT t.tbl_name FROM main.sqlite_schema AS t JOIN main.sqlite_schema AS o"
+               " ON o.type = 'table' AND o.name = t.tbl_name"
+               " WHERE t.type = 'trigger' AND t.name = 'vigil_enforce_insert:' || t.tbl_name");
     while (s.Step()) tables.push_back(s.Column(0).value_or(""));
   }
   for (const std::string& t : tables) InstallTriggers(db, t);

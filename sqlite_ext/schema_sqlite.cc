@@ -83,6 +83,8 @@ constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META;
 constexpr const char* kCurrent = "0.3.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
+thread_local int upgrading = 0;  // > 0 while a step's C++ work runs
+
 std::string Key(const std::string& version) { return core::VersionSortKey(version); }
 
 void SetVersion(sqlite3* db, const char* version) {
@@ -148,6 +150,15 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
     Stmt s(db, std::string("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%' "
                            "AND (name = 'vigil_meta' OR name IN ") + k010Names + ")");
     if (s.Step()) NotVigils(s.Column(0).value_or(""), "virtual table");
+    // vigil's tables carry no triggers: one would run the file's code each
+    // time vigil writes its own state (an upgrade at load included).
+    Stmt t(db, std::string("SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND (tbl_name = "
+                           "'vigil_meta' OR tbl_name IN ") + k010Names + ")");
+    if (t.Step())
+      throw Error(ErrorCode::kPrerequisite,
+                  "this database has a trigger on vigil's table " + core::text::Printable(t.Column(0).value_or(""), 64) +
+                      "; vigil will not use its tables",
+                  {}, "vigil's own tables carry no triggers; drop the trigger.");
   }
   if (!meta) return any010 ? std::optional<std::string>("0.1.0") : std::nullopt;
   Stmt s(db, "SELECT value FROM main.vigil_meta WHERE key = 'schema_version'");
@@ -160,6 +171,10 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
 }
 
 bool Ensure(sqlite3* db, Access access, const char* table) {
+  // Within an upgrade step's C++ work the version is checked already, and
+  // the step holds the write lock: readers it calls go straight on (once
+  // per call, not once per table of the file).
+  if (access == Access::kRead && upgrading > 0) return true;
   std::optional<std::string> stored = StoredVersion(db);
   if (stored && Key(*stored) > Key(kCurrent)) Newer(*stored);
   if (access == Access::kRead) {
@@ -201,6 +216,10 @@ bool Ensure(sqlite3* db, Access access, const char* table) {
           // The step's C++ work reads vigil's tables through the readers,
           // which need a stamp they understand (all in the one savepoint).
           SetVersion(db, step.from);
+          struct Upgrading {
+            Upgrading() { ++upgrading; }
+            ~Upgrading() { --upgrading; }
+          } scope;
           step.after(db);
         }
         SetVersion(db, step.to);

@@ -6,12 +6,14 @@
 #include <sqlite3ext.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
 #include "boundary.h"
 #include "schema_sqlite.h"
 #include "base/error.h"
@@ -152,6 +154,66 @@ inline std::string NowUtc(sqlite3* db) {
 inline std::string Arg(sqlite3_value* v, const char* what) {
   if (sqlite3_value_type(v) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, std::string(what) + " must not be NULL");
   return std::string(vigil::sqlite::Text(v));
+}
+
+// RequireSchemaSafe refuses to run a rule's stored expression from the
+// application's own statements (vigil_check, vigil_insert, quality checks)
+// when it calls a function that the database's own schema could not call:
+// any DIRECTONLY function (load_extension, writefile, vigil_migrate, ...)
+// and, under PRAGMA trusted_schema = OFF, any function not flagged
+// INNOCUOUS. A stored expression is the file's code, so it gets no more
+// through vigil than the file's triggers and views get (the triggers run
+// it in their own SQL, where SQLite applies the same rule).
+inline void RequireSchemaSafe(sqlite3* db, const std::string& expression) {
+  bool trusted = true;
+  {
+    Stmt t(db, "PRAGMA trusted_schema");
+    if (t.Step()) trusted = t.Int(0) != 0;
+  }
+  std::vector<std::string> names;
+  const std::string& e = expression;
+  for (std::size_t i = 0; i < e.size();) {
+    char c = e[i];
+    if (c == '\'' ) {  // a string literal
+      for (++i; i < e.size() && !(e[i] == '\'' && (i + 1 >= e.size() || e[i + 1] != '\'')); ++i)
+        if (e[i] == '\'') ++i;
+      ++i;
+      continue;
+    }
+    std::string word;
+    if (c == '"' || c == '`' || c == '[') {  // a quoted name
+      char close = c == '[' ? ']' : c;
+      for (++i; i < e.size() && e[i] != close; ++i) word.push_back(e[i]);
+      ++i;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80) {
+      while (i < e.size() && (std::isalnum(static_cast<unsigned char>(e[i])) || e[i] == '_' || e[i] == '$' ||
+                              static_cast<unsigned char>(e[i]) >= 0x80))
+        word.push_back(e[i++]);
+    } else {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < e.size() && std::isspace(static_cast<unsigned char>(e[j]))) ++j;
+    std::string lower = word;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    // Operators that call functions: x LIKE y calls like(), and so on.
+    if (lower == "like" || lower == "glob" || lower == "regexp" || lower == "match") names.push_back(lower);
+    else if (j < e.size() && e[j] == '(') names.push_back(lower);
+  }
+  for (const std::string& name : names) {
+    Stmt f(db, "SELECT count(*), sum(flags & 524288 <> 0), sum(flags & 2097152 = 0) FROM pragma_function_list"
+               " WHERE name = ?1");
+    f.Text(1, name);
+    if (!f.Step() || f.Int(0) == 0) continue;  // not a function: SQLite says what it is
+    bool direct_only = f.Int(1) > 0, not_innocuous = f.Int(2) > 0;
+    if (direct_only || (!trusted && not_innocuous))
+      throw Error(ErrorCode::kPrivilege,
+                  "rule expression calls " + core::text::Printable(name, 40) + "(), which this database's own "
+                  "schema may not call" + (direct_only ? "" : " under PRAGMA trusted_schema = OFF"),
+                  {}, "A rule's expression runs with the rights of the file's triggers and views: "
+                      "innocuous functions only, never DIRECTONLY ones.");
+  }
 }
 
 struct TableShape {

@@ -29,6 +29,7 @@ enum class ErrorCode {
   kUndefinedFile,     // 58P01 undefined_file
   kLockTimeout,       // 55P03 lock_not_available
   kCanceled,          // 57014 query_canceled: the engine asked to stop (cancel.h)
+  kPrivilege,         // 42501 insufficient_privilege
 };
 
 class Error : public std::runtime_error {

@@ -129,6 +129,32 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
       Bad(kind, "needs {\"sql\": \"<boolean expression>\"}");
     r.expression = p["sql"].get<std::string>();
     if (r.expression.find(';') != std::string::npos) Bad(kind, "the expression must not contain ';'");
+    // The expression is pasted into SQL vigil builds (the SQLite triggers'
+    // WHEN clause and body): it must be one parenthesised unit that cannot
+    // close what encloses it, and no comment may swallow what follows it.
+    int depth = 0;
+    char quote = 0;
+    for (std::size_t i = 0; i < r.expression.size(); ++i) {
+      char c = r.expression[i];
+      if (quote != 0) {
+        if (c == quote) quote = 0;  // a doubled quote reopens at once
+        continue;
+      }
+      if (c == '\'' || c == '"' || c == '`') {
+        quote = c;
+      } else if (c == '[') {
+        quote = ']';
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        if (--depth < 0) Bad(kind, "the expression closes a parenthesis it did not open");
+      } else if ((c == '-' && i + 1 < r.expression.size() && r.expression[i + 1] == '-') ||
+                 (c == '/' && i + 1 < r.expression.size() && r.expression[i + 1] == '*')) {
+        Bad(kind, "the expression must not contain a comment");
+      }
+    }
+    if (quote != 0) Bad(kind, "the expression has an unterminated quote");
+    if (depth != 0) Bad(kind, "the expression leaves a parenthesis open");
   } else if (const KindInfo* info = FindKind(kind)) {
     r.kind = RuleKind::kValidator;
     r.validator = info;

@@ -292,6 +292,57 @@ def run_hostile(tmp):
         rc, out = shell(path, "SELECT vigil_config('quality_alert_score')")
         check(out.strip() == "80", f"no stored expression ran from the file's views ({pragma}): setting {out.strip()}")
 
+    # The second attacker's review of 0.3.0, one check per finding.
+    path = os.path.join(tmp, "review2.db")
+    db = connect(path)
+    db.executescript("CREATE TABLE t (a INTEGER, b INTEGER);")
+    db.execute("SELECT vigil_rule_add('t', 'a', 'positive')")
+    db.execute("SELECT vigil_enforce('t')")
+    # A rule whose triggers do not build is not stored, and the old ones stay.
+    huge = json.dumps({"sql": "a" + "+a" * 1000 + " > 0"})
+    err = error_of(db, "SELECT vigil_rule_add('t', NULL, 'expression', ?)", (huge,))
+    check(err is not None, f"a rule SQLite cannot build into a trigger is refused: {err}")
+    check(db.execute("SELECT count(*) FROM vigil_rules WHERE table_name = 't'").fetchone()[0] == 1,
+          "the refused rule is not stored")
+    check(error_of(db, "INSERT INTO t VALUES (-1, 0)") is not None, "the table is still enforced")
+    # An expression cannot break out of the SQL vigil builds around it.
+    db.execute("INSERT INTO vigil_rule_store (table_name, rule, params) VALUES ('t', 'expression', ?)",
+               (json.dumps({"sql": "1)))) IS NOT 1 AND 0 AND (((SELECT (1"}),))
+    err = error_of(db, "SELECT vigil_enforce('t')")
+    check(err is not None and "closes a parenthesis" in err, f"a breakout expression is refused: {err}")
+    db.execute("DELETE FROM vigil_rule_store WHERE params LIKE '%))))%'")
+    # An expression's result is read as an integer on both paths.
+    db.execute("SELECT vigil_rule_add('t', NULL, 'expression', ?)", (json.dumps({"sql": "CASE WHEN b = 7 THEN '0' END"}),))
+    err = error_of(db, "INSERT INTO t VALUES (1, 7)")
+    check(err is not None and "expression is false" in err, f"the text '0' fails in the trigger too: {err}")
+    check(db.execute("SELECT vigil_check('t', '{\"a\": 1, \"b\": 7}')").fetchone()[0] != "[]",
+          "and in vigil_check")
+    # A stored expression runs with the file's rights only.
+    for fn in ("load_extension('/nonexistent')", "vigil_migrate()"):
+        db.execute("INSERT INTO vigil_rule_store (table_name, rule, params) VALUES ('t', 'expression', ?)",
+                   (json.dumps({"sql": fn + " IS NULL OR 1"}),))
+        err = error_of(db, "SELECT vigil_check('t', '{\"a\": 1}')")
+        check(err is not None and "which this database's own schema may not call" in err,
+              f"vigil_check refuses a stored expression calling {fn}: {err}")
+        err = error_of(db, "SELECT vigil_quality_check('t')")
+        check(err is not None and "which this database's own schema may not call" in err,
+              f"the quality check refuses it too: {err}")
+        db.execute("DELETE FROM vigil_rule_store WHERE params LIKE '%IS NULL OR 1%'")
+    db.execute("INSERT INTO vigil_rule_store (table_name, rule, params) VALUES ('t', 'expression', ?)",
+               (json.dumps({"sql": "json_extract('{}', '$.a') IS NULL"}),))
+    check(error_of(db, "SELECT vigil_check('t', '{\"a\": 1}')") is None, "an ordinary function is fine")
+    db.execute("PRAGMA trusted_schema = OFF")
+    err = error_of(db, "SELECT vigil_check('t', '{\"a\": 1}')")
+    check(err is not None and "under PRAGMA trusted_schema = OFF" in err,
+          f"under trusted_schema=OFF a non-innocuous one is refused: {err}")
+    db.close()
+    # vigil's tables carry no triggers.
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TRIGGER wipe AFTER UPDATE ON vigil_meta BEGIN DELETE FROM vigil_rule_store; END")
+    db.close()
+    rc, out = shell(path, "SELECT count(*) FROM vigil_rules")
+    check(rc in (0, 1) and "a trigger on vigil's table vigil_meta" in out, f"a trigger on vigil_meta is refused: {out.strip()}")
+
     # 0.1.0 files hold whichever tables were used: readers of a missing one
     # answer as for an empty store instead of failing (or reading an
     # ATTACHed file's table of that name).
