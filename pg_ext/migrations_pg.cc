@@ -7,7 +7,7 @@
 // carrying the SQLSTATE — which boundary.h re-raises once the C++ frames are
 // gone. Each migration script runs in its own subtransaction: a failure
 // undoes exactly that migration. vigil_migrate and vigil_rollback take a
-// transaction-level advisory lock, so concurrent callers apply each
+// transaction-level EXCLUSIVE lock on vigil_migrations, so concurrent callers apply each
 // migration once and a crash can never leave the lock behind.
 #include "boundary.h"
 #include "spi_guard.h"
@@ -20,6 +20,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 }
 
@@ -59,7 +60,8 @@ constexpr const char* kSchemaSnapshot =
 
 class PgMigrationDb final : public core::MigrationDb {
  public:
-  PgMigrationDb() : start_(std::chrono::steady_clock::now()) {}
+  // schema: the quoted extension schema, read in phase 1.
+  explicit PgMigrationDb(const char* schema) : schema_(schema), start_(std::chrono::steady_clock::now()) {}
 
   std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) override {
     std::vector<const char*> args;
@@ -103,9 +105,16 @@ class PgMigrationDb final : public core::MigrationDb {
   double ElapsedMs() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   }
-  void Lock() { Query("SELECT pg_advisory_xact_lock(hashtext('vigil.migrate'))", {}); }
+  std::string StateSchema() override { return schema_ + "."; }
+  // Lock serialises migrators on vigil's own state: an EXCLUSIVE lock on
+  // vigil_migrations, for the transaction (a crash releases it). Only roles
+  // that may write vigil's state can take it, and readers (ACCESS SHARE,
+  // all that SELECT allows) never conflict with it: unlike an advisory lock
+  // key, which any role can take, no ordinary role can stall a migration.
+  void Lock() { Query("LOCK TABLE " + schema_ + ".vigil_migrations IN EXCLUSIVE MODE", {}); }
 
  private:
+  std::string schema_;
   std::chrono::steady_clock::time_point start_;
   vigil::pg::SubxactState dry_run_{};
 };
@@ -120,11 +129,12 @@ std::string_view OptText(FunctionCallInfo fcinfo, int i, bool* present) {
 // RunMigrator connects SPI, runs `body` on a Migrator in phase 2 and returns
 // its text result, palloc'd in the caller's context.
 template <typename Body>
-char* RunMigrator(bool lock, Body&& body) {
+char* RunMigrator(FunctionCallInfo fcinfo, bool lock, Body&& body) {
   MemoryContext caller = CurrentMemoryContext;
+  const char* schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] {
-    PgMigrationDb db;
+    PgMigrationDb db(schema);
     if (lock) db.Lock();
     core::Migrator migrator(db);
     std::string text = body(migrator);
@@ -160,7 +170,7 @@ VIGIL_PG_FUNCTION(vigil_migration_add) {
   std::string_view up = vigil::pg::ArgText(PG_GETARG_TEXT_PP(2));
   std::optional<std::string_view> down;
   if (!PG_ARGISNULL(3)) down = vigil::pg::ArgText(PG_GETARG_TEXT_PP(3));
-  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.Add(version, name, up, down); });
+  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.Add(version, name, up, down); });
   PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -173,7 +183,7 @@ VIGIL_PG_FUNCTION(vigil_migration_add_dir) {
                     errdetail("Only roles with the privileges of pg_read_server_files may read server files."),
                     errhint("Use vigil_migration_add(version, name, up_sql, down_sql) from the client instead.")));
   char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.AddDir(path); });
+  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.AddDir(path); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -181,7 +191,7 @@ VIGIL_PG_FUNCTION(vigil_migrate) {
   bool has_target;
   std::string_view target = OptText(fcinfo, 0, &has_target);
   bool dry_run = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-  char* result = RunMigrator(true, [&](core::Migrator& m) {
+  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) {
     return m.Migrate(has_target ? std::optional<std::string_view>(target) : std::nullopt, dry_run);
   });
   PG_RETURN_DATUM(JsonbResult(result));
@@ -191,7 +201,7 @@ VIGIL_PG_FUNCTION(vigil_rollback) {
   static const char* const kNames[] = {"target"};
   RequireArgs(fcinfo, 1, kNames);
   std::string_view target = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(true, [&](core::Migrator& m) { return m.Rollback(target); });
+  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) { return m.Rollback(target); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -199,12 +209,12 @@ VIGIL_PG_FUNCTION(vigil_migration_repair) {
   static const char* const kNames[] = {"version"};
   RequireArgs(fcinfo, 1, kNames);
   std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(true, [&](core::Migrator& m) { return m.Repair(version); });
+  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) { return m.Repair(version); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
 VIGIL_PG_FUNCTION(vigil_migration_validate) {
-  char* result = RunMigrator(false, [&](core::Migrator& m) { return m.Validate(); });
+  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.Validate(); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -215,11 +225,12 @@ VIGIL_PG_FUNCTION(vigil_migration_status) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
   MemoryContext caller = CurrentMemoryContext;
+  const char* schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   int nrows = 0;
   char*** rows = nullptr;
   Run([&] {
-        PgMigrationDb db;
+        PgMigrationDb db(schema);
         std::vector<core::MigrationStatusRow> status = core::Migrator(db).Status();
         nrows = static_cast<int>(status.size());
         rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));

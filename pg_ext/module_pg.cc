@@ -8,9 +8,13 @@
 #include "module_pg.h"
 
 extern "C" {
+#include "catalog/objectaddress.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 }
 
 #include <cstdlib>
@@ -38,6 +42,12 @@ int quality_alert_score;
 }  // namespace
 
 int vigil::pg::QualityAlertScore() noexcept { return quality_alert_score; }
+
+void vigil::pg::PrivilegeBeforeLock(const RangeVar* rv, Oid relid, Oid, void* mask) {
+  if (!OidIsValid(relid)) return;
+  if (pg_class_aclmask(relid, GetUserId(), *static_cast<AclMode*>(mask), ACLMASK_ANY) == 0)
+    aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), rv->relname);
+}
 
 void _PG_init(void) {
   core::companion::Anchor();

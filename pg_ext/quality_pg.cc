@@ -261,7 +261,10 @@ VIGIL_PG_FUNCTION(vigil_quality_check) {
     Jsonb* jb = PG_GETARG_JSONB_P(1);
     options = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
   }
-  Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(table), -1), AccessShareLock, true);
+  // SELECT on the table before locking it (the scan needs it anyway).
+  AclMode mask = ACL_SELECT;
+  Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(table), -1), AccessShareLock, RVR_MISSING_OK,
+                                       vigil::pg::PrivilegeBeforeLock, &mask);
   if (!OidIsValid(relid) || table[0] == '\0')
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", table)));
   Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);

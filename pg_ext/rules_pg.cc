@@ -13,16 +13,20 @@
 // vigil_rules, vigil_enforce, vigil_unenforce, vigil_insert) are PL/pgSQL and
 // SQL in vigil.sql; they call vigil_check for everything rule-related.
 #include "boundary.h"
+#include "module_pg.h"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/json.h"
@@ -72,9 +76,12 @@ struct PgRules {
 };
 
 // ResolveTable resolves a plain table name through search_path (42P01 when
-// missing, 42809 when it is not a table).
+// missing, 42809 when it is not a table, 42501 without SELECT, INSERT or
+// UPDATE on it, checked before it is locked).
 Oid ResolveTable(const char* name) {
-  Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(name), -1), AccessShareLock, true);
+  AclMode mask = ACL_SELECT | ACL_INSERT | ACL_UPDATE;
+  Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(name), -1), AccessShareLock, RVR_MISSING_OK,
+                                       vigil::pg::PrivilegeBeforeLock, &mask);
   if (!OidIsValid(relid) || name[0] == '\0')
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
   char kind = get_rel_relkind(relid);

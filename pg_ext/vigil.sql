@@ -445,7 +445,7 @@ COMMENT ON FUNCTION vigil_migration_add_dir(text) IS 'registers V<version>__<nam
 CREATE FUNCTION vigil_migrate(target text DEFAULT NULL, dry_run boolean DEFAULT false) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_migrate'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION vigil_migrate(text, boolean) IS 'applies pending migrations in version order, each atomically, under an advisory lock; dry_run rolls everything back';
+COMMENT ON FUNCTION vigil_migrate(text, boolean) IS 'applies pending migrations in version order, each atomically, under a lock on vigil''s migration state; dry_run rolls everything back';
 
 CREATE FUNCTION vigil_rollback(target text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_rollback'

@@ -128,6 +128,7 @@ class SqliteMigrationDb final : public core::MigrationDb {
   std::string Now() override { return NowUtc(db_); }
   std::string Actor() override { return ""; }
   std::string SchemaSnapshot() override { return vigil::sqlite::SchemaSnapshot(db_); }
+  std::string StateSchema() override { return "main."; }
   bool StateExists() override {
     return schema::Ensure(db_, schema::Access::kRead, "vigil_migrations") &&
            schema::Ensure(db_, schema::Access::kRead, "vigil_migration_history");

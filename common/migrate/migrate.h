@@ -87,6 +87,11 @@ class MigrationDb {
   // (SQLite creates them on the first writing call; a reader then sees an
   // empty history rather than creating them).
   virtual bool StateExists() { return true; }
+  // StateSchema is the quoted schema of vigil's own tables with a dot
+  // ("vigil"." in PostgreSQL, main. in SQLite): every name vigil uses for
+  // its own objects is qualified, so no search_path can put a look-alike
+  // in front of them. Migration scripts keep the caller's search_path.
+  virtual std::string StateSchema() = 0;
 };
 
 struct MigrationStatusRow {
@@ -121,6 +126,7 @@ class Migrator {
     double duration_ms = 0;
     bool failed = false, applied = false;
   };
+  std::vector<MigrationDb::Row> Q(const std::string& sql, const std::vector<std::optional<std::string>>& params);
   std::vector<Migration> Registered();
   std::map<std::string, Applied> AppliedState();
   long long Record(const std::string& version, const std::string& name, const std::string& action,

@@ -39,9 +39,29 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
+// Q runs `sql` with vigil's own table names qualified (StateSchema).
+std::vector<MigrationDb::Row> Migrator::Q(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+  std::string schema = db_.StateSchema();
+  std::string out;
+  out.reserve(sql.size() + 64);
+  for (std::size_t i = 0; i < sql.size();) {
+    bool boundary = i == 0 || !(text::IsAlnum(sql[i - 1]) || sql[i - 1] == '_' || sql[i - 1] == '.' || sql[i - 1] == '"');
+    std::size_t n = 0;
+    if (boundary && sql.compare(i, 23, "vigil_migration_history") == 0) n = 23;
+    else if (boundary && sql.compare(i, 16, "vigil_migrations") == 0) n = 16;
+    if (n > 0 && (i + n == sql.size() || !(text::IsAlnum(sql[i + n]) || sql[i + n] == '_'))) {
+      out.append(schema).append(sql, i, n);
+      i += n;
+      continue;
+    }
+    out.push_back(sql[i++]);
+  }
+  return db_.Query(out, params);
+}
+
 std::vector<Migrator::Migration> Migrator::Registered() {
   std::vector<Migration> out;
-  for (const auto& r : db_.Query("SELECT version, name, up_sql, down_sql, checksum, new_up_sql, new_checksum"
+  for (const auto& r : Q("SELECT version, name, up_sql, down_sql, checksum, new_up_sql, new_checksum"
                                  " FROM vigil_migrations ORDER BY sort_key", {}))
     out.push_back({Text(r[0]), Text(r[1]), Text(r[2]), Text(r[4]), r[3], r[5], r[6]});
   return out;
@@ -49,7 +69,7 @@ std::vector<Migrator::Migration> Migrator::Registered() {
 
 std::map<std::string, Migrator::Applied> Migrator::AppliedState() {
   std::map<std::string, Applied> out;
-  for (const auto& r : db_.Query("SELECT version, action, checksum, at, applied_by, duration_ms"
+  for (const auto& r : Q("SELECT version, action, checksum, at, applied_by, duration_ms"
                                  " FROM vigil_migration_history ORDER BY id", {})) {
     Applied& a = out[Text(r[0])];
     std::string action = Text(r[1]);
@@ -77,7 +97,7 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
                            bool snapshot) {
   std::string prev = "genesis";
   long long id = 1;
-  auto last = db_.Query("SELECT id, entry_hash FROM vigil_migration_history ORDER BY id DESC LIMIT 1", {});
+  auto last = Q("SELECT id, entry_hash FROM vigil_migration_history ORDER BY id DESC LIMIT 1", {});
   if (!last.empty()) {
     id = std::strtoll(Text(last[0][0]).c_str(), nullptr, 10) + 1;
     prev = Text(last[0][1]);
@@ -90,7 +110,7 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
   char duration[32];
   std::snprintf(duration, sizeof(duration), "%.3f", duration_ms);
   std::string actor = db_.Actor();
-  db_.Query("INSERT INTO vigil_migration_history (id, version, name, action, checksum, at, applied_by, duration_ms,"
+  Q("INSERT INTO vigil_migration_history (id, version, name, action, checksum, at, applied_by, duration_ms,"
             " error, schema_hash, schema, prev_hash, entry_hash)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             {std::to_string(id), version, name, action, checksum, db_.Now(),
@@ -105,7 +125,7 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
 // part of the chained hash.
 void Migrator::SnapshotAfter(long long id) {
   std::string schema = db_.SchemaSnapshot();
-  db_.Query("UPDATE vigil_migration_history SET schema_hash = $1, schema = $2 WHERE id = $3",
+  Q("UPDATE vigil_migration_history SET schema_hash = $1, schema = $2 WHERE id = $3",
             {Checksum(schema), schema, std::to_string(id)});
 }
 
@@ -126,14 +146,14 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
                   {}, r->hint);
   }
   std::string checksum = Checksum(up);
-  auto existing = db_.Query("SELECT checksum, version FROM vigil_migrations WHERE sort_key = $1", {key});
+  auto existing = Q("SELECT checksum, version FROM vigil_migrations WHERE sort_key = $1", {key});
   std::optional<std::string> down_text;
   if (down) down_text = std::string(*down);
   if (!existing.empty()) {
     std::string old = Text(existing[0][0]), registered = Text(existing[0][1]);
     if (old == checksum) return checksum;  // the same text again: nothing to do
     if (!AppliedState()[registered].applied) {
-      db_.Query("UPDATE vigil_migrations SET name = $2, up_sql = $3, down_sql = $4, checksum = $5,"
+      Q("UPDATE vigil_migrations SET name = $2, up_sql = $3, down_sql = $4, checksum = $5,"
                 " new_up_sql = NULL, new_checksum = NULL WHERE sort_key = $1",
                 {key, std::string(name), std::string(up), down_text, checksum});
       return checksum;
@@ -141,11 +161,11 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
     // Applied and changed: drift. The new text is kept beside the applied
     // one; status shows "drifted" and vigil_migrate refuses to run until
     // vigil_migration_repair accepts it.
-    db_.Query("UPDATE vigil_migrations SET new_up_sql = $2, new_checksum = $3 WHERE sort_key = $1",
+    Q("UPDATE vigil_migrations SET new_up_sql = $2, new_checksum = $3 WHERE sort_key = $1",
               {key, std::string(up), checksum});
     return checksum;
   }
-  db_.Query("INSERT INTO vigil_migrations (version, sort_key, name, up_sql, down_sql, checksum, added_at)"
+  Q("INSERT INTO vigil_migrations (version, sort_key, name, up_sql, down_sql, checksum, added_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)",
             {version, key, std::string(name), std::string(up), down_text, checksum, db_.Now()});
   return checksum;
@@ -292,7 +312,7 @@ std::string Migrator::Repair(std::string_view version_in) {
   for (const Migration& m : Registered()) {
     if (VersionSortKey(m.version) != key) continue;
     if (!m.new_checksum) throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " has not drifted; nothing to repair");
-    db_.Query("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
+    Q("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
               " new_checksum = NULL WHERE version = $1", {m.version});
     Record(m.version, m.name, "repair", *m.new_checksum, 0, std::nullopt, true);
     ordered_json r = {{"version", m.version}, {"previous_checksum", m.checksum}, {"checksum", *m.new_checksum}};
@@ -321,7 +341,7 @@ std::string Migrator::Validate() {
   std::string why;
   long long entries = 0, expected_id = 1;
   std::optional<std::string> last_schema;
-  for (const auto& r : exists ? db_.Query("SELECT id, version, action, checksum, prev_hash, entry_hash, schema"
+  for (const auto& r : exists ? Q("SELECT id, version, action, checksum, prev_hash, entry_hash, schema"
                                           " FROM vigil_migration_history ORDER BY id", {})
                               : std::vector<MigrationDb::Row>{}) {
     ++entries;

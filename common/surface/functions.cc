@@ -135,7 +135,7 @@ constexpr FunctionInfo kFunctions[] = {
      "registers V<version>__<name>.sql and U<version>__<name>.sql files from a server directory (pg_read_server_files)"},
     {"vigil_migrate", "vigil_migrate", "target text DEFAULT NULL::text, dry_run boolean DEFAULT false", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads | kWrites | kRunsStoredSql, -1, false,
-     "applies pending migrations in version order, each atomically, under an advisory lock; dry_run rolls everything back"},
+     "applies pending migrations in version order, each atomically, under a lock on vigil's migration state; dry_run rolls everything back"},
     {"vigil_rollback", "vigil_rollback", "target text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads | kWrites | kRunsStoredSql, -1, false,
      "runs undo scripts in reverse order down to target ('0' undoes all)"},

@@ -23,3 +23,7 @@ CREATE FUNCTION vigil_enforce_trigger(table_name text, new_row jsonb, old_row js
     AS 'MODULE_PATHNAME', 'vigil_enforce_trigger_row'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_enforce_trigger(text, jsonb, jsonb, jsonb) IS 'what SQLite''s enforcement triggers call: rejects a row with one error listing every violation; PostgreSQL''s triggers use vigil_enforce_trigger()';
+
+-- Migrations are serialised by a lock on vigil_migrations, no longer by a
+-- public advisory-lock key.
+COMMENT ON FUNCTION vigil_migrate(text, boolean) IS 'applies pending migrations in version order, each atomically, under a lock on vigil''s migration state; dry_run rolls everything back';
