@@ -172,6 +172,11 @@ SELECT vigil_config('quality_alert_score') AS quality_alert_score;
 SELECT severity, message FROM vigil_alerts ORDER BY id;
 
 .print
+.print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
+.print    write or run stored SQL are DIRECTONLY, so no view or trigger of a file can call them:
+SELECT name, effects, sqlite_flags FROM vigil_functions() WHERE effects LIKE '%stored SQL%' ORDER BY name;
+
+.print
 .print    The file records the version of vigil's tables, so a newer vigil upgrades it in place
 .print    (the PostgreSQL counterpart is ALTER EXTENSION vigil UPDATE; docs/releasing.md):
 SELECT value AS vigil_schema_version, vigil_version() AS module FROM vigil_meta WHERE key = 'schema_version';
