@@ -10,6 +10,9 @@
 #include "spi_guard.h"
 
 extern "C" {
+#include "access/table.h"
+#include "miscadmin.h"
+#include "utils/rel.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -152,6 +155,29 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
     core::QualityOptions o = core::ParseQualityOptions(options, table.info);
     state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
   });
+  // The scans run as the table's owner, as VACUUM and ANALYZE run: a
+  // table's casts, output functions, policies and the functions its rules
+  // call are its owner's code, which must never run with the caller's
+  // (possibly superuser) rights. SECURITY_RESTRICTED_OPERATION keeps that
+  // code from changing the session, and search_path is pinned to
+  // pg_catalog, the table's own schema (where its rules' unqualified names
+  // live) and pg_temp last, so the caller's path cannot redirect the
+  // owner's code either. An error restores both with the transaction.
+  Oid table_owner;
+  {
+    Relation rel = table_open(relid, AccessShareLock);
+    table_owner = rel->rd_rel->relowner;
+    table_close(rel, AccessShareLock);
+  }
+  Oid save_userid;
+  int save_sec_context;
+  GetUserIdAndSecContext(&save_userid, &save_sec_context);
+  SetUserIdAndSecContext(table_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  int save_nestlevel = NewGUCNestLevel();
+  StringInfoData path;
+  initStringInfo(&path);
+  appendStringInfo(&path, "pg_catalog, %s, pg_temp", quote_identifier(get_namespace_name(get_rel_namespace(relid))));
+  (void)set_config_option("search_path", path.data, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   const std::vector<std::string>& stage1 = state->check->Stage1();
   for (std::size_t i = 0; i < stage1.size(); ++i) {
     vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str());
@@ -172,6 +198,8 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
       state->check->SetSamples(i, keys);
     });
   }
+  AtEOXact_GUC(false, save_nestlevel);
+  SetUserIdAndSecContext(save_userid, save_sec_context);
   char* report = nullptr;
   Run([&] {
     state->report = state->check->ReportJson(checked_at);

@@ -43,6 +43,31 @@ SET ROLE regress_vigil_attacker;
 SELECT vigil_quality_check('roles_accounts');
 RESET ROLE;
 
+-- 3. A table's code is its owner's: the superuser's quality check turned a
+-- sample key into JSON through a cast the table's owner wrote, and the
+-- owner became superuser. The scans now run as the table's owner
+-- (SECURITY_RESTRICTED_OPERATION; search_path pg_catalog, the table's
+-- schema, pg_temp), as VACUUM does.
+SET ROLE regress_vigil_owner;
+CREATE TYPE roles_mood AS ENUM ('calm', 'tense');
+CREATE FUNCTION roles_mood_json(m roles_mood) RETURNS json LANGUAGE plpgsql AS $f$
+BEGIN
+  ALTER ROLE regress_vigil_owner SUPERUSER;
+  RETURN to_json(m::text);
+END $f$;
+CREATE CAST (roles_mood AS json) WITH FUNCTION roles_mood_json(roles_mood);
+CREATE TABLE roles_moods (m roles_mood PRIMARY KEY, email text);
+INSERT INTO roles_moods VALUES ('calm', 'not-an-email');
+RESET ROLE;
+SELECT vigil_rule_add('roles_moods', 'email', 'email') > 0 AS rule_added;
+SELECT vigil_quality_check('roles_moods')->'validity'->'rules'->0->'samples' AS samples;
+SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_owner';
+SELECT vigil_rule_remove('roles_moods', 'email', 'email');
+DROP TABLE roles_moods;
+DROP CAST (roles_mood AS json);
+DROP FUNCTION roles_mood_json(roles_mood);
+DROP TYPE roles_mood;
+
 SELECT vigil_rule_remove('roles_accounts', 'email', 'email');
 DROP TABLE roles_accounts;
 REVOKE CREATE ON DATABASE contrib_regression FROM regress_vigil_attacker;
