@@ -52,7 +52,7 @@ const VigilKeccakApi* vigil_keccak_api(void);
 // strings, NULL when valid.
 struct VigilPhoneApi {
   unsigned version;  // 1
-  const char* (*check_e164)(const char* s, size_t len);
+  const char* (*check_e164)(const char* s, size_t len);  // s already has the "+digits" shape
   int (*known_region)(const char* region);  // 1 when libphonenumber knows it
   const char* (*check_in_region)(const char* s, size_t len, const char* region);
 };
