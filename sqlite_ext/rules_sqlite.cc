@@ -24,6 +24,7 @@
 #include "schema_sqlite.h"
 #include "sqlite_util.h"
 #include "rules/row_check.h"
+#include "rules/rule_admin.h"
 #include "rules/rules.h"
 
 namespace vigil::sqlite {
@@ -153,98 +154,120 @@ void RulesChanged(sqlite3_context* ctx) {
 bool Enforced(sqlite3* db, const std::string& table);
 void InstallTriggers(sqlite3* db, const std::string& table);
 
-// vigil_rule_add(table, column, rule [, params]) -> id
-void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string table = Arg(argv[0], "table");
-  std::optional<std::string> column;
-  if (sqlite3_value_type(argv[1]) != SQLITE_NULL) column = std::string(vigil::sqlite::Text(argv[1]));
-  std::string rule = Arg(argv[2], "rule");
-  std::optional<std::string> params;
-  if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) params = std::string(vigil::sqlite::Text(argv[3]));
-  TableShape shape = LoadTable(db, table);
-  if (!column && rule != "expression") {
-    throw Error(ErrorCode::kNullValue, "column must not be NULL for rule " + rule,
-                {}, "Only expression rules apply to the whole row.");
+// SqliteRuleCatalog answers the core's questions (rules/rule_admin.h) for
+// one database file: its tables are the main schema's (a temporary table of
+// the same name never takes a rule or a reference), and SQLite has no roles,
+// so whoever holds the connection owns every table of the file.
+class SqliteRuleCatalog final : public core::RuleCatalog {
+ public:
+  explicit SqliteRuleCatalog(sqlite3* db) : db_(db) {}
+
+  core::TableIdentity OwnedTable(const std::string& name) override {
+    LoadTable(db_, name);
+    return {"main", name};
   }
-  if (column) RequireColumn(shape.info, *column);
-  core::Rule parsed = core::ParseRule(rule, params ? std::optional<std::string_view>(*params) : std::nullopt);
-  if (parsed.kind == core::RuleKind::kReferences) {
-    TableShape target = LoadTable(db, parsed.ref_table);
-    RequireColumn(target.info, parsed.ref_column);
+  std::optional<core::TableIdentity> DroppedTable(const std::string& name) override {
+    return core::TableIdentity{"main", name};
   }
-  if (parsed.kind == core::RuleKind::kExpression) {
-    // The expression must compile against the table's columns.
+  bool HasColumn(const core::TableIdentity& table, const std::string& column) override {
+    const core::TableInfo info = LoadTable(db_, table.name).info;
+    return std::find(info.columns.begin(), info.columns.end(), column) != info.columns.end();
+  }
+  core::TableIdentity ReferencedTable(const std::optional<std::string>& schema, const std::string& name) override {
+    if (schema && *schema != "main")
+      throw Error(ErrorCode::kInvalidParameter, "references: a rule may only reference a table of the same file",
+                  {}, "Use \"schema\": \"main\" or leave it out.");
+    LoadTable(db_, name);
+    return {"main", name};
+  }
+  void CompileExpression(const core::TableIdentity& table, const std::string& expression) override {
     sqlite3_stmt* probe = nullptr;
-    std::string sql = Sql("SELECT (%s) FROM \"%w\" LIMIT 0", parsed.expression.c_str(), table.c_str());
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
-      std::string msg = sqlite3_errmsg(db);
+    std::string sql = Sql("SELECT (%s) FROM main.\"%w\" LIMIT 0", expression.c_str(), table.name.c_str());
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(db_);
       sqlite3_finalize(probe);
       throw Error(ErrorCode::kInvalidParameter, "rule expression does not compile: " + msg);
     }
     sqlite3_finalize(probe);
   }
-  schema::Ensure(db, schema::Access::kWrite);
-  // The rule and the triggers that embed it are one change: a rule whose
-  // triggers do not build is not stored (and the old triggers stay).
-  Savepoint savepoint(db, "vigil_rule_add");
-  std::optional<std::string> stored_params;
-  if (!parsed.params.empty()) stored_params = parsed.params;
-  {
-    Stmt find(db, "SELECT id FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3 AND params IS ?4");
-    find.Text(1, table);
-    if (column) find.Text(2, *column); else find.Null(2);
-    find.Text(3, rule);
-    if (stored_params) find.Text(4, *stored_params); else find.Null(4);
-    if (find.Step()) {
-      sqlite3_int64 existing = find.Int(0);
-      savepoint.Release();
-      sqlite3_result_int64(ctx, existing);
-      return;
-    }
+  std::optional<long long> FindRule(const core::TableIdentity& table, const std::optional<std::string>& column,
+                                    const std::string& rule, const std::optional<std::string>& params) override {
+    if (!schema::Ensure(db_, schema::Access::kRead, "vigil_rule_store")) return std::nullopt;
+    Stmt find(db_, "SELECT id FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3"
+                   " AND params IS ?4");
+    Bind(find, table, column, rule);
+    if (params) find.Text(4, *params); else find.Null(4);
+    if (find.Step()) return find.Int(0);
+    return std::nullopt;
   }
-  Stmt insert(db, "INSERT INTO main.vigil_rule_store(table_name, column_name, rule, params) VALUES (?1, ?2, ?3, ?4)");
-  insert.Text(1, table);
-  if (column) insert.Text(2, *column); else insert.Null(2);
-  insert.Text(3, rule);
-  if (stored_params) insert.Text(4, *stored_params); else insert.Null(4);
-  insert.Step();
-  sqlite3_int64 id = sqlite3_last_insert_rowid(db);
-  if (Enforced(db, table)) InstallTriggers(db, table);  // the triggers embed the rules
+  long long InsertRule(const core::TableIdentity& table, const std::optional<std::string>& column,
+                       const std::string& rule, const std::optional<std::string>& params) override {
+    schema::Ensure(db_, schema::Access::kWrite);
+    Stmt insert(db_, "INSERT INTO main.vigil_rule_store(table_name, column_name, rule, params) VALUES (?1, ?2, ?3, ?4)");
+    Bind(insert, table, column, rule);
+    if (params) insert.Text(4, *params); else insert.Null(4);
+    insert.Step();
+    return sqlite3_last_insert_rowid(db_);
+  }
+  long long DeleteRules(const core::TableIdentity& table, const std::optional<std::string>& column,
+                        const std::string& rule) override {
+    if (!schema::Ensure(db_, schema::Access::kRead, "vigil_rule_store")) return 0;  // no rules: nothing to remove
+    schema::Ensure(db_, schema::Access::kWrite);
+    Stmt del(db_, "DELETE FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
+    Bind(del, table, column, rule);
+    del.Step();
+    return sqlite3_changes(db_);
+  }
+  // The triggers embed the rules: rebuild them (all or nothing, in the
+  // caller's savepoint).
+  void RulesChanged(const core::TableIdentity& table) override {
+    if (!TableExists(table.name)) return;
+    if (Enforced(db_, table.name)) InstallTriggers(db_, table.name);
+  }
+
+ private:
+  bool TableExists(const std::string& name) {
+    Stmt t(db_, "SELECT 1 FROM pragma_table_info(?1, 'main')");
+    t.Text(1, name);
+    return t.Step();
+  }
+  static void Bind(Stmt& s, const core::TableIdentity& table, const std::optional<std::string>& column,
+                   const std::string& rule) {
+    s.Text(1, table.name);
+    if (column) s.Text(2, *column); else s.Null(2);
+    s.Text(3, rule);
+  }
+  sqlite3* db_;
+};
+
+std::optional<std::string_view> OptArg(int argc, sqlite3_value** argv, int i) {
+  if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL) return std::nullopt;
+  return vigil::sqlite::Text(argv[i]);
+}
+
+// vigil_rule_add(table, column, rule [, params]) -> id. The rule and the
+// triggers that embed it are one change: a rule whose triggers do not build
+// is not stored (and the old triggers stay).
+void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  SqliteRuleCatalog catalog(db);
+  Savepoint savepoint(db, "vigil_rule_add");
+  long long id = core::AddRule(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2),
+                               OptArg(argc, argv, 3));
   savepoint.Release();
   RulesChanged(ctx);
   sqlite3_result_int64(ctx, id);
 }
 
 // vigil_rule_remove(table, column, rule) -> number of rules removed
-void RuleRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
+void RuleRemove(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string table = Arg(argv[0], "table");
-  std::string rule = Arg(argv[2], "rule");
-  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) {  // no rules: nothing to remove
-    sqlite3_result_int(ctx, 0);
-    return;
-  }
-  schema::Ensure(db, schema::Access::kWrite);
+  SqliteRuleCatalog catalog(db);
   Savepoint savepoint(db, "vigil_rule_remove");
-  Stmt del(db, "DELETE FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
-  del.Text(1, table);
-  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) del.Null(2); else del.Text(2, vigil::sqlite::Text(argv[1]));
-  del.Text(3, rule);
-  del.Step();
-  int removed = sqlite3_changes(db);
-  if (removed > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
-    bool table_exists;
-    {
-      Stmt t(db, "SELECT 1 FROM pragma_table_info(?1)");
-      t.Text(1, table);
-      table_exists = t.Step();
-    }
-    if (table_exists && Enforced(db, table)) InstallTriggers(db, table);
-  }
+  long long removed = core::RemoveRules(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2));
   savepoint.Release();
   RulesChanged(ctx);
-  sqlite3_result_int(ctx, removed);
+  sqlite3_result_int64(ctx, removed);
 }
 
 // vigil_check(table, row [, raise [, old_row]]) -> JSON array of violations
@@ -580,13 +603,14 @@ std::vector<Row> RuleRows(sqlite3* db) {
       auto v = s.Column(c);
       r.push_back(v ? Value::Text(*v) : Value::Null());
     }
+    r.push_back(Value::Text("main"));  // a file's rules are about its own tables
     rows.push_back(std::move(r));
   }
   return rows;
 }
 
 const TableSpec kRules = {"vigil_rules",
-                          "id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT",
+                          "id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT, table_schema TEXT",
                           RuleRows};
 
 const Impl kImpls[] = {

@@ -221,12 +221,14 @@ struct TableShape {
   std::vector<std::string> primary_key;  // in key order
 };
 
-// LoadTable reads the columns of `table` (42P01 when it does not exist).
+// LoadTable reads the columns of the main schema's `table` (42P01 when it
+// does not exist): rules, checks and reports are about the file's own
+// tables, which a temporary table of the same name does not shadow.
 inline TableShape LoadTable(sqlite3* db, const std::string& table) {
   TableShape t;
   t.info.name = table;
   if (table.empty()) throw Error(ErrorCode::kUndefinedTable, "table \"\" does not exist");
-  Stmt s(db, "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid");
+  Stmt s(db, "SELECT name, type, pk FROM pragma_table_info(?1, 'main') ORDER BY cid");
   s.Text(1, table);
   std::vector<std::pair<sqlite3_int64, std::string>> pk;
   while (s.Step()) {

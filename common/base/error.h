@@ -30,6 +30,7 @@ enum class ErrorCode {
   kLockTimeout,       // 55P03 lock_not_available
   kCanceled,          // 57014 query_canceled: the engine asked to stop (cancel.h)
   kPrivilege,         // 42501 insufficient_privilege
+  kWrongObjectType,   // 42809 wrong_object_type
 };
 
 class Error : public std::runtime_error {

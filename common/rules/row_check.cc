@@ -174,6 +174,7 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
       q.value = *value;
       q.ref_table = rule.ref_table;
       q.ref_column = rule.ref_column;
+      q.ref_schema = rule.ref_schema;
     }
     queries_.push_back(std::move(q));
   }

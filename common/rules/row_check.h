@@ -56,6 +56,7 @@ struct EngineQuery {
   std::string column;       // the rule's column ("" for row-level)
   TypedValue value;         // unique / references: the value to look up
   std::string ref_table, ref_column;  // references
+  std::string ref_schema;             // references: "" when the stored rule predates fixed targets
   std::string expression;   // expression: SQL over the row's columns
   // Set by the adapter:
   bool violated = false;

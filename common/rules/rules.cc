@@ -120,6 +120,11 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
       Bad(kind, "needs {\"table\": \"...\", \"column\": \"...\"}");
     r.ref_table = p["table"].get<std::string>();
     r.ref_column = p["column"].get<std::string>();
+    if (p.contains("schema")) {
+      if (!p["schema"].is_string() || p["schema"].get<std::string>().empty())
+        Bad(kind, "\"schema\" must be a non-empty string");
+      r.ref_schema = p["schema"].get<std::string>();
+    }
     if (p.contains("enforce") && !p["enforce"].is_boolean()) Bad(kind, "\"enforce\" must be true or false");
     r.enforce = p.value("enforce", false);
   } else if (kind == "expression") {

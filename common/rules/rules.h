@@ -31,7 +31,7 @@ enum class RuleKind {
   kRegex,       // {"pattern": "..."} (RE2, unanchored search)
   kPositive,
   kPrecision,   // {"digits": p, "scale": s} as NUMERIC(p, s)
-  kReferences,  // {"table": t, "column": c, "enforce": bool}
+  kReferences,  // {"table": t, "column": c, "schema": s, "enforce": bool}
   kUnique,
   kExpression,  // {"sql": "<boolean SQL over the row's columns>"}
 };
@@ -51,6 +51,7 @@ struct Rule {
   std::optional<Regex> regex;
   int digits = 0, scale = 0;
   std::string ref_table, ref_column;
+  std::string ref_schema;         // references: fixed when the rule is added ("" in rules older than 0.4.0)
   bool enforce = true;            // references: checked on write only when asked
   std::string expression;
 };

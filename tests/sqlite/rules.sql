@@ -53,3 +53,24 @@ SELECT count(*) AS wide_rows FROM wide;
 SELECT vigil_enforce('nope');
 SELECT vigil_rule_add('accounts', 'email', 'range', '{"min": 5, "max": 1}');
 SELECT vigil_enforce_trigger();
+
+-- A rule belongs to the file's own table (main), and a reference's target
+-- is fixed when the rule is added: a temporary table of the same name
+-- shadows neither.
+CREATE TABLE owners (id INTEGER PRIMARY KEY);
+INSERT INTO owners VALUES (1);
+CREATE TABLE holdings (id INTEGER PRIMARY KEY, owner_id INTEGER);
+SELECT vigil_rule_add('holdings', 'owner_id', 'references', '{"table": "owners", "column": "id", "enforce": true}') > 0 AS added;
+SELECT params, table_schema FROM vigil_rules WHERE table_name = 'holdings';
+SELECT vigil_rule_add('holdings', 'owner_id', 'references', '{"table": "owners", "column": "id", "schema": "other"}');
+CREATE TEMP TABLE owners (id INTEGER);
+INSERT INTO temp.owners VALUES (9);
+SELECT vigil_check('holdings', '{"id": 1, "owner_id": 9}');
+CREATE TEMP TABLE holdings (id INTEGER, owner_id INTEGER);
+SELECT vigil_rule_add('temp.holdings', 'owner_id', 'not_null');
+SELECT vigil_check('holdings', '{"id": 1, "owner_id": 1}');
+DROP TABLE temp.owners;
+DROP TABLE temp.holdings;
+-- The rules of a dropped table can still be removed.
+DROP TABLE holdings;
+SELECT vigil_rule_remove('holdings', 'owner_id', 'references') AS removed;
