@@ -110,7 +110,9 @@ def run_fixture(fixture, tmp, current, fresh):
           f"{name}: read-only vigil_check still finds a violation")
     check(stored_version(ro) == "0.1.0" or name != "vigil-0.1.0.db", f"{name}: a read-only file is not upgraded")
     err = error_of(ro, "SELECT vigil_rule_add('users', 'email', 'not_null')")
-    check(err is not None and "read-only" in err, f"{name}: a writer on a read-only old database says why: {err}")
+    at_current = stored_version(ro) == current
+    check(at_current or (err is not None and "read-only" in err),
+          f"{name}: a writer on a read-only old database says why: {err}")
     ro.close()
 
     # Loaded while another connection holds the write lock, the module
@@ -129,7 +131,7 @@ def run_fixture(fixture, tmp, current, fresh):
         check(err is not None, f"{name}: before the upgrade the old triggers fail closed: {err}")
         db.execute("SELECT vigil_rule_remove('no_such_table', 'x', 'not_null')")  # a writing call
     db.close()
-    check(sha256(path) != sha256(fixture), f"{name}: upgraded in place")
+    check(at_current or sha256(path) != sha256(fixture), f"{name}: upgraded in place")
 
     # A later load finds it upgraded; loading a fresh copy upgrades at once.
     shutil.copy(fixture, path)
