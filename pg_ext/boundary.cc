@@ -25,6 +25,7 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kLockTimeout: return ERRCODE_LOCK_NOT_AVAILABLE;
     case core::ErrorCode::kCanceled: return ERRCODE_QUERY_CANCELED;
     case core::ErrorCode::kPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
+    case core::ErrorCode::kWrongObjectType: return ERRCODE_WRONG_OBJECT_TYPE;
   }
   return ERRCODE_INTERNAL_ERROR;
 }

@@ -10,6 +10,7 @@
 // transaction-level EXCLUSIVE lock on vigil_migrations, so concurrent callers apply each
 // migration once and a crash can never leave the lock behind.
 #include "boundary.h"
+#include "module_pg.h"
 #include "spi_guard.h"
 
 extern "C" {
@@ -35,9 +36,7 @@ using vigil::pg::Run;
 
 namespace {
 
-[[noreturn]] void ThrowOutcome(const vigil::pg::SpiOutcome& out) {
-  throw core::Error(core::ErrorCode::kEngine, out.error ? out.error : "SPI failure").WithEngineCode(out.sqlerrcode);
-}
+using vigil::pg::ThrowOutcome;
 
 constexpr const char* kSchemaSnapshot =
     "WITH rel AS ("
@@ -61,22 +60,13 @@ constexpr const char* kSchemaSnapshot =
 class PgMigrationDb final : public core::MigrationDb {
  public:
   // schema: the quoted extension schema, read in phase 1.
-  explicit PgMigrationDb(const char* schema) : schema_(schema), start_(std::chrono::steady_clock::now()) {}
+  // schema: the quoted state schema; state_owner: its owner (phase 1).
+  PgMigrationDb(const char* schema, Oid state_owner)
+      : schema_(schema), state_owner_(state_owner), start_(std::chrono::steady_clock::now()) {}
 
+  // State queries run as vigil_state's owner (module_pg.h).
   std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) override {
-    std::vector<const char*> args;
-    for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
-    vigil::pg::SpiOutcome out;
-    vigil::pg::SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out);
-    if (!out.ok) ThrowOutcome(out);
-    std::vector<Row> rows;
-    for (int r = 0; r < out.nrows; ++r) {
-      Row row;
-      for (int c = 0; c < out.ncols; ++c)
-        row.push_back(out.values[r][c] ? std::optional<std::string>(out.values[r][c]) : std::nullopt);
-      rows.push_back(std::move(row));
-    }
-    return rows;
+    return vigil::pg::GuardedQuery(sql, params, state_owner_);
   }
   std::optional<std::string> RunScript(const std::string& script) override {
     vigil::pg::SpiOutcome out;
@@ -101,7 +91,11 @@ class PgMigrationDb final : public core::MigrationDb {
         .value_or("");
   }
   std::string Actor() override { return Query("SELECT session_user::text", {})[0][0].value_or(""); }
-  std::string SchemaSnapshot() override { return Query(kSchemaSnapshot, {})[0][0].value_or(""); }
+  // The snapshot reads only the catalog, as the caller: its text follows the
+  // caller's search_path (regclass output), as recorded snapshots did.
+  std::string SchemaSnapshot() override {
+    return vigil::pg::GuardedQuery(kSchemaSnapshot, {})[0][0].value_or("");
+  }
   double ElapsedMs() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   }
@@ -115,6 +109,7 @@ class PgMigrationDb final : public core::MigrationDb {
 
  private:
   std::string schema_;
+  Oid state_owner_;
   std::chrono::steady_clock::time_point start_;
   vigil::pg::SubxactState dry_run_{};
 };
@@ -126,15 +121,26 @@ std::string_view OptText(FunctionCallInfo fcinfo, int i, bool* present) {
   return *present ? vigil::pg::ArgText(PG_GETARG_TEXT_PP(i)) : std::string_view();
 }
 
-// RunMigrator connects SPI, runs `body` on a Migrator in phase 2 and returns
-// its text result, palloc'd in the caller's context.
+// Who may: registering and running migrations runs their scripts with the
+// caller's rights but records them in vigil's state, so it is for roles
+// with the privileges of vigil_migrator; reading the history (scripts,
+// errors that may quote data) is for vigil_reader (docs/security.md).
+constexpr const char* kMigrator = "vigil_migrator";
+constexpr const char* kReader = "vigil_reader";
+
+// RunMigrator checks the caller's role, connects SPI, runs `body` on a
+// Migrator in phase 2 and returns its text result, palloc'd in the caller's
+// context.
 template <typename Body>
-char* RunMigrator(FunctionCallInfo fcinfo, bool lock, Body&& body) {
+char* RunMigrator(const char* role, const char* action, bool lock, Body&& body) {
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (!state.legacy) vigil::pg::RequireRole(role, action);
   MemoryContext caller = CurrentMemoryContext;
-  const char* schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  const char* schema = state.schema;
+  Oid state_owner = state.owner;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] {
-    PgMigrationDb db(schema);
+    PgMigrationDb db(schema, state_owner);
     if (lock) db.Lock();
     core::Migrator migrator(db);
     std::string text = body(migrator);
@@ -170,7 +176,7 @@ VIGIL_PG_FUNCTION(vigil_migration_add) {
   std::string_view up = vigil::pg::ArgText(PG_GETARG_TEXT_PP(2));
   std::optional<std::string_view> down;
   if (!PG_ARGISNULL(3)) down = vigil::pg::ArgText(PG_GETARG_TEXT_PP(3));
-  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.Add(version, name, up, down); });
+  char* result = RunMigrator(kMigrator, "register migrations", false, [&](core::Migrator& m) { return m.Add(version, name, up, down); });
   PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -183,7 +189,7 @@ VIGIL_PG_FUNCTION(vigil_migration_add_dir) {
                     errdetail("Only roles with the privileges of pg_read_server_files may read server files."),
                     errhint("Use vigil_migration_add(version, name, up_sql, down_sql) from the client instead.")));
   char* path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.AddDir(path); });
+  char* result = RunMigrator(kMigrator, "register migrations", false, [&](core::Migrator& m) { return m.AddDir(path); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -191,7 +197,7 @@ VIGIL_PG_FUNCTION(vigil_migrate) {
   bool has_target;
   std::string_view target = OptText(fcinfo, 0, &has_target);
   bool dry_run = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) {
+  char* result = RunMigrator(kMigrator, "run migrations", true, [&](core::Migrator& m) {
     return m.Migrate(has_target ? std::optional<std::string_view>(target) : std::nullopt, dry_run);
   });
   PG_RETURN_DATUM(JsonbResult(result));
@@ -201,7 +207,7 @@ VIGIL_PG_FUNCTION(vigil_rollback) {
   static const char* const kNames[] = {"target"};
   RequireArgs(fcinfo, 1, kNames);
   std::string_view target = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) { return m.Rollback(target); });
+  char* result = RunMigrator(kMigrator, "roll migrations back", true, [&](core::Migrator& m) { return m.Rollback(target); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -209,12 +215,13 @@ VIGIL_PG_FUNCTION(vigil_migration_repair) {
   static const char* const kNames[] = {"version"};
   RequireArgs(fcinfo, 1, kNames);
   std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
-  char* result = RunMigrator(fcinfo, true, [&](core::Migrator& m) { return m.Repair(version); });
+  char* result = RunMigrator(kMigrator, "repair migrations", true, [&](core::Migrator& m) { return m.Repair(version); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
 VIGIL_PG_FUNCTION(vigil_migration_validate) {
-  char* result = RunMigrator(fcinfo, false, [&](core::Migrator& m) { return m.Validate(); });
+  char* result = RunMigrator(kReader, "read the migration history", false,
+                             [&](core::Migrator& m) { return m.Validate(); });
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
@@ -224,13 +231,16 @@ VIGIL_PG_FUNCTION(vigil_migration_status) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (!state.legacy) vigil::pg::RequireRole(kReader, "read the migration history");
   MemoryContext caller = CurrentMemoryContext;
-  const char* schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  const char* schema = state.schema;
+  Oid state_owner = state.owner;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   int nrows = 0;
   char*** rows = nullptr;
   Run([&] {
-        PgMigrationDb db(schema);
+        PgMigrationDb db(schema, state_owner);
         std::vector<core::MigrationStatusRow> status = core::Migrator(db).Status();
         nrows = static_cast<int>(status.size());
         rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));

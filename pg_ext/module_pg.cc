@@ -8,13 +8,24 @@
 #include "module_pg.h"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_namespace.h"
+#include "commands/extension.h"
+#include "lib/stringinfo.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
 }
 
 #include <cstdlib>
@@ -47,6 +58,73 @@ void vigil::pg::PrivilegeBeforeLock(const RangeVar* rv, Oid relid, Oid, void* ma
   if (!OidIsValid(relid)) return;
   if (pg_class_aclmask(relid, GetUserId(), *static_cast<AclMode*>(mask), ACLMASK_ANY) == 0)
     aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), rv->relname);
+}
+
+vigil::pg::State vigil::pg::CurrentState() {
+  Oid nsp = get_namespace_oid(kStateSchema, true);
+  if (OidIsValid(nsp)) {
+    HeapTuple tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+    if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for namespace %u", nsp);
+    Oid owner = ((Form_pg_namespace)GETSTRUCT(tup))->nspowner;
+    ReleaseSysCache(tup);
+    return {quote_identifier(kStateSchema), owner, false};
+  }
+  Oid ext = ExtensionNamespace();
+  if (!OidIsValid(ext))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("extension \"vigil\" is not installed"),
+                    errhint("Run CREATE EXTENSION vigil in this database.")));
+  return {quote_identifier(get_namespace_name(ext)), InvalidOid, true};
+}
+
+Oid vigil::pg::StateOwner() { return CurrentState().owner; }
+
+void vigil::pg::BeginAs(AsRole* as, Oid role, const char* search_path) {
+  GetUserIdAndSecContext(&as->save_userid, &as->save_sec_context);
+  if (OidIsValid(role))
+    SetUserIdAndSecContext(role, as->save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  as->save_nestlevel = NewGUCNestLevel();
+  (void)set_config_option("search_path", search_path ? search_path : "pg_catalog, pg_temp", PGC_USERSET,
+                          PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+void vigil::pg::EndAs(AsRole* as) {
+  AtEOXact_GUC(false, as->save_nestlevel);
+  SetUserIdAndSecContext(as->save_userid, as->save_sec_context);
+}
+
+// ExtensionNamespace reads pg_extension.extnamespace (get_extension_schema
+// is exported only from PostgreSQL 16 on).
+Oid vigil::pg::ExtensionNamespace() {
+  Oid ext = get_extension_oid("vigil", true);
+  if (!OidIsValid(ext)) return InvalidOid;
+  Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+  ScanKeyData key;
+  ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
+  SysScanDesc scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+  HeapTuple tup = systable_getnext(scan);
+  Oid nsp = HeapTupleIsValid(tup) ? ((Form_pg_extension)GETSTRUCT(tup))->extnamespace : InvalidOid;
+  systable_endscan(scan);
+  table_close(rel, AccessShareLock);
+  return nsp;
+}
+
+char* vigil::pg::TablePath(Oid table_namespace) {
+  StringInfoData path;
+  initStringInfo(&path);
+  appendStringInfo(&path, "pg_catalog, %s", quote_identifier(get_namespace_name(table_namespace)));
+  Oid ext_namespace = ExtensionNamespace();
+  if (OidIsValid(ext_namespace) && ext_namespace != table_namespace)
+    appendStringInfo(&path, ", %s", quote_identifier(get_namespace_name(ext_namespace)));
+  appendStringInfoString(&path, ", pg_temp");
+  return path.data;
+}
+
+void vigil::pg::RequireRole(const char* role, const char* action) {
+  Oid r = get_role_oid(role, true);
+  if (OidIsValid(r) && has_privs_of_role(GetUserId(), r)) return;
+  ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+                  errdetail("Only roles with the privileges of %s may %s.", role, action),
+                  errhint("GRANT %s TO the role that should (docs/security.md).", role)));
 }
 
 void _PG_init(void) {

@@ -18,4 +18,55 @@ int QualityAlertScore() noexcept;
 // Raises 42501 (engine code, phase 1).
 void PrivilegeBeforeLock(const RangeVar* rv, Oid relid, Oid old_relid, void* mask);
 
+// ---- identities (docs/security.md) -------------------------------------------
+//
+// vigil's state (rules, migrations and their history, quality history,
+// alerts) lives in the schema vigil_state, which only the extension's owner
+// may use. vigil's functions are the only way in: they check who calls, then
+// read and write the state as its owner, under SECURITY_RESTRICTED_OPERATION
+// and with search_path = pg_catalog, pg_temp. Work on a user's table runs as
+// that table's owner the same way (with the table's schema on the path).
+
+inline constexpr const char* kStateSchema = "vigil_state";
+
+// State is where vigil's state is, in this database. From 0.4.0 on: the
+// schema vigil_state, read and written as its owner. A database still at an
+// earlier version (before its ALTER EXTENSION vigil UPDATE) calls this module
+// through its old definitions: then the state is in the extension's schema
+// and is used with the caller's rights, as those versions did (legacy).
+struct State {
+  const char* schema;  // quoted
+  Oid owner;           // InvalidOid for the legacy layout
+  bool legacy;
+};
+State CurrentState();
+// StateOwner is CurrentState().owner.
+Oid StateOwner();
+// ExtensionNamespace is vigil's schema (InvalidOid when not installed).
+Oid ExtensionNamespace();
+
+// AsRole switches to `role` for a stretch of engine code: restricted, with
+// the given search_path pinned (NULL: pg_catalog, pg_temp). EndAs restores
+// the caller; an error in between restores it with the (sub)transaction.
+struct AsRole {
+  Oid save_userid;
+  int save_sec_context;
+  int save_nestlevel;
+};
+// role InvalidOid: stay the caller (not restricted), only pin the path.
+void BeginAs(AsRole* as, Oid role, const char* search_path);
+
+// TablePath is the search_path code of a table runs under (its rules'
+// expressions, its owner's scans): pg_catalog, the table's schema,
+// vigil's schema (where the vigil_ functions its rules call are), pg_temp
+// last, so no caller's path or temporary object redirects a name.
+char* TablePath(Oid table_namespace);
+void EndAs(AsRole* as);
+
+// RequireRole raises 42501 unless the caller has the privileges of the
+// role (a member with INHERIT, or a superuser), checked inside vigil's C
+// code so that a blanket GRANT EXECUTE ON ALL FUNCTIONS does not hand out
+// what the role guards.
+void RequireRole(const char* role, const char* action);
+
 }  // namespace vigil::pg

@@ -63,10 +63,9 @@ struct Described {
   char* rules;      // JSON [[column, rule, params], ...]
 };
 
-void Describe(Oid relid, Oid ext_namespace, Described* d) {
+void Describe(Oid relid, Described* d) {
   char oid_text[16];
   snprintf(oid_text, sizeof(oid_text), "%u", relid);
-  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
   d->name = get_rel_name(relid);
   d->qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), d->name);
   d->columns = SpiText(
@@ -91,13 +90,23 @@ void Describe(Oid relid, Oid ext_namespace, Described* d) {
       "                    JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum)) ORDER BY c.conname), '[]')"
       "        FROM pg_constraint c WHERE c.conrelid = $1::oid AND c.contype = 'f'))",
       1, oid_text);
+  // The table's rules, read from vigil's state as its owner (before 0.4.0:
+  // keyed by the plain name, read with the caller's rights).
+  vigil::pg::State state = vigil::pg::CurrentState();
   StringInfoData sql;
   initStringInfo(&sql);
   appendStringInfo(&sql,
-                   "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
-                   " FROM %s.vigil_rules WHERE table_name = $1",
-                   ext);
-  d->rules = SpiText(sql.data, 1, d->name);
+                   state.legacy
+                       ? "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
+                         " FROM %s.vigil_rules WHERE table_name = $2 AND $1 IS NOT NULL"
+                       : "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
+                         " FROM %s.vigil_rules WHERE table_schema = $1 AND table_name = $2",
+                   state.schema);
+  const char* args[2] = {get_namespace_name(get_rel_namespace(relid)), d->name};
+  vigil::pg::SpiOutcome out;
+  vigil::pg::SpiRunGuarded(sql.data, 2, args, &out, state.owner);
+  if (!out.ok) ereport(ERROR, (errcode(out.sqlerrcode), errmsg("%s", out.error)));
+  d->rules = out.nrows > 0 ? out.values[0][0] : pstrdup("[]");
 }
 
 core::QualityTable BuildTable(const Described& d, const std::string& prefix) {
@@ -146,7 +155,7 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
                  bool* passed) {
   MemoryContext owner = CurrentMemoryContext;
   Described d;
-  Describe(relid, ext_namespace, &d);
+  Describe(relid, &d);
   const char* ext = quote_identifier(get_namespace_name(ext_namespace));
   QualityState* state = nullptr;
   Run([&] {
@@ -169,15 +178,8 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
     table_owner = rel->rd_rel->relowner;
     table_close(rel, AccessShareLock);
   }
-  Oid save_userid;
-  int save_sec_context;
-  GetUserIdAndSecContext(&save_userid, &save_sec_context);
-  SetUserIdAndSecContext(table_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-  int save_nestlevel = NewGUCNestLevel();
-  StringInfoData path;
-  initStringInfo(&path);
-  appendStringInfo(&path, "pg_catalog, %s, pg_temp", quote_identifier(get_namespace_name(get_rel_namespace(relid))));
-  (void)set_config_option("search_path", path.data, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  vigil::pg::AsRole as;
+  vigil::pg::BeginAs(&as, table_owner, vigil::pg::TablePath(get_rel_namespace(relid)));
   const std::vector<std::string>& stage1 = state->check->Stage1();
   for (std::size_t i = 0; i < stage1.size(); ++i) {
     vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str());
@@ -198,8 +200,7 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
       state->check->SetSamples(i, keys);
     });
   }
-  AtEOXact_GUC(false, save_nestlevel);
-  SetUserIdAndSecContext(save_userid, save_sec_context);
+  vigil::pg::EndAs(&as);
   char* report = nullptr;
   Run([&] {
     state->report = state->check->ReportJson(checked_at);
@@ -212,10 +213,17 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   return report;
 }
 
-// Record appends history and, when the score crosses the threshold, an alert
-// (plus NOTIFY vigil_alerts with the alert as JSON).
-void Record(Oid ext_namespace, const char* table, double score, bool passed, const char* report, const char* at) {
-  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
+// Record appends history and, when the score crosses the threshold, an alert,
+// as vigil_state's owner: the caller needs no privilege on vigil's state.
+// NOTIFY vigil_alerts carries only the alert's id and kind: anyone may
+// LISTEN (or NOTIFY) in PostgreSQL, so the alert itself stays a row that
+// only vigil_reader and pg_monitor read, and a forged notification names no
+// alert that is not there.
+void Record(const char* table, double score, bool passed, const char* report, const char* at) {
+  vigil::pg::State state = vigil::pg::CurrentState();
+  const char* ext = state.schema;
+  vigil::pg::AsRole as;
+  if (!state.legacy) vigil::pg::BeginAs(&as, state.owner, nullptr);
   int threshold = vigil::pg::QualityAlertScore();
   StringInfoData sql;
   initStringInfo(&sql);
@@ -260,18 +268,22 @@ void Record(Oid ext_namespace, const char* table, double score, bool passed, con
     d->details = vigil::pg::CopyCString(alert->details);
     return d;
   });
-  if (alert_row == nullptr) return;
+  if (alert_row == nullptr) {
+    if (!state.legacy) vigil::pg::EndAs(&as);
+    return;
+  }
   StringInfoData alert;
   initStringInfo(&alert);
   appendStringInfo(&alert,
                    "WITH a AS (INSERT INTO %s.vigil_alerts (at, source, severity, \"check\", message, details)"
                    " VALUES ($1::timestamptz, 'quality', $2, 'quality_score', $3, $4::jsonb) RETURNING *)"
-                   " SELECT pg_notify('vigil_alerts', row_to_json(a)::text) FROM a",
+                   " SELECT pg_notify('vigil_alerts', json_build_object('id', a.id, 'kind', a.\"check\")::text) FROM a",
                    ext);
   Oid atypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
   Datum avalues[4] = {CStringGetTextDatum(at), CStringGetTextDatum(alert_row->severity),
                       CStringGetTextDatum(alert_row->message), CStringGetTextDatum(alert_row->details)};
   if (SPI_execute_with_args(alert.data, 4, atypes, avalues, nullptr, false, 0) < 0) elog(ERROR, "recording alert failed");
+  if (!state.legacy) vigil::pg::EndAs(&as);
 }
 
 char* NowText() {
@@ -302,7 +314,7 @@ VIGIL_PG_FUNCTION(vigil_quality_check) {
   double score;
   bool passed;
   char* report = CheckTable(relid, ext_namespace, options ? options : "{}", at, &score, &passed);
-  Record(ext_namespace, get_rel_name(relid), score, passed, report, at);
+  Record(get_rel_name(relid), score, passed, report, at);
   report = MemoryContextStrdup(caller, report);  // SPI_finish frees SPI's memory
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(report)));
@@ -320,7 +332,10 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* at = NowText();
   // User tables: not system, not temporary, not part of an extension.
-  if (SPI_execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+  // A report covers what its caller may read: each table is scanned as its
+  // owner, so a table the caller may not SELECT is listed as skipped
+  // rather than reported (or failing the report).
+  if (SPI_execute("SELECT c.oid, c.relname, pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                   " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
                   " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
                   " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
@@ -331,16 +346,20 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   int ntables = static_cast<int>(SPI_processed);
   Oid* relids = static_cast<Oid*>(MemoryContextAlloc(caller, sizeof(Oid) * (ntables + 1)));
   char** names = static_cast<char**>(MemoryContextAlloc(caller, sizeof(char*) * (ntables + 1)));
+  bool* readable = static_cast<bool*>(MemoryContextAlloc(caller, sizeof(bool) * (ntables + 1)));
   for (int i = 0; i < ntables; ++i) {
     bool isnull;
     relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
     names[i] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+    readable[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
   }
   // Per-table options (C++), then each table (engine), then the overall report.
   char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   Run([&] {
-    for (int i = 0; i < ntables; ++i)
+    for (int i = 0; i < ntables; ++i) {
+      if (!readable[i]) continue;
       if (auto per = core::ReportTableOptions(options, names[i])) per_table[i] = vigil::pg::CopyCString(*per);
+    }
   });
   char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
@@ -348,24 +367,25 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
     if (per_table[i] == nullptr) continue;
     bool passed;
     reports[i] = CheckTable(relids[i], ext_namespace, per_table[i], at, &scores[i], &passed);
-    Record(ext_namespace, names[i], scores[i], passed, reports[i], at);
+    Record(names[i], scores[i], passed, reports[i], at);
   }
   char* result = nullptr;
   double overall = 0;
   bool overall_passed = false;
   Run([&] {
-    std::vector<std::string> rs;
+    std::vector<std::string> rs, skipped;
     std::vector<double> ss;
     for (int i = 0; i < ntables; ++i) {
+      if (!readable[i]) skipped.emplace_back(names[i]);
       if (reports[i] == nullptr) continue;
       rs.emplace_back(reports[i]);
       ss.push_back(scores[i]);
     }
-    std::string json = core::OverallJson(rs, ss, at, &overall);
+    std::string json = core::OverallJson(rs, ss, skipped, at, &overall);
     overall_passed = nlohmann::json::parse(json).value("passed", false);
     result = vigil::pg::CopyCString(json);
   });
-  Record(ext_namespace, nullptr, overall, overall_passed, result, at);
+  Record(nullptr, overall, overall_passed, result, at);
   result = MemoryContextStrdup(caller, result);  // SPI_finish frees SPI's memory
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));

@@ -9,11 +9,12 @@
 // so an ereport in a later phase frees it with the context instead of
 // leaking it.
 //
-// The orchestration functions (vigil_rule_add, vigil_rule_remove,
-// vigil_rules, vigil_enforce, vigil_unenforce, vigil_insert) are PL/pgSQL and
-// SQL in vigil.sql; they call vigil_check for everything rule-related.
+// Adding and removing rules is the core's (rules/rule_admin.h), answered by
+// PgRuleCatalog below; vigil_enforce and vigil_unenforce are engine code;
+// vigil_rules and vigil_insert are SQL and PL/pgSQL in vigil.sql.
 #include "boundary.h"
 #include "module_pg.h"
+#include "spi_guard.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -21,6 +22,7 @@ extern "C" {
 #include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -33,6 +35,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 }
 
 #include <cstdint>
@@ -43,6 +46,7 @@ extern "C" {
 #include <vector>
 
 #include "rules/row_check.h"
+#include "rules/rule_admin.h"
 #include "rules/rules.h"
 
 namespace core = vigil::core;
@@ -62,8 +66,10 @@ struct PgColumn {
 
 struct PgTable {
   Oid relid;
-  char* name;        // relname, the key of vigil_rules.table_name
+  char* schema;      // nspname, vigil_rules.table_schema
+  char* name;        // relname, vigil_rules.table_name
   char* qualified;   // quoted schema.table for SQL
+  Oid owner;
   int ncolumns;
   PgColumn* columns;
 };
@@ -96,7 +102,9 @@ void OpenTableByOid(Oid relid, PgTable* t) {
   TupleDesc desc = RelationGetDescr(rel);
   t->relid = relid;
   t->name = pstrdup(RelationGetRelationName(rel));
-  t->qualified = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), t->name);
+  t->schema = get_namespace_name(RelationGetNamespace(rel));
+  t->qualified = quote_qualified_identifier(t->schema, t->name);
+  t->owner = rel->rd_rel->relowner;
   t->columns = static_cast<PgColumn*>(palloc0(sizeof(PgColumn) * (desc->natts + 1)));
   t->ncolumns = 0;
   for (int i = 0; i < desc->natts; ++i) {
@@ -113,20 +121,32 @@ void OpenTableByOid(Oid relid, PgTable* t) {
   table_close(rel, AccessShareLock);
 }
 
-// LoadRules reads the table's rules from the extension's vigil_rules.
-void LoadRules(Oid ext_namespace, const char* table, PgRules* r) {
+// LoadRules reads the table's rules from vigil's state, as its owner: a
+// writer needs no privilege on vigil's tables, as a CHECK constraint needs
+// none on pg_constraint.
+// (Before 0.4.0 rules were keyed by the plain name and read with the
+// caller's rights; a database not yet updated keeps that layout.)
+void LoadRules(const PgTable& t, PgRules* r) {
   MemoryContext caller = CurrentMemoryContext;
+  vigil::pg::State state = vigil::pg::CurrentState();
   StringInfoData sql;
   initStringInfo(&sql);
-  appendStringInfo(&sql, "SELECT column_name, rule, params::text FROM %s.vigil_rules WHERE table_name = $1 ORDER BY id",
-                   quote_identifier(get_namespace_name(ext_namespace)));
-  Oid argtypes[1] = {TEXTOID};
-  Datum values[1] = {CStringGetTextDatum(table)};
+  appendStringInfo(&sql,
+                   state.legacy ? "SELECT column_name, rule, params::text FROM %s.vigil_rules"
+                                  " WHERE table_name = $2 AND $1 IS NOT NULL ORDER BY id"
+                                : "SELECT column_name, rule, params::text FROM %s.vigil_rules"
+                                  " WHERE table_schema = $1 AND table_name = $2 ORDER BY id",
+                   state.schema);
+  Oid argtypes[2] = {TEXTOID, TEXTOID};
+  Datum values[2] = {CStringGetTextDatum(t.schema), CStringGetTextDatum(t.name)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  if (SPI_execute_with_args(sql.data, 1, argtypes, values, nullptr, true, 0) != SPI_OK_SELECT)
+  vigil::pg::AsRole as;
+  if (!state.legacy) vigil::pg::BeginAs(&as, state.owner, nullptr);
+  if (SPI_execute_with_args(sql.data, 2, argtypes, values, nullptr, true, 0) != SPI_OK_SELECT)
     elog(ERROR, "reading vigil_rules failed");
-  MemoryContext spi = MemoryContextSwitchTo(caller);
+  if (!state.legacy) vigil::pg::EndAs(&as);
   r->n = static_cast<int>(SPI_processed);
+  MemoryContext spi = MemoryContextSwitchTo(caller);
   r->column = static_cast<char**>(palloc0(sizeof(char*) * (r->n + 1)));
   r->rule = static_cast<char**>(palloc0(sizeof(char*) * (r->n + 1)));
   r->params = static_cast<char**>(palloc0(sizeof(char*) * (r->n + 1)));
@@ -139,6 +159,14 @@ void LoadRules(Oid ext_namespace, const char* table, PgRules* r) {
   }
   MemoryContextSwitchTo(spi);
   SPI_finish();
+}
+
+Oid RelOwner(Oid relid) {
+  HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+  if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for relation %u", relid);
+  Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+  ReleaseSysCache(tup);
+  return owner;
 }
 
 // ---- the plan cache ------------------------------------------------------------
@@ -154,6 +182,9 @@ void LoadRules(Oid ext_namespace, const char* table, PgRules* r) {
 struct CachedTable {
   std::shared_ptr<const core::TablePlan> plan;
   std::string qualified;         // quoted schema.table for SQL
+  std::string schema;            // the table's schema
+  Oid owner = InvalidOid;        // the table's owner, who answers unique lookups
+  Oid relid = InvalidOid;
   std::vector<int> attnums;      // per plan column: attribute number in the tuple
   std::vector<Oid> typoutput;    // per plan column: output function
   std::vector<Oid> typid;
@@ -165,7 +196,7 @@ struct PlanCache {
 };
 
 PlanCache* plan_cache = nullptr;
-Oid rules_relid = InvalidOid;     // the extension's vigil_rules table
+Oid rules_relid = InvalidOid;     // vigil_state.vigil_rules
 std::uint64_t inval_generation = 0;
 bool callback_registered = false;
 
@@ -206,6 +237,9 @@ std::shared_ptr<const CachedTable> BuildCachedTable(const PgTable& t, const PgRu
   }
   cached->plan = std::make_shared<const core::TablePlan>(info, rules);
   cached->qualified = t.qualified;
+  cached->schema = t.schema;
+  cached->owner = t.owner;
+  cached->relid = t.relid;
   bool all = false;
   std::vector<bool> want(info.columns.size(), false);
   for (const auto& entry : cached->plan->rules()) {
@@ -223,7 +257,7 @@ std::shared_ptr<const CachedTable> BuildCachedTable(const PgTable& t, const PgRu
 // GetTable returns the cached table for relid, loading it on a miss. The
 // returned holder is owned by `owner` (phases: C++ look-up, engine load,
 // C++ build).
-TableRef* GetTable(Oid relid, Oid ext_namespace, MemoryContext owner) {
+TableRef* GetTable(Oid relid, MemoryContext owner) {
   if (!callback_registered) {
     CacheRegisterRelcacheCallback(InvalidatePlans, (Datum)0);
     callback_registered = true;
@@ -240,8 +274,10 @@ TableRef* GetTable(Oid relid, Oid ext_namespace, MemoryContext owner) {
   PgTable t;
   OpenTableByOid(relid, &t);
   PgRules rules;
-  LoadRules(ext_namespace, t.name, &rules);
-  Oid vigil_rules = get_relname_relid("vigil_rules", ext_namespace);
+  LoadRules(t, &rules);
+  Oid state_nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  Oid vigil_rules =
+      get_relname_relid("vigil_rules", OidIsValid(state_nsp) ? state_nsp : vigil::pg::ExtensionNamespace());
   Run([&] {
     ref->table = BuildCachedTable(t, rules);
     rules_relid = vigil_rules;
@@ -273,27 +309,43 @@ void RunQueries(CheckState* state, bool read_only) {
     StringInfoData sql;
     initStringInfo(&sql);
     if (q->kind == core::RuleKind::kUnique || q->kind == core::RuleKind::kReferences) {
+      // Lookups run as the owner of the table they read, as PostgreSQL's
+      // foreign-key checks do: a writer needs no SELECT on either table,
+      // and learns no more than a unique constraint or a foreign key tells.
+      // The target of a reference is the one fixed when the rule was added.
       const char* target = t->qualified.c_str();
       const char* column = q->column.c_str();
       int c = t->plan->ColumnIndex(q->column);
-      const char* type = c >= 0 ? info.types[c].c_str() : "text";
+      Oid typid = c >= 0 ? t->typid[c] : TEXTOID;
+      Oid lookup_as = t->owner;
+      Oid lookup_nsp = get_rel_namespace(t->relid);
       if (q->kind == core::RuleKind::kReferences) {
-        Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(q->ref_table.c_str()), -1), AccessShareLock, true);
+        const char* schema = q->ref_schema.empty() ? t->schema.c_str() : q->ref_schema.c_str();
+        Oid nsp = get_namespace_oid(schema, true);
+        Oid relid = OidIsValid(nsp) ? get_relname_relid(q->ref_table.c_str(), nsp) : InvalidOid;
         if (!OidIsValid(relid))
-          ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", q->ref_table.c_str())));
-        target = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+          ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                          errmsg("table \"%s.%s\" does not exist", schema, q->ref_table.c_str()),
+                          errdetail("It is the target of a references rule on \"%s\".", info.name.c_str())));
+        target = quote_qualified_identifier(schema, q->ref_table.c_str());
         column = q->ref_column.c_str();
         AttrNumber attnum = get_attnum(relid, column);
         if (attnum == InvalidAttrNumber)
           ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                           errmsg("column \"%s\" of table \"%s\" does not exist", column, q->ref_table.c_str())));
-        type = format_type_be(get_atttype(relid, attnum));
+        typid = get_atttype(relid, attnum);
+        lookup_as = RelOwner(relid);
+        lookup_nsp = nsp;
       }
-      appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s = CAST($1 AS %s) LIMIT 1", target, quote_identifier(column), type);
+      appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s = CAST($1 AS %s) LIMIT 1", target,
+                       quote_identifier(column), format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY));
       Oid argtypes[1] = {TEXTOID};
       Datum values[1] = {CStringGetTextDatum(q->value.text.c_str())};
+      vigil::pg::AsRole as;
+      vigil::pg::BeginAs(&as, lookup_as, vigil::pg::TablePath(lookup_nsp));
       if (SPI_execute_with_args(sql.data, 1, argtypes, values, nullptr, read_only, 1) != SPI_OK_SELECT)
         elog(ERROR, "rule query failed");
+      vigil::pg::EndAs(&as);
       bool found = SPI_processed > 0;
       q->violated = q->kind == core::RuleKind::kUnique ? found : !found;
     } else {
@@ -312,8 +364,13 @@ void RunQueries(CheckState* state, bool read_only) {
         nulls[i] = is_null ? 'n' : ' ';
       }
       appendStringInfoString(&sql, ") AS vigil_row");
+      // As the writer, as a CHECK constraint runs; its names resolve as
+      // the table's owner wrote them, not through the writer's path.
+      vigil::pg::AsRole as;
+      vigil::pg::BeginAs(&as, InvalidOid, vigil::pg::TablePath(get_rel_namespace(t->relid)));
       if (SPI_execute_with_args(sql.data, n, argtypes, values, nulls, read_only, 1) != SPI_OK_SELECT)
         elog(ERROR, "rule expression failed");
+      vigil::pg::EndAs(&as);
       bool isnull = true;
       Datum d = SPI_processed > 0 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum)0;
       q->violated = !isnull && !DatumGetBool(d);  // like CHECK: NULL passes
@@ -420,7 +477,7 @@ VIGIL_PG_FUNCTION(vigil_check) {
   char* old_row = PG_ARGISNULL(3) ? nullptr : JsonbArgText(PG_GETARG_JSONB_P(3));
   Oid relid = ResolveTable(table);
   MemoryContext owner = CurrentMemoryContext;
-  TableRef* ref = GetTable(relid, get_func_namespace(fcinfo->flinfo->fn_oid), owner);
+  TableRef* ref = GetTable(relid, owner);
   CheckState* state = StartCheck(owner, ref, true, [&](const CachedTable*, std::optional<core::TypedRow>* old) {
     if (old_row) *old = core::ParseTypedRow(old_row);
     return core::ParseTypedRow(row);
@@ -441,9 +498,16 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
                     errhint("Use vigil_enforce(table) to install it.")));
   TriggerData* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
   Relation rel = trig->tg_relation;
-  Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+  // On the views over vigil's state: refuse the write, whatever was granted.
+  if (TRIGGER_FIRED_INSTEAD(trig->tg_event))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("%s is vigil's state: it changes only through vigil's functions",
+                           RelationGetRelationName(rel)),
+                    errhint("See docs/security.md for who may call which function.")));
+  // (On vigil_state.vigil_rules, or the extension schema's before 0.4.0;
+  // on anyone else's table of that name, an invalidation is harmless.)
   if (TRIGGER_FIRED_AFTER(trig->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event) &&
-      RelationGetNamespace(rel) == ext_namespace && strcmp(RelationGetRelationName(rel), "vigil_rules") == 0) {
+      strcmp(RelationGetRelationName(rel), "vigil_rules") == 0) {
     CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
     return PointerGetDatum(nullptr);
   }
@@ -455,7 +519,7 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
   bool update = TRIGGER_FIRED_BY_UPDATE(trig->tg_event);
   HeapTuple row = update ? trig->tg_newtuple : trig->tg_trigtuple;
   MemoryContext owner = CurrentMemoryContext;
-  TableRef* ref = GetTable(RelationGetRelid(rel), ext_namespace, owner);
+  TableRef* ref = GetTable(RelationGetRelid(rel), owner);
   if (ref->table->plan->rules().empty()) return PointerGetDatum(row);
   PgRow values, old_values;
   TupleValues(ref->table.get(), row, desc, &values);
@@ -478,4 +542,218 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger_row) {
                          "triggers call"),
                   errhint("In PostgreSQL, vigil_enforce(table) installs a trigger that runs vigil_enforce_trigger().")));
   PG_RETURN_VOID();
+}
+
+// ---- rule orchestration: the core decides, this catalog answers ------------
+namespace {
+
+using vigil::pg::GuardedQuery;
+using vigil::pg::GuardedRow;
+
+// PgRuleCatalog answers rules/rule_admin.h. Names are resolved as the
+// caller names tables (its search_path, as DDL resolves them); the rule
+// store is read and written as vigil_state's owner, so the caller needs no
+// privilege on it — only ownership of the table. Every call is one guarded
+// statement (spi_guard.h); the caller is SPI-connected.
+class PgRuleCatalog final : public core::RuleCatalog {
+ public:
+  PgRuleCatalog(Oid state_owner, bool may_remove_orphans)
+      : state_owner_(state_owner), may_remove_orphans_(may_remove_orphans) {}
+
+  core::TableIdentity OwnedTable(const std::string& name) override {
+    GuardedRow row = Resolve(std::nullopt, name);
+    if (*row[3] != "t")
+      throw core::Error(core::ErrorCode::kPrivilege, "must be owner of table " + name, {},
+                        "Only the table's owner (or a member of the owning role) may change its rules and their "
+                        "enforcement.");
+    return {*row[0], *row[1]};
+  }
+  std::optional<core::TableIdentity> DroppedTable(const std::string& name) override {
+    if (!may_remove_orphans_) return std::nullopt;
+    return core::TableIdentity{"", name};
+  }
+  bool HasColumn(const core::TableIdentity& table, const std::string& column) override {
+    return !GuardedQuery("SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass("
+                         "pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+                         "pg_catalog.quote_ident($2)) AND a.attname OPERATOR(pg_catalog.=) $3 "
+                         "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+                         {table.schema, table.name, column})
+                .empty();
+  }
+  core::TableIdentity ReferencedTable(const std::optional<std::string>& schema, const std::string& name) override {
+    GuardedRow row = Resolve(schema, name);
+    if (*row[4] != "t")
+      throw core::Error(core::ErrorCode::kPrivilege, "permission denied for table " + name, {},
+                        "A references rule needs the REFERENCES privilege on its target, as a foreign key does.");
+    return {*row[0], *row[1]};
+  }
+  void CompileExpression(const core::TableIdentity& table, const std::string& expression) override {
+    std::string sql = "SELECT CAST((" + expression + ") AS boolean) FROM " + Qualified(table) + " LIMIT 0";
+    vigil::pg::SpiOutcome out;
+    vigil::pg::SpiRunGuarded(sql.c_str(), 0, nullptr, &out);
+    if (out.ok) return;
+    if (out.sqlerrcode == ERRCODE_QUERY_CANCELED) vigil::pg::ThrowOutcome(out);
+    throw core::Error(core::ErrorCode::kInvalidParameter,
+                      std::string("rule expression does not compile: ") + (out.error ? out.error : "unknown error"));
+  }
+  std::optional<long long> FindRule(const core::TableIdentity& table, const std::optional<std::string>& column,
+                                    const std::string& rule, const std::optional<std::string>& params) override {
+    auto rows = GuardedQuery("SELECT id FROM vigil_state.vigil_rules WHERE table_schema = $1 AND table_name = $2"
+                             " AND column_name IS NOT DISTINCT FROM $3 AND rule = $4"
+                             " AND params IS NOT DISTINCT FROM $5::jsonb ORDER BY id LIMIT 1",
+                             {table.schema, table.name, column, rule, params}, state_owner_);
+    if (rows.empty()) return std::nullopt;
+    return std::stoll(*rows[0][0]);
+  }
+  long long InsertRule(const core::TableIdentity& table, const std::optional<std::string>& column,
+                       const std::string& rule, const std::optional<std::string>& params) override {
+    auto rows = GuardedQuery("INSERT INTO vigil_state.vigil_rules (table_schema, table_name, column_name, rule, params)"
+                             " VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id",
+                             {table.schema, table.name, column, rule, params}, state_owner_);
+    return std::stoll(*rows[0][0]);
+  }
+  long long DeleteRules(const core::TableIdentity& table, const std::optional<std::string>& column,
+                        const std::string& rule) override {
+    // schema "": the rules of that name in every schema where the table is gone.
+    auto rows = GuardedQuery(
+        "WITH d AS (DELETE FROM vigil_state.vigil_rules r WHERE r.table_name = $2"
+        " AND r.column_name IS NOT DISTINCT FROM $3 AND r.rule = $4"
+        " AND CASE WHEN $1 = '' THEN pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema) || '.' ||"
+        "          pg_catalog.quote_ident(r.table_name)) IS NULL ELSE r.table_schema = $1 END RETURNING 1)"
+        " SELECT count(*) FROM d",
+        {table.schema, table.name, column, rule}, state_owner_);
+    return std::stoll(*rows[0][0]);
+  }
+  // vigil_rules' statement trigger sends the cache invalidation; nothing
+  // in PostgreSQL embeds the rules.
+  void RulesChanged(const core::TableIdentity&) override {}
+
+ private:
+  // Resolve: [schema, name, relkind, owns, may_reference]; 42P01, 42809.
+  GuardedRow Resolve(const std::optional<std::string>& schema, const std::string& name) {
+    if (name.empty()) throw core::Error(core::ErrorCode::kUndefinedTable, "table \"\" does not exist");
+    auto rows = GuardedQuery(
+        "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE'),"
+        " pg_catalog.has_table_privilege(c.oid, 'REFERENCES')"
+        " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+        " WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(CASE WHEN $1 IS NULL THEN pg_catalog.quote_ident($2)"
+        " ELSE pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident($2) END)",
+        {schema, name});
+    if (rows.empty()) throw core::Error(core::ErrorCode::kUndefinedTable, "table \"" + name + "\" does not exist");
+    if (*rows[0][2] != "r" && *rows[0][2] != "p")
+      throw core::Error(core::ErrorCode::kWrongObjectType, "\"" + name + "\" is not a table");
+    return rows[0];
+  }
+  static std::string Qualified(const core::TableIdentity& t) {
+    return core::QuoteIdent(t.schema) + "." + core::QuoteIdent(t.name);
+  }
+  Oid state_owner_;
+  bool may_remove_orphans_;
+};
+
+std::optional<std::string_view> OptArg(FunctionCallInfo fcinfo, int i) {
+  if (PG_NARGS() <= i || PG_ARGISNULL(i)) return std::nullopt;
+  return vigil::pg::ArgText(PG_GETARG_TEXT_PP(i));
+}
+
+// RunRules runs `body` on a PgRuleCatalog in phase 2, SPI-connected.
+template <typename Body>
+long long RunRules(Body&& body) {
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("vigil's objects in this database predate this module"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE.")));
+  Oid state_owner = state.owner;
+  bool superuser_like = has_privs_of_role(GetUserId(), state_owner);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  long long result = Run([&] {
+    PgRuleCatalog catalog(state_owner, superuser_like);
+    return body(catalog);
+  });
+  SPI_finish();
+  return result;
+}
+
+// ResolveOwnedTable resolves a table for vigil_enforce and vigil_unenforce:
+// 42P01, 42809, and 42501 unless the caller owns it, checked before the
+// table is locked (RangeVarCallbackOwnsTable, as ALTER TABLE does).
+Oid ResolveOwnedTable(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
+  char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  if (name[0] == '\0') ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"\" does not exist")));
+  Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, name, -1), ShareRowExclusiveLock, RVR_MISSING_OK,
+                                       RangeVarCallbackOwnsTable, nullptr);
+  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
+  char kind = get_rel_relkind(relid);
+  if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", name)));
+  return relid;
+}
+
+bool HasEnforceTrigger(Oid relid) {
+  Oid argtypes[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(relid)};
+  if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = 'vigil_enforce'", 1,
+                            argtypes, values, nullptr, false, 1) != SPI_OK_SELECT)  // a fresh snapshot
+    elog(ERROR, "reading pg_trigger failed");
+  return SPI_processed > 0;
+}
+
+}  // namespace
+
+// vigil_rule_add(table, column, rule, params jsonb DEFAULT NULL) -> id
+VIGIL_PG_FUNCTION(vigil_rule_add) {
+  auto table = OptArg(fcinfo, 0), column = OptArg(fcinfo, 1), rule = OptArg(fcinfo, 2);
+  char* params = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? JsonbArgText(PG_GETARG_JSONB_P(3)) : nullptr;
+  long long id = RunRules([&](PgRuleCatalog& c) {
+    return core::AddRule(c, table, column, rule, params ? std::optional<std::string_view>(params) : std::nullopt);
+  });
+  PG_RETURN_INT64(id);
+}
+
+// vigil_rule_remove(table, column, rule) -> number removed
+VIGIL_PG_FUNCTION(vigil_rule_remove) {
+  auto table = OptArg(fcinfo, 0), column = OptArg(fcinfo, 1), rule = OptArg(fcinfo, 2);
+  long long removed = RunRules([&](PgRuleCatalog& c) { return core::RemoveRules(c, table, column, rule); });
+  PG_RETURN_INT32(static_cast<int32>(removed));
+}
+
+// vigil_enforce(table) -> true: (re)installs the vigil_enforce trigger. The
+// owner's; the trigger is created as the caller.
+VIGIL_PG_FUNCTION(vigil_enforce) {
+  Oid relid = ResolveOwnedTable(fcinfo);
+  const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  StringInfoData sql;
+  initStringInfo(&sql);
+  if (HasEnforceTrigger(relid)) {
+    appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
+    if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
+    resetStringInfo(&sql);
+  }
+  appendStringInfo(&sql,
+                   "CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION "
+                   "%s.vigil_enforce_trigger()",
+                   rel, ext);
+  if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "creating the vigil_enforce trigger failed");
+  SPI_finish();
+  PG_RETURN_BOOL(true);
+}
+
+// vigil_unenforce(table) -> whether there was a vigil_enforce trigger to drop.
+VIGIL_PG_FUNCTION(vigil_unenforce) {
+  Oid relid = ResolveOwnedTable(fcinfo);
+  const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  bool existed = HasEnforceTrigger(relid);
+  if (existed) {
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
+    if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
+  }
+  SPI_finish();
+  PG_RETURN_BOOL(existed);
 }

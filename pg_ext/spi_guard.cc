@@ -2,6 +2,8 @@
 // Only plain C data lives in these frames.
 #include "spi_guard.h"
 
+#include "module_pg.h"
+
 extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -25,7 +27,7 @@ static void CaptureError(MemoryContext context, SpiOutcome* out) {
   FreeErrorData(edata);
 }
 
-void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out) noexcept {
+void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out, Oid as_role) noexcept {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   out->ok = false;
@@ -62,8 +64,12 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
       }
       appendStringInfoChar(&text, *p);
     }
+    // The switch is undone by EndAs, or with the subtransaction on error.
+    AsRole as;
+    if (OidIsValid(as_role)) BeginAs(&as, as_role, nullptr);
     int rc = SPI_execute(text.data, false, 0);
     if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+    if (OidIsValid(as_role)) EndAs(&as);
     if (SPI_tuptable != nullptr) {
       out->nrows = static_cast<int>(SPI_processed);
       out->ncols = SPI_tuptable->tupdesc->natts;

@@ -15,6 +15,12 @@ extern "C" {
 #include "utils/resowner.h"
 }
 
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
 namespace vigil::pg {
 
 struct SpiOutcome {
@@ -28,8 +34,11 @@ struct SpiOutcome {
 
 // SpiRunGuarded runs `sql` in a subtransaction, with $1..$n replaced by the
 // quoted literals of `args` (NULL entries become NULL). `sql` must use $
-// only for parameters. The caller must be SPI-connected.
-void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out) noexcept;
+// only for parameters. The caller must be SPI-connected. With a valid
+// `as_role`, the statement runs as that role (module_pg.h, BeginAs: restricted,
+// search_path pg_catalog, pg_temp): how vigil reads and writes its own state.
+void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out,
+                   Oid as_role = InvalidOid) noexcept;
 
 // A subtransaction spanning several guarded calls (vigil_migrate's dry run).
 struct SubxactState {
@@ -39,5 +48,32 @@ struct SubxactState {
 };
 bool SubxactBeginGuarded(SubxactState* s, SpiOutcome* out) noexcept;
 bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept;
+
+// ---- phase 2 (C++, throws): the guarded calls as rows -------------------------
+
+using GuardedRow = std::vector<std::optional<std::string>>;
+
+// ThrowOutcome turns a failed outcome into core::Error carrying its SQLSTATE.
+[[noreturn]] inline void ThrowOutcome(const SpiOutcome& out) {
+  throw core::Error(core::ErrorCode::kEngine, out.error ? out.error : "SPI failure").WithEngineCode(out.sqlerrcode);
+}
+
+// GuardedQuery runs SpiRunGuarded and returns its rows (NULL as nullopt).
+inline std::vector<GuardedRow> GuardedQuery(const std::string& sql, const std::vector<std::optional<std::string>>& params,
+                                            Oid as_role = InvalidOid) {
+  std::vector<const char*> args;
+  for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
+  SpiOutcome out;
+  SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role);
+  if (!out.ok) ThrowOutcome(out);
+  std::vector<GuardedRow> rows;
+  for (int r = 0; r < out.nrows; ++r) {
+    GuardedRow row;
+    for (int c = 0; c < out.ncols; ++c)
+      row.push_back(out.values[r][c] ? std::optional<std::string>(out.values[r][c]) : std::nullopt);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
 
 }  // namespace vigil::pg

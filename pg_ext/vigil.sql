@@ -7,6 +7,34 @@
 \echo Use "CREATE EXTENSION vigil" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
+-- Who may do what (docs/security.md). vigil's state lives in the schema
+-- vigil_state, which only the extension's owner may use: no grant on the
+-- user's schemas (GRANT ALL ON ALL TABLES IN SCHEMA public ...) reaches it.
+-- vigil's functions are the only way in: they check who calls and then read
+-- and write the state as its owner. Views of the same names in the
+-- extension's schema let people read it: the histories for vigil_reader
+-- (alerts also for pg_monitor), a table's rules for whoever has a privilege
+-- on the table. The two roles are cluster-wide: created here only when
+-- missing, and DROP EXTENSION leaves them.
+-- ---------------------------------------------------------------------------
+DO $vigil$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_reader') THEN
+        CREATE ROLE vigil_reader NOLOGIN;
+        COMMENT ON ROLE vigil_reader IS 'reads what vigil records: migration history and scripts, quality history, alerts';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_migrator') THEN
+        CREATE ROLE vigil_migrator NOLOGIN IN ROLE vigil_reader;
+        COMMENT ON ROLE vigil_migrator IS 'registers, applies, rolls back and repairs vigil migrations';
+    END IF;
+END
+$vigil$;
+
+CREATE SCHEMA vigil_state;
+REVOKE ALL ON SCHEMA vigil_state FROM PUBLIC;
+COMMENT ON SCHEMA vigil_state IS 'vigil''s own state; changed only through vigil''s functions';
+
+-- ---------------------------------------------------------------------------
 -- Validators (SPEC §1). Pure: IMMUTABLE STRICT PARALLEL SAFE, NULL in, NULL out.
 -- ---------------------------------------------------------------------------
 
@@ -141,22 +169,39 @@ COMMENT ON FUNCTION vigil_functions() IS 'every vigil SQL function with its argu
 
 -- ---------------------------------------------------------------------------
 -- Rules, enforcement and validated insert (SPEC §2).
--- Rules are keyed by the table's plain name, resolved through search_path
--- when used. vigil_check (C) plans and runs every rule; the functions below
--- orchestrate with quoted identifiers and bound values only.
+-- A rule belongs to its table, stored with the table's schema and name as
+-- resolved when it was added; only the table's owner adds, removes, enforces
+-- and unenforces (the core decides, rules_pg.cc answers). Writers need no
+-- privilege on vigil's state: the row checks read the rules as its owner.
 -- ---------------------------------------------------------------------------
-CREATE TABLE vigil_rules (
+CREATE TABLE vigil_state.vigil_rules (
     id          bigserial PRIMARY KEY,
     table_name  text NOT NULL,
     column_name text,
     rule        text NOT NULL,
     params      jsonb,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    table_schema text NOT NULL
 );
-CREATE INDEX vigil_rules_table_name ON vigil_rules (table_name);
-COMMENT ON TABLE vigil_rules IS 'data rules per table and column; change them with vigil_rule_add and vigil_rule_remove';
-SELECT pg_catalog.pg_extension_config_dump('vigil_rules', '');
-SELECT pg_catalog.pg_extension_config_dump('vigil_rules_id_seq', '');
+CREATE INDEX vigil_rules_table ON vigil_state.vigil_rules (table_schema, table_name);
+COMMENT ON TABLE vigil_state.vigil_rules IS 'data rules per table and column; change them with vigil_rule_add and vigil_rule_remove';
+REVOKE ALL ON vigil_state.vigil_rules FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_rules_id_seq', '');
+
+-- Like information_schema's views: the rules of the tables the reader has
+-- some privilege on (all of them for vigil_reader).
+CREATE VIEW vigil_rules AS
+SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema
+FROM vigil_state.vigil_rules r
+WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
+   OR pg_catalog.has_table_privilege(
+        pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema) OPERATOR(pg_catalog.||) '.'
+                               OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.table_name)),
+        'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER');
+COMMENT ON VIEW vigil_rules IS 'the rules of the tables you have a privilege on (every rule for vigil_reader)';
+REVOKE ALL ON vigil_rules FROM PUBLIC;
+GRANT SELECT ON vigil_rules TO PUBLIC;
 
 CREATE FUNCTION vigil_check(table_name text, "row" jsonb, raise boolean DEFAULT false, old_row jsonb DEFAULT NULL)
     RETURNS jsonb
@@ -176,91 +221,22 @@ COMMENT ON FUNCTION vigil_enforce_trigger(text, jsonb, jsonb, jsonb) IS 'what SQ
 
 -- Sessions cache each table's parsed rules; a change to vigil_rules tells
 -- every session to drop them (a relcache invalidation sent at commit).
-CREATE TRIGGER vigil_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vigil_rules
+CREATE TRIGGER vigil_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON vigil_state.vigil_rules
     FOR EACH STATEMENT EXECUTE FUNCTION vigil_enforce_trigger();
+-- The views over vigil's state are read-only, whatever is granted on them:
+-- vigil_enforce_trigger() as an INSTEAD OF trigger refuses every write (42501).
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_rules
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
 
 CREATE FUNCTION vigil_rule_add(table_name text, column_name text, rule text, params jsonb DEFAULT NULL)
-    RETURNS bigint LANGUAGE plpgsql VOLATILE
-AS $vigil$
-DECLARE
-    rel regclass;
-    new_id bigint;
-    target regclass;
-BEGIN
-    IF table_name IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF rule IS NULL THEN
-        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
-    IF rel IS NULL OR table_name = '' THEN
-        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
-    END IF;
-    IF column_name IS NULL AND rule <> 'expression' THEN
-        RAISE EXCEPTION 'column must not be NULL for rule %', rule USING ERRCODE = 'null_value_not_allowed',
-            HINT = 'Only expression rules apply to the whole row.';
-    END IF;
-    IF column_name IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = rel AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        RAISE EXCEPTION 'column "%" of table "%" does not exist', column_name, table_name USING ERRCODE = 'undefined_column';
-    END IF;
-    IF rule = 'references' AND pg_catalog.jsonb_typeof(params->'table') = 'string' THEN
-        target := pg_catalog.to_regclass(pg_catalog.quote_ident(params->>'table'));
-        IF target IS NULL THEN
-            RAISE EXCEPTION 'table "%" does not exist', params->>'table' USING ERRCODE = 'undefined_table';
-        END IF;
-        IF pg_catalog.jsonb_typeof(params->'column') = 'string' AND NOT EXISTS (
-            SELECT 1 FROM pg_catalog.pg_attribute a
-            WHERE a.attrelid = target AND a.attname = params->>'column' AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION 'column "%" of table "%" does not exist', params->>'column', params->>'table'
-                USING ERRCODE = 'undefined_column';
-        END IF;
-    END IF;
-    SELECT r.id INTO new_id FROM @extschema@.vigil_rules r
-    WHERE r.table_name = vigil_rule_add.table_name AND r.column_name IS NOT DISTINCT FROM vigil_rule_add.column_name
-      AND r.rule = vigil_rule_add.rule AND r.params IS NOT DISTINCT FROM vigil_rule_add.params;
-    IF FOUND THEN
-        RETURN new_id;
-    END IF;
-    INSERT INTO @extschema@.vigil_rules (table_name, column_name, rule, params)
-    VALUES (vigil_rule_add.table_name, vigil_rule_add.column_name, vigil_rule_add.rule, vigil_rule_add.params)
-    RETURNING id INTO new_id;
-    -- Parse every rule of the table, the new one included: a malformed rule
-    -- raises here and the INSERT above is undone with this function's call.
-    BEGIN
-        PERFORM @extschema@.vigil_check(table_name, '{}');
-    EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
-        RAISE;
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'rule expression does not compile: %', SQLERRM USING ERRCODE = 'invalid_parameter_value';
-    END;
-    RETURN new_id;
-END
-$vigil$;
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vigil_rule_add'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_rule_add(text, text, text, jsonb) IS 'adds a rule (or returns the id of the identical one) after checking the table, the column and the params';
 
 CREATE FUNCTION vigil_rule_remove(table_name text, column_name text, rule text) RETURNS integer
-    LANGUAGE plpgsql VOLATILE
-AS $vigil$
-DECLARE
-    removed integer;
-BEGIN
-    IF table_name IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF rule IS NULL THEN
-        RAISE EXCEPTION 'rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    DELETE FROM @extschema@.vigil_rules r
-    WHERE r.table_name = vigil_rule_remove.table_name
-      AND r.column_name IS NOT DISTINCT FROM vigil_rule_remove.column_name
-      AND r.rule = vigil_rule_remove.rule;
-    GET DIAGNOSTICS removed = ROW_COUNT;
-    RETURN removed;
-END
-$vigil$;
+    AS 'MODULE_PATHNAME', 'vigil_rule_remove'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_rule_remove(text, text, text) IS 'removes the rules of that table, column and kind; returns how many';
 
 CREATE FUNCTION vigil_rules() RETURNS SETOF vigil_rules
@@ -269,40 +245,13 @@ AS $vigil$ SELECT * FROM @extschema@.vigil_rules ORDER BY id $vigil$;
 COMMENT ON FUNCTION vigil_rules() IS 'every rule, in the order added';
 
 CREATE FUNCTION vigil_enforce(table_name text) RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-AS $vigil$
-BEGIN
-    -- vigil_unenforce checks the name (22004, 42P01) and drops an earlier trigger.
-    PERFORM @extschema@.vigil_unenforce(table_name);
-    EXECUTE pg_catalog.format(
-        'CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %I.vigil_enforce_trigger()',
-        pg_catalog.to_regclass(pg_catalog.quote_ident(table_name)), '@extschema@');
-    RETURN true;
-END
-$vigil$;
+    AS 'MODULE_PATHNAME', 'vigil_enforce'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_enforce(text) IS 'installs the vigil_enforce trigger: every INSERT and UPDATE is checked against the table''s rules';
 
 CREATE FUNCTION vigil_unenforce(table_name text) RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-AS $vigil$
-DECLARE
-    rel regclass;
-    existed boolean;
-BEGIN
-    IF table_name IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
-    IF rel IS NULL OR table_name = '' THEN
-        RAISE EXCEPTION 'table "%" does not exist', table_name USING ERRCODE = 'undefined_table';
-    END IF;
-    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'vigil_enforce') INTO existed;
-    IF existed THEN
-        EXECUTE pg_catalog.format('DROP TRIGGER vigil_enforce ON %s', rel);
-    END IF;
-    RETURN existed;
-END
-$vigil$;
+    AS 'MODULE_PATHNAME', 'vigil_unenforce'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_unenforce(text) IS 'removes the vigil_enforce trigger; true when there was one';
 
 CREATE FUNCTION vigil_insert(table_name text, "row" jsonb) RETURNS jsonb
@@ -348,7 +297,7 @@ COMMENT ON FUNCTION vigil_insert(text, jsonb) IS 'validates a JSON row against t
 -- ---------------------------------------------------------------------------
 -- Data quality (SPEC §3), alerts and settings.
 -- ---------------------------------------------------------------------------
-CREATE TABLE vigil_quality_history (
+CREATE TABLE vigil_state.vigil_quality_history (
     id         bigserial PRIMARY KEY,
     at         timestamptz NOT NULL,
     table_name text,
@@ -357,9 +306,9 @@ CREATE TABLE vigil_quality_history (
     below_threshold boolean NOT NULL,
     report     jsonb NOT NULL
 );
-COMMENT ON TABLE vigil_quality_history IS 'every quality check and report: one row per table, plus one overall row (table_name NULL) per report';
+COMMENT ON TABLE vigil_state.vigil_quality_history IS 'every quality check and report: one row per table, plus one overall row (table_name NULL) per report';
 
-CREATE TABLE vigil_alerts (
+CREATE TABLE vigil_state.vigil_alerts (
     id       bigserial PRIMARY KEY,
     at       timestamptz NOT NULL,
     source   text NOT NULL,
@@ -368,11 +317,27 @@ CREATE TABLE vigil_alerts (
     message  text NOT NULL,
     details  jsonb
 );
-COMMENT ON TABLE vigil_alerts IS 'alerts raised on every change of state (quality now; health later); also sent as NOTIFY vigil_alerts';
-SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history', '');
-SELECT pg_catalog.pg_extension_config_dump('vigil_alerts', '');
-SELECT pg_catalog.pg_extension_config_dump('vigil_quality_history_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('vigil_alerts_id_seq', '');
+COMMENT ON TABLE vigil_state.vigil_alerts IS 'alerts raised on every change of state (quality now; health later); NOTIFY vigil_alerts carries each one''s id and kind';
+REVOKE ALL ON vigil_state.vigil_quality_history, vigil_state.vigil_alerts FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_quality_history', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_quality_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_alerts_id_seq', '');
+
+CREATE VIEW vigil_quality_history AS
+SELECT * FROM vigil_state.vigil_quality_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
+COMMENT ON VIEW vigil_quality_history IS 'every quality check and report (for vigil_reader: reports hold sample keys)';
+CREATE VIEW vigil_alerts AS
+SELECT * FROM vigil_state.vigil_alerts
+WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE') OR pg_catalog.pg_has_role('pg_monitor', 'USAGE');
+COMMENT ON VIEW vigil_alerts IS 'every alert raised (for vigil_reader and pg_monitor); NOTIFY vigil_alerts carries only id and kind';
+REVOKE ALL ON vigil_quality_history, vigil_alerts FROM PUBLIC;
+GRANT SELECT ON vigil_quality_history TO vigil_reader;
+GRANT SELECT ON vigil_alerts TO vigil_reader, pg_monitor;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_quality_history
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_alerts
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
 
 CREATE FUNCTION vigil_quality_check(table_name text, options jsonb DEFAULT '{}') RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_quality_check'
@@ -390,10 +355,11 @@ CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
 COMMENT ON FUNCTION vigil_config(text, text) IS 'reads a vigil setting (GUC vigil.<key>); with a value, sets it for the session';
 
 -- ---------------------------------------------------------------------------
--- Schema migrations (SPEC §4). Ordinary roles can read the history but not
--- write it; the functions run with the caller's rights.
+-- Schema migrations (SPEC §4). Scripts run with the caller's rights and
+-- search_path; registering and running them needs the privileges of
+-- vigil_migrator, reading the history those of vigil_reader (checked in C).
 -- ---------------------------------------------------------------------------
-CREATE TABLE vigil_migrations (
+CREATE TABLE vigil_state.vigil_migrations (
     version      text PRIMARY KEY,
     sort_key     text NOT NULL UNIQUE,
     name         text NOT NULL,
@@ -404,9 +370,9 @@ CREATE TABLE vigil_migrations (
     new_checksum text,
     added_at     timestamptz NOT NULL
 );
-COMMENT ON TABLE vigil_migrations IS 'registered migrations; new_up_sql/new_checksum hold a changed script of an applied migration (drift) until repaired';
+COMMENT ON TABLE vigil_state.vigil_migrations IS 'registered migrations; new_up_sql/new_checksum hold a changed script of an applied migration (drift) until repaired';
 
-CREATE TABLE vigil_migration_history (
+CREATE TABLE vigil_state.vigil_migration_history (
     id          bigint PRIMARY KEY,
     version     text NOT NULL,
     name        text,
@@ -421,11 +387,23 @@ CREATE TABLE vigil_migration_history (
     prev_hash   text NOT NULL,
     entry_hash  text NOT NULL
 );
-COMMENT ON TABLE vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (entry_hash covers prev_hash)';
-SELECT pg_catalog.pg_extension_config_dump('vigil_migrations', '');
-SELECT pg_catalog.pg_extension_config_dump('vigil_migration_history', '');
+COMMENT ON TABLE vigil_state.vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (entry_hash covers prev_hash)';
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migration_history', '');
+REVOKE ALL ON vigil_state.vigil_migrations, vigil_state.vigil_migration_history FROM PUBLIC;
+
+CREATE VIEW vigil_migrations AS
+SELECT * FROM vigil_state.vigil_migrations WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
+COMMENT ON VIEW vigil_migrations IS 'registered migrations and their scripts (for vigil_reader)';
+CREATE VIEW vigil_migration_history AS
+SELECT * FROM vigil_state.vigil_migration_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
+COMMENT ON VIEW vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (for vigil_reader)';
 REVOKE ALL ON vigil_migrations, vigil_migration_history FROM PUBLIC;
-GRANT SELECT ON vigil_migrations, vigil_migration_history TO PUBLIC;
+GRANT SELECT ON vigil_migrations, vigil_migration_history TO vigil_reader;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_migrations
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_migration_history
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
 
 CREATE FUNCTION vigil_checksum(script text) RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_checksum'

@@ -19,14 +19,16 @@ SELECT (vigil_migration_validate())->'valid' AS valid;
 -- Statements PostgreSQL refuses inside a function are refused up front.
 SELECT vigil_migration_add('6', 'concurrent index', 'CREATE INDEX CONCURRENTLY idx_x ON trades (symbol);');
 
--- The history is readable by everyone, writable only through vigil.
-CREATE ROLE vigil_reader;
-SET ROLE vigil_reader;
+-- The history is readable by vigil_reader, writable only through vigil
+-- (roles.sql covers every role; this is the short tour).
+CREATE ROLE regress_history_reader IN ROLE vigil_reader;
+SET ROLE regress_history_reader;
 SELECT count(*) > 0 AS can_read FROM vigil_migration_history;
 DELETE FROM vigil_migration_history;
 SELECT vigil_migration_add_dir(:'dir');
+SELECT vigil_migrate();
 RESET ROLE;
-DROP ROLE vigil_reader;
+DROP ROLE regress_history_reader;
 
 -- The lock is transaction-level: nothing is left once the call returns.
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
@@ -34,5 +36,5 @@ SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
 -- Undo everything, leaving the database as it was.
 SELECT jsonb_array_length(vigil_rollback('0')->'undone') AS undone;
 SELECT count(*) AS seed_tables FROM pg_tables WHERE tablename IN ('users', 'trades', 'a2a_agents');
-DELETE FROM vigil_migration_history;
-DELETE FROM vigil_migrations;
+DELETE FROM vigil_state.vigil_migration_history;
+DELETE FROM vigil_state.vigil_migrations;

@@ -37,5 +37,5 @@ SELECT jsonb_path_query_array(vigil_quality_report(), '$.tables[*].table') AS ta
 SELECT count(*) FILTER (WHERE table_name IS NULL) AS overall_rows, count(*) AS history_rows FROM vigil_quality_history;
 
 DROP TABLE q_orders, q_users;
-DELETE FROM vigil_quality_history;
-DELETE FROM vigil_alerts;
+DELETE FROM vigil_state.vigil_quality_history;
+DELETE FROM vigil_state.vigil_alerts;

@@ -1,15 +1,112 @@
--- roles.sql — the privilege model, with real roles (the privilege-model
--- issue's classes; more follow with it). Each case failed before its fix.
+-- roles.sql — the privilege model with real roles (docs/security.md): a
+-- superuser (the session), a table owner, a writer with INSERT and UPDATE
+-- only, a reader in vigil_reader, and an attacker who was handed the common
+-- GRANT ALL ON ALL TABLES (and FUNCTIONS) IN SCHEMA public and may create
+-- schemas. Each numbered case is a class of the privilege-model issue and
+-- failed before its fix.
 CREATE ROLE regress_vigil_owner LOGIN;
 CREATE ROLE regress_vigil_writer LOGIN;
+CREATE ROLE regress_vigil_reader LOGIN IN ROLE vigil_reader;
 CREATE ROLE regress_vigil_attacker LOGIN;
 GRANT CREATE ON DATABASE contrib_regression TO regress_vigil_attacker;
-GRANT CREATE ON SCHEMA public TO regress_vigil_owner;
+GRANT CREATE ON SCHEMA public TO regress_vigil_owner, regress_vigil_attacker;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO regress_vigil_attacker;
+GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO regress_vigil_attacker;
 
--- 1. search_path hijack of vigil's own tables. "$user" comes first in the
+-- The owner's tables: users, and trades that reference them.
+SET ROLE regress_vigil_owner;
+CREATE TABLE roles_users (id integer PRIMARY KEY, email text);
+CREATE TABLE roles_trades (id integer PRIMARY KEY, user_id integer, price numeric, symbol text);
+INSERT INTO roles_users VALUES (1, 'ann@example.com'), (2, 'bob@example.com');
+GRANT INSERT, UPDATE ON roles_trades TO regress_vigil_writer;
+
+-- 2. Rules are the table owner's, and need no grant on vigil's state.
+SELECT vigil_rule_add('roles_trades', 'price', 'range', '{"min": 0, "max": 1000}') > 0 AS owner_adds;
+SELECT vigil_rule_add('roles_trades', 'user_id', 'references',
+                      '{"table": "roles_users", "column": "id", "enforce": true}') > 0 AS owner_adds_reference;
+SELECT vigil_rule_add('roles_trades', 'id', 'unique') > 0 AS owner_adds_unique;
+SELECT vigil_enforce('roles_trades') AS owner_enforces;
+-- Stored with the table's identity; the reference's target fixed now.
+SELECT table_schema, table_name, column_name, rule, params FROM vigil_rules WHERE table_name = 'roles_trades' ORDER BY id;
+RESET ROLE;
+
+-- The writer writes through enforcement with INSERT alone: the rules are
+-- read, and the unique and references lookups run, as their tables'
+-- owners (as foreign-key checks do); the writer reads neither table.
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_trades VALUES (10, 1, 5, 'BTC-USD');
+INSERT INTO roles_trades VALUES (11, 9, 5000, 'BTC-USD');
+SELECT vigil_check('roles_trades', '{"id": 12, "user_id": 2, "price": 7}') AS writer_checks;
+-- 5. A reference's target was fixed when the rule was added: a temporary
+-- table of the same name in the writer's session changes nothing.
+CREATE TEMP TABLE roles_users (id integer);
+INSERT INTO roles_users VALUES (9);
+INSERT INTO roles_trades VALUES (13, 9, 5, 'BTC-USD');
+DROP TABLE roles_users;
+-- The writer cannot change the rules or their enforcement.
+SELECT vigil_rule_remove('roles_trades', 'price', 'range');
+SELECT vigil_unenforce('roles_trades');
+RESET ROLE;
+
+-- The attacker holds ALL on every table and function of public, vigil's
+-- views and functions included, and still gets nothing.
+SET ROLE regress_vigil_attacker;
+SELECT vigil_rule_add('roles_trades', 'price', 'expression', '{"sql": "pg_notify(''x'', price::text) IS NULL"}');
+SELECT vigil_rule_remove('roles_trades', 'price', 'range');
+SELECT vigil_unenforce('roles_trades');
+SELECT vigil_enforce('roles_trades');
+-- A references rule from one's own table to another's needs REFERENCES on
+-- the target, as a foreign key does (else it is a membership oracle).
+CREATE TABLE roles_probe (email text);
+SELECT vigil_rule_add('roles_probe', 'email', 'references', '{"table": "roles_users", "column": "email"}');
+-- 6. vigil's state: the views show the attacker nothing, refuse writes,
+-- and the state itself is out of reach.
+SELECT count(*) AS history_rows_seen FROM vigil_migration_history;
+SELECT count(*) AS rules_seen FROM vigil_rules WHERE table_name = 'roles_trades';
+DELETE FROM vigil_rules;
+INSERT INTO vigil_migration_history (id, version, action, at, prev_hash, entry_hash)
+VALUES (99, '99', 'apply', now(), 'x', 'y');
+UPDATE vigil_alerts SET message = 'forged';
+TRUNCATE vigil_migration_history;
+DELETE FROM vigil_state.vigil_migration_history;
+SELECT vigil_migration_add('98', 'planted', 'ALTER ROLE regress_vigil_attacker SUPERUSER');
+SELECT vigil_migrate();
+SELECT vigil_migration_status();
+-- No ordinary role can take or stall the migration lock.
+BEGIN;
+LOCK TABLE vigil_state.vigil_migrations IN ACCESS SHARE MODE;
+ROLLBACK;
+-- The rules are still there and still enforced.
+RESET ROLE;
+SELECT count(*) AS rules_left FROM vigil_rules WHERE table_name = 'roles_trades';
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_trades VALUES (14, 1, -1, 'BTC-USD');
+RESET ROLE;
+
+-- The reader reads the histories and changes nothing.
+SELECT vigil_migration_add('1', 'roles table', 'CREATE TABLE roles_m1 (a integer);', 'DROP TABLE roles_m1;') LIKE 'sha256:%' AS registered;
+SELECT vigil_migrate()->>'status' AS migrated;
+SET ROLE regress_vigil_reader;
+SELECT version, name, state FROM vigil_migration_status();
+SELECT count(*) AS history_rows FROM vigil_migration_history;
+SELECT vigil_rollback('0');
+DELETE FROM vigil_migration_history;
+RESET ROLE;
+
+-- 1 and 6. Quality: a report covers what its caller may read and lists
+-- what it skipped; the scans run as each table's owner.
+SET ROLE regress_vigil_attacker;
+SELECT (r->'skipped') ? 'roles_trades' AS owner_table_skipped,
+       (SELECT count(*) FROM jsonb_array_elements(r->'tables') t WHERE t->>'table' = 'roles_probe') AS own_table_reported
+FROM vigil_quality_report() AS r;
+SELECT count(*) AS history_seen FROM vigil_quality_history;
+RESET ROLE;
+SELECT count(*) > 0 AS history_recorded FROM vigil_quality_history;
+
+-- 3. search_path hijack of vigil's own tables. "$user" comes first in the
 -- default search_path, so a role that may create a schema named like the
 -- administrator plants look-alikes of vigil's tables there. vigil names its
--- own tables with the extension's schema: the planted script never runs.
+-- own tables with its state schema: the planted script never runs.
 SET ROLE regress_vigil_attacker;
 CREATE SCHEMA postgres;
 CREATE TABLE postgres.vigil_migrations (LIKE public.vigil_migrations);
@@ -25,29 +122,26 @@ SELECT count(*) AS planted_rows_seen FROM vigil_migration_status() WHERE version
 SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_attacker';
 DROP SCHEMA postgres CASCADE;
 
--- 2. Privileges before locks: a role that may not use a table gets 42501
+-- 7. Privileges before locks: a role that may not use a table gets 42501
 -- from vigil_check before vigil locks the table (it used to hold an
 -- AccessShareLock on the owner's table, and answer).
 SET ROLE regress_vigil_owner;
 CREATE TABLE roles_accounts (id integer PRIMARY KEY, email text);
-GRANT INSERT ON roles_accounts TO regress_vigil_writer;
-RESET ROLE;
 SELECT vigil_rule_add('roles_accounts', 'email', 'email') > 0 AS rule_added;
+RESET ROLE;
+REVOKE ALL ON roles_accounts FROM regress_vigil_attacker;
 SET ROLE regress_vigil_attacker;
 BEGIN;
 SELECT vigil_check('roles_accounts', '{"email": "x"}');
 ROLLBACK;
-RESET ROLE;
 -- The quality check needs SELECT, checked before the lock too.
-SET ROLE regress_vigil_attacker;
 SELECT vigil_quality_check('roles_accounts');
 RESET ROLE;
 
--- 3. A table's code is its owner's: the superuser's quality check turned a
+-- 1. A table's code is its owner's: the superuser's quality check turned a
 -- sample key into JSON through a cast the table's owner wrote, and the
 -- owner became superuser. The scans now run as the table's owner
--- (SECURITY_RESTRICTED_OPERATION; search_path pg_catalog, the table's
--- schema, pg_temp), as VACUUM does.
+-- (SECURITY_RESTRICTED_OPERATION; search_path pinned), as VACUUM does.
 SET ROLE regress_vigil_owner;
 CREATE TYPE roles_mood AS ENUM ('calm', 'tense');
 CREATE FUNCTION roles_mood_json(m roles_mood) RETURNS json LANGUAGE plpgsql AS $f$
@@ -58,18 +152,30 @@ END $f$;
 CREATE CAST (roles_mood AS json) WITH FUNCTION roles_mood_json(roles_mood);
 CREATE TABLE roles_moods (m roles_mood PRIMARY KEY, email text);
 INSERT INTO roles_moods VALUES ('calm', 'not-an-email');
-RESET ROLE;
 SELECT vigil_rule_add('roles_moods', 'email', 'email') > 0 AS rule_added;
+RESET ROLE;
 SELECT vigil_quality_check('roles_moods')->'validity'->'rules'->0->'samples' AS samples;
 SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_owner';
+
+-- Clean up: the owner removes its rules; the superuser its migration.
+SET ROLE regress_vigil_owner;
 SELECT vigil_rule_remove('roles_moods', 'email', 'email');
 DROP TABLE roles_moods;
 DROP CAST (roles_mood AS json);
 DROP FUNCTION roles_mood_json(roles_mood);
 DROP TYPE roles_mood;
-
 SELECT vigil_rule_remove('roles_accounts', 'email', 'email');
-DROP TABLE roles_accounts;
+SELECT vigil_rule_remove('roles_trades', c, r) FROM (VALUES ('price', 'range'), ('user_id', 'references'), ('id', 'unique')) v(c, r);
+DROP TABLE roles_accounts, roles_trades, roles_users;
+RESET ROLE;
+DROP TABLE roles_probe;
+SELECT vigil_rollback('0')->>'status' AS rolled_back;
+DELETE FROM vigil_state.vigil_migration_history;
+DELETE FROM vigil_state.vigil_migrations;
+DELETE FROM vigil_state.vigil_quality_history;
+DELETE FROM vigil_state.vigil_alerts;
 REVOKE CREATE ON DATABASE contrib_regression FROM regress_vigil_attacker;
-REVOKE CREATE ON SCHEMA public FROM regress_vigil_owner;
-DROP ROLE regress_vigil_owner, regress_vigil_writer, regress_vigil_attacker;
+REVOKE ALL ON SCHEMA public FROM regress_vigil_owner, regress_vigil_attacker;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_vigil_attacker;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM regress_vigil_attacker;
+DROP ROLE regress_vigil_owner, regress_vigil_writer, regress_vigil_reader, regress_vigil_attacker;

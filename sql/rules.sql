@@ -70,9 +70,12 @@ INSERT INTO ledger VALUES (5, 1, 'a memo longer than ten', 'USD');
 SELECT id, amount, memo, currency FROM ledger ORDER BY id;
 DROP EXTENSION dblink;
 DROP TABLE ledger;
-DELETE FROM vigil_rules WHERE table_name = 'ledger';
+-- A dropped table's rules stay until removed; the superuser may remove them.
+SELECT vigil_rule_remove('ledger', 'memo', 'length') AS removed_orphans;
+DELETE FROM vigil_state.vigil_rules WHERE table_name = 'ledger';
 
--- Rules follow the table's plain name through search_path.
+-- A rule belongs to its table (schema and name): a table of the same name
+-- in another schema, first on the path, has none of its rules.
 CREATE SCHEMA other;
 CREATE TABLE other.accounts (id int PRIMARY KEY, email text);
 SET search_path = other, public;
@@ -85,4 +88,4 @@ SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'vigil';
 SELECT vigil_unenforce('accounts'), vigil_unenforce('accounts');
 DROP TABLE accounts, positions, other.accounts;
 DROP SCHEMA other;
-DELETE FROM vigil_rules WHERE table_name IN ('accounts', 'positions');
+DELETE FROM vigil_state.vigil_rules WHERE table_name IN ('accounts', 'positions');

@@ -188,7 +188,7 @@ void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     scores.push_back(score);
   }
   double overall = 0;
-  std::string result = core::OverallJson(reports, scores, at, &overall);
+  std::string result = core::OverallJson(reports, scores, {}, at, &overall);
   Record(db, std::nullopt, overall, nlohmann::json::parse(result).value("passed", false), result, at);
   savepoint.Release();
   ResultText(ctx, result);

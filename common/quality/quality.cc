@@ -151,7 +151,10 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
         Relationship rel;
         rel.columns = {*stored.column};
         rel.parent_name = rule.ref_table;
-        rel.parent_sql = QuoteIdent(rule.ref_table);
+        // The target fixed when the rule was added (rules older than 0.4.0
+        // name none: then the table's own schema, the first on the path).
+        rel.parent_sql = rule.ref_schema.empty() ? QuoteIdent(rule.ref_table)
+                                                 : QuoteIdent(rule.ref_schema) + "." + QuoteIdent(rule.ref_table);
         rel.parent_columns = {rule.ref_column};
         rel.source = "rule";
         relations_.push_back({rel, 0, 0, {}});
@@ -531,7 +534,8 @@ std::optional<std::string> ReportTableOptions(std::string_view report_options, c
 }
 
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
-                        const std::string& checked_at, double* overall_score) {
+                        const std::vector<std::string>& skipped, const std::string& checked_at,
+                        double* overall_score) {
   ordered_json r;
   r["checked_at"] = checked_at;
   double sum = 0;
@@ -547,6 +551,7 @@ std::string OverallJson(const std::vector<std::string>& table_reports, const std
   }
   r["passed"] = passed;
   r["tables"] = tables;
+  r["skipped"] = skipped;
   return r.dump();
 }
 

@@ -115,9 +115,11 @@ std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>&
 std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table);
 
 // OverallJson combines table reports (JSON texts) into the report of
-// vigil_quality_report: {"checked_at", "tables": [...], "overall_score",
-// "passed"}; overall_score is the mean of the table scores.
+// vigil_quality_report: overall_score is the mean of the table scores (100
+// without tables), and "skipped" lists the tables the caller may not read
+// (PostgreSQL: a report covers what its caller may SELECT).
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
-                        const std::string& checked_at, double* overall_score);
+                        const std::vector<std::string>& skipped, const std::string& checked_at,
+                        double* overall_score);
 
 }  // namespace vigil::core
