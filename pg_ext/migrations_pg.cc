@@ -38,23 +38,33 @@ namespace {
 
 using vigil::pg::ThrowOutcome;
 
+// Every function, operator, type and catalog is named with pg_catalog (it
+// runs with the caller's search_path: SchemaSnapshot); searched CASE, as a
+// simple CASE would look its = operator up by name.
 constexpr const char* kSchemaSnapshot =
     "WITH rel AS ("
-    "  SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-    "    AND n.nspname NOT LIKE 'pg\\_%' AND c.relname NOT LIKE 'vigil\\_%'"
-    "    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-    "                    AND d.deptype = 'e'))"
-    " SELECT coalesce(string_agg(line, E'\\n' ORDER BY line) || E'\\n', '') FROM ("
-    "  SELECT format('%s %s: %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence'"
-    "         ELSE 'table' END, c.oid::regclass,"
-    "         (SELECT string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),"
+    "  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+    "    ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+    "  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'S']::pg_catalog.\"char\"[])"
+    "    AND n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema']::pg_catalog.name[])"
+    "    AND n.nspname OPERATOR(pg_catalog.!~~) 'pg\\_%' AND c.relname OPERATOR(pg_catalog.!~~) 'vigil\\_%'"
+    "    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+    "                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+    "                    AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'))"
+    " SELECT COALESCE(pg_catalog.string_agg(line, E'\\n' ORDER BY line) OPERATOR(pg_catalog.||) E'\\n', '') FROM ("
+    "  SELECT pg_catalog.format('%s %s: %s', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view'"
+    "         WHEN c.relkind OPERATOR(pg_catalog.=) 'm' THEN 'view' WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'sequence'"
+    "         ELSE 'table' END, c.oid::pg_catalog.regclass,"
+    "         (SELECT pg_catalog.string_agg(pg_catalog.format('%I %s%s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),"
     "                 CASE WHEN a.attnotnull THEN ' not null' ELSE '' END), ', ' ORDER BY a.attnum)"
-    "          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) AS line"
-    "  FROM rel JOIN pg_class c ON c.oid = rel.oid"
-    "  UNION ALL SELECT format('index %s', pg_get_indexdef(i.indexrelid)) FROM pg_index i JOIN rel ON rel.oid = i.indrelid"
-    "  UNION ALL SELECT format('constraint %s on %s: %s', co.conname, co.conrelid::regclass, pg_get_constraintdef(co.oid))"
-    "   FROM pg_constraint co JOIN rel ON rel.oid = co.conrelid"
+    "          FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid"
+    "          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)) AS line"
+    "  FROM rel JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) rel.oid"
+    "  UNION ALL SELECT pg_catalog.format('index %s', pg_catalog.pg_get_indexdef(i.indexrelid))"
+    "   FROM pg_catalog.pg_index i JOIN rel ON rel.oid OPERATOR(pg_catalog.=) i.indrelid"
+    "  UNION ALL SELECT pg_catalog.format('constraint %s on %s: %s', co.conname, co.conrelid::pg_catalog.regclass,"
+    "         pg_catalog.pg_get_constraintdef(co.oid))"
+    "   FROM pg_catalog.pg_constraint co JOIN rel ON rel.oid OPERATOR(pg_catalog.=) co.conrelid"
     " ) s";
 
 class PgMigrationDb final : public core::MigrationDb {
@@ -70,7 +80,7 @@ class PgMigrationDb final : public core::MigrationDb {
   }
   std::optional<std::string> RunScript(const std::string& script) override {
     vigil::pg::SpiOutcome out;
-    vigil::pg::SpiRunGuarded(script.c_str(), 0, nullptr, &out);
+    vigil::pg::SpiRunGuarded(script.c_str(), 0, nullptr, &out, InvalidOid, vigil::pg::kCallersPath);
     if (out.ok) return std::nullopt;
     // A cancel or statement timeout is the user's, not the migration's
     // failure: it ends the call instead of being recorded as one.
@@ -91,10 +101,12 @@ class PgMigrationDb final : public core::MigrationDb {
         .value_or("");
   }
   std::string Actor() override { return Query("SELECT session_user::text", {})[0][0].value_or(""); }
-  // The snapshot reads only the catalog, as the caller: its text follows the
-  // caller's search_path (regclass output), as recorded snapshots did.
+  // The snapshot reads only the catalog, as the caller, with the caller's
+  // search_path: its text follows that path (regclass output), as recorded
+  // snapshots did. So every function and operator in it is named with
+  // pg_catalog, and no name of the caller's path can stand in for one.
   std::string SchemaSnapshot() override {
-    return vigil::pg::GuardedQuery(kSchemaSnapshot, {})[0][0].value_or("");
+    return vigil::pg::GuardedQuery(kSchemaSnapshot, {}, InvalidOid, vigil::pg::kCallersPath)[0][0].value_or("");
   }
   double ElapsedMs() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();

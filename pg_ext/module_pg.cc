@@ -111,11 +111,7 @@ Oid vigil::pg::ExtensionNamespace() {
 char* vigil::pg::TablePath(Oid table_namespace) {
   StringInfoData path;
   initStringInfo(&path);
-  appendStringInfo(&path, "pg_catalog, %s", quote_identifier(get_namespace_name(table_namespace)));
-  Oid ext_namespace = ExtensionNamespace();
-  if (OidIsValid(ext_namespace) && ext_namespace != table_namespace)
-    appendStringInfo(&path, ", %s", quote_identifier(get_namespace_name(ext_namespace)));
-  appendStringInfoString(&path, ", pg_temp");
+  appendStringInfo(&path, "pg_catalog, %s, pg_temp", quote_identifier(get_namespace_name(table_namespace)));
   return path.data;
 }
 

@@ -57,9 +57,10 @@ struct AsRole {
 void BeginAs(AsRole* as, Oid role, const char* search_path);
 
 // TablePath is the search_path code of a table runs under (its rules'
-// expressions, its owner's scans): pg_catalog, the table's schema,
-// vigil's schema (where the vigil_ functions its rules call are), pg_temp
-// last, so no caller's path or temporary object redirects a name.
+// expressions, its owner's scans): pg_catalog, the table's schema and
+// pg_temp last, so no caller's path or temporary object redirects a name.
+// (As PostgreSQL warns, a schema where untrusted roles may create objects
+// is unsafe for whoever resolves names in it: keep tables out of those.)
 char* TablePath(Oid table_namespace);
 void EndAs(AsRole* as);
 

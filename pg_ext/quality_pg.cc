@@ -40,9 +40,12 @@ namespace {
 
 // SpiRows runs `sql` through the guarded runner (spi_guard.h) and raises a
 // failure as the PostgreSQL error it was. Engine phase only.
-vigil::pg::SpiOutcome SpiRows(const char* sql, int nargs = 0, const char* const* args = nullptr) {
+// search_path: pinned by default; the scans pass kCallersPath to keep the
+// table's path that CheckTable set.
+vigil::pg::SpiOutcome SpiRows(const char* sql, int nargs = 0, const char* const* args = nullptr,
+                              const char* search_path = vigil::pg::kPinnedPath) {
   vigil::pg::SpiOutcome out;
-  vigil::pg::SpiRunGuarded(sql, nargs, args, &out);
+  vigil::pg::SpiRunGuarded(sql, nargs, args, &out, InvalidOid, search_path);
   if (!out.ok) ereport(ERROR, (errcode(out.sqlerrcode), errmsg("%s", out.error)));
   return out;
 }
@@ -182,7 +185,7 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   vigil::pg::BeginAs(&as, table_owner, vigil::pg::TablePath(get_rel_namespace(relid)));
   const std::vector<std::string>& stage1 = state->check->Stage1();
   for (std::size_t i = 0; i < stage1.size(); ++i) {
-    vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str());
+    vigil::pg::SpiOutcome out = SpiRows(stage1[i].c_str(), 0, nullptr, vigil::pg::kCallersPath);
     Run([&] {
       std::vector<std::optional<std::string>> row;
       if (out.nrows > 0)
@@ -193,7 +196,7 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   }
   Run([&] { state->samples = state->check->SampleQueries(); });
   for (std::size_t i = 0; i < state->samples.size(); ++i) {
-    vigil::pg::SpiOutcome out = SpiRows(state->samples[i].c_str());
+    vigil::pg::SpiOutcome out = SpiRows(state->samples[i].c_str(), 0, nullptr, vigil::pg::kCallersPath);
     Run([&] {
       std::vector<std::string> keys;
       for (int r = 0; r < out.nrows; ++r) keys.emplace_back(out.values[r][0] ? out.values[r][0] : "null");
@@ -334,7 +337,10 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   // User tables: not system, not temporary, not part of an extension.
   // A report covers what its caller may read: each table is scanned as its
   // owner, so a table the caller may not SELECT is listed as skipped
-  // rather than reported (or failing the report).
+  // rather than reported (or failing the report). The listing resolves
+  // nothing through the caller's path.
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
   if (SPI_execute("SELECT c.oid, c.relname, pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                   " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
                   " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
@@ -343,6 +349,7 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
                   " ORDER BY n.nspname, c.relname",
                   false, 0) < 0)
     elog(ERROR, "listing tables failed");
+  vigil::pg::EndAs(&pinned);
   int ntables = static_cast<int>(SPI_processed);
   Oid* relids = static_cast<Oid*>(MemoryContextAlloc(caller, sizeof(Oid) * (ntables + 1)));
   char** names = static_cast<char**>(MemoryContextAlloc(caller, sizeof(char*) * (ntables + 1)));

@@ -21,8 +21,11 @@ extern "C" {
 #include "access/table.h"
 #include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -36,6 +39,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 }
 
 #include <cstdint>
@@ -66,8 +70,10 @@ struct PgColumn {
 
 struct PgTable {
   Oid relid;
-  char* schema;      // nspname, vigil_rules.table_schema
-  char* name;        // relname, vigil_rules.table_name
+  char* schema;      // nspname
+  char* name;        // relname
+  char* rules_schema;  // whose rules apply: the table's, or a partition's root's
+  char* rules_name;
   char* qualified;   // quoted schema.table for SQL
   Oid owner;
   int ncolumns;
@@ -104,6 +110,15 @@ void OpenTableByOid(Oid relid, PgTable* t) {
   t->name = pstrdup(RelationGetRelationName(rel));
   t->schema = get_namespace_name(RelationGetNamespace(rel));
   t->qualified = quote_qualified_identifier(t->schema, t->name);
+  // A row written into a partitioned table reaches the partition's clone
+  // of the trigger: the rules are the partitioned table's (the root's).
+  t->rules_schema = t->schema;
+  t->rules_name = t->name;
+  if (rel->rd_rel->relispartition) {
+    Oid root = llast_oid(get_partition_ancestors(relid));
+    t->rules_schema = get_namespace_name(get_rel_namespace(root));
+    t->rules_name = get_rel_name(root);
+  }
   t->owner = rel->rd_rel->relowner;
   t->columns = static_cast<PgColumn*>(palloc0(sizeof(PgColumn) * (desc->natts + 1)));
   t->ncolumns = 0;
@@ -138,7 +153,7 @@ void LoadRules(const PgTable& t, PgRules* r) {
                                   " WHERE table_schema = $1 AND table_name = $2 ORDER BY id",
                    state.schema);
   Oid argtypes[2] = {TEXTOID, TEXTOID};
-  Datum values[2] = {CStringGetTextDatum(t.schema), CStringGetTextDatum(t.name)};
+  Datum values[2] = {CStringGetTextDatum(t.rules_schema), CStringGetTextDatum(t.rules_name)};
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole as;
   if (!state.legacy) vigil::pg::BeginAs(&as, state.owner, nullptr);
@@ -167,6 +182,18 @@ Oid RelOwner(Oid relid) {
   Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
   ReleaseSysCache(tup);
   return owner;
+}
+
+// QualifiedOperator spells an operator as schema.name for OPERATOR(...).
+char* QualifiedOperator(Oid opr) {
+  HeapTuple tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
+  if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for operator %u", opr);
+  Form_pg_operator form = (Form_pg_operator)GETSTRUCT(tup);
+  StringInfoData s;
+  initStringInfo(&s);
+  appendStringInfo(&s, "%s.%s", quote_identifier(get_namespace_name(form->oprnamespace)), NameStr(form->oprname));
+  ReleaseSysCache(tup);
+  return s.data;
 }
 
 // ---- the plan cache ------------------------------------------------------------
@@ -318,7 +345,6 @@ void RunQueries(CheckState* state, bool read_only) {
       int c = t->plan->ColumnIndex(q->column);
       Oid typid = c >= 0 ? t->typid[c] : TEXTOID;
       Oid lookup_as = t->owner;
-      Oid lookup_nsp = get_rel_namespace(t->relid);
       if (q->kind == core::RuleKind::kReferences) {
         const char* schema = q->ref_schema.empty() ? t->schema.c_str() : q->ref_schema.c_str();
         Oid nsp = get_namespace_oid(schema, true);
@@ -335,14 +361,22 @@ void RunQueries(CheckState* state, bool read_only) {
                           errmsg("column \"%s\" of table \"%s\" does not exist", column, q->ref_table.c_str())));
         typid = get_atttype(relid, attnum);
         lookup_as = RelOwner(relid);
-        lookup_nsp = nsp;
       }
-      appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s = CAST($1 AS %s) LIMIT 1", target,
-                       quote_identifier(column), format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY));
+      // The type's own equality operator and type name, both with their
+      // schema, under search_path pg_catalog, pg_temp: no operator or
+      // function of anyone's schema can stand in (as ri_triggers.c does).
+      TypeCacheEntry* tc = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
+      if (!OidIsValid(tc->eq_opr))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("type %s has no equality operator for a %s rule", format_type_be(typid),
+                               q->kind == core::RuleKind::kUnique ? "unique" : "references")));
+      appendStringInfo(&sql, "SELECT 1 FROM %s WHERE %s OPERATOR(%s) CAST($1 AS %s) LIMIT 1", target,
+                       quote_identifier(column), QualifiedOperator(tc->eq_opr),
+                       format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY));
       Oid argtypes[1] = {TEXTOID};
       Datum values[1] = {CStringGetTextDatum(q->value.text.c_str())};
       vigil::pg::AsRole as;
-      vigil::pg::BeginAs(&as, lookup_as, vigil::pg::TablePath(lookup_nsp));
+      vigil::pg::BeginAs(&as, lookup_as, nullptr);
       if (SPI_execute_with_args(sql.data, 1, argtypes, values, nullptr, read_only, 1) != SPI_OK_SELECT)
         elog(ERROR, "rule query failed");
       vigil::pg::EndAs(&as);
@@ -590,7 +624,8 @@ class PgRuleCatalog final : public core::RuleCatalog {
   void CompileExpression(const core::TableIdentity& table, const std::string& expression) override {
     std::string sql = "SELECT CAST((" + expression + ") AS boolean) FROM " + Qualified(table) + " LIMIT 0";
     vigil::pg::SpiOutcome out;
-    vigil::pg::SpiRunGuarded(sql.c_str(), 0, nullptr, &out);
+    // The owner compiles its own expression, in its own session's terms.
+    vigil::pg::SpiRunGuarded(sql.c_str(), 0, nullptr, &out, InvalidOid, vigil::pg::kCallersPath);
     if (out.ok) return;
     if (out.sqlerrcode == ERRCODE_QUERY_CANCELED) vigil::pg::ThrowOutcome(out);
     throw core::Error(core::ErrorCode::kInvalidParameter,
@@ -634,14 +669,19 @@ class PgRuleCatalog final : public core::RuleCatalog {
     if (name.empty()) throw core::Error(core::ErrorCode::kUndefinedTable, "table \"\" does not exist");
     auto rows = GuardedQuery(
         "SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_has_role(c.relowner, 'USAGE'),"
-        " pg_catalog.has_table_privilege(c.oid, 'REFERENCES')"
+        " pg_catalog.has_table_privilege(c.oid, 'REFERENCES'), c.relpersistence"
         " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
         " WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(CASE WHEN $1 IS NULL THEN pg_catalog.quote_ident($2)"
         " ELSE pg_catalog.quote_ident($1) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident($2) END)",
-        {schema, name});
+        {schema, name}, InvalidOid, vigil::pg::kCallersPath);  // names resolve as the caller's DDL would
     if (rows.empty()) throw core::Error(core::ErrorCode::kUndefinedTable, "table \"" + name + "\" does not exist");
     if (*rows[0][2] != "r" && *rows[0][2] != "p")
       throw core::Error(core::ErrorCode::kWrongObjectType, "\"" + name + "\" is not a table");
+    // A temporary table's schema (pg_temp_N) is another session's next:
+    // rules stored for it would pass to a stranger's table of that name.
+    if (*rows[0][5] == "t")
+      throw core::Error(core::ErrorCode::kNotSupported, "\"" + name + "\" is a temporary table", {},
+                        "Rules belong to permanent tables; check a temporary table's rows with vigil_rule_check.");
     return rows[0];
   }
   static std::string Qualified(const core::TableIdentity& t) {
@@ -726,6 +766,8 @@ VIGIL_PG_FUNCTION(vigil_enforce) {
   const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
   const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;  // vigil's statements resolve nothing through the caller's path
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
   StringInfoData sql;
   initStringInfo(&sql);
   if (HasEnforceTrigger(relid)) {
@@ -738,6 +780,7 @@ VIGIL_PG_FUNCTION(vigil_enforce) {
                    "%s.vigil_enforce_trigger()",
                    rel, ext);
   if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "creating the vigil_enforce trigger failed");
+  vigil::pg::EndAs(&pinned);
   SPI_finish();
   PG_RETURN_BOOL(true);
 }
@@ -747,6 +790,8 @@ VIGIL_PG_FUNCTION(vigil_unenforce) {
   Oid relid = ResolveOwnedTable(fcinfo);
   const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
   bool existed = HasEnforceTrigger(relid);
   if (existed) {
     StringInfoData sql;
@@ -754,6 +799,48 @@ VIGIL_PG_FUNCTION(vigil_unenforce) {
     appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
     if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
   }
+  vigil::pg::EndAs(&pinned);
   SPI_finish();
   PG_RETURN_BOOL(existed);
+}
+
+// vigil_state.vigil_table_dropped(): the sql_drop event trigger. A rule
+// dies with its table, as a constraint does, and so does a references rule
+// whose target is dropped: a table created later under the same name (by
+// anyone) must not inherit rules, nor become the target of a rule its owner
+// never agreed to. Runs the delete as vigil_state's owner.
+VIGIL_PG_FUNCTION(vigil_table_dropped) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("vigil_table_dropped() must be called as an event trigger")));
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy) PG_RETURN_VOID();
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  // The dropped tables are read as the caller (the function only works in
+  // the event trigger's context), then deleted by identity as the owner.
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  if (SPI_execute("SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(d.schema_name, d.object_name)),"
+                  " '[]') FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+                  " WHERE d.object_type OPERATOR(pg_catalog.=) 'table' AND d.schema_name IS NOT NULL",
+                  true, 0) != SPI_OK_SELECT)
+    elog(ERROR, "reading the dropped objects failed");
+  vigil::pg::EndAs(&pinned);
+  char* dropped = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+  if (dropped != nullptr && strcmp(dropped, "[]") != 0) {
+    Oid argtypes[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(dropped)};
+    vigil::pg::AsRole as;
+    vigil::pg::BeginAs(&as, state.owner, nullptr);
+    if (SPI_execute_with_args(
+            "DELETE FROM vigil_state.vigil_rules r USING pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb) d"
+            " WHERE (r.table_schema OPERATOR(pg_catalog.=) (d->>0) AND r.table_name OPERATOR(pg_catalog.=) (d->>1))"
+            " OR (r.rule OPERATOR(pg_catalog.=) 'references' AND r.params->>'schema' OPERATOR(pg_catalog.=) (d->>0)"
+            "     AND r.params->>'table' OPERATOR(pg_catalog.=) (d->>1))",
+            1, argtypes, values, nullptr, false, 0) < 0)
+      elog(ERROR, "removing the rules of dropped tables failed");
+    vigil::pg::EndAs(&as);
+  }
+  SPI_finish();
+  PG_RETURN_VOID();
 }

@@ -27,7 +27,8 @@ static void CaptureError(MemoryContext context, SpiOutcome* out) {
   FreeErrorData(edata);
 }
 
-void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out, Oid as_role) noexcept {
+void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out, Oid as_role,
+                   const char* search_path) noexcept {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   out->ok = false;
@@ -66,10 +67,11 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     }
     // The switch is undone by EndAs, or with the subtransaction on error.
     AsRole as;
-    if (OidIsValid(as_role)) BeginAs(&as, as_role, nullptr);
+    bool switched = OidIsValid(as_role) || search_path != kCallersPath;
+    if (switched) BeginAs(&as, as_role, search_path ? search_path : kPinnedPath);
     int rc = SPI_execute(text.data, false, 0);
     if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-    if (OidIsValid(as_role)) EndAs(&as);
+    if (switched) EndAs(&as);
     if (SPI_tuptable != nullptr) {
       out->nrows = static_cast<int>(SPI_processed);
       out->ncols = SPI_tuptable->tupdesc->natts;

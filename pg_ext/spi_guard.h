@@ -35,10 +35,19 @@ struct SpiOutcome {
 // SpiRunGuarded runs `sql` in a subtransaction, with $1..$n replaced by the
 // quoted literals of `args` (NULL entries become NULL). `sql` must use $
 // only for parameters. The caller must be SPI-connected. With a valid
-// `as_role`, the statement runs as that role (module_pg.h, BeginAs: restricted,
-// search_path pg_catalog, pg_temp): how vigil reads and writes its own state.
+// `as_role`, the statement runs as that role (module_pg.h, BeginAs:
+// restricted): how vigil reads and writes its own state. `search_path` is
+// pinned to pg_catalog, pg_temp unless given: vigil's own SQL never
+// resolves a name through the caller's path, where any role allowed to
+// create a schema named like the caller ("$user") plants overloads that
+// match better than pg_catalog's. kCallersPath keeps the path in force:
+// migration scripts (they run as the caller wrote them), name resolution
+// as the caller's DDL would resolve, and quality scans (under the table's
+// path, set by BeginAs around them).
+inline constexpr const char* kPinnedPath = "pg_catalog, pg_temp";
+inline constexpr const char* kCallersPath = nullptr;
 void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out,
-                   Oid as_role = InvalidOid) noexcept;
+                   Oid as_role = InvalidOid, const char* search_path = kPinnedPath) noexcept;
 
 // A subtransaction spanning several guarded calls (vigil_migrate's dry run).
 struct SubxactState {
@@ -60,11 +69,11 @@ using GuardedRow = std::vector<std::optional<std::string>>;
 
 // GuardedQuery runs SpiRunGuarded and returns its rows (NULL as nullopt).
 inline std::vector<GuardedRow> GuardedQuery(const std::string& sql, const std::vector<std::optional<std::string>>& params,
-                                            Oid as_role = InvalidOid) {
+                                            Oid as_role = InvalidOid, const char* search_path = kPinnedPath) {
   std::vector<const char*> args;
   for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
   SpiOutcome out;
-  SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role);
+  SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role, search_path);
   if (!out.ok) ThrowOutcome(out);
   std::vector<GuardedRow> rows;
   for (int r = 0; r < out.nrows; ++r) {

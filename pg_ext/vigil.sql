@@ -27,6 +27,14 @@ BEGIN
         CREATE ROLE vigil_migrator NOLOGIN IN ROLE vigil_reader;
         COMMENT ON ROLE vigil_migrator IS 'registers, applies, rolls back and repairs vigil migrations';
     END IF;
+    -- Owns the views over vigil_state and may only read it: LOCK on a view
+    -- locks its tables with its owner's rights, so a role granted ALL on
+    -- the views (GRANT ALL ON ALL TABLES IN SCHEMA ...) can take no lock on
+    -- vigil's state that blocks a writer or a migration.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_views') THEN
+        CREATE ROLE vigil_views NOLOGIN;
+        COMMENT ON ROLE vigil_views IS 'owns the read-only views over vigil_state (no login, no members)';
+    END IF;
 END
 $vigil$;
 
@@ -191,7 +199,7 @@ SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_rules_id_seq', '')
 
 -- Like information_schema's views: the rules of the tables the reader has
 -- some privilege on (all of them for vigil_reader).
-CREATE VIEW vigil_rules AS
+CREATE VIEW vigil_rules WITH (security_barrier) AS
 SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema
 FROM vigil_state.vigil_rules r
 WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
@@ -262,6 +270,8 @@ DECLARE
     cols text;
     keys text[];
     key jsonb;
+    callers_path text;
+    statement text;
 BEGIN
     IF table_name IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -273,6 +283,12 @@ BEGIN
     -- (vigil_check also raises 42P01 for an unknown table).
     PERFORM @extschema@.vigil_check(table_name, "row", true);
     rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    -- The statement is built under search_path pg_catalog, pg_temp, so no
+    -- operator or function of a schema on the caller's path stands in for
+    -- pg_catalog's; the insert itself runs under the caller's path again
+    -- (the table's triggers and defaults are the owner's code, as ever).
+    callers_path := pg_catalog.current_setting('search_path');
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') INTO cols
     FROM pg_catalog.jsonb_object_keys("row") AS k;
     SELECT pg_catalog.array_agg(a.attname::text ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) INTO keys
@@ -280,15 +296,16 @@ BEGIN
     JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
     WHERE i.indrelid = rel AND i.indisprimary;
     -- Values reach the table only as the bound jsonb parameter $1.
-    EXECUTE pg_catalog.format(
+    statement := pg_catalog.format(
         CASE WHEN cols IS NULL THEN 'INSERT INTO %1$s DEFAULT VALUES RETURNING %3$s'
              ELSE 'INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::%1$s, $1) RETURNING %3$s' END,
         rel, cols,
-        CASE WHEN keys IS NULL THEN 'NULL::jsonb'
+        CASE WHEN keys IS NULL THEN 'NULL::pg_catalog.jsonb'
              WHEN pg_catalog.array_length(keys, 1) = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', keys[1])
              ELSE 'pg_catalog.jsonb_build_object(' ||
-                  (SELECT pg_catalog.string_agg(pg_catalog.format('%L, %I', k, k), ', ') FROM pg_catalog.unnest(keys) AS k) || ')' END)
-    INTO key USING "row";
+                  (SELECT pg_catalog.string_agg(pg_catalog.format('%L, %I', k, k), ', ') FROM pg_catalog.unnest(keys) AS k) || ')' END);
+    PERFORM pg_catalog.set_config('search_path', callers_path, true);
+    EXECUTE statement INTO key USING "row";
     RETURN key;
 END
 $vigil$;
@@ -324,10 +341,10 @@ SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_quality_history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_alerts_id_seq', '');
 
-CREATE VIEW vigil_quality_history AS
+CREATE VIEW vigil_quality_history WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_quality_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_quality_history IS 'every quality check and report (for vigil_reader: reports hold sample keys)';
-CREATE VIEW vigil_alerts AS
+CREATE VIEW vigil_alerts WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_alerts
 WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE') OR pg_catalog.pg_has_role('pg_monitor', 'USAGE');
 COMMENT ON VIEW vigil_alerts IS 'every alert raised (for vigil_reader and pg_monitor); NOTIFY vigil_alerts carries only id and kind';
@@ -392,10 +409,10 @@ SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migrations', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migration_history', '');
 REVOKE ALL ON vigil_state.vigil_migrations, vigil_state.vigil_migration_history FROM PUBLIC;
 
-CREATE VIEW vigil_migrations AS
+CREATE VIEW vigil_migrations WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_migrations WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_migrations IS 'registered migrations and their scripts (for vigil_reader)';
-CREATE VIEW vigil_migration_history AS
+CREATE VIEW vigil_migration_history WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_migration_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (for vigil_reader)';
 REVOKE ALL ON vigil_migrations, vigil_migration_history FROM PUBLIC;
@@ -446,3 +463,20 @@ CREATE FUNCTION vigil_migration_status(OUT version text, OUT name text, OUT stat
     AS 'MODULE_PATHNAME', 'vigil_migration_status'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION vigil_migration_status() IS 'every migration with its state: applied, pending, drifted, missing or failed';
+
+-- The views belong to vigil_views, which may read vigil_state and nothing more.
+GRANT USAGE ON SCHEMA vigil_state TO vigil_views;
+GRANT SELECT ON vigil_state.vigil_rules, vigil_state.vigil_migrations, vigil_state.vigil_migration_history,
+    vigil_state.vigil_quality_history, vigil_state.vigil_alerts TO vigil_views;
+ALTER VIEW vigil_rules OWNER TO vigil_views;
+ALTER VIEW vigil_migrations OWNER TO vigil_views;
+ALTER VIEW vigil_migration_history OWNER TO vigil_views;
+ALTER VIEW vigil_quality_history OWNER TO vigil_views;
+ALTER VIEW vigil_alerts OWNER TO vigil_views;
+
+-- A rule dies with its table (and a references rule with its target).
+CREATE FUNCTION vigil_state.vigil_table_dropped() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'vigil_table_dropped'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_state.vigil_table_dropped() IS 'sql_drop event trigger: removes the rules of dropped tables and the references rules that target them';
+CREATE EVENT TRIGGER vigil_table_dropped ON sql_drop EXECUTE FUNCTION vigil_state.vigil_table_dropped();

@@ -83,9 +83,9 @@ SELECT pg_temp.rss_kb() - rss < 2048 AS rss_flat,
 FROM mem;
 SELECT count(*) AS rows_written FROM boundary_trades;
 SELECT vigil_unenforce('boundary_trades');
-DROP TABLE boundary_trades;
 SELECT vigil_rule_remove('boundary_trades', 'side', 'one_of') + vigil_rule_remove('boundary_trades', 'user_id', 'unique')
        + vigil_rule_remove('boundary_trades', NULL, 'expression') AS rules_removed;
+DROP TABLE boundary_trades;
 
 -- Long work in the core yields to cancellation: a 2 KB schema whose $refs
 -- fan out doubles its work per level (2^31 steps here), and

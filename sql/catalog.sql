@@ -11,7 +11,13 @@ SELECT p.proname::text AS name, pg_get_function_arguments(p.oid) AS arguments, p
        obj_description(p.oid, 'pg_proc') AS description
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil';
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil'
+WHERE p.pronamespace = e.extnamespace;
+
+-- vigil_state holds vigil's internals, out of the SQL surface: only the
+-- sql_drop event trigger's function.
+SELECT p.oid::regprocedure AS internal, p.prosrc FROM pg_proc p
+WHERE p.pronamespace = 'vigil_state'::regnamespace ORDER BY 1;
 
 SELECT 'installed, not in the table' AS side, * FROM (
   SELECT * FROM installed EXCEPT SELECT name, arguments, result, volatility, strict, parallel, description FROM vigil_functions()) d

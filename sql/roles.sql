@@ -115,8 +115,29 @@ INSERT INTO postgres.vigil_migrations VALUES
   ('999', '00000000000000000999', 'planted', 'ALTER ROLE regress_vigil_attacker SUPERUSER', NULL, 'x', NULL, NULL, now());
 GRANT USAGE ON SCHEMA postgres TO PUBLIC;
 GRANT SELECT ON postgres.vigil_migrations, postgres.vigil_migration_history TO PUBLIC;
+-- The same schema holds overloads that match vigil's own calls better than
+-- pg_catalog's (json_build_object for the quality check's catalog reads,
+-- format for the migration snapshot, = on oid and regclass for
+-- vigil_insert): vigil's SQL names pg_catalog or pins search_path, so none
+-- of them runs (each would make its caller's role superuser).
+CREATE FUNCTION postgres.escalate() RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'ALTER ROLE regress_vigil_attacker SUPERUSER';
+  END IF;
+END $f$;
+CREATE FUNCTION postgres.json_build_object(text, json, text, json, text, json) RETURNS json LANGUAGE plpgsql AS $f$
+BEGIN PERFORM postgres.escalate(); RETURN pg_catalog.json_build_object($1, $2, $3, $4, $5, $6); END $f$;
+CREATE FUNCTION postgres.format(text, name, text, text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN PERFORM postgres.escalate(); RETURN pg_catalog.format($1, $2, $3, $4); END $f$;
+CREATE FUNCTION postgres.oid_eq(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $f$
+BEGIN PERFORM postgres.escalate(); RETURN $1 OPERATOR(pg_catalog.=) $2::oid; END $f$;
+CREATE OPERATOR postgres.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = postgres.oid_eq);
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA postgres TO PUBLIC;
 RESET ROLE;
 SHOW search_path;
+SELECT vigil_quality_check('roles_users')->>'rows' AS quality_rows;
+SELECT vigil_insert('roles_users', '{"id": 3, "email": "cy@example.com"}') AS inserted_key;
 SELECT vigil_migrate()->>'status' AS status, jsonb_array_length(vigil_migrate()->'applied') AS applied;
 SELECT count(*) AS planted_rows_seen FROM vigil_migration_status() WHERE version = '999';
 SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_attacker';
@@ -157,6 +178,76 @@ RESET ROLE;
 SELECT vigil_quality_check('roles_moods')->'validity'->'rules'->0->'samples' AS samples;
 SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_owner';
 
+-- 4 (lookups). A unique or references lookup names the type's own
+-- equality operator and runs under search_path pg_catalog, pg_temp: an
+-- operator the attacker put in public (where it may create) for the
+-- column's type never runs, as any role.
+SET ROLE regress_vigil_attacker;
+CREATE FUNCTION public.roles_varchar_eq(varchar, varchar) RETURNS boolean LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'the attacker''s operator ran as %', current_user; END $f$;
+CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.roles_varchar_eq);
+RESET ROLE;
+SET ROLE regress_vigil_owner;
+CREATE TABLE roles_logins (id integer PRIMARY KEY, login varchar(40));
+SELECT vigil_rule_add('roles_logins', 'login', 'unique') > 0 AS rule_added, vigil_enforce('roles_logins');
+GRANT INSERT ON roles_logins TO regress_vigil_writer;
+RESET ROLE;
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_logins VALUES (1, 'ann'), (2, 'bob');
+INSERT INTO roles_logins VALUES (3, 'ann');
+RESET ROLE;
+DROP OPERATOR public.= (varchar, varchar);
+DROP FUNCTION public.roles_varchar_eq(varchar, varchar);
+
+-- 6 (locks). The views belong to vigil_views, which may only read
+-- vigil_state: the attacker's ALL on them takes no lock a writer or a
+-- migration would wait for.
+SET ROLE regress_vigil_attacker;
+BEGIN;
+LOCK TABLE vigil_migrations IN ACCESS EXCLUSIVE MODE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE vigil_rules IN ROW EXCLUSIVE MODE;
+ROLLBACK;
+-- A leaky function sees no rule of a table the attacker has no privilege on
+-- (the views are security barriers).
+CREATE FUNCTION pg_temp.roles_leak(jsonb) RETURNS boolean LANGUAGE plpgsql COST 0.000001 AS $f$
+BEGIN RAISE NOTICE 'leaked: %', $1; RETURN true; END $f$;
+SELECT count(*) AS rules_seen FROM vigil_rules WHERE pg_temp.roles_leak(params);
+DROP FUNCTION pg_temp.roles_leak(jsonb);
+RESET ROLE;
+
+-- 2 and 5 (orphans). A rule dies with its table: a table created later
+-- under the same name, by anyone, inherits nothing; and a temporary table
+-- (whose pg_temp_N schema is another session's next) takes no rule.
+SET ROLE regress_vigil_owner;
+CREATE TABLE roles_orphan (id integer, note text);
+SELECT vigil_rule_add('roles_orphan', 'note', 'expression', '{"sql": "note <> ''x''"}') > 0 AS rule_added;
+DROP TABLE roles_orphan;
+RESET ROLE;
+SET ROLE regress_vigil_attacker;
+CREATE TABLE roles_orphan (id integer, note text);
+SELECT count(*) AS inherited_rules FROM vigil_rules WHERE table_name = 'roles_orphan';
+DROP TABLE roles_orphan;
+CREATE TEMP TABLE roles_temp (id integer);
+SELECT vigil_rule_add('roles_temp', 'id', 'not_null');
+DROP TABLE roles_temp;
+RESET ROLE;
+
+-- Partitions: a row written into a partitioned table is checked against
+-- the partitioned table's rules (the trigger fires on the partition).
+SET ROLE regress_vigil_owner;
+CREATE TABLE roles_parted (id integer, price numeric) PARTITION BY RANGE (id);
+CREATE TABLE roles_parted_1 PARTITION OF roles_parted FOR VALUES FROM (0) TO (1000);
+SELECT vigil_rule_add('roles_parted', 'price', 'range', '{"min": 0, "max": 10}') > 0 AS rule_added,
+       vigil_enforce('roles_parted');
+GRANT INSERT ON roles_parted TO regress_vigil_writer;
+RESET ROLE;
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_parted VALUES (1, 5);
+INSERT INTO roles_parted VALUES (2, 99999);
+RESET ROLE;
+
 -- Clean up: the owner removes its rules; the superuser its migration.
 SET ROLE regress_vigil_owner;
 SELECT vigil_rule_remove('roles_moods', 'email', 'email');
@@ -166,7 +257,7 @@ DROP FUNCTION roles_mood_json(roles_mood);
 DROP TYPE roles_mood;
 SELECT vigil_rule_remove('roles_accounts', 'email', 'email');
 SELECT vigil_rule_remove('roles_trades', c, r) FROM (VALUES ('price', 'range'), ('user_id', 'references'), ('id', 'unique')) v(c, r);
-DROP TABLE roles_accounts, roles_trades, roles_users;
+DROP TABLE roles_accounts, roles_trades, roles_users, roles_logins, roles_parted;
 RESET ROLE;
 DROP TABLE roles_probe;
 SELECT vigil_rollback('0')->>'status' AS rolled_back;

@@ -22,6 +22,14 @@ BEGIN
         CREATE ROLE vigil_migrator NOLOGIN IN ROLE vigil_reader;
         COMMENT ON ROLE vigil_migrator IS 'registers, applies, rolls back and repairs vigil migrations';
     END IF;
+    -- Owns the views over vigil_state and may only read it: LOCK on a view
+    -- locks its tables with its owner's rights, so a role granted ALL on
+    -- the views (GRANT ALL ON ALL TABLES IN SCHEMA ...) can take no lock on
+    -- vigil's state that blocks a writer or a migration.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_views') THEN
+        CREATE ROLE vigil_views NOLOGIN;
+        COMMENT ON ROLE vigil_views IS 'owns the read-only views over vigil_state (no login, no members)';
+    END IF;
 END
 $vigil$;
 
@@ -51,7 +59,7 @@ ALTER TABLE vigil_state.vigil_rules ALTER COLUMN table_schema SET NOT NULL;
 CREATE INDEX vigil_rules_table ON vigil_state.vigil_rules (table_schema, table_name);
 REVOKE ALL ON vigil_state.vigil_rules FROM PUBLIC;
 
-CREATE VIEW vigil_rules AS
+CREATE VIEW vigil_rules WITH (security_barrier) AS
 SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema
 FROM vigil_state.vigil_rules r
 WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
@@ -89,10 +97,10 @@ ALTER TABLE vigil_quality_history SET SCHEMA vigil_state;
 ALTER TABLE vigil_alerts SET SCHEMA vigil_state;
 COMMENT ON TABLE vigil_state.vigil_alerts IS 'alerts raised on every change of state (quality now; health later); NOTIFY vigil_alerts carries each one''s id and kind';
 REVOKE ALL ON vigil_state.vigil_quality_history, vigil_state.vigil_alerts FROM PUBLIC;
-CREATE VIEW vigil_quality_history AS
+CREATE VIEW vigil_quality_history WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_quality_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_quality_history IS 'every quality check and report (for vigil_reader: reports hold sample keys)';
-CREATE VIEW vigil_alerts AS
+CREATE VIEW vigil_alerts WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_alerts
 WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE') OR pg_catalog.pg_has_role('pg_monitor', 'USAGE');
 COMMENT ON VIEW vigil_alerts IS 'every alert raised (for vigil_reader and pg_monitor); NOTIFY vigil_alerts carries only id and kind';
@@ -108,10 +116,10 @@ CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_al
 ALTER TABLE vigil_migrations SET SCHEMA vigil_state;
 ALTER TABLE vigil_migration_history SET SCHEMA vigil_state;
 REVOKE ALL ON vigil_state.vigil_migrations, vigil_state.vigil_migration_history FROM PUBLIC;
-CREATE VIEW vigil_migrations AS
+CREATE VIEW vigil_migrations WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_migrations WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_migrations IS 'registered migrations and their scripts (for vigil_reader)';
-CREATE VIEW vigil_migration_history AS
+CREATE VIEW vigil_migration_history WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_migration_history WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
 COMMENT ON VIEW vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (for vigil_reader)';
 REVOKE ALL ON vigil_migrations, vigil_migration_history FROM PUBLIC;
@@ -120,3 +128,69 @@ CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_mi
     FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
 CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_migration_history
     FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+
+-- vigil_insert builds its statement under search_path pg_catalog, pg_temp.
+CREATE OR REPLACE FUNCTION vigil_insert(table_name text, "row" jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE
+AS $vigil$
+DECLARE
+    rel regclass;
+    cols text;
+    keys text[];
+    key jsonb;
+    callers_path text;
+    statement text;
+BEGIN
+    IF table_name IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF "row" IS NULL THEN
+        RAISE EXCEPTION 'row must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Columns, types and rules, all at once: one error lists everything
+    -- (vigil_check also raises 42P01 for an unknown table).
+    PERFORM @extschema@.vigil_check(table_name, "row", true);
+    rel := pg_catalog.to_regclass(pg_catalog.quote_ident(table_name));
+    -- The statement is built under search_path pg_catalog, pg_temp, so no
+    -- operator or function of a schema on the caller's path stands in for
+    -- pg_catalog's; the insert itself runs under the caller's path again
+    -- (the table's triggers and defaults are the owner's code, as ever).
+    callers_path := pg_catalog.current_setting('search_path');
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ') INTO cols
+    FROM pg_catalog.jsonb_object_keys("row") AS k;
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) INTO keys
+    FROM pg_catalog.pg_index i
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = rel AND i.indisprimary;
+    -- Values reach the table only as the bound jsonb parameter $1.
+    statement := pg_catalog.format(
+        CASE WHEN cols IS NULL THEN 'INSERT INTO %1$s DEFAULT VALUES RETURNING %3$s'
+             ELSE 'INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::%1$s, $1) RETURNING %3$s' END,
+        rel, cols,
+        CASE WHEN keys IS NULL THEN 'NULL::pg_catalog.jsonb'
+             WHEN pg_catalog.array_length(keys, 1) = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', keys[1])
+             ELSE 'pg_catalog.jsonb_build_object(' ||
+                  (SELECT pg_catalog.string_agg(pg_catalog.format('%L, %I', k, k), ', ') FROM pg_catalog.unnest(keys) AS k) || ')' END);
+    PERFORM pg_catalog.set_config('search_path', callers_path, true);
+    EXECUTE statement INTO key USING "row";
+    RETURN key;
+END
+$vigil$;
+
+-- The views belong to vigil_views, which may read vigil_state and nothing more.
+GRANT USAGE ON SCHEMA vigil_state TO vigil_views;
+GRANT SELECT ON vigil_state.vigil_rules, vigil_state.vigil_migrations, vigil_state.vigil_migration_history,
+    vigil_state.vigil_quality_history, vigil_state.vigil_alerts TO vigil_views;
+ALTER VIEW vigil_rules OWNER TO vigil_views;
+ALTER VIEW vigil_migrations OWNER TO vigil_views;
+ALTER VIEW vigil_migration_history OWNER TO vigil_views;
+ALTER VIEW vigil_quality_history OWNER TO vigil_views;
+ALTER VIEW vigil_alerts OWNER TO vigil_views;
+
+-- A rule dies with its table (and a references rule with its target).
+CREATE FUNCTION vigil_state.vigil_table_dropped() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'vigil_table_dropped'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_state.vigil_table_dropped() IS 'sql_drop event trigger: removes the rules of dropped tables and the references rules that target them';
+CREATE EVENT TRIGGER vigil_table_dropped ON sql_drop EXECUTE FUNCTION vigil_state.vigil_table_dropped();

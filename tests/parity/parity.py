@@ -171,7 +171,8 @@ SELECT n, pg_temp.vigil_eval(e, x) FROM (VALUES"""]
 SELECT p.proname, n FROM pg_proc p
 CROSS JOIN LATERAL generate_series((p.pronargs - p.pronargdefaults)::int, p.pronargs::int) AS n
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil';""")
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil'
+WHERE p.pronamespace = e.extnamespace;  -- vigil_state's internals are no part of the SQL surface""")
     for line in manifest.splitlines():
         name, nargs = line.split("\x1f")
         functions.add((name, int(nargs)))
