@@ -159,11 +159,15 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   MemoryContext owner = CurrentMemoryContext;
   Described d;
   Describe(relid, &d);
-  const char* ext = quote_identifier(get_namespace_name(ext_namespace));
+  // (Before 0.4.0 there is no vigil_state: the extension's own functions.)
+  const char* prefix =
+      vigil::pg::CurrentState().legacy ? quote_identifier(get_namespace_name(ext_namespace)) : vigil::pg::kStateSchema;
   QualityState* state = nullptr;
   Run([&] {
     state = vigil::pg::OwnedByContext<QualityState>(owner);
-    core::QualityTable table = BuildTable(d, std::string(ext) + ".");
+    // vigil's functions that scans call are their twins in vigil_state,
+    // where no other role may create an overload that outmatches them.
+    core::QualityTable table = BuildTable(d, std::string(prefix) + ".");
     core::QualityOptions o = core::ParseQualityOptions(options, table.info);
     state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
   });

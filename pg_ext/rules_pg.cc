@@ -390,7 +390,10 @@ void RunQueries(CheckState* state, bool read_only) {
       char* nulls = static_cast<char*>(palloc(n + 1));
       for (int i = 0; i < n; ++i) {
         const core::TypedValue* v = state->check->row().Find(info.columns[i]);
-        appendStringInfo(&sql, "%sCAST($%d AS %s) AS %s", i > 0 ? ", " : "", i + 1, info.types[i].c_str(),
+        // The column's type by its schema: no type of the writer's (in
+        // pg_temp, say) can stand in for it.
+        appendStringInfo(&sql, "%sCAST($%d AS %s) AS %s", i > 0 ? ", " : "", i + 1,
+                         format_type_extended(t->typid[i], -1, FORMAT_TYPE_FORCE_QUALIFY),
                          quote_identifier(info.columns[i].c_str()));
         argtypes[i] = TEXTOID;
         bool is_null = v == nullptr || v->kind == core::TypedValue::kNull;

@@ -480,3 +480,45 @@ CREATE FUNCTION vigil_state.vigil_table_dropped() RETURNS event_trigger
     LANGUAGE C;
 COMMENT ON FUNCTION vigil_state.vigil_table_dropped() IS 'sql_drop event trigger: removes the rules of dropped tables and the references rules that target them';
 CREATE EVENT TRIGGER vigil_table_dropped ON sql_drop EXECUTE FUNCTION vigil_state.vigil_table_dropped();
+
+-- The functions quality scans call (as each table's owner) are twins in
+-- vigil_state, where no other role may create an overload that matches
+-- better or makes the call ambiguous: the schema is usable by all (its
+-- tables stay private), creatable by none but its owner.
+GRANT USAGE ON SCHEMA vigil_state TO PUBLIC;
+CREATE FUNCTION vigil_state.vigil_validate(kind text, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_validate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_state.vigil_validate(text, text) IS 'vigil_validate for quality scans';
+CREATE FUNCTION vigil_state.vigil_rule_check(rule text, params jsonb, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_rule_check'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_state.vigil_rule_check(text, jsonb, text) IS 'vigil_rule_check for quality scans';
+
+-- Triggers on vigil's objects are vigil's: GRANT ALL ON ALL TABLES IN
+-- SCHEMA ... hands out TRIGGER on the views, and an INSTEAD OF trigger of
+-- another role's would run as whoever writes to them (and could silence
+-- the refusal). Upgrade scripts that add triggers disable this first.
+CREATE FUNCTION vigil_state.vigil_guard_triggers() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $vigil$
+DECLARE
+    command record;
+BEGIN
+    FOR command IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
+        IF EXISTS (
+            SELECT 1 FROM pg_catalog.pg_trigger t
+            JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                 AND d.objid OPERATOR(pg_catalog.=) t.tgrelid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+            JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+                 AND e.extname OPERATOR(pg_catalog.=) 'vigil'
+            WHERE t.oid OPERATOR(pg_catalog.=) command.objid) THEN
+            RAISE EXCEPTION 'triggers on vigil''s objects are vigil''s: %', command.object_identity
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_state.vigil_guard_triggers() IS 'ddl_command_end event trigger: refuses triggers on vigil''s tables and views';
+CREATE EVENT TRIGGER vigil_guard_triggers ON ddl_command_end WHEN TAG IN ('CREATE TRIGGER')
+    EXECUTE FUNCTION vigil_state.vigil_guard_triggers();

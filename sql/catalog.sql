@@ -14,9 +14,10 @@ JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.de
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vigil'
 WHERE p.pronamespace = e.extnamespace;
 
--- vigil_state holds vigil's internals, out of the SQL surface: only the
--- sql_drop event trigger's function.
-SELECT p.oid::regprocedure AS internal, p.prosrc FROM pg_proc p
+-- vigil_state holds vigil's internals, out of the SQL surface: the event
+-- triggers' functions and the twins quality scans call.
+SELECT p.oid::regprocedure AS internal, l.lanname, CASE WHEN l.lanname = 'c' THEN p.prosrc END AS symbol
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'vigil_state'::regnamespace ORDER BY 1;
 
 SELECT 'installed, not in the table' AS side, * FROM (

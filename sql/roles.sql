@@ -248,6 +248,55 @@ INSERT INTO roles_parted VALUES (1, 5);
 INSERT INTO roles_parted VALUES (2, 99999);
 RESET ROLE;
 
+-- 1 and 4 (scans). A quality scan calls vigil's functions as the table's
+-- owner: their twins in vigil_state, where nobody else may create, with
+-- typed arguments. An overload the attacker puts in public (where it may
+-- create) neither runs nor makes the call ambiguous.
+SET ROLE regress_vigil_attacker;
+CREATE FUNCTION public.vigil_rule_check(rule text, params text, value text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'the attacker''s vigil_rule_check ran as %', current_user; END $f$;
+CREATE FUNCTION public.vigil_validate(kind text, value text, x integer DEFAULT 0) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'the attacker''s vigil_validate ran as %', current_user; END $f$;
+RESET ROLE;
+CREATE TABLE roles_ledger (id integer PRIMARY KEY, amount integer, email text);
+INSERT INTO roles_ledger VALUES (1, 10, 'a@example.com'), (2, -5, 'nope');
+SELECT vigil_rule_add('roles_ledger', 'amount', 'positive') > 0 AS rule_added,
+       vigil_rule_add('roles_ledger', 'email', 'email') > 0 AS rule_added_email;
+SELECT vigil_quality_check('roles_ledger')->'validity'->>'rows_invalid' AS rows_invalid;
+SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'regress_vigil_attacker';
+DROP FUNCTION public.vigil_rule_check(text, text, text);
+DROP FUNCTION public.vigil_validate(text, text, integer);
+DROP TABLE roles_ledger;
+
+-- 6 (triggers on vigil's objects). GRANT ALL hands out TRIGGER on vigil's
+-- views; an INSTEAD OF trigger of the attacker's would run as whoever
+-- writes to them. vigil refuses triggers on its own objects.
+SET ROLE regress_vigil_attacker;
+CREATE FUNCTION public.roles_view_trigger() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
+CREATE TRIGGER a_first INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_rules
+    FOR EACH ROW EXECUTE FUNCTION public.roles_view_trigger();
+DROP FUNCTION public.roles_view_trigger();
+RESET ROLE;
+DELETE FROM vigil_rules WHERE table_name = 'roles_trades';
+
+-- 5 (types). An expression rule's row is cast to the columns' types by
+-- their schema: a writer's type of the same name in pg_temp, first on its
+-- path, does not change what the rule compares.
+SET ROLE regress_vigil_owner;
+CREATE TYPE roles_level AS ENUM ('low', 'mid', 'high');
+CREATE TABLE roles_jobs (id integer, lvl roles_level);
+SELECT vigil_rule_add('roles_jobs', NULL, 'expression', '{"sql": "lvl <= ''mid''"}') > 0 AS rule_added,
+       vigil_enforce('roles_jobs');
+GRANT INSERT ON roles_jobs TO regress_vigil_writer;
+RESET ROLE;
+SET ROLE regress_vigil_writer;
+CREATE DOMAIN pg_temp.roles_level AS text;
+SET search_path = pg_temp, public;
+INSERT INTO public.roles_jobs VALUES (1, 'high');
+RESET search_path;
+DROP DOMAIN pg_temp.roles_level;
+RESET ROLE;
+
 -- Clean up: the owner removes its rules; the superuser its migration.
 SET ROLE regress_vigil_owner;
 SELECT vigil_rule_remove('roles_moods', 'email', 'email');
@@ -257,7 +306,8 @@ DROP FUNCTION roles_mood_json(roles_mood);
 DROP TYPE roles_mood;
 SELECT vigil_rule_remove('roles_accounts', 'email', 'email');
 SELECT vigil_rule_remove('roles_trades', c, r) FROM (VALUES ('price', 'range'), ('user_id', 'references'), ('id', 'unique')) v(c, r);
-DROP TABLE roles_accounts, roles_trades, roles_users, roles_logins, roles_parted;
+DROP TABLE roles_accounts, roles_trades, roles_users, roles_logins, roles_parted, roles_jobs;
+DROP TYPE roles_level;
 RESET ROLE;
 DROP TABLE roles_probe;
 SELECT vigil_rollback('0')->>'status' AS rolled_back;

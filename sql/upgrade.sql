@@ -28,6 +28,27 @@ SELECT vigil_config('quality_alert_score', '100');
 SELECT (vigil_quality_check('up_trades')->>'score')::float < 100 AS below_threshold;
 SELECT count(*) AS alerts FROM vigil_alerts;
 
+-- A rule of a table outside the extension's schema (0.1.0 keyed it by the
+-- plain name), and what a role handed GRANT ALL ON ALL TABLES IN SCHEMA
+-- public could plant on vigil's old tables there: a trigger (it would run
+-- as whoever writes them, the upgrade included) and a foreign key.
+CREATE SCHEMA up_app;
+CREATE TABLE up_app.up_widgets (id integer PRIMARY KEY, qty integer);
+SET search_path = up_app, public;
+SELECT vigil_rule_add('up_widgets', 'qty', 'positive') > 0 AS rule_added;
+SELECT vigil_enforce('up_widgets');
+RESET search_path;
+CREATE ROLE regress_up_attacker;
+GRANT CREATE ON SCHEMA public TO regress_up_attacker;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO regress_up_attacker;
+SET ROLE regress_up_attacker;
+CREATE FUNCTION public.up_planted() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'the planted trigger ran as %', current_user; END $f$;
+CREATE TRIGGER up_planted AFTER INSERT OR UPDATE OR DELETE ON vigil_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION public.up_planted();
+CREATE TABLE public.up_pin (v text REFERENCES vigil_migrations (version));
+RESET ROLE;
+
 -- Climb the ladder: one ALTER EXTENSION per released step.
 SELECT format('ALTER EXTENSION vigil UPDATE TO %L', step.version)
 FROM pg_extension_update_paths('vigil') p,
@@ -37,6 +58,20 @@ WHERE p.source = '0.1.0' AND p.target = (SELECT default_version FROM pg_availabl
 ORDER BY step.n \gexec
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'vigil') AS at_current
 FROM pg_extension WHERE extname = 'vigil';
+
+-- Nothing planted moved into vigil_state, and the rule found its schema.
+SELECT count(*) AS planted_triggers FROM pg_trigger WHERE tgname = 'up_planted';
+SELECT count(*) AS foreign_keys_on_state FROM pg_constraint WHERE conrelid = 'up_pin'::regclass AND contype = 'f';
+SELECT count(*) AS attacker_privileges FROM pg_class c, aclexplode(c.relacl) a
+WHERE c.relnamespace = 'vigil_state'::regnamespace AND a.grantee = 'regress_up_attacker'::regrole;
+SELECT table_schema, table_name, rule FROM vigil_state.vigil_rules WHERE table_name = 'up_widgets';
+INSERT INTO up_app.up_widgets VALUES (1, -1);
+DROP TABLE up_app.up_widgets, public.up_pin;
+DROP SCHEMA up_app;
+DROP FUNCTION public.up_planted();
+REVOKE ALL ON SCHEMA public FROM regress_up_attacker;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_up_attacker;
+DROP ROLE regress_up_attacker;
 
 -- The data survived and still works.
 SELECT table_name, column_name, rule, params FROM vigil_rules() ORDER BY id;

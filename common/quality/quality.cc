@@ -120,6 +120,11 @@ std::string QualityCheck::OrderBy(const std::string& a) const {
   return out;
 }
 
+// TextLiteral is a string literal typed as text in PostgreSQL.
+std::string QualityCheck::TextLiteral(std::string_view s) const {
+  return QuoteLiteral(s) + (dialect_ == Dialect::kPostgres ? "::pg_catalog.text" : "");
+}
+
 QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect dialect)
     : table_(std::move(table)), options_(std::move(options)), dialect_(dialect) {
   PollCancel();  // one check per table of a report
@@ -164,15 +169,20 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
         offend = col + " IS NULL";
         break;
       case RuleKind::kValidator:
-        offend = col + " IS NOT NULL AND NOT " + fn + "vigil_is_" + rule.validator->name + "(" + text_col + ")";
+        // vigil_validate(kind, value) is NULL when valid: one function for
+        // every kind, which the PostgreSQL adapter names in vigil_state
+        // (where nobody else may create an overload of it).
+        offend = col + " IS NOT NULL AND " + fn + "vigil_validate(" + TextLiteral(rule.validator->name) + ", " +
+                 text_col + ") IS NOT NULL";
         break;
       case RuleKind::kExpression:
         offend = "NOT (" + rule.expression + ")";
         break;
       default: {
+        // Every argument typed, so no overload can match better.
         std::string params = rule.params.empty() ? std::string("NULL") : QuoteLiteral(rule.params);
-        if (dialect_ == Dialect::kPostgres && !rule.params.empty()) params += "::jsonb";
-        offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + QuoteLiteral(stored.rule) + ", " + params + ", " +
+        if (dialect_ == Dialect::kPostgres) params += "::pg_catalog.jsonb";
+        offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + TextLiteral(stored.rule) + ", " + params + ", " +
                  text_col + ") IS NOT NULL";
       }
     }

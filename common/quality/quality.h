@@ -78,6 +78,7 @@ class QualityCheck {
   std::string OrderBy(const std::string& alias) const;
   std::string From(const std::string& alias) const;
   std::string Quote(const std::string& ident) const;
+  std::string TextLiteral(std::string_view s) const;
   double CompletenessPercent() const;
   double ViolationPercent() const;
   double IntegrityPercent() const;

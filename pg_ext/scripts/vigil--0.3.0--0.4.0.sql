@@ -37,24 +37,83 @@ CREATE SCHEMA vigil_state;
 REVOKE ALL ON SCHEMA vigil_state FROM PUBLIC;
 COMMENT ON SCHEMA vigil_state IS 'vigil''s own state; changed only through vigil''s functions';
 
+-- Before anything touches them: 0.3.0's tables sat in the extension's
+-- schema, where GRANT ALL ON ALL TABLES IN SCHEMA ... handed other roles
+-- TRIGGER, REFERENCES and every other privilege on them. Drop every trigger
+-- but vigil's, every foreign key of another table that references them, and
+-- every privilege but the owner's, so none of it moves into vigil_state
+-- (and no other role's trigger runs while this script updates them).
+-- Operators are named with pg_catalog: this runs with search_path set to
+-- the extension's schema, where other roles may create objects.
+DO $vigil$
+DECLARE
+    state pg_catalog.regclass[] := ARRAY['@extschema@.vigil_rules', '@extschema@.vigil_quality_history',
+        '@extschema@.vigil_alerts', '@extschema@.vigil_migrations', '@extschema@.vigil_migration_history',
+        '@extschema@.vigil_rules_id_seq', '@extschema@.vigil_quality_history_id_seq',
+        '@extschema@.vigil_alerts_id_seq']::pg_catalog.regclass[];
+    item record;
+BEGIN
+    FOR item IN SELECT t.tgname, t.tgrelid::pg_catalog.regclass AS rel FROM pg_catalog.pg_trigger t
+                WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY (state) AND NOT t.tgisinternal
+                  AND t.tgname OPERATOR(pg_catalog.<>) 'vigil_rules_changed' LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', item.tgname, item.rel);
+    END LOOP;
+    FOR item IN SELECT c.conname, c.conrelid::pg_catalog.regclass AS rel FROM pg_catalog.pg_constraint c
+                WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) ANY (state)
+                  AND NOT c.conrelid OPERATOR(pg_catalog.=) ANY (state) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', item.rel, item.conname);
+    END LOOP;
+    FOR item IN SELECT DISTINCT c.oid::pg_catalog.regclass AS rel, a.grantee
+                FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+                WHERE c.oid OPERATOR(pg_catalog.=) ANY (state) AND a.grantee OPERATOR(pg_catalog.<>) c.relowner LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', item.rel,
+            CASE WHEN item.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                 ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(item.grantee)) END);
+    END LOOP;
+END
+$vigil$;
+
 -- vigil_rules() returns the view's rows from now on.
 DROP FUNCTION vigil_rules();
 
--- Rules: moved with their data, sequence and trigger; each gets the schema
--- its table resolves to now (as 0.3.0 resolved it, through this session's
--- search_path), and each references target its schema the same way.
+-- Rules: moved with their data, sequence and trigger. 0.3.0 keyed a rule by
+-- the table's plain name and applied it through each writer's search_path;
+-- here each gets the schema of the one permanent table of that name. A
+-- name that several schemas (or none) hold gets table_schema '' — such a
+-- rule applies to no table until its owner adds it again (a NOTICE names
+-- it) — rather than a guess. A references target's schema is found the
+-- same way (the rule's own schema when ambiguous or missing).
 ALTER TABLE vigil_rules SET SCHEMA vigil_state;
 DROP INDEX vigil_state.vigil_rules_table_name;
 ALTER TABLE vigil_state.vigil_rules ADD COLUMN table_schema text;
 UPDATE vigil_state.vigil_rules r
-SET table_schema = coalesce(
-    (SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_name))), '@extschema@');
+SET table_schema = COALESCE((
+    SELECT pg_catalog.min(n.nspname::text) FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+    WHERE c.relname OPERATOR(pg_catalog.=) r.table_name::pg_catalog.name
+      AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[])
+      AND c.relpersistence OPERATOR(pg_catalog.<>) 't'
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) 1), '');
 UPDATE vigil_state.vigil_rules r
-SET params = r.params || pg_catalog.jsonb_build_object('schema', coalesce(
-    (SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident(r.params->>'table'))), r.table_schema))
-WHERE r.rule = 'references' AND pg_catalog.jsonb_typeof(r.params->'table') = 'string' AND NOT r.params ? 'schema';
+SET params = r.params OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('schema', COALESCE((
+    SELECT pg_catalog.min(n.nspname::text) FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+    WHERE c.relname OPERATOR(pg_catalog.=) (r.params OPERATOR(pg_catalog.->>) 'table')::pg_catalog.name
+      AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[])
+      AND c.relpersistence OPERATOR(pg_catalog.<>) 't'
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) 1), r.table_schema))
+WHERE r.rule OPERATOR(pg_catalog.=) 'references'
+  AND pg_catalog.jsonb_typeof(r.params OPERATOR(pg_catalog.->) 'table') OPERATOR(pg_catalog.=) 'string'
+  AND NOT r.params OPERATOR(pg_catalog.?) 'schema';
+DO $vigil$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN SELECT id, table_name FROM vigil_state.vigil_rules WHERE table_schema OPERATOR(pg_catalog.=) '' LOOP
+        RAISE NOTICE 'vigil: rule % of table "%" applies to no table: several schemas (or none) have a table of that name; add it again to the table it belongs to', item.id, item.table_name;
+    END LOOP;
+END
+$vigil$;
 ALTER TABLE vigil_state.vigil_rules ALTER COLUMN table_schema SET NOT NULL;
 CREATE INDEX vigil_rules_table ON vigil_state.vigil_rules (table_schema, table_name);
 REVOKE ALL ON vigil_state.vigil_rules FROM PUBLIC;
@@ -194,3 +253,45 @@ CREATE FUNCTION vigil_state.vigil_table_dropped() RETURNS event_trigger
     LANGUAGE C;
 COMMENT ON FUNCTION vigil_state.vigil_table_dropped() IS 'sql_drop event trigger: removes the rules of dropped tables and the references rules that target them';
 CREATE EVENT TRIGGER vigil_table_dropped ON sql_drop EXECUTE FUNCTION vigil_state.vigil_table_dropped();
+
+-- The functions quality scans call (as each table's owner) are twins in
+-- vigil_state, where no other role may create an overload that matches
+-- better or makes the call ambiguous: the schema is usable by all (its
+-- tables stay private), creatable by none but its owner.
+GRANT USAGE ON SCHEMA vigil_state TO PUBLIC;
+CREATE FUNCTION vigil_state.vigil_validate(kind text, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_validate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_state.vigil_validate(text, text) IS 'vigil_validate for quality scans';
+CREATE FUNCTION vigil_state.vigil_rule_check(rule text, params jsonb, value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_rule_check'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_state.vigil_rule_check(text, jsonb, text) IS 'vigil_rule_check for quality scans';
+
+-- Triggers on vigil's objects are vigil's: GRANT ALL ON ALL TABLES IN
+-- SCHEMA ... hands out TRIGGER on the views, and an INSTEAD OF trigger of
+-- another role's would run as whoever writes to them (and could silence
+-- the refusal). Upgrade scripts that add triggers disable this first.
+CREATE FUNCTION vigil_state.vigil_guard_triggers() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $vigil$
+DECLARE
+    command record;
+BEGIN
+    FOR command IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
+        IF EXISTS (
+            SELECT 1 FROM pg_catalog.pg_trigger t
+            JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                 AND d.objid OPERATOR(pg_catalog.=) t.tgrelid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+            JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+                 AND e.extname OPERATOR(pg_catalog.=) 'vigil'
+            WHERE t.oid OPERATOR(pg_catalog.=) command.objid) THEN
+            RAISE EXCEPTION 'triggers on vigil''s objects are vigil''s: %', command.object_identity
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+END
+$vigil$;
+COMMENT ON FUNCTION vigil_state.vigil_guard_triggers() IS 'ddl_command_end event trigger: refuses triggers on vigil''s tables and views';
+CREATE EVENT TRIGGER vigil_guard_triggers ON ddl_command_end WHEN TAG IN ('CREATE TRIGGER')
+    EXECUTE FUNCTION vigil_state.vigil_guard_triggers();
