@@ -847,3 +847,96 @@ VIGIL_PG_FUNCTION(vigil_table_dropped) {
   SPI_finish();
   PG_RETURN_VOID();
 }
+
+// vigil_state.vigil_table_renamed(): the ddl_command_start event trigger
+// for ALTER TABLE and ALTER SCHEMA. Rules are stored by their table's
+// schema and name, so they follow a rename (of the table, its schema or a
+// column) and a move to another schema, as a constraint follows its table:
+// otherwise the table's trigger would find no rules under the new name and
+// let rows through, and a stranger's table under the old name would take
+// them. Runs before the command; if the command fails, the update is undone
+// with it. (Expression rules' SQL text is not rewritten: after renaming a
+// column an expression names, add the rule again.)
+VIGIL_PG_FUNCTION(vigil_table_renamed) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("vigil_table_renamed() must be called as an event trigger")));
+  EventTriggerData* trig = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy) PG_RETURN_VOID();
+  const char* old_schema = nullptr;
+  const char* old_table = nullptr;
+  const char* new_schema = nullptr;
+  const char* new_table = nullptr;
+  const char* old_column = nullptr;
+  const char* new_column = nullptr;
+  Node* tree = trig->parsetree;
+  auto resolve = [&](RangeVar* rv) -> bool {
+    if (rv == nullptr) return false;
+    Oid relid = RangeVarGetRelid(rv, NoLock, true);
+    if (!OidIsValid(relid)) return false;
+    char kind = get_rel_relkind(relid);
+    if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE) return false;
+    old_schema = get_namespace_name(get_rel_namespace(relid));
+    old_table = get_rel_name(relid);
+    return true;
+  };
+  if (IsA(tree, RenameStmt)) {
+    RenameStmt* stmt = reinterpret_cast<RenameStmt*>(tree);
+    if (stmt->renameType == OBJECT_TABLE && resolve(stmt->relation)) {
+      new_schema = old_schema;
+      new_table = stmt->newname;
+    } else if (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE && resolve(stmt->relation)) {
+      new_schema = old_schema;
+      new_table = old_table;
+      old_column = stmt->subname;
+      new_column = stmt->newname;
+    } else if (stmt->renameType == OBJECT_SCHEMA) {
+      old_schema = stmt->subname;
+      new_schema = stmt->newname;
+    }
+  } else if (IsA(tree, AlterObjectSchemaStmt)) {
+    AlterObjectSchemaStmt* stmt = reinterpret_cast<AlterObjectSchemaStmt*>(tree);
+    if (stmt->objectType == OBJECT_TABLE && resolve(stmt->relation)) {
+      new_schema = stmt->newschema;
+      new_table = old_table;
+    }
+  }
+  if (old_schema == nullptr || new_schema == nullptr) PG_RETURN_VOID();
+  // One statement per case, names bound as parameters; $1..$6: old schema,
+  // old table, new schema, new table, old column, new column.
+  const char* sql;
+  if (old_column != nullptr) {
+    sql = "WITH own AS (UPDATE vigil_state.vigil_rules SET column_name = $6"
+          "  WHERE table_schema = $1 AND table_name = $2 AND column_name = $5 RETURNING 1)"
+          " UPDATE vigil_state.vigil_rules SET params = params || pg_catalog.jsonb_build_object('column', $6)"
+          "  WHERE rule = 'references' AND params->>'schema' = $1 AND params->>'table' = $2"
+          "  AND params->>'column' = $5";
+  } else if (old_table != nullptr) {
+    sql = "WITH own AS (UPDATE vigil_state.vigil_rules SET table_schema = $3, table_name = $4"
+          "  WHERE table_schema = $1 AND table_name = $2 RETURNING 1)"
+          " UPDATE vigil_state.vigil_rules SET params = params || pg_catalog.jsonb_build_object('schema', $3, 'table', $4)"
+          "  WHERE rule = 'references' AND params->>'schema' = $1 AND params->>'table' = $2";
+  } else {
+    sql = "WITH own AS (UPDATE vigil_state.vigil_rules SET table_schema = $3 WHERE table_schema = $1 RETURNING 1)"
+          " UPDATE vigil_state.vigil_rules SET params = params || pg_catalog.jsonb_build_object('schema', $3)"
+          "  WHERE rule = 'references' AND params->>'schema' = $1";
+  }
+  const char* names[6] = {old_schema, old_table, new_schema, new_table, old_column, new_column};
+  Oid argtypes[6];
+  Datum values[6];
+  char nulls[6];
+  for (int i = 0; i < 6; ++i) {
+    argtypes[i] = TEXTOID;
+    values[i] = names[i] ? CStringGetTextDatum(names[i]) : (Datum)0;
+    nulls[i] = names[i] ? ' ' : 'n';
+  }
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole as;
+  vigil::pg::BeginAs(&as, state.owner, nullptr);
+  if (SPI_execute_with_args(sql, 6, argtypes, values, nulls, false, 0) < 0)
+    elog(ERROR, "moving the rules of a renamed table failed");
+  vigil::pg::EndAs(&as);
+  SPI_finish();
+  PG_RETURN_VOID();
+}

@@ -75,6 +75,32 @@ DROP TABLE ledger;
 SELECT count(*) AS rules_left FROM vigil_rules WHERE table_name = 'ledger';
 SELECT vigil_rule_remove('ledger', 'memo', 'length') AS removed;
 
+-- Rules follow their table through a rename, a move to another schema, a
+-- schema's rename and a column's rename (and a references rule its target).
+CREATE TABLE owners_r (id integer PRIMARY KEY);
+INSERT INTO owners_r VALUES (1);
+CREATE TABLE moving (id integer, qty integer, owner_id integer);
+SELECT vigil_rule_add('moving', 'qty', 'positive') > 0 AS added,
+       vigil_rule_add('moving', 'owner_id', 'references', '{"table": "owners_r", "column": "id", "enforce": true}') > 0 AS added_ref,
+       vigil_enforce('moving');
+ALTER TABLE moving RENAME TO moved;
+INSERT INTO moved VALUES (1, -1, 1);
+ALTER TABLE moved RENAME COLUMN qty TO quantity;
+ALTER TABLE owners_r RENAME COLUMN id TO owner_key;
+CREATE SCHEMA shelf;
+ALTER TABLE moved SET SCHEMA shelf;
+ALTER SCHEMA shelf RENAME TO storage;
+INSERT INTO storage.moved VALUES (2, -1, 7);
+SELECT table_schema, table_name, column_name, rule, params FROM vigil_rules WHERE table_name IN ('moving', 'moved') ORDER BY id;
+-- A rename that is rolled back leaves the rules where they were.
+BEGIN;
+ALTER TABLE storage.moved RENAME TO owners_r_clash;
+ALTER TABLE storage.owners_r_clash RENAME TO owners_r;
+ROLLBACK;
+SELECT count(*) AS rules_at_home FROM vigil_rules WHERE table_schema = 'storage' AND table_name = 'moved';
+DROP TABLE storage.moved, owners_r;
+DROP SCHEMA storage;
+
 -- A rule belongs to its table (schema and name): a table of the same name
 -- in another schema, first on the path, has none of its rules.
 CREATE SCHEMA other;

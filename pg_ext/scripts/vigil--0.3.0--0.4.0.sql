@@ -295,3 +295,13 @@ $vigil$;
 COMMENT ON FUNCTION vigil_state.vigil_guard_triggers() IS 'ddl_command_end event trigger: refuses triggers on vigil''s tables and views';
 CREATE EVENT TRIGGER vigil_guard_triggers ON ddl_command_end WHEN TAG IN ('CREATE TRIGGER')
     EXECUTE FUNCTION vigil_state.vigil_guard_triggers();
+
+-- Rules follow their table through a rename or a move, as constraints do
+-- (and a references rule its target): ddl_command_start, so the rules move
+-- with the command and a failed command undoes the move.
+CREATE FUNCTION vigil_state.vigil_table_renamed() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'vigil_table_renamed'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_state.vigil_table_renamed() IS 'ddl_command_start event trigger: moves the rules of a renamed or moved table, schema or column';
+CREATE EVENT TRIGGER vigil_table_renamed ON ddl_command_start WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
+    EXECUTE FUNCTION vigil_state.vigil_table_renamed();
