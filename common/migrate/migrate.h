@@ -106,6 +106,10 @@ class Migrator {
  public:
   explicit Migrator(MigrationDb& db) : db_(db) {}
 
+  // While a migration or undo script runs, every entry point refuses to be
+  // re-entered from it (kPrerequisite): a script that calls vigil_migrate
+  // would otherwise recurse until the stack or the history gave out.
+
   std::string Add(std::string_view version, std::string_view name, std::string_view up,
                   std::optional<std::string_view> down);
   // AddDir reads V<version>__<name>.sql and U<version>__<name>.sql.
@@ -127,6 +131,9 @@ class Migrator {
     bool failed = false, applied = false;
   };
   std::vector<MigrationDb::Row> Q(const std::string& sql, const std::vector<std::optional<std::string>>& params);
+  // Promote makes a migration's newest registered text its text (an
+  // unapplied migration runs its newest script; nothing is left to repair).
+  void Promote(Migration& m);
   std::vector<Migration> Registered();
   std::map<std::string, Applied> AppliedState();
   long long Record(const std::string& version, const std::string& name, const std::string& action,

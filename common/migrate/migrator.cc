@@ -59,6 +59,39 @@ std::vector<MigrationDb::Row> Migrator::Q(const std::string& sql, const std::vec
   return db_.Query(out, params);
 }
 
+namespace {
+
+// The scripts of a run execute inside the engine's call of vigil_migrate
+// (or vigil_rollback); the engine runs one call at a time per thread.
+thread_local bool running_scripts = false;
+
+void RefuseReentry() {
+  if (running_scripts)
+    throw Error(ErrorCode::kPrerequisite, "vigil's migration functions cannot be called from a migration they are running",
+                {}, "Run vigil_migrate, vigil_rollback and the other migration functions from the client, not from "
+                    "a migration's script.");
+}
+
+// ScriptsRunning marks the stretch in which scripts run; cleared however it ends.
+struct ScriptsRunning {
+  ScriptsRunning() { running_scripts = true; }
+  ~ScriptsRunning() { running_scripts = false; }
+  ScriptsRunning(const ScriptsRunning&) = delete;
+  ScriptsRunning& operator=(const ScriptsRunning&) = delete;
+};
+
+}  // namespace
+
+void Migrator::Promote(Migration& m) {
+  if (!m.new_checksum) return;
+  Q("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
+    " new_checksum = NULL WHERE version = $1", {m.version});
+  m.up = *m.new_up;
+  m.checksum = *m.new_checksum;
+  m.new_up.reset();
+  m.new_checksum.reset();
+}
+
 std::vector<Migrator::Migration> Migrator::Registered() {
   std::vector<Migration> out;
   for (const auto& r : Q("SELECT version, name, up_sql, down_sql, checksum, new_up_sql, new_checksum"
@@ -131,6 +164,7 @@ void Migrator::SnapshotAfter(long long id) {
 
 std::string Migrator::Add(std::string_view version_in, std::string_view name, std::string_view up,
                           std::optional<std::string_view> down) {
+  RefuseReentry();
   std::string version = NormalizeVersion(version_in);
   std::string key = VersionSortKey(version);
   if (name.empty()) throw Error(ErrorCode::kInvalidParameter, "migration name must not be empty");
@@ -172,6 +206,7 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
 }
 
 std::string Migrator::AddDir(const std::string& path) {
+  RefuseReentry();
   struct stat st;
   if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(ErrorCode::kUndefinedFile, "directory \"" + path + "\" does not exist");
@@ -220,9 +255,11 @@ std::string Migrator::AddDir(const std::string& path) {
 }
 
 std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dry_run) {
+  RefuseReentry();
   std::vector<Migration> ms = Registered();
+  auto applied_before = AppliedState();
   for (const Migration& m : ms)
-    if (m.new_checksum)
+    if (m.new_checksum && applied_before[m.version].applied)
       throw Error(ErrorCode::kPrerequisite,
                   "migration " + m.version + " has changed since it was applied (applied " + m.checksum + ", now " +
                       *m.new_checksum + "); not migrating",
@@ -246,10 +283,12 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
   result["failed"] = nullptr;
   double t_all = db_.ElapsedMs();
   std::optional<long long> last_change;
-  for (const Migration& m : ms) {
+  ScriptsRunning running;
+  for (Migration& m : ms) {
     PollCancel();
     if (state[m.version].applied) continue;
     if (target && VersionSortKey(m.version) > target_key) break;
+    Promote(m);  // a pending migration runs its newest registered script
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(m.up);
     double taken = db_.ElapsedMs() - t0;
@@ -272,6 +311,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
 }
 
 std::string Migrator::Rollback(std::string_view target_in) {
+  RefuseReentry();
   std::string target = NormalizeVersion(target_in);
   std::string target_key = VersionSortKey(target);
   std::vector<Migration> ms = Registered();
@@ -280,7 +320,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
   if (!known) throw Error(ErrorCode::kInvalidParameter, "target version " + target + " is not registered", {},
                           "Use '0' to undo every migration.");
   auto state = AppliedState();
-  std::vector<const Migration*> undo;
+  std::vector<Migration*> undo;
   for (auto it = ms.rbegin(); it != ms.rend(); ++it) {
     if (VersionSortKey(it->version) <= target_key || !state[it->version].applied) continue;
     if (!it->down) throw Error(ErrorCode::kPrerequisite, "migration " + it->version + " has no undo script; nothing was undone");
@@ -288,7 +328,8 @@ std::string Migrator::Rollback(std::string_view target_in) {
   }
   ordered_json result = {{"target", target}, {"undone", json::array()}, {"failed", nullptr}};
   std::optional<long long> last_change;
-  for (const Migration* m : undo) {
+  ScriptsRunning running;
+  for (Migration* m : undo) {
     PollCancel();
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(*m->down);
@@ -299,6 +340,9 @@ std::string Migrator::Rollback(std::string_view target_in) {
       break;
     }
     last_change = Record(m->version, m->name, "undo", m->checksum, taken, std::nullopt, false);
+    // Undone, it is pending again, with its newest registered script: a
+    // changed text is no longer drift, and nothing is left to repair.
+    Promote(*m);
     result["undone"].push_back({{"version", m->version}, {"name", m->name}, {"duration_ms", Round3(taken)}});
   }
   if (last_change) SnapshotAfter(*last_change);
@@ -307,10 +351,14 @@ std::string Migrator::Rollback(std::string_view target_in) {
 }
 
 std::string Migrator::Repair(std::string_view version_in) {
+  RefuseReentry();
   std::string version = NormalizeVersion(version_in);
   std::string key = VersionSortKey(version);
   for (const Migration& m : Registered()) {
     if (VersionSortKey(m.version) != key) continue;
+    if (!AppliedState()[m.version].applied)
+      throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " is not applied; nothing to repair", {},
+                  "vigil_migrate() applies it with its newest registered script.");
     if (!m.new_checksum) throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " has not drifted; nothing to repair");
     Q("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
               " new_checksum = NULL WHERE version = $1", {m.version});
@@ -322,6 +370,7 @@ std::string Migrator::Repair(std::string_view version_in) {
 }
 
 std::string Migrator::Validate() {
+  RefuseReentry();
   bool exists = db_.StateExists();
   std::vector<Migration> ms = exists ? Registered() : std::vector<Migration>{};
   auto state = exists ? AppliedState() : std::map<std::string, Applied>{};
@@ -373,6 +422,7 @@ std::string Migrator::Validate() {
 }
 
 std::vector<MigrationStatusRow> Migrator::Status() {
+  RefuseReentry();
   std::vector<MigrationStatusRow> rows;
   std::vector<Migration> ms = Registered();
   auto state = AppliedState();
@@ -385,8 +435,9 @@ std::vector<MigrationStatusRow> Migrator::Status() {
       r.applied_by = a.by;
       r.duration_ms = a.duration_ms;
       if (m.new_checksum) r.checksum = *m.new_checksum;
-    } else if (a.failed) {
-      r.state = "failed";
+    } else {
+      if (m.new_checksum) r.checksum = *m.new_checksum;  // what vigil_migrate will run
+      if (a.failed) r.state = "failed";
     }
     rows.push_back(r);
   }
