@@ -39,3 +39,12 @@ SELECT vigil_migration_add_dir('../cases');
 SELECT vigil_migration_add_dir('/nonexistent');
 SELECT vigil_rollback('42');
 SELECT count(*) AS registered FROM vigil_migrations;
+
+-- Each step records its own time, when it ends (not one time for the whole
+-- vigil_migrate statement): the second migration works for a while, so it
+-- ends later than the first.
+SELECT vigil_migration_add('900', 'quick', 'CREATE TABLE quick_t (a);') IS NOT NULL AS registered;
+SELECT vigil_migration_add('901', 'slow', 'CREATE TABLE slow_t AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) AS n FROM c;') IS NOT NULL AS registered;
+SELECT json_extract(vigil_migrate(), '$.status') AS status;
+SELECT (SELECT at FROM vigil_migration_history WHERE version = '901' AND action = 'apply')
+     > (SELECT at FROM vigil_migration_history WHERE version = '900' AND action = 'apply') AS later;
