@@ -3,7 +3,11 @@
 // vigil_migration_validate and vigil_migration_status, written once over
 // MigrationDb so both engines behave and answer the same.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cmath>
@@ -29,12 +33,37 @@ double Round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 std::string Text(const std::optional<std::string>& v) { return v.value_or(""); }
 
+// A migration file is a regular file of at most this size: a FIFO would
+// block the call forever and /dev/zero would read until memory ran out.
+constexpr off_t kMaxScriptBytes = 64 * 1024 * 1024;
+
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::kUndefinedFile, "could not read \"" + path + "\"");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // O_NONBLOCK: opening a FIFO returns at once (and is then refused) instead
+  // of waiting for a writer; the checks are made on the opened file.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrorCode::kUndefinedFile, "could not read \"" + path + "\"");
+  std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) { close(*f); });
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(ErrorCode::kInvalidParameter, "\"" + path + "\" is not a regular file", {},
+                "Migration files are read only as regular files (no FIFOs, devices or directories).");
+  if (st.st_size > kMaxScriptBytes)
+    throw Error(ErrorCode::kProgramLimit, "\"" + path + "\" is larger than 64 MiB");
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    PollCancel();
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrorCode::kUndefinedFile, "could not read \"" + path + "\"");
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (static_cast<off_t>(out.size()) > kMaxScriptBytes)  // it grew while being read
+      throw Error(ErrorCode::kProgramLimit, "\"" + path + "\" is larger than 64 MiB");
+  }
+  return out;
 }
 
 }  // namespace
@@ -209,7 +238,11 @@ std::string Migrator::AddDir(const std::string& path) {
   RefuseReentry();
   struct stat st;
   if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw Error(ErrorCode::kUndefinedFile, "directory \"" + path + "\" does not exist");
+    throw Error(ErrorCode::kUndefinedFile, "directory \"" + path + "\" does not exist", {},
+                path.empty() || path[0] == '/'
+                    ? std::string()
+                    : "A relative path is read from the server process's working directory (in PostgreSQL, the "
+                      "data directory): give an absolute path, or register files from the client.");
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
   if (!dir) throw Error(ErrorCode::kUndefinedFile, "could not open directory \"" + path + "\"");
   struct Files {

@@ -48,3 +48,13 @@ SELECT vigil_migration_add('901', 'slow', 'CREATE TABLE slow_t AS WITH RECURSIVE
 SELECT json_extract(vigil_migrate(), '$.status') AS status;
 SELECT (SELECT at FROM vigil_migration_history WHERE version = '901' AND action = 'apply')
      > (SELECT at FROM vigil_migration_history WHERE version = '900' AND action = 'apply') AS later;
+
+-- Migration files are regular files of bounded size: a FIFO named like a
+-- migration used to block the call forever, /dev/zero to read until memory
+-- ran out.
+.system rm -rf /tmp/vigil-suite-add-dir && mkdir -p /tmp/vigil-suite-add-dir && mkfifo /tmp/vigil-suite-add-dir/V1__fifo.sql
+SELECT vigil_migration_add_dir('/tmp/vigil-suite-add-dir');
+.system rm -rf /tmp/vigil-suite-add-dir && mkdir -p /tmp/vigil-suite-add-dir && ln -s /dev/zero /tmp/vigil-suite-add-dir/V1__zero.sql
+SELECT vigil_migration_add_dir('/tmp/vigil-suite-add-dir');
+.system rm -rf /tmp/vigil-suite-add-dir
+SELECT vigil_migration_add_dir('no/such/relative/dir');
