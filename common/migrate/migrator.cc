@@ -66,6 +66,31 @@ std::string ReadFile(const std::string& path) {
   return out;
 }
 
+// ValidText returns s with every ill-formed UTF-8 byte replaced by U+FFFD:
+// an engine's error text (an SQLite message may quote any byte) is stored
+// and reported as valid UTF-8, so the history always dumps and restores.
+std::string ValidText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = text::Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+void RequireUtf8(std::string_view s, const std::string& what) {
+  if (!text::IsValidUtf8(s))
+    throw Error(ErrorCode::kInvalidParameter, what + " is not valid UTF-8", {},
+                "Save migration files and names as UTF-8.");
+}
+
 }  // namespace
 
 // Q runs `sql` with vigil's own table names qualified (StateSchema).
@@ -208,6 +233,9 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
                       r->statement + " cannot run inside a transaction",
                   {}, r->hint);
   }
+  RequireUtf8(name, "the name of migration " + version);
+  RequireUtf8(up, "the script of migration " + version);
+  if (down) RequireUtf8(*down, "the undo script of migration " + version);
   std::string checksum = Checksum(up);
   auto existing = Q("SELECT checksum, version FROM vigil_migrations WHERE sort_key = $1", {key});
   std::optional<std::string> down_text;
@@ -284,7 +312,7 @@ std::string Migrator::AddDir(const std::string& path) {
     Add(f.version, f.name, f.up, f.down ? std::optional<std::string_view>(*f.down) : std::nullopt);
     result["versions"].push_back(f.version);
   }
-  return result.dump();
+  return result.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dry_run) {
@@ -324,6 +352,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     Promote(m);  // a pending migration runs its newest registered script
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(m.up);
+    if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {
       Record(m.version, m.name, "fail", m.checksum, taken, error, false);
@@ -340,7 +369,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     db_.RollbackTo("vigil_dry_run");
     db_.Release("vigil_dry_run");
   }
-  return result.dump();
+  return result.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Migrator::Rollback(std::string_view target_in) {
@@ -366,6 +395,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
     PollCancel();
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(*m->down);
+    if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {
       Record(m->version, m->name, "fail", Checksum(*m->down), taken, "undo: " + *error, false);
@@ -380,7 +410,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
   }
   if (last_change) SnapshotAfter(*last_change);
   result["status"] = result["failed"].is_null() ? "ok" : "failed";
-  return result.dump();
+  return result.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Migrator::Repair(std::string_view version_in) {
@@ -397,7 +427,7 @@ std::string Migrator::Repair(std::string_view version_in) {
               " new_checksum = NULL WHERE version = $1", {m.version});
     Record(m.version, m.name, "repair", *m.new_checksum, 0, std::nullopt, true);
     ordered_json r = {{"version", m.version}, {"previous_checksum", m.checksum}, {"checksum", *m.new_checksum}};
-    return r.dump();
+    return r.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   throw Error(ErrorCode::kInvalidParameter, "migration " + version + " is not registered");
 }
@@ -451,7 +481,7 @@ std::string Migrator::Validate() {
                     {"reason", broken ? json(why) : json(nullptr)}};
   out["schema"] = {{"changed", schema_changed},
                    {"diff", schema_changed ? json(DiffLines(*last_schema, now)) : json(nullptr)}};
-  return out.dump();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::vector<MigrationStatusRow> Migrator::Status() {

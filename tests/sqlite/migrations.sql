@@ -58,3 +58,9 @@ SELECT vigil_migration_add_dir('/tmp/vigil-suite-add-dir');
 SELECT vigil_migration_add_dir('/tmp/vigil-suite-add-dir');
 .system rm -rf /tmp/vigil-suite-add-dir
 SELECT vigil_migration_add_dir('no/such/relative/dir');
+
+-- Names and scripts are UTF-8, checked at registration (a byte 0xFF in a
+-- name used to make every later vigil_migrate fail).
+SELECT vigil_migration_add('40', CAST(X'6E61FF6D65' AS TEXT), 'CREATE TABLE u40 (a);');
+SELECT vigil_migration_add('40', 'bytes', CAST(X'43524541544520FF' AS TEXT));
+SELECT json_extract(vigil_migrate(), '$.status') AS still_migrates;
