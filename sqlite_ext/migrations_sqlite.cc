@@ -112,8 +112,17 @@ class SqliteMigrationDb final : public core::MigrationDb {
   }
   std::optional<std::string> RunScript(const std::string& script) override {
     Exec(db_, "SAVEPOINT vigil_step");
+    bool in_transaction = sqlite3_get_autocommit(db_) == 0;
     char* err = nullptr;
-    if (sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
+    // A statement the scanner could not see that ended vigil's transaction
+    // (COMMIT, END, ROLLBACK): the step cannot be undone as a whole; say so.
+    if (in_transaction && sqlite3_get_autocommit(db_) != 0) {
+      sqlite3_free(err);
+      return std::string("the script ended vigil's transaction (COMMIT, END or ROLLBACK): what ran before it may be "
+                         "committed; remove transaction control from the script");
+    }
+    if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errmsg(db_);
       sqlite3_free(err);
       sqlite3_exec(db_, "ROLLBACK TO vigil_step; RELEASE vigil_step", nullptr, nullptr, nullptr);
@@ -129,6 +138,7 @@ class SqliteMigrationDb final : public core::MigrationDb {
   std::string Actor() override { return ""; }
   std::string SchemaSnapshot() override { return vigil::sqlite::SchemaSnapshot(db_); }
   std::string StateSchema() override { return "main."; }
+  core::Dialect dialect() const override { return core::Dialect::kSqlite; }
   bool StateExists() override {
     return schema::Ensure(db_, schema::Access::kRead, "vigil_migrations") &&
            schema::Ensure(db_, schema::Access::kRead, "vigil_migration_history");

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sql/dialect.h"
+
 namespace vigil::core {
 
 // NormalizeScript removes a UTF-8 byte-order mark and turns CRLF and CR into
@@ -47,7 +49,7 @@ struct Refusal {
 // FindNonTransactional scans the script's statements (strings, quoted
 // identifiers, comments and dollar quotes skipped) for one that cannot run
 // inside a transaction or that controls the transaction itself.
-std::optional<Refusal> FindNonTransactional(std::string_view script);
+std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect = Dialect::kPostgres);
 
 // DiffLines shows the lines that differ between two texts, as "-old" and
 // "+new" lines with their line numbers (a minimal LCS diff).
@@ -87,6 +89,8 @@ class MigrationDb {
   // (SQLite creates them on the first writing call; a reader then sees an
   // empty history rather than creating them).
   virtual bool StateExists() { return true; }
+  // The engine's SQL dialect: scripts are scanned by its lexical rules.
+  virtual Dialect dialect() const { return Dialect::kPostgres; }
   // StateSchema is the quoted schema of vigil's own tables with a dot
   // ("vigil"." in PostgreSQL, main. in SQLite): every name vigil uses for
   // its own objects is qualified, so no search_path can put a look-alike

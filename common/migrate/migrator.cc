@@ -227,7 +227,7 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
   for (int which = 0; which < 2; ++which) {
     if (which == 1 && !down) continue;
     std::string_view script = which == 0 ? up : *down;
-    if (auto r = FindNonTransactional(script))
+    if (auto r = FindNonTransactional(script, db_.dialect()))
       throw Error(ErrorCode::kInvalidParameter,
                   "migration " + version + (which == 0 ? "" : " (undo)") + " line " + std::to_string(r->line) + ": " +
                       r->statement + " cannot run inside a transaction",

@@ -99,14 +99,14 @@ bool Has(const std::vector<std::string>& w, const char* word) {
 
 }  // namespace
 
-std::optional<Refusal> FindNonTransactional(std::string_view script) {
+std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect) {
 #define VIGIL_OUTSIDE                                                                                   \
   "un it outside vigil_migrate (psql or sqlite3 in autocommit), then register the script with " \
   "vigil_migration_add and accept it with vigil_migration_repair."
   static const std::string kOutside = "r" VIGIL_OUTSIDE;
   static const std::string kRunOutside = "R" VIGIL_OUTSIDE;
 #undef VIGIL_OUTSIDE
-  for (const sql::Statement& st : sql::SplitStatements(script, sql::Dialect::kPostgres)) {
+  for (const sql::Statement& st : sql::SplitStatements(script, dialect)) {
     const auto& w = st.words;
     std::string first = w.empty() ? "" : w[0];
     std::string second = w.size() > 1 ? w[1] : "";

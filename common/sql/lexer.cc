@@ -7,22 +7,34 @@
 
 namespace vigil::core::sql {
 
-std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
+std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
+  const bool pg = dialect == Dialect::kPostgres;
   std::vector<Statement> out;
   Statement current{{}, 1};
   std::size_t line = 1;
   std::string word;
   bool in_statement = false;
   // CREATE TRIGGER ... BEGIN ... END (SQLite) and BEGIN ATOMIC ... END
-  // (PostgreSQL) hold ';' inside: count BEGIN/CASE against END there.
+  // (PostgreSQL) hold ';' inside: count BEGIN/CASE against END there. Only
+  // there: elsewhere "begin" is a name like any other (a column called
+  // begin must not hide the statements after it).
   int block = 0;
   std::size_t words_seen = 0;
-  bool creating = false;
+  bool creating = false, trigger = false;
+  std::string previous;
   auto flush_word = [&]() {
     if (!word.empty()) {
       if (words_seen == 0) creating = word == "CREATE";
-      if (creating && words_seen > 0 && (word == "BEGIN" || (block > 0 && word == "CASE"))) ++block;
+      // SQLite: CREATE [TEMP|TEMPORARY] TRIGGER.
+      if (creating && word == "TRIGGER" &&
+          (words_seen == 1 || (words_seen == 2 && (previous == "TEMP" || previous == "TEMPORARY"))))
+        trigger = true;
+      bool opens = creating && ((!pg && trigger && word == "BEGIN" && block == 0) ||
+                                (pg && word == "ATOMIC" && previous == "BEGIN" && block == 0) ||
+                                (block > 0 && (word == "CASE" || (!pg && word == "BEGIN"))));
+      if (opens) ++block;
       else if (block > 0 && word == "END") --block;
+      previous = word;
       ++words_seen;
       if (current.words.size() < 6) current.words.push_back(word);
       word.clear();
@@ -45,7 +57,8 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
       i += 2;
       while (i < s.size() && depth > 0) {
         if (s[i] == '\n') ++line;
-        if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') { ++depth; ++i; }
+        // PostgreSQL's block comments nest; SQLite's end at the first */.
+        if (pg && s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') { ++depth; ++i; }
         else if (s[i] == '*' && i + 1 < s.size() && s[i + 1] == '/') { --depth; ++i; }
         ++i;
       }
@@ -57,7 +70,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
       flush_word();
       if (!in_statement) { in_statement = true; current.line = line; }
       char close = c == '[' ? ']' : c;
-      bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+      bool backslash = pg && c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
       ++i;
       while (i < s.size()) {
         if (s[i] == '\n') ++line;
@@ -71,8 +84,9 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
       current.words.push_back("?");  // a literal or identifier
       continue;
     }
-    // Dollar quotes: $$...$$ or $tag$...$tag$.
-    if (c == '$') {
+    // Dollar quotes: $$...$$ or $tag$...$tag$ (PostgreSQL; in SQLite $ starts
+    // a parameter name).
+    if (pg && c == '$') {
       std::size_t j = i + 1;
       while (j < s.size() && (text::IsAlnum(s[j]) || s[j] == '_')) ++j;
       if (j < s.size() && s[j] == '$' && (j == i + 1 || !text::IsDigit(s[i + 1]))) {
@@ -95,6 +109,8 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect) {
       in_statement = false;
       words_seen = 0;
       creating = false;
+      trigger = false;
+      previous.clear();
       continue;
     }
     if (text::IsAlnum(c) || c == '_') {

@@ -21,10 +21,11 @@ struct Statement {
   std::size_t line;
 };
 
-// SplitStatements splits a script at its top-level semicolons. The dialect
-// is the script's engine; today both follow PostgreSQL's lexical rules
-// (nested block comments, dollar quotes), which the migration-trust issue
-// refines for SQLite's own.
+// SplitStatements splits a script at its top-level semicolons, by the
+// lexical rules of the script's engine: PostgreSQL's block comments nest and
+// it has $tag$ quotes, E'' strings and BEGIN ATOMIC bodies; SQLite's
+// comments end at the first */, $ starts a parameter, and only CREATE
+// TRIGGER has a BEGIN ... END body.
 std::vector<Statement> SplitStatements(std::string_view script, Dialect dialect);
 
 }  // namespace vigil::core::sql

@@ -48,10 +48,25 @@ TEST(Migrations, FindsStatementsThatCannotRunInATransaction) {
   EXPECT_FALSE(FindNonTransactional("CREATE TABLE \"begin\" (x int); CREATE INDEX ON a (x);"));
   // Trigger and atomic bodies hold ';' and BEGIN/END that are not
   // transaction control.
+  // transaction control: SQLite's trigger bodies, PostgreSQL's BEGIN ATOMIC.
+  constexpr Dialect kSqlite = Dialect::kSqlite;
   EXPECT_FALSE(FindNonTransactional("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT CASE WHEN 1 THEN 2 END; "
-                                    "UPDATE a SET x = 1; END;\nCREATE TABLE b (y int);"));
+                                    "UPDATE a SET x = 1; END;\nCREATE TABLE b (y int);", kSqlite));
+  EXPECT_FALSE(FindNonTransactional("CREATE TEMP TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;", kSqlite));
   EXPECT_FALSE(FindNonTransactional("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;"));
-  EXPECT_EQ(FindNonTransactional("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\nVACUUM;")->line, 2u);
+  EXPECT_FALSE(FindNonTransactional("CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; "
+                                    "SELECT 2; END;"));
+  EXPECT_EQ(FindNonTransactional("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;\nVACUUM;", kSqlite)->line, 2u);
+  // Each dialect's own lexical rules (issue 10): SQLite's block comments do
+  // not nest, so "/* /* */ COMMIT;" commits; a column named begin opens no
+  // body in either dialect; $ is no quote in SQLite.
+  EXPECT_EQ(FindNonTransactional("CREATE TABLE s1(a); /* /* */ COMMIT; /* */", kSqlite)->statement, "COMMIT");
+  EXPECT_FALSE(FindNonTransactional("CREATE TABLE s1(a); /* /* */ COMMIT; /* */ */"));
+  EXPECT_EQ(FindNonTransactional("CREATE TABLE s2(begin integer);\nCOMMIT;", kSqlite)->line, 2u);
+  EXPECT_EQ(FindNonTransactional("CREATE TABLE s2(begin integer);\nCOMMIT;")->line, 2u);
+  EXPECT_EQ(FindNonTransactional("SELECT $a$; COMMIT; $a$;", kSqlite)->statement, "COMMIT");
+  EXPECT_FALSE(FindNonTransactional("SELECT $a$; COMMIT; $a$;"));
+  EXPECT_EQ(FindNonTransactional("SELECT E'\\'; COMMIT; --'", kSqlite)->statement, "COMMIT");
 }
 
 TEST(Migrations, DiffShowsChangedLines) {

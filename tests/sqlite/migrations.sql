@@ -64,3 +64,10 @@ SELECT vigil_migration_add_dir('no/such/relative/dir');
 SELECT vigil_migration_add('40', CAST(X'6E61FF6D65' AS TEXT), 'CREATE TABLE u40 (a);');
 SELECT vigil_migration_add('40', 'bytes', CAST(X'43524541544520FF' AS TEXT));
 SELECT json_extract(vigil_migrate(), '$.status') AS still_migrates;
+
+-- Scripts are scanned by SQLite's own lexical rules: its block comments do
+-- not nest, so this script commits (it used to register, then commit half a
+-- migration and leave it pending); a column named begin hides nothing.
+SELECT vigil_migration_add('41', 'comment trick', 'CREATE TABLE s1(a); /* /* */ COMMIT; /* */');
+SELECT vigil_migration_add('42', 'begin column', 'CREATE TABLE s2(begin integer);
+COMMIT;');
