@@ -76,8 +76,6 @@ vigil::pg::State vigil::pg::CurrentState() {
   return {quote_identifier(get_namespace_name(ext)), InvalidOid, true};
 }
 
-Oid vigil::pg::StateOwner() { return CurrentState().owner; }
-
 void vigil::pg::BeginAs(AsRole* as, Oid role, const char* search_path) {
   GetUserIdAndSecContext(&as->save_userid, &as->save_sec_context);
   if (OidIsValid(role))

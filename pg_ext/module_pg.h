@@ -40,8 +40,6 @@ struct State {
   bool legacy;
 };
 State CurrentState();
-// StateOwner is CurrentState().owner.
-Oid StateOwner();
 // ExtensionNamespace is vigil's schema (InvalidOid when not installed).
 Oid ExtensionNamespace();
 

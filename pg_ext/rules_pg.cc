@@ -734,6 +734,14 @@ Oid ResolveOwnedTable(FunctionCallInfo fcinfo) {
   return relid;
 }
 
+// DropEnforceTrigger drops the vigil_enforce trigger of `rel` (quoted).
+void DropEnforceTrigger(const char* rel) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
+  if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
+}
+
 bool HasEnforceTrigger(Oid relid) {
   Oid argtypes[1] = {OIDOID};
   Datum values[1] = {ObjectIdGetDatum(relid)};
@@ -771,13 +779,9 @@ VIGIL_PG_FUNCTION(vigil_enforce) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;  // vigil's statements resolve nothing through the caller's path
   vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  if (HasEnforceTrigger(relid)) DropEnforceTrigger(rel);
   StringInfoData sql;
   initStringInfo(&sql);
-  if (HasEnforceTrigger(relid)) {
-    appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
-    if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
-    resetStringInfo(&sql);
-  }
   appendStringInfo(&sql,
                    "CREATE TRIGGER vigil_enforce BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION "
                    "%s.vigil_enforce_trigger()",
@@ -796,12 +800,7 @@ VIGIL_PG_FUNCTION(vigil_unenforce) {
   vigil::pg::AsRole pinned;
   vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
   bool existed = HasEnforceTrigger(relid);
-  if (existed) {
-    StringInfoData sql;
-    initStringInfo(&sql);
-    appendStringInfo(&sql, "DROP TRIGGER vigil_enforce ON %s", rel);
-    if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping the vigil_enforce trigger failed");
-  }
+  if (existed) DropEnforceTrigger(rel);
   vigil::pg::EndAs(&pinned);
   SPI_finish();
   PG_RETURN_BOOL(existed);
