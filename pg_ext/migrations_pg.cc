@@ -78,14 +78,33 @@ class PgMigrationDb final : public core::MigrationDb {
   std::vector<Row> Query(const std::string& sql, const std::vector<std::optional<std::string>>& params) override {
     return vigil::pg::GuardedQuery(sql, params, state_owner_);
   }
-  std::optional<std::string> RunScript(const std::string& script) override {
+  std::optional<std::string> RunScript(const std::string& script, const std::string& lock_timeout) override {
+    // The script's lock_timeout holds for the script only: set for the
+    // transaction before its subtransaction, the caller's value put back
+    // after it (a failure that ends the call ends the transaction, and the
+    // setting with it).
+    std::optional<std::string> saved;
+    if (!lock_timeout.empty()) {
+      saved = vigil::pg::GuardedQuery("SELECT pg_catalog.current_setting('lock_timeout')", {}, InvalidOid,
+                                      vigil::pg::kCallersPath)[0][0];
+      SetLockTimeout(lock_timeout);
+    }
     vigil::pg::SpiOutcome out;
     vigil::pg::SpiRunGuarded(script.c_str(), 0, nullptr, &out, InvalidOid, vigil::pg::kCallersPath);
+    if (saved) SetLockTimeout(*saved);
     if (out.ok) return std::nullopt;
     // A cancel or statement timeout is the user's, not the migration's
     // failure: it ends the call instead of being recorded as one.
     if (out.sqlerrcode == ERRCODE_QUERY_CANCELED) ThrowOutcome(out);
     return std::string(out.error ? out.error : "unknown error");
+  }
+  bool AnchorExists() override {
+    if (!anchor_known_) {
+      anchor_ = Query("SELECT pg_catalog.to_regclass($1) IS NOT NULL", {schema_ + ".vigil_migration_anchor"})[0][0]
+                    .value_or("f") == "t";
+      anchor_known_ = true;
+    }
+    return anchor_;
   }
   void Savepoint(const char*) override {
     vigil::pg::SpiOutcome out;
@@ -120,8 +139,14 @@ class PgMigrationDb final : public core::MigrationDb {
   void Lock() { Query("LOCK TABLE " + schema_ + ".vigil_migrations IN EXCLUSIVE MODE", {}); }
 
  private:
+  void SetLockTimeout(const std::string& value) {
+    vigil::pg::GuardedQuery("SELECT pg_catalog.set_config('lock_timeout', $1, true)", {value}, InvalidOid,
+                            vigil::pg::kCallersPath);
+  }
+
   std::string schema_;
   Oid state_owner_;
+  bool anchor_known_ = false, anchor_ = false;
   std::chrono::steady_clock::time_point start_;
   vigil::pg::SubxactState dry_run_{};
 };
@@ -174,8 +199,15 @@ void RequireArgs(FunctionCallInfo fcinfo, int n, const char* const* names) {
 
 }  // namespace
 
-// vigil_checksum(text) -> 'sha256:v1:<hex>'
+// vigil_checksum(text) -> 'sha256:v1:<hex>': the definition of 0.1.0-0.4.0
+// (an immutable function keeps its meaning under its symbol).
 VIGIL_PG_FUNCTION(vigil_checksum) {
+  std::string_view script = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  PG_RETURN_TEXT_P(Run([&] { return vigil::pg::MakeText(*core::ChecksumLike("sha256:v1:", script)); }));
+}
+
+// vigil_checksum(text) -> 'sha256:v2:<hex>' from 0.5.0 on.
+VIGIL_PG_FUNCTION(vigil_checksum_v2) {
   std::string_view script = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
   PG_RETURN_TEXT_P(Run([&] { return vigil::pg::MakeText(core::Checksum(script)); }));
 }

@@ -408,6 +408,16 @@ COMMENT ON TABLE vigil_state.vigil_migration_history IS 'every apply, undo, repa
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migrations', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migration_history', '');
 REVOKE ALL ON vigil_state.vigil_migrations, vigil_state.vigil_migration_history FROM PUBLIC;
+-- The anchor names the newest history entry vigil wrote (0.5.0), so that
+-- vigil_migration_validate sees entries removed from the end of the chain.
+CREATE TABLE vigil_state.vigil_migration_anchor (
+    singleton  integer PRIMARY KEY CHECK (singleton OPERATOR(pg_catalog.=) 1),
+    id         bigint NOT NULL,
+    entry_hash text NOT NULL
+);
+COMMENT ON TABLE vigil_state.vigil_migration_anchor IS 'the newest migration history entry vigil wrote: validate sees entries removed from the end of the chain';
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migration_anchor', '');
+REVOKE ALL ON vigil_state.vigil_migration_anchor FROM PUBLIC;
 
 CREATE VIEW vigil_migrations WITH (security_barrier) AS
 SELECT * FROM vigil_state.vigil_migrations WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE');
@@ -423,9 +433,9 @@ CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_mi
     FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
 
 CREATE FUNCTION vigil_checksum(script text) RETURNS text
-    AS 'MODULE_PATHNAME', 'vigil_checksum'
+    AS 'MODULE_PATHNAME', 'vigil_checksum_v2'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vigil_checksum(text) IS 'sha256:v1:<hex> of the script with a UTF-8 BOM removed and CRLF/CR turned into LF';
+COMMENT ON FUNCTION vigil_checksum(text) IS 'sha256:v2:<hex> of the script with a UTF-8 BOM removed, CRLF/CR turned into LF and trailing whitespace at its end removed';
 
 CREATE FUNCTION vigil_migration_add(version text, name text, up_sql text, down_sql text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_migration_add'

@@ -38,3 +38,20 @@ SELECT jsonb_array_length(vigil_rollback('0')->'undone') AS undone;
 SELECT count(*) AS seed_tables FROM pg_tables WHERE tablename IN ('users', 'trades', 'a2a_agents');
 DELETE FROM vigil_state.vigil_migration_history;
 DELETE FROM vigil_state.vigil_migrations;
+DELETE FROM vigil_state.vigil_migration_anchor;
+
+-- A script's own lock_timeout (its header) holds for that script only, and
+-- a migration that waits on a busy table fails fast instead of queueing
+-- every writer behind it (tests/integration/cli.py holds a real lock).
+SET lock_timeout = '7s';
+SELECT vigil_migration_add('900', 'lock timeout',
+    E'-- vigil: lock_timeout=1500ms\nCREATE TABLE lt_seen AS SELECT pg_catalog.current_setting(''lock_timeout'') AS v;',
+    'DROP TABLE lt_seen;') LIKE 'sha256:v2:%' AS registered;
+SELECT vigil_migrate('900')->>'status' AS status;
+SELECT v AS inside_the_script FROM lt_seen;
+SHOW lock_timeout;
+RESET lock_timeout;
+SELECT vigil_rollback('0')->>'status' AS undone;
+DELETE FROM vigil_state.vigil_migration_history;
+DELETE FROM vigil_state.vigil_migrations;
+DELETE FROM vigil_state.vigil_migration_anchor;

@@ -22,7 +22,10 @@ SELECT vigil_rule_add('up_users', 'email', 'email') > 0 AS rule_added;
 SELECT vigil_rule_add('up_trades', 'price', 'range', '{"min": 0, "max": 100}') > 0 AS rule_added;
 SELECT vigil_rule_add('up_trades', 'user_id', 'references', '{"table": "up_users", "column": "id"}') > 0 AS rule_added;
 SELECT vigil_enforce('up_trades');
-SELECT vigil_migration_add('1', 'first table', 'CREATE TABLE up_m1 (a integer);', 'DROP TABLE up_m1;') LIKE 'sha256:v1:%' AS registered;
+SELECT vigil_migration_add('1', 'first table', 'CREATE TABLE up_m1 (a integer);', 'DROP TABLE up_m1;') LIKE 'sha256:v2:%' AS registered;
+-- The 0.1.0 definition of vigil_checksum keeps its meaning (an immutable
+-- function's symbol never changes what it returns).
+SELECT vigil_checksum('CREATE TABLE up_m1 (a integer);') LIKE 'sha256:v1:%' AS old_definition_v1;
 SELECT vigil_migrate()->>'status' AS migrate_status;
 SELECT vigil_config('quality_alert_score', '100');
 SELECT (vigil_quality_check('up_trades')->>'score')::float < 100 AS below_threshold;
@@ -80,6 +83,11 @@ INSERT INTO up_trades VALUES (13, 1, 50);
 SELECT vigil_check('up_users', '{"email": "not-an-email"}');
 SELECT version, name, state FROM vigil_migration_status();
 SELECT vigil_migration_validate()->'valid' AS history_valid, vigil_migration_validate()->'history'->'entries' AS entries;
+-- 0.5.0 anchored the history at its newest entry, and vigil_checksum is v2.
+SELECT a.id = (SELECT max(h.id) FROM vigil_state.vigil_migration_history h) AS anchored_at_newest,
+       vigil_migration_validate()->'history'->'anchored' AS anchored
+FROM vigil_state.vigil_migration_anchor a;
+SELECT vigil_checksum('CREATE TABLE up_m1 (a integer);') LIKE 'sha256:v2:%' AS current_definition_v2;
 SELECT vigil_rollback('0')->>'status' AS rollback_status, to_regclass('up_m1') IS NULL AS undone;
 SELECT vigil_migrate()->>'status' AS migrate_again, to_regclass('up_m1') IS NOT NULL AS reapplied;
 SELECT count(*) AS history_rows FROM vigil_quality_history;

@@ -110,7 +110,7 @@ class SqliteMigrationDb final : public core::MigrationDb {
     }
     return rows;
   }
-  std::optional<std::string> RunScript(const std::string& script) override {
+  std::optional<std::string> RunScript(const std::string& script, const std::string&) override {
     Exec(db_, "SAVEPOINT vigil_step");
     bool in_transaction = sqlite3_get_autocommit(db_) == 0;
     char* err = nullptr;
@@ -142,6 +142,10 @@ class SqliteMigrationDb final : public core::MigrationDb {
   bool StateExists() override {
     return schema::Ensure(db_, schema::Access::kRead, "vigil_migrations") &&
            schema::Ensure(db_, schema::Access::kRead, "vigil_migration_history");
+  }
+  bool AnchorExists() override {
+    Stmt s(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_migration_anchor'");
+    return s.Step();
   }
   double ElapsedMs() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
@@ -249,7 +253,7 @@ const TableSpec kStatus = {"vigil_migration_status",
 
 std::span<const Impl> MigrationImpls() {
   static const Impl kImpls[] = {
-      {"vigil_checksum", Bridge<ChecksumFn>, nullptr, false},
+      {"vigil_checksum_v2", Bridge<ChecksumFn>, nullptr, false},
       {"vigil_migration_add", Bridge<MigrationAdd>, nullptr, false},
       {"vigil_migration_add_dir", Bridge<MigrationAddDir>, nullptr, false},
       {"vigil_migrate", Bridge<Migrate>, nullptr, false},

@@ -54,11 +54,24 @@ using core::ErrorCode;
 
 #define VIGIL_SCHEMA_META "CREATE TABLE IF NOT EXISTS main.vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
+// 0.5.0: the newest history entry vigil wrote, so validate sees entries
+// removed from the end of the chain. Filled from the history as it is.
+#define VIGIL_SCHEMA_ANCHOR \
+    "CREATE TABLE IF NOT EXISTS main.vigil_migration_anchor (" \
+    " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id INTEGER NOT NULL, entry_hash TEXT NOT NULL);"
+#define VIGIL_SCHEMA_ANCHOR_FILL \
+    "INSERT INTO main.vigil_migration_anchor (singleton, id, entry_hash)" \
+    " SELECT 1, id, entry_hash FROM main.vigil_migration_history ORDER BY id DESC LIMIT 1;"
+
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
 constexpr const char* k010Names =
     "('vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history')";
+// Every table vigil keeps state in (each must be a plain table without triggers).
+constexpr const char* kStateNames =
+    "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
+    " 'vigil_migration_history', 'vigil_migration_anchor')";
 
 struct Step {
   const char* from;
@@ -75,12 +88,14 @@ constexpr Step kSteps[] = {
     // the expression rules evaluated in the trigger (vigil_check, which
     // runs stored SQL, became DIRECTONLY and cannot be called from them).
     {"0.2.0", "0.3.0", "", RegenerateEnforcement},
+    // 0.3.0 -> 0.5.0 (0.4.0 changed nothing here): the history's anchor.
+    {"0.3.0", "0.5.0", VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_ANCHOR_FILL, nullptr},
 };
 
 // The schema a database without vigil objects gets: every table at once.
-constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META;
+constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR;
 
-constexpr const char* kCurrent = "0.3.0";        // the last step's `to`
+constexpr const char* kCurrent = "0.5.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
 thread_local int upgrading = 0;  // > 0 while a step's C++ work runs
@@ -138,22 +153,23 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
   {
     // Every name vigil keeps state under must be a table: a view (or a
     // virtual table) of the same name is a hostile or broken file.
-    Stmt s(db, std::string("SELECT name, type, name = 'vigil_meta' FROM main.sqlite_schema WHERE name = "
-                           "'vigil_meta' OR name IN ") + k010Names);
+    Stmt s(db, std::string("SELECT name, type, CASE WHEN name = 'vigil_meta' THEN 1 WHEN name IN ") + k010Names +
+                   " THEN 0 ELSE 2 END FROM main.sqlite_schema WHERE name IN " + kStateNames);
     while (s.Step()) {
       std::string type = s.Column(1).value_or("");
       if (type != "table") NotVigils(s.Column(0).value_or(""), type);
-      (s.Int(2) ? meta : any010) = true;
+      if (s.Int(2) == 1) meta = true;
+      if (s.Int(2) == 0) any010 = true;
     }
   }
   if (meta || any010) {
     Stmt s(db, std::string("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%' "
-                           "AND (name = 'vigil_meta' OR name IN ") + k010Names + ")");
+                           "AND name IN ") + kStateNames);
     if (s.Step()) NotVigils(s.Column(0).value_or(""), "virtual table");
     // vigil's tables carry no triggers: one would run the file's code each
     // time vigil writes its own state (an upgrade at load included).
-    Stmt t(db, std::string("SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND (tbl_name = "
-                           "'vigil_meta' OR tbl_name IN ") + k010Names + ")");
+    Stmt t(db, std::string("SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name IN ") +
+                   kStateNames);
     if (t.Step())
       throw Error(ErrorCode::kPrerequisite,
                   "this database has a trigger on vigil's table " + core::text::Printable(t.Column(0).value_or(""), 64) +

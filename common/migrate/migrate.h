@@ -16,10 +16,31 @@ namespace vigil::core {
 // LF, so a checksum does not change with an editor's line endings.
 std::string NormalizeScript(std::string_view script);
 
-// Checksum is "sha256:v1:<hex>": SHA-256 (OpenSSL) of the normalised script.
-// The tag names the normalisation, so a future v2 never silently
-// invalidates recorded history.
+// Checksum is "sha256:v2:<hex>": SHA-256 (OpenSSL) of the normalised script
+// with the whitespace at its very end removed (v2), so a script that lost
+// or gained its final newline (psql's `\set x `cat f.sql``, an editor) keeps
+// its checksum. The tag names the normalisation: checksums recorded as v1
+// (0.1.0-0.4.0: no trailing-whitespace rule) keep verifying as v1.
 std::string Checksum(std::string_view script);
+
+// ChecksumLike computes the checksum of `script` with the tag of `stored`
+// ("sha256:v1:..." or "sha256:v2:..."); nullopt for a tag vigil never wrote.
+std::optional<std::string> ChecksumLike(std::string_view stored, std::string_view script);
+
+// SameScript is true when `script` is the text recorded as `stored_text`
+// with checksum `stored`: its checksum under the stored tag matches, or the
+// recorded text verifies and differs from `script` only where the current
+// normalisation ignores (a v1 record of "x;\n" and "x;" are the same).
+bool SameScript(std::string_view stored, std::string_view stored_text, std::string_view script);
+
+// ScriptOptions are read from a script's leading comment lines
+// `-- vigil: lock_timeout=5s`: the first lines of the file that are blank
+// or `--` comments. An unknown option or a malformed value is an error
+// (kInvalidParameter), never ignored.
+struct ScriptOptions {
+  std::string lock_timeout;  // "" or digits with ms, s or min ("5s")
+};
+ScriptOptions ParseScriptOptions(std::string_view script);
 
 // Sha256Hex is the hex SHA-256 of raw bytes.
 std::string Sha256Hex(std::string_view bytes);
@@ -59,6 +80,21 @@ std::string DiffLines(std::string_view before, std::string_view after);
 // "U<version>__<name>.sql"; returns false for any other name.
 bool ParseMigrationFileName(std::string_view file, char* kind, std::string* version, std::string* name);
 
+// MigrationFiles is one version's files in a migration folder.
+struct MigrationFiles {
+  std::string version, name, up;
+  std::optional<std::string> down;
+};
+
+// ReadMigrationDir reads V<version>__<name>.sql and U<version>__<name>.sql
+// from `path` (regular files of at most 64 MiB), in version order. Throws
+// Error: no such directory (kUndefinedFile, with a hint for a relative
+// path when `server` is true), a stray .sql name, two files of one
+// version, an undo script without its migration, no migration files.
+// vigil_migration_add_dir reads the server's disk with it; the `vigil`
+// command reads the client's.
+std::vector<MigrationFiles> ReadMigrationDir(const std::string& path, bool server);
+
 }  // namespace vigil::core
 
 #include <map>
@@ -77,7 +113,10 @@ class MigrationDb {
   // RunScript runs a migration script atomically (a savepoint or
   // subtransaction); returns the engine's error message when it fails, with
   // the script's effects undone.
-  virtual std::optional<std::string> RunScript(const std::string& script) = 0;
+  // lock_timeout ("" for none) is the script's `-- vigil: lock_timeout=`:
+  // the engine's lock wait for that script only (PostgreSQL; SQLite has one
+  // database lock, taken before any script runs).
+  virtual std::optional<std::string> RunScript(const std::string& script, const std::string& lock_timeout) = 0;
   virtual void Savepoint(const char* name) = 0;
   virtual void Release(const char* name) = 0;
   virtual void RollbackTo(const char* name) = 0;
@@ -89,6 +128,10 @@ class MigrationDb {
   // (SQLite creates them on the first writing call; a reader then sees an
   // empty history rather than creating them).
   virtual bool StateExists() { return true; }
+  // AnchorExists is false for vigil state written before 0.5.0 and not yet
+  // upgraded: it has no vigil_migration_anchor (the newest entry's id and
+  // hash), so validate cannot see removed newest entries there.
+  virtual bool AnchorExists() { return true; }
   // The engine's SQL dialect: scripts are scanned by its lexical rules.
   virtual Dialect dialect() const { return Dialect::kPostgres; }
   // StateSchema is the quoted schema of vigil's own tables with a dot

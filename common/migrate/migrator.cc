@@ -102,6 +102,7 @@ std::vector<MigrationDb::Row> Migrator::Q(const std::string& sql, const std::vec
     bool boundary = i == 0 || !(text::IsAlnum(sql[i - 1]) || sql[i - 1] == '_' || sql[i - 1] == '.' || sql[i - 1] == '"');
     std::size_t n = 0;
     if (boundary && sql.compare(i, 23, "vigil_migration_history") == 0) n = 23;
+    else if (boundary && sql.compare(i, 22, "vigil_migration_anchor") == 0) n = 22;
     else if (boundary && sql.compare(i, 16, "vigil_migrations") == 0) n = 16;
     if (n > 0 && (i + n == sql.size() || !(text::IsAlnum(sql[i + n]) || sql[i + n] == '_'))) {
       out.append(schema).append(sql, i, n);
@@ -203,6 +204,12 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
             {std::to_string(id), version, name, action, checksum, db_.Now(),
              actor.empty() ? std::nullopt : std::optional<std::string>(actor), std::string(duration), error, hash,
              schema, prev, ChainHash(prev, id, version, action, checksum)});
+  // The anchor names the newest entry, so removing entries from the end of
+  // the chain (or all of them) is seen as surely as removing one inside it.
+  if (db_.AnchorExists())
+    Q("INSERT INTO vigil_migration_anchor (singleton, id, entry_hash) VALUES (1, $1, $2)"
+      " ON CONFLICT (singleton) DO UPDATE SET id = excluded.id, entry_hash = excluded.entry_hash",
+      {std::to_string(id), ChainHash(prev, id, version, action, checksum)});
   return id;
 }
 
@@ -233,16 +240,29 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
                       r->statement + " cannot run inside a transaction",
                   {}, r->hint);
   }
+  ParseScriptOptions(up);  // a malformed header is refused now, not when it runs
+  if (down) ParseScriptOptions(*down);
   RequireUtf8(name, "the name of migration " + version);
   RequireUtf8(up, "the script of migration " + version);
   if (down) RequireUtf8(*down, "the undo script of migration " + version);
   std::string checksum = Checksum(up);
-  auto existing = Q("SELECT checksum, version FROM vigil_migrations WHERE sort_key = $1", {key});
+  auto existing = Q("SELECT checksum, version, up_sql, new_up_sql, new_checksum FROM vigil_migrations"
+                    " WHERE sort_key = $1", {key});
   std::optional<std::string> down_text;
   if (down) down_text = std::string(*down);
   if (!existing.empty()) {
     std::string old = Text(existing[0][0]), registered = Text(existing[0][1]);
-    if (old == checksum) return checksum;  // the same text again: nothing to do
+    if (SameScript(old, Text(existing[0][2]), up)) {
+      // The same text again: nothing to do. If a changed text was waiting
+      // (drift), the file is back to what was applied: no drift any more.
+      if (existing[0][4])
+        Q("UPDATE vigil_migrations SET new_up_sql = NULL, new_checksum = NULL WHERE sort_key = $1", {key});
+      // An undo script is not part of the checksum: one written after the
+      // migration was applied is taken (a missing one keeps the old).
+      if (down_text) Q("UPDATE vigil_migrations SET down_sql = $2 WHERE sort_key = $1", {key, down_text});
+      return old;
+    }
+    if (existing[0][4] && SameScript(Text(existing[0][4]), Text(existing[0][3]), up)) return Text(existing[0][4]);
     if (!AppliedState()[registered].applied) {
       Q("UPDATE vigil_migrations SET name = $2, up_sql = $3, down_sql = $4, checksum = $5,"
                 " new_up_sql = NULL, new_checksum = NULL WHERE sort_key = $1",
@@ -262,25 +282,22 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
   return checksum;
 }
 
-std::string Migrator::AddDir(const std::string& path) {
-  RefuseReentry();
+std::vector<MigrationFiles> ReadMigrationDir(const std::string& path, bool server) {
   struct stat st;
   if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(ErrorCode::kUndefinedFile, "directory \"" + path + "\" does not exist", {},
-                path.empty() || path[0] == '/'
+                !server || path.empty() || path[0] == '/'
                     ? std::string()
                     : "A relative path is read from the server process's working directory (in PostgreSQL, the "
-                      "data directory): give an absolute path, or register files from the client.");
+                      "data directory): give an absolute path, or register files from the client (the vigil "
+                      "command).");
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
   if (!dir) throw Error(ErrorCode::kUndefinedFile, "could not open directory \"" + path + "\"");
-  struct Files {
-    std::string version, name, up;
-    std::optional<std::string> down;
-  };
-  std::map<std::string, Files> found;                                 // by sort key
+  std::map<std::string, MigrationFiles> found;                        // by sort key
   std::map<std::string, std::pair<std::string, std::string>> undo;    // sort key -> (version, script)
   std::vector<std::string> stray;
   while (struct dirent* e = readdir(dir.get())) {
+    PollCancel();
     std::string file = e->d_name;
     if (file == "." || file == "..") continue;
     char kind;
@@ -295,6 +312,7 @@ std::string Migrator::AddDir(const std::string& path) {
       if (found.count(key)) throw Error(ErrorCode::kInvalidParameter, "two migrations have version " + version);
       found[key] = {version, name, script, std::nullopt};
     } else {
+      if (undo.count(key)) throw Error(ErrorCode::kInvalidParameter, "two undo scripts have version " + version);
       undo[key] = {version, script};
     }
   }
@@ -307,8 +325,16 @@ std::string Migrator::AddDir(const std::string& path) {
     if (!found.count(key)) throw Error(ErrorCode::kInvalidParameter, "undo script for version " + u.first + " has no migration");
     found[key].down = u.second;
   }
-  ordered_json result = {{"registered", found.size()}, {"versions", json::array()}};
-  for (auto& [key, f] : found) {
+  std::vector<MigrationFiles> out;
+  for (auto& [key, f] : found) out.push_back(std::move(f));
+  return out;
+}
+
+std::string Migrator::AddDir(const std::string& path) {
+  RefuseReentry();
+  std::vector<MigrationFiles> files = ReadMigrationDir(path, true);
+  ordered_json result = {{"registered", files.size()}, {"versions", json::array()}};
+  for (const MigrationFiles& f : files) {
     Add(f.version, f.name, f.up, f.down ? std::optional<std::string_view>(*f.down) : std::nullopt);
     result["versions"].push_back(f.version);
   }
@@ -351,7 +377,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     if (target && VersionSortKey(m.version) > target_key) break;
     Promote(m);  // a pending migration runs its newest registered script
     double t0 = db_.ElapsedMs();
-    auto error = db_.RunScript(m.up);
+    auto error = db_.RunScript(m.up, ParseScriptOptions(m.up).lock_timeout);
     if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {
@@ -394,7 +420,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
   for (Migration* m : undo) {
     PollCancel();
     double t0 = db_.ElapsedMs();
-    auto error = db_.RunScript(*m->down);
+    auto error = db_.RunScript(*m->down, ParseScriptOptions(*m->down).lock_timeout);
     if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {
@@ -471,13 +497,39 @@ std::string Migrator::Validate() {
     expected_id = id + 1;
     if (r[6]) last_schema = r[6];
   }
+  // The anchor (the newest entry vigil wrote) covers the end of the chain.
+  bool anchored = !exists || db_.AnchorExists();  // nothing recorded yet: nothing to anchor
+  if (exists && anchored && !broken) {
+    auto anchor = Q("SELECT id, entry_hash FROM vigil_migration_anchor", {});
+    long long last = expected_id - 1;
+    if (anchor.empty()) {
+      if (entries > 0) {
+        broken = 1;
+        why = "the record of the newest entry (vigil_migration_anchor) was removed";
+      }
+    } else {
+      long long newest = std::strtoll(Text(anchor[0][0]).c_str(), nullptr, 10);
+      if (last < newest) {
+        broken = last + 1;
+        why = "the newest entries were removed (the history ends at " + std::to_string(last) + ", vigil wrote " +
+              std::to_string(newest) + ")";
+      } else if (last > newest) {
+        broken = newest + 1;
+        why = "entries were added after the newest entry vigil wrote";
+      } else if (Text(anchor[0][1]) != prev) {
+        broken = last;
+        why = "the newest entry was replaced";
+      }
+    }
+  }
   std::string now = db_.SchemaSnapshot();
   bool schema_changed = last_schema && *last_schema != now;
   ordered_json out;
   out["valid"] = drifted.empty() && missing.empty() && !broken && !schema_changed;
   out["drifted"] = drifted;
   out["missing"] = missing;
-  out["history"] = {{"entries", entries}, {"broken_at", broken ? json(*broken) : json(nullptr)},
+  out["history"] = {{"entries", entries}, {"anchored", anchored},
+                    {"broken_at", broken ? json(*broken) : json(nullptr)},
                     {"reason", broken ? json(why) : json(nullptr)}};
   out["schema"] = {{"changed", schema_changed},
                    {"diff", schema_changed ? json(DiffLines(*last_schema, now)) : json(nullptr)}};

@@ -47,7 +47,82 @@ std::string Sha256Hex(std::string_view bytes) {
   return hex;
 }
 
-std::string Checksum(std::string_view script) { return "sha256:v1:" + Sha256Hex(NormalizeScript(script)); }
+namespace {
+
+std::string ChecksumV1(std::string_view script) { return "sha256:v1:" + Sha256Hex(NormalizeScript(script)); }
+
+std::string NormalizeV2(std::string_view script) {
+  std::string out = NormalizeScript(script);
+  std::size_t end = out.find_last_not_of(" \t\n\f\v");
+  out.resize(end == std::string::npos ? 0 : end + 1);
+  return out;
+}
+
+}  // namespace
+
+std::string Checksum(std::string_view script) { return "sha256:v2:" + Sha256Hex(NormalizeV2(script)); }
+
+std::optional<std::string> ChecksumLike(std::string_view stored, std::string_view script) {
+  if (stored.substr(0, 10) == "sha256:v1:") return ChecksumV1(script);
+  if (stored.substr(0, 10) == "sha256:v2:") return Checksum(script);
+  return std::nullopt;
+}
+
+bool SameScript(std::string_view stored, std::string_view stored_text, std::string_view script) {
+  auto like = ChecksumLike(stored, script);
+  if (like && *like == stored) return true;
+  // The recorded text must be the one the checksum was taken of: a text
+  // changed behind vigil's back is never a reason to call two scripts equal.
+  auto recorded = ChecksumLike(stored, stored_text);
+  return recorded && *recorded == stored && NormalizeV2(stored_text) == NormalizeV2(script);
+}
+
+ScriptOptions ParseScriptOptions(std::string_view script) {
+  ScriptOptions out;
+  std::string text = NormalizeScript(script);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    std::size_t a = line.find_first_not_of(" \t");
+    if (a == std::string_view::npos) continue;  // blank
+    line.remove_prefix(a);
+    if (line.substr(0, 2) != "--") break;       // the first statement ends the header
+    line.remove_prefix(2);
+    std::size_t b = line.find_first_not_of(" \t");
+    line.remove_prefix(b == std::string_view::npos ? line.size() : b);
+    if (line.substr(0, 6) != "vigil:") continue;  // an ordinary comment
+    line.remove_prefix(6);
+    std::string opts(line);
+    std::replace(opts.begin(), opts.end(), ',', ' ');
+    std::size_t i = 0;
+    while (i < opts.size()) {
+      while (i < opts.size() && (opts[i] == ' ' || opts[i] == '\t')) ++i;
+      if (i == opts.size()) break;
+      std::size_t j = i;
+      while (j < opts.size() && opts[j] != ' ' && opts[j] != '\t') ++j;
+      std::string opt = opts.substr(i, j - i);
+      i = j;
+      std::size_t eq = opt.find('=');
+      std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+      if (key == "lock_timeout") {
+        std::size_t digits = 0;
+        while (digits < value.size() && text::IsDigit(value[digits])) ++digits;
+        std::string unit = value.substr(digits);
+        if (digits == 0 || digits > 9 || !(unit.empty() || unit == "ms" || unit == "s" || unit == "min"))
+          throw Error(ErrorCode::kInvalidParameter, "invalid lock_timeout \"" + text::Printable(value, 32) +
+                      "\" in the script's header", {}, "Write -- vigil: lock_timeout=5s (ms, s or min).");
+        out.lock_timeout = value;
+      } else {
+        throw Error(ErrorCode::kInvalidParameter, "unknown option \"" + text::Printable(key, 32) +
+                    "\" in the script's header", {}, "The options a -- vigil: line may set: lock_timeout=<n>[ms|s|min].");
+      }
+    }
+  }
+  return out;
+}
 
 std::string NormalizeVersion(std::string_view v) {
   std::string out(v);

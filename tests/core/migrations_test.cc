@@ -8,16 +8,45 @@ namespace vigil::core {
 namespace {
 
 TEST(Migrations, ChecksumNormalisesLineEndingsAndBom) {
-  // sha256("CREATE TABLE t (id integer);\n")
   const std::string lf = Checksum("CREATE TABLE t (id integer);\n");
-  EXPECT_EQ(lf.substr(0, 10), "sha256:v1:");
+  EXPECT_EQ(lf.substr(0, 10), "sha256:v2:");
   EXPECT_EQ(lf.size(), 10u + 64u);
   EXPECT_EQ(Checksum("CREATE TABLE t (id integer);\r\n"), lf);
   EXPECT_EQ(Checksum("CREATE TABLE t (id integer);\r"), lf);
   EXPECT_EQ(Checksum("\xEF\xBB\xBF" "CREATE TABLE t (id integer);\n"), lf);
   EXPECT_NE(Checksum("CREATE TABLE t (id bigint);\n"), lf);
+  // v2: whitespace at the very end is not part of the script.
+  EXPECT_EQ(Checksum("CREATE TABLE t (id integer);"), lf);
+  EXPECT_EQ(Checksum("CREATE TABLE t (id integer);\n\n \t\n"), lf);
+  EXPECT_NE(Checksum(" CREATE TABLE t (id integer);"), lf);  // only at the end
   // FIPS 180-2 test vector: SHA-256("abc").
-  EXPECT_EQ(Checksum("abc"), "sha256:v1:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Checksum("abc"), "sha256:v2:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(*ChecksumLike("sha256:v1:", "abc\n"),
+            "sha256:v1:edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb");  // SHA-256("abc\n")
+  EXPECT_FALSE(ChecksumLike("sha256:v9:", "abc").has_value());
+}
+
+TEST(Migrations, SameScriptAcrossChecksumTags) {
+  const std::string v1 = *ChecksumLike("sha256:v1:", "x;\n");
+  // A v1 record of "x;\n" and the same text without its final newline.
+  EXPECT_TRUE(SameScript(v1, "x;\n", "x;\n"));
+  EXPECT_TRUE(SameScript(v1, "x;\n", "x;"));
+  EXPECT_FALSE(SameScript(v1, "x;\n", "y;"));
+  // A recorded text that does not match its checksum proves nothing.
+  EXPECT_FALSE(SameScript(v1, "y;\n", "y;"));
+  EXPECT_TRUE(SameScript(Checksum("x;"), "x;", "x;\r\n\n"));
+}
+
+TEST(Migrations, ScriptOptionsFromTheHeader) {
+  EXPECT_EQ(ParseScriptOptions("CREATE TABLE t (a int);").lock_timeout, "");
+  EXPECT_EQ(ParseScriptOptions("-- adds t\n-- vigil: lock_timeout=5s\nCREATE TABLE t (a int);").lock_timeout, "5s");
+  EXPECT_EQ(ParseScriptOptions("\n  -- vigil: lock_timeout=250ms\n").lock_timeout, "250ms");
+  // After the first statement a comment is just a comment.
+  EXPECT_EQ(ParseScriptOptions("CREATE TABLE t (a int);\n-- vigil: lock_timeout=5s\n").lock_timeout, "");
+  EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=5sec\n"), Error);
+  EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=\n"), Error);
+  EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=1234567890\n"), Error);
+  EXPECT_THROW(ParseScriptOptions("-- vigil: no_such_option\n"), Error);
 }
 
 TEST(Migrations, NaturalVersionOrder) {

@@ -127,8 +127,14 @@ def run_fixture(fixture, tmp, current, fresh):
     check(stored_version(db) == "0.1.0" or name != "vigil-0.1.0.db",
           f"{name}: not upgraded while another connection wrote ({stored_version(db)})")
     if stored_version(db) != current:
-        err = error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')")
-        check(err is not None, f"{name}: before the upgrade the old triggers fail closed: {err}")
+        # Triggers of 0.1.0 and 0.2.0 fail closed (even a good row is
+        # refused); those of 0.3.0 on are the module's own and check rows.
+        # Either way a bad row is never let through.
+        err = error_of(db, "INSERT INTO trades VALUES (20, 1, 'BTC-USD', -5, 'buy')")
+        check(err is not None, f"{name}: before the upgrade a bad row is refused: {err}")
+        if stored_version(db) in ("0.1.0", "0.2.0"):
+            err = error_of(db, "INSERT INTO trades VALUES (21, 1, 'BTC-USD', 5, 'buy')")
+            check(err is not None, f"{name}: before the upgrade the old triggers fail closed: {err}")
         db.execute("SELECT vigil_rule_remove('no_such_table', 'x', 'not_null')")  # a writing call
     db.close()
     check(at_current or sha256(path) != sha256(fixture), f"{name}: upgraded in place")
@@ -176,6 +182,21 @@ def run_fixture(fixture, tmp, current, fresh):
     validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
     check(validate["valid"] is True and validate["history"]["entries"] == 3,
           f"{name}: the chain continues: {validate}")
+    # Checksums recorded as v1 keep verifying, and the same script with a
+    # final newline more (v2 ignores trailing whitespace) is no drift.
+    again = db.execute("SELECT vigil_migration_add('1', 'accounts', ?, 'DROP TABLE accounts;')",
+                       ("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner INTEGER);\n\n",)).fetchone()[0]
+    status = db.execute("SELECT version, state FROM vigil_migration_status").fetchall()
+    check(again.startswith("sha256:v1:") and status[0] == ("1", "applied"),
+          f"{name}: a v1 record and its text with a final newline: same script ({again}, {status[0]})")
+    # The upgrade anchored the history: removing its newest entry is seen.
+    db.execute("SAVEPOINT tail")
+    db.execute("DELETE FROM vigil_migration_history WHERE id = (SELECT max(id) FROM vigil_migration_history)")
+    validate = json.loads(db.execute("SELECT vigil_migration_validate()").fetchone()[0])
+    check(validate["valid"] is False and validate["history"]["broken_at"] == 3,
+          f"{name}: removing the newest history entry is detected: {validate['history']}")
+    db.execute("ROLLBACK TO tail")
+    db.execute("RELEASE tail")
     history = db.execute("SELECT count(*) FROM vigil_quality_history").fetchone()[0]
     alerts = db.execute("SELECT count(*) FROM vigil_alerts").fetchone()[0]
     check(history >= 3 and alerts >= 1, f"{name}: quality history ({history}) and alerts ({alerts}) survived")
