@@ -46,6 +46,13 @@ void Anchor() noexcept {
   AnchorLocked();
 }
 
+void AnchorAt(const char* dir) noexcept {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (anchored) return;
+  anchored = true;
+  std::snprintf(directory, sizeof(directory), "%s", dir);
+}
+
 const void* Find(const char* name, const char* entry, const char** why) noexcept {
   std::lock_guard<std::mutex> lock(mutex);
   for (int i = 0; i < nloaded; ++i)

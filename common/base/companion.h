@@ -18,6 +18,11 @@ namespace vigil::core::companion {
 // by still means what it meant (a relative .load path, before a chdir).
 void Anchor() noexcept;
 
+// AnchorAt fixes the directory instead, for a program (the vigil command)
+// whose companions are installed beside the SQLite module, not beside it.
+// Call it before anything needs a companion; later calls change nothing.
+void AnchorAt(const char* directory) noexcept;
+
 // Find returns the companion's API table, or nullptr with `*why` set to a
 // static description of the failure.
 const void* Find(const char* name, const char* entry, const char** why) noexcept;

@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""cli.py — the vigil command on SQLite and PostgreSQL (docs/migrations.md).
+
+usage: cli.py VIGIL SQLITE_MODULE [--pg]
+
+Runs the example migrations (examples/cryptotrading/migrations) through the
+command as a user would: migrate, status, validate, a changed file (drift:
+validate and migrate exit 3, repair accepts it), a failing migration (exit
+1, recorded as failed, nothing of it left), rollback, a dry run, usage
+errors (exit 2) and --json. On PostgreSQL it runs as a login role that has
+vigil_migrator but not pg_read_server_files (vigil_migration_add_dir is
+refused to it, the command works), and as a role without vigil_migrator
+(refused, exit 1). Uses the cluster in PGHOST/PGPORT.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "examples", "cryptotrading", "migrations")
+failed = 0
+
+
+def check(ok, what, detail=""):
+    global failed
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failed += 1
+        if detail:
+            print("     " + detail.replace("\n", "\n     "))
+
+
+def psql(sql, db="postgres", user=None):
+    args = ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", db] + (["-U", user] if user else []) + ["-c", sql]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+def scenario(engine, run, table_count):
+    """The user's path through the command; `run(*args)` runs it on one database."""
+    work = tempfile.mkdtemp(prefix="vigil-cli-")
+    mig = os.path.join(work, "migrations")
+    shutil.copytree(EXAMPLES, mig)
+    try:
+        def vigil(*args):
+            return run("--dir", mig, *args)
+
+        r = vigil("migrate")
+        check(r.returncode == 0 and r.stdout.count("\napplied ") + r.stdout.startswith("applied ") == 5,
+              f"{engine}: migrate applies the 5 example migrations, one line each", r.stdout + r.stderr)
+        r = vigil("migrate")
+        check(r.returncode == 0 and "nothing to migrate" in r.stdout, f"{engine}: migrate again: nothing to do",
+              r.stdout + r.stderr)
+        check(table_count() >= 5, f"{engine}: the migrations' tables exist")
+        r = vigil("validate")
+        check(r.returncode == 0 and r.stdout.strip().endswith("5 files, 5 applied, history of 5 entries"),
+              f"{engine}: validate: valid", r.stdout + r.stderr)
+        r = vigil("--json", "status")
+        rows = json.loads(r.stdout) if r.returncode == 0 else []
+        check([x["state"] for x in rows] == ["applied"] * 5, f"{engine}: status --json: 5 applied", r.stdout + r.stderr)
+
+        # A file that lost its final newline is the same script (checksum v2).
+        v1 = os.path.join(mig, "V1__users.sql")
+        text = open(v1).read()
+        open(v1, "w").write(text.rstrip("\n"))
+        r = vigil("validate")
+        check(r.returncode == 0, f"{engine}: a file without its final newline is no drift", r.stdout + r.stderr)
+        open(v1, "w").write(text)
+
+        # Drift: validate (read-only) and migrate exit 3; repair accepts.
+        v3 = os.path.join(mig, "V3__ai.sql")
+        open(v3, "a").write("-- reviewed\n")
+        r = vigil("validate")
+        check(r.returncode == 3 and "changed: migration 3" in r.stdout and "+" in r.stdout and "-- reviewed" in r.stdout,
+              f"{engine}: validate shows the changed lines, exit 3", r.stdout + r.stderr)
+        r = vigil("--json", "status")
+        check("drifted" not in r.stdout, f"{engine}: validate registered nothing (status shows no drift)", r.stdout)
+        r = vigil("migrate")
+        check(r.returncode == 3 and "has changed since it was applied" in r.stderr, f"{engine}: migrate on drift: exit 3",
+              r.stdout + r.stderr)
+        r = vigil("status")
+        check(r.returncode == 3 and "drifted" in r.stdout, f"{engine}: status shows drifted, exit 3", r.stdout + r.stderr)
+        r = vigil("repair", "3")
+        check(r.returncode == 0 and r.stdout.startswith("repaired 3"), f"{engine}: repair 3", r.stdout + r.stderr)
+        r = vigil("validate")
+        check(r.returncode == 0, f"{engine}: valid after the repair", r.stdout + r.stderr)
+        r = vigil("repair", "3")
+        check(r.returncode == 1 and "not drifted" in r.stderr, f"{engine}: repair of an undrifted migration: exit 1",
+              r.stdout + r.stderr)
+
+        # A failing migration: exit 1, nothing of it left, recorded as failed.
+        open(os.path.join(mig, "V6__bad.sql"), "w").write("CREATE TABLE cli_half (a int);\nSELECT * FROM cli_nosuch;\n")
+        before = table_count()
+        r = vigil("migrate")
+        check(r.returncode == 1 and "migration 6 bad failed and was rolled back" in r.stderr,
+              f"{engine}: a failing migration exits 1", r.stdout + r.stderr)
+        check(table_count() == before, f"{engine}: nothing of the failed migration is left")
+        r = vigil("--json", "migrate")
+        out = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+        check(r.returncode == 1 and out.get("status") == "failed" and out["failed"]["version"] == "6",
+              f"{engine}: migrate --json reports the failure, exit 1", r.stdout + r.stderr)
+        r = vigil("status")
+        check(r.returncode == 1 and "failed" in r.stdout, f"{engine}: status shows failed, exit 1", r.stdout)
+        open(os.path.join(mig, "V6__bad.sql"), "w").write("CREATE TABLE cli_fixed (a int);\n")
+        r = vigil("--dry-run", "migrate")
+        check(r.returncode == 0 and "would apply 6 bad" in r.stdout, f"{engine}: dry run of the fixed migration",
+              r.stdout + r.stderr)
+        r = vigil("migrate")
+        check(r.returncode == 0 and "applied 6 bad" in r.stdout, f"{engine}: the fixed migration applies",
+              r.stdout + r.stderr)
+
+        # Rollback: newest first, down to the target.
+        r = vigil("rollback", "2")
+        check(r.returncode == 1 and "undone" not in r.stdout and "has no undo script" in r.stderr,
+              f"{engine}: rollback refuses when a migration has no undo script, undoes nothing", r.stdout + r.stderr)
+        os.remove(os.path.join(mig, "V6__bad.sql"))
+        r = vigil("validate")
+        check(r.returncode == 3 and "missing: migration 6" in r.stdout,
+              f"{engine}: an applied migration without its file: exit 3", r.stdout + r.stderr)
+        # Back, with an undo script written after it was applied: registered.
+        open(os.path.join(mig, "V6__bad.sql"), "w").write("CREATE TABLE cli_fixed (a int);\n")
+        open(os.path.join(mig, "U6__bad.sql"), "w").write("DROP TABLE cli_fixed;\n")
+        r = vigil("migrate")
+        check(r.returncode == 0 and "nothing to migrate" in r.stdout, f"{engine}: an undo script added later registers",
+              r.stdout + r.stderr)
+        with_6 = table_count()
+        r = vigil("rollback", "2")
+        undone = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("undone ")]
+        check(r.returncode == 0 and undone == ["6", "5", "4", "3"], f"{engine}: rollback 2 undoes 6, 5, 4, 3 in order",
+              r.stdout + r.stderr)
+        check(table_count() < with_6, f"{engine}: the undone migrations' tables are gone")
+        r = vigil("--json", "status")
+        states = [x["state"] for x in json.loads(r.stdout)] if r.returncode == 0 else []
+        check(states == ["applied"] * 2 + ["pending"] * 4, f"{engine}: status after the rollback", r.stdout + r.stderr)
+        r = vigil("migrate", "4")
+        check(r.returncode == 0 and r.stdout.count("applied ") == 2, f"{engine}: migrate 4 applies 3 and 4 only",
+              r.stdout + r.stderr)
+        r = vigil("migrate")
+        check(r.returncode == 0 and r.stdout.count("applied ") == 2, f"{engine}: migrate applies the rest",
+              r.stdout + r.stderr)
+        r = vigil("validate")
+        check(r.returncode == 0, f"{engine}: valid at the end", r.stdout + r.stderr)
+
+        r = vigil("info")
+        check(r.returncode == 0 and "history:" in r.stdout and "chain verifies" in r.stdout, f"{engine}: info",
+              r.stdout + r.stderr)
+        r = vigil("bogus")
+        check(r.returncode == 2 and "unknown command" in r.stderr, f"{engine}: unknown command: exit 2")
+        r = vigil("rollback")
+        check(r.returncode == 2, f"{engine}: rollback without a target: exit 2")
+        r = run("--dir", os.path.join(work, "nowhere"), "validate")
+        check(r.returncode == 2 and "does not exist" in r.stderr, f"{engine}: a missing folder: exit 2", r.stderr)
+        return mig
+    finally:
+        pass
+
+
+def main():
+    vigil, module = sys.argv[1], sys.argv[2]
+    pg = "--pg" in sys.argv[3:]
+    env = dict(os.environ, VIGIL_SQLITE_MODULE=module)
+
+    # --- SQLite ---------------------------------------------------------------
+    work = tempfile.mkdtemp(prefix="vigil-cli-db-")
+    db = os.path.join(work, "app.db")
+
+    def run_sqlite(*args):
+        return subprocess.run([vigil, "--db", db, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    def sqlite_tables():
+        import sqlite3
+        c = sqlite3.connect(db)
+        try:
+            return c.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'vigil%'").fetchone()[0]
+        finally:
+            c.close()
+
+    scenario("sqlite", run_sqlite, sqlite_tables)
+    r = subprocess.run([vigil, "--db", os.path.join(work, "none.db"), "status"], capture_output=True, text=True, env=env)
+    check(r.returncode == 1 and not os.path.exists(os.path.join(work, "none.db")),
+          "sqlite: status on a missing file creates nothing, exit 1", r.stderr)
+    shutil.rmtree(work)
+
+    # --- PostgreSQL -----------------------------------------------------------
+    if pg:
+        for sql in ["DROP DATABASE IF EXISTS vigil_cli", "CREATE DATABASE vigil_cli",
+                    "DROP ROLE IF EXISTS vigil_cli_deploy", "DROP ROLE IF EXISTS vigil_cli_other"]:
+            r = psql(sql)
+            assert r.returncode == 0, r.stderr
+        for sql in ["CREATE EXTENSION vigil",
+                    "CREATE ROLE vigil_cli_deploy LOGIN IN ROLE vigil_migrator",
+                    "CREATE ROLE vigil_cli_other LOGIN",
+                    "GRANT CREATE ON SCHEMA public TO vigil_cli_deploy, vigil_cli_other"]:
+            r = psql(sql, "vigil_cli")
+            assert r.returncode == 0, r.stderr
+        r = psql("SELECT pg_has_role('vigil_cli_deploy', 'pg_read_server_files', 'USAGE')", "vigil_cli")
+        check(r.stdout.strip() == "f", "postgresql: the deploy role cannot read server files")
+        r = psql(f"SELECT vigil_migration_add_dir('{EXAMPLES}')", "vigil_cli", user="vigil_cli_deploy")
+        check(r.returncode != 0 and "permission denied to read migration files" in r.stderr,
+              "postgresql: vigil_migration_add_dir is refused to it", r.stderr)
+        host = os.environ.get("PGHOST", "localhost")
+        port = os.environ.get("PGPORT", "5432")
+        uri = f"host={host} port={port} dbname=vigil_cli user=vigil_cli_deploy"
+
+        def run_pg(*args):
+            return subprocess.run([vigil, "--db", uri, *args], capture_output=True, text=True, env=env, timeout=120)
+
+        def pg_tables():
+            r = psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", "vigil_cli")
+            return int(r.stdout.strip())
+
+        mig = scenario("postgresql", run_pg, pg_tables)
+        r = psql("SELECT count(*) FROM vigil_migration_history WHERE applied_by = 'vigil_cli_deploy'", "vigil_cli")
+        check(int(r.stdout.strip() or 0) > 0, "postgresql: the history names the deploy role")
+        # A migration with its own lock_timeout fails fast on a busy table
+        # (the holder keeps its lock for a minute: waiting would succeed).
+        holder = subprocess.Popen(["psql", "-X", "-q", "-d", "vigil_cli", "-c",
+                                   "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=dict(os.environ, PGAPPNAME="vigil_cli_holder"))
+        try:
+            for _ in range(100):
+                r = psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                         " WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted", "vigil_cli")
+                if r.stdout.strip() == "1":
+                    break
+                subprocess.run(["sleep", "0.1"])
+            open(os.path.join(mig, "V7__busy.sql"), "w").write(
+                "-- vigil: lock_timeout=300ms\nALTER TABLE users ADD COLUMN nickname text;\n")
+            r = run_pg("--dir", mig, "migrate")
+            check(r.returncode == 1 and "lock timeout" in r.stderr,
+                  "postgresql: a migration's lock_timeout fails it fast on a busy table, exit 1", r.stdout + r.stderr)
+        finally:
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vigil_cli_holder'")
+            holder.wait()
+        r = run_pg("--dir", mig, "migrate")
+        check(r.returncode == 0 and "applied 7 busy" in r.stdout, "postgresql: once the table is free it applies",
+              r.stdout + r.stderr)
+        other = f"host={host} port={port} dbname=vigil_cli user=vigil_cli_other"
+        r = subprocess.run([vigil, "--db", other, "--dir", mig, "migrate"], capture_output=True, text=True, env=env)
+        check(r.returncode == 1 and "vigil_migrator" in r.stderr, "postgresql: a role without vigil_migrator: refused, exit 1",
+              r.stderr)
+        # libpq's environment instead of --db.
+        penv = dict(env, PGDATABASE="vigil_cli", PGUSER="vigil_cli_deploy")
+        r = subprocess.run([vigil, "--dir", mig, "info"], capture_output=True, text=True, env=penv)
+        check(r.returncode == 0 and "database \"vigil_cli\" as \"vigil_cli_deploy\"" in r.stdout,
+              "postgresql: without --db, libpq's environment", r.stdout + r.stderr)
+        psql("DROP DATABASE IF EXISTS vigil_cli")
+        psql("DROP ROLE IF EXISTS vigil_cli_deploy")
+        psql("DROP ROLE IF EXISTS vigil_cli_other")
+
+    print(f"cli: {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
