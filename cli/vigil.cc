@@ -10,6 +10,8 @@
 // functions, qualified with vigil's schema. docs/migrations.md.
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +24,7 @@
 #include "base/error.h"
 #include "connection.h"
 #include "migrate/migrate.h"
+#include "sql/lexer.h"
 
 namespace core = vigil::core;
 using vigil::cli::Connection;
@@ -216,6 +219,50 @@ void Register(Connection& c, const std::vector<core::MigrationFiles>& files) {
   }
 }
 
+// RunOutside runs a no-transaction migration (or undo script) the way the
+// server cannot: statement by statement, each on its own, between
+// vigil_migration_start (which checks it is next and returns the
+// registered script) and vigil_migration_finish. Killed in between, it
+// stays "interrupted" in the history, never applied. Returns the finish
+// result.
+json RunOutside(Connection& c, const std::string& version, bool undo, const Out& out) {
+  json started = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_start($1, $2)",
+                           {version, std::string(undo ? "1" : "0")});
+  if (started.value("restarted", false))
+    std::cerr << "vigil: migration " << version << " was interrupted before (started, never finished); running its "
+              << (undo ? "undo script" : "script") << " again from the first statement\n";
+  std::string script = started["script"].get<std::string>();
+  std::string lock_timeout = started.value("lock_timeout", "");
+  auto statements = core::sql::SplitStatements(script, c.postgres() ? core::Dialect::kPostgres : core::Dialect::kSqlite);
+  // The value is digits and a unit (checked at registration): safe to splice.
+  if (c.postgres() && !lock_timeout.empty()) c.Query("SET lock_timeout = '" + lock_timeout + "'");
+  auto t0 = std::chrono::steady_clock::now();
+  std::size_t done = 0;
+  std::optional<std::string> error;
+  for (const auto& st : statements) {
+    try {
+      c.Query(script.substr(st.begin, st.end - st.begin));
+      ++done;
+    } catch (const DbError& e) {
+      error = std::string(e.what()) + " (statement " + std::to_string(done + 1) + " of " +
+              std::to_string(statements.size()) + ", line " + std::to_string(st.line) + "; outside a transaction the " +
+              std::to_string(done) + " before it stay done)";
+      break;
+    }
+  }
+  if (c.postgres() && !lock_timeout.empty()) c.Query("RESET lock_timeout");
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  char duration[32];
+  std::snprintf(duration, sizeof(duration), "%.3f", ms);
+  json finished = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_finish($1, $2, $3)",
+                            {version, error, std::string(duration)});
+  if (!error)
+    out.Line(std::string(undo ? "undone " : "applied ") + version + " " + started["name"].get<std::string>() + " (" +
+             Ms(json(ms)) + ", outside a transaction, " + std::to_string(done) + (done == 1 ? " statement)" : " statements)"));
+  finished["duration_ms"] = std::round(ms * 1000.0) / 1000.0;
+  return finished;
+}
+
 int Migrate(Connection& c, const Options& o, const Out& out) {
   std::vector<core::MigrationFiles> files = core::ReadMigrationDir(o.dir, false);
   Register(c, files);
@@ -245,16 +292,33 @@ int Migrate(Connection& c, const Options& o, const Out& out) {
     result["applied"] = r["applied"];
     result["failed"] = r["failed"];
     result["status"] = r["status"];
+    if (r["status"] == "blocked") {
+      // A no-transaction migration cannot be rehearsed: it would commit.
+      out.Line("dry run stops before " + r["blocked"]["version"].get<std::string>() + " " +
+               r["blocked"]["name"].get<std::string>() + ": marked no-transaction, it cannot be rehearsed");
+      result["status"] = "ok";
+      result["stopped_before"] = r["blocked"];
+    }
   } else {
     std::string target_key = target ? Key(*target) : "";
     for (const auto& s : status) {
-      if (s.state != "pending" && s.state != "failed") continue;
+      if (s.state != "pending" && s.state != "failed" && s.state != "interrupted") continue;
       if (target && Key(s.version) > target_key) break;
       json r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migrate($1)", {s.version});
       for (const auto& a : r["applied"]) {
         out.Line("applied " + a["version"].get<std::string>() + " " + a["name"].get<std::string>() + " (" +
                  Ms(a["duration_ms"]) + ")");
         result["applied"].push_back(a);
+      }
+      if (r["status"] == "blocked" && r["blocked"]["version"] == s.version) {
+        json f = RunOutside(c, s.version, false, out);
+        if (f["status"] == "ok") {
+          result["applied"].push_back({{"version", s.version}, {"name", s.name}, {"duration_ms", f["duration_ms"]},
+                                       {"transaction", false}});
+          continue;
+        }
+        r["status"] = "failed";
+        r["failed"] = {{"version", s.version}, {"name", s.name}, {"error", f["error"]}};
       }
       if (r["status"] != "ok") {
         result["failed"] = r["failed"];
@@ -266,11 +330,13 @@ int Migrate(Connection& c, const Options& o, const Out& out) {
   if (!result["failed"].is_null()) {
     const json& f = result["failed"];
     std::cerr << "vigil: migration " << f.value("version", "") << " " << f.value("name", "")
-              << " failed and was rolled back: " << f.value("error", "") << "\n";
+              << " failed" << (f.value("error", "").find("outside a transaction") == std::string::npos
+                                    ? " and was rolled back: " : ": ")
+              << f.value("error", "") << "\n";
   }
   if (o.json) {
     std::cout << result.dump(2) << "\n";
-  } else if (result["applied"].empty() && result["failed"].is_null()) {
+  } else if (result["applied"].empty() && result["failed"].is_null() && !result.contains("stopped_before")) {
     out.Line("nothing to migrate");
   }
   return result["status"] == "ok" ? kOk : kFailed;
@@ -298,7 +364,7 @@ int Status(Connection& c, const Options& o) {
   for (const auto& s : status)
     if (s.state == "drifted" || s.state == "missing") return kDrift;
   for (const auto& s : status)
-    if (s.state == "failed") return kFailed;
+    if (s.state == "failed" || s.state == "interrupted") return kFailed;
   return kOk;
 }
 
@@ -370,12 +436,30 @@ int Validate(Connection& c, const Options& o) {
 }
 
 int Rollback(Connection& c, const Options& o, const Out& out) {
-  json r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_rollback($1)", {o.arg});
-  for (const auto& u : r["undone"])
-    out.Line("undone " + u["version"].get<std::string>() + " " + u["name"].get<std::string>() + " (" +
-             Ms(u["duration_ms"]) + ")");
+  json r, undone = json::array();
+  // vigil_rollback stops before an undo script marked no-transaction; the
+  // command runs that one itself and goes on.
+  for (;;) {
+    r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_rollback($1)", {o.arg});
+    for (const auto& u : r["undone"]) {
+      out.Line("undone " + u["version"].get<std::string>() + " " + u["name"].get<std::string>() + " (" +
+               Ms(u["duration_ms"]) + ")");
+      undone.push_back(u);
+    }
+    if (r["status"] != "blocked") break;
+    std::string version = r["blocked"]["version"].get<std::string>();
+    json f = RunOutside(c, version, true, out);
+    if (f["status"] != "ok") {
+      r["status"] = "failed";
+      r["failed"] = {{"version", version}, {"name", f["name"]}, {"error", f["error"]}};
+      break;
+    }
+    undone.push_back({{"version", version}, {"name", f["name"]}, {"duration_ms", f["duration_ms"]}, {"transaction", false}});
+  }
+  r["undone"] = undone;
+  r.erase("blocked");
   if (!r["failed"].is_null())
-    std::cerr << "vigil: undoing migration " << r["failed"].value("version", "") << " failed and was rolled back: "
+    std::cerr << "vigil: undoing migration " << r["failed"].value("version", "") << " failed: "
               << r["failed"].value("error", "") << "\n";
   if (o.json) std::cout << r.dump(2) << "\n";
   else if (r["undone"].empty() && r["failed"].is_null()) out.Line("nothing to undo");

@@ -263,6 +263,32 @@ VIGIL_PG_FUNCTION(vigil_migration_repair) {
   PG_RETURN_DATUM(JsonbResult(result));
 }
 
+// vigil_migration_start(version, undo) and vigil_migration_finish(version,
+// error, duration_ms): a no-transaction migration the client runs itself,
+// recorded under the same lock and role checks as vigil_migrate.
+VIGIL_PG_FUNCTION(vigil_migration_start) {
+  static const char* const kNames[] = {"version"};
+  RequireArgs(fcinfo, 1, kNames);
+  std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  bool undo = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+  char* result = RunMigrator(kMigrator, "run migrations", true, [&](core::Migrator& m) { return m.Start(version, undo); });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
+VIGIL_PG_FUNCTION(vigil_migration_finish) {
+  static const char* const kNames[] = {"version"};
+  RequireArgs(fcinfo, 1, kNames);
+  std::string_view version = vigil::pg::ArgText(PG_GETARG_TEXT_PP(0));
+  bool has_error;
+  std::string_view error = OptText(fcinfo, 1, &has_error);
+  std::optional<double> duration;
+  if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) duration = PG_GETARG_FLOAT8(2);
+  char* result = RunMigrator(kMigrator, "run migrations", true, [&](core::Migrator& m) {
+    return m.Finish(version, has_error ? std::optional<std::string_view>(error) : std::nullopt, duration);
+  });
+  PG_RETURN_DATUM(JsonbResult(result));
+}
+
 VIGIL_PG_FUNCTION(vigil_migration_validate) {
   char* result = RunMigrator(kReader, "read the migration history", false,
                              [&](core::Migrator& m) { return m.Validate(); });

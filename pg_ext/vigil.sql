@@ -393,7 +393,8 @@ CREATE TABLE vigil_state.vigil_migration_history (
     id          bigint PRIMARY KEY,
     version     text NOT NULL,
     name        text,
-    action      text NOT NULL CHECK (action IN ('apply', 'undo', 'repair', 'fail')),
+    action      text NOT NULL CONSTRAINT vigil_migration_history_action_check
+                CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['apply', 'undo', 'repair', 'fail', 'start', 'start_undo'])),
     checksum    text,
     at          timestamptz NOT NULL,
     applied_by  text,
@@ -404,7 +405,7 @@ CREATE TABLE vigil_state.vigil_migration_history (
     prev_hash   text NOT NULL,
     entry_hash  text NOT NULL
 );
-COMMENT ON TABLE vigil_state.vigil_migration_history IS 'every apply, undo, repair and failure, hash-chained (entry_hash covers prev_hash)';
+COMMENT ON TABLE vigil_state.vigil_migration_history IS 'every apply, undo, repair, failure and start of a client-run script, hash-chained (entry_hash covers prev_hash)';
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migrations', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_migration_history', '');
 REVOKE ALL ON vigil_state.vigil_migrations, vigil_state.vigil_migration_history FROM PUBLIC;
@@ -462,6 +463,16 @@ CREATE FUNCTION vigil_migration_repair(version text) RETURNS jsonb
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_migration_repair(text) IS 'accepts the changed script of a drifted migration and records the repair';
 
+CREATE FUNCTION vigil_migration_start(version text, undo boolean DEFAULT false) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_start'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_start(text, boolean) IS 'records the start of a no-transaction migration (or undo script) the client runs itself; returns the script';
+
+CREATE FUNCTION vigil_migration_finish(version text, error text DEFAULT NULL, duration_ms double precision DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_migration_finish'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_migration_finish(text, text, double precision) IS 'records the end of a started no-transaction migration: applied (or undone), or failed with the error';
+
 CREATE FUNCTION vigil_migration_validate() RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_migration_validate'
     LANGUAGE C STABLE;
@@ -472,7 +483,7 @@ CREATE FUNCTION vigil_migration_status(OUT version text, OUT name text, OUT stat
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'vigil_migration_status'
     LANGUAGE C STABLE;
-COMMENT ON FUNCTION vigil_migration_status() IS 'every migration with its state: applied, pending, drifted, missing or failed';
+COMMENT ON FUNCTION vigil_migration_status() IS 'every migration with its state: applied, pending, drifted, missing, failed or interrupted';
 
 -- The views belong to vigil_views, which may read vigil_state and nothing more.
 GRANT USAGE ON SCHEMA vigil_state TO vigil_views;

@@ -226,6 +226,25 @@ void Repair(sqlite3_context* ctx, int, sqlite3_value** argv) {
   RunMigrator(ctx, Unit::kSavepoint, [&](core::Migrator& m) { return m.Repair(version); });
 }
 
+void Start(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::string version = Arg(argv[0], "version");
+  bool undo = argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL && sqlite3_value_int(argv[1]) != 0;
+  RunMigrator(ctx, Unit::kWriteLock, [&](core::Migrator& m) { return m.Start(version, undo); });
+}
+
+void Finish(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::string version = Arg(argv[0], "version");
+  auto error = OptionalArg(argc, argv, 1);
+  std::optional<double> duration;
+  if (argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
+    int type = sqlite3_value_numeric_type(argv[2]);
+    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+      throw core::Error(core::ErrorCode::kInvalidParameter, "duration_ms must be a number");
+    duration = sqlite3_value_double(argv[2]);
+  }
+  RunMigrator(ctx, Unit::kWriteLock, [&](core::Migrator& m) { return m.Finish(version, View(error), duration); });
+}
+
 void Validate(sqlite3_context* ctx, int, sqlite3_value**) {
   RunMigrator(ctx, Unit::kNone, [](core::Migrator& m) { return m.Validate(); });
 }
@@ -259,6 +278,8 @@ std::span<const Impl> MigrationImpls() {
       {"vigil_migrate", Bridge<Migrate>, nullptr, false},
       {"vigil_rollback", Bridge<Rollback>, nullptr, false},
       {"vigil_migration_repair", Bridge<Repair>, nullptr, false},
+      {"vigil_migration_start", Bridge<Start>, nullptr, false},
+      {"vigil_migration_finish", Bridge<Finish>, nullptr, false},
       {"vigil_migration_validate", Bridge<Validate>, nullptr, false},
       {"vigil_migration_status", nullptr, &kStatus, false},
   };

@@ -34,11 +34,16 @@ std::optional<std::string> ChecksumLike(std::string_view stored, std::string_vie
 bool SameScript(std::string_view stored, std::string_view stored_text, std::string_view script);
 
 // ScriptOptions are read from a script's leading comment lines
-// `-- vigil: lock_timeout=5s`: the first lines of the file that are blank
-// or `--` comments. An unknown option or a malformed value is an error
-// (kInvalidParameter), never ignored.
+// `-- vigil: lock_timeout=5s no-transaction`: the first lines of the file
+// that are blank or `--` comments. An unknown option or a malformed value
+// is an error (kInvalidParameter), never ignored.
 struct ScriptOptions {
   std::string lock_timeout;  // "" or digits with ms, s or min ("5s")
+  // no-transaction: the script holds statements that cannot run inside a
+  // transaction (CREATE INDEX CONCURRENTLY, VACUUM). vigil_migrate never
+  // runs it; the vigil command runs it statement by statement between
+  // vigil_migration_start and vigil_migration_finish.
+  bool transaction = true;
 };
 ScriptOptions ParseScriptOptions(std::string_view script);
 
@@ -70,7 +75,10 @@ struct Refusal {
 // FindNonTransactional scans the script's statements (strings, quoted
 // identifiers, comments and dollar quotes skipped) for one that cannot run
 // inside a transaction or that controls the transaction itself.
-std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect = Dialect::kPostgres);
+// With `outside_transaction` (a no-transaction script) only transaction
+// control is refused: each statement then runs on its own.
+std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect = Dialect::kPostgres,
+                                            bool outside_transaction = false);
 
 // DiffLines shows the lines that differ between two texts, as "-old" and
 // "+new" lines with their line numbers (a minimal LCS diff).
@@ -165,6 +173,15 @@ class Migrator {
   std::string Rollback(std::string_view target);
   std::string Repair(std::string_view version);
   std::string Validate();
+  // Start and Finish record a no-transaction migration (or undo script)
+  // that the client runs itself, statement by statement: Start checks that
+  // it is next (in order, not drifted, marked no-transaction), records a
+  // `start` (or `start_undo`) entry and returns the registered script to
+  // run; Finish records `apply`/`undo`, or `fail` with the error. Between
+  // the two, status says `interrupted`: never applied.
+  std::string Start(std::string_view version, bool undo);
+  std::string Finish(std::string_view version, std::optional<std::string_view> error,
+                     std::optional<double> duration_ms);
   std::vector<MigrationStatusRow> Status();
 
  private:
@@ -176,6 +193,7 @@ class Migrator {
     std::string checksum, at, by;
     double duration_ms = 0;
     bool failed = false, applied = false;
+    std::string started;  // "start" or "start_undo" while a client-run script is unfinished
   };
   std::vector<MigrationDb::Row> Q(const std::string& sql, const std::vector<std::optional<std::string>>& params);
   // Promote makes a migration's newest registered text its text (an

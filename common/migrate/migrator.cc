@@ -161,6 +161,11 @@ std::map<std::string, Migrator::Applied> Migrator::AppliedState() {
                                  " FROM vigil_migration_history ORDER BY id", {})) {
     Applied& a = out[Text(r[0])];
     std::string action = Text(r[1]);
+    if (action == "start" || action == "start_undo") {
+      a.started = action;
+      continue;
+    }
+    a.started.clear();  // anything else ends a client-run script's stretch
     if (action == "apply" || action == "repair") {
       a.applied = true;
       a.failed = false;
@@ -234,14 +239,13 @@ std::string Migrator::Add(std::string_view version_in, std::string_view name, st
   for (int which = 0; which < 2; ++which) {
     if (which == 1 && !down) continue;
     std::string_view script = which == 0 ? up : *down;
-    if (auto r = FindNonTransactional(script, db_.dialect()))
+    bool outside = !ParseScriptOptions(script).transaction;  // a malformed header is refused here
+    if (auto r = FindNonTransactional(script, db_.dialect(), outside))
       throw Error(ErrorCode::kInvalidParameter,
                   "migration " + version + (which == 0 ? "" : " (undo)") + " line " + std::to_string(r->line) + ": " +
                       r->statement + " cannot run inside a transaction",
                   {}, r->hint);
   }
-  ParseScriptOptions(up);  // a malformed header is refused now, not when it runs
-  if (down) ParseScriptOptions(*down);
   RequireUtf8(name, "the name of migration " + version);
   RequireUtf8(up, "the script of migration " + version);
   if (down) RequireUtf8(*down, "the undo script of migration " + version);
@@ -368,6 +372,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
   result["target"] = target ? json(*target) : json(nullptr);
   result["applied"] = json::array();
   result["failed"] = nullptr;
+  result["blocked"] = nullptr;
   double t_all = db_.ElapsedMs();
   std::optional<long long> last_change;
   ScriptsRunning running;
@@ -376,6 +381,13 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     if (state[m.version].applied) continue;
     if (target && VersionSortKey(m.version) > target_key) break;
     Promote(m);  // a pending migration runs its newest registered script
+    if (!ParseScriptOptions(m.up).transaction) {
+      // It cannot run inside this call's transaction: the run stops before
+      // it (what ran stays applied) and says who runs it.
+      result["blocked"] = {{"version", m.version}, {"name", m.name},
+                           {"reason", "marked no-transaction: the vigil command runs it outside a transaction"}};
+      break;
+    }
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(m.up, ParseScriptOptions(m.up).lock_timeout);
     if (error) error = ValidText(*error);
@@ -389,7 +401,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     result["applied"].push_back({{"version", m.version}, {"name", m.name}, {"duration_ms", Round3(taken)}});
   }
   if (last_change) SnapshotAfter(*last_change);
-  result["status"] = result["failed"].is_null() ? "ok" : "failed";
+  result["status"] = !result["failed"].is_null() ? "failed" : !result["blocked"].is_null() ? "blocked" : "ok";
   result["duration_ms"] = Round3(db_.ElapsedMs() - t_all);
   if (dry_run) {
     db_.RollbackTo("vigil_dry_run");
@@ -414,11 +426,16 @@ std::string Migrator::Rollback(std::string_view target_in) {
     if (!it->down) throw Error(ErrorCode::kPrerequisite, "migration " + it->version + " has no undo script; nothing was undone");
     undo.push_back(&*it);
   }
-  ordered_json result = {{"target", target}, {"undone", json::array()}, {"failed", nullptr}};
+  ordered_json result = {{"target", target}, {"undone", json::array()}, {"failed", nullptr}, {"blocked", nullptr}};
   std::optional<long long> last_change;
   ScriptsRunning running;
   for (Migration* m : undo) {
     PollCancel();
+    if (!ParseScriptOptions(*m->down).transaction) {
+      result["blocked"] = {{"version", m->version}, {"name", m->name},
+                           {"reason", "undo script marked no-transaction: the vigil command runs it outside a transaction"}};
+      break;
+    }
     double t0 = db_.ElapsedMs();
     auto error = db_.RunScript(*m->down, ParseScriptOptions(*m->down).lock_timeout);
     if (error) error = ValidText(*error);
@@ -435,8 +452,90 @@ std::string Migrator::Rollback(std::string_view target_in) {
     result["undone"].push_back({{"version", m->version}, {"name", m->name}, {"duration_ms", Round3(taken)}});
   }
   if (last_change) SnapshotAfter(*last_change);
-  result["status"] = result["failed"].is_null() ? "ok" : "failed";
+  result["status"] = !result["failed"].is_null() ? "failed" : !result["blocked"].is_null() ? "blocked" : "ok";
   return result.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Migrator::Start(std::string_view version_in, bool undo) {
+  RefuseReentry();
+  std::string key = VersionSortKey(NormalizeVersion(version_in));
+  std::vector<Migration> ms = Registered();
+  auto state = AppliedState();
+  auto it = std::find_if(ms.begin(), ms.end(), [&](const Migration& m) { return VersionSortKey(m.version) == key; });
+  if (it == ms.end())
+    throw Error(ErrorCode::kInvalidParameter, "migration " + NormalizeVersion(version_in) + " is not registered");
+  Migration& m = *it;
+  std::string script, checksum;
+  if (!undo) {
+    for (const Migration& other : ms)
+      if (other.new_checksum && state[other.version].applied)
+        throw Error(ErrorCode::kPrerequisite, "migration " + other.version + " has changed since it was applied; not migrating",
+                    {}, "vigil_migration_validate() shows the changed lines; vigil_migration_repair('" + other.version +
+                            "') accepts the new script.");
+    if (state[m.version].applied)
+      throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " is applied already");
+    for (const Migration& before : ms) {
+      if (&before == &m) break;
+      if (!state[before.version].applied)
+        throw Error(ErrorCode::kPrerequisite, "migration " + before.version + " comes before " + m.version +
+                    " and is not applied", {}, "Migrations apply in version order: apply " + before.version + " first.");
+    }
+    Promote(m);
+    if (ParseScriptOptions(m.up).transaction)
+      throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " is not marked no-transaction", {},
+                  "vigil_migrate() applies it inside a transaction.");
+    script = m.up;
+    checksum = m.checksum;
+  } else {
+    if (!state[m.version].applied) throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " is not applied");
+    for (auto later = it + 1; later != ms.end(); ++later)
+      if (state[later->version].applied)
+        throw Error(ErrorCode::kPrerequisite, "migration " + later->version + " comes after " + m.version +
+                    " and is applied", {}, "Undo migrations newest first: vigil_rollback('" + m.version + "').");
+    if (!m.down) throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " has no undo script");
+    if (ParseScriptOptions(*m.down).transaction)
+      throw Error(ErrorCode::kPrerequisite, "the undo script of migration " + m.version + " is not marked no-transaction",
+                  {}, "vigil_rollback() runs it inside a transaction.");
+    script = *m.down;
+    checksum = Checksum(*m.down);
+  }
+  Record(m.version, m.name, undo ? "start_undo" : "start", checksum, 0, std::nullopt, false);
+  ordered_json r = {{"version", m.version}, {"name", m.name}, {"undo", undo}, {"checksum", checksum},
+                    {"lock_timeout", ParseScriptOptions(script).lock_timeout}, {"script", script},
+                    {"restarted", !state[m.version].started.empty()}};
+  return r.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Migrator::Finish(std::string_view version_in, std::optional<std::string_view> error,
+                             std::optional<double> duration_ms) {
+  RefuseReentry();
+  std::string key = VersionSortKey(NormalizeVersion(version_in));
+  if (duration_ms && !(std::isfinite(*duration_ms) && *duration_ms >= 0))
+    throw Error(ErrorCode::kInvalidParameter, "duration_ms must be a finite number of milliseconds, 0 or more");
+  for (Migration& m : Registered()) {
+    if (VersionSortKey(m.version) != key) continue;
+    std::string started = AppliedState()[m.version].started;
+    if (started.empty())
+      throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " was not started", {},
+                  "vigil_migration_start('" + m.version + "') comes first; it returns the script to run.");
+    bool undo = started == "start_undo";
+    double taken = duration_ms.value_or(0);
+    ordered_json r = {{"version", m.version}, {"name", m.name}, {"action", undo ? "undo" : "apply"}};
+    if (error) {
+      std::string text = ValidText(*error);
+      Record(m.version, m.name, "fail", undo && m.down ? Checksum(*m.down) : m.checksum, taken,
+             undo ? "undo: " + text : text, false);
+      r["status"] = "failed";
+      r["error"] = text;
+    } else {
+      long long id = Record(m.version, m.name, undo ? "undo" : "apply", m.checksum, taken, std::nullopt, false);
+      if (undo) Promote(m);
+      SnapshotAfter(id);
+      r["status"] = "ok";
+    }
+    return r.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  throw Error(ErrorCode::kInvalidParameter, "migration " + NormalizeVersion(version_in) + " is not registered");
 }
 
 std::string Migrator::Repair(std::string_view version_in) {
@@ -544,6 +643,18 @@ std::vector<MigrationStatusRow> Migrator::Status() {
   for (const Migration& m : ms) {
     const Applied& a = state[m.version];
     MigrationStatusRow r{m.version, m.name, "pending", m.checksum, "", "", std::nullopt};
+    if (!a.started.empty()) {
+      // A client-run script started and never finished: what it did is
+      // unknown; it is neither applied (nor, for an undo, undone).
+      r.state = "interrupted";
+      if (a.applied) {
+        r.applied_at = a.at;
+        r.applied_by = a.by;
+        r.duration_ms = a.duration_ms;
+      }
+      rows.push_back(r);
+      continue;
+    }
     if (a.applied) {
       r.state = m.new_checksum ? "drifted" : "applied";
       r.applied_at = a.at;

@@ -115,9 +115,12 @@ ScriptOptions ParseScriptOptions(std::string_view script) {
           throw Error(ErrorCode::kInvalidParameter, "invalid lock_timeout \"" + text::Printable(value, 32) +
                       "\" in the script's header", {}, "Write -- vigil: lock_timeout=5s (ms, s or min).");
         out.lock_timeout = value;
+      } else if (key == "no-transaction" && eq == std::string::npos) {
+        out.transaction = false;
       } else {
         throw Error(ErrorCode::kInvalidParameter, "unknown option \"" + text::Printable(key, 32) +
-                    "\" in the script's header", {}, "The options a -- vigil: line may set: lock_timeout=<n>[ms|s|min].");
+                    "\" in the script's header", {},
+                    "The options a -- vigil: line may set: lock_timeout=<n>[ms|s|min], no-transaction.");
       }
     }
   }
@@ -174,10 +177,10 @@ bool Has(const std::vector<std::string>& w, const char* word) {
 
 }  // namespace
 
-std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect) {
+std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dialect, bool outside_transaction) {
 #define VIGIL_OUTSIDE                                                                                   \
-  "un it outside vigil_migrate (psql or sqlite3 in autocommit), then register the script with " \
-  "vigil_migration_add and accept it with vigil_migration_repair."
+  "un it in a migration of its own marked \"-- vigil: no-transaction\" on its first line, applied by the " \
+  "vigil command (docs/migrations.md)."
   static const std::string kOutside = "r" VIGIL_OUTSIDE;
   static const std::string kRunOutside = "R" VIGIL_OUTSIDE;
 #undef VIGIL_OUTSIDE
@@ -185,6 +188,15 @@ std::optional<Refusal> FindNonTransactional(std::string_view script, Dialect dia
     const auto& w = st.words;
     std::string first = w.empty() ? "" : w[0];
     std::string second = w.size() > 1 ? w[1] : "";
+    if (outside_transaction) {
+      if (first == "BEGIN" || first == "START" || first == "COMMIT" || first == "END" || first == "ROLLBACK" ||
+          first == "SAVEPOINT" || first == "RELEASE" || (first == "PREPARE" && second == "TRANSACTION") ||
+          first == "ABORT")
+        return Refusal{st.line, first,
+                       "a no-transaction migration runs each statement on its own; remove transaction control "
+                       "from the script."};
+      continue;
+    }
     if ((first == "CREATE" || first == "DROP") && Has(w, "INDEX") && Has(w, "CONCURRENTLY")) {
       std::string hint = "PostgreSQL cannot build or drop an index concurrently inside a transaction. Use ";
       hint.append(first).append(" INDEX without CONCURRENTLY in the migration, or ").append(kOutside);

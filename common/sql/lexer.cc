@@ -65,6 +65,11 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       --i;
       continue;
     }
+    if (!in_statement && c != ';' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') {
+      in_statement = true;
+      current.line = line;
+      current.begin = i;
+    }
     // Quoted text: '...' (E'...' with backslashes), "...", `...`, [...].
     if (c == '\'' || c == '"' || c == '`' || c == '[') {
       flush_word();
@@ -104,6 +109,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
     if (c == ';') {
       flush_word();
       if (block > 0) continue;  // inside a trigger or atomic body
+      current.end = i;
       if (!current.words.empty()) out.push_back(current);
       current = Statement{{}, line};
       in_statement = false;
@@ -121,6 +127,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
     }
   }
   flush_word();
+  current.end = s.size();
   if (!current.words.empty()) out.push_back(current);
   return out;
 }

@@ -19,6 +19,10 @@ namespace vigil::core::sql {
 struct Statement {
   std::vector<std::string> words;
   std::size_t line;
+  // The statement's text is script.substr(begin, end - begin): from its
+  // first token to (not including) its semicolon; comments before it are
+  // not part of it.
+  std::size_t begin = 0, end = 0;
 };
 
 // SplitStatements splits a script at its top-level semicolons, by the

@@ -142,12 +142,18 @@ constexpr FunctionInfo kFunctions[] = {
     {"vigil_migration_repair", "vigil_migration_repair", "version text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads | kWrites, -1, false,
      "accepts the changed script of a drifted migration and records the repair"},
+    {"vigil_migration_start", "vigil_migration_start", "version text, undo boolean DEFAULT false", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kReads | kWrites, -1, false,
+     "records the start of a no-transaction migration (or undo script) the client runs itself; returns the script"},
+    {"vigil_migration_finish", "vigil_migration_finish", "version text, error text DEFAULT NULL::text, duration_ms double precision DEFAULT NULL::double precision", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kReads | kWrites, -1, false,
+     "records the end of a started no-transaction migration: applied (or undone), or failed with the error"},
     {"vigil_migration_validate", "vigil_migration_validate", "", "jsonb", Shape::kScalar, Volatility::kStable, false, Parallel::kUnsafe,
      kReads, -1, false,
      "drifted scripts (with the changed lines), missing migrations, the history chain and schema changes made outside migrations"},
     {"vigil_migration_status", "vigil_migration_status", "OUT version text, OUT name text, OUT state text, OUT checksum text, OUT applied_at timestamp with time zone, OUT applied_by text, OUT duration_ms double precision", "SETOF record", Shape::kTable, Volatility::kStable, false, Parallel::kUnsafe,
      kReads, -1, false,
-     "every migration with its state: applied, pending, drifted, missing or failed"},
+     "every migration with its state: applied, pending, drifted, missing, failed or interrupted"},
 };
 
 constexpr std::size_t kCount = sizeof(kFunctions) / sizeof(kFunctions[0]);

@@ -38,7 +38,7 @@ def psql(sql, db="postgres", user=None):
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 
-def scenario(engine, run, table_count):
+def scenario(engine, run, table_count, sql, index_exists, outside):
     """The user's path through the command; `run(*args)` runs it on one database."""
     work = tempfile.mkdtemp(prefix="vigil-cli-")
     mig = os.path.join(work, "migrations")
@@ -143,6 +143,46 @@ def scenario(engine, run, table_count):
         r = vigil("validate")
         check(r.returncode == 0, f"{engine}: valid at the end", r.stdout + r.stderr)
 
+        # A no-transaction migration: vigil_migrate stops before it, the
+        # command runs it statement by statement and records it.
+        online = os.path.join(mig, "V8__online_index.sql")
+        open(online, "w").write("-- vigil: no-transaction\n" + outside["up"])
+        open(os.path.join(mig, "U8__online_index.sql"), "w").write("-- vigil: no-transaction\n" + outside["down"])
+        r = vigil("--dry-run", "migrate")
+        check(r.returncode == 0 and "dry run stops before 8 online index" in r.stdout,
+              f"{engine}: a dry run stops before a no-transaction migration", r.stdout + r.stderr)
+        r = vigil("migrate")
+        check(r.returncode == 0 and "applied 8 online index" in r.stdout and "outside a transaction" in r.stdout,
+              f"{engine}: the command applies a no-transaction migration", r.stdout + r.stderr)
+        check(index_exists("cli_online"), f"{engine}: its index exists")
+        r = vigil("validate")
+        check(r.returncode == 0, f"{engine}: valid after it", r.stdout + r.stderr)
+        r = vigil("rollback", "6")
+        check(r.returncode == 0 and "undone 8 online index" in r.stdout and not index_exists("cli_online"),
+              f"{engine}: rollback runs its no-transaction undo script", r.stdout + r.stderr)
+        # Interrupted: started (the command killed mid-way), never finished.
+        sql("SELECT vigil_migration_start('8')")
+        r = vigil("status")
+        check(r.returncode == 1 and "interrupted" in r.stdout, f"{engine}: an interrupted migration: status says so, exit 1",
+              r.stdout + r.stderr)
+        r = vigil("validate")
+        check("pending: migration 8" in r.stdout, f"{engine}: an interrupted migration is not applied", r.stdout)
+        r = vigil("migrate")
+        check(r.returncode == 0 and "was interrupted before" in r.stderr and "applied 8" in r.stdout,
+              f"{engine}: migrate runs an interrupted migration again", r.stdout + r.stderr)
+        # A failing statement: the ones before it stay done; exit 1.
+        open(os.path.join(mig, "V9__half.sql"), "w").write(
+            "-- vigil: no-transaction\n" + outside["half"] + "\nSELECT * FROM cli_nosuch;\n")
+        r = vigil("migrate")
+        check(r.returncode == 1 and "statement 2 of 2" in r.stderr and "stay done" in r.stderr,
+              f"{engine}: a failing no-transaction migration: exit 1, says what stays done", r.stdout + r.stderr)
+        check(index_exists("cli_half"), f"{engine}: outside a transaction its first statement stays done")
+        open(os.path.join(mig, "V9__half.sql"), "w").write("-- vigil: no-transaction\n" + outside["half_fixed"])
+        r = vigil("migrate")
+        check(r.returncode == 0 and "applied 9 half" in r.stdout, f"{engine}: fixed, it applies", r.stdout + r.stderr)
+        r = vigil("validate")
+        check(r.returncode == 0, f"{engine}: valid after the no-transaction migrations", r.stdout + r.stderr)
+
         r = vigil("info")
         check(r.returncode == 0 and "history:" in r.stdout and "chain verifies" in r.stdout, f"{engine}: info",
               r.stdout + r.stderr)
@@ -177,7 +217,24 @@ def main():
         finally:
             c.close()
 
-    scenario("sqlite", run_sqlite, sqlite_tables)
+    def sqlite_sql(statement):
+        import sqlite3
+        c = sqlite3.connect(db, isolation_level=None)
+        try:
+            c.enable_load_extension(True)
+            c.load_extension(module)
+            return c.execute(statement).fetchall()
+        finally:
+            c.close()
+
+    def sqlite_index(name):
+        return bool(sqlite_sql(f"SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = '{name}'"))
+
+    scenario("sqlite", run_sqlite, sqlite_tables, sqlite_sql, sqlite_index,
+             {"up": "CREATE INDEX cli_online ON users (email);\nVACUUM;\n",
+              "down": "DROP INDEX cli_online;\nVACUUM;\n",
+              "half": "CREATE INDEX cli_half ON users (username);",
+              "half_fixed": "CREATE INDEX IF NOT EXISTS cli_half ON users (username);\nVACUUM;\n"})
     r = subprocess.run([vigil, "--db", os.path.join(work, "none.db"), "status"], capture_output=True, text=True, env=env)
     check(r.returncode == 1 and not os.path.exists(os.path.join(work, "none.db")),
           "sqlite: status on a missing file creates nothing, exit 1", r.stderr)
@@ -211,7 +268,20 @@ def main():
             r = psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", "vigil_cli")
             return int(r.stdout.strip())
 
-        mig = scenario("postgresql", run_pg, pg_tables)
+        def pg_sql(statement):
+            r = psql(statement, "vigil_cli", user="vigil_cli_deploy")
+            assert r.returncode == 0, r.stderr
+            return r.stdout
+
+        def pg_index(name):
+            return psql(f"SELECT count(*) FROM pg_class WHERE relname = '{name}' AND relkind = 'i'",
+                        "vigil_cli").stdout.strip() == "1"
+
+        mig = scenario("postgresql", run_pg, pg_tables, pg_sql, pg_index,
+                       {"up": "CREATE INDEX CONCURRENTLY cli_online ON users (email);\n",
+                        "down": "DROP INDEX CONCURRENTLY cli_online;\n",
+                        "half": "CREATE INDEX CONCURRENTLY cli_half ON users (username);",
+                        "half_fixed": "CREATE INDEX CONCURRENTLY IF NOT EXISTS cli_half ON users (username);\n"})
         r = psql("SELECT count(*) FROM vigil_migration_history WHERE applied_by = 'vigil_cli_deploy'", "vigil_cli")
         check(int(r.stdout.strip() or 0) > 0, "postgresql: the history names the deploy role")
         # A migration with its own lock_timeout fails fast on a busy table
@@ -227,7 +297,7 @@ def main():
                 if r.stdout.strip() == "1":
                     break
                 subprocess.run(["sleep", "0.1"])
-            open(os.path.join(mig, "V7__busy.sql"), "w").write(
+            open(os.path.join(mig, "V10__busy.sql"), "w").write(
                 "-- vigil: lock_timeout=300ms\nALTER TABLE users ADD COLUMN nickname text;\n")
             r = run_pg("--dir", mig, "migrate")
             check(r.returncode == 1 and "lock timeout" in r.stderr,
@@ -236,7 +306,7 @@ def main():
             psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vigil_cli_holder'")
             holder.wait()
         r = run_pg("--dir", mig, "migrate")
-        check(r.returncode == 0 and "applied 7 busy" in r.stdout, "postgresql: once the table is free it applies",
+        check(r.returncode == 0 and "applied 10 busy" in r.stdout, "postgresql: once the table is free it applies",
               r.stdout + r.stderr)
         other = f"host={host} port={port} dbname=vigil_cli user=vigil_cli_other"
         r = subprocess.run([vigil, "--db", other, "--dir", mig, "migrate"], capture_output=True, text=True, env=env)
