@@ -78,6 +78,12 @@ class PgConnection final : public Connection {
   std::string prefix_, extversion_;
 };
 
+// vigil's SQLite messages start with "vigil: ", as the command's own do.
+std::string SqliteMessage(sqlite3* db) {
+  std::string m = sqlite3_errmsg(db);
+  return m.rfind("vigil: ", 0) == 0 ? m.substr(7) : m;
+}
+
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const std::string& path, bool write, const std::string& module) : path_(path) {
@@ -112,7 +118,7 @@ class SqliteConnection final : public Connection {
   std::vector<Row> Query(const std::string& sql, const Params& params) override {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK)
-      throw DbError(sqlite3_errmsg(db_), "", "");
+      throw DbError(SqliteMessage(db_), "", "");
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
     for (std::size_t i = 0; i < params.size(); ++i) {
       std::string name = "$";
@@ -126,7 +132,7 @@ class SqliteConnection final : public Connection {
     for (;;) {
       int rc = sqlite3_step(raw);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) throw DbError(sqlite3_errmsg(db_), "", "");
+      if (rc != SQLITE_ROW) throw DbError(SqliteMessage(db_), "", "");
       Row row;
       for (int c = 0; c < sqlite3_column_count(raw); ++c) {
         const unsigned char* text = sqlite3_column_text(raw, c);
