@@ -200,6 +200,7 @@ class Migrator {
   // unapplied migration runs its newest script; nothing is left to repair).
   void Promote(Migration& m);
   std::vector<Migration> Registered();
+  void RefuseDrift(const std::vector<Migration>& ms, std::map<std::string, Applied>& state);
   std::map<std::string, Applied> AppliedState();
   long long Record(const std::string& version, const std::string& name, const std::string& action,
                    const std::string& checksum, double duration_ms, const std::optional<std::string>& error,

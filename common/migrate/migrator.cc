@@ -147,6 +147,18 @@ void Migrator::Promote(Migration& m) {
   m.new_checksum.reset();
 }
 
+// RefuseDrift: nothing is applied while an applied migration's script has
+// changed (vigil_migrate, vigil_migration_start).
+void Migrator::RefuseDrift(const std::vector<Migration>& ms, std::map<std::string, Applied>& state) {
+  for (const Migration& m : ms)
+    if (m.new_checksum && state[m.version].applied)
+      throw Error(ErrorCode::kPrerequisite,
+                  "migration " + m.version + " has changed since it was applied (applied " + m.checksum + ", now " +
+                      *m.new_checksum + "); not migrating",
+                  {}, "vigil_migration_validate() shows the changed lines; vigil_migration_repair('" + m.version +
+                          "') accepts the new script.");
+}
+
 std::vector<Migrator::Migration> Migrator::Registered() {
   std::vector<Migration> out;
   for (const auto& r : Q("SELECT version, name, up_sql, down_sql, checksum, new_up_sql, new_checksum"
@@ -349,13 +361,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
   RefuseReentry();
   std::vector<Migration> ms = Registered();
   auto applied_before = AppliedState();
-  for (const Migration& m : ms)
-    if (m.new_checksum && applied_before[m.version].applied)
-      throw Error(ErrorCode::kPrerequisite,
-                  "migration " + m.version + " has changed since it was applied (applied " + m.checksum + ", now " +
-                      *m.new_checksum + "); not migrating",
-                  {}, "vigil_migration_validate() shows the changed lines; vigil_migration_repair('" + m.version +
-                          "') accepts the new script.");
+  RefuseDrift(ms, applied_before);
   std::optional<std::string> target;
   std::string target_key;
   if (target_in) {
@@ -467,11 +473,7 @@ std::string Migrator::Start(std::string_view version_in, bool undo) {
   Migration& m = *it;
   std::string script, checksum;
   if (!undo) {
-    for (const Migration& other : ms)
-      if (other.new_checksum && state[other.version].applied)
-        throw Error(ErrorCode::kPrerequisite, "migration " + other.version + " has changed since it was applied; not migrating",
-                    {}, "vigil_migration_validate() shows the changed lines; vigil_migration_repair('" + other.version +
-                            "') accepts the new script.");
+    RefuseDrift(ms, state);
     if (state[m.version].applied)
       throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " is applied already");
     for (const Migration& before : ms) {

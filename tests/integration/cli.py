@@ -308,6 +308,31 @@ def main():
         r = run_pg("--dir", mig, "migrate")
         check(r.returncode == 0 and "applied 10 busy" in r.stdout, "postgresql: once the table is free it applies",
               r.stdout + r.stderr)
+        # kill -9 of the command in the middle of a no-transaction migration:
+        # the history says interrupted, never applied; the next run starts it
+        # again and says so.
+        open(os.path.join(mig, "V11__slow.sql"), "w").write("-- vigil: no-transaction\nSELECT pg_sleep(60);\n")
+        p = subprocess.Popen([vigil, "--db", uri, "--dir", mig, "migrate"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = False
+        for _ in range(200):
+            r = psql("SELECT count(*) FROM vigil_migration_history WHERE version = '11' AND action = 'start'", "vigil_cli")
+            if r.stdout.strip() == "1":
+                started = True
+                break
+            subprocess.run(["sleep", "0.1"])
+        p.kill()
+        p.wait()
+        psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%'"
+             " AND pid <> pg_backend_pid()")
+        r = run_pg("--dir", mig, "--json", "status")
+        states = {x["version"]: x["state"] for x in json.loads(r.stdout)} if r.stdout.startswith("[") else {}
+        check(started and r.returncode == 1 and states.get("11") == "interrupted",
+              "postgresql: kill -9 mid no-transaction migration: interrupted, exit 1", r.stdout + r.stderr)
+        open(os.path.join(mig, "V11__slow.sql"), "w").write("-- vigil: no-transaction\nSELECT 1;\n")
+        r = run_pg("--dir", mig, "migrate")
+        check(r.returncode == 0 and "was interrupted before" in r.stderr and "applied 11 slow" in r.stdout,
+              "postgresql: the next run starts it again and says so", r.stdout + r.stderr)
         other = f"host={host} port={port} dbname=vigil_cli user=vigil_cli_other"
         r = subprocess.run([vigil, "--db", other, "--dir", mig, "migrate"], capture_output=True, text=True, env=env)
         check(r.returncode == 1 and "vigil_migrator" in r.stderr, "postgresql: a role without vigil_migrator: refused, exit 1",
