@@ -2,10 +2,13 @@
 // command (connection.h).
 #include "connection.h"
 
+#include "sql/lexer.h"
+
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace vigil::cli {
@@ -27,7 +30,11 @@ class PgConnection final : public Connection {
       throw DbError("could not connect to PostgreSQL: " + message, "", "");
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    auto rows = Query(std::string("SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text), e.extversion"
+    auto rows = Query(std::string("SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text), e.extversion,"
+                      " (SELECT pg_catalog.string_agg(CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+                      "   ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END, ', ')"
+                      "  FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'"
+                      "  AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner)"
                       " FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"
                       " ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
                       " WHERE e.extname OPERATOR(pg_catalog.=) 'vigil'"), {});
@@ -36,6 +43,12 @@ class PgConnection final : public Connection {
                     "CREATE EXTENSION vigil; (as the database's owner)");
     prefix_ = rows[0][0].value_or("public") + ".";
     extversion_ = rows[0][1].value_or("");
+    // Every call names its schema and types its arguments, but a schema
+    // others may create objects in is unsafe for any extension
+    // (docs/security.md): say so on every run.
+    if (rows[0][2])
+      std::fprintf(stderr, "vigil: warning: roles other than its owner may create objects in vigil's schema %s (%s); "
+                   "see docs/security.md\n", rows[0][0].value_or("").c_str(), rows[0][2]->c_str());
   }
   ~PgConnection() override { PQfinish(conn_); }
 
@@ -64,6 +77,24 @@ class PgConnection final : public Connection {
     return out;
   }
   bool postgres() const override { return true; }
+  std::optional<std::string> RunEach(const std::string& script, std::size_t* done, std::size_t* total) override {
+    auto statements = vigil::core::sql::SplitStatements(script, vigil::core::Dialect::kPostgres);
+    *done = 0;
+    *total = statements.size();
+    for (const auto& st : statements) {
+      try {
+        Query(script.substr(st.begin, st.end - st.begin), {});
+      } catch (const DbError& e) {
+        return std::string(e.what()) + " (line " + std::to_string(st.line) + ")";
+      }
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+        Query("ROLLBACK", {});
+        return std::string("the statement at line ") + std::to_string(st.line) + " opened a transaction";
+      }
+      ++*done;
+    }
+    return std::nullopt;
+  }
   std::string Prefix() const override { return prefix_; }
   std::string Describe() const override {
     std::string out = "PostgreSQL ";
@@ -98,6 +129,11 @@ class SqliteConnection final : public Connection {
       throw DbError("could not open SQLite database \"" + path + "\": " + message, "", "");
     }
     sqlite3_busy_timeout(db_, 10000);
+    // The file may be hostile: no writable schema tricks, and no function
+    // of an extension called from the file's views or triggers unless it is
+    // marked innocuous (vigil's own writers are DIRECTONLY anyway).
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     // Extension loading through the C API only (not the SQL function), for
     // vigil's module alone, then off again.
     sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, nullptr);
@@ -117,9 +153,15 @@ class SqliteConnection final : public Connection {
 
   std::vector<Row> Query(const std::string& sql, const Params& params) override {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK)
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK)
       throw DbError(SqliteMessage(db_), "", "");
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+    // One statement: a second one would be silently left unrun.
+    for (const char* t = tail; t != nullptr && *t != '\0'; ++t)
+      if (*t != ' ' && *t != '\t' && *t != '\n' && *t != '\r' && *t != ';')
+        throw DbError("more than one statement in one query", "", "");
+    if (raw == nullptr) return {};
     for (std::size_t i = 0; i < params.size(); ++i) {
       std::string name = "$";
       name.append(std::to_string(i + 1));
@@ -145,6 +187,33 @@ class SqliteConnection final : public Connection {
     return out;
   }
   bool postgres() const override { return false; }
+  std::optional<std::string> RunEach(const std::string& script, std::size_t* done, std::size_t* total) override {
+    *done = 0;
+    *total = 0;
+    const char* rest = script.c_str();
+    for (;;) {
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      if (sqlite3_prepare_v2(db_, rest, -1, &raw, &tail) != SQLITE_OK) {
+        ++*total;
+        return SqliteMessage(db_);
+      }
+      if (raw == nullptr) break;  // only whitespace and comments were left
+      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+      ++*total;
+      int rc;
+      while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) return SqliteMessage(db_);
+      if (!sqlite3_get_autocommit(db_)) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return std::string("a statement opened a transaction");
+      }
+      ++*done;
+      rest = tail;
+    }
+    return std::nullopt;
+  }
   std::string Prefix() const override { return ""; }
   std::string Describe() const override {
     std::string out = "SQLite ";

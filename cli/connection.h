@@ -30,11 +30,28 @@ class Connection {
   // Query runs one statement with $1, $2 ... bound as text.
   virtual std::vector<Row> Query(const std::string& sql, const Params& params = {}) = 0;
   virtual bool postgres() const = 0;
+  // RunEach runs a no-transaction script one statement at a time, each on
+  // its own (autocommit), split as the engine itself splits it: SQLite by
+  // its parser (prepare, then the rest), PostgreSQL by vigil's lexer, each
+  // piece sent alone (two statements in one piece are refused by the
+  // extended protocol). Counts the statements that ran; returns the error
+  // of the one that failed. A statement that opens a transaction fails it.
+  virtual std::optional<std::string> RunEach(const std::string& script, std::size_t* done, std::size_t* total) = 0;
   // Prefix qualifies vigil's functions: the extension's schema, quoted, with
   // a dot on PostgreSQL (no search_path decides which vigil_migrate runs);
   // "" on SQLite, whose functions have no schema.
   virtual std::string Prefix() const = 0;
   virtual std::string Describe() const = 0;  // the database, for `info`
+  // Arg is placeholder n with its exact type on PostgreSQL
+  // ("$1::pg_catalog.text"): an untyped parameter prefers text, so without
+  // the cast a look-alike overload (version text, undo text) created in a
+  // writable extension schema would beat vigil's (text, boolean).
+  std::string Arg(int n, const char* type) const {
+    std::string out = "$";
+    out.append(std::to_string(n));
+    if (postgres()) out.append("::pg_catalog.").append(type);
+    return out;
+  }
 };
 
 // Connect opens `db`: a postgres:// or postgresql:// URI or a libpq

@@ -145,6 +145,20 @@ void AnchorCompanions() {
 
 std::string Text(const std::optional<std::string>& v) { return v.value_or(""); }
 
+// Call is "SELECT <vigil's schema>.fn($1::type, ...)": every argument with
+// its exact type (connection.h, Arg).
+std::string Call(const Connection& c, const char* fn, std::initializer_list<const char*> types) {
+  std::string sql = "SELECT ";
+  sql.append(c.Prefix()).append(fn).append("(");
+  int n = 1;
+  for (const char* t : types) {
+    if (n > 1) sql.append(", ");
+    sql.append(c.Arg(n++, t));
+  }
+  sql.append(")");
+  return sql;
+}
+
 std::string Key(const std::string& version) { return core::VersionSortKey(version); }
 
 // Output: tables for people, JSON for machines; progress lines go to
@@ -208,7 +222,7 @@ void Register(Connection& c, const std::vector<core::MigrationFiles>& files) {
   c.Query("BEGIN");
   try {
     for (const auto& f : files)
-      c.Query("SELECT " + c.Prefix() + "vigil_migration_add($1, $2, $3, $4)", {f.version, f.name, f.up, f.down});
+      c.Query(Call(c, "vigil_migration_add", {"text", "text", "text", "text"}), {f.version, f.name, f.up, f.down});
     c.Query("COMMIT");
   } catch (...) {
     try {
@@ -225,36 +239,43 @@ void Register(Connection& c, const std::vector<core::MigrationFiles>& files) {
 // registered script) and vigil_migration_finish. Killed in between, it
 // stays "interrupted" in the history, never applied. Returns the finish
 // result.
-json RunOutside(Connection& c, const std::string& version, bool undo, const Out& out) {
-  json started = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_start($1, $2)",
+json RunOutside(Connection& c, const std::string& version, bool undo, const std::optional<std::string>& file,
+                const Out& out) {
+  json started = QueryJson(c, Call(c, "vigil_migration_start", {"text", "bool"}),
                            {version, std::string(undo ? "1" : "0")});
+  // What runs is the registered script, and it must be the folder's file:
+  // a database (a hostile SQLite file) that hands back another text gets
+  // the run refused, recorded as failed.
+  if (file && core::Checksum(*file) != core::Checksum(started["script"].get<std::string>())) {
+    json finished = QueryJson(c, Call(c, "vigil_migration_finish", {"text", "text", "float8"}),
+                              {version, std::string("the registered script differs from the folder's file; not run"),
+                               std::string("0")});
+    finished["error"] = "the registered script differs from the folder's file; not run";
+    return finished;
+  }
   if (started.value("restarted", false))
     std::cerr << "vigil: migration " << version << " was interrupted before (started, never finished); running its "
               << (undo ? "undo script" : "script") << " again from the first statement\n";
   std::string script = started["script"].get<std::string>();
   std::string lock_timeout = started.value("lock_timeout", "");
-  auto statements = core::sql::SplitStatements(script, c.postgres() ? core::Dialect::kPostgres : core::Dialect::kSqlite);
   // The value is digits and a unit (checked at registration): safe to splice.
-  if (c.postgres() && !lock_timeout.empty()) c.Query("SET lock_timeout = '" + lock_timeout + "'");
-  auto t0 = std::chrono::steady_clock::now();
-  std::size_t done = 0;
+  std::size_t done = 0, total = 0;
   std::optional<std::string> error;
-  for (const auto& st : statements) {
-    try {
-      c.Query(script.substr(st.begin, st.end - st.begin));
-      ++done;
-    } catch (const DbError& e) {
-      error = std::string(e.what()) + " (statement " + std::to_string(done + 1) + " of " +
-              std::to_string(statements.size()) + ", line " + std::to_string(st.line) + "; outside a transaction the " +
-              std::to_string(done) + " before it stay done)";
-      break;
-    }
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (c.postgres() && !lock_timeout.empty()) c.Query("SET lock_timeout = '" + lock_timeout + "'");
+    error = c.RunEach(script, &done, &total);
+    if (c.postgres() && !lock_timeout.empty()) c.Query("RESET lock_timeout");
+  } catch (const DbError& e) {
+    error = std::string(e.what());
   }
-  if (c.postgres() && !lock_timeout.empty()) c.Query("RESET lock_timeout");
+  if (error)
+    *error += " (statement " + std::to_string(done + 1) + " of " + std::to_string(std::max(total, done + 1)) +
+              "; outside a transaction the " + std::to_string(done) + " before it stay done)";
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   char duration[32];
   std::snprintf(duration, sizeof(duration), "%.3f", ms);
-  json finished = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_finish($1, $2, $3)",
+  json finished = QueryJson(c, Call(c, "vigil_migration_finish", {"text", "text", "float8"}),
                             {version, error, std::string(duration)});
   if (!error)
     out.Line(std::string(undo ? "undone " : "applied ") + version + " " + started["name"].get<std::string>() + " (" +
@@ -284,8 +305,27 @@ int Migrate(Connection& c, const Options& o, const Out& out) {
     std::cerr << "hint: `vigil validate` shows the changed lines; `vigil repair VERSION` accepts an intended change.\n";
     return kDrift;
   }
+  // Only the folder's migrations run: one registered in the database
+  // without a file here (written by someone else, or a hostile SQLite
+  // file) would otherwise be applied by the command.
+  {
+    std::map<std::string, bool> in_folder;
+    for (const auto& f : files) in_folder[Key(f.version)] = true;
+    for (const auto& s : status) {
+      if (s.state != "pending" && s.state != "failed" && s.state != "interrupted") continue;
+      if (target && Key(s.version) > Key(*target)) break;
+      if (in_folder.count(Key(s.version))) continue;
+      result["status"] = "drift";
+      result["unknown"] = s.version;
+      if (o.json) std::cout << result.dump(2) << "\n";
+      std::cerr << "vigil: migration " << s.version << " (" << s.state << ") is registered in the database but has no "
+                << "file in " << o.dir << "; not migrating\n"
+                << "hint: add its file to the folder, or remove it from the database's registrations.\n";
+      return kDrift;
+    }
+  }
   if (o.dry_run) {
-    json r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migrate($1, $2)", {target, std::string("1")});
+    json r = QueryJson(c, Call(c, "vigil_migrate", {"text", "bool"}), {target, std::string("1")});
     for (const auto& a : r["applied"])
       out.Line("would apply " + a["version"].get<std::string>() + " " + a["name"].get<std::string>() + " (" +
                Ms(a["duration_ms"]) + ")");
@@ -304,14 +344,22 @@ int Migrate(Connection& c, const Options& o, const Out& out) {
     for (const auto& s : status) {
       if (s.state != "pending" && s.state != "failed" && s.state != "interrupted") continue;
       if (target && Key(s.version) > target_key) break;
-      json r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migrate($1)", {s.version});
+      json r = QueryJson(c, Call(c, "vigil_migrate", {"text", "bool"}),
+                         {s.version, std::string("0")});
       for (const auto& a : r["applied"]) {
         out.Line("applied " + a["version"].get<std::string>() + " " + a["name"].get<std::string>() + " (" +
                  Ms(a["duration_ms"]) + ")");
         result["applied"].push_back(a);
       }
-      if (r["status"] == "blocked" && r["blocked"]["version"] == s.version) {
-        json f = RunOutside(c, s.version, false, out);
+      if (r["status"] == "blocked" && r["blocked"].value("undo", false)) {
+        r["status"] = "failed";
+        r["failed"] = {{"version", r["blocked"]["version"]}, {"name", r["blocked"]["name"]},
+                       {"error", r["blocked"]["reason"]}};
+      } else if (r["status"] == "blocked" && r["blocked"]["version"] == s.version) {
+        std::optional<std::string> text;
+        for (const auto& f : files)
+          if (Key(f.version) == Key(s.version)) text = f.up;
+        json f = RunOutside(c, s.version, false, text, out);
         if (f["status"] == "ok") {
           result["applied"].push_back({{"version", s.version}, {"name", s.name}, {"duration_ms", f["duration_ms"]},
                                        {"transaction", false}});
@@ -437,10 +485,14 @@ int Validate(Connection& c, const Options& o) {
 
 int Rollback(Connection& c, const Options& o, const Out& out) {
   json r, undone = json::array();
+  // The folder is optional here; when it holds an undo file, a
+  // no-transaction undo script must be that file.
+  std::vector<core::MigrationFiles> files;
+  if (access(o.dir.c_str(), F_OK) == 0) files = core::ReadMigrationDir(o.dir, false);
   // vigil_rollback stops before an undo script marked no-transaction; the
   // command runs that one itself and goes on.
   for (;;) {
-    r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_rollback($1)", {o.arg});
+    r = QueryJson(c, Call(c, "vigil_rollback", {"text"}), {o.arg});
     for (const auto& u : r["undone"]) {
       out.Line("undone " + u["version"].get<std::string>() + " " + u["name"].get<std::string>() + " (" +
                Ms(u["duration_ms"]) + ")");
@@ -448,7 +500,10 @@ int Rollback(Connection& c, const Options& o, const Out& out) {
     }
     if (r["status"] != "blocked") break;
     std::string version = r["blocked"]["version"].get<std::string>();
-    json f = RunOutside(c, version, true, out);
+    std::optional<std::string> text;
+    for (const auto& f : files)
+      if (Key(f.version) == Key(version)) text = f.down;
+    json f = RunOutside(c, version, true, text, out);
     if (f["status"] != "ok") {
       r["status"] = "failed";
       r["failed"] = {{"version", version}, {"name", f["name"]}, {"error", f["error"]}};
@@ -475,7 +530,7 @@ int Repair(Connection& c, const Options& o, const Out& out) {
     if (Key(f.version) == Key(o.arg)) one.push_back(f);
   if (one.empty()) throw Usage{"no file for migration " + o.arg + " in " + o.dir};
   Register(c, one);
-  json r = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_repair($1)", {o.arg});
+  json r = QueryJson(c, Call(c, "vigil_migration_repair", {"text"}), {o.arg});
   out.Line("repaired " + r["version"].get<std::string>() + ": " + r["previous_checksum"].get<std::string>() + " -> " +
            r["checksum"].get<std::string>());
   if (o.json) std::cout << r.dump(2) << "\n";

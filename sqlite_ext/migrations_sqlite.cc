@@ -113,11 +113,26 @@ class SqliteMigrationDb final : public core::MigrationDb {
   std::optional<std::string> RunScript(const std::string& script, const std::string&) override {
     Exec(db_, "SAVEPOINT vigil_step");
     bool in_transaction = sqlite3_get_autocommit(db_) == 0;
+    // A COMMIT the scanner could not see is vetoed (the commit hook turns
+    // it into a rollback of vigil's whole transaction, so nothing of the
+    // run is committed half), and the step fails saying so — also when the
+    // script opened a new transaction after it (COMMIT; ... BEGIN;).
+    struct Hook {
+      sqlite3* db;
+      int fired = 0;
+      void* previous;
+      explicit Hook(sqlite3* d) : db(d) {
+        previous = sqlite3_commit_hook(db, [](void* self) { return ++static_cast<Hook*>(self)->fired, 1; }, this);
+      }
+      ~Hook() { sqlite3_commit_hook(db, nullptr, nullptr); }
+    } hook(db_);
     char* err = nullptr;
     int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
+    bool ended = hook.fired > 0 || (in_transaction && sqlite3_get_autocommit(db_) != 0);
+    if (ended && sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     // A statement the scanner could not see that ended vigil's transaction
     // (COMMIT, END, ROLLBACK): the step cannot be undone as a whole; say so.
-    if (in_transaction && sqlite3_get_autocommit(db_) != 0) {
+    if (ended) {
       sqlite3_free(err);
       return std::string("the script ended vigil's transaction (COMMIT, END or ROLLBACK): what ran before it may be "
                          "committed; remove transaction control from the script");
@@ -144,7 +159,7 @@ class SqliteMigrationDb final : public core::MigrationDb {
            schema::Ensure(db_, schema::Access::kRead, "vigil_migration_history");
   }
   bool AnchorExists() override {
-    Stmt s(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_migration_anchor'");
+    Stmt s(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_migration_anchor' COLLATE NOCASE");
     return s.Step();
   }
   double ElapsedMs() override {

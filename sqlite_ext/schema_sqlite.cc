@@ -153,8 +153,8 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
   {
     // Every name vigil keeps state under must be a table: a view (or a
     // virtual table) of the same name is a hostile or broken file.
-    Stmt s(db, std::string("SELECT name, type, CASE WHEN name = 'vigil_meta' THEN 1 WHEN name IN ") + k010Names +
-                   " THEN 0 ELSE 2 END FROM main.sqlite_schema WHERE name IN " + kStateNames);
+    Stmt s(db, std::string("SELECT name, type, CASE WHEN name = 'vigil_meta' COLLATE NOCASE THEN 1 WHEN name COLLATE NOCASE IN ") + k010Names +
+                   " THEN 0 ELSE 2 END FROM main.sqlite_schema WHERE name COLLATE NOCASE IN " + kStateNames);
     while (s.Step()) {
       std::string type = s.Column(1).value_or("");
       if (type != "table") NotVigils(s.Column(0).value_or(""), type);
@@ -164,11 +164,11 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
   }
   if (meta || any010) {
     Stmt s(db, std::string("SELECT name FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%' "
-                           "AND name IN ") + kStateNames);
+                           "AND name COLLATE NOCASE IN ") + kStateNames);
     if (s.Step()) NotVigils(s.Column(0).value_or(""), "virtual table");
     // vigil's tables carry no triggers: one would run the file's code each
     // time vigil writes its own state (an upgrade at load included).
-    Stmt t(db, std::string("SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name IN ") +
+    Stmt t(db, std::string("SELECT tbl_name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name COLLATE NOCASE IN ") +
                    kStateNames);
     if (t.Step())
       throw Error(ErrorCode::kPrerequisite,

@@ -382,15 +382,26 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
   double t_all = db_.ElapsedMs();
   std::optional<long long> last_change;
   ScriptsRunning running;
+  // A client-run script started and never finished stops every run until
+  // it is finished: its effects are unknown, and nothing may be applied
+  // past it (nor, for an interrupted undo, above it).
+  for (Migration& m : ms)
+    if (!state[m.version].started.empty() && result["blocked"].is_null()) {
+      bool undo = state[m.version].started == "start_undo";
+      result["blocked"] = {{"version", m.version}, {"name", m.name}, {"undo", undo},
+                           {"reason", undo ? "its undo script was started and never finished: vigil rollback runs it again"
+                                           : "it was started and never finished: the vigil command runs it again"}};
+    }
   for (Migration& m : ms) {
     PollCancel();
+    if (!result["blocked"].is_null()) break;
     if (state[m.version].applied) continue;
     if (target && VersionSortKey(m.version) > target_key) break;
     Promote(m);  // a pending migration runs its newest registered script
     if (!ParseScriptOptions(m.up).transaction) {
       // It cannot run inside this call's transaction: the run stops before
       // it (what ran stays applied) and says who runs it.
-      result["blocked"] = {{"version", m.version}, {"name", m.name},
+      result["blocked"] = {{"version", m.version}, {"name", m.name}, {"undo", false},
                            {"reason", "marked no-transaction: the vigil command runs it outside a transaction"}};
       break;
     }
@@ -426,6 +437,10 @@ std::string Migrator::Rollback(std::string_view target_in) {
   if (!known) throw Error(ErrorCode::kInvalidParameter, "target version " + target + " is not registered", {},
                           "Use '0' to undo every migration.");
   auto state = AppliedState();
+  for (const Migration& m : ms)
+    if (state[m.version].started == "start")
+      throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " was started and never finished; nothing was undone",
+                  {}, "Finish it first: vigil migrate runs it again.");
   std::vector<Migration*> undo;
   for (auto it = ms.rbegin(); it != ms.rend(); ++it) {
     if (VersionSortKey(it->version) <= target_key || !state[it->version].applied) continue;
@@ -438,7 +453,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
   for (Migration* m : undo) {
     PollCancel();
     if (!ParseScriptOptions(*m->down).transaction) {
-      result["blocked"] = {{"version", m->version}, {"name", m->name},
+      result["blocked"] = {{"version", m->version}, {"name", m->name}, {"undo", true},
                            {"reason", "undo script marked no-transaction: the vigil command runs it outside a transaction"}};
       break;
     }
@@ -521,6 +536,14 @@ std::string Migrator::Finish(std::string_view version_in, std::optional<std::str
       throw Error(ErrorCode::kPrerequisite, "migration " + m.version + " was not started", {},
                   "vigil_migration_start('" + m.version + "') comes first; it returns the script to run.");
     bool undo = started == "start_undo";
+    // What is recorded is what was started: a text registered since then
+    // (an interrupted migration is not applied, so its text may change)
+    // never gets an apply entry it did not run.
+    auto last = Q("SELECT checksum FROM vigil_migration_history WHERE version = $1 ORDER BY id DESC LIMIT 1", {m.version});
+    std::string now = undo ? (m.down ? Checksum(*m.down) : std::string()) : m.checksum;
+    if (last.empty() || Text(last[0][0]) != now)
+      throw Error(ErrorCode::kPrerequisite, "the script of migration " + m.version + " changed since it was started; not recorded",
+                  {}, "Start it again: vigil_migration_start returns the script to run.");
     double taken = duration_ms.value_or(0);
     ordered_json r = {{"version", m.version}, {"name", m.name}, {"action", undo ? "undo" : "apply"}};
     if (error) {

@@ -111,7 +111,11 @@ ScriptOptions ParseScriptOptions(std::string_view script) {
         std::size_t digits = 0;
         while (digits < value.size() && text::IsDigit(value[digits])) ++digits;
         std::string unit = value.substr(digits);
-        if (digits == 0 || digits > 9 || !(unit.empty() || unit == "ms" || unit == "s" || unit == "min"))
+        // At most PostgreSQL's limit, INT_MAX milliseconds (about 24.8 days).
+        long long n = digits == 0 || digits > 9 ? 0 : std::stoll(value.substr(0, digits));
+        long long per = unit == "min" ? 60000 : unit == "s" ? 1000 : 1;
+        if (digits == 0 || digits > 9 || !(unit.empty() || unit == "ms" || unit == "s" || unit == "min") ||
+            n * per > 2147483647LL)
           throw Error(ErrorCode::kInvalidParameter, "invalid lock_timeout \"" + text::Printable(value, 32) +
                       "\" in the script's header", {}, "Write -- vigil: lock_timeout=5s (ms, s or min).");
         out.lock_timeout = value;

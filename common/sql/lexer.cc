@@ -21,6 +21,10 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
   int block = 0;
   std::size_t words_seen = 0;
   bool creating = false, trigger = false;
+  // SQLite: a trigger's body starts at a BEGIN followed by the body's first
+  // statement; a column named begin (UPDATE OF begin, WHEN begin > 0) is
+  // followed by something else. Decided at the next token.
+  bool pending_begin = false;
   std::string previous;
   auto flush_word = [&]() {
     if (!word.empty()) {
@@ -29,8 +33,14 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       if (creating && word == "TRIGGER" &&
           (words_seen == 1 || (words_seen == 2 && (previous == "TEMP" || previous == "TEMPORARY"))))
         trigger = true;
-      bool opens = creating && ((!pg && trigger && word == "BEGIN" && block == 0) ||
-                                (pg && word == "ATOMIC" && previous == "BEGIN" && block == 0) ||
+      if (pending_begin) {
+        pending_begin = false;
+        if (word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE" ||
+            word == "WITH" || word == "VALUES")
+          ++block;
+      }
+      if (!pg && creating && trigger && word == "BEGIN" && block == 0) pending_begin = true;
+      bool opens = creating && ((pg && word == "ATOMIC" && previous == "BEGIN" && block == 0) ||
                                 (block > 0 && (word == "CASE" || (!pg && word == "BEGIN"))));
       if (opens) ++block;
       else if (block > 0 && word == "END") --block;
@@ -47,7 +57,9 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
     // Comments.
     if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
       flush_word();
-      while (i < s.size() && s[i] != '\n') ++i;
+      // PostgreSQL ends a -- comment at CR or LF, SQLite at LF only.
+      while (i < s.size() && s[i] != '\n' && !(pg && s[i] == '\r')) ++i;
+      if (i + 1 < s.size() && s[i] == '\r' && s[i + 1] == '\n') ++i;
       ++line;
       continue;
     }
@@ -73,6 +85,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
     // Quoted text: '...' (E'...' with backslashes), "...", `...`, [...].
     if (c == '\'' || c == '"' || c == '`' || c == '[') {
       flush_word();
+      pending_begin = false;
       if (!in_statement) { in_statement = true; current.line = line; }
       char close = c == '[' ? ']' : c;
       bool backslash = pg && c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
@@ -91,7 +104,8 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
     }
     // Dollar quotes: $$...$$ or $tag$...$tag$ (PostgreSQL; in SQLite $ starts
     // a parameter name).
-    if (pg && c == '$') {
+    // A $ inside an identifier (x$q$) is part of the name.
+    if (pg && c == '$' && (i == 0 || !(text::IsAlnum(s[i - 1]) || s[i - 1] == '_' || s[i - 1] == '$'))) {
       std::size_t j = i + 1;
       while (j < s.size() && (text::IsAlnum(s[j]) || s[j] == '_')) ++j;
       if (j < s.size() && s[j] == '$' && (j == i + 1 || !text::IsDigit(s[i + 1]))) {
@@ -116,6 +130,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       words_seen = 0;
       creating = false;
       trigger = false;
+      pending_begin = false;
       previous.clear();
       continue;
     }
@@ -124,6 +139,7 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       word.push_back(static_cast<char>(text::IsLower(c) ? c - 32 : c));
     } else {
       flush_word();
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') pending_begin = false;
     }
   }
   flush_word();

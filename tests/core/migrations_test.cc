@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "migrate/migrate.h"
+#include "sql/lexer.h"
 
 namespace vigil::core {
 namespace {
@@ -37,6 +38,33 @@ TEST(Migrations, SameScriptAcrossChecksumTags) {
   EXPECT_TRUE(SameScript(Checksum("x;"), "x;", "x;\r\n\n"));
 }
 
+TEST(Migrations, LexerFollowsEachDialect) {
+  using sql::SplitStatements;
+  // SQLite: a column named begin is not a trigger body (it hid COMMIT).
+  const std::string t =
+      "CREATE TABLE x(begin int); CREATE TRIGGER tr AFTER UPDATE OF begin ON x BEGIN SELECT 1; END; COMMIT; BEGIN;";
+  auto st = SplitStatements(t, Dialect::kSqlite);
+  ASSERT_EQ(st.size(), 4u);
+  EXPECT_EQ(st[2].words[0], "COMMIT");
+  EXPECT_EQ(t.substr(st[1].begin, st[1].end - st[1].begin),
+            "CREATE TRIGGER tr AFTER UPDATE OF begin ON x BEGIN SELECT 1; END");
+  EXPECT_TRUE(FindNonTransactional(t, Dialect::kSqlite).has_value());
+  auto w = SplitStatements("CREATE TRIGGER tr AFTER UPDATE ON x WHEN begin > 0 BEGIN UPDATE x SET a = 1; END; VACUUM;",
+                           Dialect::kSqlite);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[1].words[0], "VACUUM");
+  // PostgreSQL ends a -- comment at CR too: the statement after it counts.
+  const std::string cr = "CREATE TABLE a(x int);\n-- note\rCREATE TABLE b(a int);\nSELECT 1;";
+  auto p = SplitStatements(cr, Dialect::kPostgres);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(cr.substr(p[1].begin, p[1].end - p[1].begin), "CREATE TABLE b(a int)");
+  EXPECT_EQ(SplitStatements("-- x\rCOMMIT;", Dialect::kSqlite).size(), 0u);  // SQLite: all one comment
+  // A $ inside an identifier starts no dollar quote.
+  auto d = SplitStatements("CREATE TABLE x$q$ (a int); COMMIT; SELECT $q$;$q$;", Dialect::kPostgres);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[1].words[0], "COMMIT");
+}
+
 TEST(Migrations, ScriptOptionsFromTheHeader) {
   EXPECT_EQ(ParseScriptOptions("CREATE TABLE t (a int);").lock_timeout, "");
   EXPECT_EQ(ParseScriptOptions("-- adds t\n-- vigil: lock_timeout=5s\nCREATE TABLE t (a int);").lock_timeout, "5s");
@@ -46,6 +74,9 @@ TEST(Migrations, ScriptOptionsFromTheHeader) {
   EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=5sec\n"), Error);
   EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=\n"), Error);
   EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=1234567890\n"), Error);
+  EXPECT_THROW(ParseScriptOptions("-- vigil: lock_timeout=999999999min\n"), Error);  // beyond PostgreSQL's int ms
+  EXPECT_EQ(ParseScriptOptions("-- vigil: lock_timeout=35791min\n").lock_timeout, "35791min");
+  EXPECT_TRUE(ParseScriptOptions("-- vigil: no-transaction\n").transaction == false);
   EXPECT_THROW(ParseScriptOptions("-- vigil: no_such_option\n"), Error);
 }
 

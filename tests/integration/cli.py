@@ -235,6 +235,46 @@ def main():
               "down": "DROP INDEX cli_online;\nVACUUM;\n",
               "half": "CREATE INDEX cli_half ON users (username);",
               "half_fixed": "CREATE INDEX IF NOT EXISTS cli_half ON users (username);\nVACUUM;\n"})
+    # Hostile and surprising SQLite files (a security review's findings).
+    def fresh(name, files):
+        d = tempfile.mkdtemp(prefix="vigil-cli-hostile-")
+        os.makedirs(os.path.join(d, "m"))
+        for fn, text in files.items():
+            open(os.path.join(d, "m", fn), "w").write(text)
+        return os.path.join(d, name), os.path.join(d, "m")
+
+    def sql_on(path, statement):
+        import sqlite3
+        c = sqlite3.connect(path, isolation_level=None)
+        try:
+            c.enable_load_extension(True)
+            c.load_extension(module)
+            return c.execute(statement).fetchall()
+        finally:
+            c.close()
+
+    h, m = fresh("ghost.db", {"V1__t.sql": "CREATE TABLE t (a integer);\n"})
+    sql_on(h, "SELECT vigil_migration_add('0.5', 'ghost', 'CREATE TABLE ghost (a integer);')")
+    r = subprocess.run([vigil, "--db", h, "--dir", m, "migrate"], capture_output=True, text=True, env=env)
+    check(r.returncode == 3 and "is registered in the database but has no file" in r.stderr
+          and not sql_on(h, "SELECT 1 FROM sqlite_schema WHERE name = 'ghost'"),
+          "sqlite: a pending migration registered without a file is not run, exit 3", r.stdout + r.stderr)
+    h, m = fresh("begin.db", {"V1__t.sql": "-- vigil: no-transaction\nCREATE TABLE x (begin int);\n"
+                              "CREATE TRIGGER tr AFTER UPDATE OF begin ON x BEGIN SELECT 1; END;\n"
+                              "CREATE TABLE must_exist (a integer);\nVACUUM;\n"})
+    r = subprocess.run([vigil, "--db", h, "--dir", m, "migrate"], capture_output=True, text=True, env=env)
+    check(r.returncode == 0 and "4 statements" in r.stdout and sql_on(h, "SELECT 1 FROM sqlite_schema WHERE name = 'must_exist'"),
+          "sqlite: a column named begin hides no statement of a no-transaction migration", r.stdout + r.stderr)
+    h, m = fresh("case.db", {"V1__t.sql": "CREATE TABLE t (a integer);\n"})
+    sql_on(h, "SELECT vigil_migration_add('0', 'seed', 'SELECT 1;')")
+    import sqlite3
+    c = sqlite3.connect(h, isolation_level=None)
+    c.executescript("ALTER TABLE vigil_migrations RENAME TO tmpx; ALTER TABLE tmpx RENAME TO Vigil_Migrations;"
+                    " CREATE TRIGGER evil AFTER INSERT ON Vigil_Migrations BEGIN SELECT 1; END;")
+    c.close()
+    r = subprocess.run([vigil, "--db", h, "--dir", m, "migrate"], capture_output=True, text=True, env=env)
+    check(r.returncode == 1 and "has a trigger on vigil's table" in r.stderr,
+          "sqlite: a trigger on vigil's table under another letter case is refused", r.stdout + r.stderr)
     r = subprocess.run([vigil, "--db", os.path.join(work, "none.db"), "status"], capture_output=True, text=True, env=env)
     check(r.returncode == 1 and not os.path.exists(os.path.join(work, "none.db")),
           "sqlite: status on a missing file creates nothing, exit 1", r.stderr)
@@ -333,6 +373,27 @@ def main():
         r = run_pg("--dir", mig, "migrate")
         check(r.returncode == 0 and "was interrupted before" in r.stderr and "applied 11 slow" in r.stdout,
               "postgresql: the next run starts it again and says so", r.stdout + r.stderr)
+        # Look-alike overloads in a schema others may create in: the command
+        # types every argument, so vigil's own functions run, and it warns.
+        for fn in ["CREATE FUNCTION public.vigil_migration_start(version text, undo text) RETURNS jsonb LANGUAGE plpgsql"
+                   " AS $$BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN"
+                   " EXECUTE 'ALTER ROLE vigil_cli_other SUPERUSER'; END IF;"
+                   " RETURN '{\"script\": \"SELECT 1\", \"name\": \"x\"}'; END$$",
+                   "CREATE FUNCTION public.vigil_migrate(target text, dry_run text) RETURNS jsonb LANGUAGE plpgsql"
+                   " AS $$BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN"
+                   " EXECUTE 'ALTER ROLE vigil_cli_other SUPERUSER'; END IF;"
+                   " RETURN '{\"status\": \"ok\", \"applied\": []}'; END$$"]:
+            r = psql(fn, "vigil_cli", user="vigil_cli_other")
+            assert r.returncode == 0, r.stderr
+        open(os.path.join(mig, "V12__online.sql"), "w").write("-- vigil: no-transaction\nSELECT 1;\n")
+        superuser = f"host={host} port={port} dbname=vigil_cli"
+        r = subprocess.run([vigil, "--db", superuser, "--dir", mig, "migrate"], capture_output=True, text=True, env=env)
+        su = psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'vigil_cli_other'").stdout.strip()
+        check(r.returncode == 0 and "applied 12 online" in r.stdout and su == "f"
+              and "may create objects in vigil's schema" in r.stderr,
+              "postgresql: look-alike overloads are never called, and the command warns", r.stdout + r.stderr + su)
+        psql("DROP FUNCTION public.vigil_migration_start(text, text); DROP FUNCTION public.vigil_migrate(text, text)",
+             "vigil_cli")
         other = f"host={host} port={port} dbname=vigil_cli user=vigil_cli_other"
         r = subprocess.run([vigil, "--db", other, "--dir", mig, "migrate"], capture_output=True, text=True, env=env)
         check(r.returncode == 1 and "vigil_migrator" in r.stderr, "postgresql: a role without vigil_migrator: refused, exit 1",
