@@ -119,7 +119,10 @@ class PgMigrationDb final : public core::MigrationDb {
     return Query("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", {})[0][0]
         .value_or("");
   }
-  std::string Actor() override { return Query("SELECT session_user::text", {})[0][0].value_or(""); }
+  std::string Actor() override {  // the session user does not change within a call
+    if (!actor_) actor_ = Query("SELECT session_user::text", {})[0][0].value_or("");
+    return *actor_;
+  }
   // The snapshot reads only the catalog, as the caller, with the caller's
   // search_path: its text follows that path (regclass output), as recorded
   // snapshots did. So every function and operator in it is named with
@@ -147,6 +150,7 @@ class PgMigrationDb final : public core::MigrationDb {
   std::string schema_;
   Oid state_owner_;
   bool anchor_known_ = false, anchor_ = false;
+  std::optional<std::string> actor_;
   std::chrono::steady_clock::time_point start_;
   vigil::pg::SubxactState dry_run_{};
 };

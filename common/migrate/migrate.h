@@ -206,8 +206,12 @@ class Migrator {
                    const std::string& checksum, double duration_ms, const std::optional<std::string>& error,
                    bool snapshot);
   void SnapshotAfter(long long id);
+  // FlushAnchor writes the newest entry Record made to the anchor; every
+  // call that records ends with it (one write per call, not per entry).
+  void FlushAnchor();
 
   MigrationDb& db_;
+  std::optional<std::pair<long long, std::string>> anchor_, last_entry_;
 };
 
 }  // namespace vigil::core

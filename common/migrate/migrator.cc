@@ -202,10 +202,17 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
                            bool snapshot) {
   std::string prev = "genesis";
   long long id = 1;
-  auto last = Q("SELECT id, entry_hash FROM vigil_migration_history ORDER BY id DESC LIMIT 1", {});
-  if (!last.empty()) {
-    id = std::strtoll(Text(last[0][0]).c_str(), nullptr, 10) + 1;
-    prev = Text(last[0][1]);
+  if (last_entry_) {
+    // Within one call (which holds vigil's lock) the newest entry is the
+    // one this call wrote last.
+    id = last_entry_->first + 1;
+    prev = last_entry_->second;
+  } else {
+    auto last = Q("SELECT id, entry_hash FROM vigil_migration_history ORDER BY id DESC LIMIT 1", {});
+    if (!last.empty()) {
+      id = std::strtoll(Text(last[0][0]).c_str(), nullptr, 10) + 1;
+      prev = Text(last[0][1]);
+    }
   }
   std::optional<std::string> schema, hash;
   if (snapshot) {
@@ -223,11 +230,18 @@ long long Migrator::Record(const std::string& version, const std::string& name, 
              schema, prev, ChainHash(prev, id, version, action, checksum)});
   // The anchor names the newest entry, so removing entries from the end of
   // the chain (or all of them) is seen as surely as removing one inside it.
-  if (db_.AnchorExists())
-    Q("INSERT INTO vigil_migration_anchor (singleton, id, entry_hash) VALUES (1, $1, $2)"
-      " ON CONFLICT (singleton) DO UPDATE SET id = excluded.id, entry_hash = excluded.entry_hash",
-      {std::to_string(id), ChainHash(prev, id, version, action, checksum)});
+  // Written once per call (FlushAnchor), in the same transaction.
+  anchor_ = {id, ChainHash(prev, id, version, action, checksum)};
+  last_entry_ = anchor_;
   return id;
+}
+
+void Migrator::FlushAnchor() {
+  if (!anchor_ || !db_.AnchorExists()) return;
+  Q("INSERT INTO vigil_migration_anchor (singleton, id, entry_hash) VALUES (1, $1, $2)"
+    " ON CONFLICT (singleton) DO UPDATE SET id = excluded.id, entry_hash = excluded.entry_hash",
+    {std::to_string(anchor_->first), anchor_->second});
+  anchor_.reset();
 }
 
 // SnapshotAfter records the schema as it is now on history entry `id`: the
@@ -418,6 +432,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     result["applied"].push_back({{"version", m.version}, {"name", m.name}, {"duration_ms", Round3(taken)}});
   }
   if (last_change) SnapshotAfter(*last_change);
+  FlushAnchor();
   result["status"] = !result["failed"].is_null() ? "failed" : !result["blocked"].is_null() ? "blocked" : "ok";
   result["duration_ms"] = Round3(db_.ElapsedMs() - t_all);
   if (dry_run) {
@@ -473,6 +488,7 @@ std::string Migrator::Rollback(std::string_view target_in) {
     result["undone"].push_back({{"version", m->version}, {"name", m->name}, {"duration_ms", Round3(taken)}});
   }
   if (last_change) SnapshotAfter(*last_change);
+  FlushAnchor();
   result["status"] = !result["failed"].is_null() ? "failed" : !result["blocked"].is_null() ? "blocked" : "ok";
   return result.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -517,6 +533,7 @@ std::string Migrator::Start(std::string_view version_in, bool undo) {
     checksum = Checksum(*m.down);
   }
   Record(m.version, m.name, undo ? "start_undo" : "start", checksum, 0, std::nullopt, false);
+  FlushAnchor();
   ordered_json r = {{"version", m.version}, {"name", m.name}, {"undo", undo}, {"checksum", checksum},
                     {"lock_timeout", ParseScriptOptions(script).lock_timeout}, {"script", script},
                     {"restarted", !state[m.version].started.empty()}};
@@ -558,6 +575,7 @@ std::string Migrator::Finish(std::string_view version_in, std::optional<std::str
       SnapshotAfter(id);
       r["status"] = "ok";
     }
+    FlushAnchor();
     return r.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   throw Error(ErrorCode::kInvalidParameter, "migration " + NormalizeVersion(version_in) + " is not registered");
@@ -576,6 +594,7 @@ std::string Migrator::Repair(std::string_view version_in) {
     Q("UPDATE vigil_migrations SET up_sql = new_up_sql, checksum = new_checksum, new_up_sql = NULL,"
               " new_checksum = NULL WHERE version = $1", {m.version});
     Record(m.version, m.name, "repair", *m.new_checksum, 0, std::nullopt, true);
+    FlushAnchor();
     ordered_json r = {{"version", m.version}, {"previous_checksum", m.checksum}, {"checksum", *m.new_checksum}};
     return r.dump(-1, ' ', false, json::error_handler_t::replace);
   }
