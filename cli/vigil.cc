@@ -423,6 +423,9 @@ int Validate(Connection& c, const Options& o) {
   std::vector<core::MigrationFiles> files = core::ReadMigrationDir(o.dir, false);
   std::map<std::string, const core::MigrationFiles*> by_key;
   for (const auto& f : files) by_key[Key(f.version)] = &f;
+  // Status first: on SQLite the module checks vigil's tables (no view, no
+  // trigger, no virtual table under their names) before they are read here.
+  std::vector<StatusRow> status = ServerStatus(c);
   std::map<std::string, std::pair<std::string, std::string>> recorded;  // key -> (checksum, up_sql)
   std::string table = c.postgres() ? c.Prefix() + "vigil_migrations" : "main.vigil_migrations";
   bool has_state = true;
@@ -431,7 +434,6 @@ int Validate(Connection& c, const Options& o) {
   if (has_state)
     for (const Row& r : c.Query("SELECT version, checksum, up_sql FROM " + table))
       recorded[Key(Text(r[0]))] = {Text(r[1]), Text(r[2])};
-  std::vector<StatusRow> status = ServerStatus(c);
   json server = QueryJson(c, "SELECT " + c.Prefix() + "vigil_migration_validate()", {});
   ordered_json changed = json::array(), missing = json::array(), pending = json::array();
   std::map<std::string, bool> applied;

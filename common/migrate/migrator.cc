@@ -412,7 +412,8 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
     if (state[m.version].applied) continue;
     if (target && VersionSortKey(m.version) > target_key) break;
     Promote(m);  // a pending migration runs its newest registered script
-    if (!ParseScriptOptions(m.up).transaction) {
+    ScriptOptions opts = ParseScriptOptions(m.up);
+    if (!opts.transaction) {
       // It cannot run inside this call's transaction: the run stops before
       // it (what ran stays applied) and says who runs it.
       result["blocked"] = {{"version", m.version}, {"name", m.name}, {"undo", false},
@@ -420,7 +421,7 @@ std::string Migrator::Migrate(std::optional<std::string_view> target_in, bool dr
       break;
     }
     double t0 = db_.ElapsedMs();
-    auto error = db_.RunScript(m.up, ParseScriptOptions(m.up).lock_timeout);
+    auto error = db_.RunScript(m.up, opts.lock_timeout);
     if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {
@@ -467,13 +468,14 @@ std::string Migrator::Rollback(std::string_view target_in) {
   ScriptsRunning running;
   for (Migration* m : undo) {
     PollCancel();
-    if (!ParseScriptOptions(*m->down).transaction) {
+    ScriptOptions opts = ParseScriptOptions(*m->down);
+    if (!opts.transaction) {
       result["blocked"] = {{"version", m->version}, {"name", m->name}, {"undo", true},
                            {"reason", "undo script marked no-transaction: the vigil command runs it outside a transaction"}};
       break;
     }
     double t0 = db_.ElapsedMs();
-    auto error = db_.RunScript(*m->down, ParseScriptOptions(*m->down).lock_timeout);
+    auto error = db_.RunScript(*m->down, opts.lock_timeout);
     if (error) error = ValidText(*error);
     double taken = db_.ElapsedMs() - t0;
     if (error) {

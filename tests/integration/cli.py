@@ -217,15 +217,19 @@ def main():
         finally:
             c.close()
 
-    def sqlite_sql(statement):
+    def sql_on(path, statement):
+        """Runs one statement on an SQLite file with vigil's module loaded."""
         import sqlite3
-        c = sqlite3.connect(db, isolation_level=None)
+        c = sqlite3.connect(path, isolation_level=None)
         try:
             c.enable_load_extension(True)
             c.load_extension(module)
             return c.execute(statement).fetchall()
         finally:
             c.close()
+
+    def sqlite_sql(statement):
+        return sql_on(db, statement)
 
     def sqlite_index(name):
         return bool(sqlite_sql(f"SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = '{name}'"))
@@ -242,16 +246,6 @@ def main():
         for fn, text in files.items():
             open(os.path.join(d, "m", fn), "w").write(text)
         return os.path.join(d, name), os.path.join(d, "m")
-
-    def sql_on(path, statement):
-        import sqlite3
-        c = sqlite3.connect(path, isolation_level=None)
-        try:
-            c.enable_load_extension(True)
-            c.load_extension(module)
-            return c.execute(statement).fetchall()
-        finally:
-            c.close()
 
     h, m = fresh("ghost.db", {"V1__t.sql": "CREATE TABLE t (a integer);\n"})
     sql_on(h, "SELECT vigil_migration_add('0.5', 'ghost', 'CREATE TABLE ghost (a integer);')")
