@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/decimal.h"
+#include "base/json.h"
 #include "base/text.h"
 #include "base/error.h"
 #include "base/core_guard.h"
@@ -20,30 +22,31 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// IsIntegerText: an integer a 64-bit column can hold ("12", "-3", "1e2" is not).
 bool IsIntegerText(std::string_view s) {
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s.empty() || s.size() > 19) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return text::IsDigit(c); });
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return text::IsDigit(c); })) return false;
+  std::optional<Decimal> d = Decimal::Parse(s);
+  return d && d->FitsInt64();
 }
 
-bool IsNumericText(std::string_view s) {
-  if (s.empty() || s.size() > 400) return false;
-  json j = json::parse(s.begin(), s.end(), nullptr, false);
-  return j.is_number();
-}
+bool IsNumericText(std::string_view s) { return Decimal::Parse(s).has_value(); }
 
 // TypeProblem says why a value cannot be stored in a column of category c.
 std::optional<std::string> TypeProblem(TypeCategory c, const TypedValue& v) {
   if (v.kind == TypedValue::kNull) return std::nullopt;
   switch (c) {
-    case TypeCategory::kInteger:
-      if (v.kind == TypedValue::kInteger || (v.kind == TypedValue::kString && IsIntegerText(v.text))) return std::nullopt;
-      if (v.kind == TypedValue::kReal) {
-        json j = json::parse(v.text);
-        double d = j.get<double>();
-        if (d == static_cast<double>(static_cast<long long>(d))) return std::nullopt;
-      }
+    case TypeCategory::kInteger: {
+      // One model on both engines: a number whose exact value is an
+      // integer within 64 bits (3, 3.0, 3e2, "3"); 2^63 and above is out of
+      // range, not clamped.
+      std::optional<Decimal> d;
+      if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) d = Decimal::Parse(v.text);
+      else if (v.kind == TypedValue::kString && IsIntegerText(v.text)) return std::nullopt;
+      if (d && d->integer() && d->FitsInt64()) return std::nullopt;
+      if (d && d->integer()) return std::string("integer out of range");
       return std::string("expected an integer");
+    }
     case TypeCategory::kReal:
     case TypeCategory::kNumeric:
       if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) return std::nullopt;
@@ -89,12 +92,8 @@ const TypedValue* TypedRow::Find(const std::string& column) const {
 }
 
 TypedRow ParseTypedRow(std::string_view json_text) {
-  json j;
-  try {
-    j = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::exception&) {
-    throw Error(ErrorCode::kInvalidText, "row is not valid JSON");
-  }
+  json_in::Numbers numbers;
+  json j = json_in::ParseInput(json_text, "row", &numbers);
   if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "row must be a JSON object");
   TypedRow row;
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -103,8 +102,11 @@ TypedRow ParseTypedRow(std::string_view json_text) {
     TypedValue tv;
     if (v.is_null()) tv.kind = TypedValue::kNull;
     else if (v.is_string()) { tv.kind = TypedValue::kString; tv.text = v.get<std::string>(); }
-    else if (v.is_number_integer() || v.is_number_unsigned()) { tv.kind = TypedValue::kInteger; tv.text = v.dump(); }
-    else if (v.is_number_float()) { tv.kind = TypedValue::kReal; tv.text = v.dump(); }
+    else if (v.is_number()) {
+      // The number as written: 0.1000000000000000000001 stays exact.
+      tv.kind = v.is_number_float() ? TypedValue::kReal : TypedValue::kInteger;
+      tv.text = numbers[json_in::PointerTo(it.key())];
+    }
     else if (v.is_boolean()) { tv.kind = TypedValue::kBoolean; tv.text = v.get<bool>() ? "true" : "false"; }
     else { tv.kind = TypedValue::kJson; tv.text = v.dump(); }
     row.values.push_back(std::move(tv));

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "base/decimal.h"
+#include "base/json.h"
 #include "base/text.h"
 #include "base/error.h"
 #include "base/core_guard.h"
@@ -19,30 +21,27 @@ using nlohmann::json;
   throw Error(ErrorCode::kInvalidParameter, "rule " + text::Printable(kind, 40) + ": " + what);
 }
 
-std::optional<double> NumberParam(const json& p, const char* key, std::string_view kind) {
+// NumberParam reads params[key] as the exact decimal it was written as.
+std::optional<Decimal> NumberParam(const json& p, const json_in::Numbers& numbers, const char* key,
+                                   std::string_view kind) {
   if (!p.contains(key) || p[key].is_null()) return std::nullopt;
   if (!p[key].is_number()) Bad(kind, std::string("\"") + key + "\" must be a number");
-  return p[key].get<double>();
+  auto it = numbers.find(std::string("/") + key);
+  std::optional<Decimal> d = it == numbers.end() ? std::nullopt : Decimal::Parse(it->second);
+  if (!d) Bad(kind, std::string("\"") + key + "\" must be a number");
+  return d;
 }
 
-// ParseNumber reads a whole decimal or exponent number; false otherwise.
-bool ParseNumber(std::string_view s, double* out) {
-  if (s.empty() || s.size() > 400) return false;
-  std::string buf(s);
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size() || !std::isfinite(d)) return false;
-  for (char c : buf)  // no hex floats, no inf/nan spellings, no spaces
-    if (!(text::IsDigit(c) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
-  *out = d;
-  return true;
-}
-
-std::string FormatNumber(double d) {
-  json j = d;
-  if (std::floor(d) == d && std::fabs(d) < 1e15) j = static_cast<long long>(d);
-  return j.dump();
+// IntegerParam reads params[key] as an integer within [lo, hi].
+std::optional<long long> IntegerParam(const json& p, const json_in::Numbers& numbers, const char* key,
+                                      std::string_view kind, long long lo, long long hi) {
+  std::optional<Decimal> d = NumberParam(p, numbers, key, kind);
+  if (!d) return std::nullopt;
+  if (!d->integer() || !d->FitsInt64() || d->IntegerDigits() > 18) Bad(kind, std::string("\"") + key + "\" must be an integer");
+  long long v = std::stoll(d->ToString());
+  if (v < lo || v > hi)
+    Bad(kind, std::string("\"") + key + "\" must be from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return v;
 }
 
 std::size_t CodePoints(std::string_view s) {
@@ -63,13 +62,8 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
   Rule r;
   r.name = std::string(kind);
   json p;
-  if (params_text && !params_text->empty()) {
-    try {
-      p = json::parse(params_text->begin(), params_text->end());
-    } catch (const json::exception&) {
-      Bad(kind, "params are not valid JSON");
-    }
-  }
+  json_in::Numbers numbers;
+  if (params_text && !params_text->empty()) p = json_in::ParseInput(*params_text, "rule " + text::Printable(kind, 40) + ": params", &numbers);
   if (!p.is_null()) r.params = p.dump();
   auto need_object = [&]() {
     if (!p.is_object()) Bad(kind, "params must be a JSON object");
@@ -81,20 +75,34 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
   } else if (kind == "range" || kind == "length") {
     r.kind = kind == "range" ? RuleKind::kRange : RuleKind::kLength;
     need_object();
-    r.min = NumberParam(p, "min", kind);
-    r.max = NumberParam(p, "max", kind);
+    r.min = NumberParam(p, numbers, "min", kind);
+    r.max = NumberParam(p, numbers, "max", kind);
     if (!r.min && !r.max) Bad(kind, "needs \"min\", \"max\" or both");
-    if (r.min && r.max && *r.min > *r.max) Bad(kind, "\"min\" is greater than \"max\"");
-    if (kind == "length" && ((r.min && (*r.min < 0 || std::floor(*r.min) != *r.min)) ||
-                             (r.max && (*r.max < 0 || std::floor(*r.max) != *r.max))))
+    if (r.min && r.max && Decimal::Compare(*r.min, *r.max) > 0) Bad(kind, "\"min\" is greater than \"max\"");
+    auto count = [](const std::optional<Decimal>& d) {
+      return !d || (d->integer() && !d->negative() && d->IntegerDigits() <= 15);
+    };
+    if (kind == "length" && (!count(r.min) || !count(r.max)))
       Bad(kind, "\"min\" and \"max\" must be non-negative integers");
   } else if (kind == "one_of") {
     r.kind = RuleKind::kOneOf;
     if (!p.is_array() || p.empty()) Bad(kind, "params must be a non-empty JSON array");
-    for (const json& v : p) {
-      if (v.is_string()) r.one_of.push_back(v.get<std::string>());
-      else if (v.is_number() || v.is_boolean()) r.one_of.push_back(v.dump());
-      else Bad(kind, "values must be strings, numbers or booleans");
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      const json& v = p[i];
+      if (v.is_string()) {
+        r.one_of.push_back(v.get<std::string>());
+        r.one_of_numbers.emplace_back();
+      } else if (v.is_number()) {
+        // A number allows the values equal to it: [1e2] allows 100 and 100.0.
+        const std::string& spelling = numbers["/" + std::to_string(i)];
+        r.one_of.push_back(spelling);
+        r.one_of_numbers.push_back(Decimal::Parse(spelling));
+      } else if (v.is_boolean()) {
+        r.one_of.push_back(v.dump());
+        r.one_of_numbers.emplace_back();
+      } else {
+        Bad(kind, "values must be strings, numbers or booleans");
+      }
     }
   } else if (kind == "regex") {
     r.kind = RuleKind::kRegex;
@@ -105,12 +113,11 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
   } else if (kind == "precision") {
     r.kind = RuleKind::kPrecision;
     need_object();
-    if (!p.contains("digits") || !p["digits"].is_number_integer()) Bad(kind, "needs integer \"digits\"");
-    r.digits = p["digits"].get<int>();
-    r.scale = p.value("scale", 0);
-    if (p.contains("scale") && !p["scale"].is_number_integer()) Bad(kind, "\"scale\" must be an integer");
-    if (r.digits < 1 || r.digits > 1000 || r.scale < 0 || r.scale > r.digits)
-      Bad(kind, "needs 1 <= digits <= 1000 and 0 <= scale <= digits");
+    if (!p.contains("digits") || !p["digits"].is_number()) Bad(kind, "needs integer \"digits\"");
+    if (p.contains("scale") && !p["scale"].is_number()) Bad(kind, "\"scale\" must be an integer");
+    r.digits = static_cast<int>(*IntegerParam(p, numbers, "digits", kind, 1, 1000));
+    r.scale = static_cast<int>(IntegerParam(p, numbers, "scale", kind, 0, 1000).value_or(0));
+    if (r.scale > r.digits) Bad(kind, "needs 1 <= digits <= 1000 and 0 <= scale <= digits");
   } else if (kind == "references") {
     r.kind = RuleKind::kReferences;
     need_object();
@@ -183,53 +190,58 @@ std::optional<std::string> CheckValue(const Rule& r, std::optional<std::string_v
     return std::nullopt;
   }
   std::string_view v = *value;
-  double d = 0;
   switch (r.kind) {
     case RuleKind::kNotNull:
       return std::nullopt;
     case RuleKind::kValidator:
       if (Reason reason = r.validator->check(v)) return std::string(reason);
       return std::nullopt;
-    case RuleKind::kRange:
-      if (!ParseNumber(v, &d)) return std::string("not a number");
-      if (r.min && d < *r.min) return FormatNumber(d) + " is below the minimum " + FormatNumber(*r.min);
-      if (r.max && d > *r.max) return FormatNumber(d) + " is above the maximum " + FormatNumber(*r.max);
-      return std::nullopt;
-    case RuleKind::kPositive:
-      if (!ParseNumber(v, &d)) return std::string("not a number");
-      if (!(d > 0)) return FormatNumber(d) + " is not positive";
-      return std::nullopt;
-    case RuleKind::kLength: {
-      if (!text::IsValidUtf8(v)) return std::string("invalid UTF-8");
-      double n = static_cast<double>(CodePoints(v));
-      if (r.min && n < *r.min) return "length " + FormatNumber(n) + " is below the minimum " + FormatNumber(*r.min);
-      if (r.max && n > *r.max) return "length " + FormatNumber(n) + " is above the maximum " + FormatNumber(*r.max);
+    case RuleKind::kRange: {
+      std::optional<Decimal> d = Decimal::Parse(v);
+      if (!d) return std::string("not a number");
+      if (r.min && Decimal::Compare(*d, *r.min) < 0) return d->ToString() + " is below the minimum " + r.min->ToString();
+      if (r.max && Decimal::Compare(*d, *r.max) > 0) return d->ToString() + " is above the maximum " + r.max->ToString();
       return std::nullopt;
     }
-    case RuleKind::kOneOf:
-      for (const std::string& allowed : r.one_of)
-        if (v == allowed) return std::nullopt;
+    case RuleKind::kPositive: {
+      std::optional<Decimal> d = Decimal::Parse(v);
+      if (!d) return std::string("not a number");
+      if (d->zero() || d->negative()) return d->ToString() + " is not positive";
+      return std::nullopt;
+    }
+    case RuleKind::kLength: {
+      if (!text::IsValidUtf8(v)) return std::string("invalid UTF-8");
+      std::optional<Decimal> n = Decimal::Parse(std::to_string(CodePoints(v)));
+      if (r.min && Decimal::Compare(*n, *r.min) < 0)
+        return "length " + n->ToString() + " is below the minimum " + r.min->ToString();
+      if (r.max && Decimal::Compare(*n, *r.max) > 0)
+        return "length " + n->ToString() + " is above the maximum " + r.max->ToString();
+      return std::nullopt;
+    }
+    case RuleKind::kOneOf: {
+      std::optional<Decimal> number;
+      bool parsed = false;
+      for (std::size_t i = 0; i < r.one_of.size(); ++i) {
+        if (!r.one_of_numbers[i]) {
+          if (v == r.one_of[i]) return std::nullopt;
+          continue;
+        }
+        if (!parsed) number = Decimal::Parse(v), parsed = true;
+        if (number && *number == *r.one_of_numbers[i]) return std::nullopt;
+      }
       return std::string("not one of the allowed values");
+    }
     case RuleKind::kRegex:
       if (!r.regex->PartialMatch(v)) return std::string("does not match the pattern");
       return std::nullopt;
     case RuleKind::kPrecision: {
-      // Digits before and after the point of a plain decimal, sign allowed.
-      std::string_view s = v;
-      if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-      std::size_t dot = s.find('.');
-      std::string_view ip = s.substr(0, dot), fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
-      if (ip.empty() && fp.empty()) return std::string("not a decimal number");
-      for (char c : ip)
-        if (!text::IsDigit(c)) return std::string("not a decimal number");
-      for (char c : fp)
-        if (!text::IsDigit(c)) return std::string("not a decimal number");
-      while (ip.size() > 1 && ip[0] == '0') ip.remove_prefix(1);
-      if (ip == "0") ip = {};
-      while (!fp.empty() && fp.back() == '0') fp.remove_suffix(1);
-      if (static_cast<int>(fp.size()) > r.scale)
+      // Digits before and after the point, as PostgreSQL numeric counts
+      // them (1.50 has one fraction digit; 1e3 has four integer digits).
+      std::optional<Decimal> d = Decimal::Parse(v);
+      if (!d) return std::string("not a decimal number");
+      if (d->FractionDigits() > r.scale)
         return "more than " + std::to_string(r.scale) + " digits after the decimal point";
-      if (static_cast<int>(ip.size()) > r.digits - r.scale)
+      if (d->IntegerDigits() > r.digits - r.scale)
         return "more than " + std::to_string(r.digits - r.scale) + " digits before the decimal point";
       return std::nullopt;
     }

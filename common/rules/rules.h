@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/decimal.h"
 #include "validate/validators.h"
 
 #include "base/regex.h"
@@ -46,8 +47,9 @@ struct Rule {
   RuleKind kind = RuleKind::kNotNull;
   std::string params;             // canonical JSON text ("" when none)
   const KindInfo* validator = nullptr;
-  std::optional<double> min, max;
+  std::optional<Decimal> min, max;  // exact bounds (base/decimal.h)
   std::vector<std::string> one_of;
+  std::vector<std::optional<Decimal>> one_of_numbers;  // per one_of entry: its value when a JSON number
   std::optional<Regex> regex;
   int digits = 0, scale = 0;
   std::string ref_table, ref_column;

@@ -96,6 +96,9 @@ Reason CheckIban(std::string_view s) noexcept {
   }
   if (!text::IsUpper(s[0]) || !text::IsUpper(s[1])) return "must start with a country code";
   if (!text::IsDigit(s[2]) || !text::IsDigit(s[3])) return "check digits must be digits";
+  // ISO 7064 MOD 97-10 check digits are 98 - (n mod 97): always 02 to 98.
+  if (s[2] == '0' && (s[3] == '0' || s[3] == '1')) return "check digits 00 and 01 are never issued";
+  if (s[2] == '9' && s[3] == '9') return "check digits 99 are never issued";
   const IbanCountry* country = FindCountry(s.substr(0, 2));
   if (country == nullptr) return "country not in the IBAN registry";
   if (static_cast<int>(s.size()) != country->length) return "wrong length for the country";

@@ -23,6 +23,7 @@
 #include "base/regex.h"
 #include "base/text.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "validate/validators.h"
 #include "base/core_guard.h"
 
@@ -34,18 +35,7 @@ using nlohmann::json;
 constexpr int kMaxDepth = 512;
 
 json ParseJson(std::string_view s, const char* what) {
-  try {
-    std::size_t events = 0;
-    json::parser_callback_t limit = [what, &events](int depth, json::parse_event_t, json&) {
-      if ((++events & 4095) == 0) PollCancel();
-      if (depth > kMaxDepth)
-        throw Error(ErrorCode::kProgramLimit, std::string("json_schema: ") + what + " nested deeper than 512 levels");
-      return true;
-    };
-    return json::parse(s.begin(), s.end(), limit);
-  } catch (const json::parse_error& e) {
-    throw Error(ErrorCode::kInvalidText, std::string("json_schema: ") + what + " is not valid JSON", e.what());
-  }
+  return json_in::ParseInput(s, std::string("json_schema: ") + what);
 }
 
 [[noreturn]] void BadSchema(const std::string& where, const std::string& what) {

@@ -107,6 +107,9 @@ Reason CheckUrl(std::string_view s) noexcept {
         if (c == '%') return "percent-encoded host names are not accepted";
         if (c == ' ') return "unencoded space";
       }
+      // A fully qualified name may end in the root's empty label
+      // (http://example.com./): RFC 3986 §3.2.2 and WHATWG both allow it.
+      if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
       if (Reason r = net::CheckHostname(host, net::HostnameRules{false, false})) return r;
     }
   }

@@ -46,7 +46,9 @@ TEST(Rules, MalformedParamsAreClearErrors) {
     try {
       ParseRule(kind, params);
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidParameter);
+      // Bad syntax is 22P02 (as PostgreSQL's jsonb input), the rest 22023.
+      EXPECT_EQ(e.code(), params && params->starts_with("{") && !params->ends_with("}") ? ErrorCode::kInvalidText
+                                                                                     : ErrorCode::kInvalidParameter);
       return std::string(e.what());
     }
     return std::string("(accepted)");
@@ -55,7 +57,11 @@ TEST(Rules, MalformedParamsAreClearErrors) {
   EXPECT_EQ(message("range", std::nullopt), "rule range: params must be a JSON object");
   EXPECT_EQ(message("range", "{}"), "rule range: needs \"min\", \"max\" or both");
   EXPECT_EQ(message("range", R"({"min":5,"max":1})"), "rule range: \"min\" is greater than \"max\"");
-  EXPECT_EQ(message("range", "{"), "rule range: params are not valid JSON");
+  EXPECT_EQ(message("range", "{"), "rule range: params is not valid JSON");
+  EXPECT_EQ(message("range", R"({"min": 1e309})"), "rule range: params: a number is out of range");
+  EXPECT_EQ(message("precision", R"({"digits": 4294967297})"), "rule precision: \"digits\" must be from 1 to 1000");
+  EXPECT_EQ(message("precision", R"({"digits": 4, "scale": "x"})"), "rule precision: \"scale\" must be an integer");
+  EXPECT_EQ(message("precision", R"({"digits": 4.5})"), "rule precision: \"digits\" must be an integer");
   EXPECT_EQ(message("regex", R"({"pattern":"("})"), "rule regex: pattern does not compile: missing ): (");
   EXPECT_EQ(message("one_of", "[]"), "rule one_of: params must be a non-empty JSON array");
   EXPECT_EQ(message("email", R"({"x":1})"), "rule email: takes no params");
