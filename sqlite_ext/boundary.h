@@ -16,22 +16,48 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/text.h"
 
 SQLITE_EXTENSION_INIT3
 
 namespace vigil::sqlite {
 
 // ReportError sets the SQL error for `e` on ctx: "vigil: " + message.
+// ResultCode is the SQLite result code of a core error: a rule rejection is
+// a constraint failure (SQLITE_CONSTRAINT_CHECK, what a CHECK constraint
+// reports, so drivers raise IntegrityError), a limit SQLITE_TOOBIG, a cancel
+// SQLITE_INTERRUPT, a lock timeout SQLITE_BUSY; the rest SQLITE_ERROR.
+inline int ResultCode(core::ErrorCode code) noexcept {
+  switch (code) {
+    case core::ErrorCode::kCheckViolation: return SQLITE_CONSTRAINT_CHECK;
+    case core::ErrorCode::kProgramLimit: return SQLITE_TOOBIG;
+    case core::ErrorCode::kCanceled: return SQLITE_INTERRUPT;
+    case core::ErrorCode::kLockTimeout: return SQLITE_BUSY;
+    default: return SQLITE_ERROR;
+  }
+}
+
+// ErrorText is the one form of a vigil error on SQLite (docs/reference.md):
+// "vigil: <message>", then PostgreSQL's DETAIL and HINT on lines of their
+// own, as psql prints them. Each part is capped and cleaned
+// (text::ForMessage): a 50 MB name or invalid UTF-8 never reaches a client.
+inline std::string ErrorText(const core::Error& e) {
+  std::string msg = "vigil: " + core::text::ForMessage(e.what(), 2000);
+  if (!e.detail().empty()) msg.append("\nDETAIL:  ").append(core::text::ForMessage(e.detail(), 2000));
+  if (!e.hint().empty()) msg.append("\nHINT:  ").append(core::text::ForMessage(e.hint(), 2000));
+  return msg;
+}
+
 inline void ReportError(sqlite3_context* ctx, const core::Error& e) noexcept {
   try {
-    std::string msg = "vigil: " + std::string(e.what());
+    std::string msg = ErrorText(e);
     sqlite3_result_error(ctx, msg.data(), static_cast<int>(msg.size()));
+    sqlite3_result_error_code(ctx, ResultCode(e.code()));
   } catch (...) {
     sqlite3_result_error_nomem(ctx);
   }
 }
 
-// Run calls body() and turns every exception into an SQLite error.
 template <typename Body>
 void Run(sqlite3_context* ctx, Body&& body) noexcept {
   try {
@@ -51,25 +77,29 @@ void Run(sqlite3_context* ctx, Body&& body) noexcept {
 // result code with the message in the table's zErrMsg.
 template <typename Body>
 int RunVtab(sqlite3_vtab* vtab, Body&& body) noexcept {
-  auto fail = [vtab](const char* msg) {
+  auto fail = [vtab](const std::string& msg, int rc) {
     sqlite3_free(vtab->zErrMsg);
-    vtab->zErrMsg = sqlite3_mprintf("vigil: %s", msg);
-    return SQLITE_ERROR;
+    vtab->zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+    return rc;
   };
   try {
-    body();
-    return SQLITE_OK;
-  } catch (const std::bad_alloc&) {
-    return SQLITE_NOMEM;
-  } catch (const std::exception& e) {
-    return fail(e.what());
+    try {
+      body();
+      return SQLITE_OK;
+    } catch (const core::Error& e) {
+      return fail(ErrorText(e), ResultCode(e.code()));
+    } catch (const std::bad_alloc&) {
+      return SQLITE_NOMEM;
+    } catch (const std::exception& e) {
+      return fail("vigil: internal error: " + core::text::ForMessage(e.what(), 2000), SQLITE_ERROR);
+    }
   } catch (...) {
-    return fail("internal error");
+    sqlite3_free(vtab->zErrMsg);
+    vtab->zErrMsg = sqlite3_mprintf("vigil: internal error");
+    return SQLITE_ERROR;
   }
 }
 
-// RunQuietly runs body() where no SQL result can carry an error (the
-// module's entry point): returns false on any exception.
 template <typename Body>
 bool RunQuietly(Body&& body) noexcept {
   try {

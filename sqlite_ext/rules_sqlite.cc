@@ -11,6 +11,7 @@
 #include "rules_sqlite.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -95,17 +96,23 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
 }
 
 // RulesCache keeps each table's plan per connection. An entry is valid while
-// the database's data version (SQLITE_FCNTL_DATA_VERSION: changes when any
-// connection commits) and this connection's own rule generation (bumped by
-// vigil_rule_add, vigil_rule_remove and vigil_enforce) are what they were
-// when it was built. Within one transaction of bulk inserts both stay put,
-// so the rules are read and parsed once.
+// its stamp is what it was when the entry was built: the rule generation
+// in main.vigil_meta (bumped in the same transaction as every rule change,
+// so a rolled-back change rolls the stamp back too), the schema cookie
+// (any DDL: a column added, triggers rebuilt) and the data version (a
+// commit by another connection). The stamp is read inside one statement,
+// so even a connection that holds no read transaction (rollback-journal
+// mode, `SELECT vigil_check(...)` over no table) sees the committed state.
 struct RulesCache {
   int refs = 0;
-  std::uint64_t generation = 0;
+  struct Stamp {
+    std::string generation;
+    long long schema_version = -1;
+    unsigned data_version = 0;
+    bool operator==(const Stamp&) const = default;
+  };
   struct Entry {
-    unsigned data_version;
-    std::uint64_t generation;
+    Stamp stamp;
     std::shared_ptr<const core::TablePlan> plan;
   };
   std::unordered_map<std::string, Entry> tables;
@@ -117,18 +124,47 @@ unsigned DataVersion(sqlite3* db) {
   return v;
 }
 
+RulesCache::Stamp ReadStamp(sqlite3* db) {
+  RulesCache::Stamp stamp;
+  sqlite3_stmt* s = nullptr;
+  // Without vigil_meta there are no rules yet (it is created with the store).
+  const char* sql = "SELECT (SELECT value FROM main.vigil_meta WHERE key = 'rules_generation'),"
+                    " (SELECT schema_version FROM pragma_schema_version)";
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    Stmt v(db, "PRAGMA main.schema_version");
+    v.Step();
+    stamp.schema_version = v.Int(0);
+    stamp.data_version = DataVersion(db);
+    return stamp;
+  }
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    const unsigned char* g = sqlite3_column_text(s, 0);
+    stamp.generation = g ? reinterpret_cast<const char*>(g) : "";
+    stamp.schema_version = sqlite3_column_int64(s, 1);
+  }
+  stamp.data_version = DataVersion(db);  // while the statement holds the read transaction
+  sqlite3_finalize(s);
+  return stamp;
+}
+
+// BumpRulesGeneration marks a rule change, in the caller's transaction.
+void BumpRulesGeneration(sqlite3* db) {
+  ExecOne(db, "INSERT INTO main.vigil_meta (key, value) VALUES ('rules_generation', '1') ON CONFLICT (key) DO "
+              "UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+}
+
 std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
   TableShape shape = LoadTable(db, table);
   return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
 }
 
 std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache, const std::string& table) {
-  unsigned version = DataVersion(db);
+  RulesCache::Stamp stamp = ReadStamp(db);
   auto it = cache->tables.find(table);
-  if (it != cache->tables.end() && it->second.data_version == version && it->second.generation == cache->generation)
-    return it->second.plan;
+  if (it != cache->tables.end() && it->second.stamp == stamp) return it->second.plan;
   auto plan = LoadPlan(db, table);
-  cache->tables[table] = {version, cache->generation, plan};
+  cache->tables[table] = {stamp, plan};
   return plan;
 }
 
@@ -144,10 +180,6 @@ std::vector<core::Violation> CheckRow(sqlite3* db, std::shared_ptr<const core::T
 }
 
 RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(sqlite3_user_data(ctx)); }
-
-void RulesChanged(sqlite3_context* ctx) {
-  if (RulesCache* cache = Cache(ctx)) ++cache->generation;
-}
 
 // ---- SQL functions --------------------------------------------------------
 
@@ -207,7 +239,9 @@ class SqliteRuleCatalog final : public core::RuleCatalog {
     Bind(insert, table, column, rule);
     if (params) insert.Text(4, *params); else insert.Null(4);
     insert.Step();
-    return sqlite3_last_insert_rowid(db_);
+    long long id = sqlite3_last_insert_rowid(db_);
+    BumpRulesGeneration(db_);
+    return id;
   }
   long long DeleteRules(const core::TableIdentity& table, const std::optional<std::string>& column,
                         const std::string& rule) override {
@@ -216,7 +250,9 @@ class SqliteRuleCatalog final : public core::RuleCatalog {
     Stmt del(db_, "DELETE FROM main.vigil_rule_store WHERE table_name = ?1 AND column_name IS ?2 AND rule = ?3");
     Bind(del, table, column, rule);
     del.Step();
-    return sqlite3_changes(db_);
+    long long removed = sqlite3_changes(db_);
+    if (removed > 0) BumpRulesGeneration(db_);
+    return removed;
   }
   // The triggers embed the rules: rebuild them (all or nothing, in the
   // caller's savepoint).
@@ -255,7 +291,6 @@ void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   long long id = core::AddRule(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2),
                                OptArg(argc, argv, 3));
   savepoint.Release();
-  RulesChanged(ctx);
   sqlite3_result_int64(ctx, id);
 }
 
@@ -266,7 +301,6 @@ void RuleRemove(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   Savepoint savepoint(db, "vigil_rule_remove");
   long long removed = core::RemoveRules(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2));
   savepoint.Release();
-  RulesChanged(ctx);
   sqlite3_result_int64(ctx, removed);
 }
 
@@ -362,6 +396,18 @@ constexpr double kHuge = 1.7976931348623157e308;
 // Number formats a rule bound as an SQL numeric literal.
 std::string Number(double d) { return Sql("%.17g", d); }
 
+// Bound is an exact bound as the nearest double on its inner side (the pass
+// predicate may be stricter than the rule, never looser), or NULL (always
+// the full check) when no double is that close.
+std::string Bound(const core::Decimal& exact, bool lower) {
+  double d = exact.ToDouble();
+  if (!std::isfinite(d)) return "NULL";
+  int c = core::Decimal::Compare(*core::Decimal::Parse(Number(d)), exact);
+  if (lower && c < 0) d = std::nextafter(d, kHuge);
+  if (!lower && c > 0) d = std::nextafter(d, -kHuge);
+  return Number(d);
+}
+
 // PassPredicate is an SQL condition over NEW (and OLD for updates) that is
 // true only when every rule surely passes; the triggers call the full
 // vigil_check — which finds and words the violations — only when it is not
@@ -384,16 +430,17 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
       case core::RuleKind::kRange:
         // In SQLite text and blobs sort after every number, so a two-sided
         // comparison is true only for numbers within the bounds.
-        parts.push_back("(" + col + " IS NULL OR " + col + " BETWEEN " + Number(r.min.value_or(-kHuge)) + " AND " +
-                        Number(r.max.value_or(kHuge)) + ")");
+        parts.push_back("(" + col + " IS NULL OR " + col + " BETWEEN " +
+                        (r.min ? Bound(*r.min, true) : Number(-kHuge)) + " AND " +
+                        (r.max ? Bound(*r.max, false) : Number(kHuge)) + ")");
         break;
       case core::RuleKind::kPositive:
         parts.push_back("(" + col + " IS NULL OR (" + col + " > 0 AND " + col + " <= " + Number(kHuge) + "))");
         break;
       case core::RuleKind::kLength: {
         std::string p = "(" + col + " IS NULL OR (typeof(" + col + ") = 'text'";
-        if (r.min) p += " AND length(" + col + ") >= " + Number(*r.min);
-        if (r.max) p += " AND length(" + col + ") <= " + Number(*r.max);
+        if (r.min) p += " AND length(" + col + ") >= " + r.min->ToString();
+        if (r.max) p += " AND length(" + col + ") <= " + r.max->ToString();
         parts.push_back(p + "))");
         break;
       }
@@ -472,7 +519,6 @@ void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
   InstallTriggers(db, table);
-  RulesChanged(ctx);
   sqlite3_result_int(ctx, 1);
 }
 

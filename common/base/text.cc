@@ -65,4 +65,21 @@ std::string Printable(std::string_view s, std::size_t max) {
   return out;
 }
 
+std::string ForMessage(std::string_view s, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t n = Utf8SequenceLength(s, i);
+    bool control = n == 1 && (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == 0x7f);
+    std::size_t take = (n == 0 || control) ? 1 : n;
+    if (out.size() + take > max) {
+      out += "...";
+      break;
+    }
+    if (n == 0 || control) out += '?'; else out.append(s, i, n);
+    i += take;
+  }
+  return out;
+}
+
 }  // namespace vigil::core::text

@@ -39,4 +39,10 @@ int DigitsValue(std::string_view s) noexcept;
 // invalid UTF-8 or terminal escapes.
 std::string Printable(std::string_view s, std::size_t max);
 
+// ForMessage copies s for an error message: valid UTF-8 kept, invalid bytes
+// and control characters (NUL, newlines, escapes) as '?', at most `max`
+// bytes (cut at a character boundary, with "..." when cut). Every message
+// an engine receives passes through it once, in its boundary.
+std::string ForMessage(std::string_view s, std::size_t max);
+
 }  // namespace vigil::core::text

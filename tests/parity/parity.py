@@ -124,7 +124,8 @@ def run_sqlite(module, cases):
         except sqlite3.Error as e:
             msg = str(e)
             if msg.startswith("vigil: "):
-                results.append({"error": msg[len("vigil: "):]})
+                # The message is the first line; DETAIL and HINT follow.
+                results.append({"error": msg[len("vigil: "):].split("\n", 1)[0]})
             else:
                 results.append({"error": "NOT A VIGIL ERROR: " + msg})
     functions = set()
