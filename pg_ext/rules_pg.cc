@@ -66,6 +66,7 @@ struct PgColumn {
   Oid typid;
   Oid typoutput;
   int attnum;
+  bool generated;  // GENERATED ALWAYS AS (...) STORED: read, never written
 };
 
 struct PgTable {
@@ -130,6 +131,7 @@ void OpenTableByOid(Oid relid, PgTable* t) {
     c->type = format_type_be(att->atttypid);
     c->typid = att->atttypid;
     c->attnum = att->attnum;
+    c->generated = att->attgenerated != '\0';
     bool varlena;
     getTypeOutputInfo(att->atttypid, &c->typoutput, &varlena);
   }
@@ -250,6 +252,7 @@ std::shared_ptr<const CachedTable> BuildCachedTable(const PgTable& t, const PgRu
   for (int i = 0; i < t.ncolumns; ++i) {
     info.columns.emplace_back(t.columns[i].name);
     info.types.emplace_back(t.columns[i].type);
+    if (t.columns[i].generated) info.generated.emplace_back(t.columns[i].name);
     cached->attnums.push_back(t.columns[i].attnum);
     cached->typoutput.push_back(t.columns[i].typoutput);
     cached->typid.push_back(t.columns[i].typid);

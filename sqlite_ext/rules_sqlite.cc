@@ -334,14 +334,33 @@ std::string TriggerName(const char* op, const std::string& table) {
   return name;
 }
 
-// RowJson builds json_object(...) over NEW or OLD, in chunks of 60 columns
-// merged with json_patch (SQLite functions take at most 127 arguments).
-std::string RowJson(const core::TableInfo& t, const char* alias) {
+// RuleColumns are the indexes of the columns the table's column rules
+// name. The triggers mention only these (and the columns expressions may
+// name): SQLite refuses ALTER TABLE DROP COLUMN of a column a trigger
+// mentions, so a column no rule reads must stay droppable.
+std::vector<std::size_t> RuleColumns(const core::TablePlan& plan) {
+  std::vector<std::size_t> out;
+  for (const auto& entry : plan.rules()) {
+    if (!entry.column) continue;
+    int c = plan.ColumnIndex(*entry.column);
+    if (c >= 0 && std::find(out.begin(), out.end(), static_cast<std::size_t>(c)) == out.end())
+      out.push_back(static_cast<std::size_t>(c));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// RowJson builds json_object(...) of the given columns over NEW or OLD, in
+// chunks of 60 columns merged with json_patch (SQLite functions take at
+// most 127 arguments).
+std::string RowJson(const core::TableInfo& t, const std::vector<std::size_t>& columns, const char* alias) {
+  if (columns.empty()) return "'{}'";
   std::vector<std::string> chunks;
-  for (std::size_t i = 0; i < t.columns.size(); i += 60) {
+  for (std::size_t i = 0; i < columns.size(); i += 60) {
     std::string obj = "json_object(";
-    for (std::size_t c = i; c < t.columns.size() && c < i + 60; ++c) {
-      if (c > i) obj += ", ";
+    for (std::size_t k = i; k < columns.size() && k < i + 60; ++k) {
+      std::size_t c = columns[k];
+      if (k > i) obj += ", ";
       std::string ref = Sql("%s.\"%w\"", alias, t.columns[c].c_str());
       if (core::CategoryOf(t.types[c]) == core::TypeCategory::kOther)
         ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") ELSE " + ref + " END";
@@ -357,10 +376,13 @@ std::string RowJson(const core::TableInfo& t, const char* alias) {
 // OverNewRow is a scalar subquery that evaluates an expression rule over
 // NEW, its columns under the table's names: part of the trigger's own SQL,
 // so SQLite's trust rules (PRAGMA trusted_schema) apply to what it calls.
+// Only the columns the expression may name are mentioned (ColumnsNamedIn).
 std::string OverNewRow(const core::TableInfo& t, const std::string& expression) {
+  std::vector<std::size_t> columns = core::ColumnsNamedIn(t, expression);
+  if (columns.empty()) return "(SELECT (" + expression + "))";
   std::string select = "(SELECT (" + expression + ") FROM (SELECT ";
-  for (std::size_t i = 0; i < t.columns.size(); ++i)
-    select += (i ? ", " : "") + Sql("NEW.\"%w\" AS \"%w\"", t.columns[i].c_str(), t.columns[i].c_str());
+  for (std::size_t k = 0; k < columns.size(); ++k)
+    select += (k ? ", " : "") + Sql("NEW.\"%w\" AS \"%w\"", t.columns[columns[k]].c_str(), t.columns[columns[k]].c_str());
   return select + "))";
 }
 
@@ -501,16 +523,17 @@ void InstallTriggers(sqlite3* db, const std::string& table) {
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", ins.c_str()));
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", upd.c_str()));
   std::string expressions = ExpressionResultsJson(*plan);
+  std::vector<std::size_t> columns = RuleColumns(*plan);
   // AFTER triggers cost SQLite less per row than BEFORE triggers; an error
   // raised in one still undoes the whole statement.
   ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
                   "BEGIN SELECT vigil_enforce_trigger(%Q, %s, NULL, %s); END",
                   ins.c_str(), table.c_str(), PassPredicate(*plan, false).c_str(), table.c_str(),
-                  RowJson(info, "NEW").c_str(), expressions.c_str()));
+                  RowJson(info, columns, "NEW").c_str(), expressions.c_str()));
   ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
                   "BEGIN SELECT vigil_enforce_trigger(%Q, %s, %s, %s); END",
                   upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
-                  RowJson(info, "NEW").c_str(), RowJson(info, "OLD").c_str(), expressions.c_str()));
+                  RowJson(info, columns, "NEW").c_str(), RowJson(info, columns, "OLD").c_str(), expressions.c_str()));
   savepoint.Release();
 }
 
@@ -551,9 +574,26 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   RunQueries(db, check, false);
   auto violations = check.Finish();
   if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
+  // The key comes back from the insert itself (RETURNING): the primary key
+  // value, a JSON object for a composite key, the rowid when the table
+  // declares none. No rowid is read afterwards, so WITHOUT ROWID tables
+  // work, and nothing can fail between the insert and the answer.
+  std::string returning;
+  if (shape.primary_key.empty()) {
+    returning = "rowid";
+  } else if (shape.primary_key.size() == 1) {
+    returning = Sql("json_quote(\"%w\")", shape.primary_key[0].c_str());
+  } else {
+    returning = "json_object(";
+    for (std::size_t i = 0; i < shape.primary_key.size(); ++i) {
+      if (i > 0) returning += ", ";
+      returning += Sql("%Q, \"%w\"", shape.primary_key[i].c_str(), shape.primary_key[i].c_str());
+    }
+    returning += ")";
+  }
   std::string sql;
   if (row.columns.empty()) {
-    sql = Sql("INSERT INTO \"%w\" DEFAULT VALUES", table.c_str());
+    sql = Sql("INSERT INTO main.\"%w\" DEFAULT VALUES RETURNING %s", table.c_str(), returning.c_str());
   } else {
     std::string cols, vals;
     for (std::size_t i = 0; i < row.columns.size(); ++i) {
@@ -561,40 +601,22 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
       cols += Sql("\"%w\"", row.columns[i].c_str());
       vals.append("?").append(std::to_string(i + 1));
     }
-    sql = Sql("INSERT INTO \"%w\" (%s) VALUES (%s)", table.c_str(), cols.c_str(), vals.c_str());
+    sql = Sql("INSERT INTO main.\"%w\" (%s) VALUES (%s) RETURNING %s", table.c_str(), cols.c_str(), vals.c_str(),
+              returning.c_str());
   }
-  // One savepoint: a failure leaves nothing behind, even inside a caller's transaction.
+  // One savepoint: a failure leaves nothing behind, even inside a caller's
+  // transaction (the savepoint rolls back unless released).
   Savepoint savepoint(db, "vigil_insert");
+  std::string key = "null";
   {
     Stmt insert(db, sql);
     for (std::size_t i = 0; i < row.values.size(); ++i) insert.Value(static_cast<int>(i + 1), row.values[i]);
-    insert.Step();
+    if (!insert.Step()) throw Error(ErrorCode::kEngine, "the insert returned no row");
+    key = insert.Column(0).value_or("null");
+    while (insert.Step()) {
+    }
   }
-  sqlite3_int64 rowid = sqlite3_last_insert_rowid(db);
   savepoint.Release();
-  // The key: the primary key value, a JSON object for a composite key, the
-  // rowid when the table declares none.
-  std::string key;
-  if (shape.primary_key.empty()) {
-    key = std::to_string(rowid);
-  } else {
-    std::string select = "SELECT json_object(";
-    for (std::size_t i = 0; i < shape.primary_key.size(); ++i) {
-      if (i > 0) select += ", ";
-      select += Sql("%Q, \"%w\"", shape.primary_key[i].c_str(), shape.primary_key[i].c_str());
-    }
-    select += Sql(") FROM \"%w\" WHERE rowid = ?1", table.c_str());
-    Stmt s(db, select);
-    sqlite3_bind_int64(s.get(), 1, rowid);
-    if (!s.Step()) throw Error(ErrorCode::kEngine, "inserted row not found");
-    key = s.Column(0).value_or("null");
-    if (shape.primary_key.size() == 1) {
-      // A single key is returned as its JSON value, not an object.
-      Stmt q(db, Sql("SELECT json_quote(\"%w\") FROM \"%w\" WHERE rowid = ?1", shape.primary_key[0].c_str(), table.c_str()));
-      sqlite3_bind_int64(q.get(), 1, rowid);
-      if (q.Step()) key = q.Column(0).value_or("null");
-    }
-  }
   ResultText(ctx, key);
 }
 

@@ -90,12 +90,15 @@ constexpr Step kSteps[] = {
     {"0.2.0", "0.3.0", "", RegenerateEnforcement},
     // 0.3.0 -> 0.5.0 (0.4.0 changed nothing here): the history's anchor.
     {"0.3.0", "0.5.0", VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_ANCHOR_FILL, nullptr},
+    // 0.5.0 -> 0.6.0: enforcement triggers mention only the columns rules
+    // read, so ALTER TABLE DROP COLUMN works for every other column.
+    {"0.5.0", "0.6.0", "", RegenerateEnforcement},
 };
 
 // The schema a database without vigil objects gets: every table at once.
 constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR;
 
-constexpr const char* kCurrent = "0.5.0";        // the last step's `to`
+constexpr const char* kCurrent = "0.6.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
 thread_local int upgrading = 0;  // > 0 while a step's C++ work runs

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <optional>
+#include <cerrno>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,9 +60,14 @@ class Stmt {
     switch (v.kind) {
       case core::TypedValue::kNull: Null(i); break;
       case core::TypedValue::kInteger: {
+        // Beyond 64 bits strtoll saturates: never bind a clamped value.
+        // The text goes to the column's affinity instead (an INTEGER or
+        // NUMERIC column makes it a REAL, a TEXT column keeps every digit).
         char* end = nullptr;
+        errno = 0;
         long long n = std::strtoll(v.text.c_str(), &end, 10);
-        if (*end == '\0') sqlite3_bind_int64(stmt_, i, n);
+        if (*end == '\0' && errno == 0) sqlite3_bind_int64(stmt_, i, n);
+        else if (*end == '\0') Text(i, v.text);
         else sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr));
         break;
       }
@@ -228,12 +234,21 @@ inline TableShape LoadTable(sqlite3* db, const std::string& table) {
   TableShape t;
   t.info.name = table;
   if (table.empty()) throw Error(ErrorCode::kUndefinedTable, "table \"\" does not exist");
-  Stmt s(db, "SELECT name, type, pk FROM pragma_table_info(?1, 'main') ORDER BY cid");
+  // table_xinfo also lists generated columns (hidden 2: virtual, 3:
+  // stored); hidden 1 is a virtual table's hidden column, never a row's.
+  Stmt s(db, "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?1, 'main') WHERE hidden <> 1 ORDER BY cid");
   s.Text(1, table);
   std::vector<std::pair<sqlite3_int64, std::string>> pk;
   while (s.Step()) {
     t.info.columns.push_back(s.Column(0).value_or(""));
-    t.info.types.push_back(s.Column(1).value_or(""));
+    // xinfo's type of a generated column carries " GENERATED ALWAYS".
+    std::string type = s.Column(1).value_or("");
+    if (s.Int(3) >= 2) {
+      t.info.generated.push_back(t.info.columns.back());
+      std::size_t g = type.find(" GENERATED ALWAYS");
+      if (g != std::string::npos) type.resize(g);
+    }
+    t.info.types.push_back(type);
     if (s.Int(2) > 0) pk.emplace_back(s.Int(2), t.info.columns.back());
   }
   if (t.info.columns.empty())

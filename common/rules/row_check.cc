@@ -2,6 +2,7 @@
 #include "rules/row_check.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "base/decimal.h"
@@ -114,6 +115,44 @@ TypedRow ParseTypedRow(std::string_view json_text) {
   return row;
 }
 
+std::vector<std::size_t> ColumnsNamedIn(const TableInfo& table, std::string_view expression) {
+  std::vector<std::string> names;
+  std::size_t i = 0, n = expression.size();
+  auto word_char = [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; };
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(expression[i]);
+    if (c == '\'') {  // a string literal: '' inside is a quote
+      for (++i; i < n; ++i) {
+        if (expression[i] == '\'' && (i + 1 >= n || expression[i + 1] != '\'')) break;
+        if (expression[i] == '\'') ++i;
+      }
+      ++i;
+    } else if (c == '"' || c == '`' || c == '[') {
+      char close = c == '[' ? ']' : static_cast<char>(c);
+      std::string name;
+      for (++i; i < n; ++i) {
+        if (expression[i] == close) {
+          if (close != ']' && i + 1 < n && expression[i + 1] == close) { name += close; ++i; continue; }
+          break;
+        }
+        name += expression[i];
+      }
+      ++i;
+      names.push_back(Lower(name));
+    } else if (word_char(c) && !std::isdigit(c)) {
+      std::size_t start = i;
+      while (i < n && word_char(static_cast<unsigned char>(expression[i]))) ++i;
+      names.push_back(Lower(expression.substr(start, i - start)));
+    } else {
+      ++i;
+    }
+  }
+  std::vector<std::size_t> out;
+  for (std::size_t c = 0; c < table.columns.size(); ++c)
+    if (std::find(names.begin(), names.end(), Lower(table.columns[c])) != names.end()) out.push_back(c);
+  return out;
+}
+
 TablePlan::TablePlan(TableInfo table, const std::vector<StoredRule>& rules) : table_(std::move(table)) {
   for (const std::string& type : table_.types) categories_.push_back(CategoryOf(type));
   for (const StoredRule& stored : rules) {
@@ -134,17 +173,31 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
     : plan_(std::move(plan)), row_(std::move(row)) {
   const TableInfo& table = plan_->table();
   // Columns the table does not have, and values that cannot fit the type.
+  // A value of the wrong type is listed once, as a type violation: no
+  // engine query is asked about it (PostgreSQL would fail casting it, and
+  // raise instead of listing), nor any expression over the row.
+  std::vector<std::string> mistyped;
   for (std::size_t i = 0; i < row_.columns.size(); ++i) {
     int c = plan_->ColumnIndex(row_.columns[i]);
     if (c < 0) {
       column_violations_.push_back({row_.columns[i], "column", "no such column in \"" + text::Printable(table.name, 64) + "\""});
       continue;
     }
+    if (check_types && std::find(table.generated.begin(), table.generated.end(), row_.columns[i]) !=
+                           table.generated.end()) {
+      column_violations_.push_back({row_.columns[i], "column", "a generated column; its value is computed"});
+      continue;
+    }
     if (check_types) {
-      if (auto problem = TypeProblem(plan_->categories_[c], row_.values[i]))
+      if (auto problem = TypeProblem(plan_->categories_[c], row_.values[i])) {
         column_violations_.push_back({row_.columns[i], "type", *problem + " for " + Lower(table.types[c])});
+        mistyped.push_back(row_.columns[i]);
+      }
     }
   }
+  auto is_mistyped = [&](const std::string& column) {
+    return std::find(mistyped.begin(), mistyped.end(), column) != mistyped.end();
+  };
   static const TypedValue kNullValue;
   const auto& rules = plan_->rules();
   for (std::size_t r = 0; r < rules.size(); ++r) {
@@ -165,9 +218,11 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
     q.rule_index = r;
     q.column = column;
     if (rule.kind == RuleKind::kExpression) {
+      if (!mistyped.empty()) continue;  // the row is rejected for its types already
       q.expression = rule.expression;
     } else {
       if (value->kind == TypedValue::kNull) continue;  // NULL is unique and references nothing
+      if (is_mistyped(column)) continue;
       if (rule.kind == RuleKind::kReferences && !rule.enforce) continue;
       if (rule.kind == RuleKind::kUnique && old_row != nullptr) {
         const TypedValue* before = old_row->Find(column);

@@ -26,6 +26,7 @@ struct TableInfo {
   std::string name;
   std::vector<std::string> columns;
   std::vector<std::string> types;  // declared type per column ("" when none)
+  std::vector<std::string> generated;  // computed columns: read, never written
 };
 
 struct StoredRule {
@@ -46,6 +47,14 @@ struct TypedRow {
   std::vector<TypedValue> values;
   const TypedValue* Find(const std::string& column) const;
 };
+
+// ColumnsNamedIn lists the indexes of `table`'s columns that `expression`
+// may name: every column whose name equals, ignoring ASCII case, a word or
+// a quoted identifier ("..", `..`, [..]) of the expression outside string
+// literals. A superset of what the expression reads (a word that is a
+// function name and a column name counts), never a subset, so generated
+// SQL can mention only these columns.
+std::vector<std::size_t> ColumnsNamedIn(const TableInfo& table, std::string_view expression);
 
 // ParseTypedRow parses a JSON object. Throws Error.
 TypedRow ParseTypedRow(std::string_view json_text);

@@ -95,7 +95,7 @@ TEST(Hostile, OneNumericModel) {
 }
 
 TEST(Hostile, IntegerColumnsRefuseWhatTheyCannotHold) {
-  auto plan = std::make_shared<const TablePlan>(TableInfo{"t", {"n"}, {"bigint"}}, std::vector<StoredRule>{});
+  auto plan = std::make_shared<const TablePlan>(TableInfo{"t", {"n"}, {"bigint"}, {}}, std::vector<StoredRule>{});
   auto reasons = [&](std::string_view row) {
     std::string out;
     for (const Violation& v : RowCheck(plan, ParseTypedRow(row), nullptr, true).Finish()) out += v.reason + ";";
