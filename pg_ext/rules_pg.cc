@@ -324,6 +324,10 @@ struct CheckState {
 
 // ---- engine phase: the queries ------------------------------------------------
 
+// expression_depth counts rule expressions being evaluated in this backend
+// (nested when an expression re-enters a row check).
+int expression_depth = 0;
+
 // RunQueries answers every EngineQuery with SPI. Values travel as text
 // parameters and are cast to the column's type in SQL. read_only: true from
 // vigil_check (STABLE: the caller's snapshot); false from the trigger, so a
@@ -406,10 +410,25 @@ void RunQueries(CheckState* state, bool read_only) {
       appendStringInfoString(&sql, ") AS vigil_row");
       // As the writer, as a CHECK constraint runs; its names resolve as
       // the table's owner wrote them, not through the writer's path.
+      // An expression that re-enters a row check (it calls vigil_check,
+      // or writes to an enforced table) is bounded long before the stack:
+      // the depth is restored on every way out, an error's longjmp too.
+      if (expression_depth >= core::kMaxExpressionNesting)
+        ereport(ERROR, (errcode(ERRCODE_STATEMENT_TOO_COMPLEX), errmsg("%s", core::kExpressionNestingMessage),
+                        errhint("%s", core::kExpressionNestingHint)));
       vigil::pg::AsRole as;
       vigil::pg::BeginAs(&as, InvalidOid, vigil::pg::TablePath(get_rel_namespace(t->relid)));
-      if (SPI_execute_with_args(sql.data, n, argtypes, values, nulls, read_only, 1) != SPI_OK_SELECT)
-        elog(ERROR, "rule expression failed");
+      ++expression_depth;
+      PG_TRY();
+      {
+        if (SPI_execute_with_args(sql.data, n, argtypes, values, nulls, read_only, 1) != SPI_OK_SELECT)
+          elog(ERROR, "rule expression failed");
+      }
+      PG_FINALLY();
+      {
+        --expression_depth;
+      }
+      PG_END_TRY();
       vigil::pg::EndAs(&as);
       bool isnull = true;
       Datum d = SPI_processed > 0 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum)0;

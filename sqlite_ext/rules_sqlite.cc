@@ -75,6 +75,15 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
         q.violated = twice || !it->second.has_value() || *it->second == 0;
       }
     } else {
+      // An expression that re-enters a row check (through a function the
+      // application registered) is bounded long before the stack.
+      thread_local int depth = 0;
+      if (depth >= core::kMaxExpressionNesting)
+        throw Error(ErrorCode::kProgramLimit, core::kExpressionNestingMessage, {}, core::kExpressionNestingHint);
+      struct Nest {
+        Nest() { ++depth; }
+        ~Nest() { --depth; }
+      } nest;
       RequireSchemaSafe(db, q.expression);
       // The expression sees the row's values under the table's column names.
       std::string select = "SELECT (" + q.expression + ") FROM (SELECT ";

@@ -48,6 +48,17 @@ struct TypedRow {
   const TypedValue* Find(const std::string& column) const;
 };
 
+// A rule expression that checks or writes rows (vigil_check, vigil_insert,
+// a write to an enforced table, through a function of its own) re-enters
+// the row check; each engine counts the nesting and refuses level
+// kMaxExpressionNesting + 1 with this message (SQLSTATE 54001), long before
+// the stack would run out.
+inline constexpr int kMaxExpressionNesting = 8;
+inline constexpr const char* kExpressionNestingMessage = "rule expressions nest deeper than 8 levels";
+inline constexpr const char* kExpressionNestingHint =
+    "A rule expression re-enters vigil (vigil_check, vigil_insert or a write to an enforced table): "
+    "rule expressions should only read the row.";
+
 // ColumnsNamedIn lists the indexes of `table`'s columns that `expression`
 // may name: every column whose name equals, ignoring ASCII case, a word or
 // a quoted identifier ("..", `..`, [..]) of the expression outside string
