@@ -10,10 +10,12 @@
 #include <cstdlib>
 #include <optional>
 #include <cerrno>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/decimal.h"
 #include "base/text.h"
 #include "boundary.h"
 #include "schema_sqlite.h"
@@ -71,7 +73,20 @@ class Stmt {
         else sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr));
         break;
       }
-      case core::TypedValue::kReal: sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr)); break;
+      case core::TypedValue::kReal: {
+        // A double only when it is the number as written; otherwise the
+        // exact spelling goes to the column's affinity (a TEXT column
+        // keeps 99999999999999999999 and 0.1000000000000000000001 whole).
+        double d = std::strtod(v.text.c_str(), nullptr);
+        std::optional<core::Decimal> written = core::Decimal::Parse(v.text);
+        char shortest[64];
+        auto [end, ec] = std::to_chars(shortest, shortest + sizeof shortest, d);  // shortest round trip
+        std::optional<core::Decimal> bound;
+        if (ec == std::errc()) bound = core::Decimal::Parse(std::string_view(shortest, end - shortest));
+        if (written && bound && core::Decimal::Compare(*written, *bound) != 0) Text(i, v.text);
+        else sqlite3_bind_double(stmt_, i, d);
+        break;
+      }
       case core::TypedValue::kBoolean: sqlite3_bind_int(stmt_, i, v.text == "true" ? 1 : 0); break;
       default: Text(i, v.text); break;
     }

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""hostile.py MODULE — the SQLite module under hostile use (issue 11).
+
+Each check failed on 0.5.0. The cases that crashed the process then (deep
+JSON, expressions that re-enter the row check) run in a child process, so
+a crash is reported as a failure here instead of ending the suite.
+Prints 'N passed, N failed'."""
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+MODULE = sys.argv[1]
+PY = "/usr/bin/python3"  # Debian's python3: its sqlite3 module loads extensions
+passed = failed = 0
+
+
+def check(cond, name):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", name)
+
+
+def connect(path=":memory:", load=True):
+    db = sqlite3.connect(path, isolation_level=None)
+    if load:
+        db.enable_load_extension(True)
+        db.load_extension(MODULE)
+    return db
+
+
+def error_of(db, sql, args=()):
+    try:
+        db.execute(sql, args).fetchall()
+        return None
+    except sqlite3.Error as e:
+        return e
+
+
+def in_child(code):
+    """Runs `code` with `db` connected in a child process; returns (exit status, output)."""
+    prelude = (
+        "import sqlite3\n"
+        "db = sqlite3.connect(':memory:', isolation_level=None)\n"
+        "db.enable_load_extension(True)\n"
+        f"db.load_extension({MODULE!r})\n"
+        "def err(sql, args=()):\n"
+        "    try:\n"
+        "        db.execute(sql, args).fetchall()\n"
+        "        return 'ok'\n"
+        "    except sqlite3.Error as e:\n"
+        "        return str(e).split(chr(10))[0]\n"
+    )
+    p = subprocess.run([PY, "-c", prelude + code], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout.strip() + p.stderr.strip()[-400:]
+
+
+# --- Deep JSON: every JSON argument, and a deep value stored in the rule store.
+deep = "[" * 60000 + "]" * 60000
+rc, out = in_child(
+    "deep = '[' * 60000 + ']' * 60000\n"
+    "db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)')\n"
+    "print(err(\"SELECT vigil_insert('t', ?)\", ('{\"a\": ' + deep + '}',)))\n"
+    "print(err(\"SELECT vigil_check('t', ?)\", ('{\"a\": ' + deep + '}',)))\n"
+    "print(err(\"SELECT vigil_rule_add('t', 'a', 'one_of', ?)\", (deep,)))\n"
+    "print(err(\"SELECT vigil_quality_check('t', ?)\", ('{\"unique\": ' + deep + '}',)))\n"
+    "print(err(\"SELECT vigil_json_schema_valid(?, '1')\", (deep,)))\n"
+    "db.execute(\"SELECT vigil_rule_add('t', 'a', 'one_of', '[1]')\")\n"
+    "db.execute(\"SELECT vigil_enforce('t')\")\n"
+    "db.execute('UPDATE vigil_rule_store SET params = ?', (deep,))\n"
+    "print(err(\"INSERT INTO t (a) VALUES ('x')\"))\n"
+    "print(err(\"SELECT vigil_check('t', '{}')\"))\n"
+    "print('alive')\n")
+lines = out.splitlines()
+check(rc == 0 and lines[-1:] == ["alive"], f"deep JSON: the process survives (exit {rc}): {out[-300:]}")
+check(len(lines) >= 7 and all("nested deeper than 512 levels" in l for l in lines[:3]),
+      f"deep JSON: arguments refused at the documented depth: {lines[:3]}")
+check(len(lines) >= 7 and "nested deeper than 512 levels" in lines[5],
+      f"deep JSON: a deep stored rule fails the write closed, with the reason: {lines[5:7]}")
+rc, out = in_child(
+    "db.execute('CREATE TABLE x (id INTEGER PRIMARY KEY, a TEXT)')\n"
+    "print(err(\"SELECT vigil_check('x', ?)\", ('[' * 512 + ']' * 512,)))\n"
+    "print(err(\"SELECT vigil_check('x', ?)\", ('[' * 513 + ']' * 513,)))\n")
+check("must be a JSON object" in out.splitlines()[0] and "deeper than 512" in out.splitlines()[1],
+      f"deep JSON: 512 levels pass the parser, 513 do not: {out}")
+
+# --- Re-entry through an application function: bounded, no crash.
+rc, out = in_child(
+    "db.create_function('recheck', 0, lambda: db.execute(\"SELECT vigil_check('t', '{}')\").fetchone()[0])\n"
+    "db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)')\n"
+    "db.execute(\"\"\"SELECT vigil_rule_add('t', NULL, 'expression', '{\"sql\": \"recheck() IS NOT NULL\"}')\"\"\")\n"
+    "print(err(\"SELECT vigil_check('t', '{}')\"))\n"
+    "print(err(\"SELECT vigil_insert('t', '{}')\"))\n"
+    "print(db.execute('SELECT count(*) FROM t').fetchone()[0])\n"
+    "print('alive')\n")
+check(rc == 0 and out.endswith("0\nalive"), f"re-entry: the process survives, nothing inserted (exit {rc}): {out[-300:]}")
+
+db = connect()
+
+# --- Rejections are constraint errors; DETAIL and HINT follow the message.
+db.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, email TEXT)")
+db.execute("SELECT vigil_rule_add('acct', 'email', 'email')")
+db.execute("SELECT vigil_enforce('acct')")
+e = error_of(db, "INSERT INTO acct (email) VALUES ('nope')")
+check(isinstance(e, sqlite3.IntegrityError) and str(e).startswith("vigil: row rejected by 1 rule"),
+      f"a trigger's rejection is an IntegrityError (SQLITE_CONSTRAINT): {e!r}")
+e = error_of(db, "SELECT vigil_insert('acct', '{\"email\": \"nope\"}')")
+check(isinstance(e, sqlite3.IntegrityError), f"vigil_insert's rejection is an IntegrityError: {e!r}")
+e = error_of(db, "SELECT vigil_validate('nokind', 'x')")
+check(isinstance(e, sqlite3.OperationalError) and str(e) ==
+      'vigil: unknown validator kind "nokind"\nHINT:  SELECT kind FROM vigil_validators() lists the kinds.',
+      f"a HINT follows the message on its own line: {e!r}")
+
+# --- Error messages never echo input whole, nor raw bytes.
+e = error_of(db, "SELECT vigil_check(?, '{}')", ("x" * 50_000_000,))
+check(e is not None and len(str(e)) < 4200 and "..." in str(e), f"a 50 MB name gives a short error ({len(str(e or ''))} chars)")
+e = error_of(db, "SELECT vigil_check(CAST(? AS TEXT), '{}')", (b"bad\xff\x00name\n",))
+check(e is not None and "\xff" not in str(e) and "\n" not in str(e).split("DETAIL")[0],
+      f"invalid UTF-8, NUL and newlines never reach a message raw: {e!r}")
+
+# --- Adding a rule is atomic: a rule whose triggers do not build is not stored.
+before = db.execute("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'acct' ORDER BY name").fetchall()
+e = error_of(db, """SELECT vigil_rule_add('acct', NULL, 'expression', '{"sql": "?1 IS NULL"}')""")
+check(e is not None and db.execute("SELECT count(*) FROM vigil_rules WHERE table_name = 'acct'").fetchone()[0] == 1,
+      f"a rule SQLite refuses in a trigger is not stored: {e}")
+after = db.execute("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'acct' ORDER BY name").fetchall()
+check(after == before and len(after) == 2, "the table's triggers are unchanged after the failed add")
+check(error_of(db, "INSERT INTO acct (email) VALUES ('nope')") is not None, "the table is still enforced")
+db.execute("CREATE TABLE wide (id INTEGER PRIMARY KEY, n INTEGER)")
+db.execute("SELECT vigil_enforce('wide')")
+db.execute("BEGIN")
+too_large = None
+for i in range(1, 1300):
+    too_large = error_of(db, "SELECT vigil_rule_add('wide', 'n', 'range', ?)", (f'{{"max": {i}}}',))
+    if too_large is not None:
+        break
+db.execute("COMMIT")
+stored = db.execute("SELECT count(*) FROM vigil_rules WHERE table_name = 'wide'").fetchone()[0]
+check(too_large is not None and stored == i - 1,
+      f"the rule that makes the trigger too large is refused and not stored ({stored} stored, refused at {i}: {too_large})")
+check(error_of(db, "INSERT INTO wide (n) VALUES (5)") is not None, "the wide table is still enforced")
+
+# --- A rule change rolled back is rolled back in the rule cache too.
+db.execute("CREATE TABLE roll (id INTEGER PRIMARY KEY, a INTEGER)")
+db.execute("SELECT vigil_enforce('roll')")
+db.execute("INSERT INTO roll (a) VALUES (10)")  # the plan is cached now
+db.execute("BEGIN")
+db.execute("""SELECT vigil_rule_add('roll', 'a', 'range', '{"max": 5}')""")
+check(error_of(db, "INSERT INTO roll (a) VALUES (10)") is not None, "inside the transaction the new rule applies")
+db.execute("ROLLBACK")
+check(error_of(db, "INSERT INTO roll (a) VALUES (10)") is None, "after ROLLBACK the rolled-back rule no longer applies")
+check(db.execute("SELECT vigil_check('roll', '{\"a\": 10}')").fetchone()[0] == "[]", "vigil_check agrees")
+
+# --- Rollback-journal mode: a second connection sees a committed rule at once.
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "j.db")
+    a, b = connect(path), connect(path)
+    a.execute("PRAGMA journal_mode = DELETE")
+    a.execute("CREATE TABLE j (id INTEGER PRIMARY KEY, a INTEGER)")
+    check(b.execute("SELECT vigil_check('j', '{\"a\": -1}')").fetchone()[0] == "[]", "b: no rules yet")
+    a.execute("SELECT vigil_rule_add('j', 'a', 'positive')")
+    check(b.execute("SELECT vigil_check('j', '{\"a\": -1}')").fetchone()[0] != "[]",
+          "b sees a's committed rule without reading a table first")
+    a.close()
+    b.close()
+
+# --- DROP COLUMN on an enforced table.
+db.execute("CREATE TABLE fees (id INTEGER PRIMARY KEY, fee REAL, memo TEXT, note TEXT)")
+db.execute("SELECT vigil_rule_add('fees', 'fee', 'positive')")
+db.execute("SELECT vigil_enforce('fees')")
+check(error_of(db, "ALTER TABLE fees DROP COLUMN note") is None, "a column no rule reads can be dropped")
+db.execute("SELECT vigil_rule_remove('fees', 'fee', 'positive')")
+check(error_of(db, "ALTER TABLE fees DROP COLUMN fee") is None, "a column whose rules are removed can be dropped")
+check(error_of(db, "INSERT INTO fees (memo) VALUES ('x')") is None, "and the table takes rows afterwards")
+
+# --- vigil_insert into a WITHOUT ROWID table: the key, and nothing kept on failure.
+db.execute("CREATE TABLE wr (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID")
+check(db.execute("SELECT vigil_insert('wr', '{\"k\": \"x\", \"v\": 1}')").fetchone()[0] == '"x"', "WITHOUT ROWID: the key")
+check(db.execute("SELECT count(*) FROM wr").fetchone()[0] == 1, "WITHOUT ROWID: one row")
+db.execute("CREATE TABLE wr2 (a TEXT, b INTEGER, c TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID")
+check(db.execute("SELECT vigil_insert('wr2', '{\"a\": \"x\", \"b\": 2, \"c\": \"z\"}')").fetchone()[0] == '{"a":"x","b":2}',
+      "WITHOUT ROWID: a composite key as an object")
+db.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, t TEXT)")
+db.execute("SELECT vigil_insert('big', '{\"t\": 99999999999999999999}')")
+db.execute("SELECT vigil_insert('big', '{\"t\": 0.1000000000000000000001}')")
+db.execute("SELECT vigil_insert('big', '{\"t\": 0.1}')")
+check(db.execute("SELECT group_concat(t, ' ') FROM big").fetchone()[0] == "99999999999999999999 0.1000000000000000000001 0.1",
+      "a number past what a double holds is never rounded or clamped (a TEXT column keeps every digit)")
+
+# --- An enforced table without the module: fails closed, says which function is missing.
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "m.db")
+    a = connect(path)
+    a.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, email TEXT)")
+    a.execute("SELECT vigil_rule_add('m', 'email', 'email')")
+    a.execute("SELECT vigil_enforce('m')")
+    a.close()
+    plain = connect(path, load=False)
+    e = error_of(plain, "INSERT INTO m (email) VALUES ('not an email')")
+    check(e is not None and "no such function: vigil_" in str(e),
+          f"a connection without vigil cannot write to an enforced table: {e}")
+    check(plain.execute("SELECT count(*) FROM m").fetchone()[0] == 0, "nothing was written")
+    check(error_of(plain, "SELECT count(*) FROM m") is None, "reading needs no module")
+    plain.close()
+
+print(f"hostile: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
