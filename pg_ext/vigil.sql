@@ -198,9 +198,15 @@ SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_rules_id_seq', '');
 
 -- Like information_schema's views: the rules of the tables the reader has
--- some privilege on (all of them for vigil_reader).
+-- some privilege on (all of them for vigil_reader). enforced: whether the
+-- table's vigil_enforce trigger is in place and enabled now.
 CREATE VIEW vigil_rules WITH (security_barrier) AS
-SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema
+SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+               WHERE t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema)
+                         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.table_name))
+                 AND t.tgname OPERATOR(pg_catalog.=) 'vigil_enforce'
+                 AND t.tgenabled OPERATOR(pg_catalog.<>) 'D') AS enforced
 FROM vigil_state.vigil_rules r
 WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
    OR pg_catalog.has_table_privilege(

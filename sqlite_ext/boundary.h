@@ -13,6 +13,7 @@
 
 #include <new>
 #include <string>
+#include <optional>
 #include <string_view>
 
 #include "base/error.h"
@@ -107,6 +108,20 @@ bool RunQuietly(Body&& body) noexcept {
     return true;
   } catch (...) {
     return false;
+  }
+}
+
+// CoreError runs body() and returns the core::Error it threw, if any (any
+// other exception propagates): for adapter code that must hand an expected
+// failure back as a value, as the core's interfaces ask (a migration step's
+// error, say).
+template <typename Body>
+std::optional<core::Error> CoreError(Body&& body) {
+  try {
+    body();
+    return std::nullopt;
+  } catch (const core::Error& e) {
+    return e;
   }
 }
 

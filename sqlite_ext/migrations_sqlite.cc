@@ -18,6 +18,7 @@
 
 #include "boundary.h"
 #include "schema_sqlite.h"
+#include "rules_sqlite.h"
 #include "sqlite_util.h"
 #include "migrate/migrate.h"
 
@@ -111,6 +112,9 @@ class SqliteMigrationDb final : public core::MigrationDb {
     return rows;
   }
   std::optional<std::string> RunScript(const std::string& script, const std::string&) override {
+    // Tables enforced now: one the script drops and recreates gets its
+    // triggers back (below), so its rules never say enforced in vain.
+    std::vector<std::string> enforced = EnforcedTables(db_);
     Exec(db_, "SAVEPOINT vigil_step");
     bool in_transaction = sqlite3_get_autocommit(db_) == 0;
     // A COMMIT the scanner could not see is vetoed (the commit hook turns
@@ -142,6 +146,10 @@ class SqliteMigrationDb final : public core::MigrationDb {
       sqlite3_free(err);
       sqlite3_exec(db_, "ROLLBACK TO vigil_step; RELEASE vigil_step", nullptr, nullptr, nullptr);
       return msg;
+    }
+    if (std::optional<core::Error> e = CoreError([&] { Reenforce(db_, enforced); })) {
+      sqlite3_exec(db_, "ROLLBACK TO vigil_step; RELEASE vigil_step", nullptr, nullptr, nullptr);
+      return std::string(e->what());
     }
     Exec(db_, "RELEASE vigil_step");
     return std::nullopt;

@@ -193,7 +193,7 @@ RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(sqlite
 // ---- SQL functions --------------------------------------------------------
 
 bool Enforced(sqlite3* db, const std::string& table);
-void InstallTriggers(sqlite3* db, const std::string& table);
+void InstallTriggers(sqlite3* db, const std::string& table, bool strict = true);
 
 // SqliteRuleCatalog answers the core's questions (rules/rule_admin.h) for
 // one database file: its tables are the main schema's (a temporary table of
@@ -522,12 +522,23 @@ bool Enforced(sqlite3* db, const std::string& table) {
 // the body, vigil_enforce_trigger with the row and the results of the
 // expression rules, which the trigger itself evaluates. Each statement is
 // run alone (ExecOne), so rule text cannot add another.
-void InstallTriggers(sqlite3* db, const std::string& table) {
+void InstallTriggers(sqlite3* db, const std::string& table, bool strict) {
   // All or nothing: a trigger that does not build (an expression tree too
   // large, a rule SQLite refuses in a trigger) leaves the old ones in place.
   Savepoint savepoint(db, "vigil_triggers");
   auto plan = LoadPlan(db, table);
   const core::TableInfo& info = plan->table();
+  // A rule on a column the table lacks would never see a value: enforcing
+  // it would say enforced in vain (a table recreated without the column).
+  // Schema upgrades regenerate what was there (strict = false).
+  if (strict) {
+    for (const auto& entry : plan->rules())
+      if (entry.column && plan->ColumnIndex(*entry.column) < 0)
+        throw Error(ErrorCode::kUndefinedColumn,
+                    "column \"" + core::text::Printable(*entry.column, 64) + "\" of table \"" +
+                        core::text::Printable(table, 64) + "\" does not exist, but rule " + entry.name + " names it",
+                    {}, "Remove the rule (vigil_rule_remove) or add the column.");
+  }
   std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", ins.c_str()));
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", upd.c_str()));
@@ -672,6 +683,7 @@ void EnforceTriggerRow(sqlite3_context* ctx, int, sqlite3_value** argv) {
 std::vector<Row> RuleRows(sqlite3* db) {
   std::vector<Row> rows;
   if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rows;
+  std::unordered_map<std::string, bool> enforced;
   Stmt s(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id");
   while (s.Step()) {
     Row r;
@@ -681,13 +693,20 @@ std::vector<Row> RuleRows(sqlite3* db) {
       r.push_back(v ? Value::Text(*v) : Value::Null());
     }
     r.push_back(Value::Text("main"));  // a file's rules are about its own tables
+    // Whether the table's enforcement is in place now: its triggers exist
+    // (a table dropped and recreated outside a migration lost them).
+    std::string table = s.Column(1).value_or("");
+    auto known = enforced.find(table);
+    if (known == enforced.end()) known = enforced.emplace(table, Enforced(db, table)).first;
+    r.push_back(Value::Integer(known->second ? 1 : 0));
     rows.push_back(std::move(r));
   }
   return rows;
 }
 
 const TableSpec kRules = {"vigil_rules",
-                          "id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT, table_schema TEXT",
+                          "id INTEGER, table_name TEXT, column_name TEXT, rule TEXT, params TEXT, created_at TEXT, table_schema TEXT,"
+                          " enforced INTEGER",
                           RuleRows};
 
 const Impl kImpls[] = {
@@ -717,16 +736,30 @@ void ReleaseRulesCache(void* p) {
   if (--c->refs == 0) delete c;
 }
 
-void RegenerateEnforcement(sqlite3* db) {
+std::vector<std::string> EnforcedTables(sqlite3* db) {
   std::vector<std::string> tables;
-  {
-    // Only real tables: a trigger of that name on a view is not vigil's.
-    Stmt s(db, "SELECT t.tbl_name FROM main.sqlite_schema AS t JOIN main.sqlite_schema AS o"
-               " ON o.type = 'table' AND o.name = t.tbl_name"
-               " WHERE t.type = 'trigger' AND t.name = 'vigil_enforce_insert:' || t.tbl_name");
-    while (s.Step()) tables.push_back(s.Column(0).value_or(""));
+  // Only real tables: a trigger of that name on a view is not vigil's.
+  Stmt s(db, "SELECT t.tbl_name FROM main.sqlite_schema AS t JOIN main.sqlite_schema AS o"
+             " ON o.type = 'table' AND o.name = t.tbl_name"
+             " WHERE t.type = 'trigger' AND t.name = 'vigil_enforce_insert:' || t.tbl_name");
+  while (s.Step()) tables.push_back(s.Column(0).value_or(""));
+  return tables;
+}
+
+void RegenerateEnforcement(sqlite3* db) {
+  for (const std::string& t : EnforcedTables(db)) InstallTriggers(db, t, false);
+}
+
+void Reenforce(sqlite3* db, const std::vector<std::string>& tables) {
+  for (const std::string& t : tables) {
+    Stmt exists(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
+    exists.Text(1, t);
+    if (!exists.Step() || Enforced(db, t)) continue;
+    if (std::optional<Error> e = CoreError([&] { InstallTriggers(db, t); }))
+      throw Error(e->code(), "the migration recreated the enforced table \"" + core::text::Printable(t, 64) +
+                                 "\", and its rules no longer fit it: " + e->what(),
+                  {}, "Remove or change the rules that name what the new table lacks, in the same migration.");
   }
-  for (const std::string& t : tables) InstallTriggers(db, t);
 }
 
 }  // namespace vigil::sqlite

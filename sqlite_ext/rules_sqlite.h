@@ -5,6 +5,9 @@
 
 #include <sqlite3ext.h>
 
+#include <string>
+#include <vector>
+
 namespace vigil::sqlite {
 
 // NewRulesCache creates the per-connection cache of parsed rules shared by
@@ -16,5 +19,15 @@ void ReleaseRulesCache(void* cache);
 // RegenerateEnforcement recreates the triggers of every enforced table in
 // main, as this module generates them. Throws core::Error.
 void RegenerateEnforcement(sqlite3* db);
+
+// EnforcedTables lists main's tables that carry vigil's enforcement
+// triggers. Throws core::Error.
+std::vector<std::string> EnforcedTables(sqlite3* db);
+
+// Reenforce reinstalls the triggers of each of `tables` that exists but
+// lost them (a migration dropped and recreated it: SQLite drops a table's
+// triggers with it, while its rules follow the name). Throws core::Error
+// when the rules no longer fit the new table.
+void Reenforce(sqlite3* db, const std::vector<std::string>& tables);
 
 }  // namespace vigil::sqlite

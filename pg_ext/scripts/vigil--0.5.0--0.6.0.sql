@@ -6,3 +6,18 @@
 -- release (pg_ext/scripts/released.sha256, docs/releasing.md).
 
 \echo Use "ALTER EXTENSION vigil UPDATE TO '0.6.0'" to load this file. \quit
+
+-- vigil_rules says whether each table's enforcement is in place now.
+CREATE OR REPLACE VIEW vigil_rules WITH (security_barrier) AS
+SELECT r.id, r.table_name, r.column_name, r.rule, r.params, r.created_at, r.table_schema,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+               WHERE t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema)
+                         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.table_name))
+                 AND t.tgname OPERATOR(pg_catalog.=) 'vigil_enforce'
+                 AND t.tgenabled OPERATOR(pg_catalog.<>) 'D') AS enforced
+FROM vigil_state.vigil_rules r
+WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
+   OR pg_catalog.has_table_privilege(
+        pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema) OPERATOR(pg_catalog.||) '.'
+                               OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.table_name)),
+        'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER');
