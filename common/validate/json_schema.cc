@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -211,11 +212,18 @@ class SchemaEvaluator {
       throw Error(ErrorCode::kNotSupported, "json_schema: only $ref within the schema document is supported",
                   "$ref \"" + ref.substr(0, 200) + "\" at " + (at.empty() ? std::string("#") : at));
     }
+    const json* target = nullptr;
     try {
-      return root_.at(json::json_pointer(ref.substr(1)));
+      target = &root_.at(json::json_pointer(ref.substr(1)));
     } catch (const json::exception&) {
       BadSchema(at, "$ref \"" + ref.substr(0, 200) + "\" does not resolve");
     }
+    // A target outside the keywords CheckSchema walked (under an unknown
+    // key, or an array element) is checked once, when first referenced:
+    // a $ref to a number or to {"type": 5} is a bad schema, never a
+    // library exception.
+    if (checked_refs_.insert(ref).second) CheckSchema(*target, ref.substr(1), 0);
+    return *target;
   }
 
   bool Fail(std::string* error, const std::string& at, const std::string& what) {
@@ -357,6 +365,7 @@ class SchemaEvaluator {
 
   const json& root_;
   std::map<std::string, Regex> patterns_;
+  std::set<std::string> checked_refs_;  // $ref targets CheckSchema has seen
 };
 
 }  // namespace
