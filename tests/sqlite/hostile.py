@@ -207,5 +207,12 @@ with tempfile.TemporaryDirectory() as d:
     check(error_of(plain, "SELECT count(*) FROM m") is None, "reading needs no module")
     plain.close()
 
+# --- vigil_insert over a scan of the same table: the documented remedy
+# (docs/rules.md) inserts one row per source row.
+db.execute("CREATE TABLE selfscan (id INTEGER PRIMARY KEY, a INTEGER)")
+db.executemany("INSERT INTO selfscan (a) VALUES (?)", [(i,) for i in range(5)])
+db.execute("WITH src AS MATERIALIZED (SELECT a FROM selfscan) SELECT vigil_insert('selfscan', json_object('a', a)) FROM src").fetchall()
+check(db.execute("SELECT count(*) FROM selfscan").fetchone()[0] == 10, "a materialised source inserts one row per row")
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
