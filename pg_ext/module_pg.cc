@@ -19,6 +19,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "lib/stringinfo.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -104,6 +105,13 @@ Oid vigil::pg::ExtensionNamespace() {
   systable_endscan(scan);
   table_close(rel, AccessShareLock);
   return nsp;
+}
+
+char* vigil::pg::ClipName(const char* name) {
+  int len = static_cast<int>(strlen(name));
+  if (len <= 64) return pstrdup(name);
+  int keep = pg_mbcliplen(name, len, 64);
+  return psprintf("%.*s...", keep, name);
 }
 
 char* vigil::pg::TablePath(Oid table_namespace) {

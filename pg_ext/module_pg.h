@@ -62,6 +62,11 @@ void BeginAs(AsRole* as, Oid role, const char* search_path);
 char* TablePath(Oid table_namespace);
 void EndAs(AsRole* as);
 
+// ClipName is a name as error messages echo it (palloc'd): at most 64
+// bytes, cut at a character boundary and marked "...", the same form as
+// the core's text::ForMessage(name, 64), so both engines say the same.
+char* ClipName(const char* name);
+
 // RequireRole raises 42501 unless the caller has the privileges of the
 // role (a member with INHERIT, or a superuser), checked inside vigil's C
 // code so that a blanket GRANT EXECUTE ON ALL FUNCTIONS does not hand out

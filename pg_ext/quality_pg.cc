@@ -313,7 +313,7 @@ VIGIL_PG_FUNCTION(vigil_quality_check) {
   Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(table), -1), AccessShareLock, RVR_MISSING_OK,
                                        vigil::pg::PrivilegeBeforeLock, &mask);
   if (!OidIsValid(relid) || table[0] == '\0')
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", table)));
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(table))));
   Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");

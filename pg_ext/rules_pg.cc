@@ -96,10 +96,10 @@ Oid ResolveTable(const char* name) {
   Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(name), -1), AccessShareLock, RVR_MISSING_OK,
                                        vigil::pg::PrivilegeBeforeLock, &mask);
   if (!OidIsValid(relid) || name[0] == '\0')
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(name))));
   char kind = get_rel_relkind(relid);
   if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", name)));
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", vigil::pg::ClipName(name))));
   return relid;
 }
 
@@ -749,10 +749,10 @@ Oid ResolveOwnedTable(FunctionCallInfo fcinfo) {
   if (name[0] == '\0') ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"\" does not exist")));
   Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, name, -1), ShareRowExclusiveLock, RVR_MISSING_OK,
                                        RangeVarCallbackOwnsTable, nullptr);
-  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", name)));
+  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(name))));
   char kind = get_rel_relkind(relid);
   if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", name)));
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", vigil::pg::ClipName(name))));
   return relid;
 }
 

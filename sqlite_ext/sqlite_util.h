@@ -267,7 +267,7 @@ inline TableShape LoadTable(sqlite3* db, const std::string& table) {
     if (s.Int(2) > 0) pk.emplace_back(s.Int(2), t.info.columns.back());
   }
   if (t.info.columns.empty())
-    throw Error(ErrorCode::kUndefinedTable, "table \"" + table + "\" does not exist");
+    throw Error(ErrorCode::kUndefinedTable, "table \"" + core::text::ForMessage(table, 64) + "\" does not exist");
   std::sort(pk.begin(), pk.end());
   for (auto& [n, name] : pk) t.primary_key.push_back(name);
   return t;
@@ -276,7 +276,8 @@ inline TableShape LoadTable(sqlite3* db, const std::string& table) {
 inline void RequireColumn(const core::TableInfo& t, const std::string& column) {
   for (const std::string& c : t.columns)
     if (c == column) return;
-  throw Error(ErrorCode::kUndefinedColumn, "column \"" + column + "\" of table \"" + t.name + "\" does not exist");
+  throw Error(ErrorCode::kUndefinedColumn, "column \"" + core::text::ForMessage(column, 64) + "\" of table \"" +
+                                                core::text::ForMessage(t.name, 64) + "\" does not exist");
 }
 
 inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "rules/rules.h"
 
 #include "base/core_guard.h"
@@ -38,7 +39,8 @@ long long AddRule(RuleCatalog& catalog, std::optional<std::string_view> table_ar
                 "Only expression rules apply to the whole row.");
   if (column && !catalog.HasColumn(table, *column))
     throw Error(ErrorCode::kUndefinedColumn,
-                "column \"" + *column + "\" of table \"" + table_name + "\" does not exist");
+                "column \"" + text::ForMessage(*column, 64) + "\" of table \"" + text::ForMessage(table_name, 64) +
+                    "\" does not exist");
   Rule parsed = ParseRule(rule, params_arg);
   std::optional<std::string> params;
   if (!parsed.params.empty()) params = parsed.params;
@@ -50,8 +52,9 @@ long long AddRule(RuleCatalog& catalog, std::optional<std::string_view> table_ar
     if (!parsed.ref_schema.empty()) schema = parsed.ref_schema;
     TableIdentity target = catalog.ReferencedTable(schema, parsed.ref_table);
     if (!catalog.HasColumn(target, parsed.ref_column))
-      throw Error(ErrorCode::kUndefinedColumn, "column \"" + parsed.ref_column + "\" of table \"" +
-                                                   parsed.ref_table + "\" does not exist");
+      throw Error(ErrorCode::kUndefinedColumn, "column \"" + text::ForMessage(parsed.ref_column, 64) +
+                                                   "\" of table \"" + text::ForMessage(parsed.ref_table, 64) +
+                                                   "\" does not exist");
     nlohmann::json p = nlohmann::json::parse(parsed.params);
     p["schema"] = target.schema;
     p["table"] = target.name;
