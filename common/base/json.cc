@@ -134,6 +134,53 @@ json ParseInput(std::string_view text, std::string_view what, Numbers* numbers) 
   return builder.Take();
 }
 
+namespace {
+
+// DumpTo writes `v` as dump() does (compact, keys in order), numbers as
+// spelled in `numbers`. Recursion is bounded: every value went through
+// ParseInput, so it is at most kMaxDepth levels deep.
+void DumpTo(const json& v, const Numbers& numbers, std::string& path, std::string& out) {
+  if (v.is_number()) {
+    auto it = numbers.find(path);
+    out += it != numbers.end() ? it->second : v.dump();
+  } else if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!first) out += ',';
+      first = false;
+      out += json(it.key()).dump();
+      out += ':';
+      std::size_t mark = path.size();
+      path += PointerTo(it.key());
+      DumpTo(it.value(), numbers, path, out);
+      path.resize(mark);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ',';
+      std::size_t mark = path.size();
+      path += '/';
+      path += std::to_string(i);
+      DumpTo(v[i], numbers, path, out);
+      path.resize(mark);
+    }
+    out += ']';
+  } else {
+    out += v.dump();
+  }
+}
+
+}  // namespace
+
+std::string Dump(const json& value, const Numbers& numbers) {
+  std::string path, out;
+  DumpTo(value, numbers, path, out);
+  return out;
+}
+
 int Depth(const json& value) {
   int deepest = 0;
   std::vector<std::pair<const json*, int>> todo{{&value, 0}};

@@ -33,6 +33,12 @@ std::string PointerTo(std::string_view key);
 // range. With `numbers`, records every number's spelling.
 nlohmann::json ParseInput(std::string_view text, std::string_view what, Numbers* numbers = nullptr);
 
+// Dump writes a value ParseInput returned as compact JSON text (as
+// nlohmann's dump(), keys in order), with every number as it was spelled:
+// a bound of 18446744073709551617 or 0.1000000000000000000001 survives
+// being stored and read again.
+std::string Dump(const nlohmann::json& value, const Numbers& numbers);
+
 // Depth is the nesting depth of a parsed value (iteratively, no recursion).
 int Depth(const nlohmann::json& value);
 

@@ -64,7 +64,7 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
   json p;
   json_in::Numbers numbers;
   if (params_text && !params_text->empty()) p = json_in::ParseInput(*params_text, "rule " + text::Printable(kind, 40) + ": params", &numbers);
-  if (!p.is_null()) r.params = p.dump();
+  if (!p.is_null()) r.params = json_in::Dump(p, numbers);
   auto need_object = [&]() {
     if (!p.is_object()) Bad(kind, "params must be a JSON object");
   };
