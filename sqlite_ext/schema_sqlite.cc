@@ -202,11 +202,18 @@ bool Ensure(sqlite3* db, Access access, const char* table) {
       throw Error(ErrorCode::kPrerequisite,
                   "this database's vigil objects are at schema version " + *stored + ", older than this module reads",
                   {}, "Call a vigil function that writes (vigil_rule_add, vigil_migrate, ...) to upgrade them in place.");
-    // 0.1.0 created its tables one by one: the one asked for may be missing.
-    if (table != nullptr && *stored == "0.1.0") {
+    if (table != nullptr) {
       Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
       s.Text(1, table);
-      return s.Step();
+      bool exists = s.Step();
+      // 0.1.0 created its tables one by one: the one asked for may be missing.
+      if (*stored == "0.1.0" || exists) return exists;
+      // Later versions create every table at once: one gone is damage, and
+      // reading on as if it were empty would let an enforced table's rows
+      // through unchecked.
+      throw Error(ErrorCode::kPrerequisite,
+                  std::string("this database's ") + table + " table is missing: vigil's state is damaged", {},
+                  "Restore the table from a backup, or drop vigil's tables (vigil_meta too) to start over.");
     }
     return true;
   }

@@ -214,5 +214,18 @@ db.executemany("INSERT INTO selfscan (a) VALUES (?)", [(i,) for i in range(5)])
 db.execute("WITH src AS MATERIALIZED (SELECT a FROM selfscan) SELECT vigil_insert('selfscan', json_object('a', a)) FROM src").fetchall()
 check(db.execute("SELECT count(*) FROM selfscan").fetchone()[0] == 10, "a materialised source inserts one row per row")
 
+# --- A damaged rule store fails closed, and says so.
+db.execute("SAVEPOINT damage")
+db.execute("DROP TABLE vigil_rule_store")
+e = error_of(db, "INSERT INTO acct (email) VALUES ('nope')")
+check(e is not None and "vigil_rule_store table is missing" in str(e), f"a dropped rule store refuses the bad row: {e}")
+e = error_of(db, "SELECT * FROM vigil_rules")
+check(e is not None and "vigil_rule_store table is missing" in str(e), f"vigil_rules says what is wrong: {e}")
+db.execute("ROLLBACK TO damage")
+db.execute("RELEASE damage")
+db.execute("UPDATE vigil_rule_store SET params = '{bad' WHERE table_name = 'acct'")
+e = error_of(db, "INSERT INTO acct (email) VALUES ('nope')")
+check(e is not None and "params is not valid JSON" in str(e), f"a malformed stored rule refuses the bad row: {e}")
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
