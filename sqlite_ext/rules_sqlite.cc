@@ -371,8 +371,14 @@ std::string RowJson(const core::TableInfo& t, const std::vector<std::size_t>& co
       std::size_t c = columns[k];
       if (k > i) obj += ", ";
       std::string ref = Sql("%s.\"%w\"", alias, t.columns[c].c_str());
-      if (core::CategoryOf(t.types[c]) == core::TypeCategory::kOther)
-        ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") ELSE " + ref + " END";
+      // JSON has no infinity: a REAL that overflowed (1e309 is Inf in
+      // SQLite) travels as its text "Inf", which no rule takes for a number.
+      std::string real = "iif(abs(" + ref + ") > 1.7976931348623157e308, CAST(" + ref + " AS TEXT), " + ref + ")";
+      core::TypeCategory category = core::CategoryOf(t.types[c]);
+      if (category == core::TypeCategory::kOther)
+        ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
+      else if (category != core::TypeCategory::kText)
+        ref = "CASE typeof(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
       obj += Sql("%Q, ", t.columns[c].c_str()) + ref;
     }
     chunks.push_back(obj + ")");
