@@ -19,6 +19,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -38,6 +39,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 }
@@ -438,6 +440,51 @@ void RunQueries(CheckState* state, bool read_only) {
   SPI_finish();
 }
 
+// ProbeTypes (engine) gives the row's values for columns of types the core
+// cannot judge (date, uuid, inet, ...) to the type's input function, each in
+// a subtransaction, and returns how many it refused; their columns and
+// types are in `columns` and `types` (palloc'd). vigil_check and
+// vigil_insert list them with the other violations instead of raising the
+// type's own error from a lookup or an expression that casts the value.
+int ProbeTypes(CheckState* state, int** columns) {
+  const CachedTable* t = state->table.get();
+  const core::TableInfo& info = t->plan->table();
+  const core::TypedRow& row = state->check->row();
+  int n = static_cast<int>(row.columns.size());
+  *columns = static_cast<int*>(palloc(sizeof(int) * (n + 1)));
+  int refused = 0;
+  for (int i = 0; i < n; ++i) {
+    int c = t->plan->ColumnIndex(row.columns[i]);
+    if (c < 0 || row.values[i].kind == core::TypedValue::kNull) continue;
+    if (core::CategoryOf(info.types[c]) != core::TypeCategory::kOther) continue;
+    Oid infunc, ioparam;
+    getTypeInputInfo(t->typid[c], &infunc, &ioparam);
+    const char* text = row.values[i].text.c_str();
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    volatile bool ok = true;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(cxt);
+    PG_TRY();
+    {
+      OidInputFunctionCall(infunc, const_cast<char*>(text), ioparam, -1);
+      ReleaseCurrentSubTransaction();
+    }
+    PG_CATCH();
+    {
+      MemoryContextSwitchTo(cxt);
+      FlushErrorState();
+      RollbackAndReleaseCurrentSubTransaction();
+      ok = false;
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(cxt);
+    CurrentResourceOwner = owner;
+    if (!ok) (*columns)[refused++] = c;
+  }
+  return refused;
+}
+
 // Finish (phase 2) merges the answers; raises 23514 when `raise` and there
 // are violations, else returns them as a palloc'd JSON string.
 char* FinishCheck(CheckState* state, bool raise) {
@@ -541,6 +588,18 @@ VIGIL_PG_FUNCTION(vigil_check) {
     if (old_row) *old = core::ParseTypedRow(old_row);
     return core::ParseTypedRow(row);
   });
+  int* refused_columns;
+  int refused = ProbeTypes(state, &refused_columns);
+  if (refused > 0) {
+    Run([&] {
+      const core::TableInfo& info = state->table->plan->table();
+      for (int k = 0; k < refused; ++k) {
+        int c = refused_columns[k];
+        state->check->AddTypeViolation(info.columns[c], "invalid input for type " + info.types[c]);
+      }
+      return 0;
+    });
+  }
   RunQueries(state, true);
   char* json = FinishCheck(state, raise);
   if (json == nullptr) json = const_cast<char*>("[]");

@@ -237,6 +237,13 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
   }
 }
 
+void RowCheck::AddTypeViolation(const std::string& column, const std::string& reason) {
+  column_violations_.push_back({column, "type", reason});
+  std::erase_if(queries_, [&](const EngineQuery& q) {
+    return q.kind == RuleKind::kExpression || q.column == column;
+  });
+}
+
 std::vector<Violation> RowCheck::Finish() const {
   std::vector<Violation> out = column_violations_;
   std::vector<std::pair<std::size_t, Violation>> ordered = value_violations_;

@@ -123,6 +123,12 @@ class RowCheck {
   // order (column and type problems first).
   std::vector<Violation> Finish() const;
 
+  // AddTypeViolation records that the engine's own type refused the row's
+  // value for `column` (PostgreSQL's date, uuid, inet, ... which the core
+  // cannot judge), with the same consequences as a type problem the core
+  // found: no lookup of that value, no expression over the row.
+  void AddTypeViolation(const std::string& column, const std::string& reason);
+
  private:
   std::shared_ptr<const TablePlan> plan_;
   TypedRow row_;
