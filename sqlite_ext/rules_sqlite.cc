@@ -109,9 +109,7 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
 // in main.vigil_meta (bumped in the same transaction as every rule change,
 // so a rolled-back change rolls the stamp back too), the schema cookie
 // (any DDL: a column added, triggers rebuilt) and the data version (a
-// commit by another connection). The stamp is read inside one statement,
-// so even a connection that holds no read transaction (rollback-journal
-// mode, `SELECT vigil_check(...)` over no table) sees the committed state.
+// commit by another connection), read by ReadStamp.
 struct RulesCache {
   int refs = 0;
   struct Stamp {
@@ -125,6 +123,8 @@ struct RulesCache {
     std::shared_ptr<const core::TablePlan> plan;
   };
   std::unordered_map<std::string, Entry> tables;
+  long long meta_checked_at = -1;  // the schema cookie meta_is_table was read at
+  bool meta_is_table = false;
 };
 
 unsigned DataVersion(sqlite3* db) {
@@ -133,27 +133,31 @@ unsigned DataVersion(sqlite3* db) {
   return v;
 }
 
-RulesCache::Stamp ReadStamp(sqlite3* db) {
+// ReadStamp reads the stamp. vigil_meta is read only while it is a plain
+// table (checked once per schema cookie): a crafted file's view of that
+// name is never run on every check. The data version is taken while the
+// generation's statement holds its read transaction, so a connection
+// without one (rollback-journal mode) sees the committed state.
+RulesCache::Stamp ReadStamp(sqlite3* db, RulesCache* cache) {
   RulesCache::Stamp stamp;
-  sqlite3_stmt* s = nullptr;
-  // Without vigil_meta there are no rules yet (it is created with the store).
-  const char* sql = "SELECT (SELECT value FROM main.vigil_meta WHERE key = 'rules_generation'),"
-                    " (SELECT schema_version FROM pragma_schema_version)";
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(s);
+  {
     Stmt v(db, "PRAGMA main.schema_version");
     v.Step();
     stamp.schema_version = v.Int(0);
+  }
+  if (cache->meta_checked_at != stamp.schema_version) {
+    Stmt t(db, "SELECT count(*) = 1 AND max(type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%') FROM main.sqlite_schema"
+               " WHERE name = 'vigil_meta' COLLATE NOCASE");
+    cache->meta_is_table = t.Step() && t.Int(0) == 1;
+    cache->meta_checked_at = stamp.schema_version;
+  }
+  if (!cache->meta_is_table) {  // no rules yet (vigil_meta comes with the store), or not vigil's
     stamp.data_version = DataVersion(db);
     return stamp;
   }
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    const unsigned char* g = sqlite3_column_text(s, 0);
-    stamp.generation = g ? reinterpret_cast<const char*>(g) : "";
-    stamp.schema_version = sqlite3_column_int64(s, 1);
-  }
-  stamp.data_version = DataVersion(db);  // while the statement holds the read transaction
-  sqlite3_finalize(s);
+  Stmt g(db, "SELECT value FROM main.vigil_meta WHERE key = 'rules_generation'");
+  if (g.Step()) stamp.generation = g.Column(0).value_or("");
+  stamp.data_version = DataVersion(db);
   return stamp;
 }
 
@@ -169,7 +173,7 @@ std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& 
 }
 
 std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache, const std::string& table) {
-  RulesCache::Stamp stamp = ReadStamp(db);
+  RulesCache::Stamp stamp = ReadStamp(db, cache);
   auto it = cache->tables.find(table);
   if (it != cache->tables.end() && it->second.stamp == stamp) return it->second.plan;
   auto plan = LoadPlan(db, table);

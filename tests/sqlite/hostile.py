@@ -227,5 +227,16 @@ db.execute("UPDATE vigil_rule_store SET params = '{bad' WHERE table_name = 'acct
 e = error_of(db, "INSERT INTO acct (email) VALUES ('nope')")
 check(e is not None and "params is not valid JSON" in str(e), f"a malformed stored rule refuses the bad row: {e}")
 
+# --- A crafted file's view named vigil_meta is never run by the rule cache.
+spied = []
+v = connect()
+v.create_function("spy", 0, lambda: spied.append(1) or 1)
+v.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+v.execute("CREATE VIEW vigil_meta AS SELECT 'rules_generation' AS key, spy() AS value")
+e = error_of(v, "SELECT vigil_check('t', '{}')")
+check(e is not None and "not vigil's table" in str(e) and not spied,
+      f"a view named vigil_meta is refused, never run ({len(spied)} calls): {e}")
+v.close()
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
