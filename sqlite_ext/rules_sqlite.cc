@@ -11,6 +11,7 @@
 #include "rules_sqlite.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -375,9 +376,14 @@ std::string RowJson(const core::TableInfo& t, const std::vector<std::size_t>& co
       std::size_t c = columns[k];
       if (k > i) obj += ", ";
       std::string ref = Sql("%s.\"%w\"", alias, t.columns[c].c_str());
-      // JSON has no infinity: a REAL that overflowed (1e309 is Inf in
-      // SQLite) travels as its text "Inf", which no rule takes for a number.
-      std::string real = "iif(abs(" + ref + ") > 1.7976931348623157e308, CAST(" + ref + " AS TEXT), " + ref + ")";
+      // A REAL travels with every digit that tells it apart (json_object
+      // alone writes 15 significant digits: 1.0000000000000002 became 1.0
+      // and passed a range with max 1): quote() gives a literal that reads
+      // back as the same double. JSON has no infinity: a REAL that
+      // overflowed (1e309 is Inf in SQLite) travels as its text "Inf", which
+      // no rule takes for a number.
+      std::string real = "iif(abs(" + ref + ") > 1.7976931348623157e308, CAST(" + ref + " AS TEXT), json(quote(" +
+                         ref + ")))";
       core::TypeCategory category = core::CategoryOf(t.types[c]);
       if (category == core::TypeCategory::kOther)
         ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
@@ -434,18 +440,28 @@ std::string ExpressionResultsJson(const core::TablePlan& plan) {
 
 constexpr double kHuge = 1.7976931348623157e308;
 
-// Number formats a rule bound as an SQL numeric literal.
-std::string Number(double d) { return Sql("%.17g", d); }
+// Number formats a double as an SQL numeric literal: the shortest text
+// that reads back as the same double (std::to_chars; SQLite's own printf
+// gives at most 16 digits, which may not).
+std::string Number(double d) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc() ? std::string(buf, end) : "NULL";
+}
 
-// Bound is an exact bound as the nearest double on its inner side (the pass
-// predicate may be stricter than the rule, never looser), or NULL (always
-// the full check) when no double is that close.
+// Bound is a literal for the pass predicate's side of an exact bound: the
+// integer itself when it fits 64 bits (SQLite compares integers, and
+// integers with reals, exactly); otherwise a double two steps inside the
+// bound (never looser, even if SQLite's reading of the literal is off by
+// one step), or NULL (always the full check) when no double is that close.
 std::string Bound(const core::Decimal& exact, bool lower) {
+  std::string integer = exact.IntegerText();
+  if (!integer.empty()) return integer;
   double d = exact.ToDouble();
   if (!std::isfinite(d)) return "NULL";
+  for (int step = 0; step < 2; ++step) d = std::nextafter(d, lower ? kHuge : -kHuge);
   int c = core::Decimal::Compare(*core::Decimal::Parse(Number(d)), exact);
-  if (lower && c < 0) d = std::nextafter(d, kHuge);
-  if (!lower && c > 0) d = std::nextafter(d, -kHuge);
+  if ((lower && c <= 0) || (!lower && c >= 0)) return "NULL";
   return Number(d);
 }
 
@@ -521,10 +537,16 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
   return out;
 }
 
+// Enforced: both of the table's triggers are in place, on the table
+// itself (ALTER TABLE ... RENAME takes a table's triggers along, names and
+// all: the renamed table's triggers must not count for a new table of the
+// old name).
 bool Enforced(sqlite3* db, const std::string& table) {
-  Stmt s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ?1");
+  Stmt s(db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'trigger' AND name IN (?1, ?2) AND tbl_name = ?3");
   s.Text(1, TriggerName("insert", table));
-  return s.Step();
+  s.Text(2, TriggerName("update", table));
+  s.Text(3, table);
+  return s.Step() && s.Int(0) == 2;
 }
 
 // InstallTriggers (re)creates the AFTER INSERT and UPDATE triggers from the
@@ -640,7 +662,7 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string key = "null";
   {
     Stmt insert(db, sql);
-    for (std::size_t i = 0; i < row.values.size(); ++i) insert.Value(static_cast<int>(i + 1), row.values[i]);
+    for (std::size_t i = 0; i < row.values.size(); ++i) insert.Store(static_cast<int>(i + 1), row.values[i]);
     if (!insert.Step()) throw Error(ErrorCode::kEngine, "the insert returned no row");
     key = insert.Column(0).value_or("null");
     while (insert.Step()) {

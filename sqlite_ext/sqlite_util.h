@@ -58,38 +58,50 @@ class Stmt {
     sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   }
   void Null(int i) { sqlite3_bind_null(stmt_, i); }
+  // Value binds a row's value for a lookup or an expression: numbers as
+  // numbers (an integer beyond 64 bits, or a long decimal, as the nearest
+  // double).
   void Value(int i, const core::TypedValue& v) {
     switch (v.kind) {
       case core::TypedValue::kNull: Null(i); break;
       case core::TypedValue::kInteger: {
-        // Beyond 64 bits strtoll saturates: never bind a clamped value.
-        // The text goes to the column's affinity instead (an INTEGER or
-        // NUMERIC column makes it a REAL, a TEXT column keeps every digit).
         char* end = nullptr;
         errno = 0;
         long long n = std::strtoll(v.text.c_str(), &end, 10);
         if (*end == '\0' && errno == 0) sqlite3_bind_int64(stmt_, i, n);
-        else if (*end == '\0') Text(i, v.text);
         else sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr));
         break;
       }
-      case core::TypedValue::kReal: {
-        // A double only when it is the number as written; otherwise the
-        // exact spelling goes to the column's affinity (a TEXT column
-        // keeps 99999999999999999999 and 0.1000000000000000000001 whole).
-        double d = std::strtod(v.text.c_str(), nullptr);
-        std::optional<core::Decimal> written = core::Decimal::Parse(v.text);
-        char shortest[64];
-        auto [end, ec] = std::to_chars(shortest, shortest + sizeof shortest, d);  // shortest round trip
-        std::optional<core::Decimal> bound;
-        if (ec == std::errc()) bound = core::Decimal::Parse(std::string_view(shortest, end - shortest));
-        if (written && bound && core::Decimal::Compare(*written, *bound) != 0) Text(i, v.text);
-        else sqlite3_bind_double(stmt_, i, d);
-        break;
-      }
+      case core::TypedValue::kReal: sqlite3_bind_double(stmt_, i, std::strtod(v.text.c_str(), nullptr)); break;
       case core::TypedValue::kBoolean: sqlite3_bind_int(stmt_, i, v.text == "true" ? 1 : 0); break;
       default: Text(i, v.text); break;
     }
+  }
+  // Store binds a value to be stored (vigil_insert): a number that no
+  // 64-bit integer or double holds as written (99999999999999999999,
+  // 0.1000000000000000000001) goes as its exact text, so the column's
+  // affinity decides and a TEXT column keeps every digit; never clamped.
+  void Store(int i, const core::TypedValue& v) {
+    if (v.kind == core::TypedValue::kInteger) {
+      char* end = nullptr;
+      errno = 0;
+      long long n = std::strtoll(v.text.c_str(), &end, 10);
+      if (*end == '\0' && errno == 0) sqlite3_bind_int64(stmt_, i, n);
+      else Text(i, v.text);
+      return;
+    }
+    if (v.kind == core::TypedValue::kReal) {
+      double d = std::strtod(v.text.c_str(), nullptr);
+      std::optional<core::Decimal> written = core::Decimal::Parse(v.text);
+      char shortest[64];
+      auto [end, ec] = std::to_chars(shortest, shortest + sizeof shortest, d);  // shortest round trip
+      std::optional<core::Decimal> bound;
+      if (ec == std::errc()) bound = core::Decimal::Parse(std::string_view(shortest, end - shortest));
+      if (written && bound && core::Decimal::Compare(*written, *bound) != 0) Text(i, v.text);
+      else sqlite3_bind_double(stmt_, i, d);
+      return;
+    }
+    Value(i, v);
   }
   std::optional<std::string> Column(int i) {
     const unsigned char* p = sqlite3_column_text(stmt_, i);

@@ -69,6 +69,15 @@ bool Decimal::FitsInt64() const {
   return Compare(*this, kMax) <= 0 && Compare(*this, kMin) >= 0;
 }
 
+std::string Decimal::IntegerText() const {
+  if (!FitsInt64()) return "";
+  if (zero()) return "0";
+  std::string out = negative_ ? "-" : "";
+  out += digits_;
+  out.append(static_cast<std::size_t>(exponent_), '0');
+  return out;
+}
+
 int Decimal::Compare(const Decimal& a, const Decimal& b) {
   if (a.zero() && b.zero()) return 0;
   int sa = a.zero() ? 0 : a.negative_ ? -1 : 1;

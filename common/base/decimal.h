@@ -32,6 +32,9 @@ class Decimal {
   long long FractionDigits() const;
   // FitsInt64 reports whether the value is an integer in [-2^63, 2^63-1].
   bool FitsInt64() const;
+  // IntegerText is the value as plain integer digits ("-7083203114907025400")
+  // when FitsInt64(), else "".
+  std::string IntegerText() const;
 
   // Compare is -1, 0 or 1.
   static int Compare(const Decimal& a, const Decimal& b);

@@ -8,6 +8,7 @@
 #include "base/cancel.h"
 #include "base/text.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/core_guard.h"
 
 namespace vigil::core {
@@ -38,12 +39,9 @@ long long ToInt(const std::optional<std::string>& v) {
 QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table) {
   QualityOptions o;
   if (text.empty()) return o;
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::exception&) {
-    throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
-  }
+  // The one bounded parser: nesting past 512 levels is refused here, never
+  // copied or written by a recursive library routine later.
+  json j = json_in::ParseInput(text, "quality options");
   if (j.is_null()) return o;
   if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
   auto need_column = [&](const std::string& c) {
@@ -531,8 +529,7 @@ std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>&
 }
 
 std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table) {
-  json o = json::parse(report_options.begin(), report_options.end(), nullptr, false);
-  if (o.is_discarded()) throw Error(ErrorCode::kInvalidText, "quality options are not valid JSON");
+  json o = json_in::ParseInput(report_options, "quality options");
   if (!o.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
   if (o.contains("exclude") && o["exclude"].is_array() &&
       std::find(o["exclude"].begin(), o["exclude"].end(), table) != o["exclude"].end())

@@ -10,7 +10,10 @@
 // (linear time) and `format` uses vigil's own validators.
 //
 // Limits: documents and schemas nest at most kMaxDepth levels; $ref is
-// resolved only within the schema document ("#", "#/json/pointer").
+// resolved only within the schema document ("#", "#/json/pointer"); one
+// evaluation takes at most kMaxSteps steps, so a schema whose $refs and
+// anyOf branches fan out stops with 54000 on SQLite too, which has no
+// cancellation the core can poll.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -34,6 +37,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxDepth = 512;
+constexpr long long kMaxSteps = 100'000'000;
 
 json ParseJson(std::string_view s, const char* what) {
   return json_in::ParseInput(s, std::string("json_schema: ") + what);
@@ -235,6 +239,9 @@ class SchemaEvaluator {
     // Every evaluation step yields: a schema whose $refs fan out can double
     // its work per level (bounding that work is the JSON Schema issue's).
     PollCancel();
+    if (++steps_ > kMaxSteps)
+      throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation takes more than 100000000 steps",
+                  "the schema's $ref and anyOf/oneOf branches fan out");
     if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation deeper than 512 levels", "a $ref cycle may not consume input");
     if (s.is_boolean()) return s.get<bool>() ? true : Fail(error, at, "schema false admits nothing");
     for (auto it = s.begin(); it != s.end(); ++it) {
@@ -366,6 +373,7 @@ class SchemaEvaluator {
   const json& root_;
   std::map<std::string, Regex> patterns_;
   std::set<std::string> checked_refs_;  // $ref targets CheckSchema has seen
+  long long steps_ = 0;                  // Eval calls so far (kMaxSteps)
 };
 
 }  // namespace
