@@ -4,7 +4,11 @@ defects, for the demo and for the quality tests.
 
     generate.py --sql            portable SQL (both engines) on stdout
     generate.py --validated      the same data as vigil_insert calls after the rules,
-                                 so the defects are rejected row by row (the demo)
+                                 so the defects are rejected row by row (the demo):
+                                 each row is first checked with vigil_check into
+                                 temp.vigil_load (n, table_name, row, problems),
+                                 and inserted only when it has no problem, so the
+                                 demo shows the rejected rows and why as a table
     generate.py --corpus FILE    the quality scenario for tests/parity
 
 Tables: users, trades, market_data. Defects (every one known by key, so a
@@ -153,10 +157,17 @@ def main():
         columns = {"users": ["id", "username", "email", "country", "created_at"],
                    "trades": ["id", "user_id", "symbol", "side", "price", "qty"],
                    "market_data": ["id", "symbol", "price", "ts"]}
+        # A rejected row is an answer to show, not a script error: the check
+        # is kept, and the insert runs only for a row without problems (the
+        # same rules vigil_insert applies, checked against the rows before it).
+        print("CREATE TEMP TABLE vigil_load (n integer PRIMARY KEY, table_name text, row text, problems text);")
+        n = 0
         for table, rows in (("users", users), ("trades", trades), ("market_data", market)):
             for row in rows:
-                obj = json.dumps(dict(zip(columns[table], row)))
-                print(f"SELECT vigil_insert({q(table)}, {q(obj)});")
+                n += 1
+                obj = q(json.dumps(dict(zip(columns[table], row))))
+                print(f"INSERT INTO temp.vigil_load VALUES ({n}, {q(table)}, {obj}, vigil_check({q(table)}, {obj}));")
+                print(f"SELECT vigil_insert({q(table)}, {obj}) WHERE (SELECT problems FROM temp.vigil_load WHERE n = {n}) = '[]';")
         return 0
     if args.corpus:
         eu, et, em = expected()
