@@ -192,6 +192,32 @@ def main():
                                             {"table": "users", "score": eu["score"]}]},
                       "expect_subset": True})
         cases.append({"sql": "(SELECT count(*) FROM vigil_quality_history)", "expect": 7})
+        # The same report as rows (vigil_quality_issues): one per defect
+        # kind the targets catch; 7 NULL emails in 200 rows stay above 95 %.
+        opts = json.dumps({"tables": {"market_data": fresh}}).replace("'", "''")
+
+        def issue(where):
+            return f"(SELECT count(*) FROM vigil_quality_issues('{opts}') WHERE {where})"
+
+        def keys(k):
+            return json.dumps(sorted(k)[:5], separators=(",", ":"))
+        cases.append({"sql": f"(SELECT count(*) FROM vigil_quality_issues('{opts}'))", "expect": 5})
+        cases.append({"sql": issue("table_name = 'market_data' AND dimension = 'freshness' AND column_name = 'ts'"
+                                   " AND target = '<= 24' AND value > 24 AND NOT passed"), "expect": 1})
+        cases.append({"sql": issue(f"table_name = 'trades' AND dimension = 'validity' AND column_name = 'price'"
+                                   f" AND value = {round(100 * len(BAD_PRICES) / N_TRADES, 2)}"
+                                   f" AND sample_keys = '{keys(BAD_PRICES)}'"), "expect": 1})
+        cases.append({"sql": issue(f"table_name = 'trades' AND dimension = 'integrity' AND column_name = 'user_id'"
+                                   f" AND value = {len(ORPHANED_TRADES)} AND sample_keys = '{keys(ORPHANED_TRADES)}'"),
+                      "expect": 1})
+        cases.append({"sql": issue(f"table_name = 'users' AND dimension = 'validity' AND column_name = 'email'"
+                                   f" AND value = {round(100 * len(BAD_EMAILS) / N_USERS, 2)}"
+                                   f" AND sample_keys = '{keys(BAD_EMAILS)}'"), "expect": 1})
+        cases.append({"sql": issue(f"table_name = 'users' AND dimension = 'uniqueness' AND column_name = 'username'"
+                                   f" AND value = {len(DUPLICATE_USERNAMES)}"
+                                   f" AND sample_keys = '{keys(k for pair in DUPLICATE_USERNAMES for k in pair)}'"),
+                      "expect": 1})
+        cases.append({"sql": "(SELECT count(*) FROM vigil_quality_history)", "expect": 7})
         cases.append({"sql": "(SELECT count(*) FROM vigil_alerts WHERE severity = 'warning')", "expect": 1})
         cases.append({"fn": "vigil_quality_check", "args": ["users", '{"sample_percent": 0}'],
                       "expect": {"error": "quality option \"sample_percent\" must be a number in (0, 100]",
