@@ -138,7 +138,11 @@ QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table
     for (std::size_t i = 0; i < table.columns.size() && i < table.types.size(); ++i)
       if (table.columns[i] == *o.freshness_column) type = table.types[i];
     std::string name = "\"" + text::Printable(*o.freshness_column, 64) + "\"";
-    switch (ClassifyTimeType(type, dialect)) {
+    TimeKind kind = ClassifyTimeType(type, dialect);
+    // SQLite's declared type is only a name: a TIMESTAMP column may hold
+    // epoch numbers, which the unit then says; the scan checks the values.
+    if (kind == TimeKind::kTime && dialect == Dialect::kSqlite && unit_given) kind = TimeKind::kNumber;
+    switch (kind) {
       case TimeKind::kTime:
       case TimeKind::kText:
         if (unit_given)
@@ -314,6 +318,9 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
       select.push_back(dialect_ == Dialect::kPostgres
                            ? "(extract(epoch FROM now()) - max(" + c + ")::float8 / " + per_second + ") / 3600.0"
                            : "(julianday('now') - julianday(max(" + c + ") / " + per_second + ", 'unixepoch')) * 24.0");
+    // SQLite: the newest value's own type, which its column does not fix
+    // (julianday reads a number as a Julian day, text as an ISO date).
+    if (dialect_ == Dialect::kSqlite) select.push_back("typeof(max(" + c + "))");
   }
   std::string main = "SELECT ";
   for (std::size_t i = 0; i < select.size(); ++i) main += (i ? ", " : "") + select[i];
@@ -368,6 +375,19 @@ void QualityCheck::SetStage1(std::size_t query, const std::vector<std::optional<
   if (options_.freshness_column) {
     const auto& v = next();
     if (v && !v->empty()) age_hours_ = std::strtod(v->c_str(), nullptr);
+    if (dialect_ == Dialect::kSqlite) {
+      const std::string type = next().value_or("null");
+      const std::string name = "\"" + text::Printable(*options_.freshness_column, 64) + "\"";
+      bool numbers = type == "integer" || type == "real";
+      if (options_.freshness_unit == QualityOptions::TimeUnit::kTime && numbers)
+        throw Error(ErrorCode::kInvalidParameter,
+                    "freshness column " + name + " holds numbers: give \"freshness_unit\": \"epoch_seconds\" or \"epoch_milliseconds\"");
+      if (options_.freshness_unit != QualityOptions::TimeUnit::kTime && type == "text")
+        throw Error(ErrorCode::kInvalidParameter,
+                    "freshness column " + name + " holds text, not a number since the epoch",
+                    {}, "Leave freshness_unit out for ISO 8601 text.");
+      if (type == "blob") throw Error(ErrorCode::kInvalidParameter, "freshness column " + name + " cannot hold a time");
+    }
   }
 }
 

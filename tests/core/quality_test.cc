@@ -40,9 +40,15 @@ TEST(Quality, FreshnessTypesAreTheSameOnBothEngines) {
     EXPECT_EQ(OptionsError(R"({"freshness_column": "epoch"})", t, d),
               "freshness column \"epoch\" holds numbers: give \"freshness_unit\": \"epoch_seconds\" or \"epoch_milliseconds\"");
     EXPECT_EQ(OptionsError(R"({"freshness_column": "flag"})", t, d), "freshness column \"flag\" cannot hold a time");
-    EXPECT_EQ(OptionsError(R"({"freshness_column": "at", "freshness_unit": "epoch_seconds"})", t, d),
-              "quality option \"freshness_unit\" is for a numeric freshness column; \"at\" holds times");
+    EXPECT_EQ(OptionsError(R"({"freshness_column": "iso", "freshness_unit": "epoch_seconds"})", t, d),
+              "quality option \"freshness_unit\" is for a numeric freshness column; \"iso\" holds times");
   }
+  // A PostgreSQL timestamp holds times; an SQLite TIMESTAMP column may hold
+  // epoch numbers, which the unit says (the scan checks the values).
+  EXPECT_EQ(OptionsError(R"({"freshness_column": "at", "freshness_unit": "epoch_seconds"})", pg, Dialect::kPostgres),
+            "quality option \"freshness_unit\" is for a numeric freshness column; \"at\" holds times");
+  EXPECT_EQ(OptionsError(R"({"freshness_column": "at", "freshness_unit": "epoch_seconds"})", lite, Dialect::kSqlite),
+            "(accepted)");
   TableInfo untyped = Events();
   untyped.types = {"", "", "", "", ""};
   EXPECT_EQ(OptionsError(R"({"freshness_column": "at"})", untyped, Dialect::kSqlite),
