@@ -146,6 +146,18 @@ core::QualityTable BuildTable(const Described& d, const std::string& prefix) {
   return q;
 }
 
+// CheckOptions (inside SPI) parses one table's options against its
+// columns and types, as CheckTable will, so that a report refuses bad
+// options before it scans any table.
+void CheckOptions(Oid relid, const char* options) {
+  Described d;
+  Describe(relid, &d);
+  Run([&] {
+    core::QualityTable table = BuildTable(d, "");
+    core::ParseQualityOptions(options, table.info);
+  });
+}
+
 struct QualityState {
   std::optional<core::QualityCheck> check;
   std::vector<std::string> samples;
@@ -342,6 +354,9 @@ char* Report(const char* options, Oid ext_namespace, MemoryContext caller, bool 
       if (auto per = core::ReportTableOptions(options, names[i])) per_table[i] = vigil::pg::CopyCString(*per);
     }
   });
+  // Every table's options against its columns and types, before any scan.
+  for (int i = 0; i < ntables; ++i)
+    if (per_table[i] != nullptr) CheckOptions(relids[i], per_table[i]);
   char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
   double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
   for (int i = 0; i < ntables; ++i) {

@@ -215,7 +215,11 @@ std::string Report(sqlite3* db, const std::string& options_text, bool record) {
                "AND name NOT LIKE 'vigil\\_%' ESCAPE '\\' ORDER BY name");
     while (s.Step()) tables.push_back(s.Column(0).value_or(""));
   }
-  core::ValidateReportOptions(options_text, tables);  // before anything runs
+  // Every option, per-table ones against their table, before any scan.
+  core::ValidateReportOptions(options_text, tables);
+  for (const std::string& t : tables)
+    if (std::optional<std::string> per = core::ReportTableOptions(options_text, t))
+      core::ParseQualityOptions(*per, LoadTable(db, t).info, core::Dialect::kSqlite);
   std::string at = NowUtc(db);
   std::vector<std::string> reports;
   std::vector<double> scores;
