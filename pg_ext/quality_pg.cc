@@ -105,7 +105,11 @@ void Describe(Oid relid, Described* d) {
                        ? "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
                          " FROM %s.vigil_rules WHERE table_name = $2 AND $1 IS NOT NULL"
                        : "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
-                         " FROM %s.vigil_rules WHERE table_schema = $1 AND table_name = $2",
+                         " FROM %s.vigil_rules WHERE table_schema = $1 AND table_name = $2"
+                         // A references rule whose target is gone (dropped while
+                         // event triggers did not fire) is a finding, not a scan.
+                         " AND (rule <> 'references' OR pg_catalog.to_regclass(pg_catalog.format('%%I.%%I',"
+                         "      coalesce(params->>'schema', table_schema), params->>'table')) IS NOT NULL)",
                    state.schema);
   const char* args[2] = {get_namespace_name(get_rel_namespace(relid)), d->name};
   vigil::pg::SpiOutcome out;
@@ -144,6 +148,39 @@ core::QualityTable BuildTable(const Described& d, const std::string& prefix) {
     q.rules.push_back(s);
   }
   return q;
+}
+
+// MissingTables (inside SPI) lists the tables that rules name but that do
+// not exist. The vigil_table_dropped event trigger removes such rules, but
+// event triggers do not fire everywhere (session_replication_role =
+// replica, for one), so a report looks rather than assumes.
+std::vector<core::MissingTable>* MissingTables() {
+  std::vector<core::MissingTable>* out = nullptr;
+  MemoryContext cxt = CurrentMemoryContext;
+  Run([&] { out = vigil::pg::OwnedByContext<std::vector<core::MissingTable>>(cxt); });
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy) return out;  // before 0.4.0 rules name no schema
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql,
+                   "SELECT t, count(*) FROM ("
+                   " SELECT table_name AS t FROM %s.vigil_rules"
+                   "  WHERE pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', table_schema, table_name)) IS NULL"
+                   " UNION ALL"
+                   " SELECT params->>'table' FROM %s.vigil_rules WHERE rule = 'references'"
+                   "  AND pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', table_schema, table_name)) IS NOT NULL"
+                   "  AND pg_catalog.to_regclass(pg_catalog.format('%%I.%%I',"
+                   "      coalesce(params->>'schema', table_schema), params->>'table')) IS NULL"
+                   ") s GROUP BY t ORDER BY t",
+                   state.schema, state.schema);
+  vigil::pg::SpiOutcome res;
+  vigil::pg::SpiRunGuarded(sql.data, 0, nullptr, &res, state.owner);
+  if (!res.ok) ereport(ERROR, (errcode(res.sqlerrcode), errmsg("%s", res.error)));
+  Run([&] {
+    for (int r = 0; r < res.nrows; ++r)
+      out->push_back({res.values[r][0] ? res.values[r][0] : "", std::strtoll(res.values[r][1], nullptr, 10)});
+  });
+  return out;
 }
 
 // CheckOptions (inside SPI) parses one table's options against its
@@ -365,6 +402,7 @@ char* Report(const char* options, Oid ext_namespace, MemoryContext caller, bool 
     reports[i] = CheckTable(relids[i], ext_namespace, per_table[i], at, &scores[i], &passed);
     if (record) Record(names[i], scores[i], passed, reports[i], at);
   }
+  std::vector<core::MissingTable>* missing = MissingTables();
   char* result = nullptr;
   double overall = 0;
   bool overall_passed = false;
@@ -377,9 +415,7 @@ char* Report(const char* options, Oid ext_namespace, MemoryContext caller, bool 
       rs.emplace_back(reports[i]);
       ss.push_back(scores[i]);
     }
-    // Rules die with their table here (the vigil_table_dropped event
-    // trigger), so no rule names a missing table.
-    std::string json = core::OverallJson(rs, ss, skipped, {}, at, &overall);
+    std::string json = core::OverallJson(rs, ss, skipped, *missing, at, &overall);
     overall_passed = nlohmann::json::parse(json).value("passed", false);
     result = vigil::pg::CopyCString(json);
   });
