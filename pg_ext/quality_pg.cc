@@ -15,6 +15,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
@@ -22,6 +23,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
 }
 
 #include <nlohmann/json.hpp>
@@ -103,7 +105,11 @@ void Describe(Oid relid, Described* d) {
                        ? "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
                          " FROM %s.vigil_rules WHERE table_name = $2 AND $1 IS NOT NULL"
                        : "SELECT coalesce(json_agg(json_build_array(column_name, rule, params::text) ORDER BY id), '[]')"
-                         " FROM %s.vigil_rules WHERE table_schema = $1 AND table_name = $2",
+                         " FROM %s.vigil_rules WHERE table_schema = $1 AND table_name = $2"
+                         // A references rule whose target is gone (dropped while
+                         // event triggers did not fire) is a finding, not a scan.
+                         " AND (rule <> 'references' OR pg_catalog.to_regclass(pg_catalog.format('%%I.%%I',"
+                         "      coalesce(params->>'schema', table_schema), params->>'table')) IS NOT NULL)",
                    state.schema);
   const char* args[2] = {get_namespace_name(get_rel_namespace(relid)), d->name};
   vigil::pg::SpiOutcome out;
@@ -142,6 +148,51 @@ core::QualityTable BuildTable(const Described& d, const std::string& prefix) {
     q.rules.push_back(s);
   }
   return q;
+}
+
+// MissingTables (inside SPI) lists the tables that rules name but that do
+// not exist. The vigil_table_dropped event trigger removes such rules, but
+// event triggers do not fire everywhere (session_replication_role =
+// replica, for one), so a report looks rather than assumes.
+std::vector<core::MissingTable>* MissingTables() {
+  std::vector<core::MissingTable>* out = nullptr;
+  MemoryContext cxt = CurrentMemoryContext;
+  Run([&] { out = vigil::pg::OwnedByContext<std::vector<core::MissingTable>>(cxt); });
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy) return out;  // before 0.4.0 rules name no schema
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql,
+                   "SELECT t, count(*) FROM ("
+                   " SELECT table_name AS t FROM %s.vigil_rules"
+                   "  WHERE pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', table_schema, table_name)) IS NULL"
+                   " UNION ALL"
+                   " SELECT params->>'table' FROM %s.vigil_rules WHERE rule = 'references'"
+                   "  AND pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', table_schema, table_name)) IS NOT NULL"
+                   "  AND pg_catalog.to_regclass(pg_catalog.format('%%I.%%I',"
+                   "      coalesce(params->>'schema', table_schema), params->>'table')) IS NULL"
+                   ") s GROUP BY t ORDER BY t",
+                   state.schema, state.schema);
+  vigil::pg::SpiOutcome res;
+  vigil::pg::SpiRunGuarded(sql.data, 0, nullptr, &res, state.owner);
+  if (!res.ok) ereport(ERROR, (errcode(res.sqlerrcode), errmsg("%s", res.error)));
+  Run([&] {
+    for (int r = 0; r < res.nrows; ++r)
+      out->push_back({res.values[r][0] ? res.values[r][0] : "", std::strtoll(res.values[r][1], nullptr, 10)});
+  });
+  return out;
+}
+
+// CheckOptions (inside SPI) parses one table's options against its
+// columns and types, as CheckTable will, so that a report refuses bad
+// options before it scans any table.
+void CheckOptions(Oid relid, const char* options) {
+  Described d;
+  Describe(relid, &d);
+  Run([&] {
+    core::QualityTable table = BuildTable(d, "");
+    core::ParseQualityOptions(options, table.info);
+  });
 }
 
 struct QualityState {
@@ -297,6 +348,81 @@ char* NowText() {
   return SpiText("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", 0);
 }
 
+// Report (inside SPI) computes vigil_quality_report(options) and returns
+// it, palloc'd in `caller`; with `record`, each table's check and the
+// overall result go to the history (and alerts). vigil_quality_issues reads
+// the same report without recording it.
+char* Report(const char* options, Oid ext_namespace, MemoryContext caller, bool record) {
+  char* at = NowText();
+  // User tables: not system, not temporary, not part of an extension.
+  // A report covers what its caller may read: each table is scanned as its
+  // owner, so a table the caller may not SELECT is listed as skipped
+  // rather than reported (or failing the report). The listing resolves
+  // nothing through the caller's path.
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  if (SPI_execute("SELECT c.oid, c.relname, pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                  " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                  " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+                  " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                  "                 AND d.objid = c.oid AND d.deptype = 'e')"
+                  " ORDER BY n.nspname, c.relname",
+                  false, 0) < 0)
+    elog(ERROR, "listing tables failed");
+  vigil::pg::EndAs(&pinned);
+  int ntables = static_cast<int>(SPI_processed);
+  Oid* relids = static_cast<Oid*>(MemoryContextAlloc(caller, sizeof(Oid) * (ntables + 1)));
+  char** names = static_cast<char**>(MemoryContextAlloc(caller, sizeof(char*) * (ntables + 1)));
+  bool* readable = static_cast<bool*>(MemoryContextAlloc(caller, sizeof(bool) * (ntables + 1)));
+  for (int i = 0; i < ntables; ++i) {
+    bool isnull;
+    relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+    names[i] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+    readable[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+  }
+  // The options checked against every table (C++), per-table options, then
+  // each table (engine), then the overall report.
+  char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
+  Run([&] {
+    std::vector<std::string> all(names, names + ntables);
+    core::ValidateReportOptions(options, all);
+    for (int i = 0; i < ntables; ++i) {
+      if (!readable[i]) continue;
+      if (auto per = core::ReportTableOptions(options, names[i])) per_table[i] = vigil::pg::CopyCString(*per);
+    }
+  });
+  // Every table's options against its columns and types, before any scan.
+  for (int i = 0; i < ntables; ++i)
+    if (per_table[i] != nullptr) CheckOptions(relids[i], per_table[i]);
+  char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
+  double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
+  for (int i = 0; i < ntables; ++i) {
+    if (per_table[i] == nullptr) continue;
+    bool passed;
+    reports[i] = CheckTable(relids[i], ext_namespace, per_table[i], at, &scores[i], &passed);
+    if (record) Record(names[i], scores[i], passed, reports[i], at);
+  }
+  std::vector<core::MissingTable>* missing = MissingTables();
+  char* result = nullptr;
+  double overall = 0;
+  bool overall_passed = false;
+  Run([&] {
+    std::vector<std::string> rs, skipped;
+    std::vector<double> ss;
+    for (int i = 0; i < ntables; ++i) {
+      if (!readable[i]) skipped.emplace_back(names[i]);
+      if (reports[i] == nullptr) continue;
+      rs.emplace_back(reports[i]);
+      ss.push_back(scores[i]);
+    }
+    std::string json = core::OverallJson(rs, ss, skipped, *missing, at, &overall);
+    overall_passed = nlohmann::json::parse(json).value("passed", false);
+    result = vigil::pg::CopyCString(json);
+  });
+  if (record) Record(nullptr, overall, overall_passed, result, at);
+  return MemoryContextStrdup(caller, result);  // SPI_finish frees SPI's memory
+}
+
 }  // namespace
 
 // vigil_quality_check(table text, options jsonb DEFAULT '{}') RETURNS jsonb
@@ -337,69 +463,67 @@ VIGIL_PG_FUNCTION(vigil_quality_report) {
   Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  char* at = NowText();
-  // User tables: not system, not temporary, not part of an extension.
-  // A report covers what its caller may read: each table is scanned as its
-  // owner, so a table the caller may not SELECT is listed as skipped
-  // rather than reported (or failing the report). The listing resolves
-  // nothing through the caller's path.
-  vigil::pg::AsRole pinned;
-  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
-  if (SPI_execute("SELECT c.oid, c.relname, pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                  " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-                  " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
-                  " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
-                  "                 AND d.objid = c.oid AND d.deptype = 'e')"
-                  " ORDER BY n.nspname, c.relname",
-                  false, 0) < 0)
-    elog(ERROR, "listing tables failed");
-  vigil::pg::EndAs(&pinned);
-  int ntables = static_cast<int>(SPI_processed);
-  Oid* relids = static_cast<Oid*>(MemoryContextAlloc(caller, sizeof(Oid) * (ntables + 1)));
-  char** names = static_cast<char**>(MemoryContextAlloc(caller, sizeof(char*) * (ntables + 1)));
-  bool* readable = static_cast<bool*>(MemoryContextAlloc(caller, sizeof(bool) * (ntables + 1)));
-  for (int i = 0; i < ntables; ++i) {
-    bool isnull;
-    relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-    names[i] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
-    readable[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-  }
-  // Per-table options (C++), then each table (engine), then the overall report.
-  char** per_table = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
-  Run([&] {
-    for (int i = 0; i < ntables; ++i) {
-      if (!readable[i]) continue;
-      if (auto per = core::ReportTableOptions(options, names[i])) per_table[i] = vigil::pg::CopyCString(*per);
-    }
-  });
-  char** reports = static_cast<char**>(palloc0(sizeof(char*) * (ntables + 1)));
-  double* scores = static_cast<double*>(palloc0(sizeof(double) * (ntables + 1)));
-  for (int i = 0; i < ntables; ++i) {
-    if (per_table[i] == nullptr) continue;
-    bool passed;
-    reports[i] = CheckTable(relids[i], ext_namespace, per_table[i], at, &scores[i], &passed);
-    Record(names[i], scores[i], passed, reports[i], at);
-  }
-  char* result = nullptr;
-  double overall = 0;
-  bool overall_passed = false;
-  Run([&] {
-    std::vector<std::string> rs, skipped;
-    std::vector<double> ss;
-    for (int i = 0; i < ntables; ++i) {
-      if (!readable[i]) skipped.emplace_back(names[i]);
-      if (reports[i] == nullptr) continue;
-      rs.emplace_back(reports[i]);
-      ss.push_back(scores[i]);
-    }
-    std::string json = core::OverallJson(rs, ss, skipped, at, &overall);
-    overall_passed = nlohmann::json::parse(json).value("passed", false);
-    result = vigil::pg::CopyCString(json);
-  });
-  Record(nullptr, overall, overall_passed, result, at);
-  result = MemoryContextStrdup(caller, result);  // SPI_finish frees SPI's memory
+  char* result = Report(options, ext_namespace, caller, true);
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+}
+
+// vigil_quality_issues(options jsonb DEFAULT '{}', OUT table_name text,
+// OUT dimension text, OUT column_name text, OUT value double precision,
+// OUT target text, OUT passed boolean, OUT sample_keys jsonb, OUT detail
+// text) RETURNS SETOF record: the report's issues (core::QualityIssues),
+// materialized; nothing is recorded.
+VIGIL_PG_FUNCTION(vigil_quality_issues) {
+  char* options = const_cast<char*>("{}");
+  if (!PG_ARGISNULL(0)) {
+    Jsonb* jb = PG_GETARG_JSONB_P(0);
+    options = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+  Oid ext_namespace = get_func_namespace(fcinfo->flinfo->fn_oid);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* report = Report(options, ext_namespace, caller, false);
+  SPI_finish();
+  constexpr int kColumns = 8;
+  int nrows = 0;
+  char*** rows = nullptr;
+  Run([&] {
+    std::vector<core::QualityIssue> issues = core::QualityIssues(report);
+    nrows = static_cast<int>(issues.size());
+    rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));
+    auto copy = [&](const std::optional<std::string>& s) -> char* {
+      if (!s) return nullptr;
+      char* p = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, s->size() + 1));
+      memcpy(p, s->c_str(), s->size() + 1);
+      return p;
+    };
+    for (int i = 0; i < nrows; ++i) {
+      const core::QualityIssue& q = issues[i];
+      std::optional<std::string> value;
+      if (q.value) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.17g", *q.value);
+        value = buf;
+      }
+      rows[i] = static_cast<char**>(vigil::pg::AllocNoThrowIn(caller, sizeof(char*) * kColumns));
+      rows[i][0] = copy(q.table);
+      rows[i][1] = copy(q.dimension);
+      rows[i][2] = copy(q.column);
+      rows[i][3] = copy(value);
+      rows[i][4] = copy(q.target);
+      rows[i][5] = copy(std::string(q.passed ? "true" : "false"));
+      rows[i][6] = copy(q.sample_keys);
+      rows[i][7] = copy(q.detail);
+    }
+  });
+  for (int i = 0; i < nrows; ++i) {
+    HeapTuple tuple = BuildTupleFromCStrings(meta, rows[i]);
+    tuplestore_puttuple(rsinfo->setResult, tuple);
+  }
+  return (Datum)0;
 }
 
 // vigil_config(key text, value text DEFAULT NULL) RETURNS text: reads the

@@ -372,6 +372,14 @@ CREATE FUNCTION vigil_quality_report(options jsonb DEFAULT '{}') RETURNS jsonb
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_quality_report(jsonb) IS 'vigil_quality_check over every user table, with overall_score';
 
+CREATE FUNCTION vigil_quality_issues(options jsonb DEFAULT '{}', OUT table_name text, OUT dimension text,
+                                     OUT column_name text, OUT value double precision, OUT target text,
+                                     OUT passed boolean, OUT sample_keys jsonb, OUT detail text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_quality_issues'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_quality_issues(jsonb) IS 'the metrics of vigil_quality_report(options) with offending rows or short of their target, one row each; records nothing';
+
 CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_config'
     LANGUAGE C VOLATILE;

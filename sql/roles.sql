@@ -102,6 +102,16 @@ FROM vigil_quality_report() AS r;
 SELECT count(*) AS history_seen FROM vigil_quality_history;
 RESET ROLE;
 SELECT count(*) > 0 AS history_recorded FROM vigil_quality_history;
+-- vigil_quality_issues reads the same report: nothing of a table its
+-- caller may not read, and nothing recorded.
+CREATE TEMP TABLE roles_history AS SELECT count(*) AS n FROM vigil_quality_history;
+SET ROLE regress_vigil_attacker;
+SELECT count(*) FILTER (WHERE table_name = 'roles_trades') AS unreadable_issues,
+       count(*) FILTER (WHERE table_name = 'roles_probe') >= 0 AS own_issues_read
+FROM vigil_quality_issues();
+RESET ROLE;
+SELECT (SELECT count(*) FROM vigil_quality_history) = n AS issues_recorded_nothing FROM roles_history;
+DROP TABLE roles_history;
 
 -- 3. search_path hijack of vigil's own tables. "$user" comes first in the
 -- default search_path, so a role that may create a schema named like the

@@ -5,6 +5,7 @@
 // queries, and keeps the history and alerts tables.
 #include "module_sqlite.h"
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,13 +33,30 @@ std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
   return key.default_value;
 }
 
+bool TableExists(sqlite3* db, const std::string& table) {
+  Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
+  s.Text(1, table);
+  return s.Step();
+}
+
+// ReferencesMissing is true for a references rule whose target table is
+// gone (SQLite keeps rules when a table is dropped): the report lists it
+// under missing_tables instead of failing on the anti-join.
+bool ReferencesMissing(sqlite3* db, const core::StoredRule& r) {
+  if (r.rule != "references") return false;
+  core::Rule rule = core::ParseRule(r.rule, r.params);
+  if (!rule.ref_schema.empty() && rule.ref_schema != "main") return false;
+  return !TableExists(db, rule.ref_table);
+}
+
 core::QualityTable Describe(sqlite3* db, const std::string& table) {
   TableShape shape = LoadTable(db, table);
   core::QualityTable q;
   q.info = shape.info;
   q.table_sql = core::QuoteIdent(table);
   q.primary_key = shape.primary_key;
-  q.rules = LoadRules(db, table);
+  for (core::StoredRule& r : LoadRules(db, table))
+    if (!ReferencesMissing(db, r)) q.rules.push_back(std::move(r));
   if (!q.primary_key.empty()) q.declared_unique.push_back(q.primary_key);
   {
     Stmt s(db, "SELECT name, origin FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND origin <> 'pk' ORDER BY seq");
@@ -90,7 +108,7 @@ std::string CheckTable(sqlite3* db, const std::string& table, const std::string&
   core::QualityTable described = Describe(db, table);
   for (const core::StoredRule& r : described.rules)
     if (r.rule == "expression") RequireSchemaSafe(db, core::ParseRule(r.rule, r.params).expression);
-  core::QualityOptions options = core::ParseQualityOptions(options_json, described.info);
+  core::QualityOptions options = core::ParseQualityOptions(options_json, described.info, core::Dialect::kSqlite);
   core::QualityCheck check(std::move(described), std::move(options), core::Dialect::kSqlite);
   for (std::size_t i = 0; i < check.Stage1().size(); ++i) {
     Stmt s(db, check.Stage1()[i]);
@@ -163,19 +181,46 @@ void QualityCheck(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultText(ctx, report);
 }
 
-// vigil_quality_report([options]) -> JSON report over every user table
-void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string options_text = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? std::string(Text(argv[0])) : "{}";
-  core::ReportTableOptions(options_text, "");  // validates them before anything runs
+// MissingTables lists the tables that stored rules name but that are gone:
+// a rule's own table, or a references rule's target.
+std::vector<core::MissingTable> MissingTables(sqlite3* db) {
+  std::vector<core::MissingTable> out;
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return out;
+  std::vector<std::pair<std::string, core::StoredRule>> rules;
+  {
+    Stmt s(db, "SELECT table_name, column_name, rule, params, id FROM main.vigil_rule_store ORDER BY id");
+    while (s.Step())
+      rules.push_back({s.Column(0).value_or(""), {s.Column(1), s.Column(2).value_or(""), s.Column(3), s.Int(4)}});
+  }
+  std::map<std::string, long long> gone;
+  for (const auto& [table, rule] : rules) {
+    if (!TableExists(db, table)) {
+      ++gone[table];
+    } else if (ReferencesMissing(db, rule)) {
+      ++gone[core::ParseRule(rule.rule, rule.params).ref_table];
+    }
+  }
+  for (const auto& [table, n] : gone) out.push_back({table, n});
+  return out;
+}
+
+// Report computes vigil_quality_report over every user table; with
+// `record`, each table's check and the overall result go to the history
+// (and alerts), as vigil_quality_report does; vigil_quality_issues reads
+// the same report without recording it.
+std::string Report(sqlite3* db, const std::string& options_text, bool record) {
   std::vector<std::string> tables;
   {
     Stmt s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
                "AND name NOT LIKE 'vigil\\_%' ESCAPE '\\' ORDER BY name");
     while (s.Step()) tables.push_back(s.Column(0).value_or(""));
   }
+  // Every option, per-table ones against their table, before any scan.
+  core::ValidateReportOptions(options_text, tables);
+  for (const std::string& t : tables)
+    if (std::optional<std::string> per = core::ReportTableOptions(options_text, t))
+      core::ParseQualityOptions(*per, LoadTable(db, t).info, core::Dialect::kSqlite);
   std::string at = NowUtc(db);
-  Savepoint savepoint(db, "vigil_quality");
   std::vector<std::string> reports;
   std::vector<double> scores;
   for (const std::string& t : tables) {
@@ -183,16 +228,44 @@ void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     if (!per) continue;
     double score = 0;
     std::string report = CheckTable(db, t, *per, at, &score);
-    Record(db, t, score, nlohmann::json::parse(report).value("passed", false), report, at);
+    if (record) Record(db, t, score, nlohmann::json::parse(report).value("passed", false), report, at);
     reports.push_back(report);
     scores.push_back(score);
   }
   double overall = 0;
-  std::string result = core::OverallJson(reports, scores, {}, at, &overall);
-  Record(db, std::nullopt, overall, nlohmann::json::parse(result).value("passed", false), result, at);
+  std::string result = core::OverallJson(reports, scores, {}, MissingTables(db), at, &overall);
+  if (record) Record(db, std::nullopt, overall, nlohmann::json::parse(result).value("passed", false), result, at);
+  return result;
+}
+
+// vigil_quality_report([options]) -> JSON report over every user table
+void QualityReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string options_text = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? std::string(Text(argv[0])) : "{}";
+  Savepoint savepoint(db, "vigil_quality");
+  std::string result = Report(db, options_text, true);
   savepoint.Release();
   ResultText(ctx, result);
 }
+
+// vigil_quality_issues([options]): the report's issues as rows; records
+// nothing (docs/quality.md).
+std::vector<Row> IssueRows(sqlite3* db, const std::vector<std::optional<std::string>>& args) {
+  std::string options_text = !args.empty() && args[0] ? *args[0] : "{}";
+  std::vector<Row> rows;
+  for (const core::QualityIssue& i : core::QualityIssues(Report(db, options_text, false))) {
+    rows.push_back({Value::Text(i.table), Value::Text(i.dimension), i.column ? Value::Text(*i.column) : Value::Null(),
+                    i.value ? Value::Real(*i.value) : Value::Null(), Value::Text(i.target),
+                    Value::Integer(i.passed ? 1 : 0), i.sample_keys ? Value::Text(*i.sample_keys) : Value::Null(),
+                    Value::Text(i.detail)});
+  }
+  return rows;
+}
+
+const TableSpec kIssues = {"vigil_quality_issues",
+                           "table_name TEXT, dimension TEXT, column_name TEXT, value REAL, target TEXT,"
+                           " passed INTEGER, sample_keys TEXT, detail TEXT",
+                           nullptr, "options", IssueRows};
 
 // vigil_config(key [, value]) -> the setting's value (after setting it)
 void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
@@ -217,6 +290,7 @@ std::span<const Impl> QualityImpls() {
   static const Impl kImpls[] = {
       {"vigil_quality_check", Bridge<QualityCheck>, nullptr, false},
       {"vigil_quality_report", Bridge<QualityReport>, nullptr, false},
+      {"vigil_quality_issues", nullptr, &kIssues, false},
       {"vigil_config", Bridge<Config>, nullptr, false},
   };
   return kImpls;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "boundary.h"
 
@@ -19,7 +20,16 @@ struct Vtab {
   sqlite3_vtab base;
   sqlite3* db;
   const Aux* aux;
+  int visible;    // result columns; the arguments' hidden columns follow
+  int arguments;
 };
+
+int CountNames(const char* list) {
+  if (list == nullptr || *list == '\0') return 0;
+  int n = 1;
+  for (const char* p = list; *p; ++p) n += *p == ',';
+  return n;
+}
 
 struct Cursor {
   sqlite3_vtab_cursor base;
@@ -29,7 +39,21 @@ struct Cursor {
 
 int Connect(sqlite3* db, void* p, int, const char* const*, sqlite3_vtab** out, char**) {
   const Aux* aux = static_cast<const Aux*>(p);
-  std::string ddl = std::string("CREATE TABLE x(") + aux->spec->columns + ")";
+  std::string ddl = std::string("CREATE TABLE x(") + aux->spec->columns;
+  if (const char* a = aux->spec->arguments) {
+    // "options" -> ", options HIDDEN"
+    std::string name;
+    for (const char* p = a;; ++p) {
+      if (*p == ',' || *p == '\0') {
+        ddl += ", " + name + " HIDDEN";
+        name.clear();
+        if (*p == '\0') break;
+      } else if (*p != ' ') {
+        name += *p;
+      }
+    }
+  }
+  ddl += ")";
   int rc = sqlite3_declare_vtab(db, ddl.c_str());
   if (rc != SQLITE_OK) return rc;
   unsigned flags = core::SqliteFlagsOf(*aux->info, 0);
@@ -40,6 +64,8 @@ int Connect(sqlite3* db, void* p, int, const char* const*, sqlite3_vtab** out, c
   std::memset(v, 0, sizeof(*v));
   v->db = db;
   v->aux = aux;
+  v->visible = CountNames(aux->spec->columns);
+  v->arguments = CountNames(aux->spec->arguments);
   *out = &v->base;
   return SQLITE_OK;
 }
@@ -49,7 +75,32 @@ int Disconnect(sqlite3_vtab* v) {
   return SQLITE_OK;
 }
 
-int BestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
+// BestIndex hands each argument (an equality on a hidden column) to
+// Filter in the arguments' order; idxNum says which were given.
+int BestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  auto* v = reinterpret_cast<Vtab*>(vtab);
+  int given = 0;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    int arg = c.iColumn - v->visible;
+    if (arg < 0 || arg >= v->arguments) continue;
+    if (!c.usable || c.op != SQLITE_INDEX_CONSTRAINT_EQ) return SQLITE_CONSTRAINT;
+    given |= 1 << arg;
+  }
+  int n = 0;
+  for (int arg = 0; arg < v->arguments; ++arg) {
+    if (!(given & (1 << arg))) continue;
+    ++n;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& c = info->aConstraint[i];
+      if (c.usable && c.op == SQLITE_INDEX_CONSTRAINT_EQ && c.iColumn - v->visible == arg) {
+        info->aConstraintUsage[i].argvIndex = n;
+        info->aConstraintUsage[i].omit = 1;
+        break;
+      }
+    }
+  }
+  info->idxNum = given;
   info->estimatedCost = 1000;
   info->estimatedRows = 100;
   return SQLITE_OK;
@@ -70,13 +121,30 @@ int Close(sqlite3_vtab_cursor* cur) {
   return SQLITE_OK;
 }
 
-int Filter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
+int Filter(sqlite3_vtab_cursor* cur, int given, const char*, int argc, sqlite3_value** argv) {
   auto* c = reinterpret_cast<Cursor*>(cur);
   auto* v = reinterpret_cast<Vtab*>(cur->pVtab);
   delete c->rows;
   c->rows = nullptr;
   c->i = 0;
-  return RunVtab(cur->pVtab, [&] { c->rows = std::make_unique<std::vector<Row>>(v->aux->spec->rows(v->db)).release(); });
+  return RunVtab(cur->pVtab, [&] {
+    const TableSpec* spec = v->aux->spec;
+    if (spec->rows_with_args == nullptr) {
+      c->rows = std::make_unique<std::vector<Row>>(spec->rows(v->db)).release();
+      return;
+    }
+    Args args(static_cast<std::size_t>(v->arguments));
+    int next = 0;
+    for (int arg = 0; arg < v->arguments; ++arg) {
+      if (!(given & (1 << arg)) || next >= argc) continue;
+      sqlite3_value* value = argv[next++];
+      if (sqlite3_value_type(value) == SQLITE_NULL) continue;
+      const unsigned char* text = sqlite3_value_text(value);
+      if (text == nullptr) throw std::bad_alloc();
+      args[arg] = std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_value_bytes(value)));
+    }
+    c->rows = std::make_unique<std::vector<Row>>(spec->rows_with_args(v->db, args)).release();
+  });
 }
 
 int Next(sqlite3_vtab_cursor* cur) {

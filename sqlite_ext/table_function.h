@@ -11,6 +11,7 @@
 
 #include <sqlite3ext.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,16 @@ struct Value {
 };
 using Row = std::vector<Value>;
 
+// A table-valued function with arguments declares them as hidden columns
+// ("options"): vigil_quality_issues('{...}') passes its arguments to
+// `rows_with_args` in order (nullopt for one left out or NULL).
+using Args = std::vector<std::optional<std::string>>;
 struct TableSpec {
   const char* name;
   const char* columns;                  // "kind TEXT, description TEXT, example TEXT"
   std::vector<Row> (*rows)(sqlite3* db);  // may throw core::Error
+  const char* arguments = nullptr;      // hidden columns, comma-separated: "options"
+  std::vector<Row> (*rows_with_args)(sqlite3* db, const Args& args) = nullptr;
 };
 
 // RegisterTableFunction registers `spec` as an eponymous-only virtual table

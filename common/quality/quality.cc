@@ -2,6 +2,7 @@
 #include "quality/quality.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -36,7 +37,38 @@ long long ToInt(const std::optional<std::string>& v) {
 
 }  // namespace
 
-QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table) {
+namespace {
+
+// What a column's type says about the times it can hold (docs/quality.md,
+// "Freshness"): PostgreSQL types as format_type() prints them; SQLite
+// declared types, which are only names, read as SQLite reads affinity.
+enum class TimeKind { kTime, kText, kNumber, kOther };
+
+TimeKind ClassifyTimeType(const std::string& declared, Dialect dialect) {
+  std::string t;
+  for (char c : declared) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](const char* w) { return t.find(w) != std::string::npos; };
+  if (dialect == Dialect::kPostgres) {
+    if (t.rfind("timestamp", 0) == 0 || t == "date") return TimeKind::kTime;
+    if (t == "text" || t.rfind("character", 0) == 0) return TimeKind::kText;
+    if (t == "smallint" || t == "integer" || t == "bigint" || t.rfind("numeric", 0) == 0 || t == "real" ||
+        t == "double precision")
+      return TimeKind::kNumber;
+    return TimeKind::kOther;
+  }
+  if (has("date") || has("time")) return TimeKind::kTime;
+  if (has("int")) return TimeKind::kNumber;
+  if (has("char") || has("clob") || has("text")) return TimeKind::kText;
+  if (has("real") || has("floa") || has("doub") || has("num") || has("dec")) return TimeKind::kNumber;
+  return TimeKind::kOther;
+}
+
+const char* const kCheckOptions = "sample_percent, unique, freshness_column, freshness_unit, max_age_hours, completeness_columns";
+const char* const kReportOptions = "exclude, tables, sample_percent";
+
+}  // namespace
+
+QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table, Dialect dialect) {
   QualityOptions o;
   if (text.empty()) return o;
   // The one bounded parser: nesting past 512 levels is refused here, never
@@ -46,7 +78,8 @@ QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table
   if (!j.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
   auto need_column = [&](const std::string& c) {
     if (std::find(table.columns.begin(), table.columns.end(), c) == table.columns.end())
-      throw Error(ErrorCode::kUndefinedColumn, "column \"" + c + "\" of table \"" + table.name + "\" does not exist");
+      throw Error(ErrorCode::kUndefinedColumn, "column \"" + text::Printable(c, 64) + "\" of table \"" +
+                                                   text::Printable(table.name, 64) + "\" does not exist");
   };
   auto strings = [&](const char* key) {
     std::vector<std::string> out;
@@ -59,6 +92,7 @@ QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table
     }
     return out;
   };
+  bool unit_given = false;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k == "sample_percent") {
@@ -73,15 +107,56 @@ QualityOptions ParseQualityOptions(std::string_view text, const TableInfo& table
       if (!it->is_string()) throw Error(ErrorCode::kInvalidParameter, "quality option \"freshness_column\" must be a column name");
       need_column(it->get<std::string>());
       o.freshness_column = it->get<std::string>();
+    } else if (k == "freshness_unit") {
+      std::string unit = it->is_string() ? it->get<std::string>() : std::string();
+      if (unit == "epoch_seconds") {
+        o.freshness_unit = QualityOptions::TimeUnit::kEpochSeconds;
+      } else if (unit == "epoch_milliseconds") {
+        o.freshness_unit = QualityOptions::TimeUnit::kEpochMilliseconds;
+      } else {
+        throw Error(ErrorCode::kInvalidParameter,
+                    "quality option \"freshness_unit\" must be \"epoch_seconds\" or \"epoch_milliseconds\"");
+      }
+      unit_given = true;
     } else if (k == "max_age_hours") {
       if (!it->is_number() || it->get<double>() <= 0)
         throw Error(ErrorCode::kInvalidParameter, "quality option \"max_age_hours\" must be a positive number");
       o.max_age_hours = it->get<double>();
-    } else if (k == "tables" || k == "exclude") {
-      // vigil_quality_report's own keys; ignored per table.
     } else {
-      throw Error(ErrorCode::kInvalidParameter, "unknown quality option \"" + text::Printable(k, 40) + "\"",
-                  {}, "Options: sample_percent, unique, freshness_column, max_age_hours, completeness_columns.");
+      throw Error(ErrorCode::kInvalidParameter, "unknown quality option \"" + text::Printable(k, 40) + "\"", {},
+                  std::string("Options: ") + kCheckOptions + ".");
+    }
+  }
+  // Freshness: refused here, when the option names the column, unless the
+  // column's type says how it holds a time.
+  if (unit_given && !o.freshness_column)
+    throw Error(ErrorCode::kInvalidParameter, "quality option \"freshness_unit\" needs \"freshness_column\"");
+  if (o.freshness_column) {
+    std::string type;
+    for (std::size_t i = 0; i < table.columns.size() && i < table.types.size(); ++i)
+      if (table.columns[i] == *o.freshness_column) type = table.types[i];
+    std::string name = "\"" + text::Printable(*o.freshness_column, 64) + "\"";
+    TimeKind kind = ClassifyTimeType(type, dialect);
+    // SQLite's declared type is only a name: a TIMESTAMP column may hold
+    // epoch numbers, which the unit then says; the scan checks the values.
+    if (kind == TimeKind::kTime && dialect == Dialect::kSqlite && unit_given) kind = TimeKind::kNumber;
+    switch (kind) {
+      case TimeKind::kTime:
+      case TimeKind::kText:
+        if (unit_given)
+          throw Error(ErrorCode::kInvalidParameter,
+                      "quality option \"freshness_unit\" is for a numeric freshness column; " + name + " holds times",
+                      {}, "Leave freshness_unit out for timestamp, date and ISO 8601 text columns.");
+        break;
+      case TimeKind::kNumber:
+        if (!unit_given)
+          throw Error(ErrorCode::kInvalidParameter,
+                      "freshness column " + name + " holds numbers: give \"freshness_unit\": \"epoch_seconds\" or \"epoch_milliseconds\"");
+        break;
+      case TimeKind::kOther:
+        throw Error(ErrorCode::kInvalidParameter, "freshness column " + name + " cannot hold a time",
+                    "A freshness column is a timestamp or date, ISO 8601 text, or a number since the Unix epoch.",
+                    "In SQLite declare it TIMESTAMP, DATETIME, DATE or TEXT, or INTEGER with freshness_unit.");
     }
   }
   return o;
@@ -231,9 +306,19 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
   // Freshness: age of the newest value, in hours.
   if (options_.freshness_column) {
     std::string c = "t." + Quote(*options_.freshness_column);
-    select.push_back(dialect_ == Dialect::kPostgres
-                         ? "extract(epoch FROM (now() - max(" + c + ")::timestamptz)) / 3600.0"
-                         : "(julianday('now') - julianday(max(" + c + "))) * 24.0");
+    using Unit = QualityOptions::TimeUnit;
+    const char* per_second = options_.freshness_unit == Unit::kEpochMilliseconds ? "1000.0" : "1.0";
+    if (options_.freshness_unit == Unit::kTime)
+      select.push_back(dialect_ == Dialect::kPostgres
+                           ? "extract(epoch FROM (now() - max(" + c + ")::timestamptz)) / 3600.0"
+                           : "(julianday('now') - julianday(max(" + c + "))) * 24.0");
+    else
+      select.push_back(dialect_ == Dialect::kPostgres
+                           ? "(extract(epoch FROM now()) - max(" + c + ")::float8 / " + per_second + ") / 3600.0"
+                           : "(julianday('now') - julianday(max(" + c + ") / " + per_second + ", 'unixepoch')) * 24.0");
+    // SQLite: the newest value's own type, which its column does not fix
+    // (julianday reads a number as a Julian day, text as an ISO date).
+    if (dialect_ == Dialect::kSqlite) select.push_back("typeof(max(" + c + "))");
   }
   std::string main = "SELECT ";
   for (std::size_t i = 0; i < select.size(); ++i) main += (i ? ", " : "") + select[i];
@@ -288,6 +373,19 @@ void QualityCheck::SetStage1(std::size_t query, const std::vector<std::optional<
   if (options_.freshness_column) {
     const auto& v = next();
     if (v && !v->empty()) age_hours_ = std::strtod(v->c_str(), nullptr);
+    if (dialect_ == Dialect::kSqlite) {
+      const std::string type = next().value_or("null");
+      const std::string name = "\"" + text::Printable(*options_.freshness_column, 64) + "\"";
+      bool numbers = type == "integer" || type == "real";
+      if (options_.freshness_unit == QualityOptions::TimeUnit::kTime && numbers)
+        throw Error(ErrorCode::kInvalidParameter,
+                    "freshness column " + name + " holds numbers: give \"freshness_unit\": \"epoch_seconds\" or \"epoch_milliseconds\"");
+      if (options_.freshness_unit != QualityOptions::TimeUnit::kTime && type == "text")
+        throw Error(ErrorCode::kInvalidParameter,
+                    "freshness column " + name + " holds text, not a number since the epoch",
+                    {}, "Leave freshness_unit out for ISO 8601 text.");
+      if (type == "blob") throw Error(ErrorCode::kInvalidParameter, "freshness column " + name + " cannot hold a time");
+    }
   }
 }
 
@@ -488,6 +586,8 @@ std::string QualityCheck::ReportJson(const std::string& checked_at) const {
   if (options_.freshness_column) {
     ordered_json f;
     f["column"] = *options_.freshness_column;
+    if (options_.freshness_unit != QualityOptions::TimeUnit::kTime)
+      f["unit"] = options_.freshness_unit == QualityOptions::TimeUnit::kEpochSeconds ? "epoch_seconds" : "epoch_milliseconds";
     f["age_hours"] = age_hours_ ? json(Round2(*age_hours_)) : json(nullptr);
     f["max_age_hours"] = options_.max_age_hours;
     f["passed"] = age_hours_ && *age_hours_ <= options_.max_age_hours;
@@ -528,28 +628,69 @@ std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>&
   return a;
 }
 
+void ValidateReportOptions(std::string_view report_options, const std::vector<std::string>& tables) {
+  json o = json_in::ParseInput(report_options, "quality options");
+  if (o.is_null()) return;
+  if (!o.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
+  auto need_table = [&](const std::string& t, const char* option) {
+    if (std::find(tables.begin(), tables.end(), t) == tables.end())
+      throw Error(ErrorCode::kUndefinedTable, "table \"" + text::Printable(t, 64) + "\" does not exist",
+                  std::string("Quality option \"") + option + "\" names it.");
+  };
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "exclude") {
+      if (!it->is_array())
+        throw Error(ErrorCode::kInvalidParameter, "quality option \"exclude\" must be an array of table names");
+      for (const json& t : *it) {
+        if (!t.is_string())
+          throw Error(ErrorCode::kInvalidParameter, "quality option \"exclude\" must be an array of table names");
+        need_table(t.get<std::string>(), "exclude");
+      }
+    } else if (k == "tables") {
+      if (!it->is_object())
+        throw Error(ErrorCode::kInvalidParameter, "quality option \"tables\" must be an object of table name: options");
+      for (auto t = it->begin(); t != it->end(); ++t) {
+        if (!t->is_object())
+          throw Error(ErrorCode::kInvalidParameter,
+                      "quality option \"tables\": the options of \"" + text::Printable(t.key(), 64) + "\" must be a JSON object");
+        need_table(t.key(), "tables");
+      }
+    } else if (k == "sample_percent") {
+      if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 100)
+        throw Error(ErrorCode::kInvalidParameter, "quality option \"sample_percent\" must be a number in (0, 100]");
+    } else {
+      throw Error(ErrorCode::kInvalidParameter, "unknown quality option \"" + text::Printable(k, 40) + "\"",
+                  "vigil_quality_report takes " + std::string(kReportOptions) + ".",
+                  "Per-table options (" + std::string(kCheckOptions) + ") go under \"tables\".");
+    }
+  }
+}
+
 std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table) {
   json o = json_in::ParseInput(report_options, "quality options");
+  if (o.is_null()) return json::object().dump();
   if (!o.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
   if (o.contains("exclude") && o["exclude"].is_array() &&
       std::find(o["exclude"].begin(), o["exclude"].end(), table) != o["exclude"].end())
     return std::nullopt;
   json per = json::object();
   if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
-  if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(table)) per.update(o["tables"][table]);
+  if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(table) && o["tables"][table].is_object())
+    per.update(o["tables"][table]);
   return per.dump();
 }
 
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
-                        const std::vector<std::string>& skipped, const std::string& checked_at,
-                        double* overall_score) {
+                        const std::vector<std::string>& skipped, const std::vector<MissingTable>& missing,
+                        const std::string& checked_at, double* overall_score) {
   ordered_json r;
   r["checked_at"] = checked_at;
   double sum = 0;
   for (double s : scores) sum += s;
   *overall_score = scores.empty() ? 100.0 : Round2(sum / static_cast<double>(scores.size()));
   r["overall_score"] = *overall_score;
-  bool passed = true;
+  bool passed = missing.empty();
   ordered_json tables = ordered_json::array();
   for (const std::string& t : table_reports) {
     ordered_json j = ordered_json::parse(t);
@@ -559,7 +700,82 @@ std::string OverallJson(const std::vector<std::string>& table_reports, const std
   r["passed"] = passed;
   r["tables"] = tables;
   r["skipped"] = skipped;
+  ordered_json gone = ordered_json::array();
+  for (const MissingTable& m : missing) gone.push_back({{"table", m.table}, {"rules", m.rules}});
+  r["missing_tables"] = gone;
   return r.dump();
+}
+
+std::vector<QualityIssue> QualityIssues(std::string_view report_json) {
+  std::vector<QualityIssue> out;
+  json report = json::parse(report_json.begin(), report_json.end(), nullptr, false);
+  if (!report.is_object()) return out;
+  auto number = [](const json& j, const char* key) -> std::optional<double> {
+    if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+  };
+  auto keys = [](const json& j) -> std::optional<std::string> {
+    if (!j.contains("samples") || !j["samples"].is_array()) return std::nullopt;
+    return j["samples"].dump();
+  };
+  auto columns = [](const json& j) {
+    std::string c;
+    if (j.contains("columns") && j["columns"].is_array())
+      for (const json& v : j["columns"]) c += (c.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    return c;
+  };
+  auto count = [](long long n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  for (const json& t : report.value("tables", json::array())) {
+    const std::string table = t.value("table", std::string());
+    const long long rows = t.value("rows", 0LL);
+    for (const json& c : t["completeness"].value("columns", json::array())) {
+      if (c.value("passed", true)) continue;
+      QualityIssue i{table, "completeness", c.value("column", std::string()), number(c, "percent"), "> 95", false,
+                     keys(c), count(c.value("nulls", 0LL), "NULL", "NULLs") + " in " + count(rows, "row", "rows")};
+      out.push_back(i);
+    }
+    for (const json& r : t["validity"].value("rules", json::array())) {
+      long long v = r.value("violations", 0LL);
+      if (v == 0) continue;
+      double pct = rows == 0 ? 0.0 : Round2(100.0 * static_cast<double>(v) / static_cast<double>(rows));
+      QualityIssue i{table, "validity", std::nullopt, pct, "< 0.1", pct < kTargetViolations, keys(r),
+                     count(v, "row fails", "rows fail") + " rule \"" + r.value("rule", std::string()) + "\""};
+      if (r.contains("column") && r["column"].is_string()) i.column = r["column"].get<std::string>();
+      out.push_back(i);
+    }
+    for (const json& u : t.value("uniqueness", json::array())) {
+      long long d = u.value("duplicates", 0LL);
+      if (d == 0) continue;
+      out.push_back({table, "uniqueness", columns(u), static_cast<double>(d), "= 0", false, keys(u),
+                     count(d, "duplicate", "duplicates") + " (" + u.value("source", std::string()) + ")"});
+    }
+    for (const json& r : t["integrity"].value("relationships", json::array())) {
+      long long n = r.value("orphans", 0LL);
+      if (n == 0) continue;
+      const json& ref = r["references"];
+      std::string parent = ref.value("table", std::string()) + "(" + columns(ref) + ")";
+      out.push_back({table, "integrity", columns(r), static_cast<double>(n), "= 0", false, keys(r),
+                     count(n, "orphan", "orphans") + ": no matching row in " + parent});
+    }
+    if (t.contains("freshness") && t["freshness"].is_object() && !t["freshness"].value("passed", true)) {
+      const json& f = t["freshness"];
+      std::optional<double> age = number(f, "age_hours");
+      char target[48];
+      std::snprintf(target, sizeof(target), "<= %g", f.value("max_age_hours", 24.0));
+      char detail[96];
+      if (age) std::snprintf(detail, sizeof(detail), "newest value is %.2f hours old", *age);
+      else std::snprintf(detail, sizeof(detail), "no value to date the table by");
+      out.push_back({table, "freshness", f.value("column", std::string()), age, target, false, std::nullopt, detail});
+    }
+  }
+  for (const json& m : report.value("missing_tables", json::array())) {
+    long long n = m.value("rules", 0LL);
+    out.push_back({m.value("table", std::string()), "rules", std::nullopt, static_cast<double>(n), "exists", false,
+                   std::nullopt, "table does not exist; " + count(n, "rule names", "rules name") + " it (vigil_rule_remove)"});
+  }
+  return out;
 }
 
 }  // namespace vigil::core

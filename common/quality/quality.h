@@ -40,13 +40,19 @@ struct QualityOptions {
   std::optional<double> sample_percent;
   std::vector<std::string> unique;                    // extra columns to check for duplicates
   std::optional<std::string> freshness_column;
+  // How the freshness column holds a time (docs/quality.md): a time type
+  // or ISO-8601 text, or numbers since the Unix epoch in this unit.
+  enum class TimeUnit { kTime, kEpochSeconds, kEpochMilliseconds } freshness_unit = TimeUnit::kTime;
   double max_age_hours = 24;
   std::vector<std::string> completeness_columns;      // default: all
 };
 
 // ParseQualityOptions reads {"sample_percent", "unique", "freshness_column",
-// "max_age_hours", "completeness_columns"}; throws Error naming a bad key.
-QualityOptions ParseQualityOptions(std::string_view json, const TableInfo& table);
+// "freshness_unit", "max_age_hours", "completeness_columns"}; throws Error
+// naming a bad key, a wrong-typed value, or a freshness column that cannot
+// hold a time (its type from `table.types`, as `dialect` names types).
+QualityOptions ParseQualityOptions(std::string_view json, const TableInfo& table,
+                                   Dialect dialect = Dialect::kPostgres);
 
 class QualityCheck {
  public:
@@ -109,6 +115,12 @@ struct QualityAlert {
 std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>& table, double score, int threshold,
                                                bool was_below);
 
+// ValidateReportOptions checks the options of vigil_quality_report before
+// anything runs: only "exclude" (an array of table names), "tables" (table
+// name -> options object) and "sample_percent"; every table named must be
+// one of `tables` (42P01 otherwise). Throws Error.
+void ValidateReportOptions(std::string_view report_options, const std::vector<std::string>& tables);
+
 // ReportTableOptions returns one table's options within the options of
 // vigil_quality_report ({"exclude": [...], "tables": {t: {...}},
 // "sample_percent": p}) as JSON text, or nullopt when the table is
@@ -119,8 +131,30 @@ std::optional<std::string> ReportTableOptions(std::string_view report_options, c
 // vigil_quality_report: overall_score is the mean of the table scores (100
 // without tables), and "skipped" lists the tables the caller may not read
 // (PostgreSQL: a report covers what its caller may SELECT).
+// "missing_tables" lists the tables that rules name but that do not exist
+// (a rule's own table, or a references rule's target), with how many rules
+// name each: findings, which make the report fail, not errors.
+struct MissingTable {
+  std::string table;
+  long long rules = 0;
+};
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
-                        const std::vector<std::string>& skipped, const std::string& checked_at,
-                        double* overall_score);
+                        const std::vector<std::string>& skipped, const std::vector<MissingTable>& missing,
+                        const std::string& checked_at, double* overall_score);
+
+// QualityIssue is one row of vigil_quality_issues: a metric with offending
+// rows or short of its target, read from a report of vigil_quality_report
+// (docs/quality.md lists which metrics and in what unit `value` is).
+struct QualityIssue {
+  std::string table;
+  std::string dimension;               // completeness, validity, uniqueness, integrity, freshness, rules
+  std::optional<std::string> column;   // NULL for table-wide metrics; "a, b" for several columns
+  std::optional<double> value;
+  std::string target;                  // "> 95", "< 0.1", "= 0", "<= 24", "exists"
+  bool passed = false;
+  std::optional<std::string> sample_keys;  // JSON array text
+  std::string detail;                  // one readable sentence
+};
+std::vector<QualityIssue> QualityIssues(std::string_view report_json);
 
 }  // namespace vigil::core

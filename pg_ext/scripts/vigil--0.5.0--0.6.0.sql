@@ -21,3 +21,13 @@ WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE')
         pg_catalog.to_regclass(pg_catalog.quote_ident(r.table_schema) OPERATOR(pg_catalog.||) '.'
                                OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.table_name)),
         'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER');
+
+-- Quality issues as rows (issue 11): the report people read with a plain
+-- SELECT.
+CREATE FUNCTION vigil_quality_issues(options jsonb DEFAULT '{}', OUT table_name text, OUT dimension text,
+                                     OUT column_name text, OUT value double precision, OUT target text,
+                                     OUT passed boolean, OUT sample_keys jsonb, OUT detail text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_quality_issues'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION vigil_quality_issues(jsonb) IS 'the metrics of vigil_quality_report(options) with offending rows or short of their target, one row each; records nothing';

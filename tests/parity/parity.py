@@ -132,9 +132,34 @@ def run_sqlite(module, cases):
     for name, narg in db.execute(
             "SELECT name, narg FROM pragma_function_list WHERE name LIKE 'vigil\\_%' ESCAPE '\\'"):
         functions.add((name, narg))
+    arities = {name: in_arities(arguments) for name, arguments in db.execute("SELECT name, arguments FROM vigil_functions")}
     for (name,) in db.execute("SELECT name FROM pragma_module_list WHERE name LIKE 'vigil\\_%' ESCAPE '\\'"):
-        functions.add((name, 0))  # table-valued: no arguments in vigil's surface
+        # table-valued: its arguments are hidden columns, any of which may be left out
+        for n in arities.get(name, [0]):
+            functions.add((name, n))
     return results, functions
+
+
+def in_arities(arguments):
+    """The argument counts a function accepts, from its arguments as
+    pg_get_function_arguments prints them (OUT columns are no arguments; a
+    DEFAULT makes one optional)."""
+    parts, depth, quoted, cur = [], 0, False, ""
+    for ch in arguments:
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        if ch == "," and depth == 0 and not quoted:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    ins = [p for p in parts if not p.startswith("OUT ")]
+    required = sum(1 for p in ins if " DEFAULT " not in p)
+    return list(range(required, len(ins) + 1))
 
 
 def psql(sql):

@@ -37,3 +37,15 @@ SELECT count(*) FILTER (WHERE table_name IS NULL) AS overall_rows, count(*) AS h
 CREATE TABLE q_log (x TEXT);
 CREATE TRIGGER q_sneaky AFTER INSERT ON q_log BEGIN SELECT vigil_quality_check('q_users'); END;
 INSERT INTO q_log VALUES ('x');
+
+-- The report's problems as rows (records nothing), and the hidden
+-- argument: a view of a file cannot call it (DIRECTONLY), a misspelt
+-- option is an error, an unusable constraint on the argument is refused.
+SELECT count(*) AS history_before FROM vigil_quality_history;
+SELECT table_name, dimension, column_name, value, target, passed, sample_keys, detail FROM vigil_quality_issues();
+SELECT table_name, dimension FROM vigil_quality_issues('{"exclude": ["q_orders"]}');
+SELECT count(*) AS history_after FROM vigil_quality_history;
+SELECT * FROM vigil_quality_issues('{"exlude": ["q_orders"]}');
+SELECT count(*) FROM vigil_quality_issues WHERE options > '{}';
+CREATE VIEW q_issues AS SELECT * FROM vigil_quality_issues();
+SELECT count(*) FROM q_issues;
