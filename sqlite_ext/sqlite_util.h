@@ -37,7 +37,32 @@ std::string Sql(const char* fmt, Args... args) {
   return s;
 }
 
-[[noreturn]] inline void EngineError(sqlite3* db) { throw Error(ErrorCode::kEngine, sqlite3_errmsg(db)); }
+// EngineError throws the connection's last error. When it is vigil's own,
+// raised by a statement vigil ran (an enforced table's trigger under
+// vigil_insert, say), it is passed on as it was: its code, message, detail
+// and hint, not as an engine error with a second "vigil: " prefix.
+[[noreturn]] inline void EngineError(sqlite3* db) {
+  std::string msg = sqlite3_errmsg(db);
+  if (msg.rfind("vigil: ", 0) != 0) throw Error(ErrorCode::kEngine, msg);
+  msg.erase(0, 7);
+  std::string detail, hint;
+  if (std::size_t h = msg.find("\nHINT:  "); h != std::string::npos) {
+    hint = msg.substr(h + 8);
+    msg.resize(h);
+  }
+  if (std::size_t d = msg.find("\nDETAIL:  "); d != std::string::npos) {
+    detail = msg.substr(d + 10);
+    msg.resize(d);
+  }
+  ErrorCode code = ErrorCode::kEngine;
+  switch (sqlite3_extended_errcode(db)) {
+    case SQLITE_CONSTRAINT_CHECK: code = ErrorCode::kCheckViolation; break;
+    case SQLITE_TOOBIG: code = ErrorCode::kProgramLimit; break;
+    case SQLITE_INTERRUPT: code = ErrorCode::kCanceled; break;
+    default: break;
+  }
+  throw Error(code, msg, detail, hint);
+}
 
 class Stmt {
  public:

@@ -276,6 +276,14 @@ check(error_of(r, "INSERT INTO rn (a) VALUES (-1)") is not None, "a migration th
 r.execute("DROP TRIGGER \"vigil_enforce_update:rn\"")
 check(r.execute("SELECT enforced FROM vigil_rules WHERE table_name = 'rn'").fetchone()[0] == 0,
       "a table missing its update trigger reads enforced = 0")
+# A trigger's rejection under vigil_insert keeps its code and one prefix.
+r.execute("CREATE TABLE g (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER GENERATED ALWAYS AS (a * 2) STORED)")
+r.execute("""SELECT vigil_rule_add('g', 'b', 'range', '{"max": 10}')""")
+r.execute("SELECT vigil_enforce('g')")
+e = error_of(r, """SELECT vigil_insert('g', '{"a": 6}')""")
+check(isinstance(e, sqlite3.IntegrityError) and str(e).startswith("vigil: row rejected") and "vigil: vigil:" not in str(e),
+      f"a trigger's rejection under vigil_insert is one IntegrityError: {e!r}")
+check(r.execute("SELECT count(*) FROM g").fetchone()[0] == 0, "and nothing was written")
 r.close()
 
 print(f"hostile: {passed} passed, {failed} failed")
