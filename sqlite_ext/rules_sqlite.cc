@@ -716,7 +716,10 @@ std::vector<Row> RuleRows(sqlite3* db) {
   std::vector<Row> rows;
   if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rows;
   std::unordered_map<std::string, bool> enforced;
-  Stmt s(db, "SELECT id, table_name, column_name, rule, params, created_at FROM main.vigil_rule_store ORDER BY id");
+  // typeof: a rule whose stored table name is not text (a hand-edited
+  // file) never matches its table's checks, so it never reads as enforced.
+  Stmt s(db, "SELECT id, table_name, column_name, rule, params, created_at, typeof(table_name) = 'text'"
+             " FROM main.vigil_rule_store ORDER BY id");
   while (s.Step()) {
     Row r;
     r.push_back(Value::Integer(s.Int(0)));
@@ -730,7 +733,7 @@ std::vector<Row> RuleRows(sqlite3* db) {
     std::string table = s.Column(1).value_or("");
     auto known = enforced.find(table);
     if (known == enforced.end()) known = enforced.emplace(table, Enforced(db, table)).first;
-    r.push_back(Value::Integer(known->second ? 1 : 0));
+    r.push_back(Value::Integer(known->second && s.Int(6) == 1 ? 1 : 0));
     rows.push_back(std::move(r));
   }
   return rows;

@@ -73,6 +73,10 @@ constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history', 'vigil_migration_anchor')";
 
+// The read-only surfaces SQLite serves as eponymous virtual tables.
+constexpr const char* kSurfaceNames =
+    "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status')";
+
 struct Step {
   const char* from;
   const char* to;
@@ -156,10 +160,20 @@ std::optional<std::string> StoredVersion(sqlite3* db) {
   {
     // Every name vigil keeps state under must be a table: a view (or a
     // virtual table) of the same name is a hostile or broken file.
+    // The names of vigil's table-valued functions (eponymous virtual
+    // tables) must not be taken either: a file's view named vigil_rules
+    // would stand in for vigil's in every SELECT.
     Stmt s(db, std::string("SELECT name, type, CASE WHEN name = 'vigil_meta' COLLATE NOCASE THEN 1 WHEN name COLLATE NOCASE IN ") + k010Names +
-                   " THEN 0 ELSE 2 END FROM main.sqlite_schema WHERE name COLLATE NOCASE IN " + kStateNames);
+                   " THEN 0 WHEN name COLLATE NOCASE IN " + kSurfaceNames + " THEN 3 ELSE 2 END FROM main.sqlite_schema"
+                   " WHERE name COLLATE NOCASE IN " + kStateNames + " OR name COLLATE NOCASE IN " + kSurfaceNames);
     while (s.Step()) {
       std::string type = s.Column(1).value_or("");
+      if (s.Int(2) == 3)
+        throw Error(ErrorCode::kPrerequisite,
+                    "this database's " + core::text::Printable(s.Column(0).value_or(""), 64) + " is a " +
+                        core::text::Printable(type, 16) + " that hides vigil's table-valued function of that name; "
+                        "vigil will not use this database",
+                    {}, "Names starting with vigil_ are vigil's own; rename or drop the object.");
       if (type != "table") NotVigils(s.Column(0).value_or(""), type);
       if (s.Int(2) == 1) meta = true;
       if (s.Int(2) == 0) any010 = true;

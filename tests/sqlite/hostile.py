@@ -286,5 +286,23 @@ check(isinstance(e, sqlite3.IntegrityError) and str(e).startswith("vigil: row re
 check(r.execute("SELECT count(*) FROM g").fetchone()[0] == 0, "and nothing was written")
 r.close()
 
+# A crafted file's view named like one of vigil's table-valued functions.
+v = connect()
+v.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+v.execute("CREATE VIEW vigil_rules AS SELECT 1 AS id, 't' AS table_name, 'a' AS column_name, 'positive' AS rule,"
+          " NULL AS params, '' AS created_at, 'main' AS table_schema, 1 AS enforced")
+e = error_of(v, "SELECT vigil_rule_add('t', 'a', 'positive')")
+check(e is not None and "hides vigil's table-valued function" in str(e), f"a view named vigil_rules is refused: {e}")
+v.close()
+
+# A rule whose stored table name is a blob never applies, so it never reads as enforced.
+v = connect()
+v.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+v.execute("SELECT vigil_rule_add('t', 'a', 'positive')")
+v.execute("SELECT vigil_enforce('t')")
+v.execute("UPDATE vigil_rule_store SET table_name = CAST('t' AS BLOB)")
+check(v.execute("SELECT enforced FROM vigil_rules").fetchone()[0] == 0, "a blob table name reads enforced = 0")
+v.close()
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
