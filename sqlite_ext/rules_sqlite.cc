@@ -702,9 +702,23 @@ void EnforceTriggerRow(sqlite3_context* ctx, int, sqlite3_value** argv) {
     }
   }
   core::TypedRow parsed = core::ParseTypedRow(row);
+  // The triggers name the columns as they were at vigil_enforce: one gone
+  // since (ALTER TABLE ... RENAME COLUMN rewrote the trigger's NEW."a" but
+  // not its key 'a') leaves the table's writes refused, and says why.
+  auto plan = CachedPlan(db, Cache(ctx), table);
+  {
+    for (const std::string& column : parsed.columns)
+      if (plan->ColumnIndex(column) < 0)
+        throw Error(ErrorCode::kPrerequisite,
+                    "the enforcement triggers of \"" + core::text::Printable(table, 64) + "\" name column \"" +
+                        core::text::Printable(column, 64) + "\", which the table no longer has",
+                    "A column was renamed or dropped after vigil_enforce; writes stay refused until the rules match.",
+                    "Remove or re-add the rules of that column (vigil_rule_remove, vigil_rule_add), then run "
+                    "vigil_enforce(table).");
+  }
   std::optional<core::TypedRow> old_parsed;
   if (old_row) old_parsed = core::ParseTypedRow(*old_row);
-  core::RowCheck check(CachedPlan(db, Cache(ctx), table), std::move(parsed), old_parsed ? &*old_parsed : nullptr, false);
+  core::RowCheck check(plan, std::move(parsed), old_parsed ? &*old_parsed : nullptr, false);
   RunQueries(db, check, true, &results);
   auto violations = check.Finish();
   if (!violations.empty()) throw Error(ErrorCode::kCheckViolation, core::ViolationsMessage(table, violations));
@@ -733,6 +747,19 @@ std::vector<Row> RuleRows(sqlite3* db) {
     std::string table = s.Column(1).value_or("");
     auto known = enforced.find(table);
     if (known == enforced.end()) known = enforced.emplace(table, Enforced(db, table)).first;
+    // A rule on a column the table no longer has (renamed or dropped
+    // since) is enforced by nothing.
+    auto column = s.Column(2);
+    if (known->second && column) {
+      Stmt c(db, "SELECT 1 FROM pragma_table_xinfo(?1, 'main') WHERE name = ?2");
+      c.Text(1, table);
+      c.Text(2, *column);
+      if (!c.Step()) {
+        r.push_back(Value::Integer(0));
+        rows.push_back(std::move(r));
+        continue;
+      }
+    }
     r.push_back(Value::Integer(known->second && s.Int(6) == 1 ? 1 : 0));
     rows.push_back(std::move(r));
   }

@@ -304,5 +304,16 @@ v.execute("UPDATE vigil_rule_store SET table_name = CAST('t' AS BLOB)")
 check(v.execute("SELECT enforced FROM vigil_rules").fetchone()[0] == 0, "a blob table name reads enforced = 0")
 v.close()
 
+# RENAME COLUMN under an enforced table: the rule reads enforced = 0, and writes say why they are refused.
+v = connect()
+v.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+v.execute("SELECT vigil_rule_add('t', 'a', 'positive')")
+v.execute("SELECT vigil_enforce('t')")
+v.execute("ALTER TABLE t RENAME COLUMN a TO z")
+check(v.execute("SELECT enforced FROM vigil_rules").fetchone()[0] == 0, "a rule on a renamed column reads enforced = 0")
+e = error_of(v, "INSERT INTO t (z) VALUES (-1)")
+check(e is not None and "no longer has" in str(e), f"writes are refused, saying why: {e}")
+v.close()
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
