@@ -213,6 +213,13 @@ db.execute("CREATE TABLE selfscan (id INTEGER PRIMARY KEY, a INTEGER)")
 db.executemany("INSERT INTO selfscan (a) VALUES (?)", [(i,) for i in range(5)])
 db.execute("WITH src AS MATERIALIZED (SELECT a FROM selfscan) SELECT vigil_insert('selfscan', json_object('a', a)) FROM src").fetchall()
 check(db.execute("SELECT count(*) FROM selfscan").fetchone()[0] == 10, "a materialised source inserts one row per row")
+db.execute("SELECT vigil_rule_add('selfscan', 'a', 'positive')")
+db.execute("BEGIN")
+e = error_of(db, "WITH src AS MATERIALIZED (SELECT a - 2 AS a FROM selfscan ORDER BY id)"
+                 " SELECT vigil_insert('selfscan', json_object('a', a)) FROM src")
+db.execute("ROLLBACK")
+check(e is not None and db.execute("SELECT count(*) FROM selfscan").fetchone()[0] == 10,
+      "a bulk load that fails partway, in a transaction rolled back, leaves nothing")
 
 # --- A damaged rule store fails closed, and says so.
 db.execute("SAVEPOINT damage")
