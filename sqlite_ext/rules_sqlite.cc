@@ -88,9 +88,27 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
       RequireSchemaSafe(db, q.expression);
       // The expression sees the row's values under the table's column names.
       std::string select = "SELECT (" + q.expression + ") FROM (SELECT ";
+      // Each value as the column would store it (its affinity), so the
+      // expression judges what the table would hold: 0 given to a TEXT
+      // column is the text '0', 100 given to a REAL column is 100.0, and
+      // 100.0 given to an INTEGER or NUMERIC column is the integer 100.
       for (std::size_t i = 0; i < t.columns.size(); ++i) {
         if (i > 0) select += ", ";
-        select += Sql("?%d AS \"%w\"", static_cast<int>(i + 1), t.columns[i].c_str());
+        int n = static_cast<int>(i + 1);
+        std::string value;
+        switch (core::CategoryOf(t.types[i])) {
+          case core::TypeCategory::kText: value = Sql("CAST(?%d AS TEXT)", n); break;
+          case core::TypeCategory::kReal:
+            value = Sql("CASE WHEN typeof(?%d) = 'integer' THEN CAST(?%d AS REAL) ELSE ?%d END", n, n, n);
+            break;
+          case core::TypeCategory::kInteger:
+          case core::TypeCategory::kNumeric:
+            value = Sql("CASE WHEN typeof(?%d) = 'real' AND abs(?%d) < 9.2e18 AND ?%d = CAST(?%d AS INTEGER)"
+                        " THEN CAST(?%d AS INTEGER) ELSE ?%d END", n, n, n, n, n, n);
+            break;
+          default: value = Sql("?%d", n); break;
+        }
+        select += value + Sql(" AS \"%w\"", t.columns[i].c_str());
       }
       select += ")";
       Stmt s(db, select);

@@ -2,6 +2,8 @@
 #include "rules/row_check.h"
 
 #include <algorithm>
+#include <cmath>
+#include <charconv>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,18 @@ std::string Lower(std::string_view s) {
   for (char& c : out)
     if (text::IsUpper(c)) c = static_cast<char>(c + 32);
   return out;
+}
+
+// StoredDouble is a number as a float column stores it: the nearest double,
+// in the shortest text that reads back as it ("0" for 1e-400).
+std::string StoredDouble(const std::string& text) {
+  std::optional<Decimal> d = Decimal::Parse(text);
+  if (!d) return text;
+  double x = d->ToDouble();
+  if (!std::isfinite(x)) return text;
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return ec == std::errc() ? std::string(buf, end) : text;
 }
 
 // IsIntegerText: an integer a 64-bit column can hold ("12", "-3", "1e2" is not).
@@ -192,6 +206,11 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
       if (auto problem = TypeProblem(plan_->categories_[c], row_.values[i])) {
         column_violations_.push_back({row_.columns[i], "type", *problem + " for " + Lower(table.types[c])});
         mistyped.push_back(row_.columns[i]);
+      } else if (plan_->categories_[c] == TypeCategory::kReal) {
+        // A float column stores the nearest double: judge that value, not
+        // the spelling (1e-400 is stored as 0, which is not positive).
+        TypedValue& v = row_.values[i];
+        if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) v.text = StoredDouble(v.text);
       }
     }
   }
