@@ -47,7 +47,7 @@ class Builder {
     std::string where = "at byte " + std::to_string(position);
     if (e.id == 406)  // out_of_range.406: a number no double can hold
       throw Error(ErrorCode::kInvalidParameter, std::string(what_) + ": a number is out of range", where,
-                  "JSON numbers must fit a double (about 1.8e308); pass a larger value as a string.");
+                  "JSON numbers in vigil's arguments must fit a double (about 1.8e308).");
     throw Error(ErrorCode::kInvalidText, std::string(what_) + " is not valid JSON", where);
   }
 
