@@ -55,7 +55,7 @@ core::QualityTable Describe(sqlite3* db, const std::string& table) {
   q.info = shape.info;
   q.table_sql = core::QuoteIdent(table);
   q.primary_key = shape.primary_key;
-  for (core::StoredRule& r : LoadRules(db, table))
+  for (core::StoredRule& r : LoadRules(db, shape.info.name))
     if (!ReferencesMissing(db, r)) q.rules.push_back(std::move(r));
   if (!q.primary_key.empty()) q.declared_unique.push_back(q.primary_key);
   {

@@ -188,7 +188,7 @@ void BumpRulesGeneration(sqlite3* db) {
 
 std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
   TableShape shape = LoadTable(db, table);
-  return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
+  return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
 }
 
 std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache, const std::string& table) {
@@ -227,8 +227,7 @@ class SqliteRuleCatalog final : public core::RuleCatalog {
   explicit SqliteRuleCatalog(sqlite3* db) : db_(db) {}
 
   core::TableIdentity OwnedTable(const std::string& name) override {
-    LoadTable(db_, name);
-    return {"main", name};
+    return {"main", LoadTable(db_, name).info.name};
   }
   std::optional<core::TableIdentity> DroppedTable(const std::string& name) override {
     return core::TableIdentity{"main", name};
@@ -241,8 +240,7 @@ class SqliteRuleCatalog final : public core::RuleCatalog {
     if (schema && *schema != "main")
       throw Error(ErrorCode::kInvalidParameter, "references: a rule may only reference a table of the same file",
                   {}, "Use \"schema\": \"main\" or leave it out.");
-    LoadTable(db_, name);
-    return {"main", name};
+    return {"main", LoadTable(db_, name).info.name};
   }
   void CompileExpression(const core::TableIdentity& table, const std::string& expression) override {
     sqlite3_stmt* probe = nullptr;
@@ -610,7 +608,7 @@ void InstallTriggers(sqlite3* db, const std::string& table, bool strict) {
 // vigil_enforce(table) -> 1: (re)creates the AFTER INSERT and UPDATE triggers.
 void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string table = Arg(argv[0], "table");
+  std::string table = LoadTable(db, Arg(argv[0], "table")).info.name;
   InstallTriggers(db, table);
   sqlite3_result_int(ctx, 1);
 }
@@ -618,8 +616,7 @@ void Enforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
 // vigil_unenforce(table) -> 1 when triggers were removed, 0 when there were none.
 void Unenforce(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::string table = Arg(argv[0], "table");
-  LoadTable(db, table);
+  std::string table = LoadTable(db, Arg(argv[0], "table")).info.name;
   std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
   bool existed;
   {
@@ -639,7 +636,7 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string row_json = Arg(argv[1], "row");
   TableShape shape = LoadTable(db, table);
   core::TypedRow row = core::ParseTypedRow(row_json);
-  auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, table));
+  auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
   core::RowCheck check(plan, row, nullptr, true);
   RunQueries(db, check, false);
   auto violations = check.Finish();

@@ -305,6 +305,11 @@ inline TableShape LoadTable(sqlite3* db, const std::string& table) {
   }
   if (t.info.columns.empty())
     throw Error(ErrorCode::kUndefinedTable, "table \"" + core::text::ForMessage(table, 64) + "\" does not exist");
+  // SQLite's names ignore ASCII case: rules, triggers and lookups use the
+  // name as the table was created, so 'T' and 't' are one table's rules.
+  Stmt n(db, "SELECT name FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view')");
+  n.Text(1, table);
+  if (n.Step()) t.info.name = n.Column(0).value_or(table);
   std::sort(pk.begin(), pk.end());
   for (auto& [n, name] : pk) t.primary_key.push_back(name);
   return t;

@@ -322,5 +322,17 @@ e = error_of(v, "INSERT INTO t (z) VALUES (-1)")
 check(e is not None and "no longer has" in str(e), f"writes are refused, saying why: {e}")
 v.close()
 
+# SQLite's names ignore case: a rule added as 'T' is table t's rule.
+v = connect()
+v.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+v.execute("SELECT vigil_rule_add('T', 'a', 'positive')")
+check(v.execute("SELECT table_name FROM vigil_rules").fetchone()[0] == "t", "the rule is stored under the table's own name")
+check(error_of(v, "SELECT vigil_insert('t', '{\"a\": -1}')") is not None, "vigil_insert('t') applies it")
+check(error_of(v, "SELECT vigil_insert('T', '{\"a\": -1}')") is not None, "vigil_insert('T') applies it")
+v.execute("SELECT vigil_enforce('T')")
+check(v.execute("SELECT enforced FROM vigil_rules").fetchone()[0] == 1, "vigil_enforce('T') enforces table t")
+check(error_of(v, "INSERT INTO t (a) VALUES (-1)") is not None, "and its trigger applies the rule")
+v.close()
+
 print(f"hostile: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
