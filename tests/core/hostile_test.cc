@@ -108,5 +108,12 @@ TEST(Hostile, IntegerColumnsRefuseWhatTheyCannotHold) {
   EXPECT_EQ(reasons(R"({"n": 1.5})"), "expected an integer for bigint;");
 }
 
+// Found by tests/fuzz (row_check): a rule on a column named in invalid
+// UTF-8 made vigil_check's JSON throw nlohmann's type_error 316.
+TEST(Hostile, ViolationsJsonReplacesInvalidUtf8) {
+  EXPECT_EQ(ViolationsJson({{"emai\xad", "not_null", "is null"}}),
+            "[{\"column\":\"emai\xef\xbf\xbd\",\"reason\":\"is null\",\"rule\":\"not_null\"}]");
+}
+
 }  // namespace
 }  // namespace vigil::core
