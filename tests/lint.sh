@@ -29,6 +29,17 @@ for f in tests/sqlite/*.sql; do
   [ -f "${f%.sql}.out" ] || say "${f%.sql}.out is missing"
 done
 
+# Every fuzz target is built (tests/fuzz/meson.build) and has its seed corpus.
+fuzz_targets=$(sed -n "/^fuzz_targets = \[/,/\]/p" tests/fuzz/meson.build | grep -oE "'[a-z_0-9]+'" | tr -d "'")
+for f in tests/fuzz/*.cc; do
+  t=$(basename "$f" .cc)
+  grep -qx "$t" <<<"$fuzz_targets" || say "$f is not in fuzz_targets (tests/fuzz/meson.build)"
+done
+for t in $fuzz_targets; do
+  [ -f "tests/fuzz/$t.cc" ] || say "fuzz target $t has no tests/fuzz/$t.cc"
+  [ -n "$(ls -A "tests/fuzz/corpus/$t" 2>/dev/null)" ] || say "fuzz target $t has no seeds in tests/fuzz/corpus/$t"
+done
+
 # Every SQL function the PostgreSQL script creates has a reference entry.
 for fn in $(grep -oE '^CREATE FUNCTION vigil_[a-z0-9_]+' pg_ext/vigil.sql | awk '{print $3}' | sort -u); do
   grep -q "$fn" docs/reference.md 2>/dev/null || say "$fn has no entry in docs/reference.md"

@@ -53,7 +53,7 @@ void AnchorAt(const char* dir) noexcept {
   std::snprintf(directory, sizeof(directory), "%s", dir);
 }
 
-const void* Find(const char* name, const char* entry, const char** why) noexcept {
+const void* Find(const char* name, const char* entry, EntryCall call, const char** why) noexcept {
   std::lock_guard<std::mutex> lock(mutex);
   for (int i = 0; i < nloaded; ++i)
     if (std::strcmp(loaded[i].name, name) == 0) return loaded[i].api;
@@ -74,9 +74,8 @@ const void* Find(const char* name, const char* entry, const char** why) noexcept
     *why = last_error;
     return nullptr;
   }
-  using EntryFn = const void* (*)();
-  auto fn = reinterpret_cast<EntryFn>(dlsym(handle, entry));
-  const void* api = fn != nullptr ? fn() : nullptr;
+  void* fn = dlsym(handle, entry);
+  const void* api = fn != nullptr ? call(fn) : nullptr;
   if (api == nullptr) {
     *why = "it has no entry point";
     return nullptr;  // the handle stays open: never unloaded

@@ -23,16 +23,27 @@ void Anchor() noexcept;
 // Call it before anything needs a companion; later calls change nothing.
 void AnchorAt(const char* directory) noexcept;
 
-// Find returns the companion's API table, or nullptr with `*why` set to a
-// static description of the failure.
-const void* Find(const char* name, const char* entry, const char** why) noexcept;
+// EntryCall calls a companion's entry point, as dlsym found it, and returns
+// its API table. CallEntry<Api> calls it as the function it is,
+// `const Api* (*)()`: calling it through any other function type is
+// undefined behaviour (clang's -fsanitize=function reports it).
+using EntryCall = const void* (*)(void* entry) noexcept;
+template <typename Api>
+const void* CallEntry(void* entry) noexcept {
+  return reinterpret_cast<const Api* (*)()>(entry)();
+}
+
+// Find returns the companion's API table (its entry point called through
+// `call`), or nullptr with `*why` set to a static description of the
+// failure.
+const void* Find(const char* name, const char* entry, EntryCall call, const char** why) noexcept;
 
 // Require returns the API, or throws Error(kPrerequisite) naming the
 // missing module.
 template <typename Api>
 const Api& Require(const char* name, const char* entry, unsigned version) {
   const char* why = nullptr;
-  const auto* api = static_cast<const Api*>(Find(name, entry, &why));
+  const auto* api = static_cast<const Api*>(Find(name, entry, &CallEntry<Api>, &why));
   if (api != nullptr && api->version != version) {
     api = nullptr;
     why = "it is of another vigil release";
@@ -48,7 +59,7 @@ const Api& Require(const char* name, const char* entry, unsigned version) {
 template <typename Api>
 const Api* Try(const char* name, const char* entry, unsigned version) noexcept {
   const char* why = nullptr;
-  const auto* api = static_cast<const Api*>(Find(name, entry, &why));
+  const auto* api = static_cast<const Api*>(Find(name, entry, &CallEntry<Api>, &why));
   return api != nullptr && api->version == version ? api : nullptr;
 }
 

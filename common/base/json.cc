@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/cancel.h"
+#include "base/decimal.h"
 #include "base/error.h"
 #include "base/text.h"
 #include "base/core_guard.h"
@@ -30,6 +31,14 @@ class Builder {
     return Add(json(v));
   }
   bool number_float(json::number_float_t v, const json::string_t& spelling) {
+    // A double holds 1e-2000000 (as 0), the rules' exact decimals do not
+    // (an exponent beyond ±Decimal::kMaxExponent, a spelling beyond
+    // kMaxText): a caller that reads the spellings gets it refused like
+    // 1e309, so a row's number never turns into "not a number" later.
+    if (numbers_ != nullptr && !Decimal::Parse(spelling))
+      throw Error(ErrorCode::kInvalidParameter, std::string(what_) + ": a number is out of range", {},
+                  "vigil reads JSON numbers as exact decimals: at most " + std::to_string(Decimal::kMaxText) +
+                      " characters, exponent within ±" + std::to_string(Decimal::kMaxExponent) + ".");
     Record(spelling);
     return Add(json(v));
   }

@@ -30,7 +30,9 @@ std::string PointerTo(std::string_view key);
 // ParseInput parses `text`, the argument called `what` ("row", "params",
 // "options", ...). Throws Error: kInvalidText for bad syntax, kProgramLimit
 // for nesting deeper than kMaxDepth, kInvalidParameter for a number out of
-// range. With `numbers`, records every number's spelling.
+// range. With `numbers`, records every number's spelling, and a number
+// Decimal::Parse cannot read (1e-2000000, which a double holds as 0) is
+// out of range too.
 nlohmann::json ParseInput(std::string_view text, std::string_view what, Numbers* numbers = nullptr);
 
 // Dump writes a value ParseInput returned as compact JSON text (as

@@ -289,7 +289,9 @@ std::string ViolationsJson(const std::vector<Violation>& violations) {
   json out = json::array();
   for (const Violation& v : violations)
     out.push_back({{"column", v.column.empty() ? json(nullptr) : json(v.column)}, {"rule", v.rule}, {"reason", v.reason}});
-  return out.dump();
+  // A column name is the engine's bytes (an SQLite column may be named in
+  // invalid UTF-8): replaced with U+FFFD, not thrown as a library exception.
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace vigil::core

@@ -17,7 +17,8 @@ std::string Nested(int levels) { return std::string(levels, '[') + std::string(l
 
 ErrorCode CodeOf(std::string_view text) {
   try {
-    json_in::ParseInput(text, "row");
+    json_in::Numbers numbers;  // as rows and rule params are read
+    json_in::ParseInput(text, "row", &numbers);
   } catch (const Error& e) {
     return e.code();
   }
@@ -30,6 +31,22 @@ TEST(Hostile, JsonDepthIsBoundedAt512) {
   EXPECT_EQ(CodeOf("{\"a\":" + Nested(60000) + "}"), ErrorCode::kProgramLimit);  // no recursion, no crash
   EXPECT_EQ(CodeOf(std::string(1000000, '[')), ErrorCode::kProgramLimit);
   EXPECT_EQ(CodeOf("1e309"), ErrorCode::kInvalidParameter);
+  // Found by tests/fuzz (json_input): a double holds these (as 0), a Decimal
+  // does not, so a row's number read as "not a number" in the rules.
+  EXPECT_EQ(CodeOf("1e-1000001"), ErrorCode::kInvalidParameter);
+  std::string tiny(2000, '9');  // the fuzzer's input: 9...91e-4009...9
+  tiny.append("1e-400").append(1000, '9');
+  EXPECT_EQ(CodeOf(tiny), ErrorCode::kInvalidParameter);
+  std::string long_zero = "0.";
+  long_zero.append(Decimal::kMaxText, '0').push_back('1');
+  EXPECT_EQ(CodeOf(long_zero), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf("1e-1000000"), ErrorCode::kInternal);  // accepted: within Decimal's range
+  try {
+    ParseTypedRow(R"({"price": 1e-2000000})");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "row: a number is out of range");
+  }
   EXPECT_EQ(CodeOf("{\"a\": 1"), ErrorCode::kInvalidText);
   EXPECT_EQ(CodeOf("\"\xff\""), ErrorCode::kInvalidText);
   EXPECT_EQ(CodeOf(std::string("\"a\0b\"", 5)), ErrorCode::kInvalidText);
@@ -106,6 +123,13 @@ TEST(Hostile, IntegerColumnsRefuseWhatTheyCannotHold) {
   EXPECT_EQ(reasons(R"({"n": 99999999999999999999})"), "integer out of range for bigint;");
   EXPECT_EQ(reasons(R"({"n": "9223372036854775808"})"), "expected an integer for bigint;");
   EXPECT_EQ(reasons(R"({"n": 1.5})"), "expected an integer for bigint;");
+}
+
+// Found by tests/fuzz (row_check): a rule on a column named in invalid
+// UTF-8 made vigil_check's JSON throw nlohmann's type_error 316.
+TEST(Hostile, ViolationsJsonReplacesInvalidUtf8) {
+  EXPECT_EQ(ViolationsJson({{"emai\xad", "not_null", "is null"}}),
+            "[{\"column\":\"emai\xef\xbf\xbd\",\"reason\":\"is null\",\"rule\":\"not_null\"}]");
 }
 
 }  // namespace
