@@ -354,7 +354,7 @@ void QualityCheck::SetStage1(std::size_t query, const std::vector<std::optional<
     if (row.size() > 1 && row[1]) {
       json keys = json::parse(*row[1], nullptr, false);
       if (keys.is_array())
-        for (const json& k : keys) r.samples.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+        for (const json& k : keys) r.samples.push_back(k.is_string() ? k.get<std::string>() : k.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return;
   }
@@ -606,7 +606,7 @@ std::string QualityCheck::ReportJson(const std::string& checked_at) const {
   targets.push_back({{"metric", "integrity_percent"}, {"target", "= 100"}, {"value", Round2(IntegrityPercent())},
                      {"passed", orphans == 0}});
   r["targets"] = targets;
-  return r.dump();
+  return r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>& table, double score, int threshold,
@@ -624,7 +624,7 @@ std::optional<QualityAlert> DecideQualityAlert(const std::optional<std::string>&
   details["table"] = table ? json(*table) : json(nullptr);
   details["score"] = Round2(score);
   details["threshold"] = threshold;
-  a.details = details.dump();
+  a.details = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return a;
 }
 
@@ -669,7 +669,7 @@ void ValidateReportOptions(std::string_view report_options, const std::vector<st
 
 std::optional<std::string> ReportTableOptions(std::string_view report_options, const std::string& table) {
   json o = json_in::ParseInput(report_options, "quality options");
-  if (o.is_null()) return json::object().dump();
+  if (o.is_null()) return json::object().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (!o.is_object()) throw Error(ErrorCode::kInvalidParameter, "quality options must be a JSON object");
   if (o.contains("exclude") && o["exclude"].is_array() &&
       std::find(o["exclude"].begin(), o["exclude"].end(), table) != o["exclude"].end())
@@ -678,7 +678,7 @@ std::optional<std::string> ReportTableOptions(std::string_view report_options, c
   if (o.contains("sample_percent")) per["sample_percent"] = o["sample_percent"];
   if (o.contains("tables") && o["tables"].is_object() && o["tables"].contains(table) && o["tables"][table].is_object())
     per.update(o["tables"][table]);
-  return per.dump();
+  return per.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string OverallJson(const std::vector<std::string>& table_reports, const std::vector<double>& scores,
@@ -703,7 +703,7 @@ std::string OverallJson(const std::vector<std::string>& table_reports, const std
   ordered_json gone = ordered_json::array();
   for (const MissingTable& m : missing) gone.push_back({{"table", m.table}, {"rules", m.rules}});
   r["missing_tables"] = gone;
-  return r.dump();
+  return r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::vector<QualityIssue> QualityIssues(std::string_view report_json) {
@@ -716,12 +716,12 @@ std::vector<QualityIssue> QualityIssues(std::string_view report_json) {
   };
   auto keys = [](const json& j) -> std::optional<std::string> {
     if (!j.contains("samples") || !j["samples"].is_array()) return std::nullopt;
-    return j["samples"].dump();
+    return j["samples"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
   auto columns = [](const json& j) {
     std::string c;
     if (j.contains("columns") && j["columns"].is_array())
-      for (const json& v : j["columns"]) c += (c.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+      for (const json& v : j["columns"]) c += (c.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return c;
   };
   auto count = [](long long n, const char* one, const char* many) {
