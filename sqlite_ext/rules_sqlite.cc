@@ -11,6 +11,7 @@
 #include "rules_sqlite.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -118,7 +119,7 @@ void RunQueries(sqlite3* db, core::RowCheck& check, bool stored, const Expressio
       }
       // Like CHECK: false rejects, NULL passes (read as an integer, as the
       // triggers read it: ExpressionPasses).
-      q.violated = s.Step() && s.Type(0) != SQLITE_NULL && sqlite3_column_int(s.get(), 0) == 0;
+      q.violated = s.Step() && s.Type(0) != SQLITE_NULL && sqlite3_column_int64(s.get(), 0) == 0;
     }
   }
 }
@@ -216,6 +217,7 @@ RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(sqlite
 // ---- SQL functions --------------------------------------------------------
 
 bool Enforced(sqlite3* db, const std::string& table);
+bool TriggersCurrent(sqlite3* db, const std::string& table);
 void InstallTriggers(sqlite3* db, const std::string& table, bool strict = true);
 
 // SqliteRuleCatalog answers the core's questions (rules/rule_admin.h) for
@@ -243,8 +245,22 @@ class SqliteRuleCatalog final : public core::RuleCatalog {
     return {"main", LoadTable(db_, name).info.name};
   }
   void CompileExpression(const core::TableIdentity& table, const std::string& expression) override {
+    // Compiled over the row as checks see it (the table's columns in a
+    // derived table, as RunQueries and the triggers evaluate it): a name
+    // only the table itself has (rowid, t.v) is refused now, not at the
+    // next write.
+    // The triggers' form (OverNewRow): only the columns the expression names.
+    const core::TableInfo info = LoadTable(db_, table.name).info;
+    std::vector<std::size_t> named = core::ColumnsNamedIn(info, expression);
+    std::string sql = "SELECT (" + expression + ")";
+    if (!named.empty()) {
+      sql += " FROM (SELECT ";
+      for (std::size_t k = 0; k < named.size(); ++k)
+        sql += (k ? ", " : "") + Sql("NULL AS \"%w\"", info.columns[named[k]].c_str());
+      sql += ")";
+    }
+    sql += " LIMIT 0";
     sqlite3_stmt* probe = nullptr;
-    std::string sql = Sql("SELECT (%s) FROM main.\"%w\" LIMIT 0", expression.c_str(), table.name.c_str());
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
       std::string msg = sqlite3_errmsg(db_);
       sqlite3_finalize(probe);
@@ -400,11 +416,8 @@ std::string RowJson(const core::TableInfo& t, const std::vector<std::size_t>& co
       // no rule takes for a number.
       std::string real = "iif(abs(" + ref + ") > 1.7976931348623157e308, CAST(" + ref + " AS TEXT), json(quote(" +
                          ref + ")))";
-      core::TypeCategory category = core::CategoryOf(t.types[c]);
-      if (category == core::TypeCategory::kOther)
-        ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
-      else if (category != core::TypeCategory::kText)
-        ref = "CASE typeof(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
+      // JSON has no BLOB: a blob travels as its hex text, in every column.
+      ref = "CASE typeof(" + ref + ") WHEN 'blob' THEN hex(" + ref + ") WHEN 'real' THEN " + real + " ELSE " + ref + " END";
       obj += Sql("%Q, ", t.columns[c].c_str()) + ref;
     }
     chunks.push_back(obj + ")");
@@ -429,7 +442,7 @@ std::string OverNewRow(const core::TableInfo& t, const std::string& expression) 
 
 // ExpressionPasses is 1 when the expression passes over NEW and 0 when it
 // fails, never NULL: like CHECK, NULL passes; the value is read as an
-// integer, as vigil_check reads it (sqlite3_column_int), so the text '0'
+// integer, as vigil_check reads it (sqlite3_column_int64), so the text '0'
 // and the real 0.5 fail on both paths.
 std::string ExpressionPasses(const core::TableInfo& t, const std::string& expression) {
   return "(CAST(" + OverNewRow(t, expression) + " AS INTEGER) IS NOT 0)";
@@ -495,7 +508,10 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
     std::string col = entry.column ? Sql("NEW.\"%w\"", entry.column->c_str()) : std::string();
     switch (r.kind) {
       case core::RuleKind::kValidator:
-        parts.push_back("(" + col + " IS NULL OR vigil_is_" + r.validator->name + "(" + col + "))");
+        // A BLOB takes the full check (which judges its hex, as vigil_check
+        // does): vigil_is_* would read its bytes as text.
+        parts.push_back("(" + col + " IS NULL OR (typeof(" + col + ") <> 'blob' AND vigil_is_" + r.validator->name +
+                        "(" + col + ")))");
         break;
       case core::RuleKind::kNotNull:
         parts.push_back(col + " IS NOT NULL");
@@ -510,18 +526,18 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
       case core::RuleKind::kPositive:
         parts.push_back("(" + col + " IS NULL OR (" + col + " > 0 AND " + col + " <= " + Number(kHuge) + "))");
         break;
-      case core::RuleKind::kLength: {
-        std::string p = "(" + col + " IS NULL OR (typeof(" + col + ") = 'text'";
-        if (r.min) p += " AND length(" + col + ") >= " + r.min->ToString();
-        if (r.max) p += " AND length(" + col + ") <= " + r.max->ToString();
-        parts.push_back(p + "))");
+      case core::RuleKind::kLength:
+        // No fast form: SQLite's length() stops at a NUL and counts invalid
+        // UTF-8 bytes as characters, so only the full check is exact.
+        parts.push_back(col + " IS NULL");
         break;
-      }
       case core::RuleKind::kOneOf: {
         std::string list;
         for (const std::string& v : r.one_of) list += (list.empty() ? "" : ", ") + Sql("%Q", v.c_str());
-        // Text literals never equal a number in SQLite: numbers take the full check.
-        parts.push_back("(" + col + " IS NULL OR " + col + " IN (" + list + "))");
+        // Text literals never equal a number in SQLite: numbers take the full
+        // check. BINARY: a column's NOCASE or RTRIM collation must not make
+        // 'A' or 'a   ' one of ["a"].
+        parts.push_back("(" + col + " IS NULL OR " + col + " COLLATE BINARY IN (" + list + "))");
         break;
       }
       case core::RuleKind::kUnique: {
@@ -557,12 +573,59 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
 // itself (ALTER TABLE ... RENAME takes a table's triggers along, names and
 // all: the renamed table's triggers must not count for a new table of the
 // old name).
-bool Enforced(sqlite3* db, const std::string& table) {
+bool Enforced(sqlite3* db, const std::string& table_arg) {
+  std::string table = table_arg;  // as the table was created (names ignore case)
+  {
+    Stmt n(db, "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE");
+    n.Text(1, table_arg);
+    if (n.Step()) table = n.Column(0).value_or(table_arg);
+  }
   Stmt s(db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'trigger' AND name IN (?1, ?2) AND tbl_name = ?3");
   s.Text(1, TriggerName("insert", table));
   s.Text(2, TriggerName("update", table));
   s.Text(3, table);
   return s.Step() && s.Int(0) == 2;
+}
+
+// TriggerSql is the text of the table's two triggers after "CREATE
+// TRIGGER " (as sqlite_schema keeps it, without the schema name): AFTER
+// triggers cost SQLite less per row than BEFORE triggers, and an error
+// raised in one still undoes the whole statement.
+std::pair<std::string, std::string> TriggerSql(const core::TablePlan& plan) {
+  const core::TableInfo& info = plan.table();
+  const std::string& table = info.name;
+  std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
+  std::string expressions = ExpressionResultsJson(plan);
+  std::vector<std::size_t> columns = RuleColumns(plan);
+  return {Sql("\"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
+              "BEGIN SELECT vigil_enforce_trigger(%Q, %s, NULL, %s); END",
+              ins.c_str(), table.c_str(), PassPredicate(plan, false).c_str(), table.c_str(),
+              RowJson(info, columns, "NEW").c_str(), expressions.c_str()),
+          Sql("\"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
+              "BEGIN SELECT vigil_enforce_trigger(%Q, %s, %s, %s); END",
+              upd.c_str(), table.c_str(), PassPredicate(plan, true).c_str(), table.c_str(),
+              RowJson(info, columns, "NEW").c_str(), RowJson(info, columns, "OLD").c_str(), expressions.c_str())};
+}
+
+// TriggersCurrent reports whether the table's triggers are exactly those
+// its rules make now: a rule added to the store by hand, or a stand-in
+// trigger of the same name (a crafted file), is not enforcement.
+bool TriggersCurrent(sqlite3* db, const std::string& table) {
+  std::optional<Error> failed;
+  bool same = false;
+  failed = CoreError([&] {
+    auto [insert_sql, update_sql] = TriggerSql(*LoadPlan(db, table));
+    Stmt s(db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = ?3 AND"
+               " ((name = ?1 AND sql = 'CREATE TRIGGER ' || ?4) OR (name = ?2 AND sql = 'CREATE TRIGGER ' || ?5))");
+    std::string canonical = LoadTable(db, table).info.name;
+    s.Text(1, TriggerName("insert", canonical));
+    s.Text(2, TriggerName("update", canonical));
+    s.Text(3, canonical);
+    s.Text(4, insert_sql);
+    s.Text(5, update_sql);
+    same = s.Step() && s.Int(0) == 2;
+  });
+  return !failed && same;
 }
 
 // InstallTriggers (re)creates the AFTER INSERT and UPDATE triggers from the
@@ -575,7 +638,6 @@ void InstallTriggers(sqlite3* db, const std::string& table, bool strict) {
   // large, a rule SQLite refuses in a trigger) leaves the old ones in place.
   Savepoint savepoint(db, "vigil_triggers");
   auto plan = LoadPlan(db, table);
-  const core::TableInfo& info = plan->table();
   // A rule on a column the table lacks would never see a value: enforcing
   // it would say enforced in vain (a table recreated without the column).
   // Schema upgrades regenerate what was there (strict = false).
@@ -590,18 +652,9 @@ void InstallTriggers(sqlite3* db, const std::string& table, bool strict) {
   std::string ins = TriggerName("insert", table), upd = TriggerName("update", table);
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", ins.c_str()));
   ExecOne(db, Sql("DROP TRIGGER IF EXISTS main.\"%w\"", upd.c_str()));
-  std::string expressions = ExpressionResultsJson(*plan);
-  std::vector<std::size_t> columns = RuleColumns(*plan);
-  // AFTER triggers cost SQLite less per row than BEFORE triggers; an error
-  // raised in one still undoes the whole statement.
-  ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER INSERT ON \"%w\" WHEN (%s) IS NOT 1 "
-                  "BEGIN SELECT vigil_enforce_trigger(%Q, %s, NULL, %s); END",
-                  ins.c_str(), table.c_str(), PassPredicate(*plan, false).c_str(), table.c_str(),
-                  RowJson(info, columns, "NEW").c_str(), expressions.c_str()));
-  ExecOne(db, Sql("CREATE TRIGGER main.\"%w\" AFTER UPDATE ON \"%w\" WHEN (%s) IS NOT 1 "
-                  "BEGIN SELECT vigil_enforce_trigger(%Q, %s, %s, %s); END",
-                  upd.c_str(), table.c_str(), PassPredicate(*plan, true).c_str(), table.c_str(),
-                  RowJson(info, columns, "NEW").c_str(), RowJson(info, columns, "OLD").c_str(), expressions.c_str()));
+  auto [insert_sql, update_sql] = TriggerSql(*plan);
+  ExecOne(db, "CREATE TRIGGER main." + insert_sql);
+  ExecOne(db, "CREATE TRIGGER main." + update_sql);
   savepoint.Release();
 }
 
@@ -635,6 +688,14 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string table = Arg(argv[0], "table");
   std::string row_json = Arg(argv[1], "row");
   TableShape shape = LoadTable(db, table);
+  // vigil's state changes only through vigil's functions, and SQLite's own
+  // tables not at all.
+  std::string lower = shape.info.name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.rfind("vigil_", 0) == 0 || lower.rfind("sqlite_", 0) == 0)
+    throw Error(ErrorCode::kPrivilege,
+                "vigil_insert writes user tables; \"" + core::text::Printable(shape.info.name, 64) + "\" is not one",
+                {}, "vigil's own tables change only through vigil's functions.");
   core::TypedRow row = core::ParseTypedRow(row_json);
   auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
   core::RowCheck check(plan, row, nullptr, true);
@@ -717,6 +778,15 @@ void EnforceTriggerRow(sqlite3_context* ctx, int, sqlite3_value** argv) {
     }
   }
   core::TypedRow parsed = core::ParseTypedRow(row);
+  // Every fractional number in the trigger's row is a stored double, which
+  // quote() spelled with up to 20 digits, some of them wrong: each is judged
+  // as that double's shortest spelling, as vigil_check judges a REAL
+  // column's value, so both paths agree.
+  auto as_doubles = [](core::TypedRow& r) {
+    for (core::TypedValue& v : r.values)
+      if (v.kind == core::TypedValue::kReal) v.text = core::StoredDouble(v.text);
+  };
+  as_doubles(parsed);
   // The triggers name the columns as they were at vigil_enforce: one gone
   // since (ALTER TABLE ... RENAME COLUMN rewrote the trigger's NEW."a" but
   // not its key 'a') leaves the table's writes refused, and says why.
@@ -731,8 +801,20 @@ void EnforceTriggerRow(sqlite3_context* ctx, int, sqlite3_value** argv) {
                     "Remove or re-add the rules of that column (vigil_rule_remove, vigil_rule_add), then run "
                     "vigil_enforce(table).");
   }
+  // A column rule whose column the trigger's row lacks is newer than the
+  // triggers (the store was edited by hand): fail closed, as for an
+  // expression rule the triggers do not know.
+  for (const auto& entry : plan->rules())
+    if (entry.column && plan->ColumnIndex(*entry.column) >= 0 && parsed.Find(*entry.column) == nullptr)
+      throw Error(ErrorCode::kPrerequisite,
+                  "the enforcement triggers of \"" + core::text::Printable(table, 64) + "\" predate rule " + entry.name +
+                      " on column \"" + core::text::Printable(*entry.column, 64) + "\"",
+                  {}, "Run vigil_enforce(table) to rebuild them.");
   std::optional<core::TypedRow> old_parsed;
-  if (old_row) old_parsed = core::ParseTypedRow(*old_row);
+  if (old_row) {
+    old_parsed = core::ParseTypedRow(*old_row);
+    as_doubles(*old_parsed);
+  }
   core::RowCheck check(plan, std::move(parsed), old_parsed ? &*old_parsed : nullptr, false);
   RunQueries(db, check, true, &results);
   auto violations = check.Finish();
@@ -761,7 +843,7 @@ std::vector<Row> RuleRows(sqlite3* db) {
     // (a table dropped and recreated outside a migration lost them).
     std::string table = s.Column(1).value_or("");
     auto known = enforced.find(table);
-    if (known == enforced.end()) known = enforced.emplace(table, Enforced(db, table)).first;
+    if (known == enforced.end()) known = enforced.emplace(table, TriggersCurrent(db, table)).first;
     // A rule on a column the table no longer has (renamed or dropped
     // since) is enforced by nothing.
     auto column = s.Column(2);
@@ -828,10 +910,14 @@ void RegenerateEnforcement(sqlite3* db) {
 }
 
 void Reenforce(sqlite3* db, const std::vector<std::string>& tables) {
-  for (const std::string& t : tables) {
-    Stmt exists(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
-    exists.Text(1, t);
-    if (!exists.Step() || Enforced(db, t)) continue;
+  for (const std::string& old_name : tables) {
+    // The new table may spell the name in another case (SQLite's names
+    // ignore it): its rules are found under either.
+    Stmt exists(db, "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE");
+    exists.Text(1, old_name);
+    if (!exists.Step()) continue;
+    std::string t = exists.Column(0).value_or(old_name);
+    if (Enforced(db, t)) continue;
     if (std::optional<Error> e = CoreError([&] { InstallTriggers(db, t); }))
       throw Error(e->code(), "the migration recreated the enforced table \"" + core::text::Printable(t, 64) +
                                  "\", and its rules no longer fit it: " + e->what(),

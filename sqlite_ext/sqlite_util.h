@@ -307,9 +307,15 @@ inline TableShape LoadTable(sqlite3* db, const std::string& table) {
     throw Error(ErrorCode::kUndefinedTable, "table \"" + core::text::ForMessage(table, 64) + "\" does not exist");
   // SQLite's names ignore ASCII case: rules, triggers and lookups use the
   // name as the table was created, so 'T' and 't' are one table's rules.
-  Stmt n(db, "SELECT name FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view')");
+  Stmt n(db, "SELECT name, type FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view')");
   n.Text(1, table);
-  if (n.Step()) t.info.name = n.Column(0).value_or(table);
+  if (n.Step()) {
+    t.info.name = n.Column(0).value_or(table);
+    // Rules, checks and inserts are about tables (a view's INSERT ...
+    // RETURNING reports a row it never wrote), as in PostgreSQL.
+    if (n.Column(1).value_or("") == "view")
+      throw Error(ErrorCode::kWrongObjectType, "\"" + core::text::ForMessage(table, 64) + "\" is not a table");
+  }
   std::sort(pk.begin(), pk.end());
   for (auto& [n, name] : pk) t.primary_key.push_back(name);
   return t;
@@ -325,7 +331,10 @@ inline void RequireColumn(const core::TableInfo& t, const std::string& column) {
 inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& table) {
   std::vector<core::StoredRule> rules;
   if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rules;
-  Stmt s(db, "SELECT column_name, rule, params, id FROM main.vigil_rule_store WHERE table_name = ?1 ORDER BY id");
+  // NOCASE: SQLite's names ignore ASCII case, so a table recreated as 'T'
+  // keeps the rules stored under 't'.
+  Stmt s(db, "SELECT column_name, rule, params, id FROM main.vigil_rule_store WHERE table_name = ?1 COLLATE NOCASE"
+             " ORDER BY id");
   s.Text(1, table);
   while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2), s.Int(3)});
   return rules;

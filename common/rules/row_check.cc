@@ -25,9 +25,7 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// StoredDouble is a number as a float column stores it: the nearest double,
-// in the shortest text that reads back as it ("0" for 1e-400).
-std::string StoredDouble(const std::string& text) {
+std::string StoredDoubleText(const std::string& text) {
   std::optional<Decimal> d = Decimal::Parse(text);
   if (!d) return text;
   double x = d->ToDouble();
@@ -85,6 +83,8 @@ std::optional<std::string> TypeProblem(TypeCategory c, const TypedValue& v) {
 }
 
 }  // namespace
+
+std::string StoredDouble(std::string_view text) { return StoredDoubleText(std::string(text)); }
 
 TypeCategory CategoryOf(std::string_view declared) {
   std::string t = Lower(declared);
@@ -210,7 +210,7 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
         // A float column stores the nearest double: judge that value, not
         // the spelling (1e-400 is stored as 0, which is not positive).
         TypedValue& v = row_.values[i];
-        if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) v.text = StoredDouble(v.text);
+        if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) v.text = StoredDoubleText(v.text);
       }
     }
   }

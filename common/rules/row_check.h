@@ -67,6 +67,11 @@ inline constexpr const char* kExpressionNestingHint =
 // SQL can mention only these columns.
 std::vector<std::size_t> ColumnsNamedIn(const TableInfo& table, std::string_view expression);
 
+// StoredDouble is a number as a float column stores it: the nearest double,
+// in the shortest text that reads back as it ("0" for 1e-400, "0.1" for
+// SQLite's quote() of 0.1). Text that is not a number comes back as it is.
+std::string StoredDouble(std::string_view text);
+
 // ParseTypedRow parses a JSON object. Throws Error.
 TypedRow ParseTypedRow(std::string_view json_text);
 
