@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -470,12 +469,11 @@ std::string ExpressionResultsJson(const core::TablePlan& plan) {
 constexpr double kHuge = 1.7976931348623157e308;
 
 // Number formats a double as an SQL numeric literal: the shortest text
-// that reads back as the same double (std::to_chars; SQLite's own printf
-// gives at most 16 digits, which may not).
+// that reads back as the same double (SQLite's own printf gives at most 16
+// digits, which may not).
 std::string Number(double d) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return ec == std::errc() ? std::string(buf, end) : "NULL";
+  std::string text = core::ShortestDouble(d);
+  return text.empty() ? "NULL" : text;
 }
 
 // Bound is a literal for the pass predicate's side of an exact bound: the
@@ -614,10 +612,11 @@ bool TriggersCurrent(sqlite3* db, const std::string& table) {
   std::optional<Error> failed;
   bool same = false;
   failed = CoreError([&] {
-    auto [insert_sql, update_sql] = TriggerSql(*LoadPlan(db, table));
+    auto plan = LoadPlan(db, table);
+    auto [insert_sql, update_sql] = TriggerSql(*plan);
     Stmt s(db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = ?3 AND"
                " ((name = ?1 AND sql = 'CREATE TRIGGER ' || ?4) OR (name = ?2 AND sql = 'CREATE TRIGGER ' || ?5))");
-    std::string canonical = LoadTable(db, table).info.name;
+    const std::string& canonical = plan->table().name;
     s.Text(1, TriggerName("insert", canonical));
     s.Text(2, TriggerName("update", canonical));
     s.Text(3, canonical);

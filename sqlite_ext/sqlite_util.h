@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <optional>
 #include <cerrno>
-#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,10 +117,7 @@ class Stmt {
     if (v.kind == core::TypedValue::kReal) {
       double d = std::strtod(v.text.c_str(), nullptr);
       std::optional<core::Decimal> written = core::Decimal::Parse(v.text);
-      char shortest[64];
-      auto [end, ec] = std::to_chars(shortest, shortest + sizeof shortest, d);  // shortest round trip
-      std::optional<core::Decimal> bound;
-      if (ec == std::errc()) bound = core::Decimal::Parse(std::string_view(shortest, end - shortest));
+      std::optional<core::Decimal> bound = core::Decimal::Parse(core::ShortestDouble(d));
       if (written && bound && core::Decimal::Compare(*written, *bound) != 0) Text(i, v.text);
       else sqlite3_bind_double(stmt_, i, d);
       return;

@@ -1,6 +1,8 @@
 // decimal.cc — exact decimal numbers for the rules (decimal.h).
 #include "base/decimal.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 #include "base/text.h"
@@ -67,6 +69,13 @@ bool Decimal::FitsInt64() const {
   static const Decimal kMax = *Parse("9223372036854775807");
   static const Decimal kMin = *Parse("-9223372036854775808");
   return Compare(*this, kMax) <= 0 && Compare(*this, kMin) >= 0;
+}
+
+std::string ShortestDouble(double d) {
+  if (!std::isfinite(d)) return "";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc() ? std::string(buf, end) : "";
 }
 
 std::string Decimal::IntegerText() const {

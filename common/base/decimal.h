@@ -14,6 +14,10 @@
 
 namespace vigil::core {
 
+// ShortestDouble is the shortest text that reads back as `d` (std::to_chars:
+// what JSON, JavaScript and Python print); "" for infinity or NaN.
+std::string ShortestDouble(double d);
+
 class Decimal {
  public:
   // Parse accepts [+-]digits[.digits][e[+-]digits] (".5" and "5." too), at

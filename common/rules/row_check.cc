@@ -2,8 +2,6 @@
 #include "rules/row_check.h"
 
 #include <algorithm>
-#include <cmath>
-#include <charconv>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -23,16 +21,6 @@ std::string Lower(std::string_view s) {
   for (char& c : out)
     if (text::IsUpper(c)) c = static_cast<char>(c + 32);
   return out;
-}
-
-std::string StoredDoubleText(const std::string& text) {
-  std::optional<Decimal> d = Decimal::Parse(text);
-  if (!d) return text;
-  double x = d->ToDouble();
-  if (!std::isfinite(x)) return text;
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  return ec == std::errc() ? std::string(buf, end) : text;
 }
 
 // IsIntegerText: an integer a 64-bit column can hold ("12", "-3", "1e2" is not).
@@ -84,7 +72,11 @@ std::optional<std::string> TypeProblem(TypeCategory c, const TypedValue& v) {
 
 }  // namespace
 
-std::string StoredDouble(std::string_view text) { return StoredDoubleText(std::string(text)); }
+std::string StoredDouble(std::string_view text) {
+  std::optional<Decimal> d = Decimal::Parse(text);
+  std::string shortest = d ? ShortestDouble(d->ToDouble()) : "";
+  return shortest.empty() ? std::string(text) : shortest;
+}
 
 TypeCategory CategoryOf(std::string_view declared) {
   std::string t = Lower(declared);
@@ -210,7 +202,7 @@ RowCheck::RowCheck(std::shared_ptr<const TablePlan> plan, TypedRow row, const Ty
         // A float column stores the nearest double: judge that value, not
         // the spelling (1e-400 is stored as 0, which is not positive).
         TypedValue& v = row_.values[i];
-        if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) v.text = StoredDoubleText(v.text);
+        if (v.kind == TypedValue::kInteger || v.kind == TypedValue::kReal) v.text = StoredDouble(v.text);
       }
     }
   }
