@@ -11,34 +11,17 @@ import subprocess
 import sys
 import tempfile
 
+from harness import Checks
+from harness import connect as connect_module
+from harness import error_of
+
 MODULE = sys.argv[1]
 PY = "/usr/bin/python3"  # Debian's python3: its sqlite3 module loads extensions
-passed = failed = 0
-
-
-def check(cond, name):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL", name)
+check = Checks()
 
 
 def connect(path=":memory:", load=True):
-    db = sqlite3.connect(path, isolation_level=None)
-    if load:
-        db.enable_load_extension(True)
-        db.load_extension(MODULE)
-    return db
-
-
-def error_of(db, sql, args=()):
-    try:
-        db.execute(sql, args).fetchall()
-        return None
-    except sqlite3.Error as e:
-        return e
+    return connect_module(MODULE, path, load=load)
 
 
 def in_child(code):
@@ -408,5 +391,4 @@ v.execute("SELECT vigil_migrate()")
 check(error_of(v, "INSERT INTO C (v) VALUES (70)") is not None, "a migration recreating c as C keeps it enforced")
 v.close()
 
-print(f"hostile: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.summary("hostile"))

@@ -8,32 +8,25 @@ import sqlite3
 import sys
 import tempfile
 
+from harness import Checks
+from harness import connect as connect_module
+from harness import error_of
+
 module = sys.argv[1]
-passed = failed = 0
+checks = Checks()
 
 
 def check(name, cond):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL", name)
+    checks(cond, name)
 
 
 def connect(path):
-    db = sqlite3.connect(path, isolation_level=None)
-    db.enable_load_extension(True)
-    db.load_extension(module)
-    return db
+    return connect_module(module, path)
 
 
 def rejected(db, sql):
-    try:
-        db.execute(sql)
-        return None
-    except sqlite3.Error as e:
-        return str(e)
+    e = error_of(db, sql)
+    return None if e is None else str(e)
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -61,5 +54,4 @@ with tempfile.TemporaryDirectory() as d:
     a.close()
     b.close()
 
-print(f"two connections: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(checks.summary("two connections"))

@@ -36,34 +36,22 @@ import subprocess
 import sys
 import tempfile
 
+from harness import Checks
+from harness import connect as connect_module
+from harness import error_of as harness_error_of
+
 MODULE = os.path.abspath(sys.argv[1])
 FIXTURES = sys.argv[2]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL", what)
+check = Checks()
 
 
 def connect(path, readonly=False):
-    uri = "file:" + path + ("?mode=ro" if readonly else "")
-    db = sqlite3.connect(uri, uri=True, isolation_level=None)
-    db.enable_load_extension(True)
-    db.load_extension(MODULE)
-    return db
+    return connect_module(MODULE, path, readonly=readonly)
 
 
 def error_of(db, sql, args=()):
-    try:
-        db.execute(sql, args).fetchall()
-    except sqlite3.Error as e:
-        return str(e)
-    return None
+    e = harness_error_of(db, sql, args)
+    return None if e is None else str(e)
 
 
 def vigil_objects(db):
@@ -400,8 +388,7 @@ def main():
             run_fixture(fixture, tmp, current, fresh)
         run_refusals(fixtures[0], tmp)
         run_hostile(tmp)
-    print(f"upgrade fixtures ({len(fixtures)}): {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary(f"upgrade fixtures ({len(fixtures)})")
 
 
 if __name__ == "__main__":
