@@ -117,6 +117,8 @@ SELECT id, username, email, country FROM traders;
 .print
 .print    With vigil_enforce, plain INSERT and UPDATE statements are checked too:
 SELECT vigil_enforce('trades') AS enforced;
+.print    vigil_rules says which tables' enforcement is in place (triggers as the rules make them now):
+SELECT table_name, max(enforced) AS enforced FROM vigil_rules GROUP BY table_name;
 INSERT INTO trades (trader_id, symbol, side, price, qty) VALUES (1, 'BTC-USD', 'buy', 64000, 0.25);
 .print    INSERT a trade of trader 42 (none), symbol btc-usd, side hold, price -1 ...
 INSERT INTO trades (trader_id, symbol, side, price, qty) VALUES (42, 'btc-usd', 'hold', -1, 1);
