@@ -1,33 +1,45 @@
-// json_schema.cc — json and json_schema validators (SPEC §1).
+// json_schema.cc — JSON Schema draft 2020-12 (json_schema.h) and the json
+// validator (SPEC §1).
 //
-// JSON text is parsed by nlohmann/json (RFC 8259, UTF-8 checked, iterative
-// parser). JSON Schema evaluation is vigil's own, over nlohmann values, for
-// the draft 2020-12 keywords listed in docs/validation.md. We evaluate
-// ourselves rather than through valijson (the one C++ JSON Schema library in
-// Debian 12) because valijson compiles user patterns with std::regex, whose
-// backtracking matcher can take exponential time and overflow the stack on
-// long input — unacceptable inside a database server. Here `pattern` uses RE2
-// (linear time) and `format` uses vigil's own validators.
+// JSON text is parsed by nlohmann/json through base/json.h (iterative,
+// depth-bounded). The evaluator is vigil's own: Debian 12's C++ JSON Schema
+// library (valijson 1.0) compiles `pattern` with std::regex, a backtracking
+// matcher that takes exponential time on `(a+)+$` — a denial of service
+// inside a database server. Here `pattern` uses RE2 (linear time) and
+// `format` uses json_formats.cc.
 //
-// Limits: documents and schemas nest at most kMaxDepth levels; $ref is
-// resolved only within the schema document ("#", "#/json/pointer"); one
-// evaluation takes at most kMaxSteps steps, so a schema whose $refs and
-// anyOf branches fan out stops with 54000 on SQLite too, which has no
-// cancellation the core can poll.
+// Structure: Index walks a schema document the way the specification
+// defines its subschemas (only through applicator keywords, so an `$id`
+// inside an `enum` value is not an identifier), recording every schema
+// resource (`$id`), `$anchor` and `$dynamicAnchor` with its base URI.
+// Compile turns each reachable subschema into a Node with its keywords
+// decoded and its `$ref` targets resolved to Nodes (loading the built-in
+// meta-schemas and registered schemas on the way). Evaluate walks Nodes
+// against the document, collecting the annotations `unevaluatedProperties`
+// and `unevaluatedItems` need only where a schema uses them, resolving
+// `$dynamicRef` through the dynamic scope (the stack of schema resources
+// entered), and counting steps against the budget.
+#include "validate/json_schema.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <deque>
 #include <map>
-#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/cancel.h"
-#include "base/regex.h"
-#include "base/text.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "base/regex.h"
+#include "base/text.h"
+#include "validate/json_formats.h"
 #include "validate/validators.h"
 #include "base/core_guard.h"
 
@@ -36,18 +48,166 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxDepth = 512;
-constexpr long long kMaxSteps = 100'000'000;
+#include "validate/json_metaschemas.inc"
 
-json ParseJson(std::string_view s, const char* what) {
-  return json_in::ParseInput(s, std::string("json_schema: ") + what);
+constexpr int kMaxEvalDepth = 1024;
+constexpr long long kMaxStepsLimit = 1'000'000'000;
+constexpr std::size_t kMaxLoadedDocuments = 1000;
+constexpr const char* kRootBase = "urn:vigil:schema";
+constexpr const char* kMetaSchema = "https://json-schema.org/draft/2020-12/schema";
+
+// ---------------------------------------------------------------- URIs ---
+
+// Uri is RFC 3986's five components (Appendix B's split).
+struct Uri {
+  std::string scheme, authority, path, query, fragment;
+  bool has_scheme = false, has_authority = false, has_query = false, has_fragment = false;
+};
+
+Uri ParseUri(std::string_view s) {
+  Uri u;
+  std::size_t colon = s.find_first_of(":/?#");
+  if (colon != std::string_view::npos && colon > 0 && s[colon] == ':') {
+    u.has_scheme = true;
+    u.scheme = std::string(s.substr(0, colon));
+    s.remove_prefix(colon + 1);
+  }
+  if (s.substr(0, 2) == "//") {
+    s.remove_prefix(2);
+    std::size_t end = s.find_first_of("/?#");
+    u.has_authority = true;
+    u.authority = std::string(s.substr(0, end));
+    s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  }
+  std::size_t hash = s.find('#');
+  if (hash != std::string_view::npos) {
+    u.has_fragment = true;
+    u.fragment = std::string(s.substr(hash + 1));
+    s = s.substr(0, hash);
+  }
+  std::size_t q = s.find('?');
+  if (q != std::string_view::npos) {
+    u.has_query = true;
+    u.query = std::string(s.substr(q + 1));
+    s = s.substr(0, q);
+  }
+  u.path = std::string(s);
+  return u;
 }
 
-[[noreturn]] void BadSchema(const std::string& where, const std::string& what) {
-  throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + (where.empty() ? "#" : where) + ": " + what);
+std::string Recompose(const Uri& u) {
+  std::string out;
+  if (u.has_scheme) out += u.scheme + ":";
+  if (u.has_authority) out += "//" + u.authority;
+  out += u.path;
+  if (u.has_query) out += "?" + u.query;
+  if (u.has_fragment) out += "#" + u.fragment;
+  return out;
 }
 
-std::string Escape(const std::string& key) {
+// RemoveDotSegments is RFC 3986 §5.2.4.
+std::string RemoveDotSegments(std::string in) {
+  std::string out;
+  while (!in.empty()) {
+    if (in.rfind("../", 0) == 0) {
+      in.erase(0, 3);
+    } else if (in.rfind("./", 0) == 0) {
+      in.erase(0, 2);
+    } else if (in.rfind("/./", 0) == 0) {
+      in.erase(0, 2);
+    } else if (in == "/.") {
+      in = "/";
+    } else if (in.rfind("/../", 0) == 0 || in == "/..") {
+      in = in == "/.." ? "/" : in.substr(3);
+      std::size_t slash = out.rfind('/');
+      out.erase(slash == std::string::npos ? 0 : slash);
+    } else if (in == "." || in == "..") {
+      in.clear();
+    } else {
+      std::size_t start = in[0] == '/' ? 1 : 0;
+      std::size_t next = in.find('/', start);
+      out += in.substr(0, next);
+      in.erase(0, next == std::string::npos ? in.size() : next);
+    }
+  }
+  return out;
+}
+
+// ResolveUri is RFC 3986 §5.2.2 (strict).
+std::string ResolveUri(const std::string& base_text, std::string_view ref_text) {
+  Uri r = ParseUri(ref_text);
+  Uri b = ParseUri(base_text);
+  Uri t;
+  if (r.has_scheme) {
+    t = r;
+    t.path = RemoveDotSegments(r.path);
+  } else {
+    if (r.has_authority) {
+      t.authority = r.authority;
+      t.has_authority = true;
+      t.path = RemoveDotSegments(r.path);
+      t.query = r.query;
+      t.has_query = r.has_query;
+    } else {
+      if (r.path.empty()) {
+        t.path = b.path;
+        t.query = r.has_query ? r.query : b.query;
+        t.has_query = r.has_query || b.has_query;
+      } else {
+        if (r.path[0] == '/') {
+          t.path = RemoveDotSegments(r.path);
+        } else {
+          std::string merged;
+          if (b.has_authority && b.path.empty()) {
+            merged = "/" + r.path;
+          } else {
+            std::size_t slash = b.path.rfind('/');
+            merged = (slash == std::string::npos ? std::string() : b.path.substr(0, slash + 1)) + r.path;
+          }
+          t.path = RemoveDotSegments(merged);
+        }
+        t.query = r.query;
+        t.has_query = r.has_query;
+      }
+      t.authority = b.authority;
+      t.has_authority = b.has_authority;
+    }
+    t.scheme = b.scheme;
+    t.has_scheme = b.has_scheme;
+  }
+  t.fragment = r.fragment;
+  t.has_fragment = r.has_fragment;
+  return Recompose(t);
+}
+
+// SplitFragment cuts "<uri>#<fragment>" into its parts.
+std::pair<std::string, std::string> SplitFragment(const std::string& uri) {
+  std::size_t hash = uri.find('#');
+  if (hash == std::string::npos) return {uri, std::string()};
+  return {uri.substr(0, hash), uri.substr(hash + 1)};
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string EscapeToken(std::string_view key) {
   std::string out;
   for (char c : key) {
     if (c == '~') out += "~0";
@@ -56,6 +216,142 @@ std::string Escape(const std::string& key) {
   }
   return out;
 }
+
+std::string Shown(std::string_view s) { return text::Printable(s, 200); }
+
+// Num prints a count keyword's value as it is usually written ("2", not "2.0").
+std::string Num(double d) {
+  if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  return json(d).dump();
+}
+
+[[noreturn]] void BadSchema(const std::string& where, const std::string& what) {
+  throw Error(ErrorCode::kInvalidParameter,
+              "json_schema: invalid schema at " + (where.empty() ? std::string("#") : where) + ": " + what);
+}
+
+// ------------------------------------------------------------ patterns ---
+
+// EcmaToRe2 rewrites the ECMA-262 pattern syntax RE2 spells differently
+// (JSON Schema patterns are ECMA-262 regular expressions): \p{Letter} and
+// the other long Unicode property names, \uXXXX and \u{X...}, \cX, and \s
+// (ECMA-262's white space is Unicode's). The rest is common syntax; what
+// RE2 lacks (backreferences, lookaround) stays and fails to compile, as a
+// documented error — never a backtracking engine.
+std::string EcmaToRe2(std::string_view p) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"Letter", "L"}, {"Uppercase_Letter", "Lu"}, {"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"},
+      {"Modifier_Letter", "Lm"}, {"Other_Letter", "Lo"}, {"Mark", "M"}, {"Combining_Mark", "M"},
+      {"Nonspacing_Mark", "Mn"}, {"Spacing_Mark", "Mc"}, {"Enclosing_Mark", "Me"}, {"Number", "N"},
+      {"Decimal_Number", "Nd"}, {"digit", "Nd"}, {"Letter_Number", "Nl"}, {"Other_Number", "No"},
+      {"Punctuation", "P"}, {"punct", "P"}, {"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
+      {"Open_Punctuation", "Ps"}, {"Close_Punctuation", "Pe"}, {"Initial_Punctuation", "Pi"},
+      {"Final_Punctuation", "Pf"}, {"Other_Punctuation", "Po"}, {"Symbol", "S"}, {"Math_Symbol", "Sm"},
+      {"Currency_Symbol", "Sc"}, {"Modifier_Symbol", "Sk"}, {"Other_Symbol", "So"}, {"Separator", "Z"},
+      {"Space_Separator", "Zs"}, {"Line_Separator", "Zl"}, {"Paragraph_Separator", "Zp"}, {"Other", "C"},
+      {"Control", "Cc"}, {"cntrl", "Cc"}, {"Format", "Cf"}, {"Surrogate", "Cs"}, {"Private_Use", "Co"}};
+  static const char kSpace[] =
+      "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}";
+  auto hex4 = [&](std::size_t i) -> long {
+    if (i + 4 > p.size()) return -1;
+    long v = 0;
+    for (std::size_t k = i; k < i + 4; ++k) {
+      int d = HexDigit(p[k]);
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  };
+  auto code_point = [](long cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "\\x{%lX}", cp);
+    return std::string(buf);
+  };
+  std::string out;
+  out.reserve(p.size() + 16);
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      continue;
+    }
+    if (c == ']' && in_class) {
+      in_class = false;
+      out += c;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= p.size()) {
+      out += c;
+      continue;
+    }
+    char e = p[i + 1];
+    if ((e == 'p' || e == 'P') && i + 2 < p.size() && p[i + 2] == '{') {
+      std::size_t close = p.find('}', i + 3);
+      if (close != std::string_view::npos) {
+        std::string name(p.substr(i + 3, close - i - 3));
+        for (const char* prefix : {"General_Category=", "gc=", "Script=", "sc=", "Script_Extensions=", "scx="})
+          if (name.rfind(prefix, 0) == 0) name = name.substr(std::strlen(prefix));
+        for (const auto& n : kNames)
+          if (name == n.first) name = n.second;
+        out += '\\';
+        out += e;
+        out += '{' + name + '}';
+        i = close;
+        continue;
+      }
+    }
+    if (e == 'u') {
+      if (i + 2 < p.size() && p[i + 2] == '{') {
+        std::size_t close = p.find('}', i + 3);
+        if (close != std::string_view::npos) {
+          out += "\\x{" + std::string(p.substr(i + 3, close - i - 3)) + "}";
+          i = close;
+          continue;
+        }
+      }
+      long hi = hex4(i + 2);
+      if (hi >= 0) {
+        long lo = hi >= 0xD800 && hi <= 0xDBFF && i + 7 < p.size() && p[i + 6] == '\\' && p[i + 7] == 'u' ? hex4(i + 8) : -1;
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+          out += code_point(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00));
+          i += 11;
+        } else {
+          out += code_point(hi);
+          i += 5;
+        }
+        continue;
+      }
+    }
+    if (e == 'c' && i + 2 < p.size() && std::isalpha(static_cast<unsigned char>(p[i + 2]))) {
+      out += code_point(p[i + 2] % 32);
+      i += 2;
+      continue;
+    }
+    if (e == 's') {
+      out += in_class ? std::string(kSpace) : "[" + std::string(kSpace) + "]";
+      ++i;
+      continue;
+    }
+    if (e == 'S' && !in_class) {
+      out += "[^" + std::string(kSpace) + "]";
+      ++i;
+      continue;
+    }
+    if (e == '0' && !(i + 2 < p.size() && std::isdigit(static_cast<unsigned char>(p[i + 2])))) {
+      out += "\\x{0}";
+      ++i;
+      continue;
+    }
+    out += c;
+    out += e;
+    ++i;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------- numbers ---
 
 bool IsInteger(const json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return true;
@@ -66,9 +362,7 @@ bool IsInteger(const json& v) {
   return false;
 }
 
-bool IsNonNegativeInt(const json& v) {
-  return IsInteger(v) && v.get<double>() >= 0;
-}
+bool IsNonNegativeInt(const json& v) { return IsInteger(v) && v.get<double>() >= 0; }
 
 std::size_t CodePoints(const std::string& s) {
   std::size_t n = 0;
@@ -88,295 +382,1163 @@ const char* TypeName(const json& v) {
   }
 }
 
-bool HasType(const json& v, const std::string& t) {
-  if (t == "integer") return IsInteger(v);
-  if (t == "number") return v.is_number();
-  return t == TypeName(v) || (t == "number" && v.is_number());
+enum TypeBit : unsigned {
+  kNull = 1, kBoolean = 2, kObject = 4, kArray = 8, kNumber = 16, kString = 32, kInteger = 64,
+};
+
+unsigned TypeBitOf(const std::string& name) {
+  static const std::pair<const char*, unsigned> kTypes[] = {
+      {"null", kNull}, {"boolean", kBoolean}, {"object", kObject}, {"array", kArray},
+      {"number", kNumber}, {"string", kString}, {"integer", kInteger}};
+  for (const auto& t : kTypes)
+    if (name == t.first) return t.second;
+  return 0;
 }
 
-// CheckFormat asserts the formats vigil knows; unknown formats are
-// annotations and pass, as draft 2020-12 specifies.
-const char* CheckFormat(const std::string& format, const std::string& s) {
-  auto has_zone = [&](std::string_view t) {
-    return !t.empty() && (t.back() == 'Z' || t.back() == 'z' ||
-                          (t.size() > 6 && (t[t.size() - 6] == '+' || t[t.size() - 6] == '-')));
-  };
-  if (format == "email" || format == "idn-email") return CheckEmail(s);
-  if (format == "uuid") return CheckUuid(s);
-  if (format == "ipv4") return CheckIpv4(s);
-  if (format == "ipv6") return CheckIpv6(s);
-  if (format == "date") return s.size() == 10 ? CheckIso8601(s) : "expected YYYY-MM-DD";
-  if (format == "date-time") {
-    if (s.size() < 20 || (s[10] != 'T' && s[10] != 't') || s[4] != '-' || s[16] != ':' || !has_zone(s))
-      return "expected an RFC 3339 date-time";
-    return CheckIso8601(s);
+bool HasTypes(const json& v, unsigned mask) {
+  switch (v.type()) {
+    case json::value_t::null: return (mask & kNull) != 0;
+    case json::value_t::boolean: return (mask & kBoolean) != 0;
+    case json::value_t::string: return (mask & kString) != 0;
+    case json::value_t::array: return (mask & kArray) != 0;
+    case json::value_t::object: return (mask & kObject) != 0;
+    default: return (mask & kNumber) != 0 || ((mask & kInteger) != 0 && IsInteger(v));
   }
-  if (format == "time") {
-    if (s.size() < 9 || s[2] != ':' || s[5] != ':' || !has_zone(s)) return "expected an RFC 3339 time";
-    return CheckIso8601(s);
-  }
-  if (format.rfind("vigil:", 0) == 0) {
-    const KindInfo* kind = FindKind(std::string_view(format).substr(6));
-    if (kind != nullptr) return kind->check(s);
-  }
-  return nullptr;
 }
 
-class SchemaEvaluator {
- public:
-  explicit SchemaEvaluator(const json& root) : root_(root) { CheckSchema(root_, "", 0); }
-
-  std::optional<std::string> Evaluate(const json& doc) {
-    std::string error;
-    if (Eval(root_, doc, "", 0, &error)) return std::nullopt;
-    return error;
-  }
-
- private:
-  void CheckSchema(const json& s, const std::string& at, int depth) {
-    PollCancel();
-    if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json_schema: schema nested deeper than 512 levels");
-    if (s.is_boolean()) return;
-    if (!s.is_object()) BadSchema(at, "a schema must be an object or a boolean");
-    for (auto it = s.begin(); it != s.end(); ++it) {
-      const std::string& k = it.key();
-      const json& v = it.value();
-      std::string here = at + "/" + Escape(k);
-      if (k == "type") {
-        auto check_name = [&](const json& t) {
-          static const char* kTypes[] = {"null", "boolean", "object", "array", "number", "string", "integer"};
-          if (!t.is_string() || std::none_of(std::begin(kTypes), std::end(kTypes),
-                                             [&](const char* n) { return t.get<std::string>() == n; }))
-            BadSchema(here, "unknown type");
-        };
-        if (v.is_array()) {
-          if (v.empty()) BadSchema(here, "type array is empty");
-          for (const json& t : v) check_name(t);
-        } else {
-          check_name(v);
-        }
-      } else if (k == "enum") {
-        if (!v.is_array()) BadSchema(here, "enum must be an array");
-      } else if (k == "properties" || k == "patternProperties" || k == "$defs" || k == "definitions") {
-        if (!v.is_object()) BadSchema(here, k + " must be an object");
-        for (auto p = v.begin(); p != v.end(); ++p) {
-          if (k == "patternProperties") CompilePattern(p.key(), here);
-          CheckSchema(p.value(), here + "/" + Escape(p.key()), depth + 1);
-        }
-      } else if (k == "required") {
-        if (!v.is_array()) BadSchema(here, "required must be an array of strings");
-        for (const json& r : v)
-          if (!r.is_string()) BadSchema(here, "required must be an array of strings");
-      } else if (k == "additionalProperties" || k == "items" || k == "not" || k == "contains" ||
-                 k == "propertyNames") {
-        if (k == "items" && v.is_array()) BadSchema(here, "items must be a schema in draft 2020-12 (use prefixItems)");
-        CheckSchema(v, here, depth + 1);
-      } else if (k == "prefixItems" || k == "allOf" || k == "anyOf" || k == "oneOf") {
-        if (!v.is_array() || v.empty()) BadSchema(here, k + " must be a non-empty array of schemas");
-        for (std::size_t i = 0; i < v.size(); ++i) CheckSchema(v[i], here + "/" + std::to_string(i), depth + 1);
-      } else if (k == "minLength" || k == "maxLength" || k == "minItems" || k == "maxItems" ||
-                 k == "minProperties" || k == "maxProperties") {
-        if (!IsNonNegativeInt(v)) BadSchema(here, k + " must be a non-negative integer");
-      } else if (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum") {
-        if (!v.is_number()) BadSchema(here, k + " must be a number");
-      } else if (k == "multipleOf") {
-        if (!v.is_number() || v.get<double>() <= 0) BadSchema(here, "multipleOf must be a number greater than 0");
-      } else if (k == "pattern") {
-        if (!v.is_string()) BadSchema(here, "pattern must be a string");
-        CompilePattern(v.get<std::string>(), here);
-      } else if (k == "format") {
-        if (!v.is_string()) BadSchema(here, "format must be a string");
-      } else if (k == "uniqueItems") {
-        if (!v.is_boolean()) BadSchema(here, "uniqueItems must be a boolean");
-      } else if (k == "$ref") {
-        if (!v.is_string()) BadSchema(here, "$ref must be a string");
-        Resolve(v.get<std::string>(), here);
-      } else if (k == "$dynamicRef" || k == "$recursiveRef" || k == "$anchor" || k == "$dynamicAnchor" ||
-                 k == "unevaluatedProperties" || k == "unevaluatedItems" || k == "dependentSchemas" ||
-                 k == "if") {
-        throw Error(ErrorCode::kNotSupported, "json_schema: keyword " + k + " is not supported",
-                    "at " + (here.empty() ? std::string("#") : here),
-                    "See docs/validation.md for the supported keywords.");
-      }
-      // Other keywords ($schema, $id, title, description, default, examples,
-      // $comment, const, ...) need no check here.
+// MultipleOf: exact for integers, within rounding for other numbers.
+bool MultipleOf(const json& v, const json& divisor) {
+  if ((v.is_number_integer() || v.is_number_unsigned()) &&
+      (divisor.is_number_integer() || divisor.is_number_unsigned())) {
+    if (v.is_number_unsigned() || divisor.is_number_unsigned()) {
+      long long sv = v.is_number_unsigned() ? 0 : v.get<long long>();
+      unsigned long long a = v.is_number_unsigned() ? v.get<unsigned long long>()
+                             : sv < 0 ? 0ULL - static_cast<unsigned long long>(sv) : static_cast<unsigned long long>(sv);
+      unsigned long long b = divisor.get<unsigned long long>();
+      return b != 0 && a % b == 0;
     }
+    long long b = divisor.get<long long>();
+    return b != 0 && v.get<long long>() % b == 0;
   }
+  double q = v.get<double>() / divisor.get<double>();
+  // 1e308 / 0.5 overflows; fmod is exact and answers it.
+  if (!std::isfinite(q)) return std::fmod(v.get<double>(), divisor.get<double>()) == 0;
+  return std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, std::fabs(q));
+}
 
-  const Regex& CompilePattern(const std::string& pattern, const std::string& at) {
-    auto it = patterns_.find(pattern);
-    if (it != patterns_.end()) return it->second;
-    Regex re = Regex::Compile(pattern);
-    if (!re.ok()) BadSchema(at, "pattern does not compile: " + re.error());
-    return patterns_.emplace(pattern, std::move(re)).first->second;
-  }
+// --------------------------------------------------------- vocabularies ---
 
-  const json& Resolve(const std::string& ref, const std::string& at) {
-    if (ref.empty() || ref[0] != '#') {
-      throw Error(ErrorCode::kNotSupported, "json_schema: only $ref within the schema document is supported",
-                  "$ref \"" + ref.substr(0, 200) + "\" at " + (at.empty() ? std::string("#") : at));
-    }
-    const json* target = nullptr;
-    try {
-      target = &root_.at(json::json_pointer(ref.substr(1)));
-    } catch (const json::exception&) {
-      BadSchema(at, "$ref \"" + ref.substr(0, 200) + "\" does not resolve");
-    }
-    // A target outside the keywords CheckSchema walked (under an unknown
-    // key, or an array element) is checked once, when first referenced:
-    // a $ref to a number or to {"type": 5} is a bad schema, never a
-    // library exception.
-    if (checked_refs_.insert(ref).second) CheckSchema(*target, ref.substr(1), 0);
-    return *target;
-  }
+enum Vocab : unsigned {
+  kApplicator = 1, kValidation = 2, kUnevaluated = 4, kFormatAnnotation = 8, kFormatAssertion = 16,
+  kContent = 32, kMetaData = 64, kAllVocabs = 1 | 2 | 4 | 8 | 32 | 64,
+};
 
-  bool Fail(std::string* error, const std::string& at, const std::string& what) {
-    *error = (at.empty() ? std::string("(root)") : at) + ": " + what;
-    return false;
-  }
+unsigned VocabBit(const std::string& uri) {
+  static const std::pair<const char*, unsigned> kVocabs[] = {
+      {"https://json-schema.org/draft/2020-12/vocab/core", 0},
+      {"https://json-schema.org/draft/2020-12/vocab/applicator", kApplicator},
+      {"https://json-schema.org/draft/2020-12/vocab/unevaluated", kUnevaluated},
+      {"https://json-schema.org/draft/2020-12/vocab/validation", kValidation},
+      {"https://json-schema.org/draft/2020-12/vocab/meta-data", kMetaData},
+      {"https://json-schema.org/draft/2020-12/vocab/format-annotation", kFormatAnnotation},
+      {"https://json-schema.org/draft/2020-12/vocab/format-assertion", kFormatAssertion},
+      {"https://json-schema.org/draft/2020-12/vocab/content", kContent}};
+  for (const auto& v : kVocabs)
+    if (uri == v.first) return v.second;
+  return ~0u;
+}
 
-  bool Eval(const json& s, const json& v, const std::string& at, int depth, std::string* error) {
-    // Every evaluation step yields: a schema whose $refs fan out can double
-    // its work per level (bounding that work is the JSON Schema issue's).
-    PollCancel();
-    if (++steps_ > kMaxSteps)
-      throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation takes more than 100000000 steps",
-                  "the schema's $ref and anyOf/oneOf branches fan out");
-    if (depth > kMaxDepth) throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation deeper than 512 levels", "a $ref cycle may not consume input");
-    if (s.is_boolean()) return s.get<bool>() ? true : Fail(error, at, "schema false admits nothing");
-    for (auto it = s.begin(); it != s.end(); ++it) {
-      const std::string& k = it.key();
-      const json& kv = it.value();
-      if (k == "type") {
-        bool ok = false;
-        if (kv.is_array()) {
-          for (const json& t : kv) ok = ok || HasType(v, t.get<std::string>());
-        } else {
-          ok = HasType(v, kv.get<std::string>());
-        }
-        if (!ok) return Fail(error, at, "expected type " + kv.dump() + ", got " + TypeName(v));
-      } else if (k == "enum") {
-        if (std::find(kv.begin(), kv.end(), v) == kv.end()) return Fail(error, at, "value not in enum");
-      } else if (k == "const") {
-        if (!(kv == v)) return Fail(error, at, "value differs from const");
-      } else if (k == "$ref") {
-        if (!Eval(Resolve(kv.get<std::string>(), at), v, at, depth + 1, error)) return false;
-      } else if (k == "allOf" || k == "anyOf" || k == "oneOf") {
-        int passed = 0;
-        std::string sub_error;
-        for (const json& sub : kv) {
-          std::string e;
-          if (Eval(sub, v, at, depth + 1, &e)) ++passed;
-          else if (k == "allOf") { *error = e; return false; }
-          else if (sub_error.empty()) sub_error = e;
-        }
-        if (k == "anyOf" && passed == 0) return Fail(error, at, "matches none of anyOf (" + sub_error + ")");
-        if (k == "oneOf" && passed != 1) return Fail(error, at, "matches " + std::to_string(passed) + " of oneOf, expected exactly 1");
-      } else if (k == "not") {
-        std::string e;
-        if (Eval(kv, v, at, depth + 1, &e)) return Fail(error, at, "matches a schema under not");
-      } else if (v.is_string()) {
-        const std::string& str = v.get_ref<const std::string&>();
-        if (k == "minLength" && CodePoints(str) < kv.get<double>()) return Fail(error, at, "shorter than minLength " + kv.dump());
-        if (k == "maxLength" && CodePoints(str) > kv.get<double>()) return Fail(error, at, "longer than maxLength " + kv.dump());
-        if (k == "pattern" && !CompilePattern(kv.get<std::string>(), at).PartialMatch(str))
-          return Fail(error, at, "does not match pattern " + kv.dump());
-        if (k == "format") {
-          if (const char* r = CheckFormat(kv.get<std::string>(), str))
-            return Fail(error, at, "not a valid " + kv.get<std::string>() + ": " + r);
-        }
-      } else if (v.is_number()) {
-        double d = v.get<double>();
-        if (k == "minimum" && d < kv.get<double>()) return Fail(error, at, "less than minimum " + kv.dump());
-        if (k == "maximum" && d > kv.get<double>()) return Fail(error, at, "greater than maximum " + kv.dump());
-        if (k == "exclusiveMinimum" && d <= kv.get<double>()) return Fail(error, at, "not greater than exclusiveMinimum " + kv.dump());
-        if (k == "exclusiveMaximum" && d >= kv.get<double>()) return Fail(error, at, "not less than exclusiveMaximum " + kv.dump());
-        if (k == "multipleOf") {
-          double q = d / kv.get<double>();
-          if (!std::isfinite(q) || std::fabs(q - std::round(q)) > 1e-9 * std::max(1.0, std::fabs(q)))
-            return Fail(error, at, "not a multiple of " + kv.dump());
-        }
-      } else if (v.is_array()) {
-        if (k == "minItems" && v.size() < kv.get<double>()) return Fail(error, at, "fewer than minItems " + kv.dump());
-        if (k == "maxItems" && v.size() > kv.get<double>()) return Fail(error, at, "more than maxItems " + kv.dump());
-        if (k == "prefixItems") {
-          for (std::size_t i = 0; i < kv.size() && i < v.size(); ++i)
-            if (!Eval(kv[i], v[i], at + "/" + std::to_string(i), depth + 1, error)) return false;
-        }
-        if (k == "items") {
-          std::size_t start = s.contains("prefixItems") ? s["prefixItems"].size() : 0;
-          for (std::size_t i = start; i < v.size(); ++i)
-            if (!Eval(kv, v[i], at + "/" + std::to_string(i), depth + 1, error)) return false;
-        }
-        if (k == "contains") {
-          bool found = false;
-          for (const json& item : v) {
-            std::string e;
-            if (Eval(kv, item, at, depth + 1, &e)) { found = true; break; }
-          }
-          if (!found) return Fail(error, at, "no item matches contains");
-        }
-        if (k == "uniqueItems" && kv.get<bool>() && v.size() > 1) {
-          std::vector<const json*> items;
-          for (const json& item : v) items.push_back(&item);
-          std::sort(items.begin(), items.end(), [](const json* a, const json* b) { return *a < *b; });
-          for (std::size_t i = 1; i < items.size(); ++i)
-            if (*items[i - 1] == *items[i]) return Fail(error, at, "items are not unique");
-        }
-      } else if (v.is_object()) {
-        if (k == "minProperties" && v.size() < kv.get<double>()) return Fail(error, at, "fewer than minProperties " + kv.dump());
-        if (k == "maxProperties" && v.size() > kv.get<double>()) return Fail(error, at, "more than maxProperties " + kv.dump());
-        if (k == "required") {
-          for (const json& r : kv)
-            if (!v.contains(r.get<std::string>())) return Fail(error, at, "missing required property " + r.dump());
-        }
-        if (k == "properties") {
-          for (auto p = kv.begin(); p != kv.end(); ++p) {
-            auto found = v.find(p.key());
-            if (found != v.end() && !Eval(p.value(), *found, at + "/" + Escape(p.key()), depth + 1, error)) return false;
-          }
-        }
-        if (k == "patternProperties") {
-          for (auto p = kv.begin(); p != kv.end(); ++p) {
-            const Regex& re = CompilePattern(p.key(), at);
-            for (auto m = v.begin(); m != v.end(); ++m)
-              if (re.PartialMatch(m.key()) && !Eval(p.value(), m.value(), at + "/" + Escape(m.key()), depth + 1, error))
-                return false;
-          }
-        }
-        if (k == "propertyNames") {
-          for (auto m = v.begin(); m != v.end(); ++m)
-            if (!Eval(kv, json(m.key()), at + "/" + Escape(m.key()), depth + 1, error)) return false;
-        }
-        if (k == "additionalProperties") {
-          for (auto m = v.begin(); m != v.end(); ++m) {
-            if (s.contains("properties") && s["properties"].contains(m.key())) continue;
-            bool matched = false;
-            if (s.contains("patternProperties")) {
-              for (auto p = s["patternProperties"].begin(); p != s["patternProperties"].end(); ++p)
-                if (CompilePattern(p.key(), at).PartialMatch(m.key())) matched = true;
-            }
-            if (matched) continue;
-            std::string e;
-            if (!Eval(kv, m.value(), at + "/" + Escape(m.key()), depth + 1, &e)) {
-              if (kv.is_boolean()) return Fail(error, at, "additional property " + json(m.key()).dump() + " is not allowed");
-              *error = e;
-              return false;
-            }
-          }
-        }
-      }
-    }
-    return true;
-  }
+// ---------------------------------------------------------- the model ---
 
-  const json& root_;
-  std::map<std::string, Regex> patterns_;
-  std::set<std::string> checked_refs_;  // $ref targets CheckSchema has seen
-  long long steps_ = 0;                  // Eval calls so far (kMaxSteps)
+struct Node;
+
+// Resource is a schema resource: a document root or a subschema with $id.
+struct Resource {
+  std::string uri;          // absolute, no fragment
+  const json* root = nullptr;
+  unsigned vocabs = kAllVocabs;
+};
+
+// Where Index found a subschema.
+struct Site {
+  std::string base;          // base URI in effect
+  const Resource* resource;  // the resource it belongs to
+  std::string pointer;       // JSON Pointer from the resource root
+};
+
+struct Node {
+  const json* src = nullptr;
+  const Site* site = nullptr;
+  bool is_bool = false;
+  bool bool_value = true;
+  bool enters_resource = false;   // src is its resource's root
+
+  unsigned types = 0;             // TypeBit mask; 0 = no "type"
+  const json* type_json = nullptr;
+  const json* enum_values = nullptr;
+  const json* const_value = nullptr;
+  Node* ref = nullptr;
+  Node* dynamic_ref = nullptr;     // initial target of $dynamicRef
+  std::string dynamic_anchor;      // its anchor name when the target bookends it
+  std::vector<Node*> all_of, any_of, one_of;
+  Node* not_schema = nullptr;
+  Node* if_schema = nullptr;
+  Node* then_schema = nullptr;
+  Node* else_schema = nullptr;
+  std::unordered_map<std::string, Node*> properties;
+  std::vector<std::pair<const Regex*, Node*>> pattern_properties;
+  std::vector<const std::string*> pattern_sources;
+  Node* additional_properties = nullptr;
+  Node* property_names = nullptr;
+  std::vector<std::pair<std::string, Node*>> dependent_schemas;
+  std::vector<std::pair<std::string, std::vector<std::string>>> dependent_required;
+  std::vector<Node*> prefix_items;
+  Node* items = nullptr;
+  Node* contains = nullptr;
+  double min_contains = 1;
+  double max_contains = -1;        // -1: no maxContains
+  Node* unevaluated_items = nullptr;
+  Node* unevaluated_properties = nullptr;
+  const json* minimum = nullptr;
+  const json* maximum = nullptr;
+  const json* exclusive_minimum = nullptr;
+  const json* exclusive_maximum = nullptr;
+  const json* multiple_of = nullptr;
+  double min_length = -1, max_length = -1;
+  double min_items = -1, max_items = -1;
+  double min_properties = -1, max_properties = -1;
+  const Regex* pattern = nullptr;
+  const std::string* pattern_text = nullptr;
+  const std::string* format = nullptr;
+  bool assert_format = false;
+  bool unique_items = false;
+  std::vector<std::string> required;
+  bool needs_annotations = false;  // has unevaluatedItems or unevaluatedProperties
 };
 
 }  // namespace
+
+// CompiledSchema owns every document, site and node of one compilation.
+class CompiledSchema {
+ public:
+  std::deque<json> documents;
+  std::deque<Resource> resources;
+  std::deque<Site> sites;
+  std::deque<Node> nodes;
+  std::unordered_map<std::string, const Resource*> by_uri;          // resource URI -> resource
+  std::unordered_map<std::string, const json*> anchors;              // "uri#name" -> subschema
+  std::unordered_set<std::string> dynamic_anchors;                   // "uri#name" of $dynamicAnchor
+  std::unordered_map<const json*, const Site*> site_of;
+  std::unordered_map<const json*, Node*> node_of;
+  std::map<std::string, Regex> patterns;
+  std::vector<std::string> external;  // URIs loaded from the registry
+  Node* root = nullptr;
+  long long max_steps = 0;
+};
+
+namespace {
+
+// ------------------------------------------------------------ compiler ---
+
+class Compiler {
+ public:
+  Compiler(CompiledSchema* out, const JsonSchemaOptions& options, JsonSchemaRegistry* registry)
+      : c_(out), options_(options), registry_(options.registry ? registry : nullptr) {}
+
+  void CompileRoot(std::string_view text) {
+    c_->documents.push_back(json_in::ParseInput(text, "json_schema: schema"));
+    const json* doc = &c_->documents.back();
+    AddDocument(doc, kRootBase);
+    c_->root = Compile(doc);
+    Drain();
+  }
+
+ private:
+  // AddDocument indexes a whole document retrieved as `uri`.
+  void AddDocument(const json* doc, const std::string& uri) {
+    Index(*doc, uri, nullptr, "", 0);
+  }
+
+  const Resource* NewResource(const std::string& uri, const json* root, const Resource* parent) {
+    auto found = c_->by_uri.find(uri);
+    if (found != c_->by_uri.end()) {
+      if (found->second->root == root) return found->second;
+      // Two resources with one URI: the specification leaves it undefined; we refuse it.
+      BadSchema(uri, "two schema resources have the same URI \"" + Shown(uri) + "\"");
+    }
+    c_->resources.push_back(Resource{uri, root, parent != nullptr ? parent->vocabs : kAllVocabs});
+    Resource* r = &c_->resources.back();
+    c_->by_uri.emplace(uri, r);
+    if (root->is_object()) {
+      auto s = root->find("$schema");
+      if (s != root->end()) {
+        if (!s->is_string()) BadSchema(uri, "$schema must be a string");
+        r->vocabs = VocabsOf(s->get<std::string>());
+      }
+    }
+    return r;
+  }
+
+  // VocabsOf reads the $vocabulary of the meta-schema a resource names.
+  unsigned VocabsOf(const std::string& meta_uri) {
+    auto [uri, fragment] = SplitFragment(meta_uri);
+    if (uri == kMetaSchema) return kAllVocabs;
+    const Resource* meta = FindResource(uri, /*required=*/false);
+    if (meta == nullptr || !meta->root->is_object()) return kAllVocabs;
+    auto v = meta->root->find("$vocabulary");
+    if (v == meta->root->end() || !v->is_object()) return kAllVocabs;
+    unsigned bits = 0;
+    for (auto it = v->begin(); it != v->end(); ++it) {
+      unsigned bit = VocabBit(it.key());
+      if (bit == ~0u) {
+        if (it.value() == true)
+          throw Error(ErrorCode::kNotSupported,
+                      "json_schema: the meta-schema \"" + Shown(uri) + "\" requires the vocabulary \"" +
+                          Shown(it.key()) + "\", which vigil does not know");
+        continue;  // an optional vocabulary we do not know is ignored
+      }
+      bits |= bit;
+    }
+    return bits;
+  }
+
+  // Index walks one schema and its subschemas, as the keywords define them.
+  void Index(const json& s, std::string base, const Resource* resource, std::string pointer, int depth) {
+    if (depth > json_in::kMaxDepth)
+      throw Error(ErrorCode::kProgramLimit, "json_schema: schema nested deeper than 512 levels");
+    if (c_->site_of.count(&s) != 0) return;
+    if (s.is_object()) {
+      auto id = s.find("$id");
+      if (id != s.end()) {
+        if (!id->is_string()) BadSchema(pointer, "$id must be a string");
+        std::string resolved = ResolveUri(base, id->get<std::string>());
+        auto [uri, fragment] = SplitFragment(resolved);
+        if (!fragment.empty()) BadSchema(pointer, "$id must not have a fragment: \"" + Shown(id->get<std::string>()) + "\"");
+        base = uri;
+        resource = NewResource(uri, &s, resource);
+        pointer.clear();
+      }
+    }
+    if (resource == nullptr) resource = NewResource(base, &s, nullptr);
+    c_->sites.push_back(Site{base, resource, pointer});
+    c_->site_of.emplace(&s, &c_->sites.back());
+    if (!s.is_object()) return;
+    for (const char* key : {"$anchor", "$dynamicAnchor"}) {
+      auto a = s.find(key);
+      if (a == s.end()) continue;
+      if (!a->is_string() || !ValidAnchor(a->get<std::string>()))
+        BadSchema(pointer + "/" + key, std::string(key) + " must be a plain name (letters, digits, - _ . :)");
+      std::string name = resource->uri + "#" + a->get<std::string>();
+      c_->anchors[name] = &s;
+      if (key[1] == 'd') c_->dynamic_anchors.insert(name);
+    }
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      const std::string& k = it.key();
+      const json& v = it.value();
+      std::string here = pointer + "/" + EscapeToken(k);
+      if (k == "$defs" || k == "definitions" || k == "properties" || k == "patternProperties" ||
+          k == "dependentSchemas") {
+        if (!v.is_object()) continue;  // Compile reports it
+        for (auto p = v.begin(); p != v.end(); ++p) Index(p.value(), base, resource, here + "/" + EscapeToken(p.key()), depth + 1);
+      } else if (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems") {
+        if (!v.is_array()) continue;
+        for (std::size_t i = 0; i < v.size(); ++i) Index(v[i], base, resource, here + "/" + std::to_string(i), depth + 1);
+      } else if (k == "items" || k == "additionalProperties" || k == "unevaluatedProperties" ||
+                 k == "unevaluatedItems" || k == "contains" || k == "propertyNames" || k == "not" || k == "if" ||
+                 k == "then" || k == "else" || k == "contentSchema") {
+        Index(v, base, resource, here, depth + 1);
+      }
+    }
+  }
+
+  static bool ValidAnchor(const std::string& a) {
+    if (a.empty() || !(std::isalpha(static_cast<unsigned char>(a[0])) || a[0] == '_')) return false;
+    for (char c : a)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
+    return true;
+  }
+
+  // FindResource returns the resource `uri` names, loading a built-in
+  // meta-schema or a registered schema the first time.
+  const Resource* FindResource(const std::string& uri, bool required) {
+    auto found = c_->by_uri.find(uri);
+    if (found != c_->by_uri.end()) return found->second;
+    std::optional<std::string> text;
+    bool external = false;
+    for (const BuiltinSchema& b : kBuiltinSchemas)
+      if (uri == b.uri) text = b.text;
+    if (!text && registry_ != nullptr) {
+      text = registry_->Find(uri);
+      external = text.has_value();
+    }
+    if (!text) {
+      if (!required) return nullptr;
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: $ref to \"" + Shown(uri) + "\", which is not registered",
+                  options_.registry ? std::string() : std::string("remote references resolve only with {\"registry\": true}"),
+                  "Register it with vigil_json_schema_add(uri, schema); vigil never fetches a schema.");
+    }
+    if (c_->documents.size() >= kMaxLoadedDocuments)
+      throw Error(ErrorCode::kProgramLimit, "json_schema: a schema loads more than 1000 documents");
+    c_->documents.push_back(json_in::ParseInput(*text, "json_schema: registered schema " + Shown(uri)));
+    if (external) c_->external.push_back(uri);
+    const json* doc = &c_->documents.back();
+    AddDocument(doc, uri);
+    found = c_->by_uri.find(uri);
+    if (found == c_->by_uri.end()) {
+      // The document's own $id differs from the URI it was registered
+      // under: it answers to both.
+      const Site* site = c_->site_of.at(doc);
+      c_->by_uri.emplace(uri, site->resource);
+      return site->resource;
+    }
+    return found->second;
+  }
+
+  // Resolve turns a $ref value into the subschema it names.
+  const json* Resolve(const std::string& ref, const Site& from, const std::string& at) {
+    std::string absolute = ResolveUri(from.base, ref);
+    auto [uri, fragment] = SplitFragment(absolute);
+    const Resource* r = FindResource(uri, true);
+    if (fragment.empty()) return r->root;
+    std::string decoded = PercentDecode(fragment);
+    if (decoded[0] != '/') {
+      auto a = c_->anchors.find(r->uri + "#" + decoded);
+      if (a == c_->anchors.end()) BadSchema(at, "$ref \"" + Shown(ref) + "\" names no anchor");
+      return a->second;
+    }
+    // A JSON Pointer from the resource root; $ids on the way move the base.
+    const json* node = r->root;
+    std::string base = r->uri;
+    std::size_t pos = 1;
+    while (true) {
+      std::size_t next = decoded.find('/', pos);
+      std::string token = decoded.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+      std::string key;
+      for (std::size_t i = 0; i < token.size(); ++i) {
+        if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+          key += token[i + 1] == '0' ? '~' : '/';
+          ++i;
+        } else {
+          key += token[i];
+        }
+      }
+      if (node->is_object()) {
+        auto it = node->find(key);
+        if (it == node->end()) BadSchema(at, "$ref \"" + Shown(ref) + "\" does not resolve");
+        node = &*it;
+      } else if (node->is_array()) {
+        char* end = nullptr;
+        unsigned long i = std::strtoul(key.c_str(), &end, 10);
+        if (key.empty() || *end != '\0' || (key.size() > 1 && key[0] == '0') || i >= node->size())
+          BadSchema(at, "$ref \"" + Shown(ref) + "\" does not resolve");
+        node = &(*node)[i];
+      } else {
+        BadSchema(at, "$ref \"" + Shown(ref) + "\" does not resolve");
+      }
+      if (node->is_object() && next != std::string::npos) {
+        auto id = node->find("$id");
+        if (id != node->end() && id->is_string()) base = ResolveUri(base, id->get<std::string>());
+      }
+      if (next == std::string::npos) break;
+      pos = next + 1;
+    }
+    if (c_->site_of.count(node) == 0) Index(*node, base, r, decoded, 0);
+    return node;
+  }
+
+  // Compile returns the Node of a subschema, creating it (and queueing its
+  // keywords) the first time.
+  Node* Compile(const json* s) {
+    auto found = c_->node_of.find(s);
+    if (found != c_->node_of.end()) return found->second;
+    c_->nodes.emplace_back();
+    Node* n = &c_->nodes.back();
+    n->src = s;
+    n->site = c_->site_of.at(s);
+    n->enters_resource = n->site->resource->root == s;
+    c_->node_of.emplace(s, n);
+    queue_.push_back(n);
+    return n;
+  }
+
+  void Drain() {
+    while (!queue_.empty()) {
+      Node* n = queue_.back();
+      queue_.pop_back();
+      PollCancel();
+      Fill(n);
+    }
+  }
+
+  Node* Sub(const json& v, const std::string& at) {
+    if (!v.is_boolean() && !v.is_object()) BadSchema(at, "a schema must be an object or a boolean");
+    if (c_->site_of.count(&v) == 0) BadSchema(at, "a subschema was not indexed");
+    return Compile(&v);
+  }
+
+  const Regex* Pattern(const std::string& pattern, const std::string& at) {
+    auto it = c_->patterns.find(pattern);
+    if (it != c_->patterns.end()) return &it->second;
+    Regex re = Regex::Compile(EcmaToRe2(pattern));
+    if (!re.ok())
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + at + ": pattern does not compile: " + re.error(),
+                  "vigil uses RE2 (linear time): ECMA-262 backreferences and lookaround are not supported");
+    return &c_->patterns.emplace(pattern, std::move(re)).first->second;
+  }
+
+  static double Count(const json& v, const std::string& at, const char* k) {
+    if (!IsNonNegativeInt(v)) BadSchema(at, std::string(k) + " must be a non-negative integer");
+    return v.get<double>();
+  }
+
+  // Fill decodes the keywords of one subschema.
+  void Fill(Node* n) {
+    const json& s = *n->src;
+    const Site& site = *n->site;
+    const std::string& at0 = site.pointer;
+    if (s.is_boolean()) {
+      n->is_bool = true;
+      n->bool_value = s.get<bool>();
+      return;
+    }
+    if (!s.is_object()) BadSchema(at0, "a schema must be an object or a boolean");
+    unsigned vocabs = site.resource->vocabs;
+    bool applicator = (vocabs & kApplicator) != 0, validation = (vocabs & kValidation) != 0;
+    bool unevaluated = (vocabs & kUnevaluated) != 0;
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      const std::string& k = it.key();
+      const json& v = it.value();
+      std::string at = at0 + "/" + EscapeToken(k);
+      if (k == "$ref") {
+        if (!v.is_string()) BadSchema(at, "$ref must be a string");
+        n->ref = Compile(Resolve(v.get<std::string>(), site, at));
+      } else if (k == "$dynamicRef") {
+        if (!v.is_string()) BadSchema(at, "$dynamicRef must be a string");
+        const json* target = Resolve(v.get<std::string>(), site, at);
+        n->dynamic_ref = Compile(target);
+        auto [uri, fragment] = SplitFragment(ResolveUri(site.base, v.get<std::string>()));
+        if (!fragment.empty() && fragment[0] != '/' && target->is_object()) {
+          auto da = target->find("$dynamicAnchor");
+          if (da != target->end() && *da == fragment) n->dynamic_anchor = fragment;
+        }
+      } else if (k == "$defs" || k == "definitions") {
+        if (!v.is_object()) BadSchema(at, k + " must be an object");
+        for (auto p = v.begin(); p != v.end(); ++p) Sub(p.value(), at + "/" + EscapeToken(p.key()));
+      } else if (applicator && (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems")) {
+        if (!v.is_array() || v.empty()) BadSchema(at, k + " must be a non-empty array of schemas");
+        std::vector<Node*>& list = k == "allOf" ? n->all_of : k == "anyOf" ? n->any_of : k == "oneOf" ? n->one_of : n->prefix_items;
+        for (std::size_t i = 0; i < v.size(); ++i) list.push_back(Sub(v[i], at + "/" + std::to_string(i)));
+      } else if (applicator && k == "not") {
+        n->not_schema = Sub(v, at);
+      } else if (applicator && k == "if") {
+        n->if_schema = Sub(v, at);
+      } else if (applicator && k == "then") {
+        n->then_schema = Sub(v, at);
+      } else if (applicator && k == "else") {
+        n->else_schema = Sub(v, at);
+      } else if (applicator && k == "items") {
+        if (v.is_array()) BadSchema(at, "items must be a schema in draft 2020-12 (use prefixItems)");
+        n->items = Sub(v, at);
+      } else if (applicator && k == "contains") {
+        n->contains = Sub(v, at);
+      } else if (applicator && k == "additionalProperties") {
+        n->additional_properties = Sub(v, at);
+      } else if (applicator && k == "propertyNames") {
+        n->property_names = Sub(v, at);
+      } else if (applicator && k == "properties") {
+        if (!v.is_object()) BadSchema(at, "properties must be an object");
+        n->properties.reserve(v.size());
+        for (auto p = v.begin(); p != v.end(); ++p) n->properties.emplace(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+      } else if (applicator && k == "patternProperties") {
+        if (!v.is_object()) BadSchema(at, "patternProperties must be an object");
+        for (auto p = v.begin(); p != v.end(); ++p) {
+          std::string pat_at = at + "/" + EscapeToken(p.key());
+          n->pattern_properties.emplace_back(Pattern(p.key(), pat_at), Sub(p.value(), pat_at));
+          n->pattern_sources.push_back(&p.key());
+        }
+      } else if (applicator && k == "dependentSchemas") {
+        if (!v.is_object()) BadSchema(at, "dependentSchemas must be an object");
+        for (auto p = v.begin(); p != v.end(); ++p) n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+      } else if (unevaluated && k == "unevaluatedItems") {
+        n->unevaluated_items = Sub(v, at);
+        n->needs_annotations = true;
+      } else if (unevaluated && k == "unevaluatedProperties") {
+        n->unevaluated_properties = Sub(v, at);
+        n->needs_annotations = true;
+      } else if (validation && k == "type") {
+        auto add = [&](const json& t) {
+          unsigned bit = t.is_string() ? TypeBitOf(t.get<std::string>()) : 0;
+          if (bit == 0) BadSchema(at, "unknown type " + Shown(t.dump()));
+          n->types |= bit;
+        };
+        if (v.is_array()) {
+          for (const json& t : v) add(t);
+          if (v.empty()) n->types = 0x80;  // matches nothing
+        } else {
+          add(v);
+        }
+        n->type_json = &v;
+      } else if (validation && k == "enum") {
+        if (!v.is_array()) BadSchema(at, "enum must be an array");
+        n->enum_values = &v;
+      } else if (validation && k == "const") {
+        n->const_value = &v;
+      } else if (validation && (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum")) {
+        if (!v.is_number()) BadSchema(at, k + " must be a number");
+        (k == "minimum" ? n->minimum : k == "maximum" ? n->maximum : k == "exclusiveMinimum" ? n->exclusive_minimum : n->exclusive_maximum) = &v;
+      } else if (validation && k == "multipleOf") {
+        if (!v.is_number() || v.get<double>() <= 0) BadSchema(at, "multipleOf must be a number greater than 0");
+        n->multiple_of = &v;
+      } else if (validation && k == "minLength") {
+        n->min_length = Count(v, at, "minLength");
+      } else if (validation && k == "maxLength") {
+        n->max_length = Count(v, at, "maxLength");
+      } else if (validation && k == "minItems") {
+        n->min_items = Count(v, at, "minItems");
+      } else if (validation && k == "maxItems") {
+        n->max_items = Count(v, at, "maxItems");
+      } else if (validation && k == "minProperties") {
+        n->min_properties = Count(v, at, "minProperties");
+      } else if (validation && k == "maxProperties") {
+        n->max_properties = Count(v, at, "maxProperties");
+      } else if (validation && k == "minContains") {
+        n->min_contains = Count(v, at, "minContains");
+      } else if (validation && k == "maxContains") {
+        n->max_contains = Count(v, at, "maxContains");
+      } else if (validation && k == "pattern") {
+        if (!v.is_string()) BadSchema(at, "pattern must be a string");
+        n->pattern = Pattern(v.get<std::string>(), at);
+        n->pattern_text = &v.get_ref<const std::string&>();
+      } else if (validation && k == "uniqueItems") {
+        if (!v.is_boolean()) BadSchema(at, "uniqueItems must be a boolean");
+        n->unique_items = v.get<bool>();
+      } else if (validation && k == "required") {
+        if (!v.is_array()) BadSchema(at, "required must be an array of strings");
+        for (const json& r : v) {
+          if (!r.is_string()) BadSchema(at, "required must be an array of strings");
+          n->required.push_back(r.get<std::string>());
+        }
+      } else if (validation && k == "dependentRequired") {
+        if (!v.is_object()) BadSchema(at, "dependentRequired must be an object");
+        for (auto p = v.begin(); p != v.end(); ++p) {
+          if (!p.value().is_array()) BadSchema(at, "dependentRequired values must be arrays of strings");
+          std::vector<std::string> names;
+          for (const json& r : p.value()) {
+            if (!r.is_string()) BadSchema(at, "dependentRequired values must be arrays of strings");
+            names.push_back(r.get<std::string>());
+          }
+          n->dependent_required.emplace_back(p.key(), std::move(names));
+        }
+      } else if (k == "format" && (vocabs & (kFormatAnnotation | kFormatAssertion)) != 0) {
+        if (!v.is_string()) BadSchema(at, "format must be a string");
+        n->format = &v.get_ref<const std::string&>();
+        n->assert_format = options_.assert_format || (vocabs & kFormatAssertion) != 0;
+      }
+      // Other keywords ($schema, $id, $anchor, $comment, title, description,
+      // default, examples, content*, and unknown ones) assert nothing.
+    }
+  }
+
+  CompiledSchema* c_;
+  JsonSchemaOptions options_;
+  JsonSchemaRegistry* registry_;
+  std::vector<Node*> queue_;
+};
+
+// ----------------------------------------------------------- evaluator ---
+
+// Path segments live on the stack and are joined only when an error is
+// reported: a passing document builds no strings.
+struct InstPath {
+  const InstPath* up;
+  const std::string* key;  // nullptr: index
+  std::size_t index;
+};
+struct KwPath {
+  const KwPath* up;
+  const char* keyword;
+  const std::string* key;  // optional second token
+  long index;              // optional second token when >= 0
+};
+
+std::string Join(const InstPath* p) {
+  std::vector<const InstPath*> parts;
+  for (; p != nullptr; p = p->up) parts.push_back(p);
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    out += '/';
+    out += (*it)->key != nullptr ? EscapeToken(*(*it)->key) : std::to_string((*it)->index);
+  }
+  return out;
+}
+
+std::string Join(const KwPath* p) {
+  std::vector<const KwPath*> parts;
+  for (; p != nullptr; p = p->up) parts.push_back(p);
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if ((*it)->keyword != nullptr) {
+      out += '/';
+      out += EscapeToken((*it)->keyword);
+    }
+    if ((*it)->key != nullptr) {
+      out += '/';
+      out += EscapeToken(*(*it)->key);
+    } else if ((*it)->index >= 0) {
+      out += '/';
+      out += std::to_string((*it)->index);
+    }
+  }
+  return out;
+}
+
+// Annotations of one instance location that unevaluated* reads.
+struct Annotations {
+  bool all_items = false;
+  std::size_t items_prefix = 0;             // items [0, prefix) evaluated
+  std::vector<std::size_t> contains_items;  // items contains matched
+  std::unordered_set<const json*> properties;  // evaluated members (by value address)
+
+  void Merge(const Annotations& o) {
+    all_items = all_items || o.all_items;
+    items_prefix = std::max(items_prefix, o.items_prefix);
+    contains_items.insert(contains_items.end(), o.contains_items.begin(), o.contains_items.end());
+    properties.insert(o.properties.begin(), o.properties.end());
+  }
+};
+
+class Evaluator {
+ public:
+  Evaluator(const CompiledSchema& c, std::vector<JsonSchemaError>* errors, bool all)
+      : c_(c), errors_(errors), all_(all && errors != nullptr) {}
+
+  bool Run(const json& doc) { return Eval(c_.root, doc, nullptr, nullptr, nullptr, 0); }
+
+ private:
+  // Fail records an error (when errors are wanted) and returns false.
+  bool Fail(const Node* n, const InstPath* ip, const KwPath* kp, const char* keyword, const std::string& message) {
+    if (errors_ == nullptr) return false;
+    if (!all_ && !errors_->empty()) return false;
+    KwPath leaf{kp, keyword, nullptr, -1};
+    std::string abs;
+    if (n->site->base != kRootBase) {  // a schema without $id has no absolute location to give
+      abs = n->site->base;
+      abs += '#';
+      abs += n->site->pointer;
+      if (keyword != nullptr) {
+        abs += '/';
+        abs += EscapeToken(keyword);
+      }
+    }
+    errors_->push_back(JsonSchemaError{Join(ip), Join(&leaf), std::move(abs), message});
+    return false;
+  }
+
+  bool Eval(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    if ((++steps_ & 1023) == 0) PollCancel();
+    if (steps_ > c_.max_steps)
+      throw Error(ErrorCode::kProgramLimit,
+                  "json_schema: evaluation takes more than " + std::to_string(c_.max_steps) + " steps",
+                  "the schema's branches fan out, or the document is very large",
+                  "Raise the budget with the option {\"max_steps\": N} (at most 1000000000).");
+    if (depth > kMaxEvalDepth)
+      throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation nests deeper than 1024 subschemas",
+                  "a $ref cycle that consumes no input never ends");
+    if (n->is_bool) return n->bool_value ? true : Fail(n, ip, kp, nullptr, "schema false admits nothing");
+    bool pushed = false;
+    if (scope_.empty() || scope_.back() != n->site->resource) {
+      scope_.push_back(n->site->resource);
+      pushed = true;
+    }
+    Annotations local;
+    Annotations* a = ann;
+    if (n->needs_annotations) a = &local;
+    bool ok = Keywords(n, v, ip, kp, a, depth);
+    if (pushed) scope_.pop_back();
+    if (ok && ann != nullptr && a == &local) ann->Merge(local);
+    return ok;
+  }
+
+  // Applies a subschema in place (same instance location); its annotations
+  // join `ann` only when it passes.
+  bool InPlace(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    if (ann == nullptr) return Eval(sub, v, ip, kp, nullptr, depth + 1);
+    Annotations mine;
+    bool ok = Eval(sub, v, ip, kp, &mine, depth + 1);
+    if (ok) ann->Merge(mine);
+    return ok;
+  }
+
+  const Node* DynamicTarget(const Node* n) const {
+    if (n->dynamic_anchor.empty()) return n->dynamic_ref;
+    for (const Resource* r : scope_) {
+      std::string name = r->uri + "#" + n->dynamic_anchor;
+      if (c_.dynamic_anchors.count(name) == 0) continue;
+      auto a = c_.anchors.find(name);
+      auto node = c_.node_of.find(a->second);
+      if (node != c_.node_of.end()) return node->second;
+    }
+    return n->dynamic_ref;
+  }
+
+  bool Keywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    bool ok = true;
+    auto keep_going = [&](bool r) {
+      if (!r) ok = false;
+      return ok || all_;
+    };
+
+    if (n->ref != nullptr) {
+      KwPath k{kp, "$ref", nullptr, -1};
+      if (!keep_going(InPlace(n->ref, v, ip, &k, ann, depth))) return false;
+    }
+    if (n->dynamic_ref != nullptr) {
+      KwPath k{kp, "$dynamicRef", nullptr, -1};
+      if (!keep_going(InPlace(DynamicTarget(n), v, ip, &k, ann, depth))) return false;
+    }
+    if (n->types != 0 && !HasTypes(v, n->types)) {
+      if (!keep_going(Fail(n, ip, kp, "type", "expected type " + n->type_json->dump() + ", got " + TypeName(v)))) return false;
+    }
+    if (n->const_value != nullptr && !(*n->const_value == v)) {
+      if (!keep_going(Fail(n, ip, kp, "const", "value differs from const"))) return false;
+    }
+    if (n->enum_values != nullptr &&
+        std::find(n->enum_values->begin(), n->enum_values->end(), v) == n->enum_values->end()) {
+      if (!keep_going(Fail(n, ip, kp, "enum", "value not in enum"))) return false;
+    }
+    switch (v.type()) {
+      case json::value_t::string:
+        if (!keep_going(StringKeywords(n, v.get_ref<const std::string&>(), ip, kp))) return false;
+        break;
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned:
+      case json::value_t::number_float:
+        if (!keep_going(NumberKeywords(n, v, ip, kp))) return false;
+        break;
+      case json::value_t::array:
+        if (!keep_going(ArrayKeywords(n, v, ip, kp, ann, depth))) return false;
+        break;
+      case json::value_t::object:
+        if (!keep_going(ObjectKeywords(n, v, ip, kp, ann, depth))) return false;
+        break;
+      default:
+        break;
+    }
+    if (!keep_going(Combinators(n, v, ip, kp, ann, depth))) return false;
+    // unevaluated* come last: they read what every other keyword evaluated.
+    if (ok && n->unevaluated_items != nullptr && v.is_array()) {
+      KwPath k{kp, "unevaluatedItems", nullptr, -1};
+      if (!ann->all_items) {
+        std::vector<char> seen(v.size(), 0);
+        for (std::size_t i : ann->contains_items) if (i < seen.size()) seen[i] = 1;
+        for (std::size_t i = ann->items_prefix; i < v.size(); ++i) {
+          if (seen[i]) continue;
+          InstPath child{ip, nullptr, i};
+          if (!keep_going(Eval(n->unevaluated_items, v[i], &child, &k, nullptr, depth + 1))) return false;
+        }
+      }
+      ann->all_items = true;
+    }
+    if (ok && n->unevaluated_properties != nullptr && v.is_object()) {
+      KwPath k{kp, "unevaluatedProperties", nullptr, -1};
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        if (ann->properties.count(&m.value()) != 0) continue;
+        InstPath child{ip, &m.key(), 0};
+        if (!keep_going(Eval(n->unevaluated_properties, m.value(), &child, &k, nullptr, depth + 1))) return false;
+        ann->properties.insert(&m.value());
+      }
+    }
+    return ok;
+  }
+
+  bool StringKeywords(const Node* n, const std::string& s, const InstPath* ip, const KwPath* kp) {
+    bool ok = true;
+    if (n->min_length >= 0 || n->max_length >= 0) {
+      double len = static_cast<double>(CodePoints(s));
+      if (n->min_length >= 0 && len < n->min_length) {
+        ok = Fail(n, ip, kp, "minLength", "shorter than minLength " + Num(n->min_length));
+        if (!all_) return false;
+      }
+      if (n->max_length >= 0 && len > n->max_length) {
+        ok = Fail(n, ip, kp, "maxLength", "longer than maxLength " + Num(n->max_length));
+        if (!all_) return false;
+      }
+    }
+    if (n->pattern != nullptr && !n->pattern->PartialMatch(s)) {
+      ok = Fail(n, ip, kp, "pattern", "does not match pattern " + json(*n->pattern_text).dump());
+      if (!all_) return false;
+    }
+    if (n->format != nullptr && n->assert_format) {
+      bool known = false;
+      if (Reason r = CheckSchemaFormat(*n->format, s, &known)) {
+        ok = Fail(n, ip, kp, "format", "not a valid " + Shown(*n->format) + ": " + r);
+        if (!all_) return false;
+      }
+    }
+    return ok;
+  }
+
+  bool NumberKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp) {
+    bool ok = true;
+    auto check = [&](const json* bound, bool pass, const char* keyword, const char* what) {
+      if (bound == nullptr || pass) return true;
+      ok = Fail(n, ip, kp, keyword, std::string(what) + " " + bound->dump());
+      return all_;
+    };
+    // Integers compare exactly (nlohmann compares mixed kinds as doubles).
+    if (!check(n->minimum, n->minimum == nullptr || !(v < *n->minimum), "minimum", "less than minimum")) return false;
+    if (!check(n->maximum, n->maximum == nullptr || !(*n->maximum < v), "maximum", "greater than maximum")) return false;
+    if (!check(n->exclusive_minimum, n->exclusive_minimum == nullptr || *n->exclusive_minimum < v, "exclusiveMinimum",
+               "not greater than exclusiveMinimum"))
+      return false;
+    if (!check(n->exclusive_maximum, n->exclusive_maximum == nullptr || v < *n->exclusive_maximum, "exclusiveMaximum",
+               "not less than exclusiveMaximum"))
+      return false;
+    if (!check(n->multiple_of, n->multiple_of == nullptr || MultipleOf(v, *n->multiple_of), "multipleOf",
+               "not a multiple of"))
+      return false;
+    return ok;
+  }
+
+  bool ArrayKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    bool ok = true;
+    double size = static_cast<double>(v.size());
+    if (n->min_items >= 0 && size < n->min_items) {
+      ok = Fail(n, ip, kp, "minItems", "fewer than minItems " + Num(n->min_items));
+      if (!all_) return false;
+    }
+    if (n->max_items >= 0 && size > n->max_items) {
+      ok = Fail(n, ip, kp, "maxItems", "more than maxItems " + Num(n->max_items));
+      if (!all_) return false;
+    }
+    if (n->unique_items && v.size() > 1) {
+      std::vector<const json*> items;
+      items.reserve(v.size());
+      for (const json& item : v) items.push_back(&item);
+      std::sort(items.begin(), items.end(), [](const json* a, const json* b) { return *a < *b; });
+      for (std::size_t i = 1; i < items.size(); ++i) {
+        if (*items[i - 1] == *items[i]) {
+          ok = Fail(n, ip, kp, "uniqueItems", "items are not unique");
+          if (!all_) return false;
+          break;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < n->prefix_items.size() && i < v.size(); ++i) {
+      KwPath k{kp, "prefixItems", nullptr, static_cast<long>(i)};
+      InstPath child{ip, nullptr, i};
+      if (!Eval(n->prefix_items[i], v[i], &child, &k, nullptr, depth + 1)) {
+        ok = false;
+        if (!all_) return false;
+      }
+    }
+    if (ann != nullptr) ann->items_prefix = std::max(ann->items_prefix, std::min(n->prefix_items.size(), v.size()));
+    if (n->items != nullptr) {
+      KwPath k{kp, "items", nullptr, -1};
+      for (std::size_t i = n->prefix_items.size(); i < v.size(); ++i) {
+        InstPath child{ip, nullptr, i};
+        if (!Eval(n->items, v[i], &child, &k, nullptr, depth + 1)) {
+          ok = false;
+          if (!all_) return false;
+        }
+      }
+      if (ann != nullptr) ann->all_items = true;
+    }
+    if (n->contains != nullptr) {
+      KwPath k{kp, "contains", nullptr, -1};
+      std::size_t matches = 0;
+      bool need_all = ann != nullptr || n->max_contains >= 0;
+      std::vector<JsonSchemaError>* saved = errors_;
+      errors_ = nullptr;  // items that do not match are not errors
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        InstPath child{ip, nullptr, i};
+        if (Eval(n->contains, v[i], &child, &k, nullptr, depth + 1)) {
+          ++matches;
+          if (ann != nullptr) ann->contains_items.push_back(i);
+          if (!need_all && static_cast<double>(matches) >= n->min_contains) break;
+        }
+      }
+      errors_ = saved;
+      if (static_cast<double>(matches) < n->min_contains) {
+        ok = Fail(n, ip, kp, n->min_contains == 1 ? "contains" : "minContains",
+                  n->min_contains == 1 ? std::string("no item matches contains")
+                                       : std::to_string(matches) + " items match contains, fewer than minContains " +
+                                             Num(n->min_contains));
+        if (!all_) return false;
+      }
+      if (n->max_contains >= 0 && static_cast<double>(matches) > n->max_contains) {
+        ok = Fail(n, ip, kp, "maxContains",
+                  std::to_string(matches) + " items match contains, more than maxContains " + Num(n->max_contains));
+        if (!all_) return false;
+      }
+    }
+    return ok;
+  }
+
+  bool ObjectKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    bool ok = true;
+    double size = static_cast<double>(v.size());
+    if (n->min_properties >= 0 && size < n->min_properties) {
+      ok = Fail(n, ip, kp, "minProperties", "fewer than minProperties " + Num(n->min_properties));
+      if (!all_) return false;
+    }
+    if (n->max_properties >= 0 && size > n->max_properties) {
+      ok = Fail(n, ip, kp, "maxProperties", "more than maxProperties " + Num(n->max_properties));
+      if (!all_) return false;
+    }
+    for (const std::string& r : n->required) {
+      if (v.find(r) == v.end()) {
+        ok = Fail(n, ip, kp, "required", "missing required property " + json(r).dump());
+        if (!all_) return false;
+      }
+    }
+    for (const auto& [name, needed] : n->dependent_required) {
+      if (v.find(name) == v.end()) continue;
+      for (const std::string& r : needed) {
+        if (v.find(r) == v.end()) {
+          ok = Fail(n, ip, kp, "dependentRequired", "property " + json(name).dump() + " requires property " + json(r).dump());
+          if (!all_) return false;
+        }
+      }
+    }
+    bool members = !n->properties.empty() || !n->pattern_properties.empty() || n->additional_properties != nullptr ||
+                   n->property_names != nullptr;
+    if (members) {
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        const std::string& key = m.key();
+        InstPath child{ip, &key, 0};
+        bool matched = false;
+        if (!n->properties.empty()) {
+          auto p = n->properties.find(key);
+          if (p != n->properties.end()) {
+            matched = true;
+            KwPath k{kp, "properties", &key, -1};
+            if (!Eval(p->second, m.value(), &child, &k, nullptr, depth + 1)) {
+              ok = false;
+              if (!all_) return false;
+            }
+          }
+        }
+        for (std::size_t i = 0; i < n->pattern_properties.size(); ++i) {
+          if (!n->pattern_properties[i].first->PartialMatch(key)) continue;
+          matched = true;
+          KwPath k{kp, "patternProperties", n->pattern_sources[i], -1};
+          if (!Eval(n->pattern_properties[i].second, m.value(), &child, &k, nullptr, depth + 1)) {
+            ok = false;
+            if (!all_) return false;
+          }
+        }
+        if (!matched && n->additional_properties != nullptr) {
+          matched = true;
+          KwPath k{kp, "additionalProperties", nullptr, -1};
+          std::size_t before = errors_ != nullptr ? errors_->size() : 0;
+          if (!Eval(n->additional_properties, m.value(), &child, &k, nullptr, depth + 1)) {
+            if (n->additional_properties->is_bool && errors_ != nullptr && errors_->size() > before)
+              errors_->back().message = "additional property " + json(key).dump() + " is not allowed";
+            ok = false;
+            if (!all_) return false;
+          }
+        }
+        if (matched && ann != nullptr) ann->properties.insert(&m.value());
+        if (n->property_names != nullptr) {
+          KwPath k{kp, "propertyNames", nullptr, -1};
+          json name(key);
+          if (!Eval(n->property_names, name, &child, &k, nullptr, depth + 1)) {
+            ok = false;
+            if (!all_) return false;
+          }
+        }
+      }
+    }
+    for (const auto& [name, sub] : n->dependent_schemas) {
+      if (v.find(name) == v.end()) continue;
+      KwPath k{kp, "dependentSchemas", &name, -1};
+      if (!InPlace(sub, v, ip, &k, ann, depth)) {
+        ok = false;
+        if (!all_) return false;
+      }
+    }
+    return ok;
+  }
+
+  // Branch evaluates a subschema whose failure is not itself an error (an
+  // anyOf branch, an if): its errors go to `sink`.
+  bool Branch(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth,
+              std::vector<JsonSchemaError>* sink) {
+    std::vector<JsonSchemaError>* saved = errors_;
+    bool saved_all = all_;
+    errors_ = saved != nullptr ? sink : nullptr;
+    bool r = InPlace(sub, v, ip, kp, ann, depth);
+    errors_ = saved;
+    all_ = saved_all;
+    return r;
+  }
+
+  void Adopt(std::vector<JsonSchemaError>& sub) {
+    if (errors_ == nullptr || !all_) return;
+    for (JsonSchemaError& e : sub) errors_->push_back(std::move(e));
+  }
+
+  bool Combinators(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    bool ok = true;
+    for (std::size_t i = 0; i < n->all_of.size(); ++i) {
+      KwPath k{kp, "allOf", nullptr, static_cast<long>(i)};
+      if (!InPlace(n->all_of[i], v, ip, &k, ann, depth)) {
+        ok = false;
+        if (!all_) return false;
+      }
+    }
+    if (!n->any_of.empty()) {
+      std::vector<JsonSchemaError> sub;
+      bool any = false;
+      for (std::size_t i = 0; i < n->any_of.size(); ++i) {
+        KwPath k{kp, "anyOf", nullptr, static_cast<long>(i)};
+        if (Branch(n->any_of[i], v, ip, &k, ann, depth, &sub)) {
+          any = true;
+          if (ann == nullptr) break;  // the others only add annotations
+        }
+      }
+      if (!any) {
+        std::string first = sub.empty() ? std::string() : " (" + JsonSchemaReason(sub.front()) + ")";
+        ok = Fail(n, ip, kp, "anyOf", "matches none of anyOf" + first);
+        Adopt(sub);
+        if (!all_) return false;
+      }
+    }
+    if (!n->one_of.empty()) {
+      std::vector<JsonSchemaError> sub;
+      int passed = 0;
+      Annotations mine;
+      for (std::size_t i = 0; i < n->one_of.size(); ++i) {
+        KwPath k{kp, "oneOf", nullptr, static_cast<long>(i)};
+        if (Branch(n->one_of[i], v, ip, &k, ann != nullptr ? &mine : nullptr, depth, &sub)) ++passed;
+      }
+      if (passed != 1) {
+        std::string first = passed == 0 && !sub.empty() ? " (" + JsonSchemaReason(sub.front()) + ")" : std::string();
+        ok = Fail(n, ip, kp, "oneOf", "matches " + std::to_string(passed) + " of oneOf, expected exactly 1" + first);
+        if (passed == 0) Adopt(sub);
+        if (!all_) return false;
+      } else if (ann != nullptr) {
+        ann->Merge(mine);
+      }
+    }
+    if (n->not_schema != nullptr) {
+      std::vector<JsonSchemaError> sub;
+      KwPath k{kp, "not", nullptr, -1};
+      if (Branch(n->not_schema, v, ip, &k, nullptr, depth, &sub)) {
+        ok = Fail(n, ip, kp, "not", "matches the schema under not");
+        if (!all_) return false;
+      }
+    }
+    if (n->if_schema != nullptr) {
+      std::vector<JsonSchemaError> sub;
+      KwPath k{kp, "if", nullptr, -1};
+      bool cond = Branch(n->if_schema, v, ip, &k, ann, depth, &sub);
+      const Node* next = cond ? n->then_schema : n->else_schema;
+      if (next != nullptr) {
+        KwPath k2{kp, cond ? "then" : "else", nullptr, -1};
+        if (!InPlace(next, v, ip, &k2, ann, depth)) {
+          ok = false;
+          if (!all_) return false;
+        }
+      }
+    }
+    return ok;
+  }
+
+  const CompiledSchema& c_;
+  std::vector<JsonSchemaError>* errors_;
+  bool all_;
+  long long steps_ = 0;
+  std::vector<const Resource*> scope_;  // the dynamic scope, outermost first
+};
+
+}  // namespace
+
+JsonSchemaOptions ParseJsonSchemaOptions(std::string_view options_json) {
+  JsonSchemaOptions o;
+  json p = json_in::ParseInput(options_json, "json_schema: options");
+  if (p.is_null()) return o;
+  if (!p.is_object()) throw Error(ErrorCode::kInvalidParameter, "json_schema: options must be a JSON object");
+  for (auto it = p.begin(); it != p.end(); ++it) {
+    const std::string& k = it.key();
+    const json& v = it.value();
+    if (k == "format") {
+      if (v != "assert" && v != "annotate")
+        throw Error(ErrorCode::kInvalidParameter, "json_schema: option \"format\" must be \"assert\" or \"annotate\"");
+      o.assert_format = v == "assert";
+    } else if (k == "registry") {
+      if (!v.is_boolean()) throw Error(ErrorCode::kInvalidParameter, "json_schema: option \"registry\" must be true or false");
+      o.registry = v.get<bool>();
+    } else if (k == "max_steps") {
+      if (!IsInteger(v) || v.get<double>() < 1 || v.get<double>() > static_cast<double>(kMaxStepsLimit))
+        throw Error(ErrorCode::kInvalidParameter, "json_schema: option \"max_steps\" must be an integer from 1 to 1000000000");
+      o.max_steps = static_cast<long long>(v.get<double>());
+    } else {
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: unknown option \"" + Shown(k) + "\"", {},
+                  "Options: format (\"assert\" or \"annotate\"), registry (true/false), max_steps.");
+    }
+  }
+  return o;
+}
+
+std::shared_ptr<const CompiledSchema> CompileJsonSchema(std::string_view schema_text, const JsonSchemaOptions& options,
+                                                        JsonSchemaRegistry* registry) {
+  auto c = std::make_shared<CompiledSchema>();
+  c->max_steps = options.max_steps;
+  Compiler compiler(c.get(), options, registry);
+  compiler.CompileRoot(schema_text);
+  return c;
+}
+
+bool ValidateJson(const CompiledSchema& schema, std::string_view doc_text, std::vector<JsonSchemaError>* errors,
+                  bool all) {
+  json doc = json_in::ParseInput(doc_text, "json_schema: document");
+  Evaluator e(schema, errors, all);
+  return e.Run(doc);
+}
+
+std::string JsonSchemaOutput(bool valid, const std::vector<JsonSchemaError>& errors) {
+  json out = json::object();
+  out["valid"] = valid;
+  if (!valid) {
+    json list = json::array();
+    for (const JsonSchemaError& e : errors) {
+      json item = {{"keywordLocation", e.keyword_location}, {"instanceLocation", e.instance_location}, {"error", e.message}};
+      if (!e.absolute_keyword_location.empty()) item["absoluteKeywordLocation"] = e.absolute_keyword_location;
+      list.push_back(std::move(item));
+    }
+    out["errors"] = std::move(list);
+  }
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string JsonSchemaReason(const JsonSchemaError& e) {
+  return (e.instance_location.empty() ? std::string("(root)") : e.instance_location) + ": " + e.message;
+}
+
+std::vector<std::string> ExternalUris(const CompiledSchema& schema) { return schema.external; }
+
+std::string CheckRegistrableUri(std::string_view uri) {
+  if (uri.empty() || uri.size() > 2048)
+    throw Error(ErrorCode::kInvalidParameter, "json_schema: a registered URI must have 1 to 2048 bytes");
+  if (!text::IsValidUtf8(uri)) throw Error(ErrorCode::kInvalidText, "json_schema: the URI is not valid UTF-8");
+  for (unsigned char c : uri)
+    if (c <= 0x20 || c == 0x7f)
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: a registered URI must not contain spaces or control characters");
+  Uri u = ParseUri(uri);
+  if (!u.has_scheme || !std::isalpha(static_cast<unsigned char>(u.scheme[0])))
+    throw Error(ErrorCode::kInvalidParameter, "json_schema: the URI \"" + Shown(uri) + "\" is not absolute", {},
+                "Register schemas under absolute URIs such as https://example.com/schemas/order.json.");
+  if (u.has_fragment && !u.fragment.empty())
+    throw Error(ErrorCode::kInvalidParameter, "json_schema: a registered URI must not have a fragment");
+  u.has_fragment = false;
+  std::string out = Recompose(u);
+  for (const BuiltinSchema& b : kBuiltinSchemas)
+    if (out == b.uri)
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: \"" + out + "\" is a built-in meta-schema");
+  return out;
+}
 
 Reason CheckJson(std::string_view s) {
   if (s.empty()) return "empty";
@@ -385,10 +1547,11 @@ Reason CheckJson(std::string_view s) {
 }
 
 std::optional<std::string> JsonSchemaCheck(std::string_view schema_text, std::string_view doc_text) {
-  json schema = ParseJson(schema_text, "schema");
-  json doc = ParseJson(doc_text, "document");
-  SchemaEvaluator evaluator(schema);
-  return evaluator.Evaluate(doc);
+  auto schema = CompileJsonSchema(schema_text, JsonSchemaOptions{}, nullptr);
+  std::vector<JsonSchemaError> errors;
+  if (ValidateJson(*schema, doc_text, &errors)) return std::nullopt;
+  if (errors.empty()) return std::string("(root): invalid");
+  return JsonSchemaReason(errors.front());
 }
 
 }  // namespace vigil::core
