@@ -26,6 +26,7 @@ int SqlState(core::ErrorCode code) noexcept {
     case core::ErrorCode::kCanceled: return ERRCODE_QUERY_CANCELED;
     case core::ErrorCode::kPrivilege: return ERRCODE_INSUFFICIENT_PRIVILEGE;
     case core::ErrorCode::kWrongObjectType: return ERRCODE_WRONG_OBJECT_TYPE;
+    case core::ErrorCode::kDependentObjects: return ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST;
   }
   return ERRCODE_INTERNAL_ERROR;
 }

@@ -11,6 +11,7 @@
 #include "rules_sqlite.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -188,6 +189,8 @@ void BumpRulesGeneration(sqlite3* db) {
 
 std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
   TableShape shape = LoadTable(db, table);
+  SchemaRegistry registry(db);
+  core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
   return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
 }
 
@@ -332,6 +335,8 @@ std::optional<std::string_view> OptArg(int argc, sqlite3_value** argv, int i) {
 void RuleAdd(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   SqliteRuleCatalog catalog(db);
+  SchemaRegistry registry(db);
+  core::JsonSchemaRegistryScope scope(&registry);
   Savepoint savepoint(db, "vigil_rule_add");
   long long id = core::AddRule(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2),
                                OptArg(argc, argv, 3));
@@ -347,6 +352,97 @@ void RuleRemove(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   long long removed = core::RemoveRules(catalog, OptArg(argc, argv, 0), OptArg(argc, argv, 1), OptArg(argc, argv, 2));
   savepoint.Release();
   sqlite3_result_int64(ctx, removed);
+}
+
+// JsonSchemaRules lists the stored json_schema rules (table, column, params).
+std::vector<std::array<std::string, 3>> JsonSchemaRules(sqlite3* db) {
+  std::vector<std::array<std::string, 3>> rules;
+  if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rules;
+  Stmt s(db, "SELECT table_name, coalesce(column_name, ''), coalesce(params, '') FROM main.vigil_rule_store"
+             " WHERE rule = 'json_schema' ORDER BY id");
+  while (s.Step()) rules.push_back({s.Column(0).value_or(""), s.Column(1).value_or(""), s.Column(2).value_or("")});
+  return rules;
+}
+
+std::string JsonSchemaArgUri(sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, "uri must not be NULL");
+  return core::CheckRegistrableUri(vigil::sqlite::Text(argv[0]));
+}
+
+// vigil_json_schema_add(uri, schema) -> true when the URI is new. The
+// schema must compile where it stands (its references resolve), and every
+// json_schema rule must still compile with it: otherwise nothing changes.
+void JsonSchemaAdd(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string uri = JsonSchemaArgUri(argv);
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, "schema must not be NULL");
+  std::string schema_text(vigil::sqlite::Text(argv[1]));
+  if (core::CheckJson(schema_text) != nullptr)
+    throw Error(ErrorCode::kInvalidText, "json_schema: schema is not valid JSON");
+  Savepoint savepoint(db, "vigil_json_schema_add");
+  schema::Ensure(db, schema::Access::kWrite);
+  bool existed;
+  {
+    Stmt e(db, "SELECT 1 FROM main.vigil_json_schemas WHERE uri = ?1");
+    e.Text(1, uri);
+    existed = e.Step();
+  }
+  {
+    Stmt w(db, "INSERT INTO main.vigil_json_schemas (uri, schema, added_at) VALUES (?1, ?2, "
+               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (uri) DO UPDATE SET schema = excluded.schema, "
+               "added_at = excluded.added_at");
+    w.Text(1, uri);
+    w.Text(2, schema_text);
+    w.Step();
+  }
+  SchemaRegistry registry(db);
+  core::JsonSchemaOptions options;
+  options.registry = true;
+  core::CompileJsonSchema(core::JsonSchemaRefTo(uri), options, &registry);
+  core::JsonSchemaRegistryScope scope(&registry);
+  for (const auto& [table, column, params] : JsonSchemaRules(db)) {
+    try {
+      core::CompileJsonSchemaRule(params);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kDependentObjects,
+                  "json_schema rule on " + core::text::ForMessage(table, 64) + "." + core::text::ForMessage(column, 64) +
+                      " no longer compiles with this schema: " + e.what());
+    }
+  }
+  BumpRulesGeneration(db);
+  savepoint.Release();
+  sqlite3_result_int(ctx, existed ? 0 : 1);
+}
+
+// vigil_json_schema_remove(uri) -> true when it was registered; refused
+// while a json_schema rule loads it.
+void JsonSchemaRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  std::string uri = JsonSchemaArgUri(argv);
+  Savepoint savepoint(db, "vigil_json_schema_remove");
+  schema::Ensure(db, schema::Access::kWrite);
+  SchemaRegistry registry(db);
+  core::JsonSchemaRegistryScope scope(&registry);
+  for (const auto& [table, column, params] : JsonSchemaRules(db)) {
+    std::vector<std::string> uses;
+    try {
+      uses = core::ExternalUris(*core::CompileJsonSchemaRule(params));
+    } catch (const Error&) {
+      continue;  // a rule that does not compile now does not load it either
+    }
+    if (std::find(uses.begin(), uses.end(), uri) != uses.end())
+      throw Error(ErrorCode::kDependentObjects,
+                  "cannot remove \"" + core::text::ForMessage(uri, 200) + "\": the json_schema rule on " +
+                      core::text::ForMessage(table, 64) + "." + core::text::ForMessage(column, 64) + " uses it",
+                  {}, "Remove the rule first (vigil_rule_remove).");
+  }
+  Stmt d(db, "DELETE FROM main.vigil_json_schemas WHERE uri = ?1");
+  d.Text(1, uri);
+  d.Step();
+  bool removed = sqlite3_changes(db) > 0;
+  if (removed) BumpRulesGeneration(db);
+  savepoint.Release();
+  sqlite3_result_int(ctx, removed ? 1 : 0);
 }
 
 // vigil_check(table, row [, raise [, old_row]]) -> JSON array of violations
@@ -557,6 +653,7 @@ std::string PassPredicate(const core::TablePlan& plan, bool update) {
         break;
       case core::RuleKind::kRegex:
       case core::RuleKind::kPrecision:
+      case core::RuleKind::kJsonSchema:
         parts.push_back(col + " IS NULL");
         break;
     }
@@ -877,6 +974,8 @@ const Impl kImpls[] = {
     {"vigil_enforce_trigger", Bridge<EnforceTrigger>, nullptr, true},
     {"vigil_enforce_trigger_row", Bridge<EnforceTriggerRow>, nullptr, true},
     {"vigil_rules", nullptr, &kRules, false},
+    {"vigil_json_schema_add", Bridge<JsonSchemaAdd>, nullptr, false},
+    {"vigil_json_schema_remove", Bridge<JsonSchemaRemove>, nullptr, false},
 };
 
 }  // namespace

@@ -63,6 +63,11 @@ using core::ErrorCode;
     "INSERT INTO main.vigil_migration_anchor (singleton, id, entry_hash)" \
     " SELECT 1, id, entry_hash FROM main.vigil_migration_history ORDER BY id DESC LIMIT 1;"
 
+// 0.7.0: the JSON Schema registry (vigil_json_schema_add / _remove).
+#define VIGIL_SCHEMA_JSON_SCHEMAS \
+    "CREATE TABLE IF NOT EXISTS main.vigil_json_schemas (" \
+    " uri TEXT PRIMARY KEY, schema TEXT NOT NULL, added_at TEXT NOT NULL);"
+
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
 constexpr const char* k010Names =
@@ -71,7 +76,7 @@ constexpr const char* k010Names =
 // Every table vigil keeps state in (each must be a plain table without triggers).
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
-    " 'vigil_migration_history', 'vigil_migration_anchor')";
+    " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
@@ -97,12 +102,15 @@ constexpr Step kSteps[] = {
     // 0.5.0 -> 0.6.0: enforcement triggers mention only the columns rules
     // read, so ALTER TABLE DROP COLUMN works for every other column.
     {"0.5.0", "0.6.0", "", RegenerateEnforcement},
+    // 0.6.0 -> 0.7.0: the JSON Schema registry.
+    {"0.6.0", "0.7.0", VIGIL_SCHEMA_JSON_SCHEMAS, nullptr},
 };
 
 // The schema a database without vigil objects gets: every table at once.
-constexpr const char* kCurrentDdl = VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR;
+constexpr const char* kCurrentDdl =
+    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS;
 
-constexpr const char* kCurrent = "0.6.0";        // the last step's `to`
+constexpr const char* kCurrent = "0.7.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
 thread_local int upgrading = 0;  // > 0 while a step's C++ work runs

@@ -20,6 +20,7 @@
 #include "schema_sqlite.h"
 #include "base/error.h"
 #include "rules/row_check.h"
+#include "validate/json_schema.h"
 
 namespace vigil::sqlite {
 
@@ -335,5 +336,33 @@ inline std::vector<core::StoredRule> LoadRules(sqlite3* db, const std::string& t
   while (s.Step()) rules.push_back({s.Column(0), s.Column(1).value_or(""), s.Column(2), s.Int(3)});
   return rules;
 }
+
+// SchemaRegistry reads main.vigil_json_schemas, the schemas registered with
+// vigil_json_schema_add. A database without it (no vigil objects, or one
+// written before 0.7.0 and not upgraded yet) has none registered; a
+// vigil_json_schemas that is not vigil's plain table is refused by Ensure.
+class SchemaRegistry final : public core::JsonSchemaRegistry {
+ public:
+  explicit SchemaRegistry(sqlite3* db) : db_(db) {}
+  std::optional<std::string> Find(const std::string& uri) override {
+    if (!checked_) {
+      checked_ = true;
+      if (schema::Ensure(db_, schema::Access::kRead)) {
+        Stmt t(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_json_schemas'");
+        present_ = t.Step();
+      }
+    }
+    if (!present_) return std::nullopt;
+    Stmt s(db_, "SELECT schema FROM main.vigil_json_schemas WHERE uri = ?1");
+    s.Text(1, uri);
+    if (!s.Step()) return std::nullopt;
+    return s.Column(0).value_or("null");
+  }
+
+ private:
+  sqlite3* db_;
+  bool checked_ = false;
+  bool present_ = false;
+};
 
 }  // namespace vigil::sqlite

@@ -12,6 +12,8 @@
 #include "boundary.h"
 #include "module_sqlite.h"
 #include "rules/rules.h"
+#include "sqlite_util.h"
+#include "validate/json_schema.h"
 #include "validate/validators.h"
 #include "base/version.h"
 
@@ -37,8 +39,48 @@ VIGIL_SQLITE_FN(vigil_is_phone_region) {
 
 VIGIL_SQLITE_FN(vigil_iban_normalize) { ResultText(ctx, core::IbanNormalize(Text(argv[0]))); }
 
+// A compiled schema is kept as auxiliary data of the schema argument, so a
+// scan with a constant schema compiles it once per statement (with the
+// options it was compiled with: a row's different options recompile).
+struct CachedSchema {
+  std::string schema;
+  std::string options;
+  std::shared_ptr<const core::CompiledSchema> compiled;
+};
+
+std::shared_ptr<const core::CompiledSchema> SchemaArg(sqlite3_context* ctx, sqlite3_value** argv, int argc) {
+  std::string_view schema = Text(argv[0]);
+  std::string_view options_text = argc > 2 ? Text(argv[2]) : std::string_view();
+  auto* cached = static_cast<CachedSchema*>(sqlite3_get_auxdata(ctx, 0));
+  if (cached != nullptr && cached->schema == schema && cached->options == options_text) return cached->compiled;
+  core::JsonSchemaOptions options = argc > 2 ? core::ParseJsonSchemaOptions(options_text) : core::JsonSchemaOptions{};
+  SchemaRegistry registry(sqlite3_context_db_handle(ctx));
+  auto compiled = core::CompileJsonSchema(schema, options, &registry);
+  auto fresh = std::make_unique<CachedSchema>(CachedSchema{std::string(schema), std::string(options_text), compiled});
+  // SQLite owns it from here (and may free it at once).
+  sqlite3_set_auxdata(ctx, 0, fresh.release(), [](void* p) { delete static_cast<CachedSchema*>(p); });
+  return compiled;
+}
+
+// vigil_json_schema_valid(schema, doc): pure, references within the schema
+// (and the built-in meta-schemas) only.
 VIGIL_SQLITE_FN(vigil_json_schema_valid) {
-  sqlite3_result_int(ctx, core::JsonSchemaCheck(Text(argv[0]), Text(argv[1])) ? 0 : 1);
+  auto compiled = SchemaArg(ctx, argv, 2);
+  sqlite3_result_int(ctx, core::ValidateJson(*compiled, Text(argv[1]), nullptr) ? 1 : 0);
+}
+
+// vigil_json_schema_valid(schema, doc, options): format, registry, max_steps.
+VIGIL_SQLITE_FN(vigil_json_schema_valid_options) {
+  auto compiled = SchemaArg(ctx, argv, 3);
+  sqlite3_result_int(ctx, core::ValidateJson(*compiled, Text(argv[1]), nullptr) ? 1 : 0);
+}
+
+// vigil_json_schema_check(schema, doc [, options]): the basic output.
+VIGIL_SQLITE_FN(vigil_json_schema_check) {
+  auto compiled = SchemaArg(ctx, argv, argc);
+  std::vector<core::JsonSchemaError> errors;
+  bool valid = core::ValidateJson(*compiled, Text(argv[1]), &errors, true);
+  ResultText(ctx, core::JsonSchemaOutput(valid, errors));
 }
 
 VIGIL_SQLITE_FN(vigil_version) { ResultText(ctx, VIGIL_VERSION); }
@@ -88,6 +130,8 @@ const Impl kImpls[] = {
     {"vigil_is_phone_region", vigil_is_phone_region, nullptr, false},
     {"vigil_iban_normalize", vigil_iban_normalize, nullptr, false},
     {"vigil_json_schema_valid", vigil_json_schema_valid, nullptr, false},
+    {"vigil_json_schema_valid_options", vigil_json_schema_valid_options, nullptr, false},
+    {"vigil_json_schema_check", vigil_json_schema_check, nullptr, false},
     {"vigil_version", vigil_version, nullptr, false},
     {"vigil_rule_check", vigil_rule_check, nullptr, false},
     {"vigil_validators", nullptr, &kValidators, false},

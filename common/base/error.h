@@ -31,6 +31,7 @@ enum class ErrorCode {
   kCanceled,          // 57014 query_canceled: the engine asked to stop (cancel.h)
   kPrivilege,         // 42501 insufficient_privilege
   kWrongObjectType,   // 42809 wrong_object_type
+  kDependentObjects,  // 2BP01 dependent_objects_still_exist
 };
 
 class Error : public std::runtime_error {

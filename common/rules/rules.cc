@@ -167,6 +167,10 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
     }
     if (quote != 0) Bad(kind, "the expression has an unterminated quote");
     if (depth != 0) Bad(kind, "the expression leaves a parenthesis open");
+  } else if (kind == "json_schema") {
+    r.kind = RuleKind::kJsonSchema;
+    need_object();
+    r.json_schema = CompileJsonSchemaRule(r.params);
   } else if (const KindInfo* info = FindKind(kind)) {
     r.kind = RuleKind::kValidator;
     r.validator = info;
@@ -174,8 +178,8 @@ Rule ParseRule(std::string_view kind, std::optional<std::string_view> params_tex
     r.params.clear();
   } else {
     throw Error(ErrorCode::kInvalidParameter, "unknown rule kind \"" + text::Printable(kind, 40) + "\"", {},
-                "Rule kinds: every validator kind, not_null, range, length, one_of, regex, positive, precision, "
-                "references, unique, expression.");
+                "Rule kinds: every validator kind, json_schema, not_null, range, length, one_of, regex, positive, "
+                "precision, references, unique, expression.");
   }
   return r;
 }
@@ -244,6 +248,12 @@ std::optional<std::string> CheckValue(const Rule& r, std::optional<std::string_v
       if (d->IntegerDigits() > r.digits - r.scale)
         return "more than " + std::to_string(r.digits - r.scale) + " digits before the decimal point";
       return std::nullopt;
+    }
+    case RuleKind::kJsonSchema: {
+      if (v.empty() || !json::accept(v.begin(), v.end())) return std::string("not valid JSON");
+      std::vector<JsonSchemaError> errors;
+      if (ValidateJson(*r.json_schema, v, &errors)) return std::nullopt;
+      return errors.empty() ? std::string("does not match the schema") : JsonSchemaReason(errors.front());
     }
     case RuleKind::kReferences:
     case RuleKind::kUnique:

@@ -20,6 +20,7 @@
 
 #include "base/regex.h"
 #include "sql/quote.h"
+#include "validate/json_schema.h"
 
 namespace vigil::core {
 
@@ -30,6 +31,7 @@ enum class RuleKind {
   kLength,      // {"min": n, "max": n} in characters
   kOneOf,       // ["a", "b", 3]
   kRegex,       // {"pattern": "..."} (RE2, unanchored search)
+  kJsonSchema,  // {"schema": <JSON Schema>, "format": ..., "max_steps": ...}: the value is a JSON document
   kPositive,
   kPrecision,   // {"digits": p, "scale": s} as NUMERIC(p, s)
   kReferences,  // {"table": t, "column": c, "schema": s, "enforce": bool}
@@ -56,6 +58,7 @@ struct Rule {
   std::string ref_schema;         // references: fixed when the rule is added ("" in rules older than 0.4.0)
   bool enforce = true;            // references: checked on write only when asked
   std::string expression;
+  std::shared_ptr<const CompiledSchema> json_schema;  // json_schema: compiled with the registry in scope
 };
 
 // ParseRule validates `kind` and `params` (JSON text, or nullopt for SQL

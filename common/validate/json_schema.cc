@@ -1455,14 +1455,19 @@ class Evaluator {
 
 }  // namespace
 
-JsonSchemaOptions ParseJsonSchemaOptions(std::string_view options_json) {
+namespace {
+thread_local JsonSchemaRegistry* current_registry = nullptr;
+
+// ReadOptions reads the option keys of `p`; `skip` names one key that is
+// not an option (a json_schema rule's "schema").
+JsonSchemaOptions ReadOptions(const json& p, const char* skip, const std::string& what) {
   JsonSchemaOptions o;
-  json p = json_in::ParseInput(options_json, "json_schema: options");
   if (p.is_null()) return o;
-  if (!p.is_object()) throw Error(ErrorCode::kInvalidParameter, "json_schema: options must be a JSON object");
+  if (!p.is_object()) throw Error(ErrorCode::kInvalidParameter, what + " must be a JSON object");
   for (auto it = p.begin(); it != p.end(); ++it) {
     const std::string& k = it.key();
     const json& v = it.value();
+    if (skip != nullptr && k == skip) continue;
     if (k == "format") {
       if (v != "assert" && v != "annotate")
         throw Error(ErrorCode::kInvalidParameter, "json_schema: option \"format\" must be \"assert\" or \"annotate\"");
@@ -1480,6 +1485,30 @@ JsonSchemaOptions ParseJsonSchemaOptions(std::string_view options_json) {
     }
   }
   return o;
+}
+}  // namespace
+
+JsonSchemaRegistryScope::JsonSchemaRegistryScope(JsonSchemaRegistry* registry) noexcept : saved_(current_registry) {
+  current_registry = registry;
+}
+JsonSchemaRegistryScope::~JsonSchemaRegistryScope() { current_registry = saved_; }
+JsonSchemaRegistry* JsonSchemaRegistryScope::Current() noexcept { return current_registry; }
+
+JsonSchemaOptions ParseJsonSchemaOptions(std::string_view options_json) {
+  return ReadOptions(json_in::ParseInput(options_json, "json_schema: options"), nullptr, "json_schema: options");
+}
+
+std::shared_ptr<const CompiledSchema> CompileJsonSchemaRule(std::string_view params_json) {
+  json p = json_in::ParseInput(params_json, "rule json_schema: params");
+  if (!p.is_object() || !p.contains("schema"))
+    throw Error(ErrorCode::kInvalidParameter, "rule json_schema: needs {\"schema\": <JSON Schema>}", {},
+                "Other keys: format (\"assert\" or \"annotate\"), max_steps; registered URIs resolve "
+                "(\"schema\": {\"$ref\": \"https://example.com/order.json\"}).");
+  JsonSchemaOptions o = ReadOptions(p, "schema", "rule json_schema: params");
+  if (p.contains("registry"))
+    throw Error(ErrorCode::kInvalidParameter, "rule json_schema: rules always resolve registered URIs; drop \"registry\"");
+  o.registry = true;
+  return CompileJsonSchema(p["schema"].dump(), o, current_registry);
 }
 
 std::shared_ptr<const CompiledSchema> CompileJsonSchema(std::string_view schema_text, const JsonSchemaOptions& options,
@@ -1516,6 +1545,8 @@ std::string JsonSchemaOutput(bool valid, const std::vector<JsonSchemaError>& err
 std::string JsonSchemaReason(const JsonSchemaError& e) {
   return (e.instance_location.empty() ? std::string("(root)") : e.instance_location) + ": " + e.message;
 }
+
+std::string JsonSchemaRefTo(const std::string& uri) { return json{{"$ref", uri}}.dump(); }
 
 std::vector<std::string> ExternalUris(const CompiledSchema& schema) { return schema.external; }
 

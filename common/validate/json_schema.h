@@ -60,6 +60,22 @@ struct JsonSchemaError {
 
 class CompiledSchema;
 
+// JsonSchemaRegistryScope makes `registry` the one json_schema rules
+// compile with on this thread while it lives (rules are parsed deep inside
+// the rule plans; the adapter sets the scope where it loads them). Without
+// a scope, a rule's reference to a registered URI is an error.
+class JsonSchemaRegistryScope {
+ public:
+  explicit JsonSchemaRegistryScope(JsonSchemaRegistry* registry) noexcept;
+  ~JsonSchemaRegistryScope();
+  JsonSchemaRegistryScope(const JsonSchemaRegistryScope&) = delete;
+  JsonSchemaRegistryScope& operator=(const JsonSchemaRegistryScope&) = delete;
+  static JsonSchemaRegistry* Current() noexcept;
+
+ private:
+  JsonSchemaRegistry* saved_;
+};
+
 // CompileJsonSchema parses and compiles `schema_text`. Throws Error:
 // kInvalidText (not JSON), kInvalidParameter (a malformed schema, a $ref
 // that does not resolve, an unregistered remote URI), kNotSupported (a
@@ -68,6 +84,11 @@ class CompiledSchema;
 // otherwise.
 std::shared_ptr<const CompiledSchema> CompileJsonSchema(std::string_view schema_text, const JsonSchemaOptions& options,
                                                         JsonSchemaRegistry* registry);
+
+// CompileJsonSchemaRule compiles a json_schema rule's params
+// ({"schema": ..., "format": ..., "max_steps": ...}) with the registry of
+// the current JsonSchemaRegistryScope.
+std::shared_ptr<const CompiledSchema> CompileJsonSchemaRule(std::string_view params_json);
 
 // ValidateJson checks `doc_text` against the compiled schema. Returns true
 // when valid. With `errors`, fills in the failing keywords: every one when
@@ -88,6 +109,10 @@ std::string JsonSchemaReason(const JsonSchemaError& error);
 // ExternalUris lists the absolute URIs (no fragment) the compiled schema
 // loaded from the registry: what a json_schema rule depends on.
 std::vector<std::string> ExternalUris(const CompiledSchema& schema);
+
+// JsonSchemaRefTo is the schema {"$ref": "<uri>"}: compiling it checks
+// what is registered under `uri` from where it stands.
+std::string JsonSchemaRefTo(const std::string& uri);
 
 // CheckRegistrableUri checks a URI given to vigil_json_schema_add: absolute
 // (a scheme), no fragment (or an empty one), at most 2048 bytes, not one of
