@@ -15,6 +15,7 @@
 #include "boundary.h"
 #include "module_pg.h"
 #include "spi_guard.h"
+#include "json_schema_pg.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -310,12 +311,21 @@ TableRef* GetTable(Oid relid, MemoryContext owner) {
   Oid state_nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
   Oid vigil_rules =
       get_relname_relid("vigil_rules", OidIsValid(state_nsp) ? state_nsp : vigil::pg::ExtensionNamespace());
+  // json_schema rules compile with the registry, read through SPI.
+  bool registry = false;
+  for (int i = 0; i < rules.n; ++i)
+    if (strcmp(rules.rule[i], "json_schema") == 0) registry = true;
+  Oid state_owner = registry ? vigil::pg::CurrentState().owner : InvalidOid;
+  if (registry && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   Run([&] {
+    vigil::pg::SchemaRegistry schemas(state_owner);
+    core::JsonSchemaRegistryScope scope(registry ? &schemas : nullptr);
     ref->table = BuildCachedTable(t, rules);
     rules_relid = vigil_rules;
     // Cache only what no invalidation overtook while it was being read.
     if (generation == inval_generation) plan_cache->tables[relid] = ref->table;
   });
+  if (registry) SPI_finish();
   return ref;
 }
 
@@ -629,6 +639,14 @@ VIGIL_PG_FUNCTION(vigil_enforce_trigger) {
     CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
     return PointerGetDatum(nullptr);
   }
+  // On vigil_state.vigil_json_schemas: json_schema rules compiled with the
+  // registry; every session drops its plans, as for a rule change.
+  if (TRIGGER_FIRED_AFTER(trig->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event) &&
+      strcmp(RelationGetRelationName(rel), "vigil_json_schemas") == 0) {
+    Oid rules = get_relname_relid("vigil_rules", RelationGetNamespace(rel));
+    if (OidIsValid(rules)) CacheInvalidateRelcacheByRelid(rules);
+    return PointerGetDatum(nullptr);
+  }
   if (!TRIGGER_FIRED_BEFORE(trig->tg_event) || !TRIGGER_FIRED_FOR_ROW(trig->tg_event) ||
       !(TRIGGER_FIRED_BY_INSERT(trig->tg_event) || TRIGGER_FIRED_BY_UPDATE(trig->tg_event)))
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -793,6 +811,8 @@ long long RunRules(Body&& body) {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   long long result = Run([&] {
     PgRuleCatalog catalog(state_owner, superuser_like);
+    vigil::pg::SchemaRegistry registry(state_owner);
+    core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
     return body(catalog);
   });
   SPI_finish();

@@ -77,12 +77,6 @@ VIGIL_PG_FUNCTION(vigil_iban_normalize) {
   PG_RETURN_TEXT_P(Run([&] { return vigil::pg::MakeText(core::IbanNormalize(value)); }));
 }
 
-VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
-  std::string_view schema = ArgText(PG_GETARG_TEXT_PP(0));
-  std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
-  PG_RETURN_BOOL(Run([&] { return !core::JsonSchemaCheck(schema, doc).has_value(); }));
-}
-
 VIGIL_PG_FUNCTION(vigil_version) { PG_RETURN_TEXT_P(cstring_to_text(VIGIL_VERSION)); }
 
 // vigil_rule_check(rule text, params jsonb, value text) -> text: NULL when the

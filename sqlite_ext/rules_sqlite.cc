@@ -354,13 +354,13 @@ void RuleRemove(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_int64(ctx, removed);
 }
 
-// JsonSchemaRules lists the stored json_schema rules (table, column, params).
-std::vector<std::array<std::string, 3>> JsonSchemaRules(sqlite3* db) {
-  std::vector<std::array<std::string, 3>> rules;
+// JsonSchemaRules lists the stored json_schema rules.
+std::vector<core::StoredSchemaRule> JsonSchemaRules(sqlite3* db) {
+  std::vector<core::StoredSchemaRule> rules;
   if (!schema::Ensure(db, schema::Access::kRead, "vigil_rule_store")) return rules;
-  Stmt s(db, "SELECT table_name, coalesce(column_name, ''), coalesce(params, '') FROM main.vigil_rule_store"
+  Stmt s(db, "SELECT table_name || '.' || coalesce(column_name, ''), coalesce(params, '') FROM main.vigil_rule_store"
              " WHERE rule = 'json_schema' ORDER BY id");
-  while (s.Step()) rules.push_back({s.Column(0).value_or(""), s.Column(1).value_or(""), s.Column(2).value_or("")});
+  while (s.Step()) rules.push_back({s.Column(0).value_or(""), s.Column(1).value_or("")});
   return rules;
 }
 
@@ -377,8 +377,7 @@ void JsonSchemaAdd(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string uri = JsonSchemaArgUri(argv);
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, "schema must not be NULL");
   std::string schema_text(vigil::sqlite::Text(argv[1]));
-  if (core::CheckJson(schema_text) != nullptr)
-    throw Error(ErrorCode::kInvalidText, "json_schema: schema is not valid JSON");
+  if (core::CheckJson(schema_text) != nullptr) throw Error(ErrorCode::kInvalidText, "json_schema: schema is not valid JSON");
   Savepoint savepoint(db, "vigil_json_schema_add");
   schema::Ensure(db, schema::Access::kWrite);
   bool existed;
@@ -400,22 +399,14 @@ void JsonSchemaAdd(sqlite3_context* ctx, int, sqlite3_value** argv) {
   options.registry = true;
   core::CompileJsonSchema(core::JsonSchemaRefTo(uri), options, &registry);
   core::JsonSchemaRegistryScope scope(&registry);
-  for (const auto& [table, column, params] : JsonSchemaRules(db)) {
-    try {
-      core::CompileJsonSchemaRule(params);
-    } catch (const Error& e) {
-      throw Error(ErrorCode::kDependentObjects,
-                  "json_schema rule on " + core::text::ForMessage(table, 64) + "." + core::text::ForMessage(column, 64) +
-                      " no longer compiles with this schema: " + e.what());
-    }
-  }
+  core::RecheckSchemaRules(JsonSchemaRules(db));
   BumpRulesGeneration(db);
   savepoint.Release();
   sqlite3_result_int(ctx, existed ? 0 : 1);
 }
 
 // vigil_json_schema_remove(uri) -> true when it was registered; refused
-// while a json_schema rule loads it.
+// (2BP01) while a json_schema rule loads it.
 void JsonSchemaRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string uri = JsonSchemaArgUri(argv);
@@ -423,19 +414,7 @@ void JsonSchemaRemove(sqlite3_context* ctx, int, sqlite3_value** argv) {
   schema::Ensure(db, schema::Access::kWrite);
   SchemaRegistry registry(db);
   core::JsonSchemaRegistryScope scope(&registry);
-  for (const auto& [table, column, params] : JsonSchemaRules(db)) {
-    std::vector<std::string> uses;
-    try {
-      uses = core::ExternalUris(*core::CompileJsonSchemaRule(params));
-    } catch (const Error&) {
-      continue;  // a rule that does not compile now does not load it either
-    }
-    if (std::find(uses.begin(), uses.end(), uri) != uses.end())
-      throw Error(ErrorCode::kDependentObjects,
-                  "cannot remove \"" + core::text::ForMessage(uri, 200) + "\": the json_schema rule on " +
-                      core::text::ForMessage(table, 64) + "." + core::text::ForMessage(column, 64) + " uses it",
-                  {}, "Remove the rule first (vigil_rule_remove).");
-  }
+  core::RefuseIfUsed(JsonSchemaRules(db), uri);
   Stmt d(db, "DELETE FROM main.vigil_json_schemas WHERE uri = ?1");
   d.Text(1, uri);
   d.Step();

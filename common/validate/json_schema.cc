@@ -1546,6 +1546,35 @@ std::string JsonSchemaReason(const JsonSchemaError& e) {
   return (e.instance_location.empty() ? std::string("(root)") : e.instance_location) + ": " + e.message;
 }
 
+void RecheckSchemaRules(const std::vector<StoredSchemaRule>& rules) {
+  for (const StoredSchemaRule& r : rules) {
+    try {
+      CompileJsonSchemaRule(r.params);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kDependentObjects,
+                  "the json_schema rule on " + text::ForMessage(r.where, 200) +
+                      " no longer compiles with this schema: " + e.what(),
+                  {}, "Change or remove the rule first (vigil_rule_remove).");
+    }
+  }
+}
+
+void RefuseIfUsed(const std::vector<StoredSchemaRule>& rules, const std::string& uri) {
+  for (const StoredSchemaRule& r : rules) {
+    std::vector<std::string> uses;
+    try {
+      uses = CompileJsonSchemaRule(r.params)->external;
+    } catch (const Error&) {
+      continue;  // a rule that does not compile now loads nothing
+    }
+    if (std::find(uses.begin(), uses.end(), uri) != uses.end())
+      throw Error(ErrorCode::kDependentObjects,
+                  "cannot remove \"" + text::ForMessage(uri, 200) + "\": the json_schema rule on " +
+                      text::ForMessage(r.where, 200) + " uses it",
+                  {}, "Remove the rule first (vigil_rule_remove).");
+  }
+}
+
 std::string JsonSchemaRefTo(const std::string& uri) { return json{{"$ref", uri}}.dump(); }
 
 std::vector<std::string> ExternalUris(const CompiledSchema& schema) { return schema.external; }

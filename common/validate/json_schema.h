@@ -110,6 +110,22 @@ std::string JsonSchemaReason(const JsonSchemaError& error);
 // loaded from the registry: what a json_schema rule depends on.
 std::vector<std::string> ExternalUris(const CompiledSchema& schema);
 
+// A stored json_schema rule, for the registry's dependency checks: where it
+// is ("table.column") and its params.
+struct StoredSchemaRule {
+  std::string where;
+  std::string params;
+};
+
+// RecheckSchemaRules compiles every rule with the current registry scope
+// (after a registry change): Error kDependentObjects naming the first rule
+// that no longer compiles.
+void RecheckSchemaRules(const std::vector<StoredSchemaRule>& rules);
+
+// RefuseIfUsed throws kDependentObjects when a rule loads `uri` (rules that
+// do not compile now load nothing).
+void RefuseIfUsed(const std::vector<StoredSchemaRule>& rules, const std::string& uri);
+
 // JsonSchemaRefTo is the schema {"$ref": "<uri>"}: compiling it checks
 // what is registered under `uri` from where it stands.
 std::string JsonSchemaRefTo(const std::string& uri);

@@ -17,7 +17,7 @@ import time
 SCHEMA = ('{"$defs": {' + ", ".join(
     f'"a{i}": {{"anyOf": [{{"$ref": "#/$defs/a{i + 1}"}}, {{"$ref": "#/$defs/a{i + 1}"}}]}}' for i in range(31))
     + ', "a31": {"type": "string"}}, "$ref": "#/$defs/a0"}')
-QUERY = f"SELECT vigil_json_schema_valid('{SCHEMA}', '1')"
+QUERY = f"SELECT vigil_json_schema_valid('{SCHEMA}', '1', '{{\"max_steps\": 1000000000}}')"
 HANG = 60  # seconds: far beyond any honest answer
 
 

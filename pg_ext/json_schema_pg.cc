@@ -1,0 +1,187 @@
+// json_schema_pg.cc — JSON Schema functions for PostgreSQL (SPEC §1,
+// docs/validation.md "json_schema").
+//
+// A compiled schema lives in fn_extra for the call site's query, keyed by
+// the schema and options text: a scan compiles once. With {"registry":
+// true} the registry is read (as vigil's state owner) while compiling, so
+// one query sees one registry, as STABLE promises.
+extern "C" {
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+}
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "boundary.h"
+#include "json_schema_pg.h"
+#include "module_pg.h"
+#include "base/text.h"
+#include "validate/json_schema.h"
+
+namespace core = vigil::core;
+using vigil::pg::ArgText;
+using vigil::pg::Run;
+
+namespace {
+
+struct CachedSchema {
+  std::string schema;
+  std::string options;
+  std::shared_ptr<const core::CompiledSchema> compiled;
+};
+
+char* JsonbText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZE(jb)); }
+
+// CompiledArg compiles argument 0 with the options text (nullptr: the
+// two-argument form), from the call site's cache when it is the same.
+std::shared_ptr<const core::CompiledSchema> CompiledArg(FunctionCallInfo fcinfo, const char* options_text) {
+  std::string_view schema = ArgText(PG_GETARG_TEXT_PP(0));
+  std::string_view options = options_text != nullptr ? std::string_view(options_text) : std::string_view();
+  auto* cached = static_cast<CachedSchema*>(fcinfo->flinfo->fn_extra);
+  if (cached != nullptr && cached->schema == schema && cached->options == options) return cached->compiled;
+  core::JsonSchemaOptions parsed =
+      options_text != nullptr ? Run([&] { return core::ParseJsonSchemaOptions(options); }) : core::JsonSchemaOptions{};
+  bool spi = parsed.registry;
+  Oid owner = InvalidOid;
+  if (spi) {
+    vigil::pg::State state = vigil::pg::CurrentState();
+    if (state.legacy)
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("vigil's objects in this database predate this module"),
+                      errhint("Run ALTER EXTENSION vigil UPDATE.")));
+    owner = state.owner;
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  }
+  MemoryContext fn_mcxt = fcinfo->flinfo->fn_mcxt;
+  cached = Run([&] {
+    vigil::pg::SchemaRegistry registry(owner);
+    auto compiled = core::CompileJsonSchema(schema, parsed, spi ? &registry : nullptr);
+    auto* c = static_cast<CachedSchema*>(fcinfo->flinfo->fn_extra);
+    if (c == nullptr) {
+      c = vigil::pg::OwnedByContext<CachedSchema>(fn_mcxt);
+      fcinfo->flinfo->fn_extra = c;
+    }
+    c->schema = std::string(schema);
+    c->options = std::string(options);
+    c->compiled = std::move(compiled);
+    return c;
+  });
+  if (spi) SPI_finish();
+  return cached->compiled;
+}
+
+void RequireSchemaAdmin() {
+  vigil::pg::State state = vigil::pg::CurrentState();
+  Oid admin = get_role_oid("vigil_json_schema_admin", true);
+  if (has_privs_of_role(GetUserId(), state.owner) || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+    return;
+  ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                  errmsg("permission denied to change the JSON Schema registry"),
+                  errdetail("Registered schemas are shared contracts: json_schema rules of any table may use them."),
+                  errhint("Ask for membership in vigil_json_schema_admin.")));
+}
+
+std::vector<core::StoredSchemaRule> JsonSchemaRules(Oid owner) {
+  auto rows = vigil::pg::GuardedQuery(std::string("SELECT table_schema OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+                                                  "table_name OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+                                                  "coalesce(column_name, ''), params::text FROM ") +
+                                          vigil::pg::kStateSchema +
+                                          ".vigil_rules WHERE rule OPERATOR(pg_catalog.=) 'json_schema' ORDER BY id",
+                                      {}, owner);
+  std::vector<core::StoredSchemaRule> out;
+  for (auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or("")});
+  return out;
+}
+
+}  // namespace
+
+// vigil_json_schema_valid(schema, doc): pure; references within the schema
+// and to the built-in meta-schemas.
+VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
+  auto compiled = CompiledArg(fcinfo, nullptr);
+  std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
+  PG_RETURN_BOOL(Run([&] { return core::ValidateJson(*compiled, doc, nullptr); }));
+}
+
+// vigil_json_schema_valid(schema, doc, options)
+VIGIL_PG_FUNCTION(vigil_json_schema_valid_options) {
+  char* options = JsonbText(PG_GETARG_JSONB_P(2));
+  auto compiled = CompiledArg(fcinfo, options);
+  std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
+  PG_RETURN_BOOL(Run([&] { return core::ValidateJson(*compiled, doc, nullptr); }));
+}
+
+// vigil_json_schema_check(schema, doc, options DEFAULT '{}') -> basic output
+VIGIL_PG_FUNCTION(vigil_json_schema_check) {
+  char* options = JsonbText(PG_GETARG_JSONB_P(2));
+  auto compiled = CompiledArg(fcinfo, options);
+  std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
+  char* out = Run([&] {
+    std::vector<core::JsonSchemaError> errors;
+    bool valid = core::ValidateJson(*compiled, doc, &errors, true);
+    return vigil::pg::CopyCString(core::JsonSchemaOutput(valid, errors));
+  });
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out)));
+}
+
+// vigil_json_schema_add(uri, schema) -> true when the URI is new. Members
+// of vigil_json_schema_admin (and the state owner) only. The schema must
+// compile where it stands and every json_schema rule must still compile
+// with it; otherwise the error undoes the write with the statement.
+VIGIL_PG_FUNCTION(vigil_json_schema_add) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("uri must not be NULL")));
+  if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("schema must not be NULL")));
+  RequireSchemaAdmin();
+  std::string_view uri_arg = ArgText(PG_GETARG_TEXT_PP(0));
+  char* schema = JsonbText(PG_GETARG_JSONB_P(1));
+  Oid owner = vigil::pg::CurrentState().owner;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  bool added = Run([&] {
+    std::string uri = core::CheckRegistrableUri(uri_arg);
+    std::string table = std::string(vigil::pg::kStateSchema) + ".vigil_json_schemas";
+    bool existed = !vigil::pg::GuardedQuery("SELECT 1 FROM " + table + " WHERE uri OPERATOR(pg_catalog.=) $1", {uri}, owner).empty();
+    vigil::pg::GuardedQuery("INSERT INTO " + table + " (uri, schema) VALUES ($1, $2::pg_catalog.jsonb) ON CONFLICT (uri) "
+                            "DO UPDATE SET schema = excluded.schema, added_at = pg_catalog.now(), "
+                            "added_by = pg_catalog.session_user()",
+                            {uri, std::string(schema)}, owner);
+    vigil::pg::SchemaRegistry registry(owner);
+    core::JsonSchemaOptions options;
+    options.registry = true;
+    core::CompileJsonSchema(core::JsonSchemaRefTo(uri), options, &registry);
+    core::JsonSchemaRegistryScope scope(&registry);
+    core::RecheckSchemaRules(JsonSchemaRules(owner));
+    return !existed;
+  });
+  SPI_finish();
+  PG_RETURN_BOOL(added);
+}
+
+// vigil_json_schema_remove(uri) -> true when it was registered; refused
+// (2BP01) while a json_schema rule loads it.
+VIGIL_PG_FUNCTION(vigil_json_schema_remove) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("uri must not be NULL")));
+  RequireSchemaAdmin();
+  std::string_view uri_arg = ArgText(PG_GETARG_TEXT_PP(0));
+  Oid owner = vigil::pg::CurrentState().owner;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  bool removed = Run([&] {
+    std::string uri = core::CheckRegistrableUri(uri_arg);
+    vigil::pg::SchemaRegistry registry(owner);
+    core::JsonSchemaRegistryScope scope(&registry);
+    core::RefuseIfUsed(JsonSchemaRules(owner), uri);
+    return !vigil::pg::GuardedQuery(std::string("DELETE FROM ") + vigil::pg::kStateSchema +
+                                        ".vigil_json_schemas WHERE uri OPERATOR(pg_catalog.=) $1 RETURNING 1",
+                                    {uri}, owner)
+                .empty();
+  });
+  SPI_finish();
+  PG_RETURN_BOOL(removed);
+}
