@@ -153,9 +153,7 @@ VIGIL_PG_FUNCTION(vigil_json_schema_add) {
                             "added_by = pg_catalog.session_user()",
                             {uri, std::string(schema)}, owner);
     vigil::pg::SchemaRegistry registry(owner);
-    core::JsonSchemaOptions options;
-    options.registry = true;
-    core::CompileJsonSchema(core::JsonSchemaRefTo(uri), options, &registry);
+    core::CheckRegistrableSchema(schema);
     core::JsonSchemaRegistryScope scope(&registry);
     core::RecheckSchemaRules(JsonSchemaRules(owner));
     return !existed;

@@ -395,9 +395,7 @@ void JsonSchemaAdd(sqlite3_context* ctx, int, sqlite3_value** argv) {
     w.Step();
   }
   SchemaRegistry registry(db);
-  core::JsonSchemaOptions options;
-  options.registry = true;
-  core::CompileJsonSchema(core::JsonSchemaRefTo(uri), options, &registry);
+  core::CheckRegistrableSchema(schema_text);
   core::JsonSchemaRegistryScope scope(&registry);
   core::RecheckSchemaRules(JsonSchemaRules(db));
   BumpRulesGeneration(db);

@@ -1575,6 +1575,12 @@ void RefuseIfUsed(const std::vector<StoredSchemaRule>& rules, const std::string&
   }
 }
 
+void CheckRegistrableSchema(std::string_view schema_text) {
+  json s = json_in::ParseInput(schema_text, "json_schema: schema");
+  if (!s.is_object() && !s.is_boolean())
+    throw Error(ErrorCode::kInvalidParameter, "json_schema: a schema must be an object or a boolean");
+}
+
 std::string JsonSchemaRefTo(const std::string& uri) { return json{{"$ref", uri}}.dump(); }
 
 std::vector<std::string> ExternalUris(const CompiledSchema& schema) { return schema.external; }

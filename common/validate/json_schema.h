@@ -126,6 +126,11 @@ void RecheckSchemaRules(const std::vector<StoredSchemaRule>& rules);
 // do not compile now load nothing).
 void RefuseIfUsed(const std::vector<StoredSchemaRule>& rules, const std::string& uri);
 
+// CheckRegistrableSchema checks a schema given to vigil_json_schema_add:
+// JSON, an object or a boolean. Its references resolve when it is used
+// (schemas that reference each other can be registered in any order).
+void CheckRegistrableSchema(std::string_view schema_text);
+
 // JsonSchemaRefTo is the schema {"$ref": "<uri>"}: compiling it checks
 // what is registered under `uri` from where it stands.
 std::string JsonSchemaRefTo(const std::string& uri);
