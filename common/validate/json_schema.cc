@@ -466,6 +466,28 @@ struct Site {
   std::string pointer;       // JSON Pointer from the resource root
 };
 
+// EnumHash hashes JSON values so that equal ones (1 and 1.0 included) hash
+// alike: numbers by their double, strings by their text, containers by
+// type and size only (their equality decides).
+struct EnumHash {
+  std::size_t operator()(const json* v) const noexcept {
+    switch (v->type()) {
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned:
+      case json::value_t::number_float: {
+        double d = v->get<double>();
+        return std::hash<double>()(d == 0 ? 0.0 : d);
+      }
+      case json::value_t::string: return std::hash<std::string>()(v->get_ref<const std::string&>());
+      case json::value_t::boolean: return v->get<bool>() ? 1 : 2;
+      default: return static_cast<std::size_t>(v->type()) * 1000003u + v->size();
+    }
+  }
+};
+struct EnumEq {
+  bool operator()(const json* a, const json* b) const noexcept { return *a == *b; }
+};
+
 struct Node {
   const json* src = nullptr;
   const Site* site = nullptr;
@@ -476,6 +498,7 @@ struct Node {
   unsigned types = 0;             // TypeBit mask; 0 = no "type"
   const json* type_json = nullptr;
   const json* enum_values = nullptr;
+  std::unordered_set<const json*, EnumHash, EnumEq> enum_index;  // large enums
   const json* const_value = nullptr;
   Node* ref = nullptr;
   Node* dynamic_ref = nullptr;     // initial target of $dynamicRef
@@ -881,6 +904,8 @@ class Compiler {
       } else if (validation && k == "enum") {
         if (!v.is_array()) BadSchema(at, "enum must be an array");
         n->enum_values = &v;
+        if (v.size() > 16)
+          for (const json& e : v) n->enum_index.insert(&e);
       } else if (validation && k == "const") {
         n->const_value = &v;
       } else if (validation && (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum")) {
@@ -1034,13 +1059,22 @@ class Evaluator {
     return false;
   }
 
-  bool Eval(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
-    if ((++steps_ & 1023) == 0) PollCancel();
+  // Charge counts `n` steps against the budget: one per subschema applied,
+  // and for keywords whose work grows with their input, one per enum value,
+  // per item uniqueItems sorts, per 256 bytes a pattern or format reads.
+  void Charge(std::size_t n) {
+    long long before = steps_;
+    steps_ += static_cast<long long>(n);
+    if ((before >> 10) != (steps_ >> 10)) PollCancel();
     if (steps_ > c_.max_steps)
       throw Error(ErrorCode::kProgramLimit,
                   "json_schema: evaluation takes more than " + std::to_string(c_.max_steps) + " steps",
                   "the schema's branches fan out, or the document is very large",
                   "Raise the budget with the option {\"max_steps\": N} (at most 1000000000).");
+  }
+
+  bool Eval(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+    Charge(1);
     if (depth > kMaxEvalDepth)
       throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation nests deeper than 1024 subschemas",
                   "a $ref cycle that consumes no input never ends");
@@ -1067,6 +1101,15 @@ class Evaluator {
     bool ok = Eval(sub, v, ip, kp, &mine, depth + 1);
     if (ok) ann->Merge(mine);
     return ok;
+  }
+
+  bool InEnum(const Node* n, const json& v) {
+    if (!n->enum_index.empty()) {
+      Charge(1);
+      return n->enum_index.count(&v) != 0;
+    }
+    Charge(n->enum_values->size());
+    return std::find(n->enum_values->begin(), n->enum_values->end(), v) != n->enum_values->end();
   }
 
   const Node* DynamicTarget(const Node* n) const {
@@ -1102,8 +1145,7 @@ class Evaluator {
     if (n->const_value != nullptr && !(*n->const_value == v)) {
       if (!keep_going(Fail(n, ip, kp, "const", "value differs from const"))) return false;
     }
-    if (n->enum_values != nullptr &&
-        std::find(n->enum_values->begin(), n->enum_values->end(), v) == n->enum_values->end()) {
+    if (n->enum_values != nullptr && !InEnum(n, v)) {
       if (!keep_going(Fail(n, ip, kp, "enum", "value not in enum"))) return false;
     }
     switch (v.type()) {
@@ -1153,6 +1195,8 @@ class Evaluator {
 
   bool StringKeywords(const Node* n, const std::string& s, const InstPath* ip, const KwPath* kp) {
     bool ok = true;
+    if (n->min_length >= 0 || n->max_length >= 0 || n->pattern != nullptr || n->format != nullptr)
+      Charge(s.size() / 256);
     if (n->min_length >= 0 || n->max_length >= 0) {
       double len = static_cast<double>(CodePoints(s));
       if (n->min_length >= 0 && len < n->min_length) {
@@ -1212,6 +1256,7 @@ class Evaluator {
       if (!all_) return false;
     }
     if (n->unique_items && v.size() > 1) {
+      Charge(v.size());
       std::vector<const json*> items;
       items.reserve(v.size());
       for (const json& item : v) items.push_back(&item);
@@ -1286,6 +1331,7 @@ class Evaluator {
       ok = Fail(n, ip, kp, "maxProperties", "more than maxProperties " + Num(n->max_properties));
       if (!all_) return false;
     }
+    if (!n->required.empty()) Charge(n->required.size());
     for (const std::string& r : n->required) {
       if (v.find(r) == v.end()) {
         ok = Fail(n, ip, kp, "required", "missing required property " + json(r).dump());
@@ -1319,6 +1365,7 @@ class Evaluator {
             }
           }
         }
+        if (!n->pattern_properties.empty()) Charge(n->pattern_properties.size() * (1 + key.size() / 256));
         for (std::size_t i = 0; i < n->pattern_properties.size(); ++i) {
           if (!n->pattern_properties[i].first->PartialMatch(key)) continue;
           matched = true;

@@ -1,9 +1,13 @@
 // json_schema_test.cc — the JSON Schema evaluator's keywords and limits.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
 #include <string>
 
 #include "base/error.h"
+#include "rules/rules.h"
+#include "validate/json_schema.h"
 #include "validate/validators.h"
 
 namespace vigil::core {
@@ -58,6 +62,193 @@ TEST(JsonSchema, RegexIsLinear) {
   // engines; RE2 answers in linear time.
   std::string doc = "\"" + std::string(100000, 'a') + "!\"";
   EXPECT_FALSE(Valid(R"({"pattern":"^(a+)+$"})", doc));
+}
+
+class MapRegistry : public JsonSchemaRegistry {
+ public:
+  std::map<std::string, std::string> schemas;
+  int lookups = 0;
+  std::optional<std::string> Find(const std::string& uri) override {
+    ++lookups;
+    auto it = schemas.find(uri);
+    if (it == schemas.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+ErrorCode CodeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return ErrorCode::kInternal;
+}
+
+bool ValidWith(const std::string& schema, const std::string& doc, const std::string& options, JsonSchemaRegistry* r) {
+  return ValidateJson(*CompileJsonSchema(schema, ParseJsonSchemaOptions(options), r), doc, nullptr);
+}
+
+TEST(JsonSchema, FanOutEndsWithTheBudget) {
+  std::string s = R"({"$defs": {)";
+  for (int i = 0; i < 31; ++i) {
+    std::string next = std::to_string(i + 1);
+    s += "\"a";
+    s += std::to_string(i);
+    s += "\": {\"anyOf\": [{\"$ref\": \"#/$defs/a";
+    s += next;
+    s += "\"}, {\"$ref\": \"#/$defs/a";
+    s += next;
+    s += "\"}]}, ";
+  }
+  s += R"("a31": {"type": "string"}}, "$ref": "#/$defs/a0"})";
+  try {
+    JsonSchemaCheck(s, "1");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kProgramLimit);
+    EXPECT_NE(std::string(e.what()).find("10000000 steps"), std::string::npos);
+    EXPECT_NE(e.hint().find("max_steps"), std::string::npos);
+  }
+  // A smaller budget ends sooner; the same schema on a string passes at once.
+  EXPECT_EQ(CodeOf([&] { ValidWith(s, "1", R"({"max_steps": 1000})", nullptr); }), ErrorCode::kProgramLimit);
+  EXPECT_TRUE(ValidWith(s, "\"x\"", R"({"max_steps": 1000})", nullptr));
+}
+
+TEST(JsonSchema, WorkThatGrowsWithInputIsCharged) {
+  // A 100-value enum over 1,000 items: 1,000 applications and 100,000
+  // comparisons for a small enum (linear scan), 1 each for a large one (hashed).
+  std::string items = "[";
+  for (int i = 0; i < 1000; ++i) {
+    if (i) items += ',';
+    items += std::to_string(i % 10);
+  }
+  items += "]";
+  std::string small_enum = R"({"items": {"enum": [0,1,2,3,4,5,6,7,8,9]}})";
+  EXPECT_TRUE(ValidWith(small_enum, items, R"({"max_steps": 20000})", nullptr));
+  EXPECT_EQ(CodeOf([&] { ValidWith(small_enum, items, R"({"max_steps": 5000})", nullptr); }), ErrorCode::kProgramLimit);
+  std::string big = R"({"items": {"enum": [)";
+  for (int i = 0; i < 10000; ++i) {
+    if (i) big += ',';
+    big += std::to_string(i);
+  }
+  big += "]}}";
+  EXPECT_TRUE(ValidWith(big, items, R"({"max_steps": 5000})", nullptr));
+  EXPECT_TRUE(ValidWith(R"({"enum": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18]})", "18.0", "{}", nullptr));
+  // A 1 MB string read by a pattern costs ~4,000 steps.
+  std::string big_string = "\"" + std::string(1 << 20, 'a') + "\"";
+  EXPECT_EQ(CodeOf([&] { ValidWith(R"({"pattern": "a"})", big_string, R"({"max_steps": 1000})", nullptr); }),
+            ErrorCode::kProgramLimit);
+}
+
+TEST(JsonSchema, Options) {
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions(R"({"formats": "assert"})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions(R"({"format": true})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions(R"({"max_steps": 0})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions(R"({"max_steps": 1e10})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions("[]"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseJsonSchemaOptions("{"); }), ErrorCode::kInvalidText);
+  EXPECT_FALSE(ValidWith(R"({"format": "date"})", "\"2024-02-30\"", "{}", nullptr));
+  EXPECT_TRUE(ValidWith(R"({"format": "date"})", "\"2024-02-30\"", R"({"format": "annotate"})", nullptr));
+}
+
+TEST(JsonSchema, RegistryResolvesOnlyWhenAsked) {
+  MapRegistry r;
+  r.schemas["https://example.com/pos.json"] = R"({"type": "integer", "minimum": 1, "$defs": {"neg": {"maximum": -1}}})";
+  std::string ref = R"({"$ref": "https://example.com/pos.json"})";
+  EXPECT_EQ(CodeOf([&] { ValidWith(ref, "1", "{}", &r); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(r.lookups, 0);  // the pure form never reads the registry
+  EXPECT_TRUE(ValidWith(ref, "1", R"({"registry": true})", &r));
+  EXPECT_FALSE(ValidWith(ref, "0", R"({"registry": true})", &r));
+  EXPECT_TRUE(ValidWith(R"({"$ref": "https://example.com/pos.json#/$defs/neg"})", "-5", R"({"registry": true})", &r));
+  // Relative references resolve against the registered URI.
+  r.schemas["https://example.com/order.json"] = R"({"properties": {"qty": {"$ref": "pos.json"}}})";
+  EXPECT_FALSE(ValidWith(R"({"$ref": "https://example.com/order.json"})", R"({"qty": 0})", R"({"registry": true})", &r));
+  // The built-in meta-schema needs no registry.
+  EXPECT_TRUE(Valid(R"({"$ref": "https://json-schema.org/draft/2020-12/schema"})", R"({"type": "string"})"));
+  EXPECT_FALSE(Valid(R"({"$ref": "https://json-schema.org/draft/2020-12/schema"})", R"({"type": 5})"));
+}
+
+TEST(JsonSchema, RegistryDocumentsAreBounded) {
+  // Each registered schema references the next: at most 1000 documents load.
+  MapRegistry r;
+  for (int i = 0; i < 1100; ++i) {
+    std::string uri = "https://example.com/";
+    uri += std::to_string(i);
+    std::string next = "{\"$ref\": \"https://example.com/";
+    next += std::to_string(i + 1);
+    next += "\"}";
+    r.schemas[uri] = next;
+  }
+  EXPECT_EQ(CodeOf([&] { ValidWith(R"({"$ref": "https://example.com/0"})", "1", R"({"registry": true})", &r); }),
+            ErrorCode::kProgramLimit);
+  // A registered schema that is not JSON names its URI.
+  r.schemas["https://example.com/bad"] = "{";
+  EXPECT_EQ(CodeOf([&] { ValidWith(R"({"$ref": "https://example.com/bad"})", "1", R"({"registry": true})", &r); }),
+            ErrorCode::kInvalidText);
+}
+
+TEST(JsonSchema, BasicOutputNamesLocations) {
+  auto c = CompileJsonSchema(R"({"$id": "https://example.com/o.json", "properties": {"lines": {"items": {"$ref": "#/$defs/line"}}},
+                                "$defs": {"line": {"properties": {"qty": {"minimum": 1}}, "required": ["sku"]}}})",
+                             JsonSchemaOptions{}, nullptr);
+  std::vector<JsonSchemaError> errors;
+  EXPECT_FALSE(ValidateJson(*c, R"({"lines": [{"sku": "a", "qty": 1}, {"qty": 0}]})", &errors, true));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].instance_location, "/lines/1");
+  EXPECT_EQ(errors[0].keyword_location, "/properties/lines/items/$ref/required");
+  EXPECT_EQ(errors[1].instance_location, "/lines/1/qty");
+  EXPECT_EQ(errors[1].keyword_location, "/properties/lines/items/$ref/properties/qty/minimum");
+  EXPECT_EQ(errors[1].absolute_keyword_location, "https://example.com/o.json#/$defs/line/properties/qty/minimum");
+  EXPECT_EQ(JsonSchemaOutput(true, {}), R"({"valid":true})");
+  EXPECT_NE(JsonSchemaOutput(false, errors).find(R"("instanceLocation":"/lines/1/qty")"), std::string::npos);
+}
+
+TEST(JsonSchema, RegistrableUris) {
+  EXPECT_EQ(CheckRegistrableUri("https://example.com/a.json#"), "https://example.com/a.json");
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri("a.json"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri("https://example.com/a.json#x"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri(""); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri("https://example.com/a b"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri(std::string(3000, 'a')); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableUri("https://json-schema.org/draft/2020-12/schema"); }),
+            ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableSchema("5"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { CheckRegistrableSchema("{"); }), ErrorCode::kInvalidText);
+}
+
+TEST(JsonSchema, RulesResolveTheRegistryInScope) {
+  MapRegistry r;
+  r.schemas["https://example.com/pos.json"] = R"({"type": "integer", "minimum": 1})";
+  std::string params = R"({"schema": {"properties": {"n": {"$ref": "https://example.com/pos.json"}}}})";
+  EXPECT_EQ(CodeOf([&] { ParseRule("json_schema", params); }), ErrorCode::kInvalidParameter);  // no scope
+  JsonSchemaRegistryScope scope(&r);
+  Rule rule = ParseRule("json_schema", params);
+  EXPECT_FALSE(CheckValue(rule, R"({"n": 3})").has_value());
+  EXPECT_EQ(CheckValue(rule, R"({"n": 0})").value_or(""), "/n: less than minimum 1");
+  EXPECT_EQ(CheckValue(rule, "not json").value_or(""), "not valid JSON");
+  EXPECT_FALSE(CheckValue(rule, std::nullopt).has_value());
+  EXPECT_EQ(CodeOf([] { ParseRule("json_schema", R"({"schema": {}, "registry": true})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseRule("json_schema", R"({"type": "object"})"); }), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(CodeOf([] { ParseRule("json_schema", R"({"schema": {}, "speed": 1})"); }), ErrorCode::kInvalidParameter);
+  // Dependency checks.
+  std::vector<StoredSchemaRule> rules = {{"t.doc", params}};
+  EXPECT_EQ(CodeOf([&] { RefuseIfUsed(rules, "https://example.com/pos.json"); }), ErrorCode::kDependentObjects);
+  RefuseIfUsed(rules, "https://example.com/other.json");
+  RecheckSchemaRules(rules);
+  r.schemas["https://example.com/pos.json"] = "{\"$ref\": \"#/missing\"}";
+  EXPECT_EQ(CodeOf([&] { RecheckSchemaRules(rules); }), ErrorCode::kDependentObjects);
+}
+
+TEST(JsonSchema, UriResolution) {
+  MapRegistry r;
+  r.schemas["http://example.com/a/b/c.json"] = R"({"$defs": {"x": {"const": 1}}})";
+  for (const char* ref : {"c.json#/$defs/x", "./c.json#/$defs/x", "../b/c.json#/$defs/x", "/a/b/c.json#/$defs/x",
+                          "//example.com/a/b/c.json#/$defs/x", "../../a/b/./c.json#/%24defs/x"}) {
+    std::string s = std::string(R"({"$id": "http://example.com/a/b/d.json", "$ref": ")") + ref + "\"}";
+    EXPECT_TRUE(ValidWith(s, "1", R"({"registry": true})", &r)) << ref;
+    EXPECT_FALSE(ValidWith(s, "2", R"({"registry": true})", &r)) << ref;
+  }
 }
 
 }  // namespace
