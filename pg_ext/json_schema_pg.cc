@@ -89,8 +89,11 @@ void RequireSchemaAdmin() {
                   errhint("Ask for membership in vigil_json_schema_admin.")));
 }
 
+// JsonSchemaRules lists the stored json_schema rules, named table.column
+// (schema.table.column outside public), for the registry's dependency checks.
 std::vector<core::StoredSchemaRule> JsonSchemaRules(Oid owner) {
-  auto rows = vigil::pg::GuardedQuery(std::string("SELECT table_schema OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+  auto rows = vigil::pg::GuardedQuery(std::string("SELECT CASE WHEN table_schema OPERATOR(pg_catalog.=) 'public' THEN '' ELSE "
+                                                  "table_schema OPERATOR(pg_catalog.||) '.' END OPERATOR(pg_catalog.||) "
                                                   "table_name OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
                                                   "coalesce(column_name, ''), params::text FROM ") +
                                           vigil::pg::kStateSchema +

@@ -187,11 +187,16 @@ void BumpRulesGeneration(sqlite3* db) {
               "UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
 }
 
-std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
-  TableShape shape = LoadTable(db, table);
+// PlanOf builds a table's plan: its rules parsed, json_schema rules compiled
+// with the connection's registry.
+std::shared_ptr<const core::TablePlan> PlanOf(sqlite3* db, const core::TableInfo& info) {
   SchemaRegistry registry(db);
-  core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
-  return std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
+  core::JsonSchemaRegistryScope scope(&registry);
+  return std::make_shared<const core::TablePlan>(info, LoadRules(db, info.name));
+}
+
+std::shared_ptr<const core::TablePlan> LoadPlan(sqlite3* db, const std::string& table) {
+  return PlanOf(db, LoadTable(db, table).info);
 }
 
 std::shared_ptr<const core::TablePlan> CachedPlan(sqlite3* db, RulesCache* cache, const std::string& table) {
@@ -770,7 +775,7 @@ void Insert(sqlite3_context* ctx, int, sqlite3_value** argv) {
                 "vigil_insert writes user tables; \"" + core::text::Printable(shape.info.name, 64) + "\" is not one",
                 {}, "vigil's own tables change only through vigil's functions.");
   core::TypedRow row = core::ParseTypedRow(row_json);
-  auto plan = std::make_shared<const core::TablePlan>(shape.info, LoadRules(db, shape.info.name));
+  auto plan = PlanOf(db, shape.info);
   core::RowCheck check(plan, row, nullptr, true);
   RunQueries(db, check, false);
   auto violations = check.Finish();
