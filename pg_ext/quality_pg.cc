@@ -8,6 +8,7 @@
 #include "boundary.h"
 #include "module_pg.h"
 #include "spi_guard.h"
+#include "json_schema_pg.h"
 
 extern "C" {
 #include "access/table.h"
@@ -220,6 +221,8 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
     // where no other role may create an overload that outmatches them.
     core::QualityTable table = BuildTable(d, std::string(prefix) + ".");
     core::QualityOptions o = core::ParseQualityOptions(options, table.info);
+    vigil::pg::SchemaRegistry registry(vigil::pg::CurrentState().owner);
+    core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
     state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
   });
   // The scans run as the table's owner, as VACUUM and ANALYZE run: a

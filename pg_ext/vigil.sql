@@ -558,6 +558,11 @@ CREATE FUNCTION vigil_json_schema_remove(uri text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'vigil_json_schema_remove'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_json_schema_remove(text) IS 'removes a registered JSON Schema unless a json_schema rule uses it; true when there was one';
+-- Quality scans check json_schema rules with it, as they call vigil_rule_check.
+CREATE FUNCTION vigil_state.vigil_json_schema_valid(schema text, doc text, options jsonb) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_json_schema_valid_options'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_state.vigil_json_schema_valid(text, text, jsonb) IS 'vigil_json_schema_valid for quality scans';
 
 -- The views belong to vigil_views, which may read vigil_state and nothing more.
 GRANT USAGE ON SCHEMA vigil_state TO vigil_views;

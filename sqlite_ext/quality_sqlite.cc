@@ -105,6 +105,8 @@ core::QualityTable Describe(sqlite3* db, const std::string& table) {
 // report JSON and sets *score.
 std::string CheckTable(sqlite3* db, const std::string& table, const std::string& options_json,
                        const std::string& checked_at, double* score) {
+  SchemaRegistry registry(db);
+  core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
   core::QualityTable described = Describe(db, table);
   for (const core::StoredRule& r : described.rules)
     if (r.rule == "expression") RequireSchemaSafe(db, core::ParseRule(r.rule, r.params).expression);

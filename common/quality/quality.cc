@@ -251,6 +251,21 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
       case RuleKind::kExpression:
         offend = "NOT (" + rule.expression + ")";
         break;
+      case RuleKind::kJsonSchema: {
+        // The three-argument vigil_json_schema_valid resolves registered
+        // URIs (vigil_rule_check is pure and cannot); a value that is not
+        // JSON offends without reaching it (CASE keeps that order).
+        nlohmann::json p = nlohmann::json::parse(rule.params);
+        std::string schema = p["schema"].dump();
+        p.erase("schema");
+        p["registry"] = true;
+        std::string options = QuoteLiteral(p.dump());
+        if (dialect_ == Dialect::kPostgres) options += "::pg_catalog.jsonb";
+        offend = col + " IS NOT NULL AND CASE WHEN " + fn + "vigil_validate('json', " + text_col + ") IS NULL THEN NOT " +
+                 fn + "vigil_json_schema_valid(" + TextLiteral(schema) + ", " + text_col + ", " + options +
+                 ") ELSE true END";
+        break;
+      }
       default: {
         // Every argument typed, so no overload can match better.
         std::string params = rule.params.empty() ? std::string("NULL") : QuoteLiteral(rule.params);
