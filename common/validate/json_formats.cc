@@ -26,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include "base/companion.h"
 #include "base/text.h"
 #include "companions/api.h"
 #include "validate/net.h"
@@ -172,13 +171,6 @@ Reason CheckDuration(std::string_view s) {
 
 // ------------------------------------------------------------- host names
 
-// Idn2 is the vigil_idn2 companion, loaded on first use.
-const VigilIdn2Api* Idn2() noexcept {
-  static const VigilIdn2Api* api =
-      companion::Try<VigilIdn2Api>("vigil_idn2", "vigil_idn2_api", VIGIL_IDN2_API_VERSION);
-  return api;
-}
-
 // SeparatorAt returns the length of a label separator at s[i]: "." and, for
 // IDN host names, the three RFC 3490 §3.1 full stops (U+3002, U+FF0E,
 // U+FF61); 0 when there is none.
@@ -193,13 +185,16 @@ std::size_t SeparatorAt(std::string_view s, std::size_t i, bool idn) {
 // IDNA 2008 U-labels and LDH labels (`idn` true). A-labels and U-labels go
 // through libidn2's registration checks; a name with a right-to-left label
 // must also meet the Bidi rule in its other labels (RFC 5893 §2), which for
-// an ASCII label means starting with a letter.
+// an ASCII label means starting with a letter. As RFC 1123 §2.1 says, the
+// top-level label of a dotted name is not all digits (so that no host name
+// reads as a dotted IPv4 address).
 Reason CheckHost(std::string_view s, bool idn) {
   if (s.empty()) return "empty host name";
   if (s.size() > 4 * 253) return "host name longer than 253 octets";
   std::size_t total = 0;       // octets of the A-label form, dots included
   bool rtl_domain = false;     // some label holds a right-to-left character
   bool digit_first = false;    // some ASCII label starts with a digit
+  bool last_numeric = false;   // the label just read is all digits
   std::size_t i = 0;
   std::size_t labels = 0;
   while (true) {
@@ -226,7 +221,7 @@ Reason CheckHost(std::string_view s, bool idn) {
                    label[2] == '-' && label[3] == '-';
     std::size_t ace_len = label.size();
     if (!ascii || a_label) {
-      const VigilIdn2Api* api = Idn2();
+      const VigilIdn2Api* api = net::Idn2();
       if (api == nullptr) return "internationalized host names cannot be checked (vigil_idn2.so is missing)";
       // A label's UTF-8 is at most 4 octets for each of its 63 A-label
       // octets' worth of code points; anything longer cannot pass.
@@ -245,11 +240,13 @@ Reason CheckHost(std::string_view s, bool idn) {
       if (ace_len > 63) return "label longer than 63 octets in its A-label form";
       if (rtl) rtl_domain = true;
     }
+    last_numeric = ascii && std::all_of(label.begin(), label.end(), [](char c) { return IsDigit(c); });
     total += ace_len + (labels > 1 ? 1 : 0);
     if (total > 253) return "host name longer than 253 octets";
     if (i == s.size()) break;
     i += sep;
   }
+  if (labels > 1 && last_numeric) return "top-level label is all digits (RFC 1123 §2.1)";
   if (rtl_domain && digit_first) return "label starting with a digit in a right-to-left host name (RFC 5893)";
   return nullptr;
 }
@@ -320,14 +317,14 @@ class UriScanner {
       i = end;
     }
     // Path, query and fragment.
-    if (Reason r = Run(&i, "/", false)) return r;
+    if (Reason r = Run(&i, ":@/", false)) return r;
     if (i < s_.size() && s_[i] == '?') {
       ++i;
-      if (Reason r = Run(&i, "/?", true)) return r;
+      if (Reason r = Run(&i, ":@/?", true)) return r;
     }
     if (i < s_.size() && s_[i] == '#') {
       ++i;
-      if (Reason r = Run(&i, "/?", false)) return r;
+      if (Reason r = Run(&i, ":@/?", false)) return r;
     }
     if (i != s_.size()) return "invalid character";
     return nullptr;
@@ -358,11 +355,11 @@ class UriScanner {
     return true;
   }
 
-  // Run reads pchar / `more` up to the next '?' or '#' (or the end).
-  Reason Run(std::size_t* i, std::string_view more, bool private_ok) const {
-    std::string extra = ":@";
-    extra += more;
-    while (*i < s_.size() && s_[*i] != '#' && !(s_[*i] == '?' && more.find('?') == std::string_view::npos)) {
+  // Run reads characters of `extra` (pchar's ":@" and what the component
+  // adds) up to the next '#', or '?' when `extra` has none (or the end).
+  Reason Run(std::size_t* i, std::string_view extra, bool private_ok) const {
+    bool query_ends = extra.find('?') == std::string_view::npos;
+    while (*i < s_.size() && s_[*i] != '#' && !(s_[*i] == '?' && query_ends)) {
       if (!Char(i, extra, private_ok)) {
         if (s_[*i] == '%') return "invalid percent-encoding";
         return iri_ ? "character not allowed in an IRI" : "character not allowed in a URI";

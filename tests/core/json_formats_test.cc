@@ -162,6 +162,13 @@ TEST(JsonFormats, HandWritten) {
   EXPECT_TRUE(valid("idn-hostname", "bücher.example"));
   EXPECT_FALSE(valid("hostname", "bücher.example"));
   EXPECT_FALSE(valid("idn-hostname", "example..com"));
+  EXPECT_FALSE(valid("hostname", "1.2.3.4"));
+  EXPECT_TRUE(valid("hostname", "123"));
+  EXPECT_TRUE(valid("hostname", "123.example"));
+  EXPECT_TRUE(valid("hostname", "XN--9N2BP8Q.XN--9T4B11YI5A"));  // A-labels in any case
+  EXPECT_FALSE(valid("idn-hostname", "ÜBER.example"));            // IDNA 2008: no upper case U-labels
+  EXPECT_FALSE(valid("idn-hostname", "0a.xn--4db"));              // the Bidi rule across labels, A-label too
+  EXPECT_FALSE(valid("idn-hostname", "xn--0-zhc74b"));            // RFC 5893 rule 4 in an A-label
   // URIs: any scheme, IRIs only where the standard allows them.
   EXPECT_TRUE(valid("uri", "urn:isbn:0451450523"));
   EXPECT_TRUE(valid("uri", "foo+bar://u:p@[v7.x:y]:8080/a?b=c#d"));
