@@ -102,8 +102,10 @@ int CheckLabel(const char* label, char* ace, size_t ace_size, int* rtl) {
   return result;
 }
 
+constexpr VigilIdn2Api kApiV1 = {1, Lookup, nullptr};
 constexpr VigilIdn2Api kApi = {VIGIL_IDN2_API_VERSION, Lookup, CheckLabel};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const VigilIdn2Api* vigil_idn2_api(void) { return &kApi; }
+extern "C" __attribute__((visibility("default"))) const VigilIdn2Api* vigil_idn2_api(void) { return &kApiV1; }
+extern "C" __attribute__((visibility("default"))) const VigilIdn2Api* vigil_idn2_api_v2(void) { return &kApi; }

@@ -21,7 +21,7 @@ namespace vigil::core {
 namespace net {
 
 const VigilIdn2Api* Idn2() noexcept {
-  static const VigilIdn2Api* api = companion::Try<VigilIdn2Api>("vigil_idn2", "vigil_idn2_api", VIGIL_IDN2_API_VERSION);
+  static const VigilIdn2Api* api = companion::Try<VigilIdn2Api>("vigil_idn2", VIGIL_IDN2_API_ENTRY, VIGIL_IDN2_API_VERSION);
   return api;
 }
 
