@@ -595,11 +595,13 @@ Reason CheckSchemaFormat(std::string_view format, std::string_view s, bool* know
 
 namespace {
 
-// CheckEcmaRegex checks the ECMA-262 Pattern grammar (§22.2.1) as a
+// CheckEcmaRegex checks the ECMA-262 2024 Pattern grammar (§22.2.1) as a
 // pattern compiled with the `u` flag reads it, syntax only: groups balance,
 // quantifiers follow something quantifiable and have min ≤ max, escapes are
 // the ones the `u` grammar admits, class ranges run upwards, \N and \k<name>
-// name groups that exist. Unicode property names in \p{…} are checked for
+// name groups that exist, group names are unique. ES2025's additions
+// (modifier groups "(?i:…)", a name repeated in different alternatives)
+// are refused, as the engines of 2024 refuse them. Unicode property names in \p{…} are checked for
 // shape only (vigil carries no Unicode property table). Open groups live on
 // a heap stack, so nesting depth costs no C++ stack.
 Reason CheckEcmaRegex(std::string_view s) {
@@ -782,25 +784,7 @@ Reason CheckEcmaRegex(std::string_view s) {
             names.push_back(name);
             ++captures;
           } else {
-            // Modifiers (ES2025): (?ims-ims:…), each flag at most once.
-            static const char kFlags[] = "ims";
-            bool seen[3] = {false, false, false};
-            bool dash = false;
-            std::size_t flags = 0;
-            while (i < s.size() && s[i] != ':') {
-              const char* f = s[i] == '-' || s[i] == '\0' ? nullptr : std::strchr(kFlags, s[i]);
-              if (s[i] == '-' && !dash) {
-                dash = true;
-              } else if (f != nullptr && !seen[f - kFlags]) {
-                seen[f - kFlags] = true;
-                ++flags;
-              } else {
-                return "invalid group: (? must be followed by :, =, !, <=, <! or <name>";
-              }
-              ++i;
-            }
-            if (i >= s.size() || flags == 0) return "invalid group: (? must be followed by :, =, !, <=, <! or <name>";
-            ++i;
+            return "invalid group: (? must be followed by :, =, !, <=, <! or <name>";
           }
         } else {
           ++captures;
@@ -914,6 +898,7 @@ Reason CheckEcmaRegex(std::string_view s) {
   if (!open.empty()) return "unterminated group";
   if (max_backref > captures) return "backreference to a group that does not exist";
   std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) != names.end()) return "duplicate group name";
   for (std::string_view ref : named_refs)
     if (!std::binary_search(names.begin(), names.end(), ref)) return "\\k names a group that does not exist";
   return nullptr;
