@@ -33,13 +33,29 @@ struct VigilRe2Api {
 };
 const VigilRe2Api* vigil_re2_api(void);
 
-// vigil_idn2.so: IDNA 2008 lookup (libidn2): a UTF-8 domain to its ASCII
-// form, copied into `ace` (NUL-terminated).
+// vigil_idn2.so: IDNA 2008 (libidn2).
+//   lookup: a UTF-8 domain to its ASCII form, copied into `ace`
+//     (NUL-terminated), as a resolver would look it up (UTS #46 mapping).
+//   check_label (version 2): one label, UTF-8 and NUL-terminated, with no
+//     dot and its ASCII letters lower-cased, checked as a registry would
+//     (RFC 5891 §4: PVALID, CONTEXTJ and CONTEXTO rules, the label's Bidi
+//     rule); an "xn--" label is decoded and checked the same way. Its
+//     A-label goes to `ace`; *rtl is set to 1 when the label holds a
+//     right-to-left character (RFC 5893 §1.4), else 0.
+// Both return 0 valid, 1 invalid, 2 too long for `ace`.
+// Version 2 appended check_label under a new entry point: vigil_idn2_api()
+// still returns the version 1 table (check_label NULL), because during a
+// package upgrade a long-lived backend may hold the vigil.so of the earlier
+// release and open this newer companion for the first time.
+#define VIGIL_IDN2_API_VERSION 2u
+#define VIGIL_IDN2_API_ENTRY "vigil_idn2_api_v2"
 struct VigilIdn2Api {
-  unsigned version;  // 1
-  int (*lookup)(const char* domain, char* ace, size_t ace_size);  // 0 valid, 1 invalid, 2 too long
+  unsigned version;  // 1 from vigil_idn2_api, VIGIL_IDN2_API_VERSION from vigil_idn2_api_v2
+  int (*lookup)(const char* domain, char* ace, size_t ace_size);
+  int (*check_label)(const char* label, char* ace, size_t ace_size, int* rtl);
 };
-const VigilIdn2Api* vigil_idn2_api(void);
+const VigilIdn2Api* vigil_idn2_api(void);     // version 1, for earlier releases
+const VigilIdn2Api* vigil_idn2_api_v2(void);  // this release
 
 // vigil_keccak.so: Keccak-256 as Ethereum uses it (Crypto++).
 struct VigilKeccakApi {

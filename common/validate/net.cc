@@ -19,15 +19,11 @@
 
 namespace vigil::core {
 namespace net {
-namespace {
 
-// IDNA checks run in the vigil_idn2 companion, loaded on first use.
 const VigilIdn2Api* Idn2() noexcept {
-  static const VigilIdn2Api* api = companion::Try<VigilIdn2Api>("vigil_idn2", "vigil_idn2_api", 1);
+  static const VigilIdn2Api* api = companion::Try<VigilIdn2Api>("vigil_idn2", VIGIL_IDN2_API_ENTRY, VIGIL_IDN2_API_VERSION);
   return api;
 }
-
-}  // namespace
 
 using text::IsDigit;
 

@@ -8,7 +8,13 @@
 
 #include "validate/validators.h"
 
+struct VigilIdn2Api;  // companions/api.h
+
 namespace vigil::core::net {
+
+// Idn2 returns the vigil_idn2 companion (IDNA 2008 through libidn2), loaded
+// on first use, or nullptr when it cannot be loaded.
+const VigilIdn2Api* Idn2() noexcept;
 
 // ParseIpv4 parses dotted-decimal "a.b.c.d" (no leading zeros, each 0–255).
 Reason ParseIpv4(std::string_view s, std::array<std::uint8_t, 4>* out) noexcept;

@@ -140,6 +140,21 @@ for path in sorted(glob.glob(os.path.join(suite, "*.json"))):
     add("json_schema", "vec", json.dumps(g["schema"]).encode() + b"\0" + json.dumps(t["data"]).encode())
     if len(seeds["json_schema"]) >= 120:
         break
+for path in sorted(glob.glob(os.path.join(suite, "optional", "format", "*.json"))):
+    for g in json.load(open(path, encoding="utf-8")):
+        fmt = g["schema"].get("format") if isinstance(g["schema"], dict) else None
+        if not isinstance(fmt, str):
+            continue
+        for t in g["tests"]:
+            if isinstance(t["data"], str):
+                add("json_formats", "vec-" + fmt, fmt.encode() + b"\0" + t["data"].encode("utf-8", "surrogatepass"), 12)
+for n, v in {"regex-deep": b"regex\0" + b"(" * 30000 + b"a" + b")" * 30000,
+             "regex-classes": b"regex\0[\\u{10FFFF}-\\u{0}][\\d-z]\\k<x>(?<x>)\\99999999999",
+             "uri-long": b"uri\0http://" + b"a" * 60000, "iri-bad-utf8": b"iri\0http://\xc0\xaf/",
+             "idn-dots": b"idn-hostname\0" + "\u3002".encode() * 300, "idn-long-label": b"idn-hostname\0" + "\u00fc".encode() * 200,
+             "template-open": b"uri-template\0" + b"{" * 20000, "duration-digits": b"duration\0P" + b"9" * 60000 + b"D",
+             "time-leap": b"time\x0023:59:60-23:59", "vigil-kind": b"vigil:email\0a@b.example"}.items():
+    seeds.setdefault("json_formats", {})[f"hostile-{n}"] = v
 
 # Hostile inputs, the same for every JSON reader.
 deep = lambda n: "[" * n + "]" * n
