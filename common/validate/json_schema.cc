@@ -660,9 +660,12 @@ class Compiler {
       const json& v = it.value();
       std::string here = pointer + "/" + EscapeToken(k);
       if (k == "$defs" || k == "definitions" || k == "properties" || k == "patternProperties" ||
-          k == "dependentSchemas") {
+          k == "dependentSchemas" || k == "dependencies") {
         if (!v.is_object()) continue;  // Compile reports it
-        for (auto p = v.begin(); p != v.end(); ++p) Index(p.value(), base, resource, here + "/" + EscapeToken(p.key()), depth + 1);
+        for (auto p = v.begin(); p != v.end(); ++p) {
+          if (k == "dependencies" && p.value().is_array()) continue;  // names, not a schema
+          Index(p.value(), base, resource, here + "/" + EscapeToken(p.key()), depth + 1);
+        }
       } else if (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems") {
         if (!v.is_array()) continue;
         for (std::size_t i = 0; i < v.size(); ++i) Index(v[i], base, resource, here + "/" + std::to_string(i), depth + 1);
@@ -878,6 +881,22 @@ class Compiler {
           std::string pat_at = at + "/" + EscapeToken(p.key());
           n->pattern_properties.emplace_back(Pattern(p.key(), pat_at), Sub(p.value(), pat_at));
           n->pattern_sources.push_back(&p.key());
+        }
+      } else if (applicator && validation && k == "dependencies") {
+        // Draft 7's keyword, which 2020-12's meta-schema still describes:
+        // an array is dependentRequired, a schema dependentSchemas.
+        if (!v.is_object()) BadSchema(at, "dependencies must be an object");
+        for (auto p = v.begin(); p != v.end(); ++p) {
+          if (p.value().is_array()) {
+            std::vector<std::string> names;
+            for (const json& r : p.value()) {
+              if (!r.is_string()) BadSchema(at, "dependencies arrays must hold strings");
+              names.push_back(r.get<std::string>());
+            }
+            n->dependent_required.emplace_back(p.key(), std::move(names));
+          } else {
+            n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+          }
         }
       } else if (applicator && k == "dependentSchemas") {
         if (!v.is_object()) BadSchema(at, "dependentSchemas must be an object");
