@@ -307,6 +307,53 @@ RESET search_path;
 DROP DOMAIN pg_temp.roles_level;
 RESET ROLE;
 
+-- 12. The JSON Schema registry holds shared contracts: members of
+-- vigil_json_schema_admin change it, everyone reads it and validates with
+-- it, a table owner's json_schema rule relies on it, and a writer's rows
+-- are checked against it with no privilege on vigil's state.
+CREATE ROLE regress_vigil_contracts LOGIN IN ROLE vigil_json_schema_admin;
+SET ROLE regress_vigil_contracts;
+SELECT vigil_json_schema_add('https://example.com/roles/price.json', '{"type": "number", "minimum": 0}') AS admin_adds;
+RESET ROLE;
+SET ROLE regress_vigil_owner;
+CREATE TABLE roles_quotes (id integer PRIMARY KEY, body text);
+GRANT INSERT ON roles_quotes TO regress_vigil_writer;
+SELECT vigil_rule_add('roles_quotes', 'body', 'json_schema',
+                      '{"schema": {"properties": {"price": {"$ref": "https://example.com/roles/price.json"}}}}') > 0 AS owner_relies;
+SELECT vigil_enforce('roles_quotes') AS owner_enforces_contract;
+RESET ROLE;
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_quotes VALUES (1, '{"price": 5}');
+INSERT INTO roles_quotes VALUES (2, '{"price": -5}');
+RESET ROLE;
+SET ROLE regress_vigil_attacker;
+SELECT vigil_json_schema_add('https://example.com/roles/price.json', 'true');
+SELECT vigil_json_schema_add('https://example.com/roles/other.json', 'true');
+SELECT vigil_json_schema_remove('https://example.com/roles/price.json');
+INSERT INTO vigil_json_schemas (uri, schema) VALUES ('https://example.com/roles/x.json', 'true');
+UPDATE vigil_json_schemas SET schema = 'true';
+DELETE FROM vigil_json_schemas;
+SELECT count(*) FROM vigil_state.vigil_json_schemas;
+SELECT uri, schema FROM vigil_json_schemas ORDER BY uri;
+SELECT vigil_json_schema_valid('{"$ref": "https://example.com/roles/price.json"}', '-1', '{"registry": true}') AS attacker_validates;
+RESET ROLE;
+-- The contract tightens: the writer's next row meets it at once.
+SET ROLE regress_vigil_contracts;
+SELECT vigil_json_schema_add('https://example.com/roles/price.json', '{"type": "number", "minimum": 0, "maximum": 100}') AS admin_replaces;
+SELECT vigil_json_schema_remove('https://example.com/roles/price.json');
+RESET ROLE;
+SET ROLE regress_vigil_writer;
+INSERT INTO roles_quotes VALUES (3, '{"price": 500}');
+RESET ROLE;
+SET ROLE regress_vigil_owner;
+SELECT vigil_rule_remove('roles_quotes', 'body', 'json_schema');
+DROP TABLE roles_quotes;
+RESET ROLE;
+SET ROLE regress_vigil_contracts;
+SELECT vigil_json_schema_remove('https://example.com/roles/price.json') AS admin_removes;
+RESET ROLE;
+DROP ROLE regress_vigil_contracts;
+
 -- Clean up: the owner removes its rules; the superuser its migration.
 SET ROLE regress_vigil_owner;
 SELECT vigil_rule_remove('roles_moods', 'email', 'email');
