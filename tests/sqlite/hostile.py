@@ -391,4 +391,72 @@ v.execute("SELECT vigil_migrate()")
 check(error_of(v, "INSERT INTO C (v) VALUES (70)") is not None, "a migration recreating c as C keeps it enforced")
 v.close()
 
+# --- The JSON Schema registry (issue 12) in a crafted file.
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "crafted.db")
+    a = connect(path)
+    a.execute("SELECT vigil_json_schema_add('https://example.com/a.json', '{\"type\": \"integer\"}')")
+    a.close()
+    # A view in the registry's place is refused, never read.
+    plain = connect(path, load=False)
+    plain.execute("ALTER TABLE vigil_json_schemas RENAME TO old_schemas")
+    plain.execute("CREATE VIEW vigil_json_schemas AS SELECT uri, 'true' AS schema, added_at FROM old_schemas")
+    plain.commit()
+    plain.close()
+    b = connect(path)
+    e = error_of(b, "SELECT vigil_json_schema_valid('{\"$ref\": \"https://example.com/a.json\"}', '\"x\"', '{\"registry\": true}')")
+    check(e is not None and "not a table" in str(e).lower() or (e is not None and "vigil_json_schemas" in str(e)),
+          f"a view named vigil_json_schemas is refused: {e}")
+    b.close()
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "crafted.db")
+    a = connect(path)
+    a.execute("SELECT vigil_json_schema_add('https://example.com/a.json', '{\"type\": \"integer\"}')")
+    a.close()
+    plain = connect(path, load=False)
+    # Hostile content written behind vigil's back: not JSON, 100,000 levels
+    # deep, a self-reference, a schema loading itself through 2,000 URIs.
+    plain.execute("INSERT INTO vigil_json_schemas VALUES ('https://example.com/bad.json', '{', '')")
+    plain.execute("INSERT INTO vigil_json_schemas VALUES ('https://example.com/deep.json', ?, '')",
+                  ("[" * 100000 + "]" * 100000,))
+    plain.execute("INSERT INTO vigil_json_schemas VALUES ('https://example.com/self.json', "
+                  "'{\"$ref\": \"https://example.com/self.json\"}', '')")
+    for i in range(2000):
+        plain.execute("INSERT INTO vigil_json_schemas VALUES (?, ?, '')",
+                      (f"https://example.com/c{i}.json", '{"$ref": "https://example.com/c%d.json"}' % (i + 1)))
+    plain.commit()
+    plain.close()
+    rc, out = in_child(
+        f"db = sqlite3.connect({path!r}, isolation_level=None)\n"
+        f"db.enable_load_extension(True)\ndb.load_extension({MODULE!r})\n"
+        "for u in ['bad', 'deep', 'self', 'c0']:\n"
+        "    print(u, err(\"SELECT vigil_json_schema_valid(?, '1', '{\\\"registry\\\": true}')\", "
+        "('{\"$ref\": \"https://example.com/' + u + '.json\"}',)))\n"
+        "print('alive')\n")
+    check(rc == 0 and out.endswith("alive"), f"hostile registry content never crashes: {out[-300:]}")
+    check("bad vigil: json_schema: registered schema https://example.com/bad.json is not valid JSON" in out,
+          f"a registered schema that is not JSON names its URI: {out[:300]}")
+    check("deep vigil:" in out and "512" in out, f"a deep registered schema is refused: {out[:400]}")
+    check("self vigil: json_schema: evaluation nests deeper" in out, f"a self-reference ends: {out[:600]}")
+    check("c0 vigil: json_schema: a schema loads more than 1000 documents" in out, f"a chain of 2,000 ends: {out[:800]}")
+
+# --- Registry writes are atomic: a refused add leaves nothing behind.
+r = connect()
+r.execute("CREATE TABLE o (id INTEGER PRIMARY KEY, doc TEXT)")
+r.execute("SELECT vigil_json_schema_add('https://example.com/p.json', '{\"$defs\": {\"n\": {\"type\": \"integer\"}}}')")
+r.execute("SELECT vigil_rule_add('o', 'doc', 'json_schema', '{\"schema\": {\"$ref\": \"https://example.com/p.json#/$defs/n\"}}')")
+e = error_of(r, "SELECT vigil_json_schema_add('https://example.com/p.json', '{}')")
+check(e is not None and "no longer compiles" in str(e), f"replacing a contract a rule needs is refused: {e}")
+check(r.execute("SELECT schema FROM vigil_json_schemas").fetchone()[0] == '{"$defs": {"n": {"type": "integer"}}}',
+      "the refused replacement left the registered schema as it was")
+r.execute("BEGIN")
+r.execute("SELECT vigil_json_schema_add('https://example.com/q.json', 'true')")
+r.execute("ROLLBACK")
+check(r.execute("SELECT count(*) FROM vigil_json_schemas").fetchone()[0] == 1, "a rolled-back add is gone")
+e = error_of(r, "SELECT vigil_json_schema_add('https://example.com/z.json', ?)", ("{" * 100000,))
+check(e is not None and "vigil:" in str(e), f"a malformed schema is refused: {str(e)[:100]}")
+e = error_of(r, "SELECT vigil_json_schema_add(?, 'true')", ("https://example.com/\xff",))
+check(e is None or "vigil:" in str(e), f"odd bytes in a URI are handled: {e}")
+r.close()
+
 sys.exit(check.summary("hostile"))
