@@ -1187,7 +1187,7 @@ class Evaluator {
     }
     if (!keep_going(Combinators(n, v, ip, kp, ann, depth))) return false;
     // unevaluated* come last: they read what every other keyword evaluated.
-    if (ok && n->unevaluated_items != nullptr && v.is_array()) {
+    if ((ok || all_) && n->unevaluated_items != nullptr && v.is_array()) {
       KwPath k{kp, "unevaluatedItems", nullptr, -1};
       if (!ann->all_items) {
         std::vector<char> seen(v.size(), 0);
@@ -1200,12 +1200,16 @@ class Evaluator {
       }
       ann->all_items = true;
     }
-    if (ok && n->unevaluated_properties != nullptr && v.is_object()) {
+    if ((ok || all_) && n->unevaluated_properties != nullptr && v.is_object()) {
       KwPath k{kp, "unevaluatedProperties", nullptr, -1};
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (ann->properties.count(&m.value()) != 0) continue;
         InstPath child{ip, &m.key(), 0};
-        if (!keep_going(Eval(n->unevaluated_properties, m.value(), &child, &k, nullptr, depth + 1))) return false;
+        std::size_t before = errors_ != nullptr ? errors_->size() : 0;
+        bool passed = Eval(n->unevaluated_properties, m.value(), &child, &k, nullptr, depth + 1);
+        if (!passed && n->unevaluated_properties->is_bool && errors_ != nullptr && errors_->size() > before)
+          errors_->back().message = "unevaluated property " + json(m.key()).dump() + " is not allowed";
+        if (!keep_going(passed)) return false;
         ann->properties.insert(&m.value());
       }
     }

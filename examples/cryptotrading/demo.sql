@@ -69,6 +69,35 @@ FROM (SELECT '{"symbol":"BTC-USD","side":"buy","qty":0.25,"at":"2024-02-29T13:45
       UNION ALL SELECT '{"symbol":"ETH-USD","side":"sell","qty":-1}');
 
 .print
+.print 4b. A shared contract: an order schema registered once, its reasons naming where, and a rule through $ref
+SELECT vigil_json_schema_add('https://schemas.example.com/trading/order.json',
+         '{"type":"object","required":["symbol","side","qty"],
+           "properties":{"symbol":{"type":"string","format":"vigil:crypto_symbol"},
+                         "side":{"enum":["buy","sell"]},
+                         "qty":{"$ref":"quantity.json"},
+                         "legs":{"type":"array","items":{"$ref":"#"}}},
+           "unevaluatedProperties":false}') IS NOT NULL AS registered_order;
+SELECT vigil_json_schema_add('https://schemas.example.com/trading/quantity.json',
+         '{"type":"number","exclusiveMinimum":0,"maximum":1000}') IS NOT NULL AS registered_quantity;
+SELECT uri FROM vigil_json_schemas ORDER BY uri;
+.print    the basic output: each failing keyword, where in the document, where in the schema
+SELECT value ->> 'instanceLocation' AS at, value ->> 'error' AS error, value ->> 'absoluteKeywordLocation' AS keyword
+FROM json_each(vigil_json_schema_check('{"$ref":"https://schemas.example.com/trading/order.json"}',
+                                        '{"symbol":"BTC-USD","side":"buy","qty":5,"legs":[{"symbol":"ETH-USD","side":"sell","qty":-1,"note":"x"}]}',
+                                        '{"registry":true}') -> '$.errors');
+DROP TABLE IF EXISTS signals;
+CREATE TABLE signals (id INTEGER PRIMARY KEY, payload TEXT);
+SELECT vigil_rule_add('signals', 'payload', 'json_schema',
+         '{"schema":{"$ref":"https://schemas.example.com/trading/order.json"}}') > 0 AS rule_added;
+SELECT vigil_enforce('signals') AS enforced;
+INSERT INTO signals (payload) VALUES ('{"symbol":"BTC-USD","side":"buy","qty":0.5}');
+.print    inserting a signal whose quantity is 5000 ...
+INSERT INTO signals (payload) VALUES ('{"symbol":"BTC-USD","side":"buy","qty":5000}');
+.print    the contract is shared: removing it while a rule uses it is refused ...
+SELECT vigil_json_schema_remove('https://schemas.example.com/trading/quantity.json');
+SELECT count(*) AS signals_stored FROM signals;
+
+.print
 .print 5. Validators as constraints: the engine itself refuses bad rows
 DROP TABLE IF EXISTS users;
 CREATE TABLE users (
