@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/cancel.h"
+#include "base/decimal.h"
 #include "base/error.h"
 #include "base/json.h"
 #include "base/regex.h"
@@ -406,22 +407,57 @@ bool HasTypes(const json& v, unsigned mask) {
   }
 }
 
-// MultipleOf: exact for integers, within rounding for other numbers.
+// DecimalParts reads a number as the decimal its shortest spelling says:
+// digits (no leading zeros) times ten to the exponent. A double's shortest
+// spelling is what the document wrote for every number a double holds
+// exactly enough to round-trip (0.01, 19.99, 1e308).
+struct DecimalParts {
+  std::string digits;
+  long long exponent = 0;
+};
+
+DecimalParts PartsOf(const json& v) {
+  std::string text = v.is_number_unsigned() ? std::to_string(v.get<unsigned long long>())
+                     : v.is_number_integer() ? std::to_string(v.get<long long>())
+                                             : ShortestDouble(v.get<double>());
+  DecimalParts p;
+  std::size_t e = text.find_first_of("eE");
+  if (e != std::string::npos) p.exponent = std::stoll(text.substr(e + 1));
+  std::string mantissa = text.substr(0, e);
+  std::size_t dot = mantissa.find('.');
+  for (std::size_t i = 0; i < mantissa.size(); ++i) {
+    char c = mantissa[i];
+    if (c < '0' || c > '9') continue;
+    p.digits += c;
+    if (dot != std::string::npos && i > dot) --p.exponent;
+  }
+  std::size_t nz = p.digits.find_first_not_of('0');
+  p.digits = nz == std::string::npos ? std::string() : p.digits.substr(nz);
+  return p;
+}
+
+// MultipleOf decides exactly, in decimal, whether v / divisor is an integer
+// (19.99 is a multiple of 0.01, 0.00751 is not a multiple of 0.0001): both
+// scaled to a common exponent, the value's digits are reduced modulo the
+// divisor's. Divisors beyond 36 digits at that scale (not seen outside
+// tests) fall back to a rounding tolerance.
 bool MultipleOf(const json& v, const json& divisor) {
-  if ((v.is_number_integer() || v.is_number_unsigned()) &&
-      (divisor.is_number_integer() || divisor.is_number_unsigned())) {
-    if (v.is_number_unsigned() || divisor.is_number_unsigned()) {
-      long long sv = v.is_number_unsigned() ? 0 : v.get<long long>();
-      unsigned long long a = v.is_number_unsigned() ? v.get<unsigned long long>()
-                             : sv < 0 ? 0ULL - static_cast<unsigned long long>(sv) : static_cast<unsigned long long>(sv);
-      unsigned long long b = divisor.get<unsigned long long>();
-      return b != 0 && a % b == 0;
-    }
-    long long b = divisor.get<long long>();
-    return b != 0 && v.get<long long>() % b == 0;
+  DecimalParts a = PartsOf(v), b = PartsOf(divisor);
+  if (a.digits.empty()) return true;  // zero is a multiple of everything
+  if (b.digits.empty()) return false;
+  long long e = std::min(a.exponent, b.exponent);
+  std::size_t b_len = b.digits.size() + static_cast<std::size_t>(b.exponent - e);
+  std::size_t a_len = a.digits.size() + static_cast<std::size_t>(a.exponent - e);
+  if (b_len <= 36 && a_len <= 100000) {
+    unsigned __int128 m = 0;
+    for (char c : b.digits) m = m * 10 + static_cast<unsigned>(c - '0');
+    for (long long i = 0; i < b.exponent - e; ++i) m *= 10;
+    unsigned __int128 r = 0;
+    for (char c : a.digits) r = (r * 10 + static_cast<unsigned>(c - '0')) % m;
+    for (long long i = 0; i < a.exponent - e; ++i) r = (r * 10) % m;
+    return r == 0;
   }
   double q = v.get<double>() / divisor.get<double>();
-  // 1e308 / 0.5 overflows; fmod is exact and answers it.
   if (!std::isfinite(q)) return std::fmod(v.get<double>(), divisor.get<double>()) == 0;
   return std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, std::fabs(q));
 }

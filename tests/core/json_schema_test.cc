@@ -42,6 +42,19 @@ TEST(JsonSchema, Keywords) {
   EXPECT_TRUE(Valid(R"({"format":"date-time"})", R"("2024-02-29T10:00:00Z")"));
 }
 
+TEST(JsonSchema, MultipleOfIsExactInDecimal) {
+  for (const char* yes : {"19.99", "0.07", "4.89", "0.3", "1e308", "0", "-0.05", "12391239123"})
+    EXPECT_TRUE(Valid(R"({"multipleOf": 0.01})", yes)) << yes;
+  for (const char* no : {"10.0000000001", "0.001", "19.995", "1.0000000000000002"})
+    EXPECT_FALSE(Valid(R"({"multipleOf": 0.01})", no)) << no;
+  EXPECT_TRUE(Valid(R"({"multipleOf": 0.1})", "0.3"));
+  EXPECT_TRUE(Valid(R"({"multipleOf": 1e-8})", "12391239123"));
+  EXPECT_TRUE(Valid(R"({"multipleOf": 0.5})", "1e308"));
+  EXPECT_FALSE(Valid(R"({"multipleOf": 0.123456789})", "1e308"));
+  EXPECT_TRUE(Valid(R"({"multipleOf": 18446744073709551615})", "18446744073709551615"));
+  EXPECT_FALSE(Valid(R"({"multipleOf": 3})", "18446744073709551615.5"));
+}
+
 TEST(JsonSchema, ReportsWhere) {
   auto r = JsonSchemaCheck(R"({"properties":{"a":{"items":{"type":"string"}}}})", R"({"a":["x",2]})");
   ASSERT_TRUE(r.has_value());
