@@ -181,10 +181,14 @@ RulesCache::Stamp ReadStamp(sqlite3* db, RulesCache* cache) {
   return stamp;
 }
 
-// BumpRulesGeneration marks a rule change, in the caller's transaction.
+// BumpRulesGeneration marks a rule or registry change, in the caller's
+// transaction, with a value that never repeats: a counter would, after a
+// rollback (the counter, the schema cookie and the connection's data
+// version all roll back or stay), and a plan built inside the rolled-back
+// transaction would match the stamp again and be enforced.
 void BumpRulesGeneration(sqlite3* db) {
-  ExecOne(db, "INSERT INTO main.vigil_meta (key, value) VALUES ('rules_generation', '1') ON CONFLICT (key) DO "
-              "UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  ExecOne(db, "INSERT INTO main.vigil_meta (key, value) VALUES ('rules_generation', lower(hex(randomblob(16)))) "
+              "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 }
 
 // PlanOf builds a table's plan: its rules parsed, json_schema rules compiled
