@@ -539,14 +539,16 @@ CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_js
 GRANT SELECT ON vigil_state.vigil_json_schemas TO vigil_views;
 ALTER VIEW vigil_json_schemas OWNER TO vigil_views;
 
+-- PARALLEL RESTRICTED: with "registry" they read vigil's state through a
+-- subtransaction, which a parallel worker may not start.
 CREATE FUNCTION vigil_json_schema_valid(schema text, doc text, options jsonb) RETURNS boolean
     AS 'MODULE_PATHNAME', 'vigil_json_schema_valid_options'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION vigil_json_schema_valid(text, text, jsonb) IS 'vigil_json_schema_valid with options: format (assert or annotate), registry (resolve registered URIs), max_steps';
 
 CREATE FUNCTION vigil_json_schema_check(schema text, doc text, options jsonb DEFAULT '{}') RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_json_schema_check'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION vigil_json_schema_check(text, text, jsonb) IS 'the draft 2020-12 basic output: valid, and each failing keyword with its keyword and instance location';
 
 CREATE FUNCTION vigil_json_schema_add(uri text, schema jsonb) RETURNS boolean
@@ -561,7 +563,7 @@ COMMENT ON FUNCTION vigil_json_schema_remove(text) IS 'removes a registered JSON
 -- Quality scans check json_schema rules with it, as they call vigil_rule_check.
 CREATE FUNCTION vigil_state.vigil_json_schema_valid(schema text, doc text, options jsonb) RETURNS boolean
     AS 'MODULE_PATHNAME', 'vigil_json_schema_valid_options'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION vigil_state.vigil_json_schema_valid(text, text, jsonb) IS 'vigil_json_schema_valid for quality scans';
 
 -- The views belong to vigil_views, which may read vigil_state and nothing more.

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -52,6 +53,7 @@ using nlohmann::json;
 #include "validate/json_metaschemas.inc"
 
 constexpr int kMaxEvalDepth = 1024;
+constexpr std::uintptr_t kMaxEvalStack = 1024 * 1024;
 constexpr long long kMaxStepsLimit = 1'000'000'000;
 constexpr std::size_t kMaxLoadedDocuments = 1000;
 constexpr const char* kRootBase = "urn:vigil:schema";
@@ -233,13 +235,19 @@ std::string Num(double d) {
 
 // ------------------------------------------------------------ patterns ---
 
-// EcmaToRe2 rewrites the ECMA-262 pattern syntax RE2 spells differently
-// (JSON Schema patterns are ECMA-262 regular expressions): \p{Letter} and
-// the other long Unicode property names, \uXXXX and \u{X...}, \cX, and \s
-// (ECMA-262's white space is Unicode's). The rest is common syntax; what
-// RE2 lacks (backreferences, lookaround) stays and fails to compile, as a
-// documented error — never a backtracking engine.
-std::string EcmaToRe2(std::string_view p) {
+// EcmaToRe2 rewrites an ECMA-262 pattern (JSON Schema patterns are
+// ECMA-262 regular expressions, read with the `u` flag) into RE2 syntax
+// with the same meaning, or sets *error for syntax ECMA-262 does not have
+// (RE2's own extensions: flags groups, \Q..\E, \C, \z, \A, \p{^L}). What
+// it rewrites: long Unicode property names (\p{Letter} -> \p{L}),
+// \uXXXX, \u{X...} and surrogate pairs, \cX, `.` (ECMA-262's dot excludes
+// \r, U+2028 and U+2029 too), \s and \S (ECMA-262's white space is
+// Unicode's), `[` inside a class (a literal in ECMA-262, a POSIX class
+// opener in RE2), [\b] (backspace), [^] and [] (anything / nothing),
+// (?<name> (RE2 spells it (?P<name>). What RE2 lacks (backreferences,
+// lookaround) stays and fails to compile: a documented error, never a
+// backtracking engine.
+std::string EcmaToRe2(std::string_view p, std::string* error) {
   static const std::pair<const char*, const char*> kNames[] = {
       {"Letter", "L"}, {"Uppercase_Letter", "Lu"}, {"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"},
       {"Modifier_Letter", "Lm"}, {"Other_Letter", "Lo"}, {"Mark", "M"}, {"Combining_Mark", "M"},
@@ -251,8 +259,13 @@ std::string EcmaToRe2(std::string_view p) {
       {"Currency_Symbol", "Sc"}, {"Modifier_Symbol", "Sk"}, {"Other_Symbol", "So"}, {"Separator", "Z"},
       {"Space_Separator", "Zs"}, {"Line_Separator", "Zl"}, {"Paragraph_Separator", "Zp"}, {"Other", "C"},
       {"Control", "Cc"}, {"cntrl", "Cc"}, {"Format", "Cf"}, {"Surrogate", "Cs"}, {"Private_Use", "Co"}};
+  // ECMA-262 WhiteSpace and LineTerminator, and their complement.
   static const char kSpace[] =
       "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}";
+  static const char kNonSpace[] =
+      "\\x{0}-\\x{8}\\x{E}-\\x{1F}\\x{21}-\\x{9F}\\x{A1}-\\x{167F}\\x{1681}-\\x{1FFF}\\x{200B}-\\x{2027}"
+      "\\x{202A}-\\x{202E}\\x{2030}-\\x{205E}\\x{2060}-\\x{2FFF}\\x{3001}-\\x{FEFE}\\x{FF00}-\\x{10FFFF}";
+  static const char kDot[] = "[^\\n\\r\\x{2028}\\x{2029}]";
   auto hex4 = [&](std::size_t i) -> long {
     if (i + 4 > p.size()) return -1;
     long v = 0;
@@ -264,44 +277,82 @@ std::string EcmaToRe2(std::string_view p) {
     return v;
   };
   auto code_point = [](long cp) {
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "\\x{%lX}", cp);
     return std::string(buf);
+  };
+  auto refuse = [&](const char* what) {
+    if (error->empty()) *error = what;
   };
   std::string out;
   out.reserve(p.size() + 16);
   bool in_class = false;
   for (std::size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
-    if (c == '[' && !in_class) {
-      in_class = true;
-      out += c;
-      continue;
-    }
-    if (c == ']' && in_class) {
-      in_class = false;
-      out += c;
-      continue;
+    if (!in_class) {
+      if (c == '[') {
+        if (p.substr(i, 3) == "[^]") {
+          out += "[\\x{0}-\\x{10FFFF}]";
+          i += 2;
+          continue;
+        }
+        if (p.substr(i, 2) == "[]") {
+          out += "[^\\x{0}-\\x{10FFFF}]";
+          i += 1;
+          continue;
+        }
+        in_class = true;
+        out += c;
+        if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+        continue;
+      }
+      if (c == '.') {
+        out += kDot;
+        continue;
+      }
+      if (c == '(' && i + 1 < p.size() && p[i + 1] == '?') {
+        char k = i + 2 < p.size() ? p[i + 2] : '\0';
+        if (k == '<' && i + 3 < p.size() && p[i + 3] != '=' && p[i + 3] != '!') {
+          out += "(?P<";
+          i += 2;
+          continue;
+        }
+        if (k != ':' && k != '=' && k != '!' && k != '<') refuse("(? flags groups are not ECMA-262");
+      }
+    } else {
+      if (c == ']') {
+        in_class = false;
+        out += c;
+        continue;
+      }
+      if (c == '[') {
+        out += "\\[";
+        continue;
+      }
     }
     if (c != '\\' || i + 1 >= p.size()) {
       out += c;
       continue;
     }
     char e = p[i + 1];
-    if ((e == 'p' || e == 'P') && i + 2 < p.size() && p[i + 2] == '{') {
-      std::size_t close = p.find('}', i + 3);
-      if (close != std::string_view::npos) {
-        std::string name(p.substr(i + 3, close - i - 3));
-        for (const char* prefix : {"General_Category=", "gc=", "Script=", "sc=", "Script_Extensions=", "scx="})
-          if (name.rfind(prefix, 0) == 0) name = name.substr(std::strlen(prefix));
-        for (const auto& n : kNames)
-          if (name == n.first) name = n.second;
-        out += '\\';
-        out += e;
-        out += '{' + name + '}';
-        i = close;
+    if (e == 'p' || e == 'P') {
+      std::size_t close = i + 2 < p.size() && p[i + 2] == '{' ? p.find('}', i + 3) : std::string_view::npos;
+      if (close == std::string_view::npos) {
+        refuse("\\p needs braces in ECMA-262 (\\p{L})");
+        out += c;
         continue;
       }
+      std::string name(p.substr(i + 3, close - i - 3));
+      if (!name.empty() && name[0] == '^') refuse("\\p{^...} is not ECMA-262 (use \\P{...})");
+      for (const char* prefix : {"General_Category=", "gc=", "Script=", "sc=", "Script_Extensions=", "scx="})
+        if (name.rfind(prefix, 0) == 0) name = name.substr(std::strlen(prefix));
+      for (const auto& n : kNames)
+        if (name == n.first) name = n.second;
+      out += '\\';
+      out += e;
+      out += '{' + name + '}';
+      i = close;
+      continue;
     }
     if (e == 'u') {
       if (i + 2 < p.size() && p[i + 2] == '{') {
@@ -330,16 +381,19 @@ std::string EcmaToRe2(std::string_view p) {
       i += 2;
       continue;
     }
-    if (e == 's') {
-      out += in_class ? std::string(kSpace) : "[" + std::string(kSpace) + "]";
+    if (e == 's' || e == 'S') {
+      const char* set = e == 's' ? kSpace : kNonSpace;
+      out += in_class ? std::string(set) : "[" + std::string(set) + "]";
       ++i;
       continue;
     }
-    if (e == 'S' && !in_class) {
-      out += "[^" + std::string(kSpace) + "]";
+    if (e == 'b' && in_class) {
+      out += "\\x{8}";
       ++i;
       continue;
     }
+    if (e == 'Q' || e == 'E' || e == 'C' || e == 'z' || e == 'Z' || e == 'A')
+      refuse("\\Q, \\E, \\C, \\z, \\Z and \\A are not ECMA-262");
     if (e == '0' && !(i + 2 < p.size() && std::isdigit(static_cast<unsigned char>(p[i + 2])))) {
       out += "\\x{0}";
       ++i;
@@ -502,22 +556,58 @@ struct Site {
   std::string pointer;       // JSON Pointer from the resource root
 };
 
+// NodeCount counts a value's nodes (iteratively): the cost of comparing
+// against it, charged to the budget.
+std::size_t NodeCount(const json& v) {
+  std::size_t n = 0;
+  std::vector<const json*> stack = {&v};
+  while (!stack.empty()) {
+    const json* x = stack.back();
+    stack.pop_back();
+    ++n;
+    if (x->is_structured())
+      for (const json& c : *x) stack.push_back(&c);
+  }
+  return n;
+}
+
 // EnumHash hashes JSON values so that equal ones (1 and 1.0 included) hash
 // alike: numbers by their double, strings by their text, containers by
-// type and size only (their equality decides).
+// their first 64 nodes in order (member names included), so an enum of
+// 10,000 same-sized arrays spreads over its buckets.
 struct EnumHash {
-  std::size_t operator()(const json* v) const noexcept {
-    switch (v->type()) {
+  static std::size_t Scalar(const json& v) noexcept {
+    switch (v.type()) {
       case json::value_t::number_integer:
       case json::value_t::number_unsigned:
       case json::value_t::number_float: {
-        double d = v->get<double>();
+        double d = v.get<double>();
         return std::hash<double>()(d == 0 ? 0.0 : d);
       }
-      case json::value_t::string: return std::hash<std::string>()(v->get_ref<const std::string&>());
-      case json::value_t::boolean: return v->get<bool>() ? 1 : 2;
-      default: return static_cast<std::size_t>(v->type()) * 1000003u + v->size();
+      case json::value_t::string: return std::hash<std::string>()(v.get_ref<const std::string&>());
+      case json::value_t::boolean: return v.get<bool>() ? 1 : 2;
+      default: return static_cast<std::size_t>(v.type()) * 1000003u + v.size();
     }
+  }
+  std::size_t operator()(const json* v) const noexcept {
+    if (!v->is_structured()) return Scalar(*v);
+    std::size_t h = Scalar(*v);
+    int budget = 64;
+    std::vector<const json*> stack = {v};
+    while (!stack.empty() && budget-- > 0) {
+      const json* x = stack.back();
+      stack.pop_back();
+      h = h * 1099511628211u ^ Scalar(*x);
+      if (x->is_object()) {
+        for (auto it = x->begin(); it != x->end(); ++it) {
+          h = h * 1099511628211u ^ std::hash<std::string>()(it.key());
+          stack.push_back(&it.value());
+        }
+      } else if (x->is_array()) {
+        for (const json& c : *x) stack.push_back(&c);
+      }
+    }
+    return h;
   }
 };
 struct EnumEq {
@@ -535,7 +625,10 @@ struct Node {
   const json* type_json = nullptr;
   const json* enum_values = nullptr;
   std::unordered_set<const json*, EnumHash, EnumEq> enum_index;  // large enums
+  std::size_t enum_cost = 0;       // nodes of all enum values (a linear scan)
+  std::size_t enum_max_cost = 0;   // nodes of the largest (a hashed probe)
   const json* const_value = nullptr;
+  std::size_t const_cost = 0;      // nodes of the const value
   Node* ref = nullptr;
   Node* dynamic_ref = nullptr;     // initial target of $dynamicRef
   std::string dynamic_anchor;      // its anchor name when the target bookends it
@@ -642,8 +735,22 @@ class Compiler {
   unsigned VocabsOf(const std::string& meta_uri) {
     auto [uri, fragment] = SplitFragment(meta_uri);
     if (uri == kMetaSchema) return kAllVocabs;
+    // Earlier drafts' meta-schemas: evaluated as 2020-12 (their keywords
+    // that 2020-12 kept mean the same), as most validators do.
+    static const char* kEarlier[] = {"http://json-schema.org/draft-04/schema", "http://json-schema.org/draft-06/schema",
+                                     "http://json-schema.org/draft-07/schema",
+                                     "https://json-schema.org/draft/2019-09/schema"};
+    for (const char* e : kEarlier)
+      if (uri == e) return kAllVocabs;
     const Resource* meta = FindResource(uri, /*required=*/false);
-    if (meta == nullptr || !meta->root->is_object()) return kAllVocabs;
+    // Any other meta-schema must be there: its $vocabulary decides which
+    // keywords apply, so registering it later must not silently change
+    // what a schema (or a rule) checks.
+    if (meta == nullptr)
+      throw Error(ErrorCode::kInvalidParameter,
+                  "json_schema: $schema names \"" + Shown(meta_uri) + "\", which is neither a known draft nor registered",
+                  {}, "Register the meta-schema with vigil_json_schema_add and pass {\"registry\": true}.");
+    if (!meta->root->is_object()) return kAllVocabs;
     auto v = meta->root->find("$vocabulary");
     if (v == meta->root->end() || !v->is_object()) return kAllVocabs;
     unsigned bits = 0;
@@ -841,7 +948,11 @@ class Compiler {
   const Regex* Pattern(const std::string& pattern, const std::string& at) {
     auto it = c_->patterns.find(pattern);
     if (it != c_->patterns.end()) return &it->second;
-    Regex re = Regex::Compile(EcmaToRe2(pattern));
+    std::string ecma_error;
+    std::string translated = EcmaToRe2(pattern, &ecma_error);
+    if (!ecma_error.empty())
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + at + ": pattern is not ECMA-262: " + ecma_error);
+    Regex re = Regex::Compile(translated);
     if (!re.ok())
       throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + at + ": pattern does not compile: " + re.error(),
                   "vigil uses RE2 (linear time): ECMA-262 backreferences and lookaround are not supported");
@@ -959,10 +1070,21 @@ class Compiler {
       } else if (validation && k == "enum") {
         if (!v.is_array()) BadSchema(at, "enum must be an array");
         n->enum_values = &v;
-        if (v.size() > 16)
-          for (const json& e : v) n->enum_index.insert(&e);
+        for (const json& e : v) {
+          std::size_t cost = NodeCount(e);
+          n->enum_cost += cost;
+          n->enum_max_cost = std::max(n->enum_max_cost, cost);
+        }
+        if (v.size() > 16) {
+          std::size_t i = 0;
+          for (const json& e : v) {
+            if ((++i & 1023) == 0) PollCancel();
+            n->enum_index.insert(&e);
+          }
+        }
       } else if (validation && k == "const") {
         n->const_value = &v;
+        n->const_cost = NodeCount(v);
       } else if (validation && (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum")) {
         if (!v.is_number()) BadSchema(at, k + " must be a number");
         (k == "minimum" ? n->minimum : k == "maximum" ? n->maximum : k == "exclusiveMinimum" ? n->exclusive_minimum : n->exclusive_maximum) = &v;
@@ -1092,7 +1214,10 @@ class Evaluator {
   Evaluator(const CompiledSchema& c, std::vector<JsonSchemaError>* errors, bool all)
       : c_(c), errors_(errors), all_(all && errors != nullptr) {}
 
-  bool Run(const json& doc) { return Eval(c_.root, doc, nullptr, nullptr, nullptr, 0); }
+  bool Run(const json& doc) {
+    stack_base_ = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    return Eval(c_.root, doc, nullptr, nullptr, nullptr, 0);
+  }
 
  private:
   // Fail records an error (when errors are wanted) and returns false.
@@ -1121,54 +1246,80 @@ class Evaluator {
     long long before = steps_;
     steps_ += static_cast<long long>(n);
     if ((before >> 10) != (steps_ >> 10)) PollCancel();
-    if (steps_ > c_.max_steps)
-      throw Error(ErrorCode::kProgramLimit,
-                  "json_schema: evaluation takes more than " + std::to_string(c_.max_steps) + " steps",
-                  "the schema's branches fan out, or the document is very large",
-                  "Raise the budget with the option {\"max_steps\": N} (at most 1000000000).");
+    if (steps_ > c_.max_steps) ThrowBudget();
+  }
+
+  // The errors are thrown out of line: Eval's frame is paid per level.
+  [[noreturn, gnu::noinline, gnu::cold]] void ThrowBudget() const {
+    throw Error(ErrorCode::kProgramLimit,
+                "json_schema: evaluation takes more than " + std::to_string(c_.max_steps) + " steps",
+                "the schema's branches fan out, or the document is very large",
+                "Raise the budget with the option {\"max_steps\": N} (at most 1000000000).");
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void ThrowDepth() {
+    throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation nests deeper than 1024 subschemas",
+                "a $ref cycle that consumes no input never ends");
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void ThrowStack() {
+    throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation needs more than 1 MB of stack",
+                "the schema nests subschemas (or a $ref cycle) too deeply for one evaluation");
   }
 
   bool Eval(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     Charge(1);
-    if (depth > kMaxEvalDepth)
-      throw Error(ErrorCode::kProgramLimit, "json_schema: evaluation nests deeper than 1024 subschemas",
-                  "a $ref cycle that consumes no input never ends");
+    if (depth > kMaxEvalDepth) ThrowDepth();
+    // The stack, measured: frames differ by build (sanitizers triple them)
+    // and a host thread may have little (SQLite runs on the caller's).
+    std::uintptr_t here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    if (stack_base_ > here && stack_base_ - here > kMaxEvalStack) ThrowStack();
     if (n->is_bool) return n->bool_value ? true : Fail(n, ip, kp, nullptr, "schema false admits nothing");
     bool pushed = false;
     if (scope_.empty() || scope_.back() != n->site->resource) {
       scope_.push_back(n->site->resource);
       pushed = true;
     }
-    Annotations local;
+    // Annotations live on the heap, only where unevaluated* reads them:
+    // every byte of this frame is paid once per nesting level.
+    std::unique_ptr<Annotations> local;
     Annotations* a = ann;
-    if (n->needs_annotations) a = &local;
+    if (n->needs_annotations) {
+      local = std::make_unique<Annotations>();
+      a = local.get();
+    }
     bool ok = Keywords(n, v, ip, kp, a, depth);
     if (pushed) scope_.pop_back();
-    if (ok && ann != nullptr && a == &local) ann->Merge(local);
+    if (ok && ann != nullptr && local) MergeInto(ann, *local);
     return ok;
   }
 
   // Applies a subschema in place (same instance location); its annotations
   // join `ann` only when it passes.
-  bool InPlace(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+  [[gnu::noinline]] bool InPlace(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     if (ann == nullptr) return Eval(sub, v, ip, kp, nullptr, depth + 1);
     Annotations mine;
     bool ok = Eval(sub, v, ip, kp, &mine, depth + 1);
-    if (ok) ann->Merge(mine);
+    if (ok) MergeInto(ann, mine);
     return ok;
+  }
+
+  // MergeInto joins annotations, charged by their size.
+  void MergeInto(Annotations* to, const Annotations& from) {
+    Charge(from.properties.size() + from.contains_items.size());
+    to->Merge(from);
   }
 
   bool InEnum(const Node* n, const json& v) {
     if (!n->enum_index.empty()) {
-      Charge(1);
+      Charge(1 + n->enum_index.bucket_size(n->enum_index.bucket(&v)) * n->enum_max_cost);
       return n->enum_index.count(&v) != 0;
     }
-    Charge(n->enum_values->size());
+    Charge(n->enum_cost);
     return std::find(n->enum_values->begin(), n->enum_values->end(), v) != n->enum_values->end();
   }
 
-  const Node* DynamicTarget(const Node* n) const {
+  const Node* DynamicTarget(const Node* n) {
     if (n->dynamic_anchor.empty()) return n->dynamic_ref;
+    Charge(scope_.size());
     for (const Resource* r : scope_) {
       std::string name = r->uri + "#" + n->dynamic_anchor;
       if (c_.dynamic_anchors.count(name) == 0) continue;
@@ -1179,7 +1330,7 @@ class Evaluator {
     return n->dynamic_ref;
   }
 
-  bool Keywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+  [[gnu::noinline]] bool Keywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
     auto keep_going = [&](bool r) {
       if (!r) ok = false;
@@ -1197,6 +1348,7 @@ class Evaluator {
     if (n->types != 0 && !HasTypes(v, n->types)) {
       if (!keep_going(Fail(n, ip, kp, "type", "expected type " + n->type_json->dump() + ", got " + TypeName(v)))) return false;
     }
+    if (n->const_value != nullptr) Charge(n->const_cost);
     if (n->const_value != nullptr && !(*n->const_value == v)) {
       if (!keep_going(Fail(n, ip, kp, "const", "value differs from const"))) return false;
     }
@@ -1252,7 +1404,7 @@ class Evaluator {
     return ok;
   }
 
-  bool StringKeywords(const Node* n, const std::string& s, const InstPath* ip, const KwPath* kp) {
+  [[gnu::noinline]] bool StringKeywords(const Node* n, const std::string& s, const InstPath* ip, const KwPath* kp) {
     bool ok = true;
     if (n->min_length >= 0 || n->max_length >= 0 || n->pattern != nullptr || n->format != nullptr)
       Charge(s.size() / 256);
@@ -1281,7 +1433,7 @@ class Evaluator {
     return ok;
   }
 
-  bool NumberKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp) {
+  [[gnu::noinline]] bool NumberKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp) {
     bool ok = true;
     auto check = [&](const json* bound, bool pass, const char* keyword, const char* what) {
       if (bound == nullptr || pass) return true;
@@ -1303,7 +1455,7 @@ class Evaluator {
     return ok;
   }
 
-  bool ArrayKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+  [[gnu::noinline]] bool ArrayKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
     double size = static_cast<double>(v.size());
     if (n->min_items >= 0 && size < n->min_items) {
@@ -1379,7 +1531,7 @@ class Evaluator {
     return ok;
   }
 
-  bool ObjectKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+  [[gnu::noinline]] bool ObjectKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
     double size = static_cast<double>(v.size());
     if (n->min_properties >= 0 && size < n->min_properties) {
@@ -1399,6 +1551,7 @@ class Evaluator {
     }
     for (const auto& [name, needed] : n->dependent_required) {
       if (v.find(name) == v.end()) continue;
+      Charge(needed.size());
       for (const std::string& r : needed) {
         if (v.find(r) == v.end()) {
           ok = Fail(n, ip, kp, "dependentRequired", "property " + json(name).dump() + " requires property " + json(r).dump());
@@ -1469,7 +1622,7 @@ class Evaluator {
 
   // Branch evaluates a subschema whose failure is not itself an error (an
   // anyOf branch, an if): its errors go to `sink`.
-  bool Branch(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth,
+  [[gnu::noinline]] bool Branch(const Node* sub, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth,
               std::vector<JsonSchemaError>* sink) {
     std::vector<JsonSchemaError>* saved = errors_;
     bool saved_all = all_;
@@ -1485,7 +1638,7 @@ class Evaluator {
     for (JsonSchemaError& e : sub) errors_->push_back(std::move(e));
   }
 
-  bool Combinators(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
+  [[gnu::noinline]] bool Combinators(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
     for (std::size_t i = 0; i < n->all_of.size(); ++i) {
       KwPath k{kp, "allOf", nullptr, static_cast<long>(i)};
@@ -1525,7 +1678,7 @@ class Evaluator {
         if (passed == 0) Adopt(sub);
         if (!all_) return false;
       } else if (ann != nullptr) {
-        ann->Merge(mine);
+        MergeInto(ann, mine);
       }
     }
     if (n->not_schema != nullptr) {
@@ -1557,6 +1710,7 @@ class Evaluator {
   bool all_;
   long long steps_ = 0;
   std::vector<const Resource*> scope_;  // the dynamic scope, outermost first
+  std::uintptr_t stack_base_ = 0;       // the frame Run started from
 };
 
 }  // namespace
@@ -1660,7 +1814,7 @@ void RecheckSchemaRules(const std::vector<StoredSchemaRule>& rules) {
       throw Error(ErrorCode::kDependentObjects,
                   "the json_schema rule on " + text::ForMessage(r.where, 200) +
                       " no longer compiles with this schema: " + e.what(),
-                  {}, "Change or remove the rule first (vigil_rule_remove).");
+                  {}, "The rule's table owner (or a superuser) changes or removes the rule first (vigil_rule_remove).");
     }
   }
 }

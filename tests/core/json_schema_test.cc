@@ -1,6 +1,8 @@
 // json_schema_test.cc — the JSON Schema evaluator's keywords and limits.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <functional>
 #include <map>
 #include <string>
@@ -63,6 +65,40 @@ TEST(JsonSchema, ReportsWhere) {
 
 TEST(JsonSchema, RefCycleIsAnErrorNotACrash) {
   EXPECT_THROW(JsonSchemaCheck(R"({"$ref":"#"})", "1"), Error);
+}
+
+// The deepest evaluation fits a thread with a 1.5 MB stack: a measured
+// 1 MB budget ends it with an error first (frames differ by build).
+TEST(JsonSchema, EvaluationStackIsBounded) {
+  struct Result {
+    bool threw = false;
+  } result;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1536 * 1024);
+  pthread_t thread;
+  auto body = [](void* arg) -> void* {
+    auto* r = static_cast<Result*>(arg);
+    try {
+      JsonSchemaCheck(R"({"$defs":{"a":{"allOf":[{"$ref":"#/$defs/b"}]},"b":{"anyOf":[{"$ref":"#/$defs/a"}]}},)"
+                      R"("$ref":"#/$defs/a","unevaluatedProperties":false})",
+                      "{}");
+    } catch (const Error& e) {
+      r->threw = e.code() == ErrorCode::kProgramLimit;
+    }
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, body, &result), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(result.threw);
+  // A 511-level document under a recursive schema still validates (in an
+  // optimised build; AddressSanitizer's frames are about three times larger
+  // and end it with the same error).
+#ifndef __SANITIZE_ADDRESS__
+  std::string deep = std::string(511, '[') + std::string(511, ']');
+  EXPECT_TRUE(Valid(R"({"items": {"$ref": "#"}, "unevaluatedItems": false})", deep));
+#endif
 }
 
 TEST(JsonSchema, DeepDocumentsAreRefused) {
