@@ -14,6 +14,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "lib/stringinfo.h"
 }
 
 #include <memory>
@@ -42,28 +43,21 @@ char* JsonbText(Jsonb* jb) { return JsonbToCString(nullptr, &jb->root, VARSIZE(j
 
 // CompiledArg compiles argument 0 with the options text (nullptr: the
 // two-argument form), from the call site's cache when it is the same.
-std::shared_ptr<const core::CompiledSchema> CompiledArg(FunctionCallInfo fcinfo, const char* options_text) {
+const core::CompiledSchema* CompiledArg(FunctionCallInfo fcinfo, const char* options_text) {
   std::string_view schema = ArgText(PG_GETARG_TEXT_PP(0));
   std::string_view options = options_text != nullptr ? std::string_view(options_text) : std::string_view();
   auto* cached = static_cast<CachedSchema*>(fcinfo->flinfo->fn_extra);
-  if (cached != nullptr && cached->schema == schema && cached->options == options) return cached->compiled;
+  if (cached != nullptr && cached->schema == schema && cached->options == options) return cached->compiled.get();
   core::JsonSchemaOptions parsed =
       options_text != nullptr ? Run([&] { return core::ParseJsonSchemaOptions(options); }) : core::JsonSchemaOptions{};
-  bool spi = parsed.registry;
-  Oid owner = InvalidOid;
-  if (spi) {
-    vigil::pg::State state = vigil::pg::CurrentState();
-    if (state.legacy)
-      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                      errmsg("vigil's objects in this database predate this module"),
-                      errhint("Run ALTER EXTENSION vigil UPDATE.")));
-    owner = state.owner;
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  }
+  // With the registry: read it whole first, as vigil's state owner (a
+  // compilation looks up a handful of URIs; one query serves them all).
+  vigil::pg::RegistrySnapshot snapshot;
+  if (parsed.registry) vigil::pg::LoadRegistry(&snapshot);
   MemoryContext fn_mcxt = fcinfo->flinfo->fn_mcxt;
   cached = Run([&] {
-    vigil::pg::SchemaRegistry registry(owner);
-    auto compiled = core::CompileJsonSchema(schema, parsed, spi ? &registry : nullptr);
+    vigil::pg::SnapshotRegistry registry(snapshot);
+    auto compiled = core::CompileJsonSchema(schema, parsed, parsed.registry ? &registry : nullptr);
     auto* c = static_cast<CachedSchema*>(fcinfo->flinfo->fn_extra);
     if (c == nullptr) {
       c = vigil::pg::OwnedByContext<CachedSchema>(fn_mcxt);
@@ -74,9 +68,41 @@ std::shared_ptr<const core::CompiledSchema> CompiledArg(FunctionCallInfo fcinfo,
     c->compiled = std::move(compiled);
     return c;
   });
-  if (spi) SPI_finish();
-  return cached->compiled;
+  // Owned by fn_extra (the query's memory context): no C++ object with a
+  // destructor stays in the callers' frames.
+  return cached->compiled.get();
 }
+
+}  // namespace
+
+void vigil::pg::LoadRegistry(RegistrySnapshot* out) {
+  vigil::pg::State state = vigil::pg::CurrentState();
+  if (state.legacy)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("vigil's objects in this database predate this module"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE.")));
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole as;
+  vigil::pg::BeginAs(&as, state.owner, nullptr);
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "SELECT uri, schema::pg_catalog.text FROM %s.vigil_json_schemas", vigil::pg::kStateSchema);
+  if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT) elog(ERROR, "reading vigil_json_schemas failed");
+  vigil::pg::EndAs(&as);
+  MemoryContext spi = MemoryContextSwitchTo(caller);
+  out->n = static_cast<int>(SPI_processed);
+  out->uri = static_cast<char**>(palloc0(sizeof(char*) * (out->n + 1)));
+  out->schema = static_cast<char**>(palloc0(sizeof(char*) * (out->n + 1)));
+  for (int i = 0; i < out->n; ++i) {
+    out->uri[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+    out->schema[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+  }
+  MemoryContextSwitchTo(spi);
+  SPI_finish();
+}
+
+namespace {
 
 void RequireSchemaAdmin() {
   vigil::pg::State state = vigil::pg::CurrentState();
@@ -109,7 +135,7 @@ std::vector<core::StoredSchemaRule> JsonSchemaRules(Oid owner) {
 // vigil_json_schema_valid(schema, doc): pure; references within the schema
 // and to the built-in meta-schemas.
 VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
-  auto compiled = CompiledArg(fcinfo, nullptr);
+  const core::CompiledSchema* compiled = CompiledArg(fcinfo, nullptr);
   std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
   PG_RETURN_BOOL(Run([&] { return core::ValidateJson(*compiled, doc, nullptr); }));
 }
@@ -117,7 +143,7 @@ VIGIL_PG_FUNCTION(vigil_json_schema_valid) {
 // vigil_json_schema_valid(schema, doc, options)
 VIGIL_PG_FUNCTION(vigil_json_schema_valid_options) {
   char* options = JsonbText(PG_GETARG_JSONB_P(2));
-  auto compiled = CompiledArg(fcinfo, options);
+  const core::CompiledSchema* compiled = CompiledArg(fcinfo, options);
   std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
   PG_RETURN_BOOL(Run([&] { return core::ValidateJson(*compiled, doc, nullptr); }));
 }
@@ -125,7 +151,7 @@ VIGIL_PG_FUNCTION(vigil_json_schema_valid_options) {
 // vigil_json_schema_check(schema, doc, options DEFAULT '{}') -> basic output
 VIGIL_PG_FUNCTION(vigil_json_schema_check) {
   char* options = JsonbText(PG_GETARG_JSONB_P(2));
-  auto compiled = CompiledArg(fcinfo, options);
+  const core::CompiledSchema* compiled = CompiledArg(fcinfo, options);
   std::string_view doc = ArgText(PG_GETARG_TEXT_PP(1));
   char* out = Run([&] {
     std::vector<core::JsonSchemaError> errors;

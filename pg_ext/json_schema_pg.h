@@ -28,4 +28,27 @@ class SchemaRegistry final : public core::JsonSchemaRegistry {
   Oid owner_;
 };
 
+// RegistrySnapshot is the whole registry, read before the core runs
+// (LoadRegistry, engine phase: plain SPI, no subtransaction, so it works
+// in a parallel query's leader).
+struct RegistrySnapshot {
+  int n = 0;
+  char** uri = nullptr;
+  char** schema = nullptr;
+};
+void LoadRegistry(RegistrySnapshot* out);  // SPI-connects itself
+
+class SnapshotRegistry final : public core::JsonSchemaRegistry {
+ public:
+  explicit SnapshotRegistry(const RegistrySnapshot& s) : s_(s) {}
+  std::optional<std::string> Find(const std::string& uri) override {
+    for (int i = 0; i < s_.n; ++i)
+      if (uri == s_.uri[i]) return std::string(s_.schema[i]);
+    return std::nullopt;
+  }
+
+ private:
+  const RegistrySnapshot& s_;
+};
+
 }  // namespace vigil::pg

@@ -102,3 +102,12 @@ SET statement_timeout = '1s';
 SELECT vigil_json_schema_valid(:'exploding', '1', '{"max_steps": 1000000000}');
 RESET statement_timeout;
 SELECT vigil_json_schema_valid('{"type": "string"}', '"x"') AS session_continues;
+
+-- The registry is read without a subtransaction (before the core runs),
+-- so a parallel query's leader can resolve registered URIs.
+SELECT vigil_json_schema_add('https://example.com/boundary/int.json', '{"type": "integer"}');
+SET force_parallel_mode = on;
+SELECT vigil_json_schema_valid('{"$ref": "https://example.com/boundary/int.json"}', '1', '{"registry": true}') AS in_parallel_mode;
+SELECT vigil_json_schema_check('{"$ref": "https://example.com/boundary/int.json"}', '"x"', '{"registry": true}') AS checked;
+RESET force_parallel_mode;
+SELECT vigil_json_schema_remove('https://example.com/boundary/int.json');
