@@ -21,6 +21,9 @@ class Regex {
 
   bool ok() const noexcept;
   std::string error() const;
+  // ProgramSize is the compiled program's size in instructions (what its
+  // memory follows), -1 when it did not compile.
+  int ProgramSize() const noexcept;
   // PartialMatch is an unanchored search.
   bool PartialMatch(std::string_view text) const noexcept;
 

@@ -24,14 +24,22 @@ struct VigilOpensslApi {
 const VigilOpensslApi* vigil_openssl_api(void);
 
 // vigil_re2.so: linear-time regular expressions (RE2), unanchored search.
+// Version 2 appended program_size (RE2::ProgramSize, the compiled
+// program's instructions, which its memory follows) under a new entry
+// point; vigil_re2_api() keeps returning the version 1 table for a
+// long-lived backend of an earlier release (as vigil_idn2 does).
+#define VIGIL_RE2_API_VERSION 2u
+#define VIGIL_RE2_API_ENTRY "vigil_re2_api_v2"
 struct VigilRe2Api {
-  unsigned version;  // 1
+  unsigned version;  // 1 from vigil_re2_api, VIGIL_RE2_API_VERSION from vigil_re2_api_v2
   void* (*compile)(const char* pattern, size_t len);  // never NULL except out of memory
   const char* (*error)(const void* re);               // NULL when it compiled
   int (*partial_match)(const void* re, const char* text, size_t len);  // 1 match, 0 no, -1 error
   void (*release)(void* re);
+  int (*program_size)(const void* re);  // version 2: -1 when it did not compile
 };
-const VigilRe2Api* vigil_re2_api(void);
+const VigilRe2Api* vigil_re2_api(void);     // version 1, for earlier releases
+const VigilRe2Api* vigil_re2_api_v2(void);  // this release
 
 // vigil_idn2.so: IDNA 2008 (libidn2).
 //   lookup: a UTF-8 domain to its ASCII form, copied into `ace`

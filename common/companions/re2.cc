@@ -28,8 +28,15 @@ int PartialMatch(const void* re, const char* text, size_t len) {
 
 void Release(void* re) { delete static_cast<RE2*>(re); }
 
-constexpr VigilRe2Api kApi = {1, Compile, Error, PartialMatch, Release};
+int ProgramSize(const void* re) {
+  const auto* r = static_cast<const RE2*>(re);
+  return r->ok() ? r->ProgramSize() : -1;
+}
+
+constexpr VigilRe2Api kApiV1 = {1, Compile, Error, PartialMatch, Release, nullptr};
+constexpr VigilRe2Api kApi = {VIGIL_RE2_API_VERSION, Compile, Error, PartialMatch, Release, ProgramSize};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const VigilRe2Api* vigil_re2_api(void) { return &kApi; }
+extern "C" __attribute__((visibility("default"))) const VigilRe2Api* vigil_re2_api(void) { return &kApiV1; }
+extern "C" __attribute__((visibility("default"))) const VigilRe2Api* vigil_re2_api_v2(void) { return &kApi; }

@@ -56,6 +56,10 @@ constexpr int kMaxEvalDepth = 1024;
 constexpr std::uintptr_t kMaxEvalStack = 1024 * 1024;
 constexpr long long kMaxStepsLimit = 1'000'000'000;
 constexpr std::size_t kMaxLoadedDocuments = 1000;
+constexpr std::size_t kMaxPatterns = 1000;
+constexpr long long kMaxPatternProgram = 2'000'000;  // RE2 instructions per schema
+constexpr std::size_t kMaxErrors = 100;        // errors one evaluation reports
+constexpr std::size_t kMaxLocation = 2048;     // bytes of one reported location
 constexpr const char* kRootBase = "urn:vigil:schema";
 constexpr const char* kMetaSchema = "https://json-schema.org/draft/2020-12/schema";
 
@@ -108,29 +112,45 @@ std::string Recompose(const Uri& u) {
   return out;
 }
 
-// RemoveDotSegments is RFC 3986 §5.2.4.
-std::string RemoveDotSegments(std::string in) {
+// RemoveDotSegments is RFC 3986 §5.2.4 as written, in linear time: the
+// input is consumed through a cursor (a prefix "replaced by /" becomes the
+// cursor moved onto its last character, which is set to '/'), never by
+// erasing its front, so a long path costs its length, not its square.
+std::string RemoveDotSegments(const std::string& path) {
+  std::string in = path;
+  std::size_t pos = 0;
   std::string out;
-  while (!in.empty()) {
-    if (in.rfind("../", 0) == 0) {
-      in.erase(0, 3);
-    } else if (in.rfind("./", 0) == 0) {
-      in.erase(0, 2);
-    } else if (in.rfind("/./", 0) == 0) {
-      in.erase(0, 2);
-    } else if (in == "/.") {
-      in = "/";
-    } else if (in.rfind("/../", 0) == 0 || in == "/..") {
-      in = in == "/.." ? "/" : in.substr(3);
-      std::size_t slash = out.rfind('/');
-      out.erase(slash == std::string::npos ? 0 : slash);
-    } else if (in == "." || in == "..") {
-      in.clear();
+  out.reserve(in.size());
+  auto starts = [&](std::string_view prefix) { return in.compare(pos, prefix.size(), prefix) == 0; };
+  auto rest_is = [&](std::string_view whole) { return in.size() - pos == whole.size() && starts(whole); };
+  auto pop = [&] {
+    std::size_t slash = out.rfind('/');
+    out.erase(slash == std::string::npos ? 0 : slash);
+  };
+  while (pos < in.size()) {
+    if (starts("../")) {
+      pos += 3;
+    } else if (starts("./")) {
+      pos += 2;
+    } else if (starts("/./")) {
+      pos += 2;  // "/./x" -> "/x"
+    } else if (rest_is("/.")) {
+      pos += 1;
+      in[pos] = '/';  // "/." -> "/"
+    } else if (starts("/../")) {
+      pos += 3;  // "/../x" -> "/x"
+      pop();
+    } else if (rest_is("/..")) {
+      pos += 2;
+      in[pos] = '/';  // "/.." -> "/"
+      pop();
+    } else if (rest_is(".") || rest_is("..")) {
+      pos = in.size();
     } else {
-      std::size_t start = in[0] == '/' ? 1 : 0;
-      std::size_t next = in.find('/', start);
-      out += in.substr(0, next);
-      in.erase(0, next == std::string::npos ? in.size() : next);
+      std::size_t next = in.find('/', pos + (in[pos] == '/' ? 1 : 0));
+      if (next == std::string::npos) next = in.size();
+      out.append(in, pos, next - pos);
+      pos = next;
     }
   }
   return out;
@@ -550,10 +570,77 @@ struct Resource {
 };
 
 // Where Index found a subschema.
+// A Site keeps its JSON Pointer as a link to its parent and one or two
+// tokens ("/properties" "/name", "/allOf" "/3"), so a schema with long
+// names and many subschemas costs memory linear in its size; Pointer()
+// joins them when an error or an absolute location needs the text.
 struct Site {
-  std::string base;          // base URI in effect
-  const Resource* resource;  // the resource it belongs to
-  std::string pointer;       // JSON Pointer from the resource root
+  const std::string* base;            // base URI in effect (interned)
+  const Resource* resource;           // the resource it belongs to
+  const Site* parent = nullptr;       // nullptr at a resource root or a raw pointer
+  const std::string* keyword = nullptr;
+  const std::string* key = nullptr;   // second token, or
+  long index = -1;                    // second token as an array index
+  const std::string* raw = nullptr;   // the pointer as resolved, for sites found by $ref
+
+  std::string Pointer() const {
+    std::vector<const Site*> chain;
+    for (const Site* s = this; s != nullptr; s = s->parent) {
+      chain.push_back(s);
+      if (s->raw != nullptr) break;
+    }
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Site* s = *it;
+      if (s->raw != nullptr) out += *s->raw;
+      if (s->keyword != nullptr) {
+        out += '/';
+        out += EscapeToken(*s->keyword);
+      }
+      if (s->key != nullptr) {
+        out += '/';
+        out += EscapeToken(*s->key);
+      } else if (s->index >= 0) {
+        out += '/';
+        out += std::to_string(s->index);
+      }
+    }
+    return out;
+  }
+};
+
+// Loc names where in a subschema Fill is, turned into a JSON Pointer only
+// when an error needs it.
+struct Loc {
+  const Site* site;
+  const std::string* keyword = nullptr;
+  const std::string* key = nullptr;
+  long index = -1;
+  Loc Child(const std::string* k) const {
+    Loc l = *this;
+    l.key = k;
+    return l;
+  }
+  Loc Child(long i) const {
+    Loc l = *this;
+    l.index = i;
+    return l;
+  }
+  operator std::string() const {
+    std::string out = site->Pointer();
+    if (keyword != nullptr) {
+      out += '/';
+      out += EscapeToken(*keyword);
+    }
+    if (key != nullptr) {
+      out += '/';
+      out += EscapeToken(*key);
+    } else if (index >= 0) {
+      out += '/';
+      out += std::to_string(index);
+    }
+    return out;
+  }
 };
 
 // NodeCount counts a value's nodes (iteratively): the cost of comparing
@@ -681,8 +768,10 @@ class CompiledSchema {
   std::unordered_map<std::string, const json*> anchors;              // "uri#name" -> subschema
   std::unordered_set<std::string> dynamic_anchors;                   // "uri#name" of $dynamicAnchor
   std::unordered_map<const json*, const Site*> site_of;
+  std::unordered_set<std::string> strings;  // interned base URIs and raw pointers
   std::unordered_map<const json*, Node*> node_of;
   std::map<std::string, Regex> patterns;
+  long long pattern_program = 0;  // RE2 instructions of all patterns
   std::vector<std::string> external;  // URIs loaded from the registry
   Node* root = nullptr;
   long long max_steps = 0;
@@ -707,9 +796,7 @@ class Compiler {
 
  private:
   // AddDocument indexes a whole document retrieved as `uri`.
-  void AddDocument(const json* doc, const std::string& uri) {
-    Index(*doc, uri, nullptr, "", 0);
-  }
+  void AddDocument(const json* doc, const std::string& uri) { Index(*doc, Intern(uri), nullptr, Site{}, 0); }
 
   const Resource* NewResource(const std::string& uri, const json* root, const Resource* parent) {
     auto found = c_->by_uri.find(uri);
@@ -768,32 +855,40 @@ class Compiler {
     return bits;
   }
 
+  const std::string* Intern(std::string text) { return &*c_->strings.insert(std::move(text)).first; }
+
   // Index walks one schema and its subschemas, as the keywords define them.
-  void Index(const json& s, std::string base, const Resource* resource, std::string pointer, int depth) {
+  // `at` is the new site's place: its parent and tokens (or a raw pointer).
+  void Index(const json& s, const std::string* base, const Resource* resource, Site at, int depth) {
     if (depth > json_in::kMaxDepth)
       throw Error(ErrorCode::kProgramLimit, "json_schema: schema nested deeper than 512 levels");
     if (c_->site_of.count(&s) != 0) return;
+    if ((++indexed_ & 255) == 0) PollCancel();
     if (s.is_object()) {
       auto id = s.find("$id");
       if (id != s.end()) {
-        if (!id->is_string()) BadSchema(pointer, "$id must be a string");
-        std::string resolved = ResolveUri(base, id->get<std::string>());
+        if (!id->is_string()) BadSchema(at.Pointer(), "$id must be a string");
+        CheckUriLength(id->get_ref<const std::string&>(), at);
+        std::string resolved = ResolveUri(*base, id->get<std::string>());
         auto [uri, fragment] = SplitFragment(resolved);
-        if (!fragment.empty()) BadSchema(pointer, "$id must not have a fragment: \"" + Shown(id->get<std::string>()) + "\"");
-        base = uri;
+        if (!fragment.empty()) BadSchema(at.Pointer(), "$id must not have a fragment: \"" + Shown(id->get<std::string>()) + "\"");
+        base = Intern(uri);
         resource = NewResource(uri, &s, resource);
-        pointer.clear();
+        at = Site{};  // a resource's subschemas are pointed at from its root
       }
     }
-    if (resource == nullptr) resource = NewResource(base, &s, nullptr);
-    c_->sites.push_back(Site{base, resource, pointer});
-    c_->site_of.emplace(&s, &c_->sites.back());
+    if (resource == nullptr) resource = NewResource(*base, &s, nullptr);
+    at.base = base;
+    at.resource = resource;
+    c_->sites.push_back(at);
+    const Site* site = &c_->sites.back();
+    c_->site_of.emplace(&s, site);
     if (!s.is_object()) return;
     for (const char* key : {"$anchor", "$dynamicAnchor"}) {
       auto a = s.find(key);
       if (a == s.end()) continue;
       if (!a->is_string() || !ValidAnchor(a->get<std::string>()))
-        BadSchema(pointer + "/" + key, std::string(key) + " must be a plain name (letters, digits, - _ . :)");
+        BadSchema(site->Pointer() + "/" + key, std::string(key) + " must be a plain name (letters, digits, - _ . :)");
       std::string name = resource->uri + "#" + a->get<std::string>();
       c_->anchors[name] = &s;
       if (key[1] == 'd') c_->dynamic_anchors.insert(name);
@@ -801,23 +896,37 @@ class Compiler {
     for (auto it = s.begin(); it != s.end(); ++it) {
       const std::string& k = it.key();
       const json& v = it.value();
-      std::string here = pointer + "/" + EscapeToken(k);
+      Site child{};
+      child.parent = site;
+      child.keyword = &k;
       if (k == "$defs" || k == "definitions" || k == "properties" || k == "patternProperties" ||
           k == "dependentSchemas" || k == "dependencies") {
         if (!v.is_object()) continue;  // Compile reports it
         for (auto p = v.begin(); p != v.end(); ++p) {
           if (k == "dependencies" && p.value().is_array()) continue;  // names, not a schema
-          Index(p.value(), base, resource, here + "/" + EscapeToken(p.key()), depth + 1);
+          Site named = child;
+          named.key = &p.key();
+          Index(p.value(), base, resource, named, depth + 1);
         }
       } else if (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems") {
         if (!v.is_array()) continue;
-        for (std::size_t i = 0; i < v.size(); ++i) Index(v[i], base, resource, here + "/" + std::to_string(i), depth + 1);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          Site numbered = child;
+          numbered.index = static_cast<long>(i);
+          Index(v[i], base, resource, numbered, depth + 1);
+        }
       } else if (k == "items" || k == "additionalProperties" || k == "unevaluatedProperties" ||
                  k == "unevaluatedItems" || k == "contains" || k == "propertyNames" || k == "not" || k == "if" ||
                  k == "then" || k == "else" || k == "contentSchema") {
-        Index(v, base, resource, here, depth + 1);
+        Index(v, base, resource, child, depth + 1);
       }
     }
+  }
+
+  // URIs in a schema ($id, $ref, $dynamicRef, $schema) are at most 8 KB:
+  // resolving them is linear, and every subschema's base is one of them.
+  static void CheckUriLength(const std::string& uri, const Site& at) {
+    if (uri.size() > 8192) BadSchema(at.Pointer(), "a URI longer than 8192 bytes");
   }
 
   static bool ValidAnchor(const std::string& a) {
@@ -864,8 +973,9 @@ class Compiler {
   }
 
   // Resolve turns a $ref value into the subschema it names.
-  const json* Resolve(const std::string& ref, const Site& from, const std::string& at) {
-    std::string absolute = ResolveUri(from.base, ref);
+  const json* Resolve(const std::string& ref, const Site& from, const Loc& at) {
+    if (ref.size() > 8192) BadSchema(at, "a URI longer than 8192 bytes");
+    std::string absolute = ResolveUri(*from.base, ref);
     auto [uri, fragment] = SplitFragment(absolute);
     const Resource* r = FindResource(uri, true);
     if (fragment.empty()) return r->root;
@@ -911,7 +1021,11 @@ class Compiler {
       if (next == std::string::npos) break;
       pos = next + 1;
     }
-    if (c_->site_of.count(node) == 0) Index(*node, base, r, decoded, 0);
+    if (c_->site_of.count(node) == 0) {
+      Site raw{};
+      raw.raw = Intern(decoded);
+      Index(*node, Intern(base), r, raw, 0);
+    }
     return node;
   }
 
@@ -939,27 +1053,41 @@ class Compiler {
     }
   }
 
-  Node* Sub(const json& v, const std::string& at) {
+  Node* Sub(const json& v, const Loc& at) {
     if (!v.is_boolean() && !v.is_object()) BadSchema(at, "a schema must be an object or a boolean");
     if (c_->site_of.count(&v) == 0) BadSchema(at, "a subschema was not indexed");
     return Compile(&v);
   }
 
-  const Regex* Pattern(const std::string& pattern, const std::string& at) {
+  const Regex* Pattern(const std::string& pattern, const Loc& at) {
     auto it = c_->patterns.find(pattern);
     if (it != c_->patterns.end()) return &it->second;
+    PollCancel();  // RE2 compiles in time and memory that grow with the pattern
+    if (c_->patterns.size() >= kMaxPatterns)
+      throw Error(ErrorCode::kProgramLimit,
+                  "json_schema: a schema compiles more than " + std::to_string(kMaxPatterns) + " distinct patterns");
     std::string ecma_error;
     std::string translated = EcmaToRe2(pattern, &ecma_error);
     if (!ecma_error.empty())
-      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + at + ": pattern is not ECMA-262: " + ecma_error);
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + std::string(at) + ": pattern is not ECMA-262: " + ecma_error);
     Regex re = Regex::Compile(translated);
+    if (re.ok()) {
+      // RE2's memory follows its program: a schema's patterns together get
+      // a budget (a hundred \p{L}{300} would hold gigabytes).
+      c_->pattern_program += re.ProgramSize();
+      if (c_->pattern_program > kMaxPatternProgram)
+        throw Error(ErrorCode::kProgramLimit,
+                    "json_schema: the schema's patterns compile to more than " + std::to_string(kMaxPatternProgram) +
+                        " RE2 instructions together",
+                    "at " + std::string(at));
+    }
     if (!re.ok())
-      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + at + ": pattern does not compile: " + re.error(),
+      throw Error(ErrorCode::kInvalidParameter, "json_schema: invalid schema at " + std::string(at) + ": pattern does not compile: " + re.error(),
                   "vigil uses RE2 (linear time): ECMA-262 backreferences and lookaround are not supported");
     return &c_->patterns.emplace(pattern, std::move(re)).first->second;
   }
 
-  static double Count(const json& v, const std::string& at, const char* k) {
+  static double Count(const json& v, const Loc& at, const char* k) {
     if (!IsNonNegativeInt(v)) BadSchema(at, std::string(k) + " must be a non-negative integer");
     return v.get<double>();
   }
@@ -968,7 +1096,7 @@ class Compiler {
   void Fill(Node* n) {
     const json& s = *n->src;
     const Site& site = *n->site;
-    const std::string& at0 = site.pointer;
+    const Loc at0{&site};
     if (s.is_boolean()) {
       n->is_bool = true;
       n->bool_value = s.get<bool>();
@@ -981,7 +1109,7 @@ class Compiler {
     for (auto it = s.begin(); it != s.end(); ++it) {
       const std::string& k = it.key();
       const json& v = it.value();
-      std::string at = at0 + "/" + EscapeToken(k);
+      const Loc at{&site, &k};
       if (k == "$ref") {
         if (!v.is_string()) BadSchema(at, "$ref must be a string");
         n->ref = Compile(Resolve(v.get<std::string>(), site, at));
@@ -989,18 +1117,18 @@ class Compiler {
         if (!v.is_string()) BadSchema(at, "$dynamicRef must be a string");
         const json* target = Resolve(v.get<std::string>(), site, at);
         n->dynamic_ref = Compile(target);
-        auto [uri, fragment] = SplitFragment(ResolveUri(site.base, v.get<std::string>()));
+        auto [uri, fragment] = SplitFragment(ResolveUri(*site.base, v.get<std::string>()));
         if (!fragment.empty() && fragment[0] != '/' && target->is_object()) {
           auto da = target->find("$dynamicAnchor");
           if (da != target->end() && *da == fragment) n->dynamic_anchor = fragment;
         }
       } else if (k == "$defs" || k == "definitions") {
         if (!v.is_object()) BadSchema(at, k + " must be an object");
-        for (auto p = v.begin(); p != v.end(); ++p) Sub(p.value(), at + "/" + EscapeToken(p.key()));
+        for (auto p = v.begin(); p != v.end(); ++p) Sub(p.value(), at.Child(&p.key()));
       } else if (applicator && (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems")) {
         if (!v.is_array() || v.empty()) BadSchema(at, k + " must be a non-empty array of schemas");
         std::vector<Node*>& list = k == "allOf" ? n->all_of : k == "anyOf" ? n->any_of : k == "oneOf" ? n->one_of : n->prefix_items;
-        for (std::size_t i = 0; i < v.size(); ++i) list.push_back(Sub(v[i], at + "/" + std::to_string(i)));
+        for (std::size_t i = 0; i < v.size(); ++i) list.push_back(Sub(v[i], at.Child(static_cast<long>(i))));
       } else if (applicator && k == "not") {
         n->not_schema = Sub(v, at);
       } else if (applicator && k == "if") {
@@ -1021,11 +1149,11 @@ class Compiler {
       } else if (applicator && k == "properties") {
         if (!v.is_object()) BadSchema(at, "properties must be an object");
         n->properties.reserve(v.size());
-        for (auto p = v.begin(); p != v.end(); ++p) n->properties.emplace(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+        for (auto p = v.begin(); p != v.end(); ++p) n->properties.emplace(p.key(), Sub(p.value(), at.Child(&p.key())));
       } else if (applicator && k == "patternProperties") {
         if (!v.is_object()) BadSchema(at, "patternProperties must be an object");
         for (auto p = v.begin(); p != v.end(); ++p) {
-          std::string pat_at = at + "/" + EscapeToken(p.key());
+          const Loc pat_at = at.Child(&p.key());
           n->pattern_properties.emplace_back(Pattern(p.key(), pat_at), Sub(p.value(), pat_at));
           n->pattern_sources.push_back(&p.key());
         }
@@ -1042,12 +1170,12 @@ class Compiler {
             }
             n->dependent_required.emplace_back(p.key(), std::move(names));
           } else {
-            n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+            n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at.Child(&p.key())));
           }
         }
       } else if (applicator && k == "dependentSchemas") {
         if (!v.is_object()) BadSchema(at, "dependentSchemas must be an object");
-        for (auto p = v.begin(); p != v.end(); ++p) n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at + "/" + EscapeToken(p.key())));
+        for (auto p = v.begin(); p != v.end(); ++p) n->dependent_schemas.emplace_back(p.key(), Sub(p.value(), at.Child(&p.key())));
       } else if (unevaluated && k == "unevaluatedItems") {
         n->unevaluated_items = Sub(v, at);
         n->needs_annotations = true;
@@ -1145,6 +1273,7 @@ class Compiler {
   JsonSchemaOptions options_;
   JsonSchemaRegistry* registry_;
   std::vector<Node*> queue_;
+  std::size_t indexed_ = 0;  // subschemas indexed (cancel polled every 256)
 };
 
 // ----------------------------------------------------------- evaluator ---
@@ -1163,11 +1292,21 @@ struct KwPath {
   long index;              // optional second token when >= 0
 };
 
+// Clip keeps a reported location to kMaxLocation bytes (marked "..."), at a
+// character boundary: a deep path through long names stays a bounded report.
+std::string Clip(std::string s) {
+  if (s.size() <= kMaxLocation) return s;
+  std::size_t cut = kMaxLocation;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
+}
+
 std::string Join(const InstPath* p) {
   std::vector<const InstPath*> parts;
   for (; p != nullptr; p = p->up) parts.push_back(p);
   std::string out;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+  for (auto it = parts.rbegin(); it != parts.rend() && out.size() <= kMaxLocation; ++it) {
     out += '/';
     out += (*it)->key != nullptr ? EscapeToken(*(*it)->key) : std::to_string((*it)->index);
   }
@@ -1178,7 +1317,7 @@ std::string Join(const KwPath* p) {
   std::vector<const KwPath*> parts;
   for (; p != nullptr; p = p->up) parts.push_back(p);
   std::string out;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+  for (auto it = parts.rbegin(); it != parts.rend() && out.size() <= kMaxLocation; ++it) {
     if ((*it)->keyword != nullptr) {
       out += '/';
       out += EscapeToken((*it)->keyword);
@@ -1224,18 +1363,19 @@ class Evaluator {
   bool Fail(const Node* n, const InstPath* ip, const KwPath* kp, const char* keyword, const std::string& message) {
     if (errors_ == nullptr) return false;
     if (!all_ && !errors_->empty()) return false;
+    if (errors_->size() >= kMaxErrors) return false;  // the first 100 are the answer
     KwPath leaf{kp, keyword, nullptr, -1};
     std::string abs;
-    if (n->site->base != kRootBase) {  // a schema without $id has no absolute location to give
-      abs = n->site->base;
+    if (*n->site->base != kRootBase) {  // a schema without $id has no absolute location to give
+      abs = *n->site->base;
       abs += '#';
-      abs += n->site->pointer;
+      abs += n->site->Pointer();
       if (keyword != nullptr) {
         abs += '/';
         abs += EscapeToken(keyword);
       }
     }
-    errors_->push_back(JsonSchemaError{Join(ip), Join(&leaf), std::move(abs), message});
+    errors_->push_back(JsonSchemaError{Clip(Join(ip)), Clip(Join(&leaf)), Clip(std::move(abs)), Clip(message)});
     return false;
   }
 
@@ -1396,7 +1536,7 @@ class Evaluator {
         std::size_t before = errors_ != nullptr ? errors_->size() : 0;
         bool passed = Eval(n->unevaluated_properties, m.value(), &child, &k, nullptr, depth + 1);
         if (!passed && n->unevaluated_properties->is_bool && errors_ != nullptr && errors_->size() > before)
-          errors_->back().message = "unevaluated property " + json(m.key()).dump() + " is not allowed";
+          errors_->back().message = "unevaluated property " + Shown(json(m.key()).dump()) + " is not allowed";
         if (!keep_going(passed)) return false;
         ann->properties.insert(&m.value());
       }
@@ -1420,7 +1560,7 @@ class Evaluator {
       }
     }
     if (n->pattern != nullptr && !n->pattern->PartialMatch(s)) {
-      ok = Fail(n, ip, kp, "pattern", "does not match pattern " + json(*n->pattern_text).dump());
+      ok = Fail(n, ip, kp, "pattern", "does not match pattern " + Shown(json(*n->pattern_text).dump()));
       if (!all_) return false;
     }
     if (n->format != nullptr && n->assert_format) {
@@ -1545,7 +1685,7 @@ class Evaluator {
     if (!n->required.empty()) Charge(n->required.size());
     for (const std::string& r : n->required) {
       if (v.find(r) == v.end()) {
-        ok = Fail(n, ip, kp, "required", "missing required property " + json(r).dump());
+        ok = Fail(n, ip, kp, "required", "missing required property " + Shown(json(r).dump()));
         if (!all_) return false;
       }
     }
@@ -1554,7 +1694,7 @@ class Evaluator {
       Charge(needed.size());
       for (const std::string& r : needed) {
         if (v.find(r) == v.end()) {
-          ok = Fail(n, ip, kp, "dependentRequired", "property " + json(name).dump() + " requires property " + json(r).dump());
+          ok = Fail(n, ip, kp, "dependentRequired", "property " + Shown(json(name).dump()) + " requires property " + Shown(json(r).dump()));
           if (!all_) return false;
         }
       }
@@ -1593,7 +1733,7 @@ class Evaluator {
           std::size_t before = errors_ != nullptr ? errors_->size() : 0;
           if (!Eval(n->additional_properties, m.value(), &child, &k, nullptr, depth + 1)) {
             if (n->additional_properties->is_bool && errors_ != nullptr && errors_->size() > before)
-              errors_->back().message = "additional property " + json(key).dump() + " is not allowed";
+              errors_->back().message = "additional property " + Shown(json(key).dump()) + " is not allowed";
             ok = false;
             if (!all_) return false;
           }
@@ -1635,7 +1775,8 @@ class Evaluator {
 
   void Adopt(std::vector<JsonSchemaError>& sub) {
     if (errors_ == nullptr || !all_) return;
-    for (JsonSchemaError& e : sub) errors_->push_back(std::move(e));
+    for (JsonSchemaError& e : sub)
+      if (errors_->size() < kMaxErrors) errors_->push_back(std::move(e));
   }
 
   [[gnu::noinline]] bool Combinators(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
@@ -1658,7 +1799,7 @@ class Evaluator {
         }
       }
       if (!any) {
-        std::string first = sub.empty() ? std::string() : " (" + JsonSchemaReason(sub.front()) + ")";
+        std::string first = sub.empty() ? std::string() : " (" + Shown(JsonSchemaReason(sub.front())) + ")";
         ok = Fail(n, ip, kp, "anyOf", "matches none of anyOf" + first);
         Adopt(sub);
         if (!all_) return false;
@@ -1673,7 +1814,7 @@ class Evaluator {
         if (Branch(n->one_of[i], v, ip, &k, ann != nullptr ? &mine : nullptr, depth, &sub)) ++passed;
       }
       if (passed != 1) {
-        std::string first = passed == 0 && !sub.empty() ? " (" + JsonSchemaReason(sub.front()) + ")" : std::string();
+        std::string first = passed == 0 && !sub.empty() ? " (" + Shown(JsonSchemaReason(sub.front())) + ")" : std::string();
         ok = Fail(n, ip, kp, "oneOf", "matches " + std::to_string(passed) + " of oneOf, expected exactly 1" + first);
         if (passed == 0) Adopt(sub);
         if (!all_) return false;

@@ -289,6 +289,47 @@ TEST(JsonSchema, RulesResolveTheRegistryInScope) {
   EXPECT_EQ(CodeOf([&] { RecheckSchemaRules(rules); }), ErrorCode::kDependentObjects);
 }
 
+TEST(JsonSchema, ReportsAndCompilationAreBounded) {
+  // At most 100 errors, each location at most 2 KB (then "...").
+  std::string many = "[";
+  for (int i = 0; i < 5000; ++i) {
+    if (i) many += ',';
+    many += '1';
+  }
+  many += ']';
+  auto c = CompileJsonSchema(R"({"items": {"type": "string"}})", JsonSchemaOptions{}, nullptr);
+  std::vector<JsonSchemaError> errors;
+  EXPECT_FALSE(ValidateJson(*c, many, &errors, true));
+  EXPECT_EQ(errors.size(), 100u);
+  std::string key(10000, 'k');
+  errors.clear();
+  EXPECT_FALSE(ValidateJson(*CompileJsonSchema(R"({"additionalProperties": false})", JsonSchemaOptions{}, nullptr),
+                            "{\"" + key + "\": 1}", &errors, true));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_LE(errors[0].instance_location.size(), 2051u);
+  EXPECT_LE(errors[0].message.size(), 2051u);
+  // URIs in a schema are at most 8 KB; long paths with dot segments
+  // resolve in linear time.
+  std::string long_id = "{\"$id\": \"http://x.example/" + std::string(9000, 'a') + "\"}";
+  EXPECT_EQ(CodeOf([&] { JsonSchemaCheck(long_id, "1"); }), ErrorCode::kInvalidParameter);
+  std::string dots = "http://x.example/";
+  for (int i = 0; i < 1500; ++i) dots += "a/../";
+  std::string embedded = "{\"$defs\": {\"x\": {\"$id\": \"" + dots + "s.json\", \"type\": \"integer\"}}, " +
+                         "\"$ref\": \"http://x.example/s.json\"}";
+  EXPECT_TRUE(Valid(embedded, "1"));
+  EXPECT_FALSE(Valid(embedded, "\"x\""));
+  // A schema's patterns together compile to at most 2,000,000 RE2 instructions.
+  std::string patterns = "{\"patternProperties\": {";
+  for (int i = 0; i < 400; ++i) {
+    if (i) patterns += ',';
+    patterns += "\"\\\\p{L}{30}";
+    patterns += std::to_string(i);
+    patterns += "\": true";
+  }
+  patterns += "}}";
+  EXPECT_EQ(CodeOf([&] { JsonSchemaCheck(patterns, "{}"); }), ErrorCode::kProgramLimit);
+}
+
 TEST(JsonSchema, UriResolution) {
   MapRegistry r;
   r.schemas["http://example.com/a/b/c.json"] = R"({"$defs": {"x": {"const": 1}}})";

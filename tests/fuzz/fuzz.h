@@ -65,7 +65,7 @@ inline std::vector<std::string_view> Split(std::string_view text, std::size_t pa
 inline void RequireCompanions() {
   try {
     core::companion::Require<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
-    core::companion::Require<VigilRe2Api>("vigil_re2", "vigil_re2_api", 1);
+    core::companion::Require<VigilRe2Api>("vigil_re2", VIGIL_RE2_API_ENTRY, VIGIL_RE2_API_VERSION);
     core::companion::Require<VigilIdn2Api>("vigil_idn2", VIGIL_IDN2_API_ENTRY, VIGIL_IDN2_API_VERSION);
     core::companion::Require<VigilKeccakApi>("vigil_keccak", "vigil_keccak_api", 1);
     core::companion::Require<VigilPhoneApi>("vigil_phone", "vigil_phone_api", 1);
