@@ -364,10 +364,21 @@ std::string EcmaToRe2(std::string_view p, std::string* error) {
       }
       std::string name(p.substr(i + 3, close - i - 3));
       if (!name.empty() && name[0] == '^') refuse("\\p{^...} is not ECMA-262 (use \\P{...})");
-      for (const char* prefix : {"General_Category=", "gc=", "Script=", "sc=", "Script_Extensions=", "scx="})
-        if (name.rfind(prefix, 0) == 0) name = name.substr(std::strlen(prefix));
+      if (name.rfind("Script_Extensions=", 0) == 0 || name.rfind("scx=", 0) == 0)
+        refuse("\\p{Script_Extensions=...} is not supported (RE2 has scripts, not their extensions)");
+      for (const char* prefix : {"General_Category=", "gc=", "Script=", "sc="})
+        if (name.rfind(prefix, 0) == 0) {
+          name = name.substr(std::strlen(prefix));
+          break;  // one prefix: "gc=sc=L" is no name
+        }
+      if (name.find('=') != std::string::npos) refuse("a Unicode property name holds one '='");
       for (const auto& n : kNames)
         if (name == n.first) name = n.second;
+      if (name == "C")
+        refuse("\\p{C} / \\p{Other} is not supported (RE2's leaves out unassigned code points)");
+      if (in_class && ((!out.empty() && out.back() == '-' && out.size() >= 2 && out[out.size() - 2] != '[' && out[out.size() - 2] != '\\') ||
+                       (close + 1 < p.size() && p[close + 1] == '-' && close + 2 < p.size() && p[close + 2] != ']')))
+        refuse("a class escape cannot end a range");
       out += '\\';
       out += e;
       out += '{' + name + '}';
@@ -401,6 +412,13 @@ std::string EcmaToRe2(std::string_view p, std::string* error) {
       i += 2;
       continue;
     }
+    if (in_class && (e == 's' || e == 'S' || e == 'd' || e == 'D' || e == 'w' || e == 'W') &&
+        ((!out.empty() && out.back() == '-' && out.size() >= 2 && out[out.size() - 2] != '[' && out[out.size() - 2] != '\\') ||
+         (i + 2 < p.size() && p[i + 2] == '-' && i + 3 < p.size() && p[i + 3] != ']')))
+      refuse("a class escape cannot end a range");
+    if (e >= '1' && e <= '9') refuse("backreferences are not supported (RE2)");
+    if (e == 'a') refuse("\\a is not ECMA-262");
+    if (e == 'x' && i + 2 < p.size() && p[i + 2] == '{') refuse("\\x{...} is not ECMA-262 (use \\u{...})");
     if (e == 's' || e == 'S') {
       const char* set = e == 's' ? kSpace : kNonSpace;
       out += in_class ? std::string(set) : "[" + std::string(set) + "]";
@@ -643,6 +661,47 @@ struct Loc {
   }
 };
 
+// ExactInteger is a JSON number's value as an exact integer when it is one
+// within 128 bits (integers always; a float when integral and below 2^64).
+std::optional<__int128> ExactInteger(const json& v) {
+  if (v.is_number_unsigned()) return static_cast<__int128>(v.get<unsigned long long>());
+  if (v.is_number_integer()) return static_cast<__int128>(v.get<long long>());
+  double d = v.get<double>();
+  if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) >= 18446744073709551616.0) return std::nullopt;
+  return static_cast<__int128>(d);
+}
+
+// NumberEq compares two JSON numbers exactly (nlohmann compares an integer
+// with a float as doubles: 9007199254740993 would equal 9007199254740992.0).
+bool NumberEq(const json& a, const json& b) {
+  if (a.is_number_float() && b.is_number_float()) return a.get<double>() == b.get<double>();
+  std::optional<__int128> x = ExactInteger(a), y = ExactInteger(b);
+  if (x && y) return *x == *y;
+  return !x && !y && a.get<double>() == b.get<double>();
+}
+
+// JsonEq is JSON equality for const, enum and uniqueItems: 1 and 1.0 are
+// equal, numbers compare exactly, objects regardless of member order.
+bool JsonEq(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) return NumberEq(a, b);
+  if (a.type() != b.type()) return false;
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!JsonEq(a[i], b[i])) return false;
+    return true;
+  }
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto other = b.find(it.key());
+      if (other == b.end() || !JsonEq(it.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 // NodeCount counts a value's nodes (iteratively): the cost of comparing
 // against it, charged to the budget.
 std::size_t NodeCount(const json& v) {
@@ -668,8 +727,12 @@ struct EnumHash {
       case json::value_t::number_integer:
       case json::value_t::number_unsigned:
       case json::value_t::number_float: {
-        double d = v.get<double>();
-        return std::hash<double>()(d == 0 ? 0.0 : d);
+        // Equal numbers hash alike under NumberEq: integral ones by their
+        // exact value, others by their double.
+        if (std::optional<__int128> i = ExactInteger(v))
+          return std::hash<unsigned long long>()(static_cast<unsigned long long>(*i)) ^
+                 std::hash<long long>()(static_cast<long long>(*i >> 64));
+        return std::hash<double>()(v.get<double>());
       }
       case json::value_t::string: return std::hash<std::string>()(v.get_ref<const std::string&>());
       case json::value_t::boolean: return v.get<bool>() ? 1 : 2;
@@ -698,7 +761,7 @@ struct EnumHash {
   }
 };
 struct EnumEq {
-  bool operator()(const json* a, const json* b) const noexcept { return *a == *b; }
+  bool operator()(const json* a, const json* b) const noexcept { return JsonEq(*a, *b); }
 };
 
 struct Node {
@@ -1454,7 +1517,9 @@ class Evaluator {
       return n->enum_index.count(&v) != 0;
     }
     Charge(n->enum_cost);
-    return std::find(n->enum_values->begin(), n->enum_values->end(), v) != n->enum_values->end();
+    for (const json& e : *n->enum_values)
+      if (JsonEq(e, v)) return true;
+    return false;
   }
 
   const Node* DynamicTarget(const Node* n) {
@@ -1489,7 +1554,7 @@ class Evaluator {
       if (!keep_going(Fail(n, ip, kp, "type", "expected type " + n->type_json->dump() + ", got " + TypeName(v)))) return false;
     }
     if (n->const_value != nullptr) Charge(n->const_cost);
-    if (n->const_value != nullptr && !(*n->const_value == v)) {
+    if (n->const_value != nullptr && !JsonEq(*n->const_value, v)) {
       if (!keep_going(Fail(n, ip, kp, "const", "value differs from const"))) return false;
     }
     if (n->enum_values != nullptr && !InEnum(n, v)) {
@@ -1608,16 +1673,21 @@ class Evaluator {
     }
     if (n->unique_items && v.size() > 1) {
       Charge(v.size());
-      std::vector<const json*> items;
-      items.reserve(v.size());
-      for (const json& item : v) items.push_back(&item);
-      std::sort(items.begin(), items.end(), [](const json* a, const json* b) { return *a < *b; });
-      for (std::size_t i = 1; i < items.size(); ++i) {
-        if (*items[i - 1] == *items[i]) {
-          ok = Fail(n, ip, kp, "uniqueItems", "items are not unique");
-          if (!all_) return false;
+      // Hashed with the equality enum uses (no ordering of mixed numbers
+      // needed); each probe charged by the bucket it compares against.
+      std::unordered_set<const json*, EnumHash, EnumEq> seen;
+      seen.reserve(v.size());
+      bool duplicate = false;
+      for (const json& item : v) {
+        if (!seen.empty()) Charge(seen.bucket_size(seen.bucket(&item)) * (1 + NodeCount(item)));
+        if (!seen.insert(&item).second) {
+          duplicate = true;
           break;
         }
+      }
+      if (duplicate) {
+        ok = Fail(n, ip, kp, "uniqueItems", "items are not unique");
+        if (!all_) return false;
       }
     }
     for (std::size_t i = 0; i < n->prefix_items.size() && i < v.size(); ++i) {

@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "rules/rules.h"
 #include "validate/json_schema.h"
@@ -328,6 +330,33 @@ TEST(JsonSchema, ReportsAndCompilationAreBounded) {
   }
   patterns += "}}";
   EXPECT_EQ(CodeOf([&] { JsonSchemaCheck(patterns, "{}"); }), ErrorCode::kProgramLimit);
+}
+
+TEST(JsonSchema, EqualityIsExactForNumbers) {
+  EXPECT_FALSE(Valid(R"({"const": 9007199254740992.0})", "9007199254740993"));
+  EXPECT_FALSE(Valid(R"({"enum": [[9007199254740992.0]]})", "[9007199254740993]"));
+  EXPECT_TRUE(Valid(R"({"uniqueItems": true})", "[9007199254740993, 9007199254740992.0]"));
+  EXPECT_FALSE(Valid(R"({"const": 18446744073709551615})", "18446744073709551616.0"));
+  EXPECT_TRUE(Valid(R"({"const": {"a": [1, 2.0]}})", R"({"a": [1.0, 2]})"));
+  EXPECT_FALSE(Valid(R"({"uniqueItems": true})", R"([{"a": 1, "b": [2]}, {"b": [2.0], "a": 1}])"));
+}
+
+TEST(JsonSchema, PatternsMeanWhatEcma262Says) {
+  auto refused = [](const std::string& pattern) {
+    return CodeOf([&] { JsonSchemaCheck(nlohmann::json{{"pattern", pattern}}.dump(), "\"x\""); }) ==
+           ErrorCode::kInvalidParameter;
+  };
+  for (const char* p : {"\\1", "(a)\\12", "\\a", "\\x{41}", "\\p{scx=Latin}", "\\p{C}", "\\p{gc=sc=L}",
+                        "[\\u0000-\\s]", "[a-\\d]", "(?i)a", "\\Qa\\E", "\\z", "\\p{^L}", "\\pL"})
+    EXPECT_TRUE(refused(p)) << p;
+  EXPECT_FALSE(Valid(R"({"pattern": "^.$"})", "\"\\r\""));
+  EXPECT_FALSE(Valid(R"({"pattern": "^.$"})", "\"\\u2028\""));
+  EXPECT_TRUE(Valid(R"({"pattern": "^[^]$"})", "\"\\n\""));
+  EXPECT_FALSE(Valid(R"({"pattern": "^[[:alpha:]]$"})", "\"b\""));
+  EXPECT_FALSE(Valid(R"({"pattern": "^\\S$"})", "\"\\u00a0\""));
+  EXPECT_TRUE(Valid(R"({"pattern": "^[\\b]$"})", "\"\\b\""));
+  EXPECT_TRUE(Valid(R"({"pattern": "^[a\\-\\d]+$"})", "\"a-5\""));
+  EXPECT_TRUE(Valid(R"({"pattern": "^\\p{Letter}+$"})", "\"\u00e9t\u00e9\""));
 }
 
 TEST(JsonSchema, UriResolution) {
