@@ -111,3 +111,17 @@ SELECT vigil_json_schema_valid('{"$ref": "https://example.com/boundary/int.json"
 SELECT vigil_json_schema_check('{"$ref": "https://example.com/boundary/int.json"}', '"x"', '{"registry": true}') AS checked;
 RESET force_parallel_mode;
 SELECT vigil_json_schema_remove('https://example.com/boundary/int.json');
+
+-- Quality scans build their literals so that standard_conforming_strings
+-- cannot change them: a json_schema rule's pattern with a backslash.
+CREATE TABLE boundary_scs (id integer PRIMARY KEY, body text);
+INSERT INTO boundary_scs VALUES (1, '{"a": "5"}'), (2, '{"a": "x"}');
+SELECT vigil_rule_add('boundary_scs', 'body', 'json_schema', '{"schema": {"properties": {"a": {"pattern": "^\\d$"}}}}') > 0 AS added;
+SET standard_conforming_strings = off;
+SELECT vigil_quality_check('boundary_scs')->'validity'->'rows_invalid' AS invalid_rows_scs_off;
+RESET standard_conforming_strings;
+SELECT vigil_quality_check('boundary_scs')->'validity'->'rows_invalid' AS invalid_rows;
+SELECT vigil_rule_remove('boundary_scs', 'body', 'json_schema');
+DROP TABLE boundary_scs;
+DELETE FROM vigil_state.vigil_quality_history;
+DELETE FROM vigil_state.vigil_alerts;

@@ -181,7 +181,7 @@ std::string QualityCheck::KeyExpr(const std::string& a) const {
     return dialect_ == Dialect::kPostgres ? "to_jsonb(" + a + "." + Quote(pk[0]) + ")::text"
                                           : "json_quote(" + a + "." + Quote(pk[0]) + ")";
   std::string args;
-  for (const std::string& c : pk) args += (args.empty() ? "" : ", ") + QuoteLiteral(c) + ", " + a + "." + Quote(c);
+  for (const std::string& c : pk) args += (args.empty() ? "" : ", ") + Literal(c) + ", " + a + "." + Quote(c);
   return dialect_ == Dialect::kPostgres ? "jsonb_build_object(" + args + ")::text" : "json_object(" + args + ")";
 }
 
@@ -194,8 +194,18 @@ std::string QualityCheck::OrderBy(const std::string& a) const {
 }
 
 // TextLiteral is a string literal typed as text in PostgreSQL.
+std::string QualityCheck::Literal(std::string_view s) const {
+  if (dialect_ != Dialect::kPostgres || s.find('\\') == std::string_view::npos) return QuoteLiteral(s);
+  std::string out = "E'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') out += c;
+    out += c;
+  }
+  return out + "'";
+}
+
 std::string QualityCheck::TextLiteral(std::string_view s) const {
-  return QuoteLiteral(s) + (dialect_ == Dialect::kPostgres ? "::pg_catalog.text" : "");
+  return Literal(s) + (dialect_ == Dialect::kPostgres ? "::pg_catalog.text" : "");
 }
 
 QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect dialect)
@@ -259,7 +269,7 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
         std::string schema = p["schema"].dump();
         p.erase("schema");
         p["registry"] = true;
-        std::string options = QuoteLiteral(p.dump());
+        std::string options = Literal(p.dump());
         if (dialect_ == Dialect::kPostgres) options += "::pg_catalog.jsonb";
         offend = col + " IS NOT NULL AND CASE WHEN " + fn + "vigil_validate('json', " + text_col + ") IS NULL THEN NOT " +
                  fn + "vigil_json_schema_valid(" + TextLiteral(schema) + ", " + text_col + ", " + options +
@@ -268,7 +278,7 @@ QualityCheck::QualityCheck(QualityTable table, QualityOptions options, Dialect d
       }
       default: {
         // Every argument typed, so no overload can match better.
-        std::string params = rule.params.empty() ? std::string("NULL") : QuoteLiteral(rule.params);
+        std::string params = rule.params.empty() ? std::string("NULL") : Literal(rule.params);
         if (dialect_ == Dialect::kPostgres) params += "::pg_catalog.jsonb";
         offend = col + " IS NOT NULL AND " + fn + "vigil_rule_check(" + TextLiteral(stored.rule) + ", " + params + ", " +
                  text_col + ") IS NOT NULL";

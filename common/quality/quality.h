@@ -85,6 +85,9 @@ class QualityCheck {
   std::string From(const std::string& alias) const;
   std::string Quote(const std::string& ident) const;
   std::string TextLiteral(std::string_view s) const;
+  // Literal is a string literal that means the same under any
+  // standard_conforming_strings (PostgreSQL: E'...' when it holds a backslash).
+  std::string Literal(std::string_view s) const;
   double CompletenessPercent() const;
   double ViolationPercent() const;
   double IntegrityPercent() const;
