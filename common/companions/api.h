@@ -16,12 +16,18 @@
 
 extern "C" {
 
-// vigil_openssl.so: SHA-256 (OpenSSL's EVP).
+// vigil_openssl.so: SHA-256 and (version 2, under its own entry point, as
+// vigil_re2 and vigil_idn2 do) HMAC-SHA256, through OpenSSL's EVP.
+#define VIGIL_OPENSSL_API_VERSION 2u
+#define VIGIL_OPENSSL_API_ENTRY "vigil_openssl_api_v2"
 struct VigilOpensslApi {
-  unsigned version;  // 1
+  unsigned version;  // 1 from vigil_openssl_api, VIGIL_OPENSSL_API_VERSION from vigil_openssl_api_v2
   int (*sha256)(const void* data, size_t len, unsigned char out[32]);  // 1 on success
+  int (*hmac_sha256)(const void* key, size_t key_len, const void* data, size_t len,
+                     unsigned char out[32]);  // version 2: 1 on success
 };
-const VigilOpensslApi* vigil_openssl_api(void);
+const VigilOpensslApi* vigil_openssl_api(void);     // version 1, for earlier releases
+const VigilOpensslApi* vigil_openssl_api_v2(void);  // this release
 
 // vigil_re2.so: linear-time regular expressions (RE2), unanchored search.
 // Version 2 appended program_size (RE2::ProgramSize, the compiled

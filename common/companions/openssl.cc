@@ -1,6 +1,7 @@
-// openssl.cc — the vigil_openssl companion: SHA-256 through OpenSSL's EVP
+// openssl.cc — the vigil_openssl companion: SHA-256 and HMAC-SHA256 through OpenSSL
 // (see api.h for why companions exist).
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "companions/api.h"
 #include "base/core_guard.h"
@@ -12,8 +13,18 @@ int Sha256(const void* data, size_t len, unsigned char out[32]) {
   return EVP_Digest(data, len, out, &n, EVP_sha256(), nullptr) == 1 && n == 32 ? 1 : 0;
 }
 
-constexpr VigilOpensslApi kApi = {1, Sha256};
+int HmacSha256(const void* key, size_t key_len, const void* data, size_t len, unsigned char out[32]) {
+  if (key_len > 0x7fffffff) return 0;
+  unsigned int n = 0;
+  const unsigned char* r =
+      HMAC(EVP_sha256(), key, static_cast<int>(key_len), static_cast<const unsigned char*>(data), len, out, &n);
+  return r != nullptr && n == 32 ? 1 : 0;
+}
+
+constexpr VigilOpensslApi kApiV1 = {1, Sha256, nullptr};
+constexpr VigilOpensslApi kApi = {VIGIL_OPENSSL_API_VERSION, Sha256, HmacSha256};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api(void) { return &kApi; }
+extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api(void) { return &kApiV1; }
+extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api_v2(void) { return &kApi; }

@@ -36,7 +36,7 @@ std::string NormalizeScript(std::string_view s) {
 std::string Sha256Hex(std::string_view bytes) {
   unsigned char digest[32];
   unsigned int n = 32;
-  static const auto& openssl = companion::Require<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
+  static const auto& openssl = companion::Require<VigilOpensslApi>("vigil_openssl", VIGIL_OPENSSL_API_ENTRY, VIGIL_OPENSSL_API_VERSION);
   if (openssl.sha256(bytes.data(), bytes.size(), digest) != 1) throw Error(ErrorCode::kInternal, "SHA-256 failed");
   static const char* kHex = "0123456789abcdef";
   std::string hex;

@@ -29,7 +29,7 @@ namespace {
 // The hashes run in companion modules (OpenSSL, Crypto++), loaded on first
 // use; a validator cannot throw, so a missing one is a failed check.
 bool DoubleSha256(const std::uint8_t* data, std::size_t len, std::uint8_t out[32]) {
-  static const auto* openssl = companion::Try<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
+  static const auto* openssl = companion::Try<VigilOpensslApi>("vigil_openssl", VIGIL_OPENSSL_API_ENTRY, VIGIL_OPENSSL_API_VERSION);
   std::uint8_t first[32];
   return openssl != nullptr && openssl->sha256(data, len, first) == 1 && openssl->sha256(first, 32, out) == 1;
 }

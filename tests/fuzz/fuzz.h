@@ -64,7 +64,7 @@ inline std::vector<std::string_view> Split(std::string_view text, std::size_t pa
 // would only ever answer "companion missing" and the run would prove little.
 inline void RequireCompanions() {
   try {
-    core::companion::Require<VigilOpensslApi>("vigil_openssl", "vigil_openssl_api", 1);
+    core::companion::Require<VigilOpensslApi>("vigil_openssl", VIGIL_OPENSSL_API_ENTRY, VIGIL_OPENSSL_API_VERSION);
     core::companion::Require<VigilRe2Api>("vigil_re2", VIGIL_RE2_API_ENTRY, VIGIL_RE2_API_VERSION);
     core::companion::Require<VigilIdn2Api>("vigil_idn2", VIGIL_IDN2_API_ENTRY, VIGIL_IDN2_API_VERSION);
     core::companion::Require<VigilKeccakApi>("vigil_keccak", "vigil_keccak_api", 1);

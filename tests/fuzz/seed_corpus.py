@@ -156,6 +156,12 @@ for n, v in {"regex-deep": b"regex\0" + b"(" * 30000 + b"a" + b")" * 30000,
              "time-leap": b"time\x0023:59:60-23:59", "vigil-kind": b"vigil:email\0a@b.example"}.items():
     seeds.setdefault("json_formats", {})[f"hostile-{n}"] = v
 
+# The audit encoder's reference vectors (tests/audit/canonical_ref.py).
+for n, v in {"row": '{"id": 1, "price": 1.50, "name": "caf\\u00e9", "tags": ["a", null, true, false], "b": {"z": 1e2, "a": -0.0}}',
+             "big": '{"big": 123456789012345678901234567890.000, "tiny": 0.000000000000000000001}',
+             "number": "-0.15E+3", "empty": "[]"}.items():
+    seeds.setdefault("audit_canonical", {})[f"vec-{n}"] = v.encode()
+
 # Hostile inputs, the same for every JSON reader.
 deep = lambda n: "[" * n + "]" * n
 hostile_json = {
@@ -169,6 +175,7 @@ hostile_json = {
     "unterminated": '{"a": [1, 2', "bom": b"\xef\xbb\xbf{}", "empty": b"",
 }
 for n, v in hostile_json.items():
+    seeds.setdefault("audit_canonical", {})[f"hostile-{n}"] = v.encode() if isinstance(v, str) else v
     for t in ("json_input", "decimal" if n.startswith(("huge", "tiny", "long", "exp")) else None):
         if t:
             seeds.setdefault(t, {})[f"hostile-{n}"] = v.encode() if isinstance(v, str) else v
