@@ -8,12 +8,14 @@
 extern "C" {
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "lib/stringinfo.h"
 }
 
@@ -23,6 +25,7 @@ extern "C" {
 
 #include "boundary.h"
 #include "json_schema_pg.h"
+#include "spi_guard.h"
 #include "module_pg.h"
 #include "base/text.h"
 #include "validate/json_schema.h"
@@ -77,10 +80,8 @@ const core::CompiledSchema* CompiledArg(FunctionCallInfo fcinfo, const char* opt
 
 void vigil::pg::LoadRegistry(RegistrySnapshot* out) {
   vigil::pg::State state = vigil::pg::CurrentState();
-  if (state.legacy)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("vigil's objects in this database predate this module"),
-                    errhint("Run ALTER EXTENSION vigil UPDATE.")));
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (state.legacy || !OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_json_schemas", nsp))) return;
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole as;
@@ -172,19 +173,24 @@ VIGIL_PG_FUNCTION(vigil_json_schema_add) {
   std::string_view uri_arg = ArgText(PG_GETARG_TEXT_PP(0));
   char* schema = JsonbText(PG_GETARG_JSONB_P(1));
   Oid owner = vigil::pg::CurrentState().owner;
+  vigil::pg::RegistrySnapshot snapshot;
+  vigil::pg::LoadRegistry(&snapshot);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   bool added = Run([&] {
     std::string uri = core::CheckRegistrableUri(uri_arg);
-    std::string table = std::string(vigil::pg::kStateSchema) + ".vigil_json_schemas";
-    bool existed = !vigil::pg::GuardedQuery("SELECT 1 FROM " + table + " WHERE uri OPERATOR(pg_catalog.=) $1", {uri}, owner).empty();
-    vigil::pg::GuardedQuery("INSERT INTO " + table + " (uri, schema) VALUES ($1, $2::pg_catalog.jsonb) ON CONFLICT (uri) "
-                            "DO UPDATE SET schema = excluded.schema, added_at = pg_catalog.now(), "
-                            "added_by = pg_catalog.session_user()",
-                            {uri, std::string(schema)}, owner);
-    vigil::pg::SchemaRegistry registry(owner);
-    core::CheckRegistrableSchema(schema);
-    core::JsonSchemaRegistryScope scope(&registry);
+    std::string text(schema);
+    core::CheckRegistrableSchema(text);
+    // Every json_schema rule must compile with the registry as it will be;
+    // only then is it written.
+    vigil::pg::SnapshotRegistry after(snapshot, &uri, &text);
+    core::JsonSchemaRegistryScope scope(&after);
     core::RecheckSchemaRules(JsonSchemaRules(owner));
+    bool existed = vigil::pg::SnapshotRegistry(snapshot).Find(uri).has_value();
+    vigil::pg::GuardedQuery(std::string("INSERT INTO ") + vigil::pg::kStateSchema +
+                                ".vigil_json_schemas (uri, schema) VALUES ($1, $2::pg_catalog.jsonb) ON CONFLICT (uri) "
+                                "DO UPDATE SET schema = excluded.schema, added_at = pg_catalog.now(), "
+                                "added_by = pg_catalog.session_user()",
+                            {uri, text}, owner);
     return !existed;
   });
   SPI_finish();
@@ -198,10 +204,12 @@ VIGIL_PG_FUNCTION(vigil_json_schema_remove) {
   RequireSchemaAdmin();
   std::string_view uri_arg = ArgText(PG_GETARG_TEXT_PP(0));
   Oid owner = vigil::pg::CurrentState().owner;
+  vigil::pg::RegistrySnapshot snapshot;
+  vigil::pg::LoadRegistry(&snapshot);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   bool removed = Run([&] {
     std::string uri = core::CheckRegistrableUri(uri_arg);
-    vigil::pg::SchemaRegistry registry(owner);
+    vigil::pg::SnapshotRegistry registry(snapshot);
     core::JsonSchemaRegistryScope scope(&registry);
     core::RefuseIfUsed(JsonSchemaRules(owner), uri);
     return !vigil::pg::GuardedQuery(std::string("DELETE FROM ") + vigil::pg::kStateSchema +

@@ -215,14 +215,17 @@ char* CheckTable(Oid relid, Oid ext_namespace, const char* options, const char* 
   const char* prefix =
       vigil::pg::CurrentState().legacy ? quote_identifier(get_namespace_name(ext_namespace)) : vigil::pg::kStateSchema;
   QualityState* state = nullptr;
+  // json_schema rules compile with the registry (read only for them).
+  vigil::pg::RegistrySnapshot snapshot;
+  if (d.rules != nullptr && strstr(d.rules, "\"json_schema\"") != nullptr) vigil::pg::LoadRegistry(&snapshot);
   Run([&] {
     state = vigil::pg::OwnedByContext<QualityState>(owner);
     // vigil's functions that scans call are their twins in vigil_state,
     // where no other role may create an overload that outmatches them.
     core::QualityTable table = BuildTable(d, std::string(prefix) + ".");
     core::QualityOptions o = core::ParseQualityOptions(options, table.info);
-    vigil::pg::SchemaRegistry registry(vigil::pg::CurrentState().owner);
-    core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
+    vigil::pg::SnapshotRegistry registry(snapshot);
+    core::JsonSchemaRegistryScope scope(&registry);
     state->check.emplace(std::move(table), std::move(o), core::Dialect::kPostgres);
   });
   // The scans run as the table's owner, as VACUUM and ANALYZE run: a

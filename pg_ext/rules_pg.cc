@@ -311,21 +311,21 @@ TableRef* GetTable(Oid relid, MemoryContext owner) {
   Oid state_nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
   Oid vigil_rules =
       get_relname_relid("vigil_rules", OidIsValid(state_nsp) ? state_nsp : vigil::pg::ExtensionNamespace());
-  // json_schema rules compile with the registry, read through SPI.
-  bool registry = false;
+  // json_schema rules compile with the registry (read only for them).
+  vigil::pg::RegistrySnapshot snapshot;
   for (int i = 0; i < rules.n; ++i)
-    if (strcmp(rules.rule[i], "json_schema") == 0) registry = true;
-  Oid state_owner = registry ? vigil::pg::CurrentState().owner : InvalidOid;
-  if (registry && SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (strcmp(rules.rule[i], "json_schema") == 0) {
+      vigil::pg::LoadRegistry(&snapshot);
+      break;
+    }
   Run([&] {
-    vigil::pg::SchemaRegistry schemas(state_owner);
-    core::JsonSchemaRegistryScope scope(registry ? &schemas : nullptr);
+    vigil::pg::SnapshotRegistry schemas(snapshot);
+    core::JsonSchemaRegistryScope scope(&schemas);
     ref->table = BuildCachedTable(t, rules);
     rules_relid = vigil_rules;
     // Cache only what no invalidation overtook while it was being read.
     if (generation == inval_generation) plan_cache->tables[relid] = ref->table;
   });
-  if (registry) SPI_finish();
   return ref;
 }
 
@@ -808,11 +808,13 @@ long long RunRules(Body&& body) {
                     errhint("Run ALTER EXTENSION vigil UPDATE.")));
   Oid state_owner = state.owner;
   bool superuser_like = has_privs_of_role(GetUserId(), state_owner);
+  vigil::pg::RegistrySnapshot snapshot;  // json_schema rules compile with it
+  vigil::pg::LoadRegistry(&snapshot);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   long long result = Run([&] {
     PgRuleCatalog catalog(state_owner, superuser_like);
-    vigil::pg::SchemaRegistry registry(state_owner);
-    core::JsonSchemaRegistryScope scope(&registry);  // json_schema rules compile with it
+    vigil::pg::SnapshotRegistry registry(snapshot);
+    core::JsonSchemaRegistryScope scope(&registry);
     return body(catalog);
   });
   SPI_finish();

@@ -1609,21 +1609,29 @@ class Evaluator {
     return ok;
   }
 
+  // Bounds checks a count against a min/max keyword pair (-1: absent),
+  // clearing *ok on a failure; false when evaluation stops here.
+  bool Bounds(const Node* n, const InstPath* ip, const KwPath* kp, double count, double min, const char* min_kw,
+              const char* below, double max, const char* max_kw, const char* above, bool* ok) {
+    if (min >= 0 && count < min) {
+      *ok = Fail(n, ip, kp, min_kw, std::string(below) + " " + min_kw + " " + Num(min));
+      if (!all_) return false;
+    }
+    if (max >= 0 && count > max) {
+      *ok = Fail(n, ip, kp, max_kw, std::string(above) + " " + max_kw + " " + Num(max));
+      if (!all_) return false;
+    }
+    return true;
+  }
+
   [[gnu::noinline]] bool StringKeywords(const Node* n, const std::string& s, const InstPath* ip, const KwPath* kp) {
     bool ok = true;
     if (n->min_length >= 0 || n->max_length >= 0 || n->pattern != nullptr || n->format != nullptr)
       Charge(s.size() / 256);
-    if (n->min_length >= 0 || n->max_length >= 0) {
-      double len = static_cast<double>(CodePoints(s));
-      if (n->min_length >= 0 && len < n->min_length) {
-        ok = Fail(n, ip, kp, "minLength", "shorter than minLength " + Num(n->min_length));
-        if (!all_) return false;
-      }
-      if (n->max_length >= 0 && len > n->max_length) {
-        ok = Fail(n, ip, kp, "maxLength", "longer than maxLength " + Num(n->max_length));
-        if (!all_) return false;
-      }
-    }
+    if ((n->min_length >= 0 || n->max_length >= 0) &&
+        !Bounds(n, ip, kp, static_cast<double>(CodePoints(s)), n->min_length, "minLength", "shorter than",
+                n->max_length, "maxLength", "longer than", &ok))
+      return false;
     if (n->pattern != nullptr && !n->pattern->PartialMatch(s)) {
       ok = Fail(n, ip, kp, "pattern", "does not match pattern " + Shown(json(*n->pattern_text).dump()));
       if (!all_) return false;
@@ -1662,15 +1670,9 @@ class Evaluator {
 
   [[gnu::noinline]] bool ArrayKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
-    double size = static_cast<double>(v.size());
-    if (n->min_items >= 0 && size < n->min_items) {
-      ok = Fail(n, ip, kp, "minItems", "fewer than minItems " + Num(n->min_items));
-      if (!all_) return false;
-    }
-    if (n->max_items >= 0 && size > n->max_items) {
-      ok = Fail(n, ip, kp, "maxItems", "more than maxItems " + Num(n->max_items));
-      if (!all_) return false;
-    }
+    if (!Bounds(n, ip, kp, static_cast<double>(v.size()), n->min_items, "minItems", "fewer than", n->max_items,
+                "maxItems", "more than", &ok))
+      return false;
     if (n->unique_items && v.size() > 1) {
       Charge(v.size());
       // Hashed with the equality enum uses (no ordering of mixed numbers
@@ -1743,15 +1745,9 @@ class Evaluator {
 
   [[gnu::noinline]] bool ObjectKeywords(const Node* n, const json& v, const InstPath* ip, const KwPath* kp, Annotations* ann, int depth) {
     bool ok = true;
-    double size = static_cast<double>(v.size());
-    if (n->min_properties >= 0 && size < n->min_properties) {
-      ok = Fail(n, ip, kp, "minProperties", "fewer than minProperties " + Num(n->min_properties));
-      if (!all_) return false;
-    }
-    if (n->max_properties >= 0 && size > n->max_properties) {
-      ok = Fail(n, ip, kp, "maxProperties", "more than maxProperties " + Num(n->max_properties));
-      if (!all_) return false;
-    }
+    if (!Bounds(n, ip, kp, static_cast<double>(v.size()), n->min_properties, "minProperties", "fewer than",
+                n->max_properties, "maxProperties", "more than", &ok))
+      return false;
     if (!n->required.empty()) Charge(n->required.size());
     for (const std::string& r : n->required) {
       if (v.find(r) == v.end()) {

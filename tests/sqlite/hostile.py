@@ -392,11 +392,17 @@ check(error_of(v, "INSERT INTO C (v) VALUES (70)") is not None, "a migration rec
 v.close()
 
 # --- The JSON Schema registry (issue 12) in a crafted file.
-with tempfile.TemporaryDirectory() as d:
+def registry_file(d):
+    """A file with one registered schema, written by vigil; its path."""
     path = os.path.join(d, "crafted.db")
     a = connect(path)
     a.execute("SELECT vigil_json_schema_add('https://example.com/a.json', '{\"type\": \"integer\"}')")
     a.close()
+    return path
+
+
+with tempfile.TemporaryDirectory() as d:
+    path = registry_file(d)
     # A view in the registry's place is refused, never read.
     plain = connect(path, load=False)
     plain.execute("ALTER TABLE vigil_json_schemas RENAME TO old_schemas")
@@ -409,10 +415,7 @@ with tempfile.TemporaryDirectory() as d:
           f"a view named vigil_json_schemas is refused: {e}")
     b.close()
 with tempfile.TemporaryDirectory() as d:
-    path = os.path.join(d, "crafted.db")
-    a = connect(path)
-    a.execute("SELECT vigil_json_schema_add('https://example.com/a.json', '{\"type\": \"integer\"}')")
-    a.close()
+    path = registry_file(d)
     plain = connect(path, load=False)
     # Hostile content written behind vigil's back: not JSON, 100,000 levels
     # deep, a self-reference, a schema loading itself through 2,000 URIs.
