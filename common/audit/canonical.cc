@@ -7,22 +7,14 @@
 #include <vector>
 
 #include "base/cancel.h"
-#include "base/companion.h"
 #include "base/error.h"
 #include "base/json.h"
-#include "companions/api.h"
 #include "base/core_guard.h"
 
 namespace vigil::core::audit {
 namespace {
 
 using nlohmann::json;
-
-const VigilOpensslApi& Openssl() {
-  static const VigilOpensslApi& api =
-      companion::Require<VigilOpensslApi>("vigil_openssl", VIGIL_OPENSSL_API_ENTRY, VIGIL_OPENSSL_API_VERSION);
-  return api;
-}
 
 void Length(std::string& out, std::uint64_t n) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((n >> shift) & 0xFF);
@@ -158,12 +150,6 @@ std::string Encode(std::string_view json_text) {
   return out;
 }
 
-Digest Sha256(std::string_view bytes) {
-  Digest d{};
-  if (Openssl().sha256(bytes.data(), bytes.size(), d.data()) != 1) throw Error(ErrorCode::kInternal, "SHA-256 failed");
-  return d;
-}
-
 Digest RowDigest(std::string_view row_json) { return Prefixed("vigil-audit-row-v1", Encode(row_json)); }
 
 Digest EntryDigest(std::string_view entry_json) { return Prefixed("vigil-audit-entry-v1", Encode(entry_json)); }
@@ -173,36 +159,7 @@ Digest Link(const std::optional<Digest>& previous, const Digest& entry, std::opt
   Digest prev = previous.value_or(Digest{});
   bytes.append(reinterpret_cast<const char*>(prev.data()), prev.size());
   bytes.append(reinterpret_cast<const char*>(entry.data()), entry.size());
-  if (!key) return Sha256(bytes);
-  Digest d{};
-  if (Openssl().hmac_sha256(key->data(), key->size(), bytes.data(), bytes.size(), d.data()) != 1)
-    throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
-  return d;
-}
-
-std::string Hex(const Digest& d) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : d) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
-std::optional<Digest> FromHex(std::string_view hex) {
-  if (hex.size() != 64) return std::nullopt;
-  Digest d{};
-  for (std::size_t i = 0; i < 32; ++i) {
-    int v = 0;
-    for (char c : hex.substr(2 * i, 2)) {
-      int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (x < 0) return std::nullopt;
-      v = v * 16 + x;
-    }
-    d[i] = static_cast<std::uint8_t>(v);
-  }
-  return d;
+  return key ? hash::HmacSha256(*key, bytes) : Sha256(bytes);
 }
 
 }  // namespace vigil::core::audit

@@ -30,9 +30,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/hash.h"
+
 namespace vigil::core::audit {
 
-using Digest = std::array<std::uint8_t, 32>;
+using Digest = hash::Digest;
 
 // CanonicalNumber is a JSON number's canonical text: an optional '-', the
 // significant digits without leading or trailing zeros, then 'e' and the
@@ -45,9 +47,6 @@ std::string CanonicalNumber(std::string_view spelling);
 // core's bounded parser: 512 levels; numbers keep their exact value).
 std::string Encode(std::string_view json_text);
 
-// Sha256 of bytes (OpenSSL, through the vigil_openssl companion).
-Digest Sha256(std::string_view bytes);
-
 // RowDigest is the digest of a row image (JSON text; SQL NULL has none).
 Digest RowDigest(std::string_view row_json);
 
@@ -59,8 +58,8 @@ Digest EntryDigest(std::string_view entry_json);
 // for an entry digest; with a key, HMAC-SHA256 under it.
 Digest Link(const std::optional<Digest>& previous, const Digest& entry, std::optional<std::string_view> key);
 
-std::string Hex(const Digest& d);
-// FromHex reads 64 hexadecimal digits; nullopt otherwise.
-std::optional<Digest> FromHex(std::string_view hex);
+using hash::FromHex;
+using hash::Hex;
+using hash::Sha256;
 
 }  // namespace vigil::core::audit

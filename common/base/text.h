@@ -28,6 +28,15 @@ inline bool IsLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 // rejected (RFC 3629).
 std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) noexcept;
 
+// CodePoints counts the code points of UTF-8 text (bytes that do not
+// continue a sequence).
+inline std::size_t CodePoints(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
 // IsValidUtf8 reports whether the whole string is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s) noexcept;
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "base/cancel.h"
-#include "base/companion.h"
+#include "base/hash.h"
 #include "base/text.h"
 #include "sql/lexer.h"
 #include "companions/api.h"
@@ -33,19 +33,7 @@ std::string NormalizeScript(std::string_view s) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[32];
-  unsigned int n = 32;
-  static const auto& openssl = companion::Require<VigilOpensslApi>("vigil_openssl", VIGIL_OPENSSL_API_ENTRY, VIGIL_OPENSSL_API_VERSION);
-  if (openssl.sha256(bytes.data(), bytes.size(), digest) != 1) throw Error(ErrorCode::kInternal, "SHA-256 failed");
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
-}
+std::string Sha256Hex(std::string_view bytes) { return hash::Hex(hash::Sha256(bytes)); }
 
 namespace {
 

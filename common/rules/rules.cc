@@ -44,12 +44,6 @@ std::optional<long long> IntegerParam(const json& p, const json_in::Numbers& num
   return v;
 }
 
-std::size_t CodePoints(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
 
 }  // namespace
 
@@ -215,7 +209,7 @@ std::optional<std::string> CheckValue(const Rule& r, std::optional<std::string_v
     }
     case RuleKind::kLength: {
       if (!text::IsValidUtf8(v)) return std::string("invalid UTF-8");
-      std::optional<Decimal> n = Decimal::Parse(std::to_string(CodePoints(v)));
+      std::optional<Decimal> n = Decimal::Parse(std::to_string(text::CodePoints(v)));
       if (r.min && Decimal::Compare(*n, *r.min) < 0)
         return "length " + n->ToString() + " is below the minimum " + r.min->ToString();
       if (r.max && Decimal::Compare(*n, *r.max) > 0)

@@ -210,12 +210,7 @@ std::pair<std::string, std::string> SplitFragment(const std::string& uri) {
   return {uri.substr(0, hash), uri.substr(hash + 1)};
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+int HexDigit(char c) { return text::IsHex(static_cast<unsigned char>(c)) ? text::HexValue(static_cast<unsigned char>(c)) : -1; }
 
 std::string PercentDecode(std::string_view s) {
   std::string out;
@@ -457,12 +452,6 @@ bool IsInteger(const json& v) {
 
 bool IsNonNegativeInt(const json& v) { return IsInteger(v) && v.get<double>() >= 0; }
 
-std::size_t CodePoints(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
 
 const char* TypeName(const json& v) {
   switch (v.type()) {
@@ -1629,7 +1618,7 @@ class Evaluator {
     if (n->min_length >= 0 || n->max_length >= 0 || n->pattern != nullptr || n->format != nullptr)
       Charge(s.size() / 256);
     if ((n->min_length >= 0 || n->max_length >= 0) &&
-        !Bounds(n, ip, kp, static_cast<double>(CodePoints(s)), n->min_length, "minLength", "shorter than",
+        !Bounds(n, ip, kp, static_cast<double>(text::CodePoints(s)), n->min_length, "minLength", "shorter than",
                 n->max_length, "maxLength", "longer than", &ok))
       return false;
     if (n->pattern != nullptr && !n->pattern->PartialMatch(s)) {
