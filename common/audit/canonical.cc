@@ -150,6 +150,14 @@ std::string Encode(std::string_view json_text) {
   return out;
 }
 
+void AppendString(std::string& out, std::string_view s) { Tagged(out, 's', s); }
+void AppendNumber(std::string& out, std::string_view spelling) { Tagged(out, 'd', CanonicalNumber(spelling)); }
+void AppendHeader(std::string& out, char tag, std::uint64_t count) {
+  out += tag;
+  Length(out, count);
+}
+Digest EntryDigestOf(std::string_view encoding) { return Prefixed("vigil-audit-entry-v1", encoding); }
+
 Digest RowDigest(std::string_view row_json) { return Prefixed("vigil-audit-row-v1", Encode(row_json)); }
 
 Digest EntryDigest(std::string_view entry_json) { return Prefixed("vigil-audit-entry-v1", Encode(entry_json)); }

@@ -47,6 +47,17 @@ std::string CanonicalNumber(std::string_view spelling);
 // core's bounded parser: 512 levels; numbers keep their exact value).
 std::string Encode(std::string_view json_text);
 
+// Pieces of the encoding, for callers that build a value's encoding
+// without JSON text (an entry, whose keys are fixed): AppendString and
+// AppendNumber write one string or number; AppendHeader writes an array's
+// or object's tag and count.
+void AppendString(std::string& out, std::string_view s);
+void AppendNumber(std::string& out, std::string_view spelling);
+void AppendHeader(std::string& out, char tag, std::uint64_t count);
+
+// EntryDigestOf is the entry digest of an encoding already built.
+Digest EntryDigestOf(std::string_view encoding);
+
 // RowDigest is the digest of a row image (JSON text; SQL NULL has none).
 Digest RowDigest(std::string_view row_json);
 
