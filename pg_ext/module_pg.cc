@@ -16,6 +16,9 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
 #include "commands/extension.h"
 #include "lib/stringinfo.h"
 #include "funcapi.h"
@@ -129,6 +132,23 @@ void vigil::pg::RequireRole(const char* role, const char* action) {
                   errhint("GRANT %s TO the role that should (docs/security.md).", role)));
 }
 
+// ResolveOwnedTable resolves argument 0 for vigil_enforce, vigil_unenforce and
+// the audit's enable and disable:
+// 42P01, 42809, and 42501 unless the caller owns it, checked before the
+// table is locked (RangeVarCallbackOwnsTable, as ALTER TABLE does).
+Oid vigil::pg::ResolveOwnedTable(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
+  char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  if (name[0] == '\0') ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"\" does not exist")));
+  Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, name, -1), ShareRowExclusiveLock, RVR_MISSING_OK,
+                                       RangeVarCallbackOwnsTable, nullptr);
+  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(name))));
+  char kind = get_rel_relkind(relid);
+  if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", vigil::pg::ClipName(name))));
+  return relid;
+}
+
 void _PG_init(void) {
   core::companion::Anchor();
   core::SetCancelCheck(vigil::pg::PgCancelPending);
@@ -136,6 +156,7 @@ void _PG_init(void) {
   DefineCustomIntVariable("vigil.quality_alert_score", key->description, nullptr, &quality_alert_score,
                           std::atoi(key->default_value), static_cast<int>(key->min), static_cast<int>(key->max),
                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  vigil::pg::DefineAuditSettings();
   MarkGUCPrefixReserved("vigil");
 }
 

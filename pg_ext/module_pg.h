@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "fmgr.h"
 #include "nodes/primnodes.h"
 }
 
@@ -17,6 +18,14 @@ int QualityAlertScore() noexcept;
 // hold a lock on a table it cannot use and block its owner's ALTER TABLE).
 // Raises 42501 (engine code, phase 1).
 void PrivilegeBeforeLock(const RangeVar* rv, Oid relid, Oid old_relid, void* mask);
+
+// ResolveOwnedTable resolves argument 0 (a table name) under
+// ShareRowExclusiveLock: 22004 for NULL, 42P01, 42809 for what is not a
+// table, 42501 unless the caller owns it — checked before the lock.
+Oid ResolveOwnedTable(FunctionCallInfo fcinfo);
+
+// DefineAuditSettings defines vigil.actor and vigil.audit_key (_PG_init).
+void DefineAuditSettings();
 
 // ---- identities (docs/security.md) -------------------------------------------
 //

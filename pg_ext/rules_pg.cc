@@ -821,22 +821,6 @@ long long RunRules(Body&& body) {
   return result;
 }
 
-// ResolveOwnedTable resolves a table for vigil_enforce and vigil_unenforce:
-// 42P01, 42809, and 42501 unless the caller owns it, checked before the
-// table is locked (RangeVarCallbackOwnsTable, as ALTER TABLE does).
-Oid ResolveOwnedTable(FunctionCallInfo fcinfo) {
-  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
-  char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  if (name[0] == '\0') ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"\" does not exist")));
-  Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, name, -1), ShareRowExclusiveLock, RVR_MISSING_OK,
-                                       RangeVarCallbackOwnsTable, nullptr);
-  if (!OidIsValid(relid)) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(name))));
-  char kind = get_rel_relkind(relid);
-  if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", vigil::pg::ClipName(name))));
-  return relid;
-}
-
 // DropEnforceTrigger drops the vigil_enforce trigger of `rel` (quoted).
 void DropEnforceTrigger(const char* rel) {
   StringInfoData sql;
@@ -876,7 +860,7 @@ VIGIL_PG_FUNCTION(vigil_rule_remove) {
 // vigil_enforce(table) -> true: (re)installs the vigil_enforce trigger. The
 // owner's; the trigger is created as the caller.
 VIGIL_PG_FUNCTION(vigil_enforce) {
-  Oid relid = ResolveOwnedTable(fcinfo);
+  Oid relid = vigil::pg::ResolveOwnedTable(fcinfo);
   const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
   const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
@@ -897,7 +881,7 @@ VIGIL_PG_FUNCTION(vigil_enforce) {
 
 // vigil_unenforce(table) -> whether there was a vigil_enforce trigger to drop.
 VIGIL_PG_FUNCTION(vigil_unenforce) {
-  Oid relid = ResolveOwnedTable(fcinfo);
+  Oid relid = vigil::pg::ResolveOwnedTable(fcinfo);
   const char* rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;

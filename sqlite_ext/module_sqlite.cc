@@ -76,7 +76,7 @@ int Fail(char** errmsg, const std::string& message) {
 
 int RegisterAll(sqlite3* db, char** errmsg) {
   std::vector<const Impl*> impls;
-  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(),
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(),
                                       std::span<const Impl>(kSurfaceImpls)})
     for (const Impl& impl : group) impls.push_back(&impl);
   std::vector<bool> used(impls.size(), false);
@@ -91,7 +91,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
     const core::KindInfo* kind;
   };
   std::vector<Planned> plan;
-  int cache_users = 0;
+  int cache_users = 0, audit_users = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const core::FunctionInfo& f = fns[i];
     const Impl* impl = FindImpl(f, &used, impls);
@@ -99,6 +99,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
     if (impl == nullptr && std::strncmp(f.name, "vigil_is_", 9) == 0) kind = core::FindKind(f.name + 9);
     if (impl == nullptr && kind == nullptr) return Fail(errmsg, std::string("no SQLite implementation of ") + f.name);
     if (impl != nullptr && impl->rules_cache) cache_users += core::MaxArgs(f) - core::MinArgs(f) + 1;
+    if (impl != nullptr && impl->audit_state) audit_users += core::MaxArgs(f) - core::MinArgs(f) + 1;
     plan.push_back({&f, impl, kind});
   }
   for (std::size_t i = 0; i < impls.size(); ++i)
@@ -108,6 +109,11 @@ int RegisterAll(sqlite3* db, char** errmsg) {
   // when SQLite drops the last of them (when the connection closes).
   void* cache = cache_users > 0 ? NewRulesCache(cache_users) : nullptr;
   if (cache_users > 0 && cache == nullptr) return SQLITE_NOMEM;
+  void* audit = audit_users > 0 ? NewAuditState(audit_users) : nullptr;
+  if (audit_users > 0 && audit == nullptr) {
+    for (int i = 0; i < cache_users; ++i) ReleaseRulesCache(cache);
+    return SQLITE_NOMEM;
+  }
   int rc = SQLITE_OK;
   for (const Planned& p : plan) {
     const core::FunctionInfo& f = *p.info;
@@ -117,8 +123,10 @@ int RegisterAll(sqlite3* db, char** errmsg) {
     }
     for (int nargs = core::MinArgs(f); nargs <= core::MaxArgs(f); ++nargs) {
       bool cached = p.impl != nullptr && p.impl->rules_cache;
+      bool audited = p.impl != nullptr && p.impl->audit_state;
       if (rc != SQLITE_OK) {
         if (cached) ReleaseRulesCache(cache);  // never registered: account for it
+        if (audited) ReleaseAuditState(audit);
         continue;
       }
       int flags = SqliteFlags(core::SqliteFlagsOf(f, nargs));
@@ -126,8 +134,9 @@ int RegisterAll(sqlite3* db, char** errmsg) {
         rc = sqlite3_create_function_v2(db, f.name, nargs, flags, const_cast<core::KindInfo*>(p.kind), IsKind,
                                         nullptr, nullptr, nullptr);
       } else {
-        rc = sqlite3_create_function_v2(db, f.name, nargs, flags, cached ? cache : nullptr, p.impl->fn, nullptr,
-                                        nullptr, cached ? ReleaseRulesCache : nullptr);
+        void* user = cached ? cache : (audited ? audit : nullptr);
+        void (*release)(void*) = cached ? ReleaseRulesCache : (audited ? ReleaseAuditState : nullptr);
+        rc = sqlite3_create_function_v2(db, f.name, nargs, flags, user, p.impl->fn, nullptr, nullptr, release);
       }
     }
   }

@@ -17,12 +17,19 @@ struct Impl {
   void (*fn)(sqlite3_context*, int, sqlite3_value**);  // scalar functions
   const TableSpec* table;                              // table-valued functions
   bool rules_cache;  // user data: the connection's rules cache (rules_sqlite.h)
+  bool audit_state = false;  // user data: the connection's actor and audit key
 };
 
 std::span<const Impl> ValidatorImpls();
 std::span<const Impl> RulesImpls();
 std::span<const Impl> QualityImpls();
 std::span<const Impl> MigrationImpls();
+std::span<const Impl> AuditImpls();
+
+// NewAuditState creates the connection's audit state (actor, key) shared
+// by `users` registrations; ReleaseAuditState is their destructor.
+void* NewAuditState(int users);
+void ReleaseAuditState(void* state);
 
 // IsKind is vigil_is_<kind>(text); its user data is the kind's KindInfo.
 void IsKind(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;

@@ -68,6 +68,22 @@ using core::ErrorCode;
     "CREATE TABLE IF NOT EXISTS main.vigil_json_schemas (" \
     " uri TEXT PRIMARY KEY, schema TEXT NOT NULL, added_at TEXT NOT NULL);"
 
+// 0.8.0: the audit trail (vigil_audit_enable, docs/audit.md). The log's
+// ids come from AUTOINCREMENT, so sqlite_sequence keeps the newest one.
+#define VIGIL_SCHEMA_AUDIT \
+    "CREATE TABLE IF NOT EXISTS main.vigil_audit_log (" \
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, session_role TEXT, effective_role TEXT, actor TEXT," \
+    " application_name TEXT, client_addr TEXT, txid INTEGER, table_schema TEXT, table_name TEXT," \
+    " operation TEXT NOT NULL, row_key TEXT, old_row TEXT, new_row TEXT, changed_columns TEXT, statement TEXT," \
+    " detail TEXT, old_digest TEXT, new_digest TEXT, seq INTEGER, entry_hash TEXT);" \
+    "CREATE UNIQUE INDEX IF NOT EXISTS main.vigil_audit_log_seq ON vigil_audit_log(seq);" \
+    "CREATE TABLE IF NOT EXISTS main.vigil_audit_chain (" \
+    " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), head_seq INTEGER NOT NULL, head_hash TEXT," \
+    " from_seq INTEGER NOT NULL, from_hash TEXT);" \
+    "INSERT OR IGNORE INTO main.vigil_audit_chain VALUES (1, 0, NULL, 0, NULL);" \
+    "CREATE TABLE IF NOT EXISTS main.vigil_audit_tables (" \
+    " table_name TEXT PRIMARY KEY, options TEXT NOT NULL, enabled_at TEXT NOT NULL);"
+
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
 constexpr const char* k010Names =
@@ -76,7 +92,8 @@ constexpr const char* k010Names =
 // Every table vigil keeps state in (each must be a plain table without triggers).
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
-    " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas')";
+    " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas', 'vigil_audit_log',"
+    " 'vigil_audit_chain', 'vigil_audit_tables')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
@@ -104,13 +121,15 @@ constexpr Step kSteps[] = {
     {"0.5.0", "0.6.0", "", RegenerateEnforcement},
     // 0.6.0 -> 0.7.0: the JSON Schema registry.
     {"0.6.0", "0.7.0", VIGIL_SCHEMA_JSON_SCHEMAS, nullptr},
+    // 0.7.0 -> 0.8.0: the audit trail.
+    {"0.7.0", "0.8.0", VIGIL_SCHEMA_AUDIT, nullptr},
 };
 
 // The schema a database without vigil objects gets: every table at once.
 constexpr const char* kCurrentDdl =
-    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS;
+    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS VIGIL_SCHEMA_AUDIT;
 
-constexpr const char* kCurrent = "0.7.0";        // the last step's `to`
+constexpr const char* kCurrent = "0.8.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts
 
 thread_local int upgrading = 0;  // > 0 while a step's C++ work runs

@@ -194,6 +194,14 @@ def run_fixture(fixture, tmp, current, fresh):
     db.execute("SELECT vigil_quality_report()")
     check(db.execute("SELECT count(*) FROM vigil_quality_history").fetchone()[0] > history,
           f"{name}: quality history grows")
+    if tuple(int(p) for p in name[len("vigil-"):-len(".db")].split(".")) >= (0, 7, 0):
+        check(db.execute("SELECT count(*) FROM vigil_json_schemas").fetchone()[0] == 1,
+              f"{name}: the registered JSON Schema survived")
+    # 0.8.0: the audit trail works on an upgraded file.
+    db.execute("SELECT vigil_audit_enable('trades')")
+    db.execute("UPDATE trades SET price = price + 1 WHERE id = 10")
+    check(json.loads(db.execute("SELECT vigil_audit_verify()").fetchone()[0])["valid"],
+          f"{name}: an upgraded file audits and its chain verifies")
     db.close()
 
 

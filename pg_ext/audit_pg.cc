@@ -1,0 +1,1172 @@
+// audit_pg.cc — the audit trail for PostgreSQL (SPEC §5, issue 13;
+// docs/audit.md).
+//
+// The write path is engine code in C style: vigil_audit_trigger turns each
+// changed row into JSON with to_jsonb, applies the table's options, and
+// inserts the entry straight into vigil_state.vigil_audit_log through the
+// executor's index machinery (as logical replication's apply does): no SPI,
+// no plan, no privilege check — writers need no right on the log, and no
+// role can reach it through SQL. Bulk statements arrive through statement
+// triggers with transition tables; partitions and inheritance children,
+// where PostgreSQL allows none, through row triggers.
+//
+// Sealing, verifying, purging and erasing are the core's (audit/trail.h):
+// PgAuditStore below answers its questions with guarded SPI as
+// vigil_state's owner. Entries are sealed after commit, by whoever calls
+// vigil_audit_seal, _head, _verify's caller or the `vigil` command: one
+// sealer at a time holds the chain row, writers never wait for it.
+#include "boundary.h"
+#include "module_pg.h"
+#include "spi_guard.h"
+
+extern "C" {
+#include <sys/stat.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type_d.h"
+#include "commands/event_trigger.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "storage/fd.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "audit/entry.h"
+#include "audit/trail.h"
+#include "sql/normalize.h"
+
+namespace core = vigil::core;
+namespace audit = vigil::core::audit;
+using vigil::pg::Run;
+
+namespace {
+
+// ---- settings -----------------------------------------------------------------------
+
+char* actor_setting = nullptr;
+char* audit_key_setting = nullptr;
+
+constexpr const char* kKeyFile = "vigil_audit.key";
+
+// AuditKey is the HMAC key (palloc'd, *len bytes) or NULL: the key file
+// vigil_audit.key in the data directory (first line; readable by its owner
+// only), else vigil.audit_key (postgresql.conf; hidden from SHOW for all
+// but superusers and pg_read_all_settings). Engine code.
+const char* AuditKey(int* len) {
+  char path[MAXPGPATH];
+  snprintf(path, sizeof(path), "%s/%s", DataDir, kKeyFile);
+  struct stat st;
+  const char* key = nullptr;
+  if (stat(path, &st) == 0) {
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                      errmsg("the audit key file \"%s\" is readable by others than its owner", kKeyFile),
+                      errhint("chmod 600 it.")));
+    FILE* f = AllocateFile(path, "r");
+    if (f == nullptr)
+      ereport(ERROR, (errcode_for_file_access(), errmsg("could not read the audit key file \"%s\": %m", kKeyFile)));
+    char* buf = static_cast<char*>(palloc0(4097));
+    size_t n = fread(buf, 1, 4096, f);
+    FreeFile(f);
+    buf[n] = '\0';
+    char* nl = strpbrk(buf, "\r\n");
+    if (nl != nullptr) *nl = '\0';
+    key = buf;
+  } else if (audit_key_setting != nullptr && audit_key_setting[0] != '\0') {
+    key = audit_key_setting;
+  }
+  if (key == nullptr) {
+    *len = 0;
+    return nullptr;
+  }
+  *len = static_cast<int>(strlen(key));
+  if (*len < 16)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("audit key must be at least 16 bytes"),
+                    errhint("Use a random secret, e.g. openssl rand -hex 32.")));
+  return key;
+}
+
+// ---- the log, written directly -------------------------------------------------------
+
+enum LogColumn {
+  kId, kAt, kSessionRole, kEffectiveRole, kActor, kApplicationName, kClientAddr, kTxid, kTableSchema, kTableName,
+  kOperation, kRowKey, kOldRow, kNewRow, kChangedColumns, kStatement, kDetail, kOldDigest, kNewDigest, kSeq,
+  kEntryHash, kLogColumns
+};
+constexpr const char* kLogColumnNames[kLogColumns] = {
+    "id", "at", "session_role", "effective_role", "actor", "application_name", "client_addr", "txid",
+    "table_schema", "table_name", "operation", "row_key", "old_row", "new_row", "changed_columns", "statement",
+    "detail", "old_digest", "new_digest", "seq", "entry_hash"};
+
+struct LogWriter {
+  Relation rel;
+  EState* estate;
+  ResultRelInfo* rri;
+  TupleTableSlot* slot;
+  Oid sequence;
+};
+
+Oid StateNamespace() {
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (!OidIsValid(nsp))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("vigil's audit log is not installed"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE.")));
+  return nsp;
+}
+
+Oid LogRelation(bool missing_ok) {
+  Oid relid = get_relname_relid("vigil_audit_log", StateNamespace());
+  if (!OidIsValid(relid) && !missing_ok)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("vigil's audit log is not installed"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE.")));
+  return relid;
+}
+
+void LogOpen(LogWriter* w) {
+  Oid relid = LogRelation(false);
+  w->sequence = get_relname_relid("vigil_audit_log_id_seq", StateNamespace());
+  w->rel = table_open(relid, RowExclusiveLock);
+  TupleDesc desc = RelationGetDescr(w->rel);
+  // The layout this file writes: a changed table is refused, not written
+  // into the wrong columns.
+  bool ok = desc->natts == kLogColumns && OidIsValid(w->sequence);
+  for (int i = 0; ok && i < kLogColumns; ++i)
+    ok = !TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), kLogColumnNames[i]) == 0;
+  if (!ok)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("vigil_state.vigil_audit_log does not have the layout this module writes"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE, or restore the table.")));
+  w->estate = CreateExecutorState();
+  RangeTblEntry* rte = makeNode(RangeTblEntry);
+  rte->rtekind = RTE_RELATION;
+  rte->relid = relid;
+  rte->relkind = RELKIND_RELATION;
+  rte->rellockmode = RowExclusiveLock;
+  ExecInitRangeTable(w->estate, list_make1(rte));
+  w->rri = makeNode(ResultRelInfo);
+  InitResultRelInfo(w->rri, w->rel, 1, nullptr, 0);
+  w->estate->es_output_cid = GetCurrentCommandId(true);
+  ExecOpenIndices(w->rri, false);
+  w->slot = ExecInitExtraTupleSlot(w->estate, desc, &TTSOpsVirtual);
+}
+
+// LogAppend inserts one entry; values[kId] is filled here.
+void LogAppend(LogWriter* w, Datum* values, bool* nulls) {
+  TupleTableSlot* slot = w->slot;
+  ExecClearTuple(slot);
+  values[kId] = Int64GetDatum(nextval_internal(w->sequence, false));
+  nulls[kId] = false;
+  memcpy(slot->tts_values, values, sizeof(Datum) * kLogColumns);
+  memcpy(slot->tts_isnull, nulls, sizeof(bool) * kLogColumns);
+  ExecStoreVirtualTuple(slot);
+  table_tuple_insert(w->rel, slot, w->estate->es_output_cid, 0, nullptr);
+  List* conflicts = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, nullptr, NIL);
+  list_free(conflicts);
+  ResetPerTupleExprContext(w->estate);
+}
+
+void LogClose(LogWriter* w) {
+  ExecCloseIndices(w->rri);
+  ExecResetTupleTable(w->estate->es_tupleTable, false);
+  FreeExecutorState(w->estate);
+  table_close(w->rel, NoLock);
+}
+
+// ---- who, when, what ------------------------------------------------------------------
+
+// ClientAddr is inet_client_addr() as text (NULL over a Unix socket and in
+// background processes), read once per backend.
+const char* ClientAddr() {
+  static bool known = false;
+  static char addr[64];
+  if (!known) {
+    LOCAL_FCINFO(call, 0);
+    InitFunctionCallInfoData(*call, nullptr, 0, InvalidOid, nullptr, nullptr);
+    Datum inet = inet_client_addr(call);
+    addr[0] = '\0';
+    if (!call->isnull) {
+      char* text = DatumGetCString(DirectFunctionCall1(inet_out, inet));
+      strlcpy(addr, text, sizeof(addr));
+    }
+    known = true;
+  }
+  return addr[0] != '\0' ? addr : nullptr;
+}
+
+// NormalizedStatement is the statement in progress with its constants
+// replaced (sql/normalize.h), so no redacted value reaches the log through
+// it; NULL when there is none.
+char* NormalizedStatement() {
+  const char* text = debug_query_string;
+  if (text == nullptr) return nullptr;
+  std::string_view sql(text);
+  return Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
+}
+
+// FillCommon sets the columns every entry of one firing shares.
+void FillCommon(Datum* values, bool* nulls, Relation rel, const char* operation, bool with_statement) {
+  for (int i = 0; i < kLogColumns; ++i) nulls[i] = true;
+  values[kAt] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+  nulls[kAt] = false;
+  const char* session = GetUserNameFromId(GetSessionUserId(), true);
+  const char* effective = GetUserNameFromId(GetUserId(), true);
+  if (session != nullptr) values[kSessionRole] = CStringGetTextDatum(session), nulls[kSessionRole] = false;
+  if (effective != nullptr) values[kEffectiveRole] = CStringGetTextDatum(effective), nulls[kEffectiveRole] = false;
+  if (actor_setting != nullptr && actor_setting[0] != '\0')
+    values[kActor] = CStringGetTextDatum(actor_setting), nulls[kActor] = false;
+  if (application_name != nullptr && application_name[0] != '\0')
+    values[kApplicationName] = CStringGetTextDatum(application_name), nulls[kApplicationName] = false;
+  if (const char* addr = ClientAddr(); addr != nullptr)
+    values[kClientAddr] = CStringGetTextDatum(addr), nulls[kClientAddr] = false;
+  values[kTxid] = Int64GetDatum(static_cast<int64>(U64FromFullTransactionId(GetTopFullTransactionId())));
+  nulls[kTxid] = false;
+  if (rel != nullptr) {
+    values[kTableSchema] = CStringGetTextDatum(get_namespace_name(RelationGetNamespace(rel)));
+    values[kTableName] = CStringGetTextDatum(RelationGetRelationName(rel));
+    nulls[kTableSchema] = nulls[kTableName] = false;
+  }
+  values[kOperation] = CStringGetTextDatum(operation);
+  nulls[kOperation] = false;
+  if (with_statement) {
+    char* statement = NormalizedStatement();
+    if (statement != nullptr) values[kStatement] = CStringGetTextDatum(statement), nulls[kStatement] = false;
+  }
+}
+
+// ---- the trigger ------------------------------------------------------------------------
+
+// TriggerState is cached in fn_extra for one trigger's call site: its
+// parsed options, the columns they name, the key and the to_jsonb call.
+struct TriggerState {
+  Oid trigger;
+  Oid reltype;
+  bool statement;
+  int natts;
+  bool* excluded;  // [natts], by attribute index
+  bool* redacted;
+  int nkey;
+  int* key_att;    // attribute indexes of the primary key
+  bool filtering;
+  FmgrInfo to_jsonb;
+};
+
+struct ParsedOptions {
+  char** exclude;  // NULL-terminated
+  char** redact;
+  bool statement;
+};
+
+char** CopyList(const std::vector<std::string>& names, MemoryContext cxt) {
+  auto** out = static_cast<char**>(vigil::pg::AllocNoThrowIn(cxt, sizeof(char*) * (names.size() + 1)));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out[i] = static_cast<char*>(vigil::pg::AllocNoThrowIn(cxt, names[i].size() + 1));
+    memcpy(out[i], names[i].c_str(), names[i].size() + 1);
+  }
+  out[names.size()] = nullptr;
+  return out;
+}
+
+ParsedOptions* ParseStoredOptions(const char* json, MemoryContext cxt) {
+  std::string_view text(json);
+  return Run([&] {
+    audit::Options o = audit::ParseOptions(text, nullptr);
+    auto* p = static_cast<ParsedOptions*>(vigil::pg::AllocNoThrowIn(cxt, sizeof(ParsedOptions)));
+    p->exclude = CopyList(o.exclude, cxt);
+    p->redact = CopyList(o.redact, cxt);
+    p->statement = o.statement;
+    return p;
+  });
+}
+
+// MarkColumns sets flags[i] for each named column; a name the table no
+// longer has fails closed: a renamed redacted column must not reach the
+// log in clear.
+void MarkColumns(char** names, TupleDesc desc, bool* flags, Relation rel) {
+  for (char** n = names; *n != nullptr; ++n) {
+    bool found = false;
+    for (int i = 0; i < desc->natts; ++i) {
+      Form_pg_attribute a = TupleDescAttr(desc, i);
+      if (!a->attisdropped && strcmp(NameStr(a->attname), *n) == 0) {
+        flags[i] = found = true;
+        break;
+      }
+    }
+    if (!found)
+      ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                      errmsg("the audit options of table \"%s\" name column \"%s\", which it no longer has",
+                             RelationGetRelationName(rel), vigil::pg::ClipName(*n)),
+                      errhint("Run vigil_audit_enable(table, options) again with the table's column names.")));
+  }
+}
+
+TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
+  auto* st = static_cast<TriggerState*>(fcinfo->flinfo->fn_extra);
+  Relation rel = td->tg_relation;
+  TupleDesc desc = RelationGetDescr(rel);
+  if (st != nullptr && st->trigger == td->tg_trigger->tgoid && st->natts == desc->natts &&
+      st->reltype == desc->tdtypeid)
+    return st;
+  MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+  st = static_cast<TriggerState*>(MemoryContextAllocZero(cxt, sizeof(TriggerState)));
+  st->trigger = td->tg_trigger->tgoid;
+  st->reltype = desc->tdtypeid;
+  st->natts = desc->natts;
+  st->statement = false;
+  st->excluded = static_cast<bool*>(MemoryContextAllocZero(cxt, sizeof(bool) * Max(desc->natts, 1)));
+  st->redacted = static_cast<bool*>(MemoryContextAllocZero(cxt, sizeof(bool) * Max(desc->natts, 1)));
+  if (td->tg_trigger->tgnargs > 0) {
+    ParsedOptions* o = ParseStoredOptions(td->tg_trigger->tgargs[0], cxt);
+    MarkColumns(o->exclude, desc, st->excluded, rel);
+    MarkColumns(o->redact, desc, st->redacted, rel);
+    st->statement = o->statement;
+  }
+  st->filtering = false;
+  for (int i = 0; i < desc->natts; ++i) st->filtering |= st->excluded[i] || st->redacted[i];
+  // The primary key's columns, for row_key.
+  st->nkey = 0;
+  st->key_att = static_cast<int*>(MemoryContextAllocZero(cxt, sizeof(int) * INDEX_MAX_KEYS));
+  Oid pk = RelationGetPrimaryKeyIndex(rel);
+  if (OidIsValid(pk)) {
+    Relation index = index_open(pk, AccessShareLock);
+    for (int k = 0; k < index->rd_index->indnkeyatts && k < INDEX_MAX_KEYS; ++k) {
+      AttrNumber att = index->rd_index->indkey.values[k];
+      if (att > 0) st->key_att[st->nkey++] = att - 1;
+    }
+    index_close(index, AccessShareLock);
+  }
+  // to_jsonb(anyelement) learns its argument's type from the call's
+  // expression: give it one of the table's row type.
+  fmgr_info_cxt(F_TO_JSONB, &st->to_jsonb, cxt);
+  MemoryContext old = MemoryContextSwitchTo(cxt);
+  Const* arg = makeNullConst(desc->tdtypeid, -1, InvalidOid);
+  st->to_jsonb.fn_expr = reinterpret_cast<Node*>(
+      makeFuncExpr(F_TO_JSONB, JSONBOID, list_make1(arg), InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
+  MemoryContextSwitchTo(old);
+  fcinfo->flinfo->fn_extra = st;
+  return st;
+}
+
+bool NameIs(const JsonbValue& k, const char* name) {
+  return static_cast<size_t>(k.val.string.len) == strlen(name) && memcmp(k.val.string.val, name, k.val.string.len) == 0;
+}
+
+// ValueJson is the JSON text of one jsonb value (engine code).
+char* ValueJson(JsonbValue* v) {
+  if (v->type == jbvBinary) return JsonbToCString(nullptr, v->val.binary.data, v->val.binary.len);
+  Jsonb* scalar = JsonbValueToJsonb(v);
+  return JsonbToCString(nullptr, &scalar->root, VARSIZE(scalar));
+}
+
+char* RedactValue(const char* json, const char* key, int key_len) {
+  std::string_view value(json);
+  std::string_view k(key != nullptr ? key : "", key_len);
+  bool keyed = key != nullptr;
+  return Run([&] {
+    return vigil::pg::CopyCString(audit::Redact(value, keyed ? std::optional<std::string_view>(k) : std::nullopt));
+  });
+}
+
+// Filter leaves excluded columns out of an image and replaces redacted
+// ones by their digest.
+Jsonb* Filter(TriggerState* st, TupleDesc desc, Jsonb* image, const char* key, int key_len) {
+  JsonbIterator* it = JsonbIteratorInit(&image->root);
+  JsonbParseState* state = nullptr;
+  JsonbValue v, value, *result = nullptr;
+  JsonbIteratorToken r;
+  while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+    if (r == WJB_KEY) {
+      JsonbIteratorNext(&it, &value, true);
+      bool excluded = false, redacted = false;
+      for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if ((st->excluded[i] || st->redacted[i]) && !a->attisdropped && NameIs(v, NameStr(a->attname))) {
+          excluded = st->excluded[i];
+          redacted = st->redacted[i];
+          break;
+        }
+      }
+      if (excluded) continue;
+      if (redacted && value.type != jbvNull) {
+        char* digest = RedactValue(ValueJson(&value), key, key_len);
+        value.type = jbvString;
+        value.val.string.val = digest;
+        value.val.string.len = static_cast<int>(strlen(digest));
+      }
+      pushJsonbValue(&state, WJB_KEY, &v);
+      result = pushJsonbValue(&state, WJB_VALUE, &value);
+    } else {
+      result = pushJsonbValue(&state, r, r < WJB_BEGIN_ARRAY ? &v : nullptr);
+    }
+  }
+  return JsonbValueToJsonb(result);
+}
+
+Jsonb* Image(TriggerState* st, TupleDesc desc, TupleTableSlot* slot, const char* key, int key_len) {
+  Datum row = ExecFetchSlotHeapTupleDatum(slot);
+  Jsonb* image = DatumGetJsonbP(FunctionCall1(&st->to_jsonb, row));
+  return st->filtering ? Filter(st, desc, image, key, key_len) : image;
+}
+
+// RowKey is the primary key's columns as they appear in the image (an
+// excluded key column is left out, a redacted one is its digest).
+Jsonb* RowKey(TriggerState* st, TupleDesc desc, Jsonb* image) {
+  if (st->nkey == 0) return nullptr;
+  JsonbParseState* state = nullptr;
+  JsonbValue* result = pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  for (int k = 0; k < st->nkey; ++k) {
+    const char* name = NameStr(TupleDescAttr(desc, st->key_att[k])->attname);
+    JsonbValue found;
+    if (getKeyJsonValueFromContainer(&image->root, name, strlen(name), &found) == nullptr) continue;
+    JsonbValue kv;
+    kv.type = jbvString;
+    kv.val.string.val = const_cast<char*>(name);
+    kv.val.string.len = static_cast<int>(strlen(name));
+    pushJsonbValue(&state, WJB_KEY, &kv);
+    pushJsonbValue(&state, WJB_VALUE, &found);
+  }
+  result = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+  return JsonbValueToJsonb(result);
+}
+
+// Changed lists the columns whose stored bytes differ (excluded ones left out).
+Jsonb* Changed(TriggerState* st, TupleDesc desc, TupleTableSlot* old_slot, TupleTableSlot* new_slot) {
+  JsonbParseState* state = nullptr;
+  JsonbValue* result = pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+  slot_getallattrs(old_slot);
+  slot_getallattrs(new_slot);
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped || st->excluded[i]) continue;
+    bool on = old_slot->tts_isnull[i], nn = new_slot->tts_isnull[i];
+    bool same = on == nn && (on || datum_image_eq(old_slot->tts_values[i], new_slot->tts_values[i], a->attbyval, a->attlen));
+    if (same) continue;
+    JsonbValue name;
+    name.type = jbvString;
+    name.val.string.val = NameStr(a->attname);
+    name.val.string.len = static_cast<int>(strlen(NameStr(a->attname)));
+    pushJsonbValue(&state, WJB_ELEM, &name);
+  }
+  result = pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
+  return JsonbValueToJsonb(result);
+}
+
+struct Firing {
+  LogWriter log;
+  TriggerState* st;
+  TupleDesc desc;
+  const char* key;
+  int key_len;
+  Datum values[kLogColumns];
+  bool nulls[kLogColumns];
+  MemoryContext row_cxt;
+};
+
+// AppendChange writes one row's entry (old_slot / new_slot NULL when the
+// operation has none).
+void AppendChange(Firing* f, TupleTableSlot* old_slot, TupleTableSlot* new_slot) {
+  MemoryContext old = MemoryContextSwitchTo(f->row_cxt);
+  Jsonb* old_image = old_slot != nullptr ? Image(f->st, f->desc, old_slot, f->key, f->key_len) : nullptr;
+  Jsonb* new_image = new_slot != nullptr ? Image(f->st, f->desc, new_slot, f->key, f->key_len) : nullptr;
+  Jsonb* key = RowKey(f->st, f->desc, old_image != nullptr ? old_image : new_image);
+  f->nulls[kRowKey] = key == nullptr;
+  f->values[kRowKey] = key != nullptr ? JsonbPGetDatum(key) : (Datum)0;
+  f->nulls[kOldRow] = old_image == nullptr;
+  f->values[kOldRow] = old_image != nullptr ? JsonbPGetDatum(old_image) : (Datum)0;
+  f->nulls[kNewRow] = new_image == nullptr;
+  f->values[kNewRow] = new_image != nullptr ? JsonbPGetDatum(new_image) : (Datum)0;
+  bool update = old_slot != nullptr && new_slot != nullptr;
+  f->nulls[kChangedColumns] = !update;
+  f->values[kChangedColumns] = update ? JsonbPGetDatum(Changed(f->st, f->desc, old_slot, new_slot)) : (Datum)0;
+  LogAppend(&f->log, f->values, f->nulls);
+  MemoryContextSwitchTo(old);
+  MemoryContextReset(f->row_cxt);
+}
+
+// ReadStore positions a new read pointer at the start of a transition
+// table (other triggers of the statement read it too).
+void ReadStore(Tuplestorestate* ts) {
+  int ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+  tuplestore_select_read_pointer(ts, ptr);
+  tuplestore_rescan(ts);
+}
+
+}  // namespace
+
+// ---- settings, defined by _PG_init ------------------------------------------------------
+
+void vigil::pg::DefineAuditSettings() {
+  DefineCustomStringVariable("vigil.actor", "The application's actor recorded with audit entries (vigil_set_actor).",
+                             nullptr, &actor_setting, "", PGC_USERSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("vigil.audit_key",
+                             "HMAC key of the audit chain and of redacted values, unless the data directory holds "
+                             "vigil_audit.key.",
+                             nullptr, &audit_key_setting, "", PGC_SIGHUP,
+                             GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+}
+
+// vigil_audit_trigger(): every audit trigger. Row triggers (partitions and
+// inheritance children) write one entry per call; statement triggers read
+// the transition tables: an UPDATE's old and new rows come in the order
+// PostgreSQL saved them, pair by pair.
+VIGIL_PG_FUNCTION(vigil_audit_trigger) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("vigil_audit_trigger() must be called as a trigger")));
+  TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (!TRIGGER_FIRED_AFTER(td->tg_event))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("vigil_audit_trigger() must be an AFTER trigger")));
+  Relation rel = td->tg_relation;
+  const char* operation = TRIGGER_FIRED_BY_INSERT(td->tg_event)   ? "INSERT"
+                          : TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE"
+                          : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE"
+                                                                  : "TRUNCATE";
+  Firing* f = static_cast<Firing*>(palloc0(sizeof(Firing)));
+  f->st = GetTriggerState(fcinfo, td);
+  f->desc = RelationGetDescr(rel);
+  f->key = f->st->filtering ? AuditKey(&f->key_len) : nullptr;
+  f->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit row", ALLOCSET_DEFAULT_SIZES);
+  FillCommon(f->values, f->nulls, rel, operation, f->st->statement);
+  LogOpen(&f->log);
+  if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
+    LogAppend(&f->log, f->values, f->nulls);
+  } else if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
+    bool ins = TRIGGER_FIRED_BY_INSERT(td->tg_event), upd = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+    AppendChange(f, ins ? nullptr : td->tg_trigslot, ins ? td->tg_trigslot : (upd ? td->tg_newslot : nullptr));
+  } else {
+    Tuplestorestate* olds = td->tg_oldtable;
+    Tuplestorestate* news = td->tg_newtable;
+    if ((TRIGGER_FIRED_BY_INSERT(td->tg_event) && news == nullptr) ||
+        (TRIGGER_FIRED_BY_DELETE(td->tg_event) && olds == nullptr) ||
+        (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && (olds == nullptr || news == nullptr)))
+      ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                      errmsg("vigil_audit_trigger() as a statement trigger needs its transition tables"),
+                      errhint("Install it with vigil_audit_enable(table).")));
+    TupleTableSlot* old_slot = olds != nullptr ? MakeSingleTupleTableSlot(f->desc, &TTSOpsMinimalTuple) : nullptr;
+    TupleTableSlot* new_slot = news != nullptr ? MakeSingleTupleTableSlot(f->desc, &TTSOpsMinimalTuple) : nullptr;
+    if (olds != nullptr) ReadStore(olds);
+    if (news != nullptr) ReadStore(news);
+    for (;;) {
+      CHECK_FOR_INTERRUPTS();
+      bool have_old = olds != nullptr && tuplestore_gettupleslot(olds, true, false, old_slot);
+      bool have_new = news != nullptr && tuplestore_gettupleslot(news, true, false, new_slot);
+      if (!have_old && !have_new) break;
+      if (olds != nullptr && news != nullptr && have_old != have_new)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("an UPDATE's transition tables differ in length")));
+      AppendChange(f, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
+    }
+    if (old_slot != nullptr) ExecDropSingleTupleTableSlot(old_slot);
+    if (new_slot != nullptr) ExecDropSingleTupleTableSlot(new_slot);
+  }
+  LogClose(&f->log);
+  MemoryContextDelete(f->row_cxt);
+  return PointerGetDatum(nullptr);
+}
+
+// ---- DDL ----------------------------------------------------------------------------------
+
+namespace {
+
+// AuditTriggerFunction is vigil_audit_trigger()'s oid (InvalidOid when
+// the extension or the function is missing).
+Oid AuditTriggerFunction() {
+  Oid ext = vigil::pg::ExtensionNamespace();
+  if (!OidIsValid(ext)) return InvalidOid;
+  return LookupFuncName(list_make2(makeString(get_namespace_name(ext)), makeString(pstrdup("vigil_audit_trigger"))), 0,
+                        nullptr, true);
+}
+
+// AnyTableAudited: is some table in this database audited? DDL is
+// recorded only then (and the drop of an audit trigger always).
+bool AnyTableAudited() {
+  Oid fn = AuditTriggerFunction();
+  if (!OidIsValid(fn)) return false;
+  Oid argtypes[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(fn)};
+  if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgfoid OPERATOR(pg_catalog.=) $1 LIMIT 1", 1,
+                            argtypes, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "reading pg_trigger failed");
+  return SPI_processed > 0;
+}
+
+}  // namespace
+
+// vigil_state.vigil_audit_ddl(): ddl_command_end and sql_drop. One entry
+// per command: its tag and the objects it touched (for ALTER TABLE ...
+// DISABLE TRIGGER on an audited table too), with the normalised statement.
+// Drops are recorded at sql_drop (ddl_command_end lists no objects for them).
+VIGIL_PG_FUNCTION(vigil_audit_ddl) {
+  if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("vigil_audit_ddl() must be called as an event trigger")));
+  EventTriggerData* ev = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+  const char* tag = GetCommandTagName(ev->tag);
+  bool drop_event = strcmp(ev->event, "sql_drop") == 0;
+  bool is_drop = strncmp(tag, "DROP ", 5) == 0;
+  if (drop_event != is_drop) PG_RETURN_VOID();  // ALTER ... DROP COLUMN is recorded at its command end
+  if (!OidIsValid(get_namespace_oid(vigil::pg::kStateSchema, true))) PG_RETURN_VOID();
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  if (!OidIsValid(LogRelation(true))) {
+    vigil::pg::EndAs(&pinned);
+    SPI_finish();
+    PG_RETURN_VOID();
+  }
+  const char* objects_sql =
+      drop_event
+          ? "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('type', object_type, 'schema', schema_name, "
+            "'identity', object_identity) ORDER BY object_identity), "
+            "(pg_catalog.array_agg(schema_name) FILTER (WHERE object_type OPERATOR(pg_catalog.=) 'table'))[1], "
+            "(pg_catalog.array_agg(object_name) FILTER (WHERE object_type OPERATOR(pg_catalog.=) 'table'))[1], "
+            "pg_catalog.bool_or(object_type OPERATOR(pg_catalog.=) 'trigger' AND object_name OPERATOR(pg_catalog.~~) 'vigil\\_audit\\_%') "
+            "FROM pg_catalog.pg_event_trigger_dropped_objects()"
+          : "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('type', object_type, 'schema', schema_name, "
+            "'identity', object_identity) ORDER BY object_identity), "
+            "(pg_catalog.array_agg(n.nspname::pg_catalog.text) FILTER (WHERE c.oid IS NOT NULL))[1], "
+            "(pg_catalog.array_agg(c.relname::pg_catalog.text) FILTER (WHERE c.oid IS NOT NULL))[1] "
+            "FROM pg_catalog.pg_event_trigger_ddl_commands() d "
+            "LEFT JOIN pg_catalog.pg_class c ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+            "AND c.oid OPERATOR(pg_catalog.=) d.objid AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}') "
+            "LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace";
+  // Dropped objects include those a command drops with it (a table's
+  // triggers): the entry lists them all; dropping an audit trigger is
+  // recorded even when it was the last.
+  if (SPI_execute(objects_sql, true, 0) != SPI_OK_SELECT) elog(ERROR, "reading the DDL commands failed");
+  bool isnull;
+  bool audit_trigger_dropped = false;
+  if (drop_event) {
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+    audit_trigger_dropped = !isnull && DatumGetBool(d);
+  }
+  Datum objects = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+  char* objects_text = isnull ? pstrdup("[]") : JsonbToCString(nullptr, &DatumGetJsonbP(objects)->root, -1);
+  char* schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  char* table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+  bool record = audit_trigger_dropped || AnyTableAudited();
+  vigil::pg::EndAs(&pinned);
+  if (!record) {
+    SPI_finish();
+    PG_RETURN_VOID();
+  }
+  Datum values[kLogColumns];
+  bool nulls[kLogColumns];
+  FillCommon(values, nulls, nullptr, "DDL", true);
+  if (schema != nullptr) values[kTableSchema] = CStringGetTextDatum(schema), nulls[kTableSchema] = false;
+  if (table != nullptr) values[kTableName] = CStringGetTextDatum(table), nulls[kTableName] = false;
+  StringInfoData detail;
+  initStringInfo(&detail);
+  appendStringInfoString(&detail, "{\"command\": ");
+  escape_json(&detail, tag);
+  appendStringInfo(&detail, ", \"objects\": %s}", objects_text);
+  values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
+  nulls[kDetail] = false;
+  LogWriter log;
+  LogOpen(&log);
+  LogAppend(&log, values, nulls);
+  LogClose(&log);
+  SPI_finish();
+  PG_RETURN_VOID();
+}
+
+// ---- enabling and disabling ---------------------------------------------------------------
+
+namespace {
+
+// AuditTriggerNames are the triggers vigil_audit_enable may install.
+constexpr const char* kAuditTriggers[] = {"vigil_audit_insert", "vigil_audit_update", "vigil_audit_delete",
+                                          "vigil_audit_row", "vigil_audit_truncate"};
+
+// DropAuditTriggers drops the table's audit triggers (SPI-connected, as
+// the caller, who owns the table); returns whether there were any.
+bool DropAuditTriggers(Oid relid, const char* rel) {
+  bool any = false;
+  for (const char* name : kAuditTriggers) {
+    Oid argtypes[2] = {OIDOID, TEXTOID};
+    Datum values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name)};
+    if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid OPERATOR(pg_catalog.=) $1 "
+                              "AND tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+                              2, argtypes, values, nullptr, false, 1) != SPI_OK_SELECT)
+      elog(ERROR, "reading pg_trigger failed");
+    if (SPI_processed == 0) continue;
+    any = true;
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(&sql, "DROP TRIGGER %s ON %s", quote_identifier(name), rel);
+    if (SPI_execute(sql.data, false, 0) < 0) elog(ERROR, "dropping an audit trigger failed");
+  }
+  return any;
+}
+
+char* CanonicalOptions(const char* options, Relation rel) {
+  TupleDesc desc = RelationGetDescr(rel);
+  const char** names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+  int n = 0;
+  for (int i = 0; i < desc->natts; ++i)
+    if (!TupleDescAttr(desc, i)->attisdropped) names[n++] = NameStr(TupleDescAttr(desc, i)->attname);
+  std::string_view text(options != nullptr ? options : "");
+  return Run([&] {
+    std::vector<std::string> columns(names, names + n);
+    return vigil::pg::CopyCString(audit::OptionsJson(audit::ParseOptions(text, &columns)));
+  });
+}
+
+}  // namespace
+
+// vigil_audit_enable(table, options jsonb DEFAULT '{}') -> {"table", "mode",
+// "options"}: (re)installs the table's audit triggers. The owner's only;
+// the triggers are created as the caller. Statement triggers with
+// transition tables where PostgreSQL allows them, row triggers on
+// partitions and inheritance children.
+VIGIL_PG_FUNCTION(vigil_audit_enable) {
+  Oid relid = vigil::pg::ResolveOwnedTable(fcinfo);
+  char* options = PG_ARGISNULL(1) ? nullptr : JsonbToCString(nullptr, &PG_GETARG_JSONB_P(1)->root, -1);
+  (void)LogRelation(false);
+  Relation rel = table_open(relid, NoLock);
+  char* canonical = CanonicalOptions(options, rel);
+  bool row_mode = rel->rd_rel->relispartition || has_superclass(relid);
+  table_close(rel, NoLock);
+  const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  const char* relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  const char* arg = quote_literal_cstr(canonical);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  DropAuditTriggers(relid, relname);
+  const char* creates[4];
+  int ncreates = 0;
+  if (row_mode) {
+    creates[ncreates++] = psprintf(
+        "CREATE TRIGGER vigil_audit_row AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
+        "EXECUTE FUNCTION %s.vigil_audit_trigger(%s)", relname, ext, arg);
+  } else {
+    creates[ncreates++] = psprintf(
+        "CREATE TRIGGER vigil_audit_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS vigil_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION %s.vigil_audit_trigger(%s)", relname, ext, arg);
+    creates[ncreates++] = psprintf(
+        "CREATE TRIGGER vigil_audit_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS vigil_old NEW TABLE AS vigil_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION %s.vigil_audit_trigger(%s)", relname, ext, arg);
+    creates[ncreates++] = psprintf(
+        "CREATE TRIGGER vigil_audit_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS vigil_old "
+        "FOR EACH STATEMENT EXECUTE FUNCTION %s.vigil_audit_trigger(%s)", relname, ext, arg);
+  }
+  creates[ncreates++] = psprintf(
+      "CREATE TRIGGER vigil_audit_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT "
+      "EXECUTE FUNCTION %s.vigil_audit_trigger(%s)", relname, ext, arg);
+  for (int i = 0; i < ncreates; ++i)
+    if (SPI_execute(creates[i], false, 0) < 0) elog(ERROR, "creating an audit trigger failed");
+  vigil::pg::EndAs(&pinned);
+  SPI_finish();
+  StringInfoData out;
+  initStringInfo(&out);
+  appendStringInfoString(&out, "{\"table\": ");
+  escape_json(&out, psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+  appendStringInfo(&out, ", \"mode\": \"%s\", \"options\": %s}", row_mode ? "row" : "statement", canonical);
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+// vigil_audit_disable(table) -> whether it was audited. The owner's only.
+VIGIL_PG_FUNCTION(vigil_audit_disable) {
+  Oid relid = vigil::pg::ResolveOwnedTable(fcinfo);
+  const char* relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  bool existed = DropAuditTriggers(relid, relname);
+  vigil::pg::EndAs(&pinned);
+  SPI_finish();
+  PG_RETURN_BOOL(existed);
+}
+
+// ---- the actor ---------------------------------------------------------------------------------
+
+constexpr int kMaxActor = 1024;
+
+// vigil_set_actor(actor) -> actor: the session's vigil.actor (NULL clears
+// it). SET LOCAL vigil.actor sets it for one transaction (pooled sessions).
+VIGIL_PG_FUNCTION(vigil_set_actor) {
+  const char* actor = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+  if (strlen(actor) > kMaxActor)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("actor must be at most %d bytes", kMaxActor)));
+  (void)set_config_option("vigil.actor", actor, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+  if (actor[0] == '\0') PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(actor));
+}
+
+VIGIL_PG_FUNCTION(vigil_actor) {
+  if (actor_setting == nullptr || actor_setting[0] == '\0') PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(actor_setting));
+}
+
+// ---- sealing, verifying, purging, erasing -------------------------------------------------------
+
+namespace {
+
+constexpr const char* kEntryColumns =
+    "id::pg_catalog.text, pg_catalog.to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "session_role, effective_role, actor, application_name, client_addr, txid::pg_catalog.text, table_schema, "
+    "table_name, operation, row_key::pg_catalog.text, old_row::pg_catalog.text, new_row::pg_catalog.text, "
+    "old_digest, new_digest, changed_columns::pg_catalog.text, statement, detail::pg_catalog.text";
+
+audit::Entry EntryOf(const vigil::pg::GuardedRow& r) {
+  audit::Entry e;
+  e.id = std::stoll(r[0].value_or("0"));
+  e.at = r[1].value_or("");
+  e.session_role = r[2];
+  e.effective_role = r[3];
+  e.actor = r[4];
+  e.application_name = r[5];
+  e.client_addr = r[6];
+  e.txid = r[7];
+  e.table_schema = r[8];
+  e.table_name = r[9];
+  e.operation = r[10].value_or("");
+  e.row_key = r[11];
+  e.old_row = r[12];
+  e.new_row = r[13];
+  e.old_digest = r[14];
+  e.new_digest = r[15];
+  e.changed_columns = r[16];
+  e.statement = r[17];
+  e.detail = r[18];
+  return e;
+}
+
+std::string ArrayLiteral(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// Caller is who called, read in phase 1 for the entries vigil itself
+// appends (ERASE, PURGE).
+struct Caller {
+  const char* session_role;
+  const char* effective_role;
+  const char* actor;
+  const char* application_name;
+  const char* client_addr;
+  const char* txid;
+};
+
+class PgAuditStore final : public audit::AuditStore {
+ public:
+  PgAuditStore(Oid owner, const Caller& caller, bool can_lock) : owner_(owner), caller_(caller), can_lock_(can_lock) {}
+
+  audit::Chain ReadChain(bool lock) override {
+    const char* mode = lock ? " FOR UPDATE" : (can_lock_ ? " FOR SHARE" : "");
+    auto rows = Q(std::string("SELECT head_seq::pg_catalog.text, head_hash, from_seq::pg_catalog.text, from_hash "
+                              "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1") + mode, {});
+    if (rows.empty())
+      throw core::Error(core::ErrorCode::kPrerequisite, "vigil_state.vigil_audit_chain has lost its row",
+                        "", "the chain's state was deleted: restore it from a backup");
+    audit::Chain c;
+    c.head_seq = std::stoll(rows[0][0].value_or("0"));
+    c.head_hash = rows[0][1];
+    c.from_seq = std::stoll(rows[0][2].value_or("0"));
+    c.from_hash = rows[0][3];
+    return c;
+  }
+  std::vector<audit::Entry> ReadUnsealed(int limit) override {
+    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log WHERE seq IS NULL "
+                  "ORDER BY id LIMIT " + std::to_string(limit), {});
+    std::vector<audit::Entry> out;
+    for (const auto& r : rows) out.push_back(EntryOf(r));
+    return out;
+  }
+  void WriteSeals(const std::vector<audit::Seal1>& seals) override {
+    std::vector<std::optional<std::string>> ids, seqs, hashes;
+    for (const auto& s : seals) {
+      ids.push_back(std::to_string(s.id));
+      seqs.push_back(std::to_string(s.seq));
+      hashes.push_back(s.hash);
+    }
+    Q("UPDATE vigil_state.vigil_audit_log l SET seq = u.seq, entry_hash = u.h "
+      "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
+      "pg_catalog.unnest($3::pg_catalog.text[])) AS u(id, seq, h) "
+      "WHERE l.id OPERATOR(pg_catalog.=) u.id",
+      {ArrayLiteral(ids), ArrayLiteral(seqs), ArrayLiteral(hashes)});
+  }
+  void WriteHead(std::int64_t seq, const std::string& hash) override {
+    Q("UPDATE vigil_state.vigil_audit_chain SET head_seq = $1::pg_catalog.int8, head_hash = $2 "
+      "WHERE singleton OPERATOR(pg_catalog.=) 1", {std::to_string(seq), hash});
+  }
+  std::vector<audit::Sealed> ReadSealed(std::int64_t after_seq, int limit) override {
+    auto rows = Q(std::string("SELECT ") + kEntryColumns + ", seq::pg_catalog.text, entry_hash "
+                  "FROM vigil_state.vigil_audit_log WHERE seq OPERATOR(pg_catalog.>) $1::pg_catalog.int8 "
+                  "ORDER BY seq LIMIT " + std::to_string(limit), {std::to_string(after_seq)});
+    std::vector<audit::Sealed> out;
+    for (const auto& r : rows) out.push_back({std::stoll(r[19].value_or("0")), EntryOf(r), r[20].value_or("")});
+    return out;
+  }
+  std::int64_t CountUnsealed() override {
+    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log WHERE seq IS NULL",
+                        {})[0][0].value_or("0"));
+  }
+  std::int64_t LastSeqBefore(std::string_view before) override {
+    return std::stoll(
+        Q("SELECT COALESCE((SELECT pg_catalog.min(seq) FROM vigil_state.vigil_audit_log "
+          "WHERE seq IS NOT NULL AND at OPERATOR(pg_catalog.>=) $1::pg_catalog.timestamptz) OPERATOR(pg_catalog.-) 1, "
+          "(SELECT pg_catalog.max(seq) FROM vigil_state.vigil_audit_log), 0)::pg_catalog.text",
+          {std::string(before)})[0][0].value_or("0"));
+  }
+  std::int64_t DeleteThrough(std::int64_t through) override {
+    return std::stoll(Q("WITH d AS (DELETE FROM vigil_state.vigil_audit_log WHERE seq OPERATOR(pg_catalog.<=) "
+                        "$1::pg_catalog.int8 RETURNING 1) SELECT pg_catalog.count(*)::pg_catalog.text FROM d",
+                        {std::to_string(through)})[0][0].value_or("0"));
+  }
+  void WriteCheckpoint(std::int64_t seq, const std::string& hash) override {
+    Q("UPDATE vigil_state.vigil_audit_chain SET from_seq = $1::pg_catalog.int8, from_hash = $2 "
+      "WHERE singleton OPERATOR(pg_catalog.=) 1", {std::to_string(seq), hash});
+  }
+  std::vector<audit::Entry> ReadKeyed(std::string_view schema, std::string_view table, std::int64_t after_id,
+                                      int limit) override {
+    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log "
+                  "WHERE table_schema OPERATOR(pg_catalog.=) $1 AND table_name OPERATOR(pg_catalog.=) $2 "
+                  "AND row_key IS NOT NULL AND id OPERATOR(pg_catalog.>) $3::pg_catalog.int8 ORDER BY id LIMIT " +
+                  std::to_string(limit), {std::string(schema), std::string(table), std::to_string(after_id)});
+    std::vector<audit::Entry> out;
+    for (const auto& r : rows) out.push_back(EntryOf(r));
+    return out;
+  }
+  void WriteErasures(const std::vector<audit::Erasure>& erasures) override {
+    std::vector<std::optional<std::string>> ids, olds, news;
+    for (const auto& e : erasures) {
+      ids.push_back(std::to_string(e.id));
+      olds.push_back(e.old_digest);
+      news.push_back(e.new_digest);
+    }
+    Q("UPDATE vigil_state.vigil_audit_log l SET old_digest = u.od, new_digest = u.nd, old_row = NULL, new_row = NULL "
+      "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]), "
+      "pg_catalog.unnest($3::pg_catalog.text[])) AS u(id, od, nd) "
+      "WHERE l.id OPERATOR(pg_catalog.=) u.id",
+      {ArrayLiteral(ids), ArrayLiteral(olds), ArrayLiteral(news)});
+  }
+  void Append(const audit::Entry& e) override {
+    auto opt = [](const char* s) { return s != nullptr ? std::optional<std::string>(s) : std::nullopt; };
+    Q("INSERT INTO vigil_state.vigil_audit_log (at, session_role, effective_role, actor, application_name, "
+      "client_addr, txid, table_schema, table_name, operation, row_key, detail) VALUES "
+      "(pg_catalog.statement_timestamp(), $1, $2, $3, $4, $5, $6::pg_catalog.int8, $7, $8, $9, $10::pg_catalog.jsonb, "
+      "$11::pg_catalog.jsonb)",
+      {opt(caller_.session_role), opt(caller_.effective_role), opt(caller_.actor), opt(caller_.application_name),
+       opt(caller_.client_addr), opt(caller_.txid), e.table_schema, e.table_name, e.operation, e.row_key, e.detail});
+  }
+
+ private:
+  std::vector<vigil::pg::GuardedRow> Q(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+    return vigil::pg::GuardedQuery(sql, params, owner_);
+  }
+  Oid owner_;
+  Caller caller_;
+  bool can_lock_;
+};
+
+// AuditCall gathers what every sealing, verifying, purging and erasing
+// call needs in phase 1: the caller's right, vigil_state's owner, who
+// calls, and the key.
+struct AuditCall {
+  Oid owner;
+  Caller caller;
+  const char* key;
+  int key_len;
+  bool can_lock;
+};
+
+void BeginAuditCall(AuditCall* c, const char* role, const char* action) {
+  vigil::pg::RequireRole(role, action);
+  vigil::pg::State state = vigil::pg::CurrentState();
+  (void)LogRelation(false);
+  c->owner = state.owner;
+  c->caller.session_role = GetUserNameFromId(GetSessionUserId(), true);
+  c->caller.effective_role = GetUserNameFromId(GetUserId(), true);
+  c->caller.actor = actor_setting != nullptr && actor_setting[0] != '\0' ? pstrdup(actor_setting) : nullptr;
+  c->caller.application_name =
+      application_name != nullptr && application_name[0] != '\0' ? pstrdup(application_name) : nullptr;
+  c->caller.client_addr = ClientAddr();
+  c->can_lock = !RecoveryInProgress() && !XactReadOnly;
+  c->caller.txid = c->can_lock ? psprintf(UINT64_FORMAT, U64FromFullTransactionId(GetTopFullTransactionId())) : nullptr;
+  c->key = AuditKey(&c->key_len);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+}
+
+template <typename Body>
+char* RunAudit(AuditCall* c, Body&& body) {
+  char* out = Run([&] {
+    PgAuditStore store(c->owner, c->caller, c->can_lock);
+    std::optional<std::string_view> key;
+    if (c->key != nullptr) key = std::string_view(c->key, c->key_len);
+    return vigil::pg::CopyCString(body(store, key));
+  });
+  SPI_finish();
+  return out;
+}
+
+Datum JsonbResult(const char* text) { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text)); }
+
+}  // namespace
+
+// vigil_audit_seal() -> entries sealed.
+VIGIL_PG_FUNCTION(vigil_audit_seal) {
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_auditor", "seal the audit chain");
+  char* n = RunAudit(&c, [](PgAuditStore& s, std::optional<std::string_view> key) {
+    return std::to_string(audit::SealPending(s, key));
+  });
+  PG_RETURN_INT64(strtoll(n, nullptr, 10));
+}
+
+// vigil_audit_head() -> the newest link, after sealing what is pending.
+VIGIL_PG_FUNCTION(vigil_audit_head) {
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_auditor", "read the audit chain's head");
+  if (!c.can_lock)
+    ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                    errmsg("vigil_audit_head() seals pending entries and cannot run in a read-only transaction")));
+  char* head = RunAudit(&c, [](PgAuditStore& s, std::optional<std::string_view> key) {
+    audit::SealPending(s, key);
+    audit::Chain chain = s.ReadChain(false);
+    if (chain.head_seq >= chain.from_seq && chain.head_hash) return *chain.head_hash;
+    return chain.from_hash.value_or("");
+  });
+  if (head[0] == '\0') PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(head));
+}
+
+// vigil_audit_verify(expected_head DEFAULT NULL) -> report.
+VIGIL_PG_FUNCTION(vigil_audit_verify) {
+  const char* expected = PG_ARGISNULL(0) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(0));
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_auditor", "verify the audit chain");
+  char* report = RunAudit(&c, [&](PgAuditStore& s, std::optional<std::string_view> key) {
+    return audit::Verify(s, key, expected != nullptr ? std::optional<std::string>(expected) : std::nullopt);
+  });
+  PG_RETURN_DATUM(JsonbResult(report));
+}
+
+// vigil_audit_purge(before timestamptz) -> {"purged", "checkpoint_seq"}.
+VIGIL_PG_FUNCTION(vigil_audit_purge) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("before must not be NULL")));
+  TimestampTz before = PG_GETARG_TIMESTAMPTZ(0);
+  if (TIMESTAMP_NOT_FINITE(before))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("before must be a finite time")));
+  const char* before_text = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(before)));
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_audit_admin", "purge the audit log");
+  char* report = RunAudit(&c, [&](PgAuditStore& s, std::optional<std::string_view> key) {
+    return audit::Purge(s, before_text, key);
+  });
+  PG_RETURN_DATUM(JsonbResult(report));
+}
+
+// vigil_audit_erase(table, key jsonb) -> {"erased"}. The table is named as
+// the log names it: schema-qualified, or resolved through the caller's
+// search_path while it exists.
+VIGIL_PG_FUNCTION(vigil_audit_erase) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be NULL")));
+  if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key must not be NULL")));
+  char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  char* key_json = JsonbToCString(nullptr, &PG_GETARG_JSONB_P(1)->root, -1);
+  List* parts = stringToQualifiedNameList(name);
+  const char* schema = nullptr;
+  const char* table = nullptr;
+  if (list_length(parts) == 2) {
+    schema = strVal(linitial(parts));
+    table = strVal(lsecond(parts));
+  } else if (list_length(parts) == 1) {
+    Oid relid = RangeVarGetRelid(makeRangeVar(nullptr, name, -1), NoLock, true);
+    if (!OidIsValid(relid))
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table \"%s\" does not exist", vigil::pg::ClipName(name)),
+                      errhint("Name a dropped table with its schema, as the log does.")));
+    schema = get_namespace_name(get_rel_namespace(relid));
+    table = get_rel_name(relid);
+  } else {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("improper table name \"%s\"", vigil::pg::ClipName(name))));
+  }
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_audit_admin", "erase audit entries");
+  char* report = RunAudit(&c, [&](PgAuditStore& s, std::optional<std::string_view> key) {
+    return audit::Erase(s, schema, table, key_json, key);
+  });
+  PG_RETURN_DATUM(JsonbResult(report));
+}
+
+// vigil_audit_digest(entry jsonb) -> the entry digest (hex).
+VIGIL_PG_FUNCTION(vigil_audit_digest) {
+  char* entry = JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, -1);
+  std::string_view text(entry);
+  char* digest = Run([&] { return vigil::pg::CopyCString(audit::EntryDigestHex(text)); });
+  PG_RETURN_TEXT_P(cstring_to_text(digest));
+}
+
+// vigil_audit_statement() -> the statement in progress, normalised.
+VIGIL_PG_FUNCTION(vigil_audit_statement) {
+  char* statement = NormalizedStatement();
+  if (statement == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(statement));
+}
+
+// SQLite's connection-level functions: PostgreSQL keeps the key out of SQL,
+// and computes links and redactions only inside its own triggers.
+VIGIL_PG_FUNCTION(vigil_audit_key) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("vigil_audit_key() is SQLite's: PostgreSQL reads the audit key from the server"),
+                  errhint("Put the key in vigil_audit.key in the data directory (mode 0600) or set vigil.audit_key "
+                          "in postgresql.conf (docs/audit.md).")));
+  PG_RETURN_NULL();
+}
+
+VIGIL_PG_FUNCTION(vigil_audit_redact) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("vigil_audit_redact() is what SQLite's audit triggers call"),
+                  errhint("PostgreSQL's audit triggers redact in C; the server's key never serves SQL.")));
+  PG_RETURN_NULL();
+}
+
+VIGIL_PG_FUNCTION(vigil_audit_link) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("vigil_audit_link() is what SQLite's audit triggers call"),
+                  errhint("PostgreSQL seals entries with vigil_audit_seal(); the server's key never serves SQL.")));
+  PG_RETURN_NULL();
+}

@@ -1,0 +1,192 @@
+-- vigil--0.7.0--0.8.0.sql — ALTER EXTENSION vigil UPDATE from 0.7.0 to 0.8.0.
+--
+-- 0.8.0 brings the tamper-evident audit trail (issue 13): the log, its
+-- chain, the audit triggers, the DDL event triggers and their functions.
+-- The same statements are in vigil.sql; sql/upgrade.sql compares the two.
+-- Released upgrade scripts are history: never edit one after its release
+-- (pg_ext/scripts/released.sha256, docs/releasing.md).
+
+\echo Use "ALTER EXTENSION vigil UPDATE TO '0.8.0'" to load this file. \quit
+
+-- The guard refuses triggers on vigil's objects; these are vigil's own.
+ALTER EVENT TRIGGER vigil_guard_triggers DISABLE;
+
+-- ---------------------------------------------------------------------------
+-- The audit trail (SPEC §5, issue 13; docs/audit.md). Row changes of the
+-- tables whose owners enabled it, DDL, TRUNCATE, erasures and purges, in
+-- vigil_state.vigil_audit_log: written by vigil's C triggers straight into
+-- the table (writers need no privilege on it), sealed after commit into a
+-- SHA-256 chain (HMAC-SHA256 under the key of the key file or of
+-- vigil.audit_key) over the canonical encoding both engines compute.
+-- vigil_auditor reads the log and verifies; vigil_audit_admin also purges
+-- and erases. No role but the extension's owner can write the log.
+-- ---------------------------------------------------------------------------
+DO $vigil$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_auditor') THEN
+        CREATE ROLE vigil_auditor NOLOGIN;
+        COMMENT ON ROLE vigil_auditor IS 'reads the audit log, seals and verifies its chain (vigil_audit_verify, vigil_audit_head)';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'vigil_audit_admin') THEN
+        CREATE ROLE vigil_audit_admin NOLOGIN IN ROLE vigil_auditor;
+        COMMENT ON ROLE vigil_audit_admin IS 'purges old audit entries and erases a data subject''s row images (vigil_audit_purge, vigil_audit_erase)';
+    END IF;
+END
+$vigil$;
+
+CREATE TABLE vigil_state.vigil_audit_log (
+    id               bigserial PRIMARY KEY,
+    at               timestamptz NOT NULL,
+    session_role     text,
+    effective_role   text,
+    actor            text,
+    application_name text,
+    client_addr      text,
+    txid             bigint,
+    table_schema     text,
+    table_name       text,
+    operation        text NOT NULL,
+    row_key          jsonb,
+    old_row          jsonb,
+    new_row          jsonb,
+    changed_columns  jsonb,
+    statement        text,
+    detail           jsonb,
+    old_digest       text,
+    new_digest       text,
+    seq              bigint,
+    entry_hash       text
+);
+COMMENT ON TABLE vigil_state.vigil_audit_log IS 'every audited change; seq and entry_hash are set when the entry is sealed into the chain';
+CREATE UNIQUE INDEX vigil_audit_log_seq ON vigil_state.vigil_audit_log (seq) WHERE seq IS NOT NULL;
+CREATE INDEX vigil_audit_log_unsealed ON vigil_state.vigil_audit_log (id) WHERE seq IS NULL;
+-- The chain's head as the sealer last wrote it, and the checkpoint a purge
+-- leaves: entries removed from either end show.
+CREATE TABLE vigil_state.vigil_audit_chain (
+    singleton  integer PRIMARY KEY CHECK (singleton OPERATOR(pg_catalog.=) 1),
+    head_seq   bigint NOT NULL,
+    head_hash  text,
+    from_seq   bigint NOT NULL,
+    from_hash  text
+);
+INSERT INTO vigil_state.vigil_audit_chain VALUES (1, 0, NULL, 0, NULL);
+COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head) and the checkpoint of the last purge (from)';
+REVOKE ALL ON vigil_state.vigil_audit_log, vigil_state.vigil_audit_chain FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_chain', '');
+
+CREATE VIEW vigil_audit_log WITH (security_barrier) AS
+SELECT * FROM vigil_state.vigil_audit_log WHERE pg_catalog.pg_has_role('vigil_auditor', 'USAGE');
+COMMENT ON VIEW vigil_audit_log IS 'the audit trail (for vigil_auditor)';
+REVOKE ALL ON vigil_audit_log FROM PUBLIC;
+GRANT SELECT ON vigil_audit_log TO vigil_auditor;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_audit_log
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+GRANT SELECT ON vigil_state.vigil_audit_log TO vigil_views;
+ALTER VIEW vigil_audit_log OWNER TO vigil_views;
+
+CREATE FUNCTION vigil_audit_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'vigil_audit_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_audit_trigger() IS 'the audit triggers vigil_audit_enable installs: write each change into vigil_audit_log (argument: the options)';
+
+-- The audited tables are those with vigil's audit triggers: the triggers
+-- are the configuration (pg_dump keeps them with their tables).
+CREATE VIEW vigil_audit_tables AS
+SELECT DISTINCT ON (c.oid) n.nspname::text AS table_schema, c.relname::text AS table_name,
+       CASE WHEN t.tgname OPERATOR(pg_catalog.=) 'vigil_audit_row' THEN 'row' ELSE 'statement' END AS mode,
+       pg_catalog.convert_from(pg_catalog.substring(t.tgargs, 1,
+           pg_catalog.position(t.tgargs, '\x00'::pg_catalog.bytea) OPERATOR(pg_catalog.-) 1), 'UTF8')::pg_catalog.jsonb AS options,
+       t.tgenabled OPERATOR(pg_catalog.<>) 'D' AS enabled
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+WHERE t.tgfoid OPERATOR(pg_catalog.=) 'vigil_audit_trigger()'::pg_catalog.regprocedure
+ORDER BY c.oid, t.tgname;
+COMMENT ON VIEW vigil_audit_tables IS 'the audited tables with their options and trigger mode (statement: transition tables; row: row triggers)';
+REVOKE ALL ON vigil_audit_tables FROM PUBLIC;
+GRANT SELECT ON vigil_audit_tables TO PUBLIC;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_audit_tables
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+ALTER VIEW vigil_audit_tables OWNER TO vigil_views;
+
+CREATE FUNCTION vigil_audit_enable(table_name text, options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_audit_enable'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_enable(text, jsonb) IS 'audits the table''s INSERT, UPDATE, DELETE and TRUNCATE (options: exclude, redact, statement); the table''s owner only';
+
+CREATE FUNCTION vigil_audit_disable(table_name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_audit_disable'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_disable(text) IS 'stops auditing the table; true when it was audited; the table''s owner only';
+
+CREATE FUNCTION vigil_set_actor(actor text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_set_actor'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_set_actor(text) IS 'sets the application''s actor recorded with audit entries for the session (NULL clears it); returns it';
+
+CREATE FUNCTION vigil_actor() RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_actor'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_actor() IS 'the application''s actor set with vigil_set_actor (NULL when none)';
+
+CREATE FUNCTION vigil_audit_seal() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'vigil_audit_seal'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_seal() IS 'seals the committed audit entries not sealed yet into the chain; returns how many (vigil_auditor)';
+
+CREATE FUNCTION vigil_audit_verify(expected_head text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_audit_verify'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_verify(text) IS 'checks the audit chain: entries checked, unsealed, and the first entry whose content, order or presence changed (vigil_auditor)';
+
+CREATE FUNCTION vigil_audit_head() RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_audit_head'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_head() IS 'seals pending entries and returns the newest chain hash, to keep outside the database (vigil_auditor)';
+
+CREATE FUNCTION vigil_audit_purge(before timestamptz) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_audit_purge'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_purge(timestamptz) IS 'deletes the sealed entries written before the time, keeping a checkpoint so the rest still verifies (vigil_audit_admin)';
+
+CREATE FUNCTION vigil_audit_erase(table_name text, key jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_audit_erase'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_erase(text, jsonb) IS 'removes the row images of a table''s entries with that key, keeping their digests; recorded (vigil_audit_admin)';
+
+CREATE FUNCTION vigil_audit_digest(entry jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_audit_digest'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_audit_digest(jsonb) IS 'the SHA-256 entry digest of an audit entry given as JSON (the same on both engines)';
+
+CREATE FUNCTION vigil_audit_key(key text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_audit_key'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_key(text) IS 'SQLite: sets the connection''s audit HMAC key; PostgreSQL reads it from the key file or vigil.audit_key (raises 0A000)';
+
+CREATE FUNCTION vigil_audit_statement() RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_audit_statement'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_audit_statement() IS 'the statement in progress with its constants replaced, as the audit log keeps it';
+
+CREATE FUNCTION vigil_audit_redact(value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_audit_redact'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_redact(text) IS 'what SQLite''s audit triggers call for a redacted column (raises 0A000 on PostgreSQL, whose triggers redact in C)';
+
+CREATE FUNCTION vigil_audit_link(previous text, entry text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_audit_link'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_audit_link(text, text) IS 'what SQLite''s audit triggers call to seal an entry (raises 0A000 on PostgreSQL, which seals with vigil_audit_seal)';
+
+-- DDL on the database is recorded while any table is audited.
+CREATE FUNCTION vigil_state.vigil_audit_ddl() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'vigil_audit_ddl'
+    LANGUAGE C;
+COMMENT ON FUNCTION vigil_state.vigil_audit_ddl() IS 'ddl_command_end and sql_drop event trigger: records DDL in the audit log while a table is audited';
+CREATE EVENT TRIGGER vigil_audit_ddl ON ddl_command_end EXECUTE FUNCTION vigil_state.vigil_audit_ddl();
+CREATE EVENT TRIGGER vigil_audit_drop ON sql_drop EXECUTE FUNCTION vigil_state.vigil_audit_ddl();
+
+ALTER EVENT TRIGGER vigil_guard_triggers ENABLE;
