@@ -790,8 +790,8 @@ VIGIL_PG_FUNCTION(vigil_audit_enable) {
   StringInfoData out;
   initStringInfo(&out);
   appendStringInfoString(&out, "{\"table\": ");
-  escape_json(&out, psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-  appendStringInfo(&out, ", \"mode\": \"%s\", \"options\": %s}", row_mode ? "row" : "statement", canonical);
+  escape_json(&out, get_rel_name(relid));
+  appendStringInfo(&out, ", \"options\": %s}", canonical);
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
 
