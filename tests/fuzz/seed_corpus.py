@@ -112,6 +112,7 @@ for name in ("migrations.jsonl", "migrations_outside.jsonl"):
             add("migrate_scanner", "case", b"\0" + args[0].encode())
         if "exec" in c or "sql" in c:
             add("sql_lexer", "case", c.get("exec") or c.get("sql"))
+            add("sql_normalize", "case", b"\0" + (c.get("exec") or c.get("sql")).encode())
 
 # Public vectors: JSON-Schema-Test-Suite style files of strings per kind.
 for rel, kind in (("uuid/uuid.json", "uuid"), ("email/email.json", "email"), ("email/idn-email.json", "email"),
@@ -208,8 +209,24 @@ for n, v in {"nested-comment": "/* /* */ ; */ SELECT 1;", "dollar": "DO $x$ BEGI
              "many-semis": ";" * 20000, "deep-parens": "(" * 20000}.items():
     b = v.encode() if isinstance(v, str) else v
     seeds.setdefault("sql_lexer", {})[f"hostile-{n}"] = b
+    seeds.setdefault("sql_normalize", {})[f"hostile-{n}"] = b"\0" + b
+    seeds["sql_normalize"][f"hostile-{n}-sqlite"] = b"\1" + b
     seeds.setdefault("migrate_scanner", {})[f"hostile-{n}"] = b"\0" + b
     seeds["migrate_scanner"][f"hostile-{n}-sqlite"] = b"\1" + b
+# Normalisation: what must not leak (sql/normalize.h), in both dialects.
+for n, v in {"password": "UPDATE users SET pw = 'secret' WHERE id = 42",
+             "e-escape": "UPDATE users SET pw = E'\\' secret' WHERE id = -1",
+             "u-amp": "SELECT U&'\\0073ecret' UESCAPE '!', U&\"n\"",
+             "dollar-tags": "SELECT $x$ secret $y$ more $x$, $$ a $$, $\u00e9$ b $\u00e9$",
+             "nested-comment": "SELECT /* a /* b */ secret */ 1",
+             "dash-in-string": "SELECT 'a -- secret', 'b /* secret'",
+             "unterminated": "UPDATE t SET a = 'secret",
+             "in-list": "SELECT * FROM t WHERE a IN (1, -2, 'x', $1) AND b NOT IN (?, :a, @b) AND c IN (d, 3)",
+             "signs": "SELECT -1, x - 1, x=-5, x@-5, +2.5e-3, 0x1F, .5, 1..5",
+             "sqlite-params": "SELECT ?, ?12, :name, @name, $name, $a::b(c), #x FROM [t] WHERE `c` = X'ff'",
+             "casts": "SELECT a::int, (b).c, d[1:2], t.* FROM s.\"T\"; ;; SELECT 2;"}.items():
+    seeds.setdefault("sql_normalize", {})[f"hostile-{n}"] = b"\0" + v.encode()
+    seeds["sql_normalize"][f"hostile-{n}-sqlite"] = b"\1" + v.encode()
 for n, v in {"version-long": "1." * 5000 + "1", "version-zeros": "0000000000000000000000000001.01_2",
              "file-name": "V1.2__add_users.sql", "file-undo": "U20240101120000__x.sql",
              "diff": "a\nb\nc\n\0a\nc\nd\n", "diff-big": "x\n" * 3000 + "\0" + "y\n" * 3000}.items():
