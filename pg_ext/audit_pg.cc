@@ -1164,9 +1164,3 @@ VIGIL_PG_FUNCTION(vigil_audit_redact) {
   PG_RETURN_NULL();
 }
 
-VIGIL_PG_FUNCTION(vigil_audit_link) {
-  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                  errmsg("vigil_audit_link() is what SQLite's audit triggers call"),
-                  errhint("PostgreSQL seals entries with vigil_audit_seal(); the server's key never serves SQL.")));
-  PG_RETURN_NULL();
-}

@@ -1,20 +1,20 @@
 // audit_sqlite.cc — the audit trail for SQLite (SPEC §5, issue 13;
 // docs/audit.md).
 //
-// vigil_audit_enable generates three AFTER triggers per table. Each writes
-// its entry with one INSERT ... SELECT that also seals it: SQLite has one
-// writer at a time, so the trigger reads the chain's last link and
-// computes the next one (vigil_audit_link) under the write lock the change
-// already holds, and a rolled-back change takes its entry and link with
-// it. Entries get the ids of an AUTOINCREMENT table, so sqlite_sequence
-// remembers the newest one even when the row is deleted.
+// vigil_audit_enable generates three AFTER triggers per table; each writes
+// its entry with one plain INSERT, as cheap as a trigger can be. Entries are
+// sealed into the chain afterwards, by the core's SealPending (the same
+// code as PostgreSQL's) when the application calls vigil_audit_seal() or
+// vigil_audit_head(), and before a purge or an erasure. SQLite has one
+// writer at a time, so ids are given in commit order and the entries not
+// sealed yet are those after the newest sealed one.
 //
 // The connection's actor and audit key live in this module's memory, never
 // in the file. A file's schema may be hostile (docs/security.md): its own
-// triggers or views could call vigil_audit_link or vigil_audit_redact to
-// learn keyed digests, so vigil_audit_key refuses a file whose schema
-// mentions vigil_audit anywhere but in vigil's own generated triggers,
-// and vigil_audit_verify reports such objects.
+// triggers or views could call vigil_audit_redact to learn keyed digests,
+// so vigil_audit_key refuses a file whose schema mentions vigil_audit
+// anywhere but in vigil's own generated triggers, and vigil_audit_verify
+// reports such objects.
 #include <sqlite3ext.h>
 
 #include <algorithm>
@@ -157,20 +157,11 @@ std::string TriggerSql(const TablePlan& p, const char* op) {
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   std::string name = TriggerName(lower.c_str(), t);
   return Sql("\"%w\" AFTER %s ON \"%w\" BEGIN "
-             "INSERT INTO vigil_audit_log (id, at, actor, table_schema, table_name, operation, row_key, old_row,"
-             " new_row, changed_columns, statement, seq, entry_hash) "
-             "SELECT id, at, actor, 'main', %Q, '%s', k, o, n, c, st, id, vigil_audit_link(prev, json_object('id', id,"
-             " 'at', at, 'actor', actor, 'table_schema', 'main', 'table_name', %Q, 'operation', '%s', 'row_key', json(k),"
-             " 'old_row', json(o), 'new_row', json(n), 'changed_columns', json(c), 'statement', st)) "
-             "FROM (SELECT s + 1 AS id, coalesce((SELECT entry_hash FROM main.vigil_audit_log WHERE id = s),"
-             " (SELECT from_hash FROM main.vigil_audit_chain WHERE from_seq = s)) AS prev,"
-             " strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z' AS at, vigil_actor() AS actor, ",
-             name.c_str(), op, t.c_str(), t.c_str(), op, t.c_str(), op) +
-         key + " AS k, " + old_image + " AS o, " + new_image + " AS n, " + changed + " AS c, " + statement +
-         " AS st FROM (SELECT max(coalesce((SELECT max(id) FROM main.vigil_audit_log), 0),"
-         " coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'vigil_audit_log'), 0),"
-         " (SELECT from_seq FROM main.vigil_audit_chain)) AS s));"
-         " END";
+             "INSERT INTO vigil_audit_log (at, actor, table_schema, table_name, operation, row_key, old_row, new_row,"
+             " changed_columns, statement) VALUES (strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z', vigil_actor(),"
+             " 'main', %Q, '%s', ",
+             name.c_str(), op, t.c_str(), t.c_str(), op) +
+         key + ", " + old_image + ", " + new_image + ", " + changed + ", " + statement + "); END";
 }
 
 constexpr const char* kOps[] = {"INSERT", "UPDATE", "DELETE"};
@@ -260,34 +251,34 @@ class SqliteAuditStore final : public audit::AuditStore {
   SqliteAuditStore(sqlite3* db, AuditState* state) : db_(db), state_(state) {}
 
   audit::Chain ReadChain(bool lock) override {
-    audit::Chain c;
-    Stmt s(db_, "SELECT from_seq, from_hash FROM main.vigil_audit_chain WHERE singleton = 1");
+    // The sealer writes first, so that it reads the chain under the write
+    // lock (a second sealer waits, or fails on a stale snapshot).
+    if (lock) Stmt(db_, "UPDATE main.vigil_audit_chain SET head_seq = head_seq WHERE singleton = 1").Step();
+    Stmt s(db_, "SELECT head_seq, head_hash, from_seq, from_hash FROM main.vigil_audit_chain WHERE singleton = 1");
     if (!s.Step())
       throw Error(ErrorCode::kPrerequisite, "vigil_audit_chain has lost its row", {},
                   "the chain's state was deleted: restore the file from a backup");
-    c.from_seq = s.Int(0);
-    c.from_hash = s.Column(1);
-    if (lock) {
-      // The newest sealed entry: what the next link follows.
-      Stmt h(db_, "SELECT seq, entry_hash FROM main.vigil_audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1");
-      if (h.Step()) {
-        c.head_seq = h.Int(0);
-        c.head_hash = h.Column(1);
-      } else {
-        c.head_seq = c.from_seq;
-      }
-    } else {
-      // The newest id ever given out: entries removed from the end show.
-      Stmt h(db_, "SELECT seq FROM main.sqlite_sequence WHERE name = 'vigil_audit_log'");
-      c.head_seq = h.Step() ? h.Int(0) : 0;
-    }
+    audit::Chain c;
+    c.head_seq = s.Int(0);
+    c.head_hash = s.Column(1);
+    c.from_seq = s.Int(2);
+    c.from_hash = s.Column(3);
     return c;
   }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
-    Stmt s(db_, std::string("SELECT ") + kEntryColumns + " FROM main.vigil_audit_log WHERE seq IS NULL ORDER BY id LIMIT " +
-                    std::to_string(limit));
+    // Entries are committed in id order: those not sealed yet follow the
+    // newest sealed one (found through the partial index on seq).
+    if (!after_) {
+      Stmt h(db_, "SELECT coalesce((SELECT id FROM main.vigil_audit_log WHERE seq IS NOT NULL"
+                  " ORDER BY seq DESC LIMIT 1), 0)");
+      after_ = h.Step() ? h.Int(0) : 0;
+    }
+    Stmt s(db_, std::string("SELECT ") + kEntryColumns + " FROM main.vigil_audit_log WHERE id > ?1 AND seq IS NULL"
+                    " ORDER BY id LIMIT " + std::to_string(limit));
+    sqlite3_bind_int64(s.get(), 1, *after_);
     std::vector<audit::Entry> out;
     while (s.Step()) out.push_back(EntryOf(s));
+    if (!out.empty()) after_ = out.back().id;
     return out;
   }
   void WriteSeals(const std::vector<audit::Seal1>& seals) override {
@@ -300,7 +291,12 @@ class SqliteAuditStore final : public audit::AuditStore {
       s.Step();
     }
   }
-  void WriteHead(std::int64_t, const std::string&) override {}  // the log's newest row is the head
+  void WriteHead(std::int64_t seq, const std::string& hash) override {
+    Stmt s(db_, "UPDATE main.vigil_audit_chain SET head_seq = ?1, head_hash = ?2 WHERE singleton = 1");
+    sqlite3_bind_int64(s.get(), 1, seq);
+    s.Text(2, hash);
+    s.Step();
+  }
   std::vector<audit::Sealed> ReadSealed(std::int64_t after_seq, int limit) override {
     Stmt s(db_, std::string("SELECT ") + kEntryColumns + ", seq, entry_hash FROM main.vigil_audit_log WHERE seq > ?1"
                     " ORDER BY seq LIMIT " + std::to_string(limit));
@@ -354,6 +350,7 @@ class SqliteAuditStore final : public audit::AuditStore {
     }
   }
   void Append(const audit::Entry& e) override {
+    after_.reset();
     Stmt s(db_, "INSERT INTO main.vigil_audit_log (at, actor, table_schema, table_name, operation, row_key, detail)"
                 " VALUES (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z', ?1, ?2, ?3, ?4, ?5, ?6)");
     auto bind = [&](int i, const audit::Text& v) {
@@ -371,6 +368,7 @@ class SqliteAuditStore final : public audit::AuditStore {
  private:
   sqlite3* db_;
   AuditState* state_;
+  std::optional<std::int64_t> after_;  // the newest id sealed or read for sealing
 };
 
 // ---- SQL functions -------------------------------------------------------------
@@ -486,14 +484,19 @@ void Seal(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3_result_int64(ctx, n);
 }
 
+// vigil_audit_head() -> the newest link, after sealing what is pending.
 void Head(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   if (!HasLog(db)) {
     sqlite3_result_null(ctx);
     return;
   }
+  schema::Ensure(db, schema::Access::kWrite);
+  Savepoint sp(db, "vigil_audit_head");
   SqliteAuditStore store(db, State(ctx));
-  audit::Chain c = store.ReadChain(true);
+  audit::SealPending(store, KeyOf(State(ctx)));
+  audit::Chain c = store.ReadChain(false);
+  sp.Release();
   std::optional<std::string> head = c.head_seq > c.from_seq && c.head_hash ? c.head_hash : c.from_hash;
   if (head) ResultText(ctx, *head);
   else sqlite3_result_null(ctx);
@@ -588,14 +591,6 @@ void Redact(sqlite3_context* ctx, int, sqlite3_value** argv) {
   ResultText(ctx, audit::Redact(Text(argv[0]), KeyOf(State(ctx))));
 }
 
-// vigil_audit_link(previous, entry) -> the entry's chain link.
-void Link(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) throw Error(ErrorCode::kNullValue, "entry must not be NULL");
-  std::optional<std::string> prev;
-  if (sqlite3_value_type(argv[0]) != SQLITE_NULL) prev = std::string(Text(argv[0]));
-  ResultText(ctx, audit::LinkOfEntryJson(prev, Text(argv[1]), KeyOf(State(ctx))));
-}
-
 void PgTrigger(sqlite3_context*, int, sqlite3_value**) {
   throw Error(ErrorCode::kNotSupported, "vigil_audit_trigger() is PostgreSQL's trigger function", {},
               "In SQLite, vigil_audit_enable(table) generates the audit triggers.");
@@ -616,7 +611,6 @@ const Impl kImpls[] = {
     {"vigil_audit_key", Bridge<Key>, nullptr, false, true},
     {"vigil_audit_statement", Bridge<Statement>, nullptr, false, true},
     {"vigil_audit_redact", Bridge<Redact>, nullptr, false, true},
-    {"vigil_audit_link", Bridge<Link>, nullptr, false, true},
 };
 
 }  // namespace

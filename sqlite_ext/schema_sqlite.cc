@@ -68,15 +68,16 @@ using core::ErrorCode;
     "CREATE TABLE IF NOT EXISTS main.vigil_json_schemas (" \
     " uri TEXT PRIMARY KEY, schema TEXT NOT NULL, added_at TEXT NOT NULL);"
 
-// 0.8.0: the audit trail (vigil_audit_enable, docs/audit.md). The log's
-// ids come from AUTOINCREMENT, so sqlite_sequence keeps the newest one.
+// 0.8.0: the audit trail (vigil_audit_enable, docs/audit.md): the log,
+// sealed entries indexed by their place in the chain, the chain's head and
+// checkpoint, and the audited tables with their options.
 #define VIGIL_SCHEMA_AUDIT \
     "CREATE TABLE IF NOT EXISTS main.vigil_audit_log (" \
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, session_role TEXT, effective_role TEXT, actor TEXT," \
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, session_role TEXT, effective_role TEXT, actor TEXT," \
     " application_name TEXT, client_addr TEXT, txid INTEGER, table_schema TEXT, table_name TEXT," \
     " operation TEXT NOT NULL, row_key TEXT, old_row TEXT, new_row TEXT, changed_columns TEXT, statement TEXT," \
     " detail TEXT, old_digest TEXT, new_digest TEXT, seq INTEGER, entry_hash TEXT);" \
-    "CREATE UNIQUE INDEX IF NOT EXISTS main.vigil_audit_log_seq ON vigil_audit_log(seq);" \
+    "CREATE UNIQUE INDEX IF NOT EXISTS main.vigil_audit_log_seq ON vigil_audit_log(seq) WHERE seq IS NOT NULL;" \
     "CREATE TABLE IF NOT EXISTS main.vigil_audit_chain (" \
     " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), head_seq INTEGER NOT NULL, head_hash TEXT," \
     " from_seq INTEGER NOT NULL, from_hash TEXT);" \

@@ -46,6 +46,9 @@ std::string CanonicalNumber(std::string_view spelling);
 // Encode is the v1 encoding of the JSON text `json_text` (parsed with the
 // core's bounded parser: 512 levels; numbers keep their exact value).
 std::string Encode(std::string_view json_text);
+// EncodeReference is the same encoding through the core's JSON document
+// (json_in::ParseInput): Encode's fallback and its check in the fuzzer.
+std::string EncodeReference(std::string_view json_text);
 
 // Pieces of the encoding, for callers that build a value's encoding
 // without JSON text (an entry, whose keys are fixed): AppendString and

@@ -164,10 +164,6 @@ Entry EntryFromJson(std::string_view entry_json) {
 
 std::string EntryDigestHex(std::string_view entry_json) { return Hex(EntryDigestOf(Encoding(EntryFromJson(entry_json)))); }
 
-std::string LinkOfEntryJson(const std::optional<std::string>& previous_hex, std::string_view entry_json,
-                            std::optional<std::string_view> key) {
-  return Seal(previous_hex, EntryFromJson(entry_json), key);
-}
 
 std::string Seal(const std::optional<std::string>& previous_hex, const Entry& e,
                  std::optional<std::string_view> key) {

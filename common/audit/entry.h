@@ -58,9 +58,6 @@ std::string EntryJson(const Entry& e);
 // other keys such as seq and entry_hash are ignored): vigil_audit_digest.
 std::string EntryDigestHex(std::string_view entry_json);
 Entry EntryFromJson(std::string_view entry_json);
-// LinkOfEntryJson seals an entry given as such JSON (SQLite's triggers).
-std::string LinkOfEntryJson(const std::optional<std::string>& previous_hex, std::string_view entry_json,
-                            std::optional<std::string_view> key);
 
 // Seal is the chain link of `e` after `previous` (hex; nullopt for the
 // first entry), HMAC-SHA256 under `key` when given. Returns hex.

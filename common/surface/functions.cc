@@ -211,9 +211,6 @@ constexpr FunctionInfo kFunctions[] = {
     {"vigil_audit_redact", "vigil_audit_redact", "value text", "text", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads, -1, true,
      "what SQLite's audit triggers call for a redacted column (raises 0A000 on PostgreSQL, whose triggers redact in C)"},
-    {"vigil_audit_link", "vigil_audit_link", "previous text, entry text", "text", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads, -1, true,
-     "what SQLite's audit triggers call to seal an entry (raises 0A000 on PostgreSQL, which seals with vigil_audit_seal)"},
 };
 
 constexpr std::size_t kCount = sizeof(kFunctions) / sizeof(kFunctions[0]);

@@ -176,11 +176,6 @@ CREATE FUNCTION vigil_audit_redact(value text) RETURNS text
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_audit_redact(text) IS 'what SQLite''s audit triggers call for a redacted column (raises 0A000 on PostgreSQL, whose triggers redact in C)';
 
-CREATE FUNCTION vigil_audit_link(previous text, entry text) RETURNS text
-    AS 'MODULE_PATHNAME', 'vigil_audit_link'
-    LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION vigil_audit_link(text, text) IS 'what SQLite''s audit triggers call to seal an entry (raises 0A000 on PostgreSQL, which seals with vigil_audit_seal)';
-
 -- DDL on the database is recorded while any table is audited.
 CREATE FUNCTION vigil_state.vigil_audit_ddl() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'vigil_audit_ddl'

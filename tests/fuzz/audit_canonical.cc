@@ -4,6 +4,7 @@
 // value re-serialised by nlohmann encodes to the same bytes), and a
 // canonical number is its own canonical form.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "audit/canonical.h"
 #include "base/json.h"
@@ -13,6 +14,12 @@ using namespace vigil;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string_view text = fuzz::Text(data, size);
+  {
+    std::optional<std::string> fast, reference;
+    fuzz::Expected([&] { fast = core::audit::Encode(text); });
+    fuzz::Expected([&] { reference = core::audit::EncodeReference(text); });
+    if (fast != reference) __builtin_trap();
+  }
   fuzz::Expected([&] {
     std::string encoded = core::audit::Encode(text);
     core::json_in::Numbers numbers;
