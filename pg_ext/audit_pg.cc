@@ -751,6 +751,8 @@ char* CanonicalOptions(const char* options, Relation rel) {
 VIGIL_PG_FUNCTION(vigil_audit_enable) {
   Oid relid = vigil::pg::ResolveOwnedTable(fcinfo);
   char* options = PG_ARGISNULL(1) ? nullptr : JsonbToCString(nullptr, &PG_GETARG_JSONB_P(1)->root, -1);
+  if (get_rel_namespace(relid) == StateNamespace())
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("vigil's own tables cannot be audited")));
   (void)LogRelation(false);
   Relation rel = table_open(relid, NoLock);
   char* canonical = CanonicalOptions(options, rel);
@@ -910,8 +912,8 @@ class PgAuditStore final : public audit::AuditStore {
     return c;
   }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
-    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log WHERE seq IS NULL "
-                  "ORDER BY id LIMIT " + std::to_string(limit), {});
+    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log l WHERE l.seq IS NULL "
+                  "ORDER BY l.id LIMIT " + std::to_string(limit), {});
     std::vector<audit::Entry> out;
     for (const auto& r : rows) out.push_back(EntryOf(r));
     return out;
@@ -935,8 +937,8 @@ class PgAuditStore final : public audit::AuditStore {
   }
   std::vector<audit::Sealed> ReadSealed(std::int64_t after_seq, int limit) override {
     auto rows = Q(std::string("SELECT ") + kEntryColumns + ", seq::pg_catalog.text, entry_hash "
-                  "FROM vigil_state.vigil_audit_log WHERE seq OPERATOR(pg_catalog.>) $1::pg_catalog.int8 "
-                  "ORDER BY seq LIMIT " + std::to_string(limit), {std::to_string(after_seq)});
+                  "FROM vigil_state.vigil_audit_log l WHERE l.seq OPERATOR(pg_catalog.>) $1::pg_catalog.int8 "
+                  "ORDER BY l.seq LIMIT " + std::to_string(limit), {std::to_string(after_seq)});
     std::vector<audit::Sealed> out;
     for (const auto& r : rows) out.push_back({std::stoll(r[19].value_or("0")), EntryOf(r), r[20].value_or("")});
     return out;
@@ -963,9 +965,9 @@ class PgAuditStore final : public audit::AuditStore {
   }
   std::vector<audit::Entry> ReadKeyed(std::string_view schema, std::string_view table, std::int64_t after_id,
                                       int limit) override {
-    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log "
+    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log l "
                   "WHERE table_schema OPERATOR(pg_catalog.=) $1 AND table_name OPERATOR(pg_catalog.=) $2 "
-                  "AND row_key IS NOT NULL AND id OPERATOR(pg_catalog.>) $3::pg_catalog.int8 ORDER BY id LIMIT " +
+                  "AND row_key IS NOT NULL AND l.id OPERATOR(pg_catalog.>) $3::pg_catalog.int8 ORDER BY l.id LIMIT " +
                   std::to_string(limit), {std::string(schema), std::string(table), std::to_string(after_id)});
     std::vector<audit::Entry> out;
     for (const auto& r : rows) out.push_back(EntryOf(r));

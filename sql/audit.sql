@@ -1,0 +1,265 @@
+-- audit.sql — the audit trail (SPEC §5, issue 13) with real roles: the
+-- table's owner, a writer with INSERT, UPDATE and DELETE only, a reader of
+-- the table, an attacker handed GRANT ALL ON ALL TABLES and FUNCTIONS IN
+-- SCHEMA public, an auditor (vigil_auditor) and an audit admin
+-- (vigil_audit_admin). Hashes and times differ from run to run: the
+-- checks print what they prove, not the values.
+CREATE ROLE regress_audit_owner LOGIN;
+CREATE ROLE regress_audit_writer LOGIN;
+CREATE ROLE regress_audit_reader LOGIN;
+CREATE ROLE regress_audit_attacker LOGIN;
+CREATE ROLE regress_audit_auditor LOGIN IN ROLE vigil_auditor;
+CREATE ROLE regress_audit_admin LOGIN IN ROLE vigil_audit_admin;
+GRANT CREATE ON SCHEMA public TO regress_audit_owner, regress_audit_attacker;
+
+SET ROLE regress_audit_owner;
+CREATE TABLE audit_accounts (id integer PRIMARY KEY, email text, password_hash text, note text, balance numeric);
+GRANT SELECT, INSERT, UPDATE, DELETE ON audit_accounts TO regress_audit_writer;
+GRANT SELECT ON audit_accounts TO regress_audit_reader;
+RESET ROLE;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO regress_audit_attacker;
+GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO regress_audit_attacker;
+
+-- Only the table's owner enables or disables its audit.
+SET ROLE regress_audit_writer;
+SELECT vigil_audit_enable('audit_accounts');
+RESET ROLE;
+SET ROLE regress_audit_attacker;
+SELECT vigil_audit_enable('audit_accounts');
+SELECT vigil_audit_disable('audit_accounts');
+RESET ROLE;
+-- Bad options and names.
+SET ROLE regress_audit_owner;
+SELECT vigil_audit_enable('audit_accounts', '{"hide": ["email"]}');
+SELECT vigil_audit_enable('audit_accounts', '{"exclude": ["nope"]}');
+SELECT vigil_audit_enable('audit_accounts', '{"exclude": ["note"], "redact": ["note"]}');
+SELECT vigil_audit_enable('audit_accounts', '{"statement": "yes"}');
+SELECT vigil_audit_enable('audit_accounts', '[1]');
+SELECT vigil_audit_enable(NULL);
+SELECT vigil_audit_enable('');
+SELECT vigil_audit_enable('no_such_table');
+SELECT vigil_audit_enable('audit_accounts; DROP TABLE audit_accounts');
+SELECT vigil_audit_enable('audit_accounts',
+    '{"exclude": ["note"], "redact": ["password_hash"], "statement": true}');
+SELECT table_name, mode, options, enabled FROM vigil_audit_tables;
+RESET ROLE;
+SET search_path = vigil_state, public;
+SELECT public.vigil_audit_enable('vigil_audit_log');
+RESET search_path;
+
+-- The writer writes with no privilege on the log; the application names
+-- its actor.
+SET ROLE regress_audit_writer;
+SELECT vigil_set_actor('user-42');
+INSERT INTO audit_accounts VALUES (1, 'ann@example.com', 'argon2-secret-1', 'vip', 10.50),
+                                  (2, 'bob@example.com', 'argon2-secret-2', NULL, 0);
+UPDATE audit_accounts SET password_hash = 'argon2-secret-3', balance = balance + 1 WHERE id = 1;
+BEGIN;
+SET LOCAL vigil.actor = 'batch-job';
+DELETE FROM audit_accounts WHERE id = 2;
+COMMIT;
+SELECT vigil_actor();
+-- The log is out of the writer's reach.
+SELECT count(*) FROM vigil_audit_log;
+SELECT count(*) FROM vigil_state.vigil_audit_log;
+SELECT vigil_audit_verify();
+RESET ROLE;
+
+-- The attacker holds ALL on every table and function of public, the log's
+-- view included, and can neither read nor change the log.
+SET ROLE regress_audit_attacker;
+SELECT count(*) FROM vigil_audit_log;
+INSERT INTO vigil_audit_log (id, at, operation) VALUES (999, now(), 'INSERT');
+UPDATE vigil_audit_log SET actor = 'x';
+DELETE FROM vigil_audit_log;
+TRUNCATE vigil_audit_log;
+UPDATE vigil_state.vigil_audit_log SET actor = 'x';
+SELECT vigil_audit_seal();
+SELECT vigil_audit_purge(now());
+SELECT vigil_audit_erase('audit_accounts', '{"id": 1}');
+SELECT vigil_audit_key('0123456789abcdef0123');
+SHOW vigil.audit_key;
+-- Look-alike functions and operators on the path change nothing: vigil's
+-- SQL names pg_catalog's, and its triggers call to_jsonb by oid.
+CREATE FUNCTION public.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{"forged": true}'::jsonb $$;
+CREATE FUNCTION public.to_char(timestamptz, text) RETURNS text LANGUAGE sql AS $$ SELECT 'forged' $$;
+CREATE FUNCTION public.forged_eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.forged_eq);
+RESET ROLE;
+
+-- What the log holds: who, what, keys, images (note left out, the
+-- password a digest), changed columns, the statement without constants.
+SET ROLE regress_audit_auditor;
+SET search_path = public, pg_catalog;
+SELECT operation, session_role, effective_role, actor, table_schema, table_name, row_key,
+       new_row - 'password_hash' AS new_row, changed_columns, statement,
+       new_row->>'password_hash' LIKE 'sha256:%' AS redacted,
+       txid IS NOT NULL AS has_txid, seq IS NULL AS unsealed
+FROM vigil_audit_log WHERE table_name = 'audit_accounts' ORDER BY id;
+SELECT count(*) AS secrets_in_log FROM vigil_audit_log
+WHERE concat_ws(' ', row_key, old_row, new_row, statement, detail) LIKE '%argon2-secret%';
+SELECT vigil_audit_seal() > 0 AS sealed;
+SELECT vigil_audit_seal() AS sealed_again;
+SELECT v->'valid' AS valid, (v->>'checked')::int = (SELECT count(*) FROM vigil_audit_log) AS checked_all,
+       v->'unsealed' AS unsealed, v->'keyed' AS keyed, v->'first_invalid' AS first_invalid
+FROM vigil_audit_verify() v;
+SELECT vigil_audit_head() = (SELECT entry_hash FROM vigil_audit_log ORDER BY seq DESC LIMIT 1) AS head_is_newest;
+SELECT (vigil_audit_verify(vigil_audit_head()))->'expected_head_found' AS head_found;
+SELECT (vigil_audit_verify(repeat('0', 64)))->'valid' AS unknown_head_is_invalid;
+-- The auditor reads, but neither purges nor erases.
+SELECT vigil_audit_purge(now());
+SELECT vigil_audit_erase('audit_accounts', '{"id": 1}');
+RESET search_path;
+RESET ROLE;
+DROP OPERATOR public.= (bigint, bigint);
+DROP FUNCTION public.forged_eq(bigint, bigint), public.to_jsonb(anyelement), public.to_char(timestamptz, text);
+
+-- The same entry has the same digest on both engines (tests/cases/audit.jsonl
+-- checks the value on SQLite); spelling does not matter.
+SELECT vigil_audit_digest('{"id": 7, "at": "2026-01-01T00:00:00.000000Z", "operation": "INSERT", "table_schema": "main", "table_name": "t", "row_key": {"id": 7}, "new_row": {"id": 7, "price": 1.50}}')
+     = vigil_audit_digest('{"new_row": {"price": 15e-1, "id": 7}, "row_key": {"id": 7.0}, "table_name": "t", "table_schema": "main", "operation": "INSERT", "at": "2026-01-01T00:00:00.000000Z", "id": 7}') AS same_digest;
+-- The first link is reproducible outside vigil from the entry alone:
+-- SHA-256 over the chain's prefix, 32 zero bytes and the entry's digest.
+SELECT encode(sha256(convert_to('vigil-audit-chain-v1', 'UTF8') || decode(repeat('00', 32), 'hex')
+              || decode(vigil_audit_digest(to_jsonb(l) - 'at' || jsonb_build_object('at',
+                   to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))), 'hex')), 'hex')
+       = l.entry_hash AS first_link_reproduced
+FROM vigil_state.vigil_audit_log l WHERE seq = 1;
+
+-- Erasure: a data subject's images go, their digests stay, the chain
+-- verifies, and the erasure is itself an entry.
+SET ROLE regress_audit_admin;
+SELECT vigil_audit_erase('audit_accounts', '{"id": 1}');
+SELECT vigil_audit_erase('public.audit_accounts', '{"id": 1}');
+SELECT vigil_audit_erase('audit_accounts', '[1]');
+SELECT vigil_audit_erase('nope', '{"id": 1}');
+SELECT vigil_audit_erase(NULL, '{"id": 1}');
+SELECT operation, row_key, old_row IS NULL AND new_row IS NULL AS erased,
+       (old_digest IS NOT NULL OR new_digest IS NOT NULL) AS digests_kept
+FROM vigil_audit_log WHERE table_name = 'audit_accounts' AND row_key->>'id' = '1' ORDER BY id;
+SELECT (vigil_audit_verify())->'valid' AS valid_after_erasure;
+RESET ROLE;
+
+-- Tampering, as a superuser can: each change is found and named.
+CREATE TEMP TABLE audit_saved AS SELECT * FROM vigil_state.vigil_audit_log;
+CREATE FUNCTION pg_temp.problem() RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce((v->'first_invalid'->>'problem') || ' at seq ' || (v->'first_invalid'->>'seq'), 'valid')
+  FROM vigil_audit_verify() v $$;
+CREATE FUNCTION pg_temp.restore() RETURNS void LANGUAGE sql AS $$
+  DELETE FROM vigil_state.vigil_audit_log; INSERT INTO vigil_state.vigil_audit_log SELECT * FROM audit_saved $$;
+UPDATE vigil_state.vigil_audit_log SET new_row = jsonb_set(new_row, '{balance}', '1000000') WHERE seq = 5;
+SELECT pg_temp.problem() AS value_changed;
+SELECT pg_temp.restore();
+UPDATE vigil_state.vigil_audit_log SET actor = 'someone-else' WHERE seq = 6;
+SELECT pg_temp.problem() AS actor_changed;
+SELECT pg_temp.restore();
+DELETE FROM vigil_state.vigil_audit_log WHERE seq = 1;
+SELECT pg_temp.problem() AS first_deleted;
+SELECT pg_temp.restore();
+DELETE FROM vigil_state.vigil_audit_log WHERE seq = 4;
+SELECT pg_temp.problem() AS middle_deleted;
+SELECT pg_temp.restore();
+DELETE FROM vigil_state.vigil_audit_log WHERE seq = (SELECT max(seq) FROM vigil_state.vigil_audit_log);
+SELECT pg_temp.problem() AS last_deleted;
+SELECT pg_temp.restore();
+UPDATE vigil_state.vigil_audit_log SET seq = -4 WHERE seq = 4;
+UPDATE vigil_state.vigil_audit_log SET seq = 4 WHERE seq = 5;
+UPDATE vigil_state.vigil_audit_log SET seq = 5 WHERE seq = -4;
+SELECT pg_temp.problem() AS swapped;
+SELECT pg_temp.restore();
+INSERT INTO vigil_state.vigil_audit_log (id, at, operation, table_name, seq, entry_hash)
+SELECT 100000, now(), 'DELETE', 'audit_accounts', max(seq) + 1, repeat('a', 64) FROM vigil_state.vigil_audit_log;
+SELECT pg_temp.problem() AS forged_appended;
+SELECT pg_temp.restore();
+UPDATE vigil_state.vigil_audit_log SET seq = seq + 1000000 WHERE seq >= 3;
+UPDATE vigil_state.vigil_audit_log SET seq = seq - 999999 WHERE seq >= 1000000;
+INSERT INTO vigil_state.vigil_audit_log (id, at, operation, table_name, seq, entry_hash)
+VALUES (100001, now(), 'DELETE', 'audit_accounts', 3, repeat('b', 64));
+SELECT pg_temp.problem() AS forged_inserted;
+SELECT pg_temp.restore();
+TRUNCATE vigil_state.vigil_audit_log;
+SELECT pg_temp.problem() AS truncated;
+SELECT pg_temp.restore();
+SELECT pg_temp.problem() AS restored;
+
+-- DDL on an audited table is recorded, the trigger switched off included;
+-- so is TRUNCATE.
+SET ROLE regress_audit_owner;
+ALTER TABLE audit_accounts DISABLE TRIGGER vigil_audit_update;
+ALTER TABLE audit_accounts ENABLE TRIGGER vigil_audit_update;
+ALTER TABLE audit_accounts ADD COLUMN tier text DEFAULT 'basic';
+TRUNCATE audit_accounts;
+RESET ROLE;
+SELECT operation, table_name, detail->>'command' AS command,
+       jsonb_path_query_array(detail, '$.objects[*].identity') AS objects, statement
+FROM vigil_state.vigil_audit_log WHERE operation IN ('DDL', 'TRUNCATE') AND seq IS NULL ORDER BY id;
+
+-- Row images of every kind of column.
+CREATE DOMAIN audit_positive AS integer CHECK (VALUE > 0);
+CREATE TYPE audit_pair AS (a integer, b text);
+CREATE TABLE audit_types (id integer PRIMARY KEY, raw bytea, list integer[], pair audit_pair,
+                          pos audit_positive, f float8, n numeric, big text, doc jsonb, t timestamptz);
+SELECT vigil_audit_enable('audit_types') IS NOT NULL AS enabled;
+INSERT INTO audit_types VALUES
+  (1, '\x00ff'::bytea, '{1,2,NULL}', ROW(1, 'x'), 5, 'NaN', 'NaN', 'small', '{"k": [1, 2.50]}', '2026-01-01 00:00:00+00'),
+  (2, '', '{}', NULL, 1, 'Infinity', 1e-20, repeat('x', 1048576), 'null', NULL),
+  (3, NULL, NULL, ROW(NULL, NULL), NULL, '-Infinity', -0.0, '', '"s"', 'infinity');
+SELECT id, new_row - 'big' AS new_row, length(new_row->>'big') AS big_length
+FROM (SELECT row_key->>'id' AS id, new_row FROM vigil_state.vigil_audit_log
+      WHERE table_name = 'audit_types' ORDER BY vigil_state.vigil_audit_log.id) s;
+-- A table of 1,600 columns (PostgreSQL's limit).
+DO $$ BEGIN EXECUTE (SELECT format('CREATE TABLE audit_wide (%s)', string_agg(format('c%s integer', i), ', '))
+                     FROM generate_series(1, 1600) i); END $$;
+SELECT vigil_audit_enable('audit_wide') IS NOT NULL AS enabled;
+DO $$ BEGIN EXECUTE (SELECT format('INSERT INTO audit_wide VALUES (%s)', string_agg(i::text, ', '))
+                     FROM generate_series(1, 1600) i); END $$;
+UPDATE audit_wide SET c1600 = 0;
+SELECT operation, (SELECT count(*) FROM jsonb_object_keys(coalesce(new_row, old_row))) AS columns, changed_columns
+FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_wide' ORDER BY id;
+SELECT vigil_audit_seal() > 0 AS sealed, (vigil_audit_verify())->'valid' AS valid;
+
+-- Partitions and inheritance children audit through row triggers.
+CREATE TABLE audit_parted (id integer, region text) PARTITION BY LIST (region);
+CREATE TABLE audit_parted_eu PARTITION OF audit_parted FOR VALUES IN ('eu');
+CREATE TABLE audit_parent (id integer);
+CREATE TABLE audit_child () INHERITS (audit_parent);
+SELECT vigil_audit_enable('audit_parted_eu') IS NOT NULL, vigil_audit_enable('audit_child') IS NOT NULL,
+       vigil_audit_enable('audit_parted') IS NOT NULL;
+SELECT table_name, mode FROM vigil_audit_tables WHERE table_name LIKE 'audit_p%' OR table_name = 'audit_child' ORDER BY 1;
+INSERT INTO audit_parted VALUES (1, 'eu');
+INSERT INTO audit_child VALUES (7);
+UPDATE audit_parted SET id = 2;
+SELECT table_name, operation, old_row, new_row FROM vigil_state.vigil_audit_log
+WHERE table_name IN ('audit_parted', 'audit_parted_eu', 'audit_child') ORDER BY id;
+
+-- Disable: the triggers go, the entries stay.
+SET ROLE regress_audit_owner;
+SELECT vigil_audit_disable('audit_accounts'), vigil_audit_disable('audit_accounts');
+INSERT INTO audit_accounts (id) VALUES (9);
+RESET ROLE;
+SELECT count(*) FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_accounts' AND operation = 'INSERT';
+
+-- Purge keeps the rest verifiable from a checkpoint, and is recorded.
+SELECT vigil_audit_seal() >= 0 AS sealed;
+SET ROLE regress_audit_admin;
+SELECT vigil_audit_purge(NULL);
+SELECT vigil_audit_purge('infinity');
+SELECT (p->>'purged')::int > 0 AS purged, (p->>'checkpoint_seq')::int > 0 AS checkpoint
+FROM vigil_audit_purge(now() + interval '1 day') p;
+SELECT v->'valid' AS valid, v->'checked' AS checked, (v->>'from_seq')::int > 0 AS from_checkpoint
+FROM vigil_audit_verify() v;
+SELECT operation, detail ? 'purged' AS recorded FROM vigil_audit_log;
+RESET ROLE;
+
+-- SQLite's helpers are SQLite's.
+SELECT vigil_audit_key('0123456789abcdef0123');
+SELECT vigil_audit_redact('"x"');
+SELECT vigil_audit_trigger();
+
+DROP TABLE audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TYPE audit_pair;
+DROP DOMAIN audit_positive;
+DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,
+              regress_audit_auditor, regress_audit_admin;
+DROP ROLE regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,
+          regress_audit_auditor, regress_audit_admin;
