@@ -114,8 +114,9 @@ RESET ROLE;
 DROP OPERATOR public.= (bigint, bigint);
 DROP FUNCTION public.forged_eq(bigint, bigint), public.to_jsonb(anyelement), public.to_char(timestamptz, text);
 
--- The same entry has the same digest on both engines (tests/cases/audit.jsonl
--- checks the value on SQLite); spelling does not matter.
+-- The same entry has the same digest on both engines (tests/sqlite/audit.sql
+-- prints the same value); spelling does not matter.
+SELECT vigil_audit_digest('{"id": 7, "at": "2026-01-01T00:00:00.000000Z", "operation": "INSERT", "table_schema": "main", "table_name": "t", "row_key": {"id": 7}, "new_row": {"id": 7, "price": 1.50}}') AS digest;
 SELECT vigil_audit_digest('{"id": 7, "at": "2026-01-01T00:00:00.000000Z", "operation": "INSERT", "table_schema": "main", "table_name": "t", "row_key": {"id": 7}, "new_row": {"id": 7, "price": 1.50}}')
      = vigil_audit_digest('{"new_row": {"price": 15e-1, "id": 7}, "row_key": {"id": 7.0}, "table_name": "t", "table_schema": "main", "operation": "INSERT", "at": "2026-01-01T00:00:00.000000Z", "id": 7}') AS same_digest;
 -- The first link is reproducible outside vigil from the entry alone:
