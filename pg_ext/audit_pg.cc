@@ -229,6 +229,12 @@ const char* ClientAddr() {
 char* NormalizedStatement() {
   const char* text = debug_query_string;
   if (text == nullptr) return nullptr;
+  // The lexer reads strings as standard_conforming_strings = on does: with
+  // it off, 'a\'b' is one string to the server and two to the lexer, and
+  // a constant could reach the log. Then the text is not kept.
+  const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
+  if (conforming != nullptr && strcmp(conforming, "on") != 0)
+    return pstrdup("(not kept: standard_conforming_strings is off)");
   std::string_view sql(text);
   return Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
 }

@@ -27,6 +27,7 @@
 #include "boundary.h"
 #include "module_sqlite.h"
 #include "schema_sqlite.h"
+#include "sql/lexer.h"
 #include "sql/normalize.h"
 #include "sqlite_util.h"
 
@@ -41,6 +42,9 @@ struct AuditState {
   int refs = 0;
   std::optional<std::string> actor;
   std::optional<std::string> key;
+  // The last statement normalised for the log, and its form: a statement
+  // that changes many rows is normalised once.
+  std::string last_sql, last_normalized;
 };
 
 AuditState* State(sqlite3_context* ctx) { return static_cast<AuditState*>(sqlite3_user_data(ctx)); }
@@ -565,8 +569,41 @@ void Erase(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 VIGIL_SQLITE_FN(Digest) { ResultText(ctx, audit::EntryDigestHex(Text(argv[0]))); }
 
+// NamesOf reports whether `name` is a table or a column of main: what a
+// double-quoted word means to SQLite when it is not a string.
+bool NamesOf(sqlite3* db, const std::string& name) {
+  Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE UNION ALL "
+             "SELECT 1 FROM main.sqlite_schema AS t, pragma_table_xinfo(t.name, 'main') AS c "
+             "WHERE t.type IN ('table', 'view') AND c.name = ?1 COLLATE NOCASE LIMIT 1");
+  s.Text(1, name);
+  return s.Step();
+}
+
+// ForAudit is the normalised statement with every double-quoted word that
+// names no table or column replaced too: SQLite reads such a word as a
+// string ("secret"), so it must not reach the log.
+std::string ForAudit(sqlite3* db, const std::string& sql) {
+  std::string normal = core::sql::Normalize(sql, core::Dialect::kSqlite);
+  std::string out;
+  std::size_t at = 0;
+  for (const core::sql::Token& t : core::sql::Tokenize(normal, core::Dialect::kSqlite)) {
+    if (t.kind != core::sql::TokenKind::kQuotedIdentifier || normal[t.begin] != '"') continue;
+    std::string name;
+    for (std::size_t i = t.begin + 1; i + 1 < t.end; ++i) {
+      name += normal[i];
+      if (normal[i] == '"' && normal[i + 1] == '"') ++i;
+    }
+    if (t.end - t.begin >= 2 && normal[t.end - 1] == '"' && NamesOf(db, name)) continue;
+    out.append(normal, at, t.begin - at);
+    out += '?';
+    at = t.end;
+  }
+  out.append(normal, at, std::string::npos);
+  return out;
+}
+
 // vigil_audit_statement(): the statement in progress (the busy statement
-// that writes, else the busy one), normalised.
+// that writes, else the busy one), normalised for the log.
 void Statement(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   const char* chosen = nullptr;
@@ -580,7 +617,12 @@ void Statement(sqlite3_context* ctx, int, sqlite3_value**) {
     sqlite3_result_null(ctx);
     return;
   }
-  ResultText(ctx, core::sql::Normalize(chosen, core::Dialect::kSqlite));
+  AuditState* st = State(ctx);
+  if (st->last_sql != chosen || st->last_normalized.empty()) {
+    st->last_normalized = ForAudit(db, chosen);
+    st->last_sql = chosen;
+  }
+  ResultText(ctx, st->last_normalized);
 }
 
 void Redact(sqlite3_context* ctx, int, sqlite3_value** argv) {
