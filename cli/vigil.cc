@@ -51,6 +51,8 @@ constexpr const char* kUsageText =
     "  rollback TARGET               undo migrations above TARGET ('0': all)\n"
     "  repair VERSION                accept the folder's changed text of an applied migration\n"
     "  info                          the database, vigil's version and the history\n"
+    "  audit-head                    seal pending audit entries and print the newest chain hash\n"
+    "  audit-verify [HEAD]           check the audit chain (and that HEAD, kept earlier, is a link of it)\n"
     "\n"
     "options:\n"
     "  --db DB       an SQLite file, or a PostgreSQL URI (postgresql://...) or \"key=value\" string;\n"
@@ -107,13 +109,14 @@ Options Parse(int argc, char** argv) {
   if (positional.empty()) throw Usage{"no command given"};
   o.command = positional[0];
   static const std::map<std::string, int> kArgs = {{"migrate", -1}, {"status", 0}, {"validate", 0},
-                                                   {"rollback", 1}, {"repair", 1}, {"info", 0}};
+                                                   {"rollback", 1}, {"repair", 1}, {"info", 0},
+                                                   {"audit-head", 0}, {"audit-verify", -1}};
   auto it = kArgs.find(o.command);
   if (it == kArgs.end()) throw Usage{"unknown command \"" + o.command + "\""};
   std::size_t given = positional.size() - 1;
   if (it->second == 1 && given != 1) throw Usage{o.command + " needs exactly one argument"};
   if (it->second == 0 && given != 0) throw Usage{o.command + " takes no argument"};
-  if (it->second == -1 && given > 1) throw Usage{"migrate takes at most one argument (the target version)"};
+  if (it->second == -1 && given > 1) throw Usage{o.command + " takes at most one argument"};
   if (given == 1) o.arg = positional[1];
   if (o.dry_run && o.command != "migrate") throw Usage{"--dry-run is an option of migrate"};
   return o;
@@ -539,6 +542,37 @@ int Repair(Connection& c, const Options& o, const Out& out) {
   return kOk;
 }
 
+// AuditHead seals what is pending and prints the chain's newest hash, for
+// a cron job or a CI step to keep outside the database (docs/audit.md).
+int AuditHead(Connection& c, const Options& o) {
+  std::string head = Text(c.Query("SELECT " + c.Prefix() + "vigil_audit_head()").at(0).at(0));
+  if (o.json) {
+    std::cout << json({{"head", head.empty() ? json(nullptr) : json(head)}}).dump() << "\n";
+  } else {
+    std::cout << (head.empty() ? "no sealed entries" : head) << "\n";
+  }
+  return kOk;
+}
+
+// AuditVerify prints vigil_audit_verify's report; exit status 3 when the
+// chain does not verify (or the head given is not one of its links).
+int AuditVerify(Connection& c, const Options& o) {
+  json report = o.arg.empty()
+                    ? QueryJson(c, "SELECT " + c.Prefix() + "vigil_audit_verify()", {})
+                    : QueryJson(c, Call(c, "vigil_audit_verify", {"text"}), {o.arg});
+  bool valid = report.value("valid", false);
+  if (o.json) {
+    std::cout << report.dump(2) << "\n";
+  } else {
+    std::cout << "audit chain: " << (valid ? "verifies" : "DOES NOT VERIFY") << ", " << report["checked"].dump()
+              << " entries checked, " << report["unsealed"].dump() << " not sealed yet\n";
+    if (!report["first_invalid"].is_null()) std::cout << "first invalid: " << report["first_invalid"].dump() << "\n";
+    if (report.contains("expected_head_found"))
+      std::cout << "head given:  " << (report["expected_head_found"].get<bool>() ? "found" : "NOT FOUND") << "\n";
+  }
+  return valid ? kOk : kDrift;
+}
+
 int Info(Connection& c, const Options& o) {
   std::map<std::string, int> counts;
   std::vector<StatusRow> status = ServerStatus(c);
@@ -594,13 +628,16 @@ int main(int argc, char** argv) {
   AnchorCompanions();
   Out out{o.json};
   try {
-    bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair";
+    bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair" ||
+                 o.command == "audit-head";
     std::unique_ptr<Connection> c = vigil::cli::Connect(o.has_db ? o.db : std::string(), write, ModulePath(o));
     if (o.command == "migrate") return Migrate(*c, o, out);
     if (o.command == "status") return Status(*c, o);
     if (o.command == "validate") return Validate(*c, o);
     if (o.command == "rollback") return Rollback(*c, o, out);
     if (o.command == "repair") return Repair(*c, o, out);
+    if (o.command == "audit-head") return AuditHead(*c, o);
+    if (o.command == "audit-verify") return AuditVerify(*c, o);
     return Info(*c, o);
   } catch (const Usage& u) {
     PrintError(u.message, "");

@@ -290,6 +290,8 @@ struct ParsedOptions {
   char** exclude;  // NULL-terminated
   char** redact;
   bool statement;
+  char** attnum_names;  // NULL-terminated, with attnum_values
+  int* attnum_values;
 };
 
 char** CopyList(const std::vector<std::string>& names, MemoryContext cxt) {
@@ -305,11 +307,16 @@ char** CopyList(const std::vector<std::string>& names, MemoryContext cxt) {
 ParsedOptions* ParseStoredOptions(const char* json, MemoryContext cxt) {
   std::string_view text(json);
   return Run([&] {
-    audit::Options o = audit::ParseOptions(text, nullptr);
+    audit::Options o = audit::ParseOptions(text, nullptr, true);
     auto* p = static_cast<ParsedOptions*>(vigil::pg::AllocNoThrowIn(cxt, sizeof(ParsedOptions)));
     p->exclude = CopyList(o.exclude, cxt);
     p->redact = CopyList(o.redact, cxt);
     p->statement = o.statement;
+    std::vector<std::string> names;
+    for (const auto& a : o.attnums) names.push_back(a.first);
+    p->attnum_names = CopyList(names, cxt);
+    p->attnum_values = static_cast<int*>(vigil::pg::AllocNoThrowIn(cxt, sizeof(int) * (o.attnums.size() + 1)));
+    for (std::size_t i = 0; i < o.attnums.size(); ++i) p->attnum_values[i] = o.attnums[i].second;
     return p;
   });
 }
@@ -317,19 +324,25 @@ ParsedOptions* ParseStoredOptions(const char* json, MemoryContext cxt) {
 // MarkColumns sets flags[i] for each named column; a name the table no
 // longer has fails closed: a renamed redacted column must not reach the
 // log in clear.
-void MarkColumns(char** names, TupleDesc desc, bool* flags, Relation rel) {
+void MarkColumns(char** names, TupleDesc desc, bool* flags, Relation rel, const ParsedOptions* o) {
   for (char** n = names; *n != nullptr; ++n) {
     bool found = false;
+    // The attribute the name had when audit was enabled: a column renamed
+    // away and another renamed (or added) into its name is not it.
+    int pinned = 0;
+    for (int k = 0; o->attnum_names[k] != nullptr; ++k)
+      if (strcmp(o->attnum_names[k], *n) == 0) pinned = o->attnum_values[k];
     for (int i = 0; i < desc->natts; ++i) {
       Form_pg_attribute a = TupleDescAttr(desc, i);
       if (!a->attisdropped && strcmp(NameStr(a->attname), *n) == 0) {
+        if (pinned != 0 && a->attnum != pinned) break;
         flags[i] = found = true;
         break;
       }
     }
     if (!found)
       ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                      errmsg("the audit options of table \"%s\" name column \"%s\", which it no longer has",
+                      errmsg("the audit options of table \"%s\" name column \"%s\", which is no longer the column they were written for",
                              RelationGetRelationName(rel), vigil::pg::ClipName(*n)),
                       errhint("Run vigil_audit_enable(table, options) again with the table's column names.")));
   }
@@ -352,8 +365,8 @@ TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
   st->redacted = static_cast<bool*>(MemoryContextAllocZero(cxt, sizeof(bool) * Max(desc->natts, 1)));
   if (td->tg_trigger->tgnargs > 0) {
     ParsedOptions* o = ParseStoredOptions(td->tg_trigger->tgargs[0], cxt);
-    MarkColumns(o->exclude, desc, st->excluded, rel);
-    MarkColumns(o->redact, desc, st->redacted, rel);
+    MarkColumns(o->exclude, desc, st->excluded, rel, o);
+    MarkColumns(o->redact, desc, st->redacted, rel, o);
     st->statement = o->statement;
   }
   st->filtering = false;
@@ -734,16 +747,30 @@ bool DropAuditTriggers(Oid relid, const char* rel) {
   return any;
 }
 
-char* CanonicalOptions(const char* options, Relation rel) {
+// CanonicalOptions is the options' canonical form; `stored` adds the
+// attribute number of each column they name (the trigger's argument).
+char* CanonicalOptions(const char* options, Relation rel, bool stored) {
   TupleDesc desc = RelationGetDescr(rel);
   const char** names = static_cast<const char**>(palloc0(sizeof(char*) * (desc->natts + 1)));
+  int* numbers = static_cast<int*>(palloc0(sizeof(int) * (desc->natts + 1)));
   int n = 0;
   for (int i = 0; i < desc->natts; ++i)
-    if (!TupleDescAttr(desc, i)->attisdropped) names[n++] = NameStr(TupleDescAttr(desc, i)->attname);
+    if (!TupleDescAttr(desc, i)->attisdropped) {
+      numbers[n] = TupleDescAttr(desc, i)->attnum;
+      names[n++] = NameStr(TupleDescAttr(desc, i)->attname);
+    }
   std::string_view text(options != nullptr ? options : "");
+  const int* attnums = numbers;
   return Run([&] {
     std::vector<std::string> columns(names, names + n);
-    return vigil::pg::CopyCString(audit::OptionsJson(audit::ParseOptions(text, &columns)));
+    audit::Options o = audit::ParseOptions(text, &columns);
+    if (stored) {
+      for (const std::vector<std::string>* list : {&o.exclude, &o.redact})
+        for (const std::string& c : *list)
+          for (int i = 0; i < n; ++i)
+            if (columns[i] == c) o.attnums.emplace_back(c, attnums[i]);
+    }
+    return vigil::pg::CopyCString(audit::OptionsJson(o));
   });
 }
 
@@ -761,12 +788,13 @@ VIGIL_PG_FUNCTION(vigil_audit_enable) {
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("vigil's own tables cannot be audited")));
   (void)LogRelation(false);
   Relation rel = table_open(relid, NoLock);
-  char* canonical = CanonicalOptions(options, rel);
+  char* canonical = CanonicalOptions(options, rel, false);
+  char* stored = CanonicalOptions(options, rel, true);
   bool row_mode = rel->rd_rel->relispartition || has_superclass(relid);
   table_close(rel, NoLock);
   const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
   const char* relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-  const char* arg = quote_literal_cstr(canonical);
+  const char* arg = quote_literal_cstr(stored);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;
   vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);

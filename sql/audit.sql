@@ -219,6 +219,32 @@ SELECT operation, (SELECT count(*) FROM jsonb_object_keys(coalesce(new_row, old_
 FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_wide' ORDER BY id;
 SELECT vigil_audit_seal() > 0 AS sealed, (vigil_audit_verify())->'valid' AS valid;
 
+-- Whatever a writer can store seals and verifies: a number beyond a
+-- double, jsonb nested 600 deep (attack review, issue 13).
+CREATE TABLE audit_odd (id integer PRIMARY KEY, amount numeric, doc jsonb);
+SELECT vigil_audit_enable('audit_odd') IS NOT NULL AS enabled;
+INSERT INTO audit_odd VALUES (1, 1e309, (repeat('[', 600) || repeat(']', 600))::jsonb);
+SELECT vigil_audit_seal() > 0 AS sealed, (vigil_audit_verify())->'valid' AS valid;
+-- A redacted column renamed away, and another given its name: the writes
+-- fail rather than log the secret in clear.
+CREATE TABLE audit_rename (id integer PRIMARY KEY, ssn text);
+SELECT vigil_audit_enable('audit_rename', '{"redact": ["ssn"]}') IS NOT NULL AS enabled;
+INSERT INTO audit_rename VALUES (1, 'SSN-123');
+ALTER TABLE audit_rename RENAME COLUMN ssn TO ssn_old;
+ALTER TABLE audit_rename ADD COLUMN ssn text;
+UPDATE audit_rename SET id = 2;
+SELECT count(*) AS secrets_in_log FROM vigil_state.vigil_audit_log WHERE new_row::text LIKE '%SSN-123%' OR old_row::text LIKE '%SSN-123%';
+SELECT vigil_audit_enable('audit_rename', '{"redact": ["ssn", "ssn_old"]}') IS NOT NULL AS enabled_again;
+UPDATE audit_rename SET id = 2;
+SELECT count(*) AS secrets_in_log FROM vigil_state.vigil_audit_log WHERE new_row::text LIKE '%SSN-123%' OR old_row::text LIKE '%SSN-123%';
+-- With standard_conforming_strings off a backslash moves where a string
+-- ends: the statement text is not kept then.
+SELECT vigil_audit_enable('audit_rename', '{"redact": ["ssn", "ssn_old"], "statement": true}') IS NOT NULL AS enabled;
+SET standard_conforming_strings = off;
+UPDATE audit_rename SET ssn_old = 'x\' "SSN-987" secret \'' WHERE id = 2;
+RESET standard_conforming_strings;
+SELECT statement FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_rename' ORDER BY id DESC LIMIT 1;
+
 -- Partitions and inheritance children audit through row triggers.
 CREATE TABLE audit_parted (id integer, region text) PARTITION BY LIST (region);
 CREATE TABLE audit_parted_eu PARTITION OF audit_parted FOR VALUES IN ('eu');
@@ -257,7 +283,7 @@ SELECT vigil_audit_key('0123456789abcdef0123');
 SELECT vigil_audit_redact('"x"');
 SELECT vigil_audit_trigger();
 
-DROP TABLE audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TABLE audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
 DROP TYPE audit_pair;
 DROP DOMAIN audit_positive;
 DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,

@@ -42,6 +42,7 @@ struct AuditState {
   int refs = 0;
   std::optional<std::string> actor;
   std::optional<std::string> key;
+  bool env_read = false;  // VIGIL_AUDIT_KEY looked at
   // The last statement normalised for the log, and its form: a statement
   // that changes many rows is normalised once.
   std::string last_sql, last_normalized;
@@ -49,8 +50,34 @@ struct AuditState {
 
 AuditState* State(sqlite3_context* ctx) { return static_cast<AuditState*>(sqlite3_user_data(ctx)); }
 
-std::optional<std::string_view> KeyOf(AuditState* s) {
-  if (s == nullptr || !s->key) return std::nullopt;
+std::vector<std::string> ForeignObjects(sqlite3* db);
+bool HasLog(sqlite3* db);
+
+// RefuseForeign refuses a key while the file's own objects call the audit
+// functions: they could obtain keyed digests.
+void RefuseForeign(sqlite3* db) {
+  if (!HasLog(db)) return;
+  std::vector<std::string> foreign = ForeignObjects(db);
+  if (!foreign.empty())
+    throw Error(ErrorCode::kPrerequisite,
+                "this file's schema calls vigil's audit functions outside vigil's triggers: " + foreign[0], {},
+                "Drop the object: it could learn keyed digests. vigil_audit_verify() lists them all.");
+}
+
+// KeyOf is the connection's key: set with vigil_audit_key, else taken from
+// the environment variable VIGIL_AUDIT_KEY on first use (checked as
+// vigil_audit_key checks it).
+std::optional<std::string_view> KeyOf(sqlite3* db, AuditState* s) {
+  if (s == nullptr) return std::nullopt;
+  if (!s->key && !s->env_read) {
+    s->env_read = true;
+    if (const char* env = std::getenv("VIGIL_AUDIT_KEY"); env != nullptr && *env != '\0') {
+      audit::CheckKey(env);
+      RefuseForeign(db);
+      s->key = std::string(env);
+    }
+  }
+  if (!s->key) return std::nullopt;
   return std::string_view(*s->key);
 }
 
@@ -193,14 +220,32 @@ std::vector<std::string> ForeignObjects(sqlite3* db) {
     }
   }
   std::vector<std::string> foreign;
+  // vigil's own tables and index are exempt only while their SQL calls no
+  // audit function: a DEFAULT, CHECK or generated column of a crafted
+  // vigil_audit_log could otherwise compute keyed digests on every insert.
+  static constexpr const char* kFunctions[] = {"vigil_audit_redact", "vigil_audit_statement", "vigil_actor",
+                                               "vigil_set_actor", "vigil_audit_key", "vigil_audit_seal",
+                                               "vigil_audit_head", "vigil_audit_verify", "vigil_audit_purge",
+                                               "vigil_audit_erase", "vigil_audit_digest", "vigil_audit_enable",
+                                               "vigil_audit_disable", "vigil_audit_trigger"};
   Stmt s(db, "SELECT type, name, sql FROM main.sqlite_schema WHERE sql LIKE '%vigil\\_audit%' ESCAPE '\\'"
-             " AND NOT (type = 'table' AND name IN ('vigil_audit_log', 'vigil_audit_chain', 'vigil_audit_tables'))"
-             " AND NOT (type = 'index' AND name = 'vigil_audit_log_seq' AND tbl_name = 'vigil_audit_log')");
+             " OR sql LIKE '%vigil\\_actor%' ESCAPE '\\' OR sql LIKE '%vigil\\_set\\_actor%' ESCAPE '\\'");
   while (s.Step()) {
-    std::string key = s.Column(1).value_or("") + '\x01' + s.Column(2).value_or("");
-    if (s.Column(0).value_or("") == "trigger" && std::find(expected.begin(), expected.end(), key) != expected.end())
+    std::string type = s.Column(0).value_or(""), name = s.Column(1).value_or(""), sql = s.Column(2).value_or("");
+    if (type == "trigger" &&
+        std::find(expected.begin(), expected.end(), name + '\x01' + sql) != expected.end())
       continue;
-    foreign.push_back(s.Column(0).value_or("") + " " + s.Column(1).value_or(""));
+    bool vigils = (type == "table" && (name == "vigil_audit_log" || name == "vigil_audit_chain" ||
+                                       name == "vigil_audit_tables")) ||
+                  (type == "index" && name == "vigil_audit_log_seq");
+    if (vigils) {
+      std::string lower = sql;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      bool calls = false;
+      for (const char* f : kFunctions) calls |= lower.find(f) != std::string::npos;
+      if (!calls) continue;
+    }
+    foreign.push_back(type + " " + name);
   }
   return foreign;
 }
@@ -306,7 +351,9 @@ class SqliteAuditStore final : public audit::AuditStore {
                     " ORDER BY seq LIMIT " + std::to_string(limit));
     sqlite3_bind_int64(s.get(), 1, after_seq);
     std::vector<audit::Sealed> out;
-    while (s.Step()) out.push_back({s.Int(19), EntryOf(s), s.Column(20).value_or("")});
+    // A seq that is not an integer (a crafted file) is no place in the
+    // chain: -1 makes verify report it.
+    while (s.Step()) out.push_back({s.Type(19) == SQLITE_INTEGER ? s.Int(19) : -1, EntryOf(s), s.Column(20).value_or("")});
     return out;
   }
   std::int64_t CountUnsealed() override {
@@ -381,6 +428,7 @@ class SqliteAuditStore final : public audit::AuditStore {
 void Enable(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string table = Arg(argv[0], "table");
+  if (table.find('\0') != std::string::npos) throw Error(ErrorCode::kInvalidParameter, "table names hold no NUL byte");
   std::string options = argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL ? std::string(Text(argv[1])) : "{}";
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_enable");
@@ -442,27 +490,21 @@ void Actor(sqlite3_context* ctx, int, sqlite3_value**) {
   else sqlite3_result_null(ctx);
 }
 
-bool HasLog(sqlite3* db);
-
 // vigil_audit_key(key) -> 1: the connection's HMAC key (NULL forgets it).
 void Key(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   AuditState* st = State(ctx);
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
     st->key.reset();
+    st->env_read = true;
     sqlite3_result_int(ctx, 0);
     return;
   }
   std::string_view key = Text(argv[0]);
   audit::CheckKey(key);
-  if (HasLog(db)) {
-    std::vector<std::string> foreign = ForeignObjects(db);
-    if (!foreign.empty())
-      throw Error(ErrorCode::kPrerequisite,
-                  "this file's schema calls vigil's audit functions outside vigil's triggers: " + foreign[0], {},
-                  "Drop the object: it could learn keyed digests. vigil_audit_verify() lists them all.");
-  }
+  RefuseForeign(db);
   st->key = std::string(key);
+  st->env_read = true;
   sqlite3_result_int(ctx, 1);
 }
 
@@ -483,7 +525,7 @@ void Seal(sqlite3_context* ctx, int, sqlite3_value**) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_seal");
   SqliteAuditStore store(db, State(ctx));
-  std::int64_t n = audit::SealPending(store, KeyOf(State(ctx)));
+  std::int64_t n = audit::SealPending(store, KeyOf(db, State(ctx)));
   sp.Release();
   sqlite3_result_int64(ctx, n);
 }
@@ -498,7 +540,7 @@ void Head(sqlite3_context* ctx, int, sqlite3_value**) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_head");
   SqliteAuditStore store(db, State(ctx));
-  audit::SealPending(store, KeyOf(State(ctx)));
+  audit::SealPending(store, KeyOf(db, State(ctx)));
   audit::Chain c = store.ReadChain(false);
   sp.Release();
   std::optional<std::string> head = c.head_seq > c.from_seq && c.head_hash ? c.head_hash : c.from_hash;
@@ -516,7 +558,7 @@ void Verify(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     return;
   }
   SqliteAuditStore store(db, State(ctx));
-  std::string report = audit::Verify(store, KeyOf(State(ctx)), expected);
+  std::string report = audit::Verify(store, KeyOf(db, State(ctx)), expected);
   // A file's own objects that call the audit functions void the chain's
   // keyed evidence: reported, and the chain is not valid with them.
   std::vector<std::string> foreign = ForeignObjects(db);
@@ -549,7 +591,7 @@ void Purge(sqlite3_context* ctx, int, sqlite3_value** argv) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_purge");
   SqliteAuditStore store(db, State(ctx));
-  std::string report = audit::Purge(store, before, KeyOf(State(ctx)));
+  std::string report = audit::Purge(store, before, KeyOf(db, State(ctx)));
   sp.Release();
   ResultText(ctx, report);
 }
@@ -562,7 +604,7 @@ void Erase(sqlite3_context* ctx, int, sqlite3_value** argv) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_erase");
   SqliteAuditStore store(db, State(ctx));
-  std::string report = audit::Erase(store, "main", table, key, KeyOf(State(ctx)));
+  std::string report = audit::Erase(store, "main", table, key, KeyOf(db, State(ctx)));
   sp.Release();
   ResultText(ctx, report);
 }
@@ -630,7 +672,7 @@ void Redact(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_null(ctx);
     return;
   }
-  ResultText(ctx, audit::Redact(Text(argv[0]), KeyOf(State(ctx))));
+  ResultText(ctx, audit::Redact(Text(argv[0]), KeyOf(sqlite3_context_db_handle(ctx), State(ctx))));
 }
 
 void PgTrigger(sqlite3_context*, int, sqlite3_value**) {

@@ -60,6 +60,27 @@ const Field kFields[] = {
     {"txid", 'd', [](const Entry& e, Text&) { return &e.txid; }},
 };
 
+// EncodeStored is the encoding of a JSON column as stored. Whatever a
+// trigger could store must seal: a value the encoder cannot read (a number
+// beyond its decimals, nesting deeper than its bound, text that is not
+// JSON, e.g. invalid UTF-8 from SQLite) is encoded as its text under the
+// tag 'x' — deterministic, so it verifies the same way, and never mistaken
+// for a JSON value. A cancel still ends the call.
+std::string EncodeStoredImpl(std::string_view text) {
+  std::string out;
+  bool ok = true;
+  try {
+    out = Encode(text);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kCanceled) throw;
+    ok = false;
+  }
+  if (ok) return out;
+  out = "x";
+  AppendString(out, text);
+  return out;
+}
+
 std::string Encoding(const Entry& e) {
   std::string out;
   AppendHeader(out, 'o', std::size(kFields));
@@ -72,7 +93,7 @@ std::string Encoding(const Entry& e) {
     } else if (f.kind == 'd') {
       AppendNumber(out, **v);
     } else if (f.kind == 'j') {
-      out += Encode(**v);
+      out += EncodeStoredImpl(**v);
     } else {
       AppendString(out, **v);
     }
@@ -84,12 +105,14 @@ std::string Quote(std::string_view s) { return json(std::string(s)).dump(-1, ' '
 
 }  // namespace
 
+std::string EncodeStored(std::string_view text) { return EncodeStoredImpl(text); }
+
 bool IsOperation(std::string_view op) noexcept {
   return std::find(std::begin(kOperations), std::end(kOperations), op) != std::end(kOperations);
 }
 
 Text RowImageDigest(const Text& image, const Text& stored_digest) {
-  if (image) return Hex(RowDigest(*image));
+  if (image) return Hex(Sha256("vigil-audit-row-v1" + EncodeStoredImpl(*image)));
   return stored_digest;
 }
 
@@ -190,7 +213,7 @@ void CheckKey(std::string_view key) {
 
 // ---- options ----------------------------------------------------------------------
 
-Options ParseOptions(std::string_view text, const std::vector<std::string>* columns) {
+Options ParseOptions(std::string_view text, const std::vector<std::string>* columns, bool stored) {
   Options o;
   if (text.empty()) return o;
   json v = json_in::ParseInput(text, "audit options");
@@ -217,6 +240,9 @@ Options ParseOptions(std::string_view text, const std::vector<std::string>* colu
       o.exclude = names(it.value(), "exclude");
     } else if (it.key() == "redact") {
       o.redact = names(it.value(), "redact");
+    } else if (stored && it.key() == "attnums" && it.value().is_object()) {
+      for (auto a = it.value().begin(); a != it.value().end(); ++a)
+        if (a.value().is_number_integer()) o.attnums.emplace_back(a.key(), a.value().get<int>());
     } else if (it.key() == "statement") {
       if (!it.value().is_boolean()) throw Error(ErrorCode::kInvalidParameter, "audit option statement must be true or false");
       o.statement = it.value().get<bool>();
@@ -235,6 +261,11 @@ std::string OptionsJson(const Options& o) {
   v["exclude"] = o.exclude;
   v["redact"] = o.redact;
   v["statement"] = o.statement;
+  if (!o.attnums.empty()) {
+    json a = json::object();
+    for (const auto& [name, num] : o.attnums) a[name] = num;
+    v["attnums"] = a;
+  }
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -40,6 +40,12 @@ struct Entry {
   Text detail;             // JSON object text (DDL, ERASE, PURGE)
 };
 
+// EncodeStored is the canonical encoding of a JSON column as stored; a
+// value the encoder cannot read (deeper than its bound, a number beyond
+// its decimals, not JSON at all) is encoded as its text under the tag 'x',
+// so whatever a trigger stored can be sealed and verified.
+std::string EncodeStored(std::string_view text);
+
 // Operations, as stored.
 bool IsOperation(std::string_view op) noexcept;
 
@@ -80,13 +86,17 @@ struct Options {
   std::vector<std::string> exclude;  // columns left out of row images
   std::vector<std::string> redact;   // columns stored as Redact() digests
   bool statement = false;            // keep the normalised statement text
+  // PostgreSQL's stored form only: the attribute number each named column
+  // had when audit was enabled, so a renamed column fails closed.
+  std::vector<std::pair<std::string, int>> attnums;
 };
 
 // ParseOptions reads {"exclude": [...], "redact": [...], "statement": bool}
 // (every key optional; NULL or "" means {}); each column must be one of
 // `columns` when given (42703 otherwise) and a column may not be both excluded and
 // redacted (22023). Unknown keys are refused (22023).
-Options ParseOptions(std::string_view json_text, const std::vector<std::string>* columns);
+// `stored`: the form vigil wrote into a trigger, which may carry "attnums".
+Options ParseOptions(std::string_view json_text, const std::vector<std::string>* columns, bool stored = false);
 // OptionsJson is the stored, canonical form of options (sorted, no duplicates).
 std::string OptionsJson(const Options& o);
 

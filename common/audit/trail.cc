@@ -22,6 +22,9 @@ std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_hand
 std::int64_t SealPending(AuditStore& store, std::optional<std::string_view> key) {
   Chain chain = store.ReadChain(true);
   std::int64_t seq = std::max(chain.head_seq, chain.from_seq);
+  if (seq < 0 || seq > (std::int64_t{1} << 62))
+    throw Error(ErrorCode::kPrerequisite, "the audit chain's recorded head is out of range", {},
+                "vigil_audit_chain was changed outside vigil; restore it from a backup");
   std::optional<std::string> prev = chain.head_seq >= chain.from_seq && chain.head_hash ? chain.head_hash
                                                                                          : chain.from_hash;
   std::int64_t sealed = 0;
@@ -106,7 +109,7 @@ std::string Erase(AuditStore& store, std::string_view schema, std::string_view t
     std::vector<Erasure> out;
     for (const Entry& e : rows) {
       after = e.id;
-      if (!e.row_key || Encode(*e.row_key) != wanted) continue;
+      if (!e.row_key || EncodeStored(*e.row_key) != wanted) continue;
       if (!e.old_row && !e.new_row) continue;  // erased before
       out.push_back({e.id, RowImageDigest(e.old_row, e.old_digest), RowImageDigest(e.new_row, e.new_digest)});
     }

@@ -108,6 +108,11 @@ SELECT vigil_audit_key('0123456789abcdef0123456789abcdef');
 SELECT json_extract(vigil_audit_verify(), '$.valid') AS valid, json_extract(vigil_audit_verify(), '$.foreign_objects') AS foreign_objects;
 DROP TRIGGER thief;
 
+-- Text that is not UTF-8 and a number beyond a double still seal and verify.
+INSERT INTO accounts (id, email, balance) VALUES (5, CAST(x'ff80' AS TEXT), 1e400);
+SELECT vigil_audit_seal() AS sealed, json_extract(vigil_audit_verify(), '$.valid') AS valid;
+SELECT vigil_audit_enable(CAST(x'610062' AS TEXT));
+
 -- Purge keeps the rest verifiable from a checkpoint, and is recorded.
 SELECT vigil_audit_purge('not a time');
 SELECT vigil_audit_purge(NULL);
@@ -120,3 +125,13 @@ SELECT operation FROM vigil_audit_log;
 SELECT vigil_audit_disable('accounts'), vigil_audit_disable('accounts');
 SELECT count(*) AS audit_triggers FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'vigil_audit%';
 SELECT vigil_audit_trigger();
+
+-- A crafted log whose DEFAULT computes keyed digests of guesses is foreign:
+-- the key is refused and verify says so (attack review, issue 13).
+DROP TABLE vigil_audit_log;
+CREATE TABLE vigil_audit_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, session_role TEXT, effective_role TEXT, actor TEXT,
+  application_name TEXT, client_addr TEXT, txid INTEGER, table_schema TEXT, table_name TEXT, operation TEXT NOT NULL,
+  row_key TEXT, old_row TEXT, new_row TEXT, changed_columns TEXT, statement TEXT, detail TEXT, old_digest TEXT,
+  new_digest TEXT, seq INTEGER, entry_hash TEXT, oracle TEXT DEFAULT (vigil_audit_redact('"SSN-123-45-6789"')));
+SELECT vigil_audit_key('0123456789abcdef0123456789abcdef');
+SELECT json_extract(vigil_audit_verify(), '$.foreign_objects') AS foreign_objects;
