@@ -945,11 +945,22 @@ class PgAuditStore final : public audit::AuditStore {
     c.from_hash = rows[0][3];
     return c;
   }
+  void StartSealing() override {
+    // One call seals what was committed when it started: writers that
+    // keep adding entries cannot keep it running (nor its chain lock).
+    cap_ = std::stoll(Q("SELECT COALESCE(pg_catalog.max(id), 0)::pg_catalog.text FROM vigil_state.vigil_audit_log",
+                        {})[0][0].value_or("0"));
+    after_ = 0;
+  }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
+    // From the last id read on: the partial index still lists the entries
+    // this transaction sealed, and must not be scanned past each time.
     auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log l WHERE l.seq IS NULL "
-                  "ORDER BY l.id LIMIT " + std::to_string(limit), {});
+                  "AND l.id OPERATOR(pg_catalog.>) $1::pg_catalog.int8 AND l.id OPERATOR(pg_catalog.<=) $2::pg_catalog.int8 "
+                  "ORDER BY l.id LIMIT " + std::to_string(limit), {std::to_string(after_), std::to_string(cap_)});
     std::vector<audit::Entry> out;
     for (const auto& r : rows) out.push_back(EntryOf(r));
+    if (!out.empty()) after_ = out.back().id;
     return out;
   }
   void WriteSeals(const std::vector<audit::Seal1>& seals) override {
@@ -1037,12 +1048,14 @@ class PgAuditStore final : public audit::AuditStore {
   Oid owner_;
   Caller caller_;
   bool can_lock_;
+  std::int64_t cap_ = 0, after_ = 0;  // this sealing call's bounds
 };
 
 // AuditCall gathers what every sealing, verifying, purging and erasing
 // call needs in phase 1: the caller's right, vigil_state's owner, who
 // calls, and the key.
 struct AuditCall {
+  MemoryContext cxt;  // the caller's, where the result is copied (SPI's goes at SPI_finish)
   Oid owner;
   Caller caller;
   const char* key;
@@ -1051,6 +1064,7 @@ struct AuditCall {
 };
 
 void BeginAuditCall(AuditCall* c, const char* role, const char* action) {
+  c->cxt = CurrentMemoryContext;
   vigil::pg::RequireRole(role, action);
   vigil::pg::State state = vigil::pg::CurrentState();
   (void)LogRelation(false);
@@ -1069,11 +1083,16 @@ void BeginAuditCall(AuditCall* c, const char* role, const char* action) {
 
 template <typename Body>
 char* RunAudit(AuditCall* c, Body&& body) {
+  MemoryContext caller = c->cxt;
   char* out = Run([&] {
     PgAuditStore store(c->owner, c->caller, c->can_lock);
     std::optional<std::string_view> key;
     if (c->key != nullptr) key = std::string_view(c->key, c->key_len);
-    return vigil::pg::CopyCString(body(store, key));
+    std::string result = body(store, key);
+    // In the caller's context: SPI_finish frees SPI's, where Run is.
+    auto* copy = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, result.size() + 1));
+    memcpy(copy, result.c_str(), result.size() + 1);
+    return copy;
   });
   SPI_finish();
   return out;
@@ -1200,3 +1219,25 @@ VIGIL_PG_FUNCTION(vigil_audit_redact) {
   PG_RETURN_NULL();
 }
 
+
+// SealFromWorker is the background worker's task (bgworker_pg.cc): seal
+// what is pending in the worker's database, if vigil's audit log is there
+// and holds unsealed entries (an idle round writes nothing).
+void vigil::pg::SealFromWorker() {
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  if (SPI_execute("SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL LIMIT 1", true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "reading the audit log failed");
+  bool pending = SPI_processed > 0;
+  vigil::pg::EndAs(&pinned);
+  SPI_finish();
+  if (!pending) return;
+  AuditCall c;
+  BeginAuditCall(&c, "vigil_auditor", "seal the audit chain");
+  (void)RunAudit(&c, [](PgAuditStore& s, std::optional<std::string_view> key) {
+    return std::to_string(audit::SealPending(s, key));
+  });
+}

@@ -157,6 +157,8 @@ void _PG_init(void) {
                           std::atoi(key->default_value), static_cast<int>(key->min), static_cast<int>(key->max),
                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
   vigil::pg::DefineAuditSettings();
+  vigil::pg::DefineWorkerSettings();
+  if (process_shared_preload_libraries_in_progress) vigil::pg::RegisterWorker();
   MarkGUCPrefixReserved("vigil");
 }
 

@@ -27,6 +27,12 @@ Oid ResolveOwnedTable(FunctionCallInfo fcinfo);
 // DefineAuditSettings defines vigil.actor and vigil.audit_key (_PG_init).
 void DefineAuditSettings();
 
+// The background worker (bgworker_pg.cc): its settings (always defined),
+// its registration (only when preloaded), and its tasks.
+void DefineWorkerSettings();
+void RegisterWorker();
+void SealFromWorker();  // audit_pg.cc
+
 // ---- identities (docs/security.md) -------------------------------------------
 //
 // vigil's state (rules, migrations and their history, quality history,

@@ -314,6 +314,7 @@ class SqliteAuditStore final : public audit::AuditStore {
     c.from_hash = s.Column(3);
     return c;
   }
+  void StartSealing() override { after_.reset(); }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
     // Entries are committed in id order: those not sealed yet follow the
     // newest sealed one (found through the partial index on seq).

@@ -21,6 +21,7 @@ std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_hand
 
 std::int64_t SealPending(AuditStore& store, std::optional<std::string_view> key) {
   Chain chain = store.ReadChain(true);
+  store.StartSealing();
   std::int64_t seq = std::max(chain.head_seq, chain.from_seq);
   if (seq < 0 || seq > (std::int64_t{1} << 62))
     throw Error(ErrorCode::kPrerequisite, "the audit chain's recorded head is out of range", {},

@@ -43,7 +43,11 @@ class AuditStore {
   // The chain's state; `lock` takes the sealing lock (held to the end of
   // the transaction): one sealer at a time, writers never wait for it.
   virtual Chain ReadChain(bool lock) = 0;
-  // Committed entries not sealed yet, oldest id first.
+  // StartSealing marks the start of one sealing call: it seals at most the
+  // entries committed by then.
+  virtual void StartSealing() {}
+  // Committed entries not sealed yet, oldest id first, after those already
+  // returned since StartSealing.
   virtual std::vector<Entry> ReadUnsealed(int limit) = 0;
   virtual void WriteSeals(const std::vector<Seal1>& seals) = 0;
   virtual void WriteHead(std::int64_t seq, const std::string& hash) = 0;
