@@ -4,7 +4,8 @@ concurrent writers, concurrent sealers and a crash, with real processes.
 
   * SQLite: 4 processes (WAL, 30 s busy timeout, one HMAC key) change one
     file at once: transactions of an INSERT, two UPDATEs and a DELETE,
-    autocommit statements, and rolled-back transactions. Each process counts
+    autocommit statements, and rolled-back transactions, each process also
+    sealing every 25 transactions beside the others. Each process counts
     the rows its committed statements changed (rowcount); the log must hold
     exactly that many entries per operation, replay to the table's state,
     and verify with every entry checked.
@@ -116,6 +117,10 @@ for i in range(txns):
         db.execute("UPDATE items SET r = r + 1 WHERE id = ?", (owner * 1000 + 1,))
         db.execute("ROLLBACK")
         counts["rolled_back"] += 1
+    # Sealing runs beside the writers: every worker seals now and then,
+    # under the write lock (entries are sealed after commit, docs/audit.md).
+    if i % 25 == 24:
+        db.execute("SELECT vigil_audit_seal()")
 print(json.dumps(counts))
 """
 
@@ -181,6 +186,7 @@ def sqlite_concurrency():
         check("sqlite: the log replays to the table's rows",
               len(set(inserted)) == len(inserted) and (seed_fresh | set(inserted)) - set(deleted) == alive,
               f"{len(alive)} fresh rows")
+        db.execute("SELECT vigil_audit_seal()")  # what the writers' own seals left
         entries = db.execute("SELECT count(*) FROM vigil_audit_log").fetchone()[0]
         seqs = db.execute("SELECT count(DISTINCT seq), min(seq), max(seq), count(entry_hash) FROM vigil_audit_log"
                           ).fetchone()
