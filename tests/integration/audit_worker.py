@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""audit_worker.py VIGIL_COMMAND — the background worker and the vigil
+command's audit subcommands, on a server of its own.
+
+  * A cluster started with shared_preload_libraries = 'vigil' and
+    vigil.worker_interval = 200 ms runs the "vigil worker" in the database
+    vigil.database; entries written there are sealed without anyone calling
+    vigil_audit_seal() (polled for up to 60 s: a bound on waiting, not a
+    timed assertion), and the chain verifies.
+  * An idle worker writes nothing: the chain's row keeps its version.
+  * The worker reads the key file vigil_audit.key (mode 0600): the chain it
+    seals is keyed; a key file others may read is refused in the log, and
+    the worker goes on.
+  * `vigil audit-head` prints the head, `vigil audit-verify HEAD` exits 0
+    with it and 3 after a tampered entry.
+Prints 'N passed, N failed'.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+VIGIL = sys.argv[1]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def start_cluster():
+    out = subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "start",
+                          "shared_preload_libraries = 'vigil'", "vigil.worker_interval = 200",
+                          "vigil.database = 'audited'"],
+                         check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    for part in out.replace("export ", "").split():
+        k, v = part.split("=", 1)
+        env[k] = v.strip("'")
+    return env
+
+
+def psql(env, sql, db="audited"):
+    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
+                       env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+    return r.stdout.strip()
+
+
+def wait_sealed(env, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        report = json.loads(psql(env, "SELECT vigil_audit_verify()"))
+        if report["unsealed"] == 0 and report["checked"] > 0:
+            return report
+        time.sleep(0.2)
+    return json.loads(psql(env, "SELECT vigil_audit_verify()"))
+
+
+def main():
+    env = start_cluster()
+    data = env["VIGIL_PGDATA"]
+    try:
+        psql(env, "CREATE DATABASE audited", db="postgres")
+        psql(env, "CREATE EXTENSION vigil")
+        # The worker connects to vigil.database when it starts, and is
+        # restarted every 10 s until that database exists.
+        deadline = time.monotonic() + 60
+        workers = "0"
+        while time.monotonic() < deadline and workers != "1":
+            workers = psql(env, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
+            time.sleep(0.2)
+        check("the worker runs", workers == "1", workers)
+        psql(env, "CREATE TABLE t (id integer PRIMARY KEY, v text)")
+        psql(env, "SELECT vigil_audit_enable('t')")
+        psql(env, "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 3000) g")
+        report = wait_sealed(env)
+        check("the worker sealed every committed entry", report["unsealed"] == 0 and report["valid"], str(report))
+        # Idle rounds write nothing: the chain row keeps its version.
+        before = psql(env, "SELECT xmin FROM vigil_state.vigil_audit_chain")
+        time.sleep(1.0)
+        check("an idle worker writes nothing", psql(env, "SELECT xmin FROM vigil_state.vigil_audit_chain") == before)
+
+        # vigil audit-head / audit-verify.
+        cmd_env = dict(env, PGDATABASE="audited")
+        head = subprocess.run([VIGIL, "audit-head"], env=cmd_env, capture_output=True, text=True)
+        check("vigil audit-head prints the head", head.returncode == 0 and len(head.stdout.strip()) == 64,
+              head.stdout + head.stderr)
+        ok = subprocess.run([VIGIL, "audit-verify", head.stdout.strip()], env=cmd_env, capture_output=True, text=True)
+        check("vigil audit-verify HEAD exits 0", ok.returncode == 0 and "verifies" in ok.stdout, ok.stdout + ok.stderr)
+        js = subprocess.run([VIGIL, "--json", "audit-verify"], env=cmd_env, capture_output=True, text=True)
+        check("vigil --json audit-verify", js.returncode == 0 and json.loads(js.stdout)["valid"] is True, js.stdout)
+        psql(env, "UPDATE vigil_state.vigil_audit_log SET actor = 'mallory' WHERE seq = 2")
+        bad = subprocess.run([VIGIL, "audit-verify", head.stdout.strip()], env=cmd_env, capture_output=True, text=True)
+        check("vigil audit-verify exits 3 after tampering", bad.returncode == 3 and "DOES NOT VERIFY" in bad.stdout,
+              bad.stdout + bad.stderr)
+        psql(env, "UPDATE vigil_state.vigil_audit_log SET actor = NULL WHERE seq = 2")
+
+        # The key file: keyed links from the next purge's checkpoint on.
+        key_path = os.path.join(data, "vigil_audit.key")
+        subprocess.run(["runuser", "-u", "postgres", "--", "sh", "-c",
+                        f"printf '%s\\n' 0123456789abcdef0123456789abcdef > {key_path} && chmod 600 {key_path}"]
+                       if os.getuid() == 0 else
+                       ["sh", "-c", f"printf '%s\\n' 0123456789abcdef0123456789abcdef > {key_path} && chmod 600 {key_path}"],
+                       check=True)
+        psql(env, "SELECT vigil_audit_purge(now() + interval '1 day')")
+        psql(env, "INSERT INTO t VALUES (5000, 'keyed')")
+        report = wait_sealed(env)
+        check("with the key file the chain is keyed and verifies",
+              report["keyed"] is True and report["valid"] is True and report["unsealed"] == 0, str(report))
+        # A key file others may read is refused (the worker logs it and goes on).
+        subprocess.run(["chmod", "644", key_path], check=True)
+        r = subprocess.run(["psql", "-X", "-At", "-d", "audited", "-c", "SELECT vigil_audit_seal()"],
+                           env=env, capture_output=True, text=True)
+        check("a key file others may read is refused", r.returncode != 0 and "readable by others" in r.stderr,
+              r.stdout + r.stderr)
+        workers = psql(env, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
+        check("the worker goes on", workers == "1", workers)
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "stop", data])
+    print(f"audit worker: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
