@@ -128,11 +128,21 @@ constexpr const char* kLogColumnNames[kLogColumns] = {
     "table_schema", "table_name", "operation", "row_key", "old_row", "new_row", "changed_columns", "statement",
     "detail", "old_digest", "new_digest", "seq", "entry_hash"};
 
+// Entries of one firing are inserted in batches, as COPY does
+// (table_multi_insert, then each entry's index entries): a statement that
+// changes many rows writes far fewer WAL records and takes each page's
+// lock once per batch. A batch ends at kLogBatch entries or about
+// kLogBatchBytes of row images.
+constexpr int kLogBatch = 1000;
+constexpr std::size_t kLogBatchBytes = 4 << 20;
+
 struct LogWriter {
   Relation rel;
   EState* estate;
   ResultRelInfo* rri;
-  TupleTableSlot* slot;
+  TupleTableSlot** slots;  // [kLogBatch], made as needed
+  int nbuffered;
+  std::size_t buffered_bytes;
   Oid sequence;
 };
 
@@ -177,25 +187,50 @@ void LogOpen(LogWriter* w) {
   InitResultRelInfo(w->rri, w->rel, 1, nullptr, 0);
   w->estate->es_output_cid = GetCurrentCommandId(true);
   ExecOpenIndices(w->rri, false);
-  w->slot = ExecInitExtraTupleSlot(w->estate, desc, &TTSOpsVirtual);
+  w->slots = static_cast<TupleTableSlot**>(palloc0(sizeof(TupleTableSlot*) * kLogBatch));
+  w->nbuffered = 0;
+  w->buffered_bytes = 0;
 }
 
-// LogAppend inserts one entry; values[kId] is filled here.
+void LogFlush(LogWriter* w) {
+  if (w->nbuffered == 0) return;
+  table_multi_insert(w->rel, w->slots, w->nbuffered, w->estate->es_output_cid, 0, nullptr);
+  for (int i = 0; i < w->nbuffered; ++i) {
+    List* conflicts = ExecInsertIndexTuples(w->rri, w->slots[i], w->estate, false, false, nullptr, NIL);
+    list_free(conflicts);
+    ResetPerTupleExprContext(w->estate);
+    ExecClearTuple(w->slots[i]);
+  }
+  w->nbuffered = 0;
+  w->buffered_bytes = 0;
+}
+
+// LogAppend adds one entry to the batch; values[kId] is filled here. The
+// values are copied into the batch's slot (the caller's memory may go).
 void LogAppend(LogWriter* w, Datum* values, bool* nulls) {
-  TupleTableSlot* slot = w->slot;
+  if (w->slots[w->nbuffered] == nullptr) {
+    // In the writer's executor memory, not the caller's (a row's memory is
+    // reset after each row; the slot and its materialized copy must last
+    // until the batch is flushed).
+    MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+    w->slots[w->nbuffered] = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(w->rel), &TTSOpsVirtual);
+    MemoryContextSwitchTo(old);
+  }
+  TupleTableSlot* slot = w->slots[w->nbuffered];
   ExecClearTuple(slot);
   values[kId] = Int64GetDatum(nextval_internal(w->sequence, false));
   nulls[kId] = false;
   memcpy(slot->tts_values, values, sizeof(Datum) * kLogColumns);
   memcpy(slot->tts_isnull, nulls, sizeof(bool) * kLogColumns);
   ExecStoreVirtualTuple(slot);
-  table_tuple_insert(w->rel, slot, w->estate->es_output_cid, 0, nullptr);
-  List* conflicts = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, nullptr, NIL);
-  list_free(conflicts);
-  ResetPerTupleExprContext(w->estate);
+  ExecMaterializeSlot(slot);
+  for (int c : {kOldRow, kNewRow, kStatement})
+    if (!nulls[c]) w->buffered_bytes += VARSIZE_ANY(DatumGetPointer(values[c]));
+  if (++w->nbuffered == kLogBatch || w->buffered_bytes >= kLogBatchBytes) LogFlush(w);
 }
 
 void LogClose(LogWriter* w) {
+  LogFlush(w);
   ExecCloseIndices(w->rri);
   ExecResetTupleTable(w->estate->es_tupleTable, false);
   FreeExecutorState(w->estate);
@@ -321,6 +356,35 @@ ParsedOptions* ParseStoredOptions(const char* json, MemoryContext cxt) {
   });
 }
 
+// CachedOptions parses a trigger's options once per backend: a trigger's
+// arguments never change (ALTER TRIGGER cannot; a new one has a new oid),
+// and single-row statements would otherwise parse them on every firing.
+// Kept in CacheMemoryContext, the argument text compared as well.
+struct OptionsCacheEntry {
+  Oid trigger;
+  char* text;
+  ParsedOptions* options;
+  MemoryContext cxt;  // holds text and options; deleted when the slot is reused
+};
+constexpr int kOptionsCache = 64;
+OptionsCacheEntry options_cache[kOptionsCache];
+int options_cache_next = 0;
+
+ParsedOptions* CachedOptions(Oid trigger, const char* text) {
+  for (const OptionsCacheEntry& e : options_cache)
+    if (e.options != nullptr && e.trigger == trigger && strcmp(e.text, text) == 0) return e.options;
+  OptionsCacheEntry& slot = options_cache[options_cache_next];
+  options_cache_next = (options_cache_next + 1) % kOptionsCache;
+  slot.options = nullptr;
+  if (slot.cxt != nullptr) MemoryContextDelete(slot.cxt);
+  slot.cxt = AllocSetContextCreate(CacheMemoryContext, "vigil audit options", ALLOCSET_SMALL_SIZES);
+  ParsedOptions* parsed = ParseStoredOptions(text, slot.cxt);
+  slot.text = MemoryContextStrdup(slot.cxt, text);
+  slot.trigger = trigger;
+  slot.options = parsed;
+  return parsed;
+}
+
 // MarkColumns sets flags[i] for each named column; a name the table no
 // longer has fails closed: a renamed redacted column must not reach the
 // log in clear.
@@ -364,7 +428,7 @@ TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
   st->excluded = static_cast<bool*>(MemoryContextAllocZero(cxt, sizeof(bool) * Max(desc->natts, 1)));
   st->redacted = static_cast<bool*>(MemoryContextAllocZero(cxt, sizeof(bool) * Max(desc->natts, 1)));
   if (td->tg_trigger->tgnargs > 0) {
-    ParsedOptions* o = ParseStoredOptions(td->tg_trigger->tgargs[0], cxt);
+    ParsedOptions* o = CachedOptions(td->tg_trigger->tgoid, td->tg_trigger->tgargs[0]);
     MarkColumns(o->exclude, desc, st->excluded, rel, o);
     MarkColumns(o->redact, desc, st->redacted, rel, o);
     st->statement = o->statement;
