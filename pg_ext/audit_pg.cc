@@ -1305,3 +1305,39 @@ void vigil::pg::SealFromWorker() {
     return std::to_string(audit::SealPending(s, key));
   });
 }
+
+// RecordUtility writes the utility hook's entry: a command event triggers
+// do not see (roles, databases, ALTER SYSTEM, session_replication_role),
+// with its normalised text, while a table of this database is audited.
+void vigil::pg::RecordUtility(const char* tag, const char* statement) {
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  bool audited = AnyTableAudited();
+  vigil::pg::EndAs(&pinned);
+  SPI_finish();
+  if (!audited) return;
+  Datum values[kLogColumns];
+  bool nulls[kLogColumns];
+  FillCommon(values, nulls, nullptr, "DDL", false);
+  const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
+  std::string_view sql(statement);
+  char* normal = conforming != nullptr && strcmp(conforming, "on") != 0
+                     ? pstrdup("(not kept: standard_conforming_strings is off)")
+                     : Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
+  values[kStatement] = CStringGetTextDatum(normal);
+  nulls[kStatement] = false;
+  StringInfoData detail;
+  initStringInfo(&detail);
+  appendStringInfoString(&detail, "{\"command\": ");
+  escape_json(&detail, tag);
+  appendStringInfoString(&detail, ", \"objects\": []}");
+  values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
+  nulls[kDetail] = false;
+  LogWriter log;
+  LogOpen(&log);
+  LogAppend(&log, values, nulls);
+  LogClose(&log);
+}

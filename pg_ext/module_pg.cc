@@ -158,7 +158,10 @@ void _PG_init(void) {
                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
   vigil::pg::DefineAuditSettings();
   vigil::pg::DefineWorkerSettings();
-  if (process_shared_preload_libraries_in_progress) vigil::pg::RegisterWorker();
+  if (process_shared_preload_libraries_in_progress) {
+    vigil::pg::RegisterWorker();
+    vigil::pg::InstallUtilityHook();
+  }
   MarkGUCPrefixReserved("vigil");
 }
 

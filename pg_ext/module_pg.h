@@ -33,6 +33,12 @@ void DefineWorkerSettings();
 void RegisterWorker();
 void SealFromWorker();  // audit_pg.cc
 
+// The utility hook (utility_hooks_pg.cc), installed when preloaded, and
+// what it calls: RecordUtility writes a DDL entry for a command event
+// triggers do not see (audit_pg.cc), while a table here is audited.
+void InstallUtilityHook();
+void RecordUtility(const char* tag, const char* statement);
+
 // ---- identities (docs/security.md) -------------------------------------------
 //
 // vigil's state (rules, migrations and their history, quality history,

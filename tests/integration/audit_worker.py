@@ -11,6 +11,8 @@ command's audit subcommands, on a server of its own.
   * The worker reads the key file vigil_audit.key (mode 0600): the chain it
     seals is keyed; a key file others may read is refused in the log, and
     the worker goes on.
+  * The utility hook records CREATE/DROP ROLE (its password replaced),
+    ALTER SYSTEM and SET/RESET session_replication_role.
   * `vigil audit-head` prints the head, `vigil audit-verify HEAD` exits 0
     with it and 3 after a tampered entry.
 Prints 'N passed, N failed'.
@@ -88,6 +90,26 @@ def main():
         before = psql(env, "SELECT xmin FROM vigil_state.vigil_audit_chain")
         time.sleep(1.0)
         check("an idle worker writes nothing", psql(env, "SELECT xmin FROM vigil_state.vigil_audit_chain") == before)
+
+        # The utility hook records what event triggers cannot see, with the
+        # statement's constants (a password) replaced.
+        psql(env, "CREATE ROLE audit_probe LOGIN PASSWORD 'hunter2-secret'")
+        psql(env, "ALTER SYSTEM SET work_mem = '8MB'")
+        psql(env, "ALTER SYSTEM RESET work_mem")
+        psql(env, "SET session_replication_role = replica; RESET session_replication_role")
+        psql(env, "DROP ROLE audit_probe")
+        rows = psql(env, "SELECT detail->>'command' || ': ' || statement FROM vigil_state.vigil_audit_log "
+                         "WHERE operation = 'DDL' AND detail->>'command' IN ('CREATE ROLE', 'ALTER SYSTEM', 'SET', "
+                         "'RESET', 'DROP ROLE') ORDER BY id").splitlines()
+        check("the utility hook records roles, ALTER SYSTEM and session_replication_role",
+              rows == ["CREATE ROLE: create role audit_probe login password ?",
+                       "ALTER SYSTEM: alter system set work_mem = ?",
+                       "ALTER SYSTEM: alter system reset work_mem",
+                       "SET: set session_replication_role = replica",
+                       "RESET: reset session_replication_role",
+                       "DROP ROLE: drop role audit_probe"], str(rows))
+        check("no password in the log",
+              psql(env, "SELECT count(*) FROM vigil_state.vigil_audit_log WHERE statement LIKE '%hunter2%'") == "0")
 
         # vigil audit-head / audit-verify.
         cmd_env = dict(env, PGDATABASE="audited")
