@@ -412,6 +412,34 @@ void MarkColumns(char** names, TupleDesc desc, bool* flags, Relation rel, const 
   }
 }
 
+// The trigger states of this backend, kept across statements: a
+// single-row statement would otherwise rebuild one on every firing. An
+// entry serves while the table's columns (names, types, dropped ones) and
+// its primary key index are what they were when it was built.
+struct StateCacheEntry {
+  Oid trigger;
+  Oid pk;
+  TupleDesc columns;  // a copy, to compare
+  TriggerState* state;
+  MemoryContext cxt;
+};
+constexpr int kStateCache = 64;
+StateCacheEntry state_cache[kStateCache];
+int state_cache_next = 0;
+
+bool SameColumns(TupleDesc a, TupleDesc b) {
+  if (a->natts != b->natts || a->tdtypeid != b->tdtypeid) return false;
+  for (int i = 0; i < a->natts; ++i) {
+    Form_pg_attribute x = TupleDescAttr(a, i), y = TupleDescAttr(b, i);
+    if (x->attisdropped != y->attisdropped || x->atttypid != y->atttypid ||
+        strcmp(NameStr(x->attname), NameStr(y->attname)) != 0)
+      return false;
+  }
+  return true;
+}
+
+TriggerState* BuildTriggerState(TriggerData* td, MemoryContext cxt);
+
 TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
   auto* st = static_cast<TriggerState*>(fcinfo->flinfo->fn_extra);
   Relation rel = td->tg_relation;
@@ -419,8 +447,34 @@ TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
   if (st != nullptr && st->trigger == td->tg_trigger->tgoid && st->natts == desc->natts &&
       st->reltype == desc->tdtypeid)
     return st;
-  MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
-  st = static_cast<TriggerState*>(MemoryContextAllocZero(cxt, sizeof(TriggerState)));
+  Oid pk = RelationGetPrimaryKeyIndex(rel);
+  for (const StateCacheEntry& e : state_cache)
+    if (e.state != nullptr && e.trigger == td->tg_trigger->tgoid && e.pk == pk && SameColumns(e.columns, desc)) {
+      fcinfo->flinfo->fn_extra = e.state;
+      return e.state;
+    }
+  StateCacheEntry& slot = state_cache[state_cache_next];
+  state_cache_next = (state_cache_next + 1) % kStateCache;
+  slot.state = nullptr;
+  if (slot.cxt != nullptr) MemoryContextDelete(slot.cxt);
+  slot.cxt = AllocSetContextCreate(CacheMemoryContext, "vigil audit trigger", ALLOCSET_SMALL_SIZES);
+  st = BuildTriggerState(td, slot.cxt);
+  {
+    MemoryContext old = MemoryContextSwitchTo(slot.cxt);
+    slot.columns = CreateTupleDescCopy(desc);
+    MemoryContextSwitchTo(old);
+  }
+  slot.trigger = td->tg_trigger->tgoid;
+  slot.pk = pk;
+  slot.state = st;
+  fcinfo->flinfo->fn_extra = st;
+  return st;
+}
+
+TriggerState* BuildTriggerState(TriggerData* td, MemoryContext cxt) {
+  Relation rel = td->tg_relation;
+  TupleDesc desc = RelationGetDescr(rel);
+  auto* st = static_cast<TriggerState*>(MemoryContextAllocZero(cxt, sizeof(TriggerState)));
   st->trigger = td->tg_trigger->tgoid;
   st->reltype = desc->tdtypeid;
   st->natts = desc->natts;
@@ -455,7 +509,6 @@ TriggerState* GetTriggerState(FunctionCallInfo fcinfo, TriggerData* td) {
   st->to_jsonb.fn_expr = reinterpret_cast<Node*>(
       makeFuncExpr(F_TO_JSONB, JSONBOID, list_make1(arg), InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
   MemoryContextSwitchTo(old);
-  fcinfo->flinfo->fn_extra = st;
   return st;
 }
 
