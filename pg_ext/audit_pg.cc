@@ -325,6 +325,7 @@ struct ParsedOptions {
   char** exclude;  // NULL-terminated
   char** redact;
   bool statement;
+  bool reads;
   char** attnum_names;  // NULL-terminated, with attnum_values
   int* attnum_values;
 };
@@ -347,6 +348,7 @@ ParsedOptions* ParseStoredOptions(const char* json, MemoryContext cxt) {
     p->exclude = CopyList(o.exclude, cxt);
     p->redact = CopyList(o.redact, cxt);
     p->statement = o.statement;
+    p->reads = o.reads;
     std::vector<std::string> names;
     for (const auto& a : o.attnums) names.push_back(a.first);
     p->attnum_names = CopyList(names, cxt);
@@ -907,6 +909,10 @@ VIGIL_PG_FUNCTION(vigil_audit_enable) {
   Relation rel = table_open(relid, NoLock);
   char* canonical = CanonicalOptions(options, rel, false);
   char* stored = CanonicalOptions(options, rel, true);
+  if (strstr(canonical, "\"reads\":true") != nullptr && !vigil::pg::ExecutorHookInstalled())
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("audit option reads needs vigil's executor hook"),
+                    errhint("Add vigil to shared_preload_libraries and restart the server.")));
   bool row_mode = rel->rd_rel->relispartition || has_superclass(relid);
   table_close(rel, NoLock);
   const char* ext = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
@@ -1387,6 +1393,71 @@ void vigil::pg::RecordUtility(const char* tag, const char* statement) {
   appendStringInfoString(&detail, "{\"command\": ");
   escape_json(&detail, tag);
   appendStringInfoString(&detail, ", \"objects\": []}");
+  values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
+  nulls[kDetail] = false;
+  LogWriter log;
+  LogOpen(&log);
+  LogAppend(&log, values, nulls);
+  LogClose(&log);
+}
+
+// RecordRead writes a SELECT entry for a relation one of whose audit
+// triggers has {"reads": true}: who, when, the columns read (in detail)
+// and the normalised statement (the executor hook, when preloaded).
+void vigil::pg::RecordRead(Relation rel, Bitmapset* columns, const char* source, int location, int length) {
+  const char* options = nullptr;
+  for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
+    const Trigger* t = &rel->trigdesc->triggers[i];
+    if (t->tgnargs < 1 || strncmp(t->tgname, "vigil_audit_", 12) != 0) continue;
+    ParsedOptions* o = CachedOptions(t->tgoid, t->tgargs[0]);
+    if (o->reads) {
+      options = t->tgargs[0];
+      break;
+    }
+  }
+  if (options == nullptr) return;
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  Datum values[kLogColumns];
+  bool nulls[kLogColumns];
+  FillCommon(values, nulls, rel, "SELECT", false);
+  if (source != nullptr) {
+    int start = location > 0 ? location : 0;
+    int len = length > 0 ? length : static_cast<int>(strlen(source + start));
+    const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
+    char* text = pnstrdup(source + start, len);
+    std::string_view sql(text);
+    char* normal = conforming != nullptr && strcmp(conforming, "on") != 0
+                       ? pstrdup("(not kept: standard_conforming_strings is off)")
+                       : Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
+    values[kStatement] = CStringGetTextDatum(normal);
+    nulls[kStatement] = false;
+  }
+  // The columns read, by name (selectedCols holds attnums offset by
+  // FirstLowInvalidHeapAttributeNumber; 0 there is the whole row).
+  TupleDesc desc = RelationGetDescr(rel);
+  StringInfoData detail;
+  initStringInfo(&detail);
+  appendStringInfoString(&detail, "{\"columns\": [");
+  bool first = true;
+  int member = -1;
+  while ((member = bms_next_member(columns, member)) >= 0) {
+    int attnum = member + FirstLowInvalidHeapAttributeNumber;
+    if (attnum == 0) {
+      for (int i = 0; i < desc->natts; ++i) {
+        if (TupleDescAttr(desc, i)->attisdropped) continue;
+        if (!first) appendStringInfoString(&detail, ", ");
+        escape_json(&detail, NameStr(TupleDescAttr(desc, i)->attname));
+        first = false;
+      }
+      continue;
+    }
+    if (attnum < 1 || attnum > desc->natts || TupleDescAttr(desc, attnum - 1)->attisdropped) continue;
+    if (!first) appendStringInfoString(&detail, ", ");
+    escape_json(&detail, NameStr(TupleDescAttr(desc, attnum - 1)->attname));
+    first = false;
+  }
+  appendStringInfoString(&detail, "]}");
   values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
   nulls[kDetail] = false;
   LogWriter log;

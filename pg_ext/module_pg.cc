@@ -161,6 +161,7 @@ void _PG_init(void) {
   if (process_shared_preload_libraries_in_progress) {
     vigil::pg::RegisterWorker();
     vigil::pg::InstallUtilityHook();
+    vigil::pg::InstallExecutorHook();
   }
   MarkGUCPrefixReserved("vigil");
 }

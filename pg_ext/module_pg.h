@@ -5,6 +5,8 @@ extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
 #include "nodes/primnodes.h"
+#include "nodes/bitmapset.h"
+#include "utils/relcache.h"
 }
 
 namespace vigil::pg {
@@ -38,6 +40,13 @@ void SealFromWorker();  // audit_pg.cc
 // triggers do not see (audit_pg.cc), while a table here is audited.
 void InstallUtilityHook();
 void RecordUtility(const char* tag, const char* statement);
+
+// The executor hook (executor_hooks_pg.cc), installed when preloaded, and
+// what it calls: RecordRead writes a SELECT entry when one of the
+// relation's audit triggers has {"reads": true} (audit_pg.cc).
+void InstallExecutorHook();
+bool ExecutorHookInstalled() noexcept;
+void RecordRead(Relation rel, Bitmapset* columns, const char* source, int location, int length);
 
 // ---- identities (docs/security.md) -------------------------------------------
 //

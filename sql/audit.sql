@@ -35,6 +35,7 @@ SELECT vigil_audit_enable('audit_accounts', '{"exclude": ["nope"]}');
 SELECT vigil_audit_enable('audit_accounts', '{"exclude": ["note"], "redact": ["note"]}');
 SELECT vigil_audit_enable('audit_accounts', '{"statement": "yes"}');
 SELECT vigil_audit_enable('audit_accounts', '[1]');
+SELECT vigil_audit_enable('audit_accounts', '{"reads": true}');
 SELECT vigil_audit_enable(NULL);
 SELECT vigil_audit_enable('');
 SELECT vigil_audit_enable('no_such_table');

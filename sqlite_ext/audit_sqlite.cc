@@ -434,6 +434,9 @@ void Enable(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_audit_enable");
   TablePlan p = PlanFor(db, table, options);
+  if (p.options.reads)
+    throw Error(ErrorCode::kNotSupported, "audit option reads is PostgreSQL's", {},
+                "It needs vigil's executor hook (vigil in shared_preload_libraries); SQLite has no hook for reads.");
   if (p.table.size() >= 6 && sqlite3_strnicmp(p.table.c_str(), "vigil_", 6) == 0)
     throw Error(ErrorCode::kPrivilege, "vigil's own tables cannot be audited");
   DropTriggers(db, p.table);

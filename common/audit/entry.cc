@@ -16,7 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kOperations[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "DDL", "ERASE", "PURGE"};
+constexpr std::string_view kOperations[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "DDL", "ERASE", "PURGE",
+                                            "SELECT"};
 
 // The entry's fields in the order the encoding needs them: keys sorted by
 // their bytes (tests check the order). kind: s string, d number, j JSON
@@ -246,8 +247,11 @@ Options ParseOptions(std::string_view text, const std::vector<std::string>* colu
     } else if (it.key() == "statement") {
       if (!it.value().is_boolean()) throw Error(ErrorCode::kInvalidParameter, "audit option statement must be true or false");
       o.statement = it.value().get<bool>();
+    } else if (it.key() == "reads") {
+      if (!it.value().is_boolean()) throw Error(ErrorCode::kInvalidParameter, "audit option reads must be true or false");
+      o.reads = it.value().get<bool>();
     } else {
-      throw Error(ErrorCode::kInvalidParameter, "unknown audit option \"" + text::ForMessage(it.key(), 64) + "\"", "", "the options are exclude, redact and statement");
+      throw Error(ErrorCode::kInvalidParameter, "unknown audit option \"" + text::ForMessage(it.key(), 64) + "\"", "", "the options are exclude, redact, statement and reads");
     }
   }
   for (const std::string& c : o.redact)
@@ -261,6 +265,7 @@ std::string OptionsJson(const Options& o) {
   v["exclude"] = o.exclude;
   v["redact"] = o.redact;
   v["statement"] = o.statement;
+  if (o.reads) v["reads"] = true;
   if (!o.attnums.empty()) {
     json a = json::object();
     for (const auto& [name, num] : o.attnums) a[name] = num;

@@ -31,7 +31,7 @@ struct Entry {
   Text session_role, effective_role, actor, application_name, client_addr;
   Text txid;               // decimal (PostgreSQL's full transaction id)
   Text table_schema, table_name;
-  std::string operation;   // INSERT UPDATE DELETE TRUNCATE DDL ERASE PURGE
+  std::string operation;   // INSERT UPDATE DELETE TRUNCATE DDL ERASE PURGE SELECT
   Text row_key;            // JSON object text
   Text old_row, new_row;   // JSON object text
   Text old_digest, new_digest;  // hex, kept when the image was erased
@@ -86,6 +86,7 @@ struct Options {
   std::vector<std::string> exclude;  // columns left out of row images
   std::vector<std::string> redact;   // columns stored as Redact() digests
   bool statement = false;            // keep the normalised statement text
+  bool reads = false;                // record SELECTs too (PostgreSQL, preloaded)
   // PostgreSQL's stored form only: the attribute number each named column
   // had when audit was enabled, so a renamed column fails closed.
   std::vector<std::pair<std::string, int>> attnums;

@@ -13,6 +13,8 @@ command's audit subcommands, on a server of its own.
     the worker goes on.
   * The utility hook records CREATE/DROP ROLE (its password replaced),
     ALTER SYSTEM and SET/RESET session_replication_role.
+  * {"reads": true}: a SELECT of the table is recorded (columns, statement);
+    nothing is written in a read-only transaction.
   * `vigil audit-head` prints the head, `vigil audit-verify HEAD` exits 0
     with it and 3 after a tampered entry.
 Prints 'N passed, N failed'.
@@ -110,6 +112,17 @@ def main():
                        "DROP ROLE: drop role audit_probe"], str(rows))
         check("no password in the log",
               psql(env, "SELECT count(*) FROM vigil_state.vigil_audit_log WHERE statement LIKE '%hunter2%'") == "0")
+
+        # Reads, when asked: the executor hook records SELECTs of the table
+        # (the columns read, the statement), not in a read-only transaction.
+        psql(env, "SELECT vigil_audit_enable('t', '{\"reads\": true}')")
+        psql(env, "SELECT v FROM t WHERE id = 1")
+        psql(env, "BEGIN READ ONLY; SELECT v FROM t WHERE id = 2; COMMIT")
+        reads = psql(env, "SELECT detail->>'columns' || ' ' || statement FROM vigil_state.vigil_audit_log "
+                          "WHERE operation = 'SELECT' ORDER BY id").splitlines()
+        check("reads are recorded: columns and statement", reads == ['["id", "v"] select v from t where id = ?'],
+              str(reads))
+        psql(env, "SELECT vigil_audit_enable('t')")
 
         # vigil audit-head / audit-verify.
         cmd_env = dict(env, PGDATABASE="audited")

@@ -15,6 +15,7 @@ SELECT vigil_audit_enable('accounts', '{"hide": ["email"]}');
 SELECT vigil_audit_enable('accounts', '{"exclude": ["nope"]}');
 SELECT vigil_audit_enable('accounts', '{"exclude": ["note"], "redact": ["note"]}');
 SELECT vigil_audit_enable('accounts', 'not json');
+SELECT vigil_audit_enable('accounts', '{"reads": true}');
 SELECT vigil_audit_enable('vigil_audit_log');
 SELECT vigil_audit_enable('accounts', '{"exclude": ["note"], "redact": ["password_hash"], "statement": true}');
 SELECT table_name, options FROM vigil_audit_tables;
