@@ -5,7 +5,13 @@
 #include <string>
 
 #include "audit/canonical.h"
+#include "audit/entry.h"
+#include "audit/trail.h"
 #include "base/error.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
 
 namespace vigil::core::audit {
 namespace {
@@ -64,6 +70,188 @@ TEST(AuditCanonical, HexAndBadInput) {
   EXPECT_FALSE(FromHex(std::string(64, 'g')).has_value());
   EXPECT_THROW(Encode("{"), Error);
   EXPECT_THROW(Encode(std::string(1000, '[') + std::string(1000, ']')), Error);
+}
+
+
+// The entry's encoding is built two ways — straight from its fields when
+// sealing, and through its JSON (vigil_audit_digest) — and both agree with
+// the JSON form whose images are their digests (EntryJson).
+TEST(AuditEntry, EncodingsAgree) {
+  Entry e;
+  e.id = 42;
+  e.at = "2026-01-01T00:00:00.000000Z";
+  e.actor = "desk";
+  e.table_schema = "public";
+  e.table_name = "trades";
+  e.operation = "UPDATE";
+  e.row_key = R"({"id": 42})";
+  e.old_row = R"({"id": 42, "price": 1.50})";
+  e.new_row = R"({"id": 42, "price": 2})";
+  e.changed_columns = R"(["price"])";
+  std::string raw = R"({"id": 42, "at": "2026-01-01T00:00:00.000000Z", "actor": "desk", "table_schema": "public",
+    "table_name": "trades", "operation": "UPDATE", "row_key": {"id": 42.0}, "old_row": {"price": 15e-1, "id": 42},
+    "new_row": {"id": 42, "price": 2.0}, "changed_columns": ["price"], "seq": 9, "entry_hash": "ignored"})";
+  EXPECT_EQ(EntryDigestHex(raw), Hex(EntryDigest(EntryJson(e))));
+  // The link of a first entry, as docs/audit.md defines it.
+  std::string bytes = "vigil-audit-chain-v1" + std::string(32, '\0');
+  Digest d = EntryDigest(EntryJson(e));
+  bytes.append(reinterpret_cast<const char*>(d.data()), d.size());
+  EXPECT_EQ(Seal(std::nullopt, e, std::nullopt), Hex(Sha256(bytes)));
+  // An erased image keeps the digest.
+  Entry erased = e;
+  erased.old_digest = *RowImageDigest(e.old_row, std::nullopt);
+  erased.old_row.reset();
+  EXPECT_EQ(Seal(std::nullopt, erased, std::nullopt), Seal(std::nullopt, e, std::nullopt));
+  // A key changes every link.
+  EXPECT_NE(Seal(std::nullopt, e, std::string_view("0123456789abcdef")), Seal(std::nullopt, e, std::nullopt));
+}
+
+TEST(AuditEntry, WhatTheEncoderCannotReadIsHashedAsText) {
+  EXPECT_EQ(EncodeStored(R"({"a": 1})"), Encode(R"({"a": 1})"));
+  for (const char* odd : {"{not json", "\xff\x80", "[1e999999999999]"}) {
+    std::string x = EncodeStored(odd);
+    ASSERT_FALSE(x.empty());
+    EXPECT_EQ(x[0], 'x') << odd;
+    EXPECT_EQ(x, EncodeStored(odd));
+  }
+  std::string deep = std::string(600, '[') + std::string(600, ']');
+  EXPECT_EQ(EncodeStored(deep)[0], 'x');
+}
+
+TEST(AuditEntry, Options) {
+  std::vector<std::string> cols = {"id", "pw", "note"};
+  Options o = ParseOptions(R"({"redact": ["pw", "pw"], "exclude": ["note"], "statement": true})", &cols);
+  EXPECT_EQ(OptionsJson(o), R"({"exclude":["note"],"redact":["pw"],"statement":true})");
+  EXPECT_THROW(ParseOptions(R"({"redact": ["nope"]})", &cols), Error);
+  EXPECT_THROW(ParseOptions(R"({"redact": ["pw"], "exclude": ["pw"]})", &cols), Error);
+  EXPECT_THROW(ParseOptions(R"({"attnums": {"pw": 2}})", &cols), Error);  // the stored form only
+  EXPECT_EQ(ParseOptions(R"({"attnums": {"pw": 2}})", nullptr, true).attnums.size(), 1u);
+  EXPECT_THROW(CheckKey("short"), Error);
+}
+
+// A store in memory: the chain's logic without an engine.
+class MemoryStore final : public AuditStore {
+ public:
+  struct Row {
+    Entry e;
+    std::int64_t seq = 0;  // 0: not sealed
+    std::string hash;
+  };
+  std::vector<Row> rows;
+  Chain chain;
+  std::int64_t cap = 0, after = 0;
+
+  void Add(const std::string& op, std::int64_t key) {
+    Row r;
+    r.e.id = static_cast<std::int64_t>(rows.size()) + 1;
+    r.e.at = "2026-01-01T00:00:0" + std::to_string(r.e.id % 10) + ".000000Z";
+    r.e.operation = op;
+    r.e.table_schema = "main";
+    r.e.table_name = "t";
+    r.e.row_key = "{\"id\": " + std::to_string(key) + "}";
+    r.e.new_row = "{\"id\": " + std::to_string(key) + ", \"v\": \"x\"}";
+    rows.push_back(r);
+  }
+  Chain ReadChain(bool) override { return chain; }
+  void StartSealing() override {
+    cap = rows.empty() ? 0 : rows.back().e.id;
+    after = 0;
+  }
+  std::vector<Entry> ReadUnsealed(int limit) override {
+    std::vector<Entry> out;
+    for (const Row& r : rows)
+      if (r.seq == 0 && r.e.id > after && r.e.id <= cap && static_cast<int>(out.size()) < limit) out.push_back(r.e);
+    if (!out.empty()) after = out.back().id;
+    return out;
+  }
+  void WriteSeals(const std::vector<Seal1>& seals) override {
+    for (const Seal1& s : seals)
+      for (Row& r : rows)
+        if (r.e.id == s.id) r.seq = s.seq, r.hash = s.hash;
+  }
+  void WriteHead(std::int64_t seq, const std::string& hash) override {
+    chain.head_seq = seq;
+    chain.head_hash = hash;
+  }
+  std::vector<Sealed> ReadSealed(std::int64_t after_seq, int limit) override {
+    std::vector<const Row*> sealed;
+    for (const Row& r : rows)
+      if (r.seq > after_seq) sealed.push_back(&r);
+    std::sort(sealed.begin(), sealed.end(), [](const Row* a, const Row* b) { return a->seq < b->seq; });
+    std::vector<Sealed> out;
+    for (const Row* r : sealed)
+      if (static_cast<int>(out.size()) < limit) out.push_back({r->seq, r->e, r->hash});
+    return out;
+  }
+  std::int64_t CountUnsealed() override {
+    return std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.seq == 0; });
+  }
+  std::int64_t LastSeqBefore(std::string_view) override { return 0; }
+  std::int64_t DeleteThrough(std::int64_t) override { return 0; }
+  void WriteCheckpoint(std::int64_t, const std::string&) override {}
+  std::vector<Entry> ReadKeyed(std::string_view, std::string_view, std::int64_t after_id, int limit) override {
+    std::vector<Entry> out;
+    for (const Row& r : rows)
+      if (r.e.id > after_id && r.e.row_key && static_cast<int>(out.size()) < limit) out.push_back(r.e);
+    return out;
+  }
+  void WriteErasures(const std::vector<Erasure>& erasures) override {
+    for (const Erasure& x : erasures)
+      for (Row& r : rows)
+        if (r.e.id == x.id) {
+          r.e.old_digest = x.old_digest, r.e.new_digest = x.new_digest;
+          r.e.old_row.reset(), r.e.new_row.reset();
+        }
+  }
+  void Append(const Entry& e) override {
+    Row r;
+    r.e = e;
+    r.e.id = static_cast<std::int64_t>(rows.size()) + 1;
+    r.e.at = "2026-01-02T00:00:00.000000Z";
+    rows.push_back(r);
+  }
+};
+
+std::string Problem(MemoryStore& s, std::optional<std::string> head = std::nullopt) {
+  std::string r = Verify(s, std::nullopt, std::move(head));
+  if (r.find("\"valid\":true") != std::string::npos) return "valid";
+  std::size_t p = r.find("\"problem\":\"");
+  if (p == std::string::npos) return r;
+  return r.substr(p + 11, r.find('"', p + 11) - p - 11);
+}
+
+TEST(AuditTrail, SealVerifyTamperErase) {
+  MemoryStore s;
+  for (int i = 0; i < 2500; ++i) s.Add("INSERT", i % 7);
+  EXPECT_EQ(SealPending(s, std::nullopt), 2500);
+  EXPECT_EQ(SealPending(s, std::nullopt), 0);
+  EXPECT_EQ(Problem(s), "valid");
+  std::string head = *s.chain.head_hash;
+  EXPECT_EQ(Problem(s, head), "valid");
+  EXPECT_EQ(Problem(s, std::string(64, 'a')), Verify(s, std::nullopt, std::string(64, 'a')));  // not found: reported
+  EXPECT_NE(Verify(s, std::nullopt, std::string(64, 'a')).find("\"expected_head_found\":false"), std::string::npos);
+  // Each change is found.
+  MemoryStore t = s;
+  t.rows[1200].e.actor = "mallory";
+  EXPECT_EQ(Problem(t), "changed");
+  t = s;
+  t.rows.erase(t.rows.begin());
+  EXPECT_EQ(Problem(t), "missing");
+  t = s;
+  t.rows.pop_back();
+  EXPECT_EQ(Problem(t), "missing");
+  t = s;
+  std::swap(t.rows[10].seq, t.rows[11].seq);
+  EXPECT_EQ(Problem(t), "changed");
+  // Erasure keeps the chain; the ERASE entry is sealed.
+  EXPECT_EQ(Erase(s, "main", "t", R"({"id": 3.0})", std::nullopt), R"({"erased":357})");
+  EXPECT_EQ(Problem(s), "valid");
+  EXPECT_EQ(s.rows.back().e.operation, "ERASE");
+  EXPECT_NE(s.rows.back().seq, 0);
+  // A later entry is sealed onto the same chain.
+  s.Add("INSERT", 1);
+  EXPECT_EQ(SealPending(s, std::nullopt), 1);
+  EXPECT_EQ(Problem(s), "valid");
 }
 
 }  // namespace
