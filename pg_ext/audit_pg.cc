@@ -29,6 +29,10 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace_d.h"
+#include "catalog/pg_class_d.h"
+#include "commands/extension.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "commands/event_trigger.h"
 #include "commands/sequence.h"
@@ -63,6 +67,7 @@ extern "C" {
 
 #include "audit/entry.h"
 #include "audit/trail.h"
+#include "sql/lexer.h"
 #include "sql/normalize.h"
 
 namespace core = vigil::core;
@@ -154,8 +159,26 @@ Oid StateNamespace() {
   return nsp;
 }
 
+// VigilsLog is vigil_state.vigil_audit_log when it is the extension's own
+// plain table in the extension's own schema, else InvalidOid. Names alone
+// prove nothing: where vigil is not installed, anyone who may create a
+// schema can plant a vigil_state with a view of that name, and the worker
+// (a superuser) and the hooks (as whoever runs the command) must never
+// read or write it.
+Oid VigilsLog() {
+  Oid ext = get_extension_oid("vigil", true);
+  if (!OidIsValid(ext)) return InvalidOid;
+  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
+  if (!OidIsValid(nsp) || getExtensionOfObject(NamespaceRelationId, nsp) != ext) return InvalidOid;
+  Oid relid = get_relname_relid("vigil_audit_log", nsp);
+  if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+      getExtensionOfObject(RelationRelationId, relid) != ext)
+    return InvalidOid;
+  return relid;
+}
+
 Oid LogRelation(bool missing_ok) {
-  Oid relid = get_relname_relid("vigil_audit_log", StateNamespace());
+  Oid relid = VigilsLog();
   if (!OidIsValid(relid) && !missing_ok)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("vigil's audit log is not installed"),
                     errhint("Run ALTER EXTENSION vigil UPDATE.")));
@@ -261,17 +284,36 @@ const char* ClientAddr() {
 // NormalizedStatement is the statement in progress with its constants
 // replaced (sql/normalize.h), so no redacted value reaches the log through
 // it; NULL when there is none.
-char* NormalizedStatement() {
-  const char* text = debug_query_string;
-  if (text == nullptr) return nullptr;
-  // The lexer reads strings as standard_conforming_strings = on does: with
-  // it off, 'a\'b' is one string to the server and two to the lexer, and
-  // a constant could reach the log. Then the text is not kept.
+// StatementForLog is a statement's text as the log keeps it: normalised
+// (sql/normalize.h), so no constant reaches the log. The lexer reads
+// strings as standard_conforming_strings = on does; a plain '...' string
+// holding a backslash means something else when the setting was off as
+// the server parsed the statement (and a query string may change it
+// between parsing and running), so such a text is not kept at all.
+char* StatementForLog(const char* text) {
   const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
   if (conforming != nullptr && strcmp(conforming, "on") != 0)
     return pstrdup("(not kept: standard_conforming_strings is off)");
   std::string_view sql(text);
-  return Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
+  return Run([&] {
+    for (const core::sql::Token& t : core::sql::Tokenize(sql, core::Dialect::kPostgres)) {
+      if (t.kind != core::sql::TokenKind::kString) continue;
+      char first = sql[t.begin];
+      if (first == 'E' || first == 'e' || first == '$') continue;
+      if (sql.substr(t.begin, t.end - t.begin).find('\\') != std::string_view::npos)
+        return vigil::pg::CopyCString("(not kept: a string with a backslash reads differently without "
+                                      "standard_conforming_strings)");
+    }
+    return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres));
+  });
+}
+
+// NormalizedStatement is the statement in progress for the log (NULL when
+// there is none).
+char* NormalizedStatement() {
+  const char* text = debug_query_string;
+  if (text == nullptr) return nullptr;
+  return StatementForLog(text);
 }
 
 // FillCommon sets the columns every entry of one firing shares.
@@ -1347,11 +1389,11 @@ VIGIL_PG_FUNCTION(vigil_audit_redact) {
 // what is pending in the worker's database, if vigil's audit log is there
 // and holds unsealed entries (an idle round writes nothing).
 void vigil::pg::SealFromWorker() {
-  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
-  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  if (!OidIsValid(VigilsLog()) || RecoveryInProgress()) return;
+  vigil::pg::State state = vigil::pg::CurrentState();
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-  vigil::pg::AsRole pinned;
-  vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
+  vigil::pg::AsRole pinned;  // as vigil_state's owner, restricted: never as the worker's superuser
+  vigil::pg::BeginAs(&pinned, state.owner, nullptr);
   if (SPI_execute("SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL LIMIT 1", true, 1) != SPI_OK_SELECT)
     elog(ERROR, "reading the audit log failed");
   bool pending = SPI_processed > 0;
@@ -1369,8 +1411,9 @@ void vigil::pg::SealFromWorker() {
 // do not see (roles, databases, ALTER SYSTEM, session_replication_role),
 // with its normalised text, while a table of this database is audited.
 void vigil::pg::RecordUtility(const char* tag, const char* statement) {
-  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
-  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  // Nothing can be written in a read-only transaction or on a standby; the
+  // user's command must not fail for the audit's sake there.
+  if (XactReadOnly || RecoveryInProgress() || !OidIsValid(VigilsLog())) return;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;
   vigil::pg::BeginAs(&pinned, InvalidOid, nullptr);
@@ -1381,12 +1424,7 @@ void vigil::pg::RecordUtility(const char* tag, const char* statement) {
   Datum values[kLogColumns];
   bool nulls[kLogColumns];
   FillCommon(values, nulls, nullptr, "DDL", false);
-  const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
-  std::string_view sql(statement);
-  char* normal = conforming != nullptr && strcmp(conforming, "on") != 0
-                     ? pstrdup("(not kept: standard_conforming_strings is off)")
-                     : Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
-  values[kStatement] = CStringGetTextDatum(normal);
+  values[kStatement] = CStringGetTextDatum(StatementForLog(statement));
   nulls[kStatement] = false;
   StringInfoData detail;
   initStringInfo(&detail);
@@ -1415,22 +1453,14 @@ void vigil::pg::RecordRead(Relation rel, Bitmapset* columns, const char* source,
       break;
     }
   }
-  if (options == nullptr) return;
-  Oid nsp = get_namespace_oid(vigil::pg::kStateSchema, true);
-  if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("vigil_audit_log", nsp))) return;
+  if (options == nullptr || !OidIsValid(VigilsLog())) return;
   Datum values[kLogColumns];
   bool nulls[kLogColumns];
   FillCommon(values, nulls, rel, "SELECT", false);
   if (source != nullptr) {
     int start = location > 0 ? location : 0;
     int len = length > 0 ? length : static_cast<int>(strlen(source + start));
-    const char* conforming = GetConfigOption("standard_conforming_strings", true, false);
-    char* text = pnstrdup(source + start, len);
-    std::string_view sql(text);
-    char* normal = conforming != nullptr && strcmp(conforming, "on") != 0
-                       ? pstrdup("(not kept: standard_conforming_strings is off)")
-                       : Run([&] { return vigil::pg::CopyCString(core::sql::Normalize(sql, core::Dialect::kPostgres)); });
-    values[kStatement] = CStringGetTextDatum(normal);
+    values[kStatement] = CStringGetTextDatum(StatementForLog(pnstrdup(source + start, len)));
     nulls[kStatement] = false;
   }
   // The columns read, by name (selectedCols holds attnums offset by

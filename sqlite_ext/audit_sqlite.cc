@@ -615,31 +615,17 @@ void Erase(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 VIGIL_SQLITE_FN(Digest) { ResultText(ctx, audit::EntryDigestHex(Text(argv[0]))); }
 
-// NamesOf reports whether `name` is a table or a column of main: what a
-// double-quoted word means to SQLite when it is not a string.
-bool NamesOf(sqlite3* db, const std::string& name) {
-  Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE UNION ALL "
-             "SELECT 1 FROM main.sqlite_schema AS t, pragma_table_xinfo(t.name, 'main') AS c "
-             "WHERE t.type IN ('table', 'view') AND c.name = ?1 COLLATE NOCASE LIMIT 1");
-  s.Text(1, name);
-  return s.Step();
-}
-
-// ForAudit is the normalised statement with every double-quoted word that
-// names no table or column replaced too: SQLite reads such a word as a
-// string ("secret"), so it must not reach the log.
-std::string ForAudit(sqlite3* db, const std::string& sql) {
+// ForAudit is the normalised statement with every double-quoted word
+// replaced too: SQLite reads a double-quoted word as a string wherever it
+// names nothing in scope ("secret" in VALUES, even when some column is
+// called secret), and which it is depends on where it stands; a name
+// shown as ? is the price of never keeping a string.
+std::string ForAudit(const std::string& sql) {
   std::string normal = core::sql::Normalize(sql, core::Dialect::kSqlite);
   std::string out;
   std::size_t at = 0;
   for (const core::sql::Token& t : core::sql::Tokenize(normal, core::Dialect::kSqlite)) {
     if (t.kind != core::sql::TokenKind::kQuotedIdentifier || normal[t.begin] != '"') continue;
-    std::string name;
-    for (std::size_t i = t.begin + 1; i + 1 < t.end; ++i) {
-      name += normal[i];
-      if (normal[i] == '"' && normal[i + 1] == '"') ++i;
-    }
-    if (t.end - t.begin >= 2 && normal[t.end - 1] == '"' && NamesOf(db, name)) continue;
     out.append(normal, at, t.begin - at);
     out += '?';
     at = t.end;
@@ -665,7 +651,7 @@ void Statement(sqlite3_context* ctx, int, sqlite3_value**) {
   }
   AuditState* st = State(ctx);
   if (st->last_sql != chosen || st->last_normalized.empty()) {
-    st->last_normalized = ForAudit(db, chosen);
+    st->last_normalized = ForAudit(chosen);
     st->last_sql = chosen;
   }
   ResultText(ctx, st->last_normalized);

@@ -113,6 +113,44 @@ def main():
         check("no password in the log",
               psql(env, "SELECT count(*) FROM vigil_state.vigil_audit_log WHERE statement LIKE '%hunter2%'") == "0")
 
+        # Not in a read-only transaction: the command must not fail for the
+        # audit's sake (nothing can be written there).
+        psql(env, "BEGIN READ ONLY; SET LOCAL session_replication_role = replica; COMMIT")
+        # A planted vigil_state where vigil is not installed is not vigil's:
+        # a superuser's command there must not run the planter's code
+        # (attack review: the hooks and the worker ran as superusers).
+        psql(env, "CREATE ROLE audit_planter LOGIN", db="postgres")
+        psql(env, "CREATE DATABASE planted OWNER audit_planter", db="postgres")
+        planter = dict(env, PGUSER="audit_planter")
+        psql(planter, "CREATE SCHEMA vigil_state; "
+                      "CREATE FUNCTION public.pwn() RETURNS int LANGUAGE plpgsql AS "
+                      "$$ BEGIN EXECUTE 'ALTER ROLE audit_planter SUPERUSER'; RETURN 0; END $$; "
+                      "CREATE VIEW vigil_state.vigil_audit_log AS SELECT NULL::bigint AS seq WHERE public.pwn() = 1",
+             db="planted")
+        psql(env, "ALTER ROLE audit_planter PASSWORD 'x'; SET session_replication_role = replica", db="planted")
+        # The worker moved to the planted database (it reads vigil.database
+        # when it starts; the postmaster restarts it 10 s after it ends).
+        psql(env, "ALTER SYSTEM SET vigil.database = 'planted'", db="postgres")
+        psql(env, "SELECT pg_reload_conf()", db="postgres")
+        psql(env, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'vigil worker'",
+             db="postgres")
+        deadline = time.monotonic() + 40
+        where = ""
+        while time.monotonic() < deadline and where != "planted":
+            where = psql(env, "SELECT coalesce(max(datname), '') FROM pg_stat_activity "
+                              "WHERE backend_type = 'vigil worker'", db="postgres")
+            time.sleep(0.2)
+        time.sleep(1.0)  # five rounds
+        check("the worker runs in the planted database", where == "planted", where)
+        check("a planted vigil_state runs nothing of its planter's",
+              psql(env, "SELECT rolsuper FROM pg_roles WHERE rolname = 'audit_planter'", db="postgres") == "f")
+        psql(env, "ALTER SYSTEM RESET vigil.database", db="postgres")
+        psql(env, "SELECT pg_reload_conf()", db="postgres")
+        psql(env, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'vigil worker'",
+             db="postgres")
+        psql(env, "DROP DATABASE planted WITH (FORCE)", db="postgres")
+        psql(env, "DROP ROLE audit_planter", db="postgres")
+
         # Reads, when asked: the executor hook records SELECTs of the table
         # (the columns read, the statement), not in a read-only transaction.
         psql(env, "SELECT vigil_audit_enable('t', '{\"reads\": true}')")
