@@ -428,7 +428,7 @@ TEST(SqlLexer, PollsCancellationInLongTokens) {
 
 // Seconds runs Normalize (and so Tokenize) once on `sql`.
 TEST(SqlLexer, HugeRepeatedInput) {
-  // 10 MB of one byte or one opener. Each unit in the dialects where
+  // 4 MB of one byte or one opener. Each unit in the dialects where
   // it means something (the sanitizer build runs this too: 10 million
   // tokens are not cheap there).
   struct Unit {
@@ -447,11 +447,11 @@ TEST(SqlLexer, HugeRepeatedInput) {
         while (s.size() < bytes) s += unit.text;
         return s;
       };
-      // No timed assertion (shared, noisy machines): 10 MB of each unit
+      // No timed assertion (shared, noisy machines): 4 MB of each unit
       // must come back, tokenised to the end and normalised without a
       // constant left. A quadratic scan shows as this test's run time
       // (4 s today in the release build), not as a flaky comparison.
-      std::string input = repeat(10 << 20);
+      std::string input = repeat(4 << 20);
       std::vector<Token> tokens = Tokenize(input, d);
       ASSERT_FALSE(tokens.empty()) << "unit " << unit.text;
       EXPECT_EQ(tokens.back().end <= input.size(), true);

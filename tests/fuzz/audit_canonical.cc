@@ -18,7 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     std::optional<std::string> fast, reference;
     fuzz::Expected([&] { fast = core::audit::Encode(text); });
     fuzz::Expected([&] { reference = core::audit::EncodeReference(text); });
-    if (fast != reference) __builtin_trap();
+    // The fast path reads a superset (exponents a double cannot hold):
+    // where both encode, the bytes agree; Encode never refuses what the
+    // reference encodes (it falls back to it).
+    if (fast && reference && *fast != *reference) __builtin_trap();
+    if (!fast && reference) __builtin_trap();
   }
   fuzz::Expected([&] {
     std::string encoded = core::audit::Encode(text);
