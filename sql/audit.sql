@@ -209,6 +209,25 @@ INSERT INTO audit_types VALUES
 SELECT id, new_row - 'big' AS new_row, length(new_row->>'big') AS big_length
 FROM (SELECT row_key->>'id' AS id, new_row FROM vigil_state.vigil_audit_log
       WHERE table_name = 'audit_types' ORDER BY vigil_state.vigil_audit_log.id) s;
+-- Columns of the kinds the trigger writes itself (not through to_jsonb):
+-- each image equals to_jsonb of the row, edge values included.
+CREATE TABLE audit_fast (id int8 PRIMARY KEY, s int2, i int4, n numeric, t text, v varchar(20), b bool,
+                         d date, ts timestamp, tz timestamptz, j jsonb);
+SELECT vigil_audit_enable('audit_fast') IS NOT NULL AS enabled;
+INSERT INTO audit_fast VALUES
+  (1, -32768, 2147483647, 'NaN', 'caf\u00e9 "q" \\ \n', 'x', true, '2026-02-28', '2026-01-01 12:34:56.789', '2026-01-01 00:00:00+05', '{"a": [1, 2.50, null], "b": {"c": "d"}}'),
+  (2, 0, -1, 'Infinity', '', '', false, 'infinity', '-infinity', 'infinity', '"scalar"'),
+  (3, NULL, NULL, '-Infinity', NULL, NULL, NULL, '0044-03-15 BC', '1999-12-31 23:59:59.999999', NULL, '12.50'),
+  (4, 1, 1, -0.0, E'tab\there', 'unicode ☃', true, '2000-01-01', '2000-01-01', '1970-01-01 00:00:00+00', 'null'),
+  (5, 2, 3, 123456789012345678901234567890.123456789, 'x', 'y', false, NULL, NULL, NULL, NULL),
+  (6, 3, 4, 1e-20, 'x', 'y', true, '2024-02-29', '2024-02-29 00:00:00', '2024-02-29 12:00:00-08', '[]');
+UPDATE audit_fast SET n = n * 2 WHERE id IN (4, 5);
+SELECT count(*) AS images, count(*) FILTER (WHERE l.new_row = to_jsonb(f) AND l.new_row::text = to_jsonb(f)::text) AS equal_to_jsonb
+FROM vigil_state.vigil_audit_log l JOIN audit_fast f ON (l.row_key->>'id')::bigint = f.id
+WHERE l.table_name = 'audit_fast' AND l.id = (SELECT max(id) FROM vigil_state.vigil_audit_log m
+                                              WHERE m.table_name = 'audit_fast' AND m.row_key = l.row_key);
+SELECT vigil_audit_seal() > 0 AS sealed, (vigil_audit_verify())->'valid' AS valid;
+
 -- A table of 1,600 columns (PostgreSQL's limit).
 DO $$ BEGIN EXECUTE (SELECT format('CREATE TABLE audit_wide (%s)', string_agg(format('c%s integer', i), ', '))
                      FROM generate_series(1, 1600) i); END $$;
@@ -284,7 +303,7 @@ SELECT vigil_audit_key('0123456789abcdef0123');
 SELECT vigil_audit_redact('"x"');
 SELECT vigil_audit_trigger();
 
-DROP TABLE audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TABLE audit_fast, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
 DROP TYPE audit_pair;
 DROP DOMAIN audit_positive;
 DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,
