@@ -1165,29 +1165,7 @@ constexpr const char* kEntryColumns =
     "table_name, operation, row_key::pg_catalog.text, old_row::pg_catalog.text, new_row::pg_catalog.text, "
     "old_digest, new_digest, changed_columns::pg_catalog.text, statement, detail::pg_catalog.text";
 
-audit::Entry EntryOf(const vigil::pg::GuardedRow& r) {
-  audit::Entry e;
-  e.id = std::stoll(r[0].value_or("0"));
-  e.at = r[1].value_or("");
-  e.session_role = r[2];
-  e.effective_role = r[3];
-  e.actor = r[4];
-  e.application_name = r[5];
-  e.client_addr = r[6];
-  e.txid = r[7];
-  e.table_schema = r[8];
-  e.table_name = r[9];
-  e.operation = r[10].value_or("");
-  e.row_key = r[11];
-  e.old_row = r[12];
-  e.new_row = r[13];
-  e.old_digest = r[14];
-  e.new_digest = r[15];
-  e.changed_columns = r[16];
-  e.statement = r[17];
-  e.detail = r[18];
-  return e;
-}
+audit::Entry EntryOf(const vigil::pg::GuardedRow& r) { return audit::EntryFromColumns(r); }
 
 std::string ArrayLiteral(const std::vector<std::optional<std::string>>& items) {
   std::string out = "{";

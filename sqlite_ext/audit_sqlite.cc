@@ -272,27 +272,9 @@ constexpr const char* kEntryColumns =
     " operation, row_key, old_row, new_row, old_digest, new_digest, changed_columns, statement, detail";
 
 audit::Entry EntryOf(Stmt& s) {
-  audit::Entry e;
-  e.id = s.Int(0);
-  e.at = s.Column(1).value_or("");
-  e.session_role = s.Column(2);
-  e.effective_role = s.Column(3);
-  e.actor = s.Column(4);
-  e.application_name = s.Column(5);
-  e.client_addr = s.Column(6);
-  e.txid = s.Column(7);
-  e.table_schema = s.Column(8);
-  e.table_name = s.Column(9);
-  e.operation = s.Column(10).value_or("");
-  e.row_key = s.Column(11);
-  e.old_row = s.Column(12);
-  e.new_row = s.Column(13);
-  e.old_digest = s.Column(14);
-  e.new_digest = s.Column(15);
-  e.changed_columns = s.Column(16);
-  e.statement = s.Column(17);
-  e.detail = s.Column(18);
-  return e;
+  std::vector<audit::Text> columns;
+  for (std::size_t i = 0; i < audit::kEntryColumnCount; ++i) columns.push_back(s.Column(static_cast<int>(i)));
+  return audit::EntryFromColumns(columns);
 }
 
 class SqliteAuditStore final : public audit::AuditStore {

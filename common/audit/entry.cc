@@ -3,6 +3,7 @@
 #include "audit/entry.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "base/cancel.h"
@@ -107,6 +108,31 @@ std::string Quote(std::string_view s) { return json(std::string(s)).dump(-1, ' '
 }  // namespace
 
 std::string EncodeStored(std::string_view text) { return EncodeStoredImpl(text); }
+
+Entry EntryFromColumns(const std::vector<Text>& c) {
+  if (c.size() < kEntryColumnCount) throw Error(ErrorCode::kInternal, "audit: an entry row has too few columns");
+  Entry e;
+  e.id = std::strtoll(c[0].value_or("0").c_str(), nullptr, 10);
+  e.at = c[1].value_or("");
+  e.session_role = c[2];
+  e.effective_role = c[3];
+  e.actor = c[4];
+  e.application_name = c[5];
+  e.client_addr = c[6];
+  e.txid = c[7];
+  e.table_schema = c[8];
+  e.table_name = c[9];
+  e.operation = c[10].value_or("");
+  e.row_key = c[11];
+  e.old_row = c[12];
+  e.new_row = c[13];
+  e.old_digest = c[14];
+  e.new_digest = c[15];
+  e.changed_columns = c[16];
+  e.statement = c[17];
+  e.detail = c[18];
+  return e;
+}
 
 bool IsOperation(std::string_view op) noexcept {
   return std::find(std::begin(kOperations), std::end(kOperations), op) != std::end(kOperations);

@@ -46,6 +46,14 @@ struct Entry {
 // so whatever a trigger stored can be sealed and verified.
 std::string EncodeStored(std::string_view text);
 
+// EntryFromColumns reads an entry from the log's columns in this order (the
+// first 19 of `columns`; both engines select them so): id, at,
+// session_role, effective_role, actor, application_name, client_addr,
+// txid, table_schema, table_name, operation, row_key, old_row, new_row,
+// old_digest, new_digest, changed_columns, statement, detail.
+constexpr std::size_t kEntryColumnCount = 19;
+Entry EntryFromColumns(const std::vector<Text>& columns);
+
 // Operations, as stored.
 bool IsOperation(std::string_view op) noexcept;
 
