@@ -15,6 +15,7 @@
 // vigil_state's owner. Entries are sealed after commit, by whoever calls
 // vigil_audit_seal, _head, _verify's caller or the `vigil` command: one
 // sealer at a time holds the chain row, writers never wait for it.
+#include "base/cancel.h"
 #include "boundary.h"
 #include "module_pg.h"
 #include "spi_guard.h"
@@ -250,6 +251,10 @@ void LogAppend(LogWriter* w, Datum* values, bool* nulls) {
   }
   TupleTableSlot* slot = w->slots[w->nbuffered];
   ExecClearTuple(slot);
+  // The transaction's id before the entry's: the sealer's watermark
+  // relies on every id being drawn by a transaction that already has one
+  // (PgAuditStore::StartSealing). A read or ALTER SYSTEM has none yet.
+  (void)GetTopTransactionId();
   values[kId] = Int64GetDatum(nextval_internal(w->sequence, false));
   nulls[kId] = false;
   memcpy(slot->tts_values, values, sizeof(Datum) * kLogColumns);
@@ -1217,20 +1222,77 @@ class PgAuditStore final : public audit::AuditStore {
   void StartSealing() override {
     // One call seals what was committed when it started: writers that
     // keep adding entries cannot keep it running (nor its chain lock).
+    //
+    // Which entries can still be unsealed: those from low_id on. There is
+    // no index of unsealed entries (it cost writers 15 % of a bulk insert);
+    // the call reads the log's key from low_id, and moves low_id up when
+    // it can prove nothing below can still appear: the horizon (L, X)
+    // recorded by an earlier call says every id up to L was drawn by a
+    // transaction whose id is below X (writers take their transaction id
+    // before drawing one), and once the snapshot's xmin has passed X all
+    // of them are over, their entries visible to this call or never to be.
+    // The xmin is read before anything else so every read after it sees
+    // at least what it proves over.
+    auto chain = Q("SELECT low_id::pg_catalog.text, horizon_id::pg_catalog.text, "
+                   "(horizon_xid OPERATOR(pg_catalog.<=) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()))"
+                   "::pg_catalog.text, horizon_xid::pg_catalog.text "
+                   "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1", {});
+    low_ = std::max<std::int64_t>(1, std::stoll(chain.at(0)[0].value_or("1")));
+    has_horizon_ = chain[0][1].has_value();
+    horizon_id_ = has_horizon_ ? std::stoll(*chain[0][1]) : 0;
+    advance_ = has_horizon_ && chain[0][2].value_or("false") == "true";
     cap_ = std::stoll(Q("SELECT COALESCE(pg_catalog.max(id), 0)::pg_catalog.text FROM vigil_state.vigil_audit_log",
                         {})[0][0].value_or("0"));
-    after_ = 0;
+    after_ = low_ - 1;
+    // A new horizon needs the next transaction id read after the sequence;
+    // under REPEATABLE READ the call's snapshot is older than that read,
+    // so such a call seals but leaves the horizon to the next one.
+    fresh_ = !vigil::pg::XactSnapshotIsolation();
+    if (fresh_) {
+      auto seq = Q("SELECT last_value::pg_catalog.text, is_called::pg_catalog.text "
+                   "FROM vigil_state.vigil_audit_log_id_seq", {});
+      last_id_ = std::stoll(seq.at(0)[0].value_or("0")) - (seq[0][1].value_or("true") == "true" ? 0 : 1);
+      vigil::pg::SpiOutcome out{};
+      next_xid_ = vigil::pg::NextXidGuarded(&out);
+      if (!out.ok) vigil::pg::ThrowOutcome(out);
+      // A horizon beyond the next transaction id came from another cluster
+      // (pg_dump of vigil_audit_chain restored elsewhere): start afresh.
+      if (has_horizon_ && std::stoull(chain[0][3].value_or("0")) > next_xid_) has_horizon_ = advance_ = false;
+    }
   }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
-    // From the last id read on: the partial index still lists the entries
-    // this transaction sealed, and must not be scanned past each time.
-    auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log l WHERE l.seq IS NULL "
-                  "AND l.id OPERATOR(pg_catalog.>) $1::pg_catalog.int8 AND l.id OPERATOR(pg_catalog.<=) $2::pg_catalog.int8 "
-                  "ORDER BY l.id LIMIT " + std::to_string(limit), {std::to_string(after_), std::to_string(cap_)});
+    // Window by window of ids from the last one read: each query's scan is
+    // bounded by its window whatever plan the statistics suggest (a range
+    // to the end, with a log analyzed while empty, was read whole for each
+    // batch: a seal of 200,000 took 36 s).
     std::vector<audit::Entry> out;
-    for (const auto& r : rows) out.push_back(EntryOf(r));
-    if (!out.empty()) after_ = out.back().id;
+    while (static_cast<int>(out.size()) < limit && after_ < cap_) {
+      core::PollCancel();
+      std::int64_t hi = std::min(cap_, after_ + limit);
+      auto rows = Q(std::string("SELECT ") + kEntryColumns + " FROM vigil_state.vigil_audit_log l WHERE l.seq IS NULL "
+                    "AND l.id OPERATOR(pg_catalog.>) $1::pg_catalog.int8 AND l.id OPERATOR(pg_catalog.<=) "
+                    "$2::pg_catalog.int8 ORDER BY l.id", {std::to_string(after_), std::to_string(hi)});
+      for (const auto& r : rows) out.push_back(EntryOf(r));
+      after_ = hi;
+    }
     return out;
+  }
+  void FinishSealing() override {
+    // Every entry this call could see up to cap_ is sealed now, and every
+    // entry up to horizon_id_ is one it could see (see StartSealing).
+    std::int64_t low = advance_ ? std::max(low_, horizon_id_ + 1) : low_;
+    bool renew = fresh_ && (advance_ || !has_horizon_) && last_id_ >= low;
+    if (low == low_ && !renew && !(advance_ && fresh_)) return;  // nothing to record: an idle call writes nothing
+    if (renew)
+      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, horizon_id = $2::pg_catalog.int8, "
+        "horizon_xid = $3::pg_catalog.xid8 WHERE singleton OPERATOR(pg_catalog.=) 1",
+        {std::to_string(low), std::to_string(last_id_), std::to_string(next_xid_)});
+    else if (advance_ && fresh_)
+      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, horizon_id = NULL, horizon_xid = NULL "
+        "WHERE singleton OPERATOR(pg_catalog.=) 1", {std::to_string(low)});
+    else
+      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8 WHERE singleton OPERATOR(pg_catalog.=) 1",
+        {std::to_string(low)});
   }
   void WriteSeals(const std::vector<audit::Seal1>& seals) override {
     std::vector<std::optional<std::string>> ids, seqs, hashes;
@@ -1258,8 +1320,13 @@ class PgAuditStore final : public audit::AuditStore {
     return out;
   }
   std::int64_t CountUnsealed() override {
-    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log WHERE seq IS NULL",
-                        {})[0][0].value_or("0"));
+    // Nothing below the watermark is unsealed (StartSealing). A constant
+    // bound, so the planner reads the log's key from there.
+    std::string low = Q("SELECT low_id::pg_catalog.text FROM vigil_state.vigil_audit_chain "
+                        "WHERE singleton OPERATOR(pg_catalog.=) 1", {}).at(0)[0].value_or("1");
+    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log l "
+                        "WHERE l.seq IS NULL AND l.id OPERATOR(pg_catalog.>=) $1::pg_catalog.int8", {low})[0][0]
+                          .value_or("0"));
   }
   std::int64_t LastSeqBefore(std::string_view before) override {
     return std::stoll(
@@ -1318,6 +1385,10 @@ class PgAuditStore final : public audit::AuditStore {
   Caller caller_;
   bool can_lock_;
   std::int64_t cap_ = 0, after_ = 0;  // this sealing call's bounds
+  // The watermark (StartSealing): every entry below low_ is sealed or gone.
+  std::int64_t low_ = 1, horizon_id_ = 0, last_id_ = 0;
+  std::uint64_t next_xid_ = 0;
+  bool has_horizon_ = false, advance_ = false, fresh_ = false;
 };
 
 // AuditCall gathers what every sealing, verifying, purging and erasing
@@ -1498,9 +1569,25 @@ void vigil::pg::SealFromWorker() {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;  // as vigil_state's owner, restricted: never as the worker's superuser
   vigil::pg::BeginAs(&pinned, state.owner, nullptr);
-  if (SPI_execute("SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL LIMIT 1", true, 1) != SPI_OK_SELECT)
-    elog(ERROR, "reading the audit log failed");
-  bool pending = SPI_processed > 0;
+  // Pending: an unsealed entry above the watermark, or a horizon the
+  // watermark can move to (PgAuditStore::StartSealing).
+  if (SPI_execute("SELECT low_id, horizon_xid OPERATOR(pg_catalog.<=) "
+                  "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) "
+                  "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1",
+                  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+    elog(ERROR, "reading the audit chain failed");
+  bool isnull = false;
+  int64 low = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  bool advance = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
+  bool pending = advance;
+  if (!pending) {
+    char query[160];
+    snprintf(query, sizeof query,
+             "SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL AND id OPERATOR(pg_catalog.>=) " INT64_FORMAT
+             "::pg_catalog.int8 LIMIT 1", low);
+    if (SPI_execute(query, true, 1) != SPI_OK_SELECT) elog(ERROR, "reading the audit log failed");
+    pending = SPI_processed > 0;
+  }
   vigil::pg::EndAs(&pinned);
   SPI_finish();
   if (!pending) return;

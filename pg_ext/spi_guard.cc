@@ -5,6 +5,7 @@
 #include "module_pg.h"
 
 extern "C" {
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -134,5 +135,23 @@ bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept {
   PG_END_TRY();
   return out->ok;
 }
+
+std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept {
+  MemoryContext context = CurrentMemoryContext;
+  volatile std::uint64_t next = 0;
+  out->ok = true;
+  PG_TRY();
+  {
+    next = U64FromFullTransactionId(ReadNextFullTransactionId());
+  }
+  PG_CATCH();
+  {
+    CaptureError(context, out);
+  }
+  PG_END_TRY();
+  return next;
+}
+
+bool XactSnapshotIsolation() noexcept { return IsolationUsesXactSnapshot(); }
 
 }  // namespace vigil::pg

@@ -15,6 +15,7 @@ extern "C" {
 #include "utils/resowner.h"
 }
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ struct SubxactState {
 };
 bool SubxactBeginGuarded(SubxactState* s, SpiOutcome* out) noexcept;
 bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept;
+
+// The next transaction id to be assigned (ReadNextFullTransactionId): read
+// after a value, it is above the id of every transaction that could have
+// produced that value.
+std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept;
+// REPEATABLE READ or SERIALIZABLE: every query of the transaction sees its
+// first snapshot.
+bool XactSnapshotIsolation() noexcept;
 
 // ---- phase 2 (C++, throws): the guarded calls as rows -------------------------
 

@@ -614,7 +614,6 @@ CREATE TABLE vigil_state.vigil_audit_log (
 );
 COMMENT ON TABLE vigil_state.vigil_audit_log IS 'every audited change; seq and entry_hash are set when the entry is sealed into the chain';
 CREATE UNIQUE INDEX vigil_audit_log_seq ON vigil_state.vigil_audit_log (seq) WHERE seq IS NOT NULL;
-CREATE INDEX vigil_audit_log_unsealed ON vigil_state.vigil_audit_log (id) WHERE seq IS NULL;
 -- The chain's head as the sealer last wrote it, and the checkpoint a purge
 -- leaves: entries removed from either end show.
 CREATE TABLE vigil_state.vigil_audit_chain (
@@ -622,10 +621,16 @@ CREATE TABLE vigil_state.vigil_audit_chain (
     head_seq   bigint NOT NULL,
     head_hash  text,
     from_seq   bigint NOT NULL,
-    from_hash  text
+    from_hash  text,
+    -- The sealer's watermark: every entry with id < low_id is sealed or
+    -- purged; every id up to horizon_id was drawn by a transaction whose id
+    -- is below horizon_xid (docs/audit.md, "Sealing").
+    low_id      bigint NOT NULL DEFAULT 1,
+    horizon_id  bigint,
+    horizon_xid xid8
 );
-INSERT INTO vigil_state.vigil_audit_chain VALUES (1, 0, NULL, 0, NULL);
-COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head) and the checkpoint of the last purge (from)';
+INSERT INTO vigil_state.vigil_audit_chain (singleton, head_seq, head_hash, from_seq, from_hash) VALUES (1, 0, NULL, 0, NULL);
+COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head), the checkpoint of the last purge (from) and the sealer''s watermark (low_id)';
 REVOKE ALL ON vigil_state.vigil_audit_log, vigil_state.vigil_audit_chain FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log_id_seq', '');

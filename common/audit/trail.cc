@@ -45,6 +45,7 @@ std::int64_t SealPending(AuditStore& store, std::optional<std::string_view> key)
     if (static_cast<int>(batch.size()) < kBatch) break;
   }
   if (sealed > 0) store.WriteHead(seq, *prev);
+  store.FinishSealing();
   return sealed;
 }
 

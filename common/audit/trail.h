@@ -46,6 +46,9 @@ class AuditStore {
   // StartSealing marks the start of one sealing call: it seals at most the
   // entries committed by then.
   virtual void StartSealing() {}
+  // FinishSealing ends a sealing call that sealed everything it was going
+  // to (the store may record how far every entry is sealed).
+  virtual void FinishSealing() {}
   // Committed entries not sealed yet, oldest id first, after those already
   // returned since StartSealing.
   virtual std::vector<Entry> ReadUnsealed(int limit) = 0;

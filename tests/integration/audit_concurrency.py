@@ -25,6 +25,8 @@ concurrent writers, concurrent sealers and a crash, with real processes.
     sealer holds (sampling, not proof; no duration is asserted). Afterwards
     one more seal; the chain verifies with every entry checked and none
     unsealed.
+    Then the sealer's watermark beside an open transaction, a rolled-back
+    one and a REPEATABLE READ seal (pg_watermark).
     Then, in a database of its own with sealed and unsealed entries,
     kill -9 of a backend while its big INSERT ... SELECT's audit trigger is
     writing: after crash recovery none of that statement's entries exist,
@@ -537,6 +539,85 @@ def pg_crash():
     psql(f"DROP DATABASE {CRASH_DB}", "postgres")
 
 
+MARK_DB = "vigil_audit_watermark"
+
+
+class Session:
+    """Session is one psql process kept open: statements go in one by one,
+    so a transaction stays open between them."""
+
+    def __init__(self, db, app):
+        self.app, self.db = app, db
+        self.proc = subprocess.Popen(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=dict(os.environ, PGAPPNAME=app))
+
+    def send(self, sql):
+        """send runs sql and waits until the session is idle again (in its
+        transaction or not)."""
+        self.proc.stdin.write(sql + "\n")
+        self.proc.stdin.flush()
+        for _ in range(1000):
+            time.sleep(0.01)
+            state = psql(f"SELECT state FROM pg_stat_activity WHERE application_name = '{self.app}'", self.db)
+            if state.startswith("idle"):
+                return state
+        raise RuntimeError(f"{self.app}: {sql} did not finish")
+
+    def close(self):
+        out, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, err
+
+
+def pg_watermark():
+    """pg_watermark: the sealer finds unsealed entries from the chain's
+    watermark up (there is no index of unsealed entries), and must never
+    move it past an entry that can still commit: an open transaction's
+    entry below newer committed ones, a rolled-back transaction's gap, a
+    seal under REPEATABLE READ."""
+    psql(f"DROP DATABASE IF EXISTS {MARK_DB}", "postgres")
+    psql(f"CREATE DATABASE {MARK_DB}", "postgres")
+    db = MARK_DB
+    psql("CREATE EXTENSION vigil; CREATE TABLE w (id bigint PRIMARY KEY, v text); SELECT vigil_audit_enable('w');", db)
+    mark = "SELECT low_id FROM vigil_state.vigil_audit_chain"
+    open_txn = Session(db, "vigil-open-txn")
+    open_txn.send("BEGIN; INSERT INTO w VALUES (1, 'open');")
+    first = int(psql("SELECT last_value FROM vigil_state.vigil_audit_log_id_seq", db))
+    psql("INSERT INTO w SELECT g, 'committed' FROM generate_series(2, 40) g", db)
+    psql("BEGIN; INSERT INTO w VALUES (100, 'rolled back'); ROLLBACK;", db)
+    psql("INSERT INTO w VALUES (41, 'committed')", db)
+    committed = int(psql("SELECT count(*) FROM vigil_audit_log", db))
+    sealed = sum(int(psql("SELECT vigil_audit_seal()", db)) for _ in range(4))
+    check("pg watermark: four seals beside an open transaction seal every committed entry",
+          sealed == committed and committed >= 40, f"{sealed} of {committed}")
+    low = int(psql(mark, db))
+    check("pg watermark: the watermark stays at or below the open transaction's entry", low <= first,
+          f"low_id {low}, the open entry {first}")
+    check("pg watermark: verify counts the open transaction's entry as not there yet",
+          json.loads(psql("SELECT vigil_audit_verify()", db)).get("unsealed") == 0)
+    state = open_txn.send("INSERT INTO w VALUES (42, 'open'); COMMIT;")
+    code, err = open_txn.close()
+    check("pg watermark: the open transaction committed", code == 0 and state == "idle", err)
+    sealed = int(psql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT vigil_audit_seal(); COMMIT;", db).split()[0])
+    check("pg watermark: a seal under REPEATABLE READ seals the late entries below the watermark's horizon",
+          sealed == 2, str(sealed))
+    for _ in range(3):
+        psql("SELECT vigil_audit_seal()", db)
+    entries = int(psql("SELECT count(*) FROM vigil_audit_log", db))
+    report = json.loads(psql("SELECT vigil_audit_verify()", db))
+    check("pg watermark: every committed entry sealed and verified", report.get("valid") is True
+          and report.get("checked") == entries and report.get("unsealed") == 0 and entries == committed + 2,
+          f"{entries}: {report}")
+    top = int(psql("SELECT max(id) FROM vigil_state.vigil_audit_log", db))
+    check("pg watermark: the watermark passed every entry and the rolled-back gap",
+          psql("SELECT low_id > " + str(top) + " AND horizon_xid IS NULL FROM vigil_state.vigil_audit_chain", db) == "t",
+          psql("SELECT low_id, horizon_id, horizon_xid FROM vigil_state.vigil_audit_chain", db))
+    before = psql("SELECT xmin FROM vigil_state.vigil_audit_chain", db)
+    psql("SELECT vigil_audit_seal()", db)
+    check("pg watermark: an idle seal writes nothing", psql("SELECT xmin FROM vigil_state.vigil_audit_chain", db) == before)
+    psql(f"DROP DATABASE {MARK_DB}", "postgres")
+
+
 def part(name, body):
     """part runs one part; an exception (a psql that failed, a server that
     went away) fails it and lets the next part run."""
@@ -551,6 +632,7 @@ part("sqlite", sqlite_concurrency)
 if PG:
     part("pg concurrency", pg_concurrency)
     wait_for_server()
+    part("pg watermark", pg_watermark)
     part("pg crash", pg_crash)
 print(f"audit concurrency: {passed} passed, {failed} failed ({time.monotonic() - started:.0f} s)")
 sys.exit(1 if failed else 0)
