@@ -20,6 +20,10 @@ SQLite: the same names with SQLite's types).
               EACH ROW, PL/pgSQL inserting TG_TABLE_NAME, TG_OP, now(),
               session_user and to_jsonb(NEW)/to_jsonb(OLD) into an audit
               table with a bigserial key                 anchor of target (b)
+     floor    not an audit: the design's floor. A PL/pgSQL statement
+              trigger with a transition table copies the raw rows into a
+              table without an index (no image, identity or key): what any
+              audit built on transition tables pays at least.
    Before every timed statement (untimed): TRUNCATE of the data tables and of
    both audit logs (vigil's chain row reset with them), VACUUM, CHECKPOINT;
    the variants' order rotates each round. Then, separately (sealing is off
@@ -46,7 +50,9 @@ SQLite: the same names with SQLite's types).
      select       INSERT ... SELECT from a recursive CTE (no Python per row)
    into the plain table (anchor) and into the table after
    vigil_audit_enable (generated triggers that insert each entry; sealed
-   afterwards by vigil_audit_seal(), timed apart).
+   afterwards by vigil_audit_seal(), timed apart), and the floor: one bare
+   AFTER INSERT trigger copying each row's values into a table without an
+   index (what any per-row trigger log pays at least).
    Medians of R rounds (default 1: an audited million takes about a minute
    today; --rounds 3 for a median). Target: vigil <= 2x plain,
    stated for executemany; both ratios are reported.
@@ -95,6 +101,23 @@ $$;
 """
 
 
+# The floor of any audit built on statement triggers with transition
+# tables (the design issue 13 asks for): the statement's rows materialised
+# and written once more, raw, into a table without an index; no image, no
+# identity, no key. Not an audit: what no audit of this design can go below.
+FLOOR = """
+CREATE TABLE audit_floor (LIKE trades_plain);
+CREATE FUNCTION audit_floor() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_floor SELECT * FROM new_rows;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_floor AFTER INSERT ON trades_floor REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_floor();
+"""
+
+
 def pg_tables(prefix):
     """The three variants' tables: {variant: table}, and the SQL creating them."""
     tables = {"plain": f"{prefix}_plain", "vigil": f"{prefix}_vigil", "plpgsql": f"{prefix}_plpgsql"}
@@ -121,10 +144,12 @@ def ratio_line(label, value, target, cmp):
 
 def bench_pg_bulk(env, rows, rounds, seal_rounds):
     tables, create = pg_tables("trades")
-    psql("\n".join(["CREATE EXTENSION vigil;", CLASSIC, *create,
+    tables["floor"] = "trades_floor"
+    create.append(f"CREATE TABLE trades_floor ({COLUMNS_PG});")
+    psql("\n".join(["CREATE EXTENSION vigil;", CLASSIC, *create, FLOOR,
                     f"SELECT vigil_audit_enable('{tables['vigil']}');"]), env)
     reset = ("TRUNCATE " + ", ".join(tables.values()) + ";\n"
-             "TRUNCATE vigil_state.vigil_audit_log, audit_classic RESTART IDENTITY;\n"
+             "TRUNCATE vigil_state.vigil_audit_log, audit_classic, audit_floor RESTART IDENTITY;\n"
              "UPDATE vigil_state.vigil_audit_chain SET head_seq = 0, head_hash = NULL, from_seq = 0, from_hash = NULL;\n"
              "VACUUM ANALYZE;\nCHECKPOINT;\n")
     names = list(tables)
@@ -139,7 +164,7 @@ def bench_pg_bulk(env, rows, rounds, seal_rounds):
     script = ["SET jit = off;", "SET max_parallel_workers_per_gather = 0;",
               "SELECT pg_backend_pid() AS pid \\gset", "\\setenv VIGIL_BENCH_PID :pid"]
     for r in range(rounds):
-        order = names[r % 3:] + names[:r % 3]
+        order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             script += [reset, *timed(name, f"INSERT INTO {tables[name]} {pg_generate(1, rows)};")]
             if name == "vigil" and r < seal_rounds:
@@ -148,6 +173,8 @@ def bench_pg_bulk(env, rows, rounds, seal_rounds):
                            "SELECT count(*) FROM vigil_state.vigil_audit_log WHERE seq IS NULL;"]
             if name == "plpgsql":
                 script.append("SELECT count(*) FROM audit_classic;")
+            if name == "floor":
+                script.append("SELECT count(*) FROM audit_floor;")
     out = psql("\n".join(script), env)
     times = {n: [] for n in names + ["seal"]}
     ticks = {n: [] for n in names + ["seal"]}
@@ -170,9 +197,9 @@ def bench_pg_bulk(env, rows, rounds, seal_rounds):
     # the classic log's count; in the order the variants ran.
     expected = []
     for r in range(rounds):
-        for name in names[r % 3:] + names[:r % 3]:
+        for name in names[r % len(names):] + names[:r % len(names)]:
             expected += {"plain": [], "vigil": [str(rows), str(rows), "0"] if r < seal_rounds else [],
-                         "plpgsql": [str(rows)]}[name]
+                         "plpgsql": [str(rows)], "floor": [str(rows)]}[name]
     if (checks != expected or any(len(times[n]) != rounds or len(cpu_ms[n]) != rounds for n in names)
             or len(times["seal"]) != seal_rounds):
         sys.exit(f"PostgreSQL bulk: unexpected output {checks[:12]} (expected {expected[:12]})")
@@ -188,6 +215,8 @@ def bench_pg_bulk(env, rows, rounds, seal_rounds):
     print(f"  seal     wall {med['seal']:8.1f} ms  cpu {cmed['seal']:8.1f} ms  (vigil_audit_seal() of the {rows:,} "
           f"entries, off the writer's path; median of {seal_rounds}: {', '.join(f'{t:.0f}' for t in times['seal'])})")
     for label, m in (("wall", med), ("cpu", cmed)):
+        print(f"  floor of the design ({label}): a raw copy through a transition table costs "
+              f"{m['floor'] / m['plain']:.2f}x plain; vigil is {m['vigil'] / m['floor']:.2f}x that floor")
         ratio_line(f"vigil/plain ({label})", m["vigil"] / m["plain"], 1.5, "<=")
         ratio_line(f"plpgsql/vigil ({label})", m["plpgsql"] / m["vigil"], 2.0, ">=")
     return med
@@ -291,6 +320,13 @@ def sqlite_rows(n):
              time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1767225600 + g))) for g in range(1, n + 1)]
 
 
+# SQLite's floor of any per-row trigger log: one AFTER INSERT trigger that
+# copies the row's values into a table without an index.
+SQLITE_FLOOR = ("CREATE TABLE floor_log (id, user_id, symbol, price, qty, side, created_at);"
+                "CREATE TRIGGER floor AFTER INSERT ON trades BEGIN INSERT INTO floor_log VALUES "
+                "(NEW.id, NEW.user_id, NEW.symbol, NEW.price, NEW.qty, NEW.side, NEW.created_at); END;")
+
+
 def sqlite_open(path, audited):
     db = sqlite3.connect(path, isolation_level=None)
     db.enable_load_extension(True)
@@ -298,7 +334,9 @@ def sqlite_open(path, audited):
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"CREATE TABLE trades ({COLUMNS_SQLITE})")
-    if audited:
+    if audited == "floor":
+        db.executescript(SQLITE_FLOOR)
+    elif audited:
         db.execute("SELECT vigil_audit_enable('trades')")
     return db
 
@@ -311,15 +349,15 @@ def bench_sqlite(rows, rounds):
               "round(100 + (n % 90000) / 7.0, 2), 1 + n % 100, CASE WHEN n % 2 = 0 THEN 'buy' ELSE 'sell' END, "
               "strftime('%Y-%m-%dT%H:%M:%SZ', 1767225600 + n, 'unixepoch') FROM g")
     work = tempfile.mkdtemp(prefix="vigil-bench-audit.")
-    times = {(w, v): [] for w in ("executemany", "select") for v in ("plain", "vigil")}
+    times = {(w, v): [] for w in ("executemany", "select") for v in ("plain", "vigil", "floor")}
     cpu = {k: [] for k in times}
     seals = []
     try:
         for r in range(rounds):
             for way in ("executemany", "select"):
-                for variant in (("plain", "vigil") if r % 2 == 0 else ("vigil", "plain")):
+                for variant in (("plain", "vigil", "floor") if r % 2 == 0 else ("floor", "vigil", "plain")):
                     path = os.path.join(work, f"{way}-{variant}-{r}.db")
-                    db = sqlite_open(path, variant == "vigil")
+                    db = sqlite_open(path, "floor" if variant == "floor" else variant == "vigil")
                     t0, c0 = time.perf_counter(), time.process_time()
                     db.execute("BEGIN")
                     if way == "executemany":
@@ -341,6 +379,8 @@ def bench_sqlite(rows, rounds):
                         if (entries, unsealed, sealed) != (rows, 0, rows):
                             sys.exit(f"SQLite: {entries} entries, {unsealed} unsealed, {sealed} sealed, "
                                      f"expected {rows}, 0 and {rows}")
+                    if variant == "floor" and db.execute("SELECT count(*) FROM floor_log").fetchone()[0] != rows:
+                        sys.exit("SQLite: the floor's trigger did not copy every row")
                     if n != rows:
                         sys.exit(f"SQLite: {n} rows, expected {rows}")
                     db.close()
@@ -359,6 +399,9 @@ def bench_sqlite(rows, rounds):
         print(f"  {way:12s} plain {p:9.1f} ms  vigil {v:9.1f} ms  ratio {v / p:5.2f}   "
               f"cpu plain {cp:9.1f} ms  vigil {cv:9.1f} ms  ratio {cv / cp:5.2f}   "
               f"target vigil/plain <= 2: {'met' if v / p <= 2 else 'NOT met'}")
+        f = med[(way, "floor")]
+        print(f"  {'':12s} floor: a bare trigger copying each row costs {f / p:5.2f}x plain "
+              f"(cpu {cmed[(way, 'floor')] / cp:5.2f}x); vigil is {v / f:5.2f}x that floor")
     print(f"  seal         vigil_audit_seal() of the {rows:,} entries afterwards: median "
           f"{statistics.median(seals):9.1f} ms (off the writer's path)")
     return med
