@@ -400,7 +400,7 @@ def bench_sqlite(rows, rounds):
               f"cpu plain {cp:9.1f} ms  vigil {cv:9.1f} ms  ratio {cv / cp:5.2f}   "
               f"target vigil/plain <= 2: {'met' if v / p <= 2 else 'NOT met'}")
         f = med[(way, "floor")]
-        print(f"  {'':12s} floor: a bare trigger copying each row costs {f / p:5.2f}x plain "
+        print(f"  {'':12s} floor {f:9.1f} ms: a bare trigger copying each row costs {f / p:5.2f}x plain "
               f"(cpu {cmed[(way, 'floor')] / cp:5.2f}x); vigil is {v / f:5.2f}x that floor")
     print(f"  seal         vigil_audit_seal() of the {rows:,} entries afterwards: median "
           f"{statistics.median(seals):9.1f} ms (off the writer's path)")
