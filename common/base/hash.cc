@@ -31,6 +31,18 @@ Digest HmacSha256(std::string_view key, std::string_view bytes) {
   return d;
 }
 
+std::string RandomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && Openssl().random_bytes(out.data(), n) != 1)
+    throw Error(ErrorCode::kInternal, "OpenSSL's random generator failed");
+  return out;
+}
+
+bool Equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return a.empty() || Openssl().equal(a.data(), b.data(), a.size()) == 1;
+}
+
 std::string Hex(const Digest& d) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;

@@ -16,18 +16,41 @@
 
 extern "C" {
 
-// vigil_openssl.so: SHA-256 and (version 2, under its own entry point, as
-// vigil_re2 and vigil_idn2 do) HMAC-SHA256, through OpenSSL's EVP.
-#define VIGIL_OPENSSL_API_VERSION 2u
-#define VIGIL_OPENSSL_API_ENTRY "vigil_openssl_api_v2"
+// vigil_openssl.so: SHA-256 and, under entry points of their own (as
+// vigil_re2 and vigil_idn2 do), HMAC-SHA256 (version 2), and OpenSSL's
+// random generator and constant-time comparison (version 3), through
+// OpenSSL's EVP, RAND and CRYPTO APIs.
+#define VIGIL_OPENSSL_API_VERSION 3u
+#define VIGIL_OPENSSL_API_ENTRY "vigil_openssl_api_v3"
 struct VigilOpensslApi {
-  unsigned version;  // 1 from vigil_openssl_api, VIGIL_OPENSSL_API_VERSION from vigil_openssl_api_v2
+  unsigned version;  // 1, 2 or 3 from vigil_openssl_api, _v2, _v3
   int (*sha256)(const void* data, size_t len, unsigned char out[32]);  // 1 on success
   int (*hmac_sha256)(const void* key, size_t key_len, const void* data, size_t len,
                      unsigned char out[32]);  // version 2: 1 on success
+  int (*random_bytes)(void* out, size_t len);  // version 3: RAND_bytes; 1 on success
+  int (*equal)(const void* a, const void* b, size_t len);  // version 3: CRYPTO_memcmp; 1 when equal
 };
 const VigilOpensslApi* vigil_openssl_api(void);     // version 1, for earlier releases
-const VigilOpensslApi* vigil_openssl_api_v2(void);  // this release
+const VigilOpensslApi* vigil_openssl_api_v2(void);  // version 2, for earlier releases
+const VigilOpensslApi* vigil_openssl_api_v3(void);  // this release
+
+// vigil_argon2.so: Argon2 password hashing (libargon2, the reference
+// implementation), PHC strings ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+//   hash_id: Argon2id of pwd with the salt and parameters, its PHC string
+//     written to `encoded` (NUL-terminated); verify: pwd against a PHC
+//     string of type 0 (d), 1 (i) or 2 (id), compared in constant time.
+//   Both return libargon2's codes: 0 success, -35 verify mismatch, other
+//   negative values errors that message() describes (a static string).
+#define VIGIL_ARGON2_API_VERSION 1u
+#define VIGIL_ARGON2_API_ENTRY "vigil_argon2_api"
+struct VigilArgon2Api {
+  unsigned version;  // 1
+  int (*hash_id)(uint32_t t_cost, uint32_t m_cost_kib, uint32_t parallelism, const void* pwd, size_t pwd_len,
+                 const void* salt, size_t salt_len, size_t hash_len, char* encoded, size_t encoded_len);
+  int (*verify)(const char* encoded, const void* pwd, size_t pwd_len, int type);
+  const char* (*message)(int code);
+};
+const VigilArgon2Api* vigil_argon2_api(void);
 
 // vigil_re2.so: linear-time regular expressions (RE2), unanchored search.
 // Version 2 appended program_size (RE2::ProgramSize, the compiled

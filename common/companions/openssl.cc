@@ -1,7 +1,12 @@
-// openssl.cc — the vigil_openssl companion: SHA-256 and HMAC-SHA256 through OpenSSL
-// (see api.h for why companions exist).
+// openssl.cc — the vigil_openssl companion: SHA-256, HMAC-SHA256, random
+// bytes and constant-time comparison through OpenSSL (see api.h for why
+// companions exist).
+#include <climits>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "companions/api.h"
 #include "base/core_guard.h"
@@ -28,10 +33,26 @@ int HmacSha256(const void* key, size_t key_len, const void* data, size_t len, un
   return r != nullptr && n == 32 ? 1 : 0;
 }
 
-constexpr VigilOpensslApi kApiV1 = {1, Sha256, nullptr};
-constexpr VigilOpensslApi kApi = {VIGIL_OPENSSL_API_VERSION, Sha256, HmacSha256};
+// RandomBytes fills out from OpenSSL's CSPRNG (seeded from the kernel).
+int RandomBytes(void* out, size_t len) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (len > 0) {
+    int n = len > INT_MAX ? INT_MAX : static_cast<int>(len);
+    if (RAND_bytes(p, n) != 1) return 0;
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return 1;
+}
+
+int Equal(const void* a, const void* b, size_t len) { return CRYPTO_memcmp(a, b, len) == 0 ? 1 : 0; }
+
+constexpr VigilOpensslApi kApiV1 = {1, Sha256, nullptr, nullptr, nullptr};
+constexpr VigilOpensslApi kApiV2 = {2, Sha256, HmacSha256, nullptr, nullptr};
+constexpr VigilOpensslApi kApi = {VIGIL_OPENSSL_API_VERSION, Sha256, HmacSha256, RandomBytes, Equal};
 
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api(void) { return &kApiV1; }
-extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api_v2(void) { return &kApi; }
+extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api_v2(void) { return &kApiV2; }
+extern "C" __attribute__((visibility("default"))) const VigilOpensslApi* vigil_openssl_api_v3(void) { return &kApi; }
