@@ -86,43 +86,9 @@ char* audit_key_setting = nullptr;
 
 constexpr const char* kKeyFile = "vigil_audit.key";
 
-// AuditKey is the HMAC key (palloc'd, *len bytes) or NULL: the key file
-// vigil_audit.key in the data directory (first line; readable by its owner
-// only), else vigil.audit_key (postgresql.conf; hidden from SHOW for all
-// but superusers and pg_read_all_settings). Engine code.
-const char* AuditKey(int* len) {
-  char path[MAXPGPATH];
-  snprintf(path, sizeof(path), "%s/%s", DataDir, kKeyFile);
-  struct stat st;
-  const char* key = nullptr;
-  if (stat(path, &st) == 0) {
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-      ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                      errmsg("the audit key file \"%s\" is readable by others than its owner", kKeyFile),
-                      errhint("chmod 600 it.")));
-    FILE* f = AllocateFile(path, "r");
-    if (f == nullptr)
-      ereport(ERROR, (errcode_for_file_access(), errmsg("could not read the audit key file \"%s\": %m", kKeyFile)));
-    char* buf = static_cast<char*>(palloc0(4097));
-    size_t n = fread(buf, 1, 4096, f);
-    FreeFile(f);
-    buf[n] = '\0';
-    char* nl = strpbrk(buf, "\r\n");
-    if (nl != nullptr) *nl = '\0';
-    key = buf;
-  } else if (audit_key_setting != nullptr && audit_key_setting[0] != '\0') {
-    key = audit_key_setting;
-  }
-  if (key == nullptr) {
-    *len = 0;
-    return nullptr;
-  }
-  *len = static_cast<int>(strlen(key));
-  if (*len < 16)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("audit key must be at least 16 bytes"),
-                    errhint("Use a random secret, e.g. openssl rand -hex 32.")));
-  return key;
-}
+// AuditKey is the HMAC key or NULL: vigil_audit.key in the data directory,
+// else vigil.audit_key (vigil::pg::ServerSecret). Engine code.
+const char* AuditKey(int* len) { return vigil::pg::ServerSecret(kKeyFile, audit_key_setting, "audit key", len); }
 
 // ---- the log, written directly -------------------------------------------------------
 

@@ -30,9 +30,11 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
+#include "storage/fd.h"
 }
 
 #include <cstdlib>
+#include <sys/stat.h>
 #include <string>
 
 #include "base/cancel.h"
@@ -157,6 +159,7 @@ void _PG_init(void) {
                           std::atoi(key->default_value), static_cast<int>(key->min), static_cast<int>(key->max),
                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
   vigil::pg::DefineAuditSettings();
+  vigil::pg::DefineSecretSettings();
   vigil::pg::DefineWorkerSettings();
   if (process_shared_preload_libraries_in_progress) {
     vigil::pg::RegisterWorker();
@@ -192,4 +195,39 @@ VIGIL_PG_FUNCTION(vigil_functions) {
     tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
   }
   return (Datum)0;
+}
+
+// ServerSecret: see module_pg.h (the audit key and the API-key secret).
+const char* vigil::pg::ServerSecret(const char* file, const char* setting, const char* what, int* len) {
+  char path[MAXPGPATH];
+  snprintf(path, sizeof(path), "%s/%s", DataDir, file);
+  struct stat st;
+  const char* key = nullptr;
+  if (stat(path, &st) == 0) {
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                      errmsg("the %s file \"%s\" is readable by others than its owner", what, file),
+                      errhint("chmod 600 it.")));
+    FILE* f = AllocateFile(path, "r");
+    if (f == nullptr)
+      ereport(ERROR, (errcode_for_file_access(), errmsg("could not read the %s file \"%s\": %m", what, file)));
+    char* buf = static_cast<char*>(palloc0(4097));
+    size_t n = fread(buf, 1, 4096, f);
+    FreeFile(f);
+    buf[n] = '\0';
+    char* nl = strpbrk(buf, "\r\n");
+    if (nl != nullptr) *nl = '\0';
+    key = buf;
+  } else if (setting != nullptr && setting[0] != '\0') {
+    key = setting;
+  }
+  if (key == nullptr) {
+    *len = 0;
+    return nullptr;
+  }
+  *len = static_cast<int>(strlen(key));
+  if (*len < 16)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be at least 16 bytes", what),
+                    errhint("Use a random secret, e.g. openssl rand -hex 32.")));
+  return key;
 }

@@ -28,6 +28,15 @@ Oid ResolveOwnedTable(FunctionCallInfo fcinfo);
 
 // DefineAuditSettings defines vigil.actor and vigil.audit_key (_PG_init).
 void DefineAuditSettings();
+// DefineSecretSettings defines vigil.api_key_secret (secrets_pg.cc).
+void DefineSecretSettings();
+
+// ServerSecret is a secret the server keeps out of SQL (palloc'd, *len
+// bytes) or NULL: the first line of `file` in the data directory (mode 0600
+// or stricter, else 42P... config error), else `setting` (a SIGHUP,
+// superuser-only, hidden GUC). At least 16 bytes (22023). `what` names it
+// in errors ("audit key"). Engine code.
+const char* ServerSecret(const char* file, const char* setting, const char* what, int* len);
 
 // The background worker (bgworker_pg.cc): its settings (always defined),
 // its registration (only when preloaded), and its tasks.

@@ -736,6 +736,44 @@ CREATE FUNCTION vigil_audit_redact(value text) RETURNS text
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_audit_redact(text) IS 'what SQLite''s audit triggers call for a redacted column (raises 0A000 on PostgreSQL, whose triggers redact in C)';
 
+-- Secrets (issue 14; docs/secrets.md): passwords with Argon2id (PHC
+-- strings), API keys with a keyed hash whose secret the server keeps out of
+-- SQL (vigil_api_key.key in the data directory, or vigil.api_key_secret).
+CREATE FUNCTION vigil_password_hash(password text, options jsonb DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_password_hash'
+    LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_password_hash(text, jsonb) IS 'hashes a password with Argon2id into a PHC string (options memory_kib, iterations, parallelism; at least OWASP''s recommendation)';
+
+CREATE FUNCTION vigil_password_verify(password text, hash text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_password_verify'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_password_verify(text, text) IS 'whether a password matches an Argon2 PHC string, compared in constant time; the work a stored hash may ask for is bounded';
+
+CREATE FUNCTION vigil_password_needs_rehash(hash text, options jsonb DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_password_needs_rehash'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_password_needs_rehash(text, jsonb) IS 'whether a PHC string was made with other parameters than the options (hash again at the next login)';
+
+CREATE FUNCTION vigil_api_key_generate(prefix text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_api_key_generate'
+    LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_api_key_generate(text) IS 'a new API key: the prefix, an underscore and 256 random bits in base32';
+
+CREATE FUNCTION vigil_api_key_hash(key text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_api_key_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_api_key_hash(text) IS 'HMAC-SHA256 of an API key under the secret the database never holds (deterministic: store it and look keys up by it)';
+
+CREATE FUNCTION vigil_api_key_verify(key text, hash text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_api_key_verify'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_api_key_verify(text, text) IS 'whether an API key matches its stored hash, compared in constant time';
+
+CREATE FUNCTION vigil_api_key_secret(secret text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'vigil_api_key_secret'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_api_key_secret(text) IS 'SQLite: sets the connection''s API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)';
+
 -- DDL on the database is recorded while any table is audited.
 CREATE FUNCTION vigil_state.vigil_audit_ddl() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'vigil_audit_ddl'

@@ -24,6 +24,7 @@
 
 #include "audit/entry.h"
 #include "audit/trail.h"
+#include "secrets/secrets.h"
 #include "boundary.h"
 #include "module_sqlite.h"
 #include "schema_sqlite.h"
@@ -38,11 +39,15 @@ namespace audit = core::audit;
 
 // ---- the connection's audit state --------------------------------------------------
 
+// The connection's state: the actor and audit key here, and the API-key
+// secret of secrets_sqlite.cc (ConnectionApiSecret).
 struct AuditState {
   int refs = 0;
   std::optional<std::string> actor;
   std::optional<std::string> key;
   bool env_read = false;  // VIGIL_AUDIT_KEY looked at
+  std::optional<std::string> api_secret;
+  bool api_env_read = false;  // VIGIL_API_KEY_SECRET looked at
   // The last statement normalised for the log, and its form: a statement
   // that changes many rows is normalised once.
   std::string last_sql, last_normalized;
@@ -672,6 +677,28 @@ const Impl kImpls[] = {
 }  // namespace
 
 std::span<const Impl> AuditImpls() { return kImpls; }
+
+std::optional<std::string_view> ConnectionApiSecret(void* state) {
+  auto* s = static_cast<AuditState*>(state);
+  if (s == nullptr) return std::nullopt;
+  if (!s->api_secret && !s->api_env_read) {
+    s->api_env_read = true;
+    if (const char* env = std::getenv("VIGIL_API_KEY_SECRET"); env != nullptr && *env != '\0') {
+      core::secrets::CheckSecret(env);
+      s->api_secret = std::string(env);
+    }
+  }
+  if (!s->api_secret) return std::nullopt;
+  return std::string_view(*s->api_secret);
+}
+
+void SetConnectionApiSecret(void* state, std::optional<std::string_view> secret) {
+  auto* s = static_cast<AuditState*>(state);
+  if (s == nullptr) return;
+  s->api_env_read = true;
+  if (secret) s->api_secret = std::string(*secret);
+  else s->api_secret.reset();
+}
 
 void* NewAuditState(int users) {
   auto* s = new (std::nothrow) AuditState();

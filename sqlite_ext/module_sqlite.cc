@@ -76,7 +76,7 @@ int Fail(char** errmsg, const std::string& message) {
 
 int RegisterAll(sqlite3* db, char** errmsg) {
   std::vector<const Impl*> impls;
-  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(),
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(),
                                       std::span<const Impl>(kSurfaceImpls)})
     for (const Impl& impl : group) impls.push_back(&impl);
   std::vector<bool> used(impls.size(), false);

@@ -5,7 +5,9 @@
 
 #include <sqlite3ext.h>
 
+#include <optional>
 #include <span>
+#include <string_view>
 
 #include "table_function.h"
 
@@ -17,7 +19,7 @@ struct Impl {
   void (*fn)(sqlite3_context*, int, sqlite3_value**);  // scalar functions
   const TableSpec* table;                              // table-valued functions
   bool rules_cache;  // user data: the connection's rules cache (rules_sqlite.h)
-  bool audit_state = false;  // user data: the connection's actor and audit key
+  bool audit_state = false;  // user data: the connection's state (actor, audit key, API-key secret)
 };
 
 std::span<const Impl> ValidatorImpls();
@@ -25,11 +27,16 @@ std::span<const Impl> RulesImpls();
 std::span<const Impl> QualityImpls();
 std::span<const Impl> MigrationImpls();
 std::span<const Impl> AuditImpls();
+std::span<const Impl> SecretImpls();
 
 // NewAuditState creates the connection's audit state (actor, key) shared
 // by `users` registrations; ReleaseAuditState is their destructor.
 void* NewAuditState(int users);
 void ReleaseAuditState(void* state);
+// The connection's API-key secret: set by vigil_api_key_secret, else the
+// environment variable VIGIL_API_KEY_SECRET on first use (checked; throws).
+std::optional<std::string_view> ConnectionApiSecret(void* state);
+void SetConnectionApiSecret(void* state, std::optional<std::string_view> secret);
 
 // IsKind is vigil_is_<kind>(text); its user data is the kind's KindInfo.
 void IsKind(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;

@@ -211,6 +211,29 @@ constexpr FunctionInfo kFunctions[] = {
     {"vigil_audit_redact", "vigil_audit_redact", "value text", "text", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads, -1, true,
      "what SQLite's audit triggers call for a redacted column (raises 0A000 on PostgreSQL, whose triggers redact in C)"},
+
+    // ---- secrets (issue 14; docs/secrets.md) ----
+    {"vigil_password_hash", "vigil_password_hash", "password text, options jsonb DEFAULT NULL::jsonb", "text", Shape::kScalar, Volatility::kVolatile, false, Parallel::kSafe,
+     kPure, -1, false,
+     "hashes a password with Argon2id into a PHC string (options memory_kib, iterations, parallelism; at least OWASP's recommendation)"},
+    {"vigil_password_verify", "vigil_password_verify", "password text, hash text", "boolean", Shape::kScalar, Volatility::kImmutable, true, Parallel::kSafe,
+     kPure, -1, false,
+     "whether a password matches an Argon2 PHC string, compared in constant time; the work a stored hash may ask for is bounded"},
+    {"vigil_password_needs_rehash", "vigil_password_needs_rehash", "hash text, options jsonb DEFAULT NULL::jsonb", "boolean", Shape::kScalar, Volatility::kImmutable, false, Parallel::kSafe,
+     kPure, -1, false,
+     "whether a PHC string was made with other parameters than the options (hash again at the next login)"},
+    {"vigil_api_key_generate", "vigil_api_key_generate", "prefix text", "text", Shape::kScalar, Volatility::kVolatile, true, Parallel::kSafe,
+     kPure, -1, false,
+     "a new API key: the prefix, an underscore and 256 random bits in base32"},
+    {"vigil_api_key_hash", "vigil_api_key_hash", "key text", "text", Shape::kScalar, Volatility::kStable, true, Parallel::kSafe,
+     kUsesSecret, -1, false,
+     "HMAC-SHA256 of an API key under the secret the database never holds (deterministic: store it and look keys up by it)"},
+    {"vigil_api_key_verify", "vigil_api_key_verify", "key text, hash text", "boolean", Shape::kScalar, Volatility::kStable, true, Parallel::kSafe,
+     kUsesSecret, -1, false,
+     "whether an API key matches its stored hash, compared in constant time"},
+    {"vigil_api_key_secret", "vigil_api_key_secret", "secret text", "boolean", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kWrites, -1, false,
+     "SQLite: sets the connection's API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)"},
 };
 
 constexpr std::size_t kCount = sizeof(kFunctions) / sizeof(kFunctions[0]);
@@ -252,7 +275,11 @@ constexpr void CountArgs(const char* s, int* in, int* defaults) {
   }
 }
 
-constexpr bool WritesOrRunsSql(unsigned effects) { return (effects & (kWrites | kRunsStoredSql)) != 0; }
+// DIRECTONLY: what writes, runs stored SQL, or computes with a secret (a
+// view or trigger of an untrusted file must not obtain keyed hashes).
+constexpr bool WritesOrRunsSql(unsigned effects) {
+  return (effects & (kWrites | kRunsStoredSql | kUsesSecret)) != 0;
+}
 
 constexpr unsigned FlagsAt(const FunctionInfo& f, int nargs) {
   unsigned e = f.reads_only_below >= 0 && nargs < f.reads_only_below ? (f.effects & kReads) : f.effects;
@@ -329,6 +356,7 @@ std::string EffectsText(unsigned effects) {
   add(kReads, "reads");
   add(kWrites, "writes");
   add(kRunsStoredSql, "runs stored SQL");
+  add(kUsesSecret, "uses a secret");
   return out;
 }
 

@@ -31,6 +31,7 @@ enum Effect : unsigned {
   kReads = 1u << 0,         // reads vigil's state or the user's tables
   kWrites = 1u << 1,        // changes the database (vigil's state, the user's tables or schema)
   kRunsStoredSql = 1u << 2, // runs SQL kept in the database (expression rules, migration scripts)
+  kUsesSecret = 1u << 3,    // computes with the server's or the connection's secret (API-key hashes)
 };
 
 // The SQLite flags, engine-neutral (the adapter maps them to SQLITE_*).

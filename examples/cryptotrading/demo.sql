@@ -221,9 +221,32 @@ UPDATE vigil_audit_log SET new_row = json_set(new_row, '$.price', 1) WHERE id = 
 SELECT json_extract(v, '$.valid') AS valid, json_extract(v, '$.first_invalid') AS first_invalid FROM (SELECT vigil_audit_verify() AS v);
 
 .print
+.print 11. Secrets: a trader's password and an API key for the trading bot
+.print    vigil_password_hash stores Argon2id (OWASP's parameters); a login checks with vigil_password_verify:
+CREATE TABLE logins (email text PRIMARY KEY, password_hash text NOT NULL);
+INSERT INTO logins VALUES ('alice@example.com', vigil_password_hash('correct horse battery staple'));
+SELECT email, substr(password_hash, 1, 31) || '...' AS stored,
+       vigil_password_verify('correct horse battery staple', password_hash) AS right_password,
+       vigil_password_verify('Tr0ub4dor&3', password_hash) AS wrong_password,
+       vigil_password_needs_rehash(password_hash) AS needs_rehash
+FROM logins;
+.print    An API key is shown once; only its keyed hash is stored. The secret is the connection's
+.print    (vigil_api_key_secret or VIGIL_API_KEY_SECRET), never the file's:
+SELECT vigil_api_key_secret('demo-secret-0123456789abcdef') AS secret_set;
+CREATE TEMP TABLE issued AS SELECT vigil_api_key_generate('bot_live') AS api_key;
+CREATE TABLE api_keys (key_hash text PRIMARY KEY, owner text NOT NULL);
+INSERT INTO api_keys SELECT vigil_api_key_hash(api_key), 'alice@example.com' FROM issued;
+SELECT substr(api_key, 1, 12) || '...' AS "key (shown once)", substr(key_hash, 1, 24) || '...' AS stored,
+       (SELECT owner FROM api_keys WHERE key_hash = vigil_api_key_hash(api_key)) AS "found by hash",
+       vigil_api_key_verify(api_key, key_hash) AS verifies,
+       vigil_api_key_verify('bot_live_guess', key_hash) AS "a guess verifies"
+FROM issued, api_keys;
+
+.print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
-.print    write or run stored SQL are DIRECTONLY, so no view or trigger of a file can call them:
-SELECT name, effects, sqlite_flags FROM vigil_functions() WHERE effects LIKE '%stored SQL%' ORDER BY name;
+.print    write, run stored SQL or use a secret are DIRECTONLY, so no view or trigger of a file can call them:
+SELECT name, effects, sqlite_flags FROM vigil_functions()
+WHERE effects LIKE '%stored SQL%' OR effects LIKE '%secret%' ORDER BY name;
 
 .print
 .print    The file records the version of vigil's tables, so a newer vigil upgrades it in place
