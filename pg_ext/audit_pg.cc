@@ -1198,39 +1198,59 @@ class PgAuditStore final : public audit::AuditStore {
     // before drawing one), and once the snapshot's xmin has passed X all
     // of them are over, their entries visible to this call or never to be.
     // The xmin is read before anything else so every read after it sees
-    // at least what it proves over.
-    auto chain = Q("SELECT low_id::pg_catalog.text, horizon_id::pg_catalog.text, "
-                   "(horizon_xid OPERATOR(pg_catalog.<=) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()))"
-                   "::pg_catalog.text, horizon_xid::pg_catalog.text "
-                   "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1", {});
+    // at least what it proves over; the transactions then in progress are
+    // kept (waiting_xids) so the worker knows when a rescan can find more.
+    auto chain = Q("WITH s(snap) AS (SELECT pg_catalog.pg_current_snapshot()) "
+                   "SELECT c.low_id::pg_catalog.text, c.horizon_id::pg_catalog.text, "
+                   "(c.horizon_xid OPERATOR(pg_catalog.<=) pg_catalog.pg_snapshot_xmin(s.snap))::pg_catalog.text, "
+                   "c.horizon_xid::pg_catalog.text, c.sealed_cap::pg_catalog.text, c.waiting_xids::pg_catalog.text, "
+                   "COALESCE((SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_snapshot_xip(s.snap) x), "
+                   "'{}')::pg_catalog.text "
+                   "FROM vigil_state.vigil_audit_chain c, s WHERE c.singleton OPERATOR(pg_catalog.=) 1", {});
     low_ = std::max<std::int64_t>(1, std::stoll(chain.at(0)[0].value_or("1")));
+    stored_low_value_ = low_;
     has_horizon_ = chain[0][1].has_value();
     horizon_id_ = has_horizon_ ? std::stoll(*chain[0][1]) : 0;
     advance_ = has_horizon_ && chain[0][2].value_or("false") == "true";
+    sealed_cap_ = std::stoll(chain[0][4].value_or("0"));
+    waiting_before_ = chain[0][5].value_or("{}");
+    waiting_ = chain[0][6].value_or("{}");
     cap_ = std::stoll(Q("SELECT COALESCE(pg_catalog.max(id), 0)::pg_catalog.text FROM vigil_state.vigil_audit_log",
                         {})[0][0].value_or("0"));
-    after_ = low_ - 1;
-    // A new horizon needs the next transaction id read after the sequence;
-    // under REPEATABLE READ the call's snapshot is older than that read,
-    // so such a call seals but leaves the horizon to the next one.
-    fresh_ = !vigil::pg::XactSnapshotIsolation();
-    if (fresh_) {
-      auto seq = Q("SELECT last_value::pg_catalog.text, is_called::pg_catalog.text "
-                   "FROM vigil_state.vigil_audit_log_id_seq", {});
-      last_id_ = std::stoll(seq.at(0)[0].value_or("0")) - (seq[0][1].value_or("true") == "true" ? 0 : 1);
-      vigil::pg::SpiOutcome out{};
-      next_xid_ = vigil::pg::NextXidGuarded(&out);
-      if (!out.ok) vigil::pg::ThrowOutcome(out);
-      // A horizon beyond the next transaction id came from another cluster
-      // (pg_dump of vigil_audit_chain restored elsewhere): start afresh.
-      if (has_horizon_ && std::stoull(chain[0][3].value_or("0")) > next_xid_) has_horizon_ = advance_ = false;
+    // The sequence as the watermark needs it: one id at a time, in order
+    // (a cached range drawn before a horizon could be used after it). An
+    // owner who changed it, or moved it back below the watermark, gets a
+    // full rescan and no horizon until it is put back.
+    auto seq = Q("SELECT s.last_value::pg_catalog.text, s.is_called::pg_catalog.text, "
+                 "(p.seqcache OPERATOR(pg_catalog.=) 1 AND p.seqincrement OPERATOR(pg_catalog.=) 1 AND NOT p.seqcycle)"
+                 "::pg_catalog.text FROM vigil_state.vigil_audit_log_id_seq s, pg_catalog.pg_sequence p "
+                 "WHERE p.seqrelid OPERATOR(pg_catalog.=) 'vigil_state.vigil_audit_log_id_seq'::pg_catalog.regclass",
+                 {});
+    last_id_ = std::stoll(seq.at(0)[0].value_or("0")) - (seq[0][1].value_or("true") == "true" ? 0 : 1);
+    bool ordered = seq[0][2].value_or("false") == "true";
+    // The next transaction id, read after the sequence: above every
+    // transaction that drew an id up to last_id_. Independent of the
+    // snapshot, so REPEATABLE READ callers record horizons too.
+    vigil::pg::SpiOutcome out{};
+    next_xid_ = vigil::pg::NextXidGuarded(&out);
+    if (!out.ok) vigil::pg::ThrowOutcome(out);
+    // A horizon beyond the next transaction id came from another cluster
+    // (vigil_audit_chain restored elsewhere): start afresh.
+    if (has_horizon_ && std::stoull(chain[0][3].value_or("0")) > next_xid_) has_horizon_ = advance_ = false;
+    if (!ordered || last_id_ + 1 < low_) {
+      low_ = 1;
+      sealed_cap_ = 0;
+      has_horizon_ = advance_ = false;
     }
+    renewable_ = ordered;
+    after_ = low_ - 1;
   }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
     // Window by window of ids from the last one read: each query's scan is
     // bounded by its window whatever plan the statistics suggest (a range
     // to the end, with a log analyzed while empty, was read whole for each
-    // batch: a seal of 200,000 took 36 s).
+    // batch: a seal of 200,000 took 36 s). An empty window jumps to the
+    // next id there is (a rolled-back bulk insert leaves a long gap).
     std::vector<audit::Entry> out;
     while (static_cast<int>(out.size()) < limit && after_ < cap_) {
       core::PollCancel();
@@ -1240,6 +1260,13 @@ class PgAuditStore final : public audit::AuditStore {
                     "$2::pg_catalog.int8 ORDER BY l.id", {std::to_string(after_), std::to_string(hi)});
       for (const auto& r : rows) out.push_back(EntryOf(r));
       after_ = hi;
+      if (rows.empty() && hi < cap_) {
+        auto next = Q("SELECT (pg_catalog.min(id) OPERATOR(pg_catalog.-) 1)::pg_catalog.text "
+                      "FROM vigil_state.vigil_audit_log WHERE id OPERATOR(pg_catalog.>) $1::pg_catalog.int8",
+                      {std::to_string(hi)});
+        if (next.at(0)[0]) after_ = std::max<std::int64_t>(hi, std::stoll(*next[0][0]));
+        else after_ = cap_;
+      }
     }
     return out;
   }
@@ -1247,18 +1274,25 @@ class PgAuditStore final : public audit::AuditStore {
     // Every entry this call could see up to cap_ is sealed now, and every
     // entry up to horizon_id_ is one it could see (see StartSealing).
     std::int64_t low = advance_ ? std::max(low_, horizon_id_ + 1) : low_;
-    bool renew = fresh_ && (advance_ || !has_horizon_) && last_id_ >= low;
-    if (low == low_ && !renew && !(advance_ && fresh_)) return;  // nothing to record: an idle call writes nothing
-    if (renew)
-      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, horizon_id = $2::pg_catalog.int8, "
-        "horizon_xid = $3::pg_catalog.xid8 WHERE singleton OPERATOR(pg_catalog.=) 1",
-        {std::to_string(low), std::to_string(last_id_), std::to_string(next_xid_)});
-    else if (advance_ && fresh_)
-      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, horizon_id = NULL, horizon_xid = NULL "
-        "WHERE singleton OPERATOR(pg_catalog.=) 1", {std::to_string(low)});
-    else
-      Q("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8 WHERE singleton OPERATOR(pg_catalog.=) 1",
-        {std::to_string(low)});
+    bool keep = has_horizon_ && !advance_;  // a horizon not reached yet stays
+    std::optional<std::string> horizon_id, horizon_xid;
+    if (keep) {
+      horizon_id = std::to_string(horizon_id_);
+    } else if (renewable_ && last_id_ >= low) {
+      horizon_id = std::to_string(last_id_);
+      horizon_xid = std::to_string(next_xid_);
+    }
+    std::int64_t sealed_cap = std::max(cap_, low - 1);
+    bool changed = low != stored_low_() || sealed_cap != sealed_cap_ || waiting_ != waiting_before_ ||
+                   (!keep && (horizon_id.has_value() || has_horizon_));
+    if (!changed) return;  // an idle call writes nothing
+    Q(std::string("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, sealed_cap = "
+                  "$2::pg_catalog.int8, waiting_xids = $3::pg_catalog.xid8[]") +
+          (keep ? "" : ", horizon_id = $4::pg_catalog.int8, horizon_xid = $5::pg_catalog.xid8") +
+          " WHERE singleton OPERATOR(pg_catalog.=) 1",
+      keep ? std::vector<std::optional<std::string>>{std::to_string(low), std::to_string(sealed_cap), waiting_}
+           : std::vector<std::optional<std::string>>{std::to_string(low), std::to_string(sealed_cap), waiting_,
+                                                     horizon_id, horizon_xid});
   }
   void WriteSeals(const std::vector<audit::Seal1>& seals) override {
     std::vector<std::optional<std::string>> ids, seqs, hashes;
@@ -1286,13 +1320,11 @@ class PgAuditStore final : public audit::AuditStore {
     return out;
   }
   std::int64_t CountUnsealed() override {
-    // Nothing below the watermark is unsealed (StartSealing). A constant
-    // bound, so the planner reads the log's key from there.
-    std::string low = Q("SELECT low_id::pg_catalog.text FROM vigil_state.vigil_audit_chain "
-                        "WHERE singleton OPERATOR(pg_catalog.=) 1", {}).at(0)[0].value_or("1");
-    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log l "
-                        "WHERE l.seq IS NULL AND l.id OPERATOR(pg_catalog.>=) $1::pg_catalog.int8", {low})[0][0]
-                          .value_or("0"));
+    // Every unsealed entry, below the watermark too: verify reads the
+    // whole chain anyway, and an entry stranded below it (a sequence an
+    // owner changed) must show.
+    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log WHERE seq IS NULL",
+                        {})[0][0].value_or("0"));
   }
   std::int64_t LastSeqBefore(std::string_view before) override {
     return std::stoll(
@@ -1352,9 +1384,11 @@ class PgAuditStore final : public audit::AuditStore {
   bool can_lock_;
   std::int64_t cap_ = 0, after_ = 0;  // this sealing call's bounds
   // The watermark (StartSealing): every entry below low_ is sealed or gone.
-  std::int64_t low_ = 1, horizon_id_ = 0, last_id_ = 0;
+  std::int64_t low_ = 1, stored_low_value_ = 1, horizon_id_ = 0, last_id_ = 0, sealed_cap_ = 0;
   std::uint64_t next_xid_ = 0;
-  bool has_horizon_ = false, advance_ = false, fresh_ = false;
+  bool has_horizon_ = false, advance_ = false, renewable_ = false;
+  std::string waiting_, waiting_before_;  // in-progress xids at this call's start, and at the last call's
+  std::int64_t stored_low_() const { return stored_low_value_; }
 };
 
 // AuditCall gathers what every sealing, verifying, purging and erasing
@@ -1535,22 +1569,26 @@ void vigil::pg::SealFromWorker() {
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole pinned;  // as vigil_state's owner, restricted: never as the worker's superuser
   vigil::pg::BeginAs(&pinned, state.owner, nullptr);
-  // Pending: an unsealed entry above the watermark, or a horizon the
-  // watermark can move to (PgAuditStore::StartSealing).
-  if (SPI_execute("SELECT low_id, horizon_xid OPERATOR(pg_catalog.<=) "
-                  "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) "
-                  "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1",
+  // Pending: the watermark can move (its horizon is reached), a
+  // transaction in progress at the last seal has ended (its entries may sit
+  // below what that seal read), or an unsealed entry lies above what it
+  // read. Nothing else can have changed, so an idle round reads one row
+  // and a short range of the log's key (PgAuditStore::StartSealing).
+  if (SPI_execute("SELECT sealed_cap, horizon_xid OPERATOR(pg_catalog.<=) "
+                  "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) OR EXISTS (SELECT 1 FROM "
+                  "pg_catalog.unnest(waiting_xids) x WHERE pg_catalog.pg_xact_status(x) IS DISTINCT FROM "
+                  "'in progress') FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1",
                   true, 1) != SPI_OK_SELECT || SPI_processed != 1)
     elog(ERROR, "reading the audit chain failed");
   bool isnull = false;
-  int64 low = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  bool advance = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
-  bool pending = advance;
+  int64 sealed_cap = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  bool moved = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
+  bool pending = moved;
   if (!pending) {
     char query[160];
     snprintf(query, sizeof query,
-             "SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL AND id OPERATOR(pg_catalog.>=) " INT64_FORMAT
-             "::pg_catalog.int8 LIMIT 1", low);
+             "SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL AND id OPERATOR(pg_catalog.>) " INT64_FORMAT
+             "::pg_catalog.int8 LIMIT 1", sealed_cap);
     if (SPI_execute(query, true, 1) != SPI_OK_SELECT) elog(ERROR, "reading the audit log failed");
     pending = SPI_processed > 0;
   }

@@ -42,6 +42,9 @@ void RunTask(const char* activity, void (*task)()) {
   MemoryContext loop_cxt = CurrentMemoryContext;
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
+  // READ COMMITTED whatever default_transaction_isolation says: the tasks
+  // read fresh snapshots (the sealer's watermark, docs/audit.md).
+  XactIsoLevel = XACT_READ_COMMITTED;
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, activity);
   PG_TRY();

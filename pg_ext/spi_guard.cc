@@ -152,6 +152,4 @@ std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept {
   return next;
 }
 
-bool XactSnapshotIsolation() noexcept { return IsolationUsesXactSnapshot(); }
-
 }  // namespace vigil::pg

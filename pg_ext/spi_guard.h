@@ -63,9 +63,6 @@ bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept;
 // after a value, it is above the id of every transaction that could have
 // produced that value.
 std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept;
-// REPEATABLE READ or SERIALIZABLE: every query of the transaction sees its
-// first snapshot.
-bool XactSnapshotIsolation() noexcept;
 
 // ---- phase 2 (C++, throws): the guarded calls as rows -------------------------
 

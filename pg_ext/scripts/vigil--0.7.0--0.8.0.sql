@@ -69,10 +69,13 @@ CREATE TABLE vigil_state.vigil_audit_chain (
     from_hash  text,
     -- The sealer's watermark: every entry with id < low_id is sealed or
     -- purged; every id up to horizon_id was drawn by a transaction whose id
-    -- is below horizon_xid (docs/audit.md, "Sealing").
-    low_id      bigint NOT NULL DEFAULT 1,
-    horizon_id  bigint,
-    horizon_xid xid8
+    -- is below horizon_xid. The last sealing call read up to sealed_cap
+    -- while waiting_xids were in progress (docs/audit.md, "Sealing").
+    low_id       bigint NOT NULL DEFAULT 1,
+    horizon_id   bigint,
+    horizon_xid  xid8,
+    sealed_cap   bigint NOT NULL DEFAULT 0,
+    waiting_xids xid8[] NOT NULL DEFAULT '{}'
 );
 INSERT INTO vigil_state.vigil_audit_chain (singleton, head_seq, head_hash, from_seq, from_hash) VALUES (1, 0, NULL, 0, NULL);
 COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head), the checkpoint of the last purge (from) and the sealer''s watermark (low_id)';

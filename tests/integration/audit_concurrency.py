@@ -615,6 +615,35 @@ def pg_watermark():
     before = psql("SELECT xmin FROM vigil_state.vigil_audit_chain", db)
     psql("SELECT vigil_audit_seal()", db)
     check("pg watermark: an idle seal writes nothing", psql("SELECT xmin FROM vigil_state.vigil_audit_chain", db) == before)
+    # Under REPEATABLE READ by default the watermark still moves (a seal
+    # records its horizon whatever its isolation).
+    psql(f"ALTER DATABASE {MARK_DB} SET default_transaction_isolation = 'repeatable read'", "postgres")
+    psql("INSERT INTO w SELECT g, 'rr' FROM generate_series(100, 120) g", db)
+    for _ in range(3):
+        psql("SELECT vigil_audit_seal()", db)
+    top = int(psql("SELECT max(id) FROM vigil_state.vigil_audit_log", db))
+    check("pg watermark: under REPEATABLE READ by default the watermark passes every entry",
+          int(psql(mark, db)) > top, psql("SELECT low_id, horizon_id, horizon_xid FROM vigil_state.vigil_audit_chain", db))
+    psql(f"ALTER DATABASE {MARK_DB} RESET default_transaction_isolation", "postgres")
+    # An owner who gives the sequence a cache: a session's cached id below
+    # the watermark must still be sealed (the sealer rescans from the start
+    # until the cache is 1 again), and verify counts any entry left behind.
+    psql("ALTER SEQUENCE vigil_state.vigil_audit_log_id_seq CACHE 100", db)
+    cached = Session(db, "vigil-cached")
+    cached.send("INSERT INTO w VALUES (200, 'cached');")
+    psql("INSERT INTO w VALUES (201, 'other session')", db)
+    for _ in range(3):
+        psql("SELECT vigil_audit_seal()", db)
+    cached.send("INSERT INTO w VALUES (202, 'cached, below the watermark');")
+    cached.close()
+    for _ in range(2):
+        psql("SELECT vigil_audit_seal()", db)
+    entries = int(psql("SELECT count(*) FROM vigil_audit_log", db))
+    report = json.loads(psql("SELECT vigil_audit_verify()", db))
+    check("pg watermark: with a cached sequence every entry is still sealed",
+          report.get("valid") is True and report.get("checked") == entries and report.get("unsealed") == 0,
+          f"{entries}: {report}")
+    psql("ALTER SEQUENCE vigil_state.vigil_audit_log_id_seq CACHE 1", db)
     psql(f"DROP DATABASE {MARK_DB}", "postgres")
 
 
