@@ -1173,8 +1173,21 @@ class PgAuditStore final : public audit::AuditStore {
 
   audit::Chain ReadChain(bool lock) override {
     const char* mode = lock ? " FOR UPDATE" : (can_lock_ ? " FOR SHARE" : "");
-    auto rows = Q(std::string("SELECT head_seq::pg_catalog.text, head_hash, from_seq::pg_catalog.text, from_hash "
-                              "FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1") + mode, {});
+    const std::string read = std::string("SELECT head_seq::pg_catalog.text, head_hash, from_seq::pg_catalog.text, "
+                                         "from_hash FROM vigil_state.vigil_audit_chain WHERE singleton "
+                                         "OPERATOR(pg_catalog.=) 1") + mode;
+    auto rows = Q(read, {});
+    if (rows.empty()) {
+      // The row is made by the first seal, not by CREATE EXTENSION: a
+      // row the install script made would collide with the dumped one in
+      // pg_restore. Missing while sealed entries exist, it was deleted.
+      if (Q("SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NOT NULL LIMIT 1", {}).empty()) {
+        if (!lock) return audit::Chain{};
+        Q("INSERT INTO vigil_state.vigil_audit_chain (singleton, head_seq, from_seq) VALUES (1, 0, 0) "
+          "ON CONFLICT (singleton) DO NOTHING", {});
+        rows = Q(read, {});
+      }
+    }
     if (rows.empty())
       throw core::Error(core::ErrorCode::kPrerequisite, "vigil_state.vigil_audit_chain has lost its row",
                         "", "the chain's state was deleted: restore it from a backup");
@@ -1205,7 +1218,7 @@ class PgAuditStore final : public audit::AuditStore {
                    "(c.horizon_xid OPERATOR(pg_catalog.<=) pg_catalog.pg_snapshot_xmin(s.snap))::pg_catalog.text, "
                    "c.horizon_xid::pg_catalog.text, c.sealed_cap::pg_catalog.text, c.waiting_xids::pg_catalog.text, "
                    "COALESCE((SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_snapshot_xip(s.snap) x), "
-                   "'{}')::pg_catalog.text "
+                   "'{}')::pg_catalog.text, c.horizon_origin "
                    "FROM vigil_state.vigil_audit_chain c, s WHERE c.singleton OPERATOR(pg_catalog.=) 1", {});
     low_ = std::max<std::int64_t>(1, std::stoll(chain.at(0)[0].value_or("1")));
     stored_low_value_ = low_;
@@ -1232,11 +1245,13 @@ class PgAuditStore final : public audit::AuditStore {
     // transaction that drew an id up to last_id_. Independent of the
     // snapshot, so REPEATABLE READ callers record horizons too.
     vigil::pg::SpiOutcome out{};
-    next_xid_ = vigil::pg::NextXidGuarded(&out);
+    char origin[64] = "";
+    next_xid_ = vigil::pg::NextXidGuarded(&out, origin, sizeof origin);
     if (!out.ok) vigil::pg::ThrowOutcome(out);
-    // A horizon beyond the next transaction id came from another cluster
-    // (vigil_audit_chain restored elsewhere): start afresh.
-    if (has_horizon_ && std::stoull(chain[0][3].value_or("0")) > next_xid_) has_horizon_ = advance_ = false;
+    origin_ = origin;
+    // A horizon recorded in another cluster or database (vigil_audit_chain
+    // restored from a dump) says nothing about this one's transactions.
+    if (has_horizon_ && chain[0][7].value_or("") != origin_) has_horizon_ = advance_ = false;
     if (!ordered || last_id_ + 1 < low_) {
       low_ = 1;
       sealed_cap_ = 0;
@@ -1288,11 +1303,12 @@ class PgAuditStore final : public audit::AuditStore {
     if (!changed) return;  // an idle call writes nothing
     Q(std::string("UPDATE vigil_state.vigil_audit_chain SET low_id = $1::pg_catalog.int8, sealed_cap = "
                   "$2::pg_catalog.int8, waiting_xids = $3::pg_catalog.xid8[]") +
-          (keep ? "" : ", horizon_id = $4::pg_catalog.int8, horizon_xid = $5::pg_catalog.xid8") +
+          (keep ? "" : ", horizon_id = $4::pg_catalog.int8, horizon_xid = $5::pg_catalog.xid8, horizon_origin = $6") +
           " WHERE singleton OPERATOR(pg_catalog.=) 1",
       keep ? std::vector<std::optional<std::string>>{std::to_string(low), std::to_string(sealed_cap), waiting_}
-           : std::vector<std::optional<std::string>>{std::to_string(low), std::to_string(sealed_cap), waiting_,
-                                                     horizon_id, horizon_xid});
+           : std::vector<std::optional<std::string>>{
+                 std::to_string(low), std::to_string(sealed_cap), waiting_, horizon_id, horizon_xid,
+                 horizon_id ? std::optional<std::string>(origin_) : std::nullopt});
   }
   void WriteSeals(const std::vector<audit::Seal1>& seals) override {
     std::vector<std::optional<std::string>> ids, seqs, hashes;
@@ -1388,6 +1404,7 @@ class PgAuditStore final : public audit::AuditStore {
   std::uint64_t next_xid_ = 0;
   bool has_horizon_ = false, advance_ = false, renewable_ = false;
   std::string waiting_, waiting_before_;  // in-progress xids at this call's start, and at the last call's
+  std::string origin_;                    // "<system identifier>:<database oid>" (NextXidGuarded)
   std::int64_t stored_low_() const { return stored_low_value_; }
 };
 
@@ -1578,11 +1595,15 @@ void vigil::pg::SealFromWorker() {
                   "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) OR EXISTS (SELECT 1 FROM "
                   "pg_catalog.unnest(waiting_xids) x WHERE pg_catalog.pg_xact_status(x) IS DISTINCT FROM "
                   "'in progress') FROM vigil_state.vigil_audit_chain WHERE singleton OPERATOR(pg_catalog.=) 1",
-                  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+                  true, 1) != SPI_OK_SELECT)
     elog(ERROR, "reading the audit chain failed");
   bool isnull = false;
-  int64 sealed_cap = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  bool moved = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
+  int64 sealed_cap = 0;  // no row yet: nothing was sealed
+  bool moved = false;
+  if (SPI_processed == 1) {
+    sealed_cap = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    moved = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) && !isnull;
+  }
   bool pending = moved;
   if (!pending) {
     char query[160];

@@ -6,9 +6,11 @@
 
 extern "C" {
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -136,13 +138,14 @@ bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept {
   return out->ok;
 }
 
-std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept {
+std::uint64_t NextXidGuarded(SpiOutcome* out, char* origin, std::size_t origin_size) noexcept {
   MemoryContext context = CurrentMemoryContext;
   volatile std::uint64_t next = 0;
   out->ok = true;
   PG_TRY();
   {
     next = U64FromFullTransactionId(ReadNextFullTransactionId());
+    snprintf(origin, origin_size, UINT64_FORMAT ":%u", GetSystemIdentifier(), MyDatabaseId);
   }
   PG_CATCH();
   {

@@ -61,8 +61,10 @@ bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept;
 
 // The next transaction id to be assigned (ReadNextFullTransactionId): read
 // after a value, it is above the id of every transaction that could have
-// produced that value.
-std::uint64_t NextXidGuarded(SpiOutcome* out) noexcept;
+// produced that value. `origin` receives "<system identifier>:<database
+// oid>": transaction ids mean something only in the cluster and database
+// they were read in.
+std::uint64_t NextXidGuarded(SpiOutcome* out, char* origin, std::size_t origin_size) noexcept;
 
 // ---- phase 2 (C++, throws): the guarded calls as rows -------------------------
 

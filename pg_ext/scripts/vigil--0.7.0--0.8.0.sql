@@ -75,9 +75,11 @@ CREATE TABLE vigil_state.vigil_audit_chain (
     horizon_id   bigint,
     horizon_xid  xid8,
     sealed_cap   bigint NOT NULL DEFAULT 0,
-    waiting_xids xid8[] NOT NULL DEFAULT '{}'
+    waiting_xids xid8[] NOT NULL DEFAULT '{}',
+    horizon_origin text  -- "<system identifier>:<database oid>" the horizon was read in
 );
-INSERT INTO vigil_state.vigil_audit_chain (singleton, head_seq, head_hash, from_seq, from_hash) VALUES (1, 0, NULL, 0, NULL);
+-- No row here: the first seal makes it, so that pg_restore (which runs
+-- CREATE EXTENSION, then restores the dumped row) finds no duplicate.
 COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head), the checkpoint of the last purge (from) and the sealer''s watermark (low_id)';
 REVOKE ALL ON vigil_state.vigil_audit_log, vigil_state.vigil_audit_chain FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log', '');

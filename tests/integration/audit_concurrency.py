@@ -644,6 +644,26 @@ def pg_watermark():
           report.get("valid") is True and report.get("checked") == entries and report.get("unsealed") == 0,
           f"{entries}: {report}")
     psql("ALTER SEQUENCE vigil_state.vigil_audit_log_id_seq CACHE 1", db)
+    # pg_dump and pg_restore keep the trail: the chain's row (made by the
+    # first seal, not by CREATE EXTENSION) restores without a duplicate,
+    # the restored chain verifies, and the old cluster's horizon is not
+    # trusted in the new database.
+    restored = MARK_DB + "_restored"
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = os.path.join(tmp, "dump")
+        out = subprocess.run(["pg_dump", "-Fc", "-f", dump, db], capture_output=True, text=True)
+        check("pg watermark: pg_dump of an audited database", out.returncode == 0, out.stderr[-400:])
+        psql(f"DROP DATABASE IF EXISTS {restored}", "postgres")
+        psql(f"CREATE DATABASE {restored}", "postgres")
+        out = subprocess.run(["pg_restore", "--exit-on-error", "-d", restored, dump], capture_output=True, text=True)
+        check("pg watermark: pg_restore without errors", out.returncode == 0, out.stderr[-400:])
+    psql("INSERT INTO w VALUES (300, 'after the restore')", restored)
+    psql("SELECT vigil_audit_seal()", restored)
+    entries = int(psql("SELECT count(*) FROM vigil_audit_log", restored))
+    report = json.loads(psql("SELECT vigil_audit_verify()", restored))
+    check("pg watermark: the restored chain verifies and grows", report.get("valid") is True
+          and report.get("checked") == entries and report.get("unsealed") == 0 and entries > 40, f"{entries}: {report}")
+    psql(f"DROP DATABASE {restored}", "postgres")
     psql(f"DROP DATABASE {MARK_DB}", "postgres")
 
 
