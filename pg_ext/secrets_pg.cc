@@ -109,3 +109,17 @@ VIGIL_PG_FUNCTION(vigil_api_key_secret) {
                           "vigil.api_key_secret in postgresql.conf (docs/secrets.md).")));
   PG_RETURN_NULL();
 }
+
+// Backups are SQLite's: a PostgreSQL cluster is backed up by its own tools.
+namespace {
+[[noreturn]] void NoBackups(const char* name) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("%s() is SQLite's: back up PostgreSQL with pgBackRest or pg_basebackup", name),
+                  errhint("A cluster's backup is a base backup plus its WAL archive, taken by the server's own "
+                          "tools; vigil's health checks report WAL-archiving failures (docs/secrets.md).")));
+}
+}  // namespace
+
+VIGIL_PG_FUNCTION(vigil_backup) { NoBackups("vigil_backup"); }
+VIGIL_PG_FUNCTION(vigil_backup_verify) { NoBackups("vigil_backup_verify"); }
+VIGIL_PG_FUNCTION(vigil_restore) { NoBackups("vigil_restore"); }

@@ -53,7 +53,7 @@ struct AuditState {
   std::string last_sql, last_normalized;
 };
 
-AuditState* State(sqlite3_context* ctx) { return static_cast<AuditState*>(sqlite3_user_data(ctx)); }
+AuditState* State(sqlite3_context* ctx) { return static_cast<AuditState*>(UserData(ctx)); }
 
 std::vector<std::string> ForeignObjects(sqlite3* db);
 bool HasLog(sqlite3* db);

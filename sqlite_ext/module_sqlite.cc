@@ -11,6 +11,7 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
+#include <cctype>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -74,9 +75,69 @@ int Fail(char** errmsg, const std::string& message) {
   return SQLITE_ERROR;
 }
 
+// DirectCall wraps a DIRECTONLY function. SQLite refuses such a function
+// in views, triggers, DEFAULTs, generated columns and index expressions,
+// but a CHECK constraint of the file may still call one that is not
+// DETERMINISTIC (3.40's resolver marks CHECK calls as from the schema only
+// for deterministic functions): a hostile file could make an INSERT set
+// the API-key secret, write a backup or add a migration. So the call must
+// come from a statement the application (or vigil itself) prepared whose
+// text names the function: a CHECK's call comes from an INSERT or UPDATE
+// that does not.
+struct DirectCall {
+  const char* name;
+  void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  void* user;
+  void (*release)(void*);
+};
+
+void ReleaseDirectCall(void* p) {
+  auto* d = static_cast<DirectCall*>(p);
+  if (d->release != nullptr) d->release(d->user);
+  delete d;
+}
+
+bool NamesIt(const char* sql, const char* name) {
+  if (sql == nullptr) return false;
+  std::size_t n = std::strlen(name);
+  for (const char* p = sql; *p; ++p) {
+    std::size_t i = 0;
+    while (i < n && p[i] && std::tolower(static_cast<unsigned char>(p[i])) == name[i]) ++i;
+    if (i == n) return true;
+  }
+  return false;
+}
+
+thread_local sqlite3_context* direct_ctx = nullptr;
+thread_local void* direct_user = nullptr;
+
+void DirectOnlyCall(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  auto* d = static_cast<DirectCall*>(sqlite3_user_data(ctx));
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  bool named = false;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr && !named; s = sqlite3_next_stmt(db, s))
+    named = sqlite3_stmt_busy(s) && NamesIt(sqlite3_sql(s), d->name);
+  if (!named) {
+    std::string msg = "vigil: ";
+    msg += d->name;
+    msg += "() may be called only from the application's own statements, not from a CHECK constraint or "
+           "other object of the database file";
+    sqlite3_result_error(ctx, msg.c_str(), -1);
+    sqlite3_result_error_code(ctx, SQLITE_AUTH);
+    return;
+  }
+  sqlite3_context* outer_ctx = direct_ctx;
+  void* outer_user = direct_user;
+  direct_ctx = ctx;
+  direct_user = d->user;
+  d->fn(ctx, argc, argv);
+  direct_ctx = outer_ctx;
+  direct_user = outer_user;
+}
+
 int RegisterAll(sqlite3* db, char** errmsg) {
   std::vector<const Impl*> impls;
-  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(),
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(), BackupImpls(),
                                       std::span<const Impl>(kSurfaceImpls)})
     for (const Impl& impl : group) impls.push_back(&impl);
   std::vector<bool> used(impls.size(), false);
@@ -136,7 +197,21 @@ int RegisterAll(sqlite3* db, char** errmsg) {
       } else {
         void* user = cached ? cache : (audited ? audit : nullptr);
         void (*release)(void*) = cached ? ReleaseRulesCache : (audited ? ReleaseAuditState : nullptr);
-        rc = sqlite3_create_function_v2(db, f.name, nargs, flags, user, p.impl->fn, nullptr, nullptr, release);
+        if (flags & SQLITE_DIRECTONLY) {
+          // Wrapped: SQLite does not hold DIRECTONLY against a CHECK
+          // constraint calling a function that is not DETERMINISTIC
+          // (DirectOnlyCall).
+          auto* d = new (std::nothrow) DirectCall{f.name, p.impl->fn, user, release};
+          if (d == nullptr) {
+            if (release != nullptr) release(user);
+            rc = SQLITE_NOMEM;
+            continue;
+          }
+          rc = sqlite3_create_function_v2(db, f.name, nargs, flags, d, DirectOnlyCall, nullptr, nullptr,
+                                          ReleaseDirectCall);
+        } else {
+          rc = sqlite3_create_function_v2(db, f.name, nargs, flags, user, p.impl->fn, nullptr, nullptr, release);
+        }
       }
     }
   }
@@ -145,6 +220,11 @@ int RegisterAll(sqlite3* db, char** errmsg) {
 }
 
 }  // namespace
+
+void* UserData(sqlite3_context* ctx) noexcept {
+  return ctx == direct_ctx ? direct_user : sqlite3_user_data(ctx);
+}
+
 }  // namespace vigil::sqlite
 
 extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3* db, char** errmsg,

@@ -28,6 +28,7 @@ std::span<const Impl> QualityImpls();
 std::span<const Impl> MigrationImpls();
 std::span<const Impl> AuditImpls();
 std::span<const Impl> SecretImpls();
+std::span<const Impl> BackupImpls();
 
 // NewAuditState creates the connection's audit state (actor, key) shared
 // by `users` registrations; ReleaseAuditState is their destructor.
@@ -37,6 +38,11 @@ void ReleaseAuditState(void* state);
 // environment variable VIGIL_API_KEY_SECRET on first use (checked; throws).
 std::optional<std::string_view> ConnectionApiSecret(void* state);
 void SetConnectionApiSecret(void* state, std::optional<std::string_view> secret);
+
+// UserData is a function's user data (its rules cache, the connection's
+// state): sqlite3_user_data, except under a DIRECTONLY function's wrapper
+// (module_sqlite.cc, DirectCall), which keeps the function's own.
+void* UserData(sqlite3_context* ctx) noexcept;
 
 // IsKind is vigil_is_<kind>(text); its user data is the kind's KindInfo.
 void IsKind(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;

@@ -223,7 +223,7 @@ std::vector<core::Violation> CheckRow(sqlite3* db, std::shared_ptr<const core::T
   return check.Finish();
 }
 
-RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(sqlite3_user_data(ctx)); }
+RulesCache* Cache(sqlite3_context* ctx) { return static_cast<RulesCache*>(UserData(ctx)); }
 
 // ---- SQL functions --------------------------------------------------------
 

@@ -25,7 +25,7 @@ std::optional<std::string_view> OptionalText(int argc, sqlite3_value** argv, int
 }
 
 std::string_view Secret(sqlite3_context* ctx) {
-  std::optional<std::string_view> s = ConnectionApiSecret(sqlite3_user_data(ctx));
+  std::optional<std::string_view> s = ConnectionApiSecret(UserData(ctx));
   if (!s)
     throw core::Error(core::ErrorCode::kPrerequisite, "no API-key secret is configured", {},
                       "call vigil_api_key_secret(secret) or set VIGIL_API_KEY_SECRET (docs/secrets.md)");
@@ -66,12 +66,12 @@ void ApiKeyVerify(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // vigil_api_key_secret(secret) -> 1 (NULL forgets it: 0).
 void ApiKeySecret(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-    SetConnectionApiSecret(sqlite3_user_data(ctx), std::nullopt);
+    SetConnectionApiSecret(UserData(ctx), std::nullopt);
     return sqlite3_result_int(ctx, 0);
   }
   std::string_view secret = Text(argv[0]);
   secrets::CheckSecret(secret);
-  SetConnectionApiSecret(sqlite3_user_data(ctx), secret);
+  SetConnectionApiSecret(UserData(ctx), secret);
   sqlite3_result_int(ctx, 1);
 }
 

@@ -29,6 +29,18 @@ struct VigilOpensslApi {
                      unsigned char out[32]);  // version 2: 1 on success
   int (*random_bytes)(void* out, size_t len);  // version 3: RAND_bytes; 1 on success
   int (*equal)(const void* a, const void* b, size_t len);  // version 3: CRYPTO_memcmp; 1 when equal
+  // Version 3, for age (backups): scrypt (r, p as given, at most max_mem
+  // bytes), HKDF-SHA256 (RFC 5869), ChaCha20-Poly1305 (RFC 8439; `out`
+  // holds len + 16 bytes when sealing, len - 16 when opening). 1 on
+  // success; open returns 0 when the tag does not verify.
+  int (*scrypt)(const void* pass, size_t pass_len, const void* salt, size_t salt_len, uint64_t n, uint64_t r,
+                uint64_t p, uint64_t max_mem, unsigned char* out, size_t out_len);
+  int (*hkdf_sha256)(const void* ikm, size_t ikm_len, const void* salt, size_t salt_len, const void* info,
+                     size_t info_len, unsigned char* out, size_t out_len);
+  int (*chacha20poly1305_seal)(const unsigned char key[32], const unsigned char nonce[12], const void* in,
+                               size_t len, unsigned char* out);
+  int (*chacha20poly1305_open)(const unsigned char key[32], const unsigned char nonce[12], const void* in,
+                               size_t len, unsigned char* out);
 };
 const VigilOpensslApi* vigil_openssl_api(void);     // version 1, for earlier releases
 const VigilOpensslApi* vigil_openssl_api_v2(void);  // version 2, for earlier releases

@@ -218,7 +218,12 @@ std::string ApiKeyHash(std::string_view key, std::string_view secret) {
   if (key.empty()) throw Error(ErrorCode::kInvalidParameter, "API key is empty");
   if (key.size() > 4096) throw Error(ErrorCode::kInvalidParameter, "API key longer than 4 KiB");
   CheckSecret(secret);
-  return "hmac-sha256$" + hash::Hex(hash::HmacSha256(secret, key));
+  // A label first: the message never equals one the audit chain MACs
+  // ("vigil-audit-chain-v1..."), so an operator who gives both the same
+  // secret does not hand every role an oracle for chain links.
+  std::string message = "vigil-api-key-v1\n";
+  message += key;
+  return "hmac-sha256$" + hash::Hex(hash::HmacSha256(secret, message));
 }
 
 bool ApiKeyVerify(std::string_view key, std::string_view stored, std::string_view secret) {

@@ -66,7 +66,9 @@ std::string ApiKeyGenerate(std::string_view prefix);
 // CheckSecret: the secret of API-key hashes is at least 16 bytes (22023).
 void CheckSecret(std::string_view secret);
 
-// ApiKeyHash: "hmac-sha256$" and 64 hex digits of HMAC-SHA256(secret, key).
+// ApiKeyHash: "hmac-sha256$" and 64 hex digits of HMAC-SHA256(secret,
+// "vigil-api-key-v1\n" key): the label keeps its messages apart from any
+// other MAC vigil computes under a secret.
 // Deterministic, so a table keeps it in an indexed column and finds a
 // presented key by it. An empty key or one over 4 KiB is 22023.
 std::string ApiKeyHash(std::string_view key, std::string_view secret);

@@ -234,6 +234,15 @@ constexpr FunctionInfo kFunctions[] = {
     {"vigil_api_key_secret", "vigil_api_key_secret", "secret text", "boolean", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kWrites, -1, false,
      "SQLite: sets the connection's API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)"},
+    {"vigil_backup", "vigil_backup", "path text, passphrase text DEFAULT NULL::text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kReads | kFiles, -1, false,
+     "SQLite: an online backup to a new file, encrypted in the age format with a passphrase (PostgreSQL raises 0A000: use pgBackRest or pg_basebackup)"},
+    {"vigil_backup_verify", "vigil_backup_verify", "path text, passphrase text DEFAULT NULL::text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kFiles, -1, false,
+     "SQLite: decrypts a backup in memory and runs PRAGMA integrity_check on it (PostgreSQL raises 0A000)"},
+    {"vigil_restore", "vigil_restore", "path text, passphrase text, target_path text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
+     kFiles, -1, false,
+     "SQLite: restores a backup to a new file, checked with PRAGMA integrity_check before it appears (PostgreSQL raises 0A000)"},
 };
 
 constexpr std::size_t kCount = sizeof(kFunctions) / sizeof(kFunctions[0]);
@@ -275,10 +284,11 @@ constexpr void CountArgs(const char* s, int* in, int* defaults) {
   }
 }
 
-// DIRECTONLY: what writes, runs stored SQL, or computes with a secret (a
-// view or trigger of an untrusted file must not obtain keyed hashes).
+// DIRECTONLY: what writes, runs stored SQL, computes with a secret or
+// touches files (a view or trigger of an untrusted file must not obtain
+// keyed hashes, nor read or write files).
 constexpr bool WritesOrRunsSql(unsigned effects) {
-  return (effects & (kWrites | kRunsStoredSql | kUsesSecret)) != 0;
+  return (effects & (kWrites | kRunsStoredSql | kUsesSecret | kFiles)) != 0;
 }
 
 constexpr unsigned FlagsAt(const FunctionInfo& f, int nargs) {
@@ -357,6 +367,7 @@ std::string EffectsText(unsigned effects) {
   add(kWrites, "writes");
   add(kRunsStoredSql, "runs stored SQL");
   add(kUsesSecret, "uses a secret");
+  add(kFiles, "touches files");
   return out;
 }
 

@@ -32,6 +32,7 @@ enum Effect : unsigned {
   kWrites = 1u << 1,        // changes the database (vigil's state, the user's tables or schema)
   kRunsStoredSql = 1u << 2, // runs SQL kept in the database (expression rules, migration scripts)
   kUsesSecret = 1u << 3,    // computes with the server's or the connection's secret (API-key hashes)
+  kFiles = 1u << 4,         // reads or writes files named by its arguments (backups)
 };
 
 // The SQLite flags, engine-neutral (the adapter maps them to SQLITE_*).

@@ -224,6 +224,23 @@ CREATE FUNCTION vigil_api_key_secret(secret text) RETURNS boolean
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_api_key_secret(text) IS 'SQLite: sets the connection''s API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)';
 
+-- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
+-- on PostgreSQL the same names point to pgBackRest and pg_basebackup.
+CREATE FUNCTION vigil_backup(path text, passphrase text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_backup'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_backup(text, text) IS 'SQLite: an online backup to a new file, encrypted in the age format with a passphrase (PostgreSQL raises 0A000: use pgBackRest or pg_basebackup)';
+
+CREATE FUNCTION vigil_backup_verify(path text, passphrase text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_backup_verify'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_backup_verify(text, text) IS 'SQLite: decrypts a backup in memory and runs PRAGMA integrity_check on it (PostgreSQL raises 0A000)';
+
+CREATE FUNCTION vigil_restore(path text, passphrase text, target_path text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_restore'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_restore(text, text, text) IS 'SQLite: restores a backup to a new file, checked with PRAGMA integrity_check before it appears (PostgreSQL raises 0A000)';
+
 -- DDL on the database is recorded while any table is audited.
 CREATE FUNCTION vigil_state.vigil_audit_ddl() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'vigil_audit_ddl'

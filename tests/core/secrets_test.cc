@@ -128,9 +128,9 @@ TEST(ApiKey, GenerateHashVerify) {
   EXPECT_EQ(seen.size(), 100u);
   const std::string secret = "0123456789abcdef0123456789abcdef";
   // The openssl command computes the same:
-  //   printf %s vk_test | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
+  //   printf 'vigil-api-key-v1\nvk_test' | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
   std::string h = ApiKeyHash("vk_test", secret);
-  EXPECT_EQ(h, "hmac-sha256$f51f45a45b5cf81ac8df46766fc1c2247432b659bc909fc34f2c67db59af8b15");
+  EXPECT_EQ(h, "hmac-sha256$93d096ffc854fbb2eaf38826c39747b48423604a53835a529f5c61d251865f34");
   EXPECT_EQ(ApiKeyHash("vk_test", secret), h);  // deterministic: an indexed column finds it
   EXPECT_NE(ApiKeyHash("vk_test", secret + "x"), h);
   EXPECT_TRUE(ApiKeyVerify("vk_test", h, secret));

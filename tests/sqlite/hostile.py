@@ -496,4 +496,33 @@ with tempfile.TemporaryDirectory() as d:
     g.execute("COMMIT")
     g.close()
 
+# --- A CHECK constraint of the file calls vigil's DIRECTONLY functions.
+# SQLite does not hold DIRECTONLY against a CHECK calling a function that
+# is not DETERMINISTIC; vigil refuses the call unless the statement that
+# runs it names the function (module_sqlite.cc, DirectCall).
+with tempfile.TemporaryDirectory() as d:
+    evil = os.path.join(d, "evil.db")
+    plain = connect(evil)  # the attacker's own copy of vigil makes the file
+    plain.execute("CREATE TABLE users (name TEXT CHECK (vigil_api_key_secret('attacker-known-secret-123') = 1))")
+    plain.execute("CREATE TABLE leak (name TEXT CHECK (typeof(vigil_migration_add('999', 'leak', "
+                  "'SELECT ' || quote(vigil_api_key_hash(name)))) <> 'x'))")
+    plain.execute("CREATE TABLE copies (name TEXT CHECK (typeof(vigil_backup(name || '.copy')) <> 'x'))")
+    plain.close()
+    v = connect(evil)
+    v.execute("SELECT vigil_api_key_secret('the-applications-own-secret')")
+    mine = v.execute("SELECT vigil_api_key_hash('k')").fetchone()[0]
+    e = error_of(v, "INSERT INTO users VALUES ('x')")
+    check(e is not None and "not from a CHECK constraint" in str(e), f"a CHECK cannot set the API-key secret: {e}")
+    check(v.execute("SELECT vigil_api_key_hash('k')").fetchone()[0] == mine, "the secret is the application's still")
+    e = error_of(v, "INSERT INTO leak VALUES ('victim_key')")
+    check(e is not None and "not from a CHECK constraint" in str(e), f"a CHECK cannot add a migration or hash: {e}")
+    e = error_of(v, "INSERT INTO copies VALUES (?)", (os.path.join(d, "exfil"),))
+    check(e is not None and not os.path.exists(os.path.join(d, "exfil.copy")),
+          f"a CHECK cannot write a backup: {e}")
+    # The application's own statements still call them, even beside the
+    # hostile table.
+    check(error_of(v, "SELECT vigil_api_key_secret('another-secret-of-the-app')") is None,
+          "the application's own call still works")
+    v.close()
+
 sys.exit(check.summary("hostile"))
