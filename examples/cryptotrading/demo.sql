@@ -241,12 +241,24 @@ SELECT substr(api_key, 1, 12) || '...' AS "key (shown once)", substr(key_hash, 1
        vigil_api_key_verify(api_key, key_hash) AS verifies,
        vigil_api_key_verify('bot_live_guess', key_hash) AS "a guess verifies"
 FROM issued, api_keys;
+.print    An encrypted backup of this file while it is open (the age format: age -d opens it),
+.print    verified, and restored to a new file checked by PRAGMA integrity_check first:
+SELECT json_extract(r, '$.encrypted') AS encrypted, json_extract(r, '$.pages') AS pages,
+       json_extract(r, '$.work_factor') AS scrypt_work_factor
+FROM (SELECT vigil_backup('demo/vigil-demo-backup.age', 'demo passphrase, not a real one') AS r);
+SELECT json_extract(v, '$.valid') AS valid, json_extract(v, '$.integrity') AS integrity
+FROM (SELECT vigil_backup_verify('demo/vigil-demo-backup.age', 'demo passphrase, not a real one') AS v);
+SELECT json_extract(v, '$.path') AS restored_to, json_extract(v, '$.integrity') AS integrity
+FROM (SELECT vigil_restore('demo/vigil-demo-backup.age', 'demo passphrase, not a real one',
+                           'demo/vigil-demo-restored.db') AS v);
+.print    A wrong passphrase is an error, and nothing is restored:
+SELECT vigil_restore('demo/vigil-demo-backup.age', 'a guess', 'demo/never.db');
 
 .print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
-.print    write, run stored SQL or use a secret are DIRECTONLY, so no view or trigger of a file can call them:
+.print    run stored SQL, use a secret or touch files are DIRECTONLY: no view, trigger or CHECK of a file can call them:
 SELECT name, effects, sqlite_flags FROM vigil_functions()
-WHERE effects LIKE '%stored SQL%' OR effects LIKE '%secret%' ORDER BY name;
+WHERE effects LIKE '%stored SQL%' OR effects LIKE '%secret%' OR effects LIKE '%files%' ORDER BY name;
 
 .print
 .print    The file records the version of vigil's tables, so a newer vigil upgrades it in place
