@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,8 @@ constexpr const char* kUsageText =
     "  info                          the database, vigil's version and the history\n"
     "  audit-head                    seal pending audit entries and print the newest chain hash\n"
     "  audit-verify [HEAD]           check the audit chain (and that HEAD, kept earlier, is a link of it)\n"
+    "  backup PATH                   SQLite: an online backup to a new file, encrypted (age format) when a\n"
+    "                                passphrase is given (VIGIL_BACKUP_PASSPHRASE or --passphrase-file)\n"
     "\n"
     "options:\n"
     "  --db DB       an SQLite file, or a PostgreSQL URI (postgresql://...) or \"key=value\" string;\n"
@@ -60,12 +63,14 @@ constexpr const char* kUsageText =
     "  --dir DIR     the migration folder (default: migrations)\n"
     "  --json        machine-readable output on stdout\n"
     "  --dry-run     migrate: apply and roll back (vigil_migrate(target, true))\n"
+    "  --backup PATH migrate (SQLite): take a backup to PATH first; nothing is applied if it fails\n"
+    "  --passphrase-file FILE  backup, migrate --backup: the passphrase is FILE's first line\n"
     "  --module PATH vigil's SQLite module (default: VIGIL_SQLITE_MODULE, else the installed one)\n"
     "\n"
     "exit status: 0 success, 1 failure, 2 usage error, 3 drift\n";
 
 struct Options {
-  std::string db, dir = "migrations", module, command, arg;
+  std::string db, dir = "migrations", module, command, arg, backup, passphrase_file;
   bool json = false, dry_run = false, has_db = false;
 };
 
@@ -99,6 +104,10 @@ Options Parse(int argc, char** argv) {
       o.json = true;
     } else if (a == "--dry-run") {
       o.dry_run = true;
+    } else if (is("--backup")) {
+      o.backup = value("--backup");
+    } else if (is("--passphrase-file")) {
+      o.passphrase_file = value("--passphrase-file");
     } else if (a.size() > 1 && a[0] == '-') {
       throw Usage{"unknown option " + a};
     } else {
@@ -110,7 +119,7 @@ Options Parse(int argc, char** argv) {
   o.command = positional[0];
   static const std::map<std::string, int> kArgs = {{"migrate", -1}, {"status", 0}, {"validate", 0},
                                                    {"rollback", 1}, {"repair", 1}, {"info", 0},
-                                                   {"audit-head", 0}, {"audit-verify", -1}};
+                                                   {"audit-head", 0}, {"audit-verify", -1}, {"backup", 1}};
   auto it = kArgs.find(o.command);
   if (it == kArgs.end()) throw Usage{"unknown command \"" + o.command + "\""};
   std::size_t given = positional.size() - 1;
@@ -119,6 +128,9 @@ Options Parse(int argc, char** argv) {
   if (it->second == -1 && given > 1) throw Usage{o.command + " takes at most one argument"};
   if (given == 1) o.arg = positional[1];
   if (o.dry_run && o.command != "migrate") throw Usage{"--dry-run is an option of migrate"};
+  if (!o.backup.empty() && o.command != "migrate") throw Usage{"--backup is an option of migrate"};
+  if (!o.passphrase_file.empty() && o.command != "backup" && o.backup.empty())
+    throw Usage{"--passphrase-file goes with backup or migrate --backup"};
   return o;
 }
 
@@ -287,8 +299,16 @@ json RunOutside(Connection& c, const std::string& version, bool undo, const std:
   return finished;
 }
 
+json TakeBackup(Connection& c, const Options& o, const std::string& path);
+
 int Migrate(Connection& c, const Options& o, const Out& out) {
   std::vector<core::MigrationFiles> files = core::ReadMigrationDir(o.dir, false);
+  if (!o.backup.empty()) {
+    // Before anything is registered or applied: a failed backup stops here.
+    json b = TakeBackup(c, o, o.backup);
+    out.Line("backup " + b["path"].get<std::string>() + (b["encrypted"].get<bool>() ? " (encrypted)" : "") +
+             " taken before migrating");
+  }
   Register(c, files);
   out.Line("registered " + std::to_string(files.size()) + " migration" + (files.size() == 1 ? "" : "s") + " from " + o.dir);
   std::optional<std::string> target;
@@ -542,6 +562,41 @@ int Repair(Connection& c, const Options& o, const Out& out) {
   return kOk;
 }
 
+// Passphrase is the backup's passphrase: --passphrase-file's first line,
+// else VIGIL_BACKUP_PASSPHRASE, else none (a plain copy). Never an
+// argument: command lines are visible to every user of the machine.
+std::optional<std::string> Passphrase(const Options& o) {
+  if (!o.passphrase_file.empty()) {
+    std::ifstream in(o.passphrase_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) throw Usage{"cannot read the passphrase file " + o.passphrase_file};
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (const char* env = std::getenv("VIGIL_BACKUP_PASSPHRASE"); env != nullptr && *env != '\0') return std::string(env);
+  return std::nullopt;
+}
+
+// TakeBackup runs vigil_backup on an SQLite database (PostgreSQL has its
+// own tools) and returns its report.
+json TakeBackup(Connection& c, const Options& o, const std::string& path) {
+  if (c.postgres())
+    throw Usage{"backup is for SQLite files: back up PostgreSQL with pgBackRest or pg_basebackup"};
+  std::optional<std::string> passphrase = Passphrase(o);
+  return QueryJson(c, "SELECT vigil_backup($1, $2)", {path, passphrase});
+}
+
+int Backup(Connection& c, const Options& o) {
+  json r = TakeBackup(c, o, o.arg);
+  if (o.json) {
+    std::cout << r.dump(2) << "\n";
+  } else {
+    std::cout << "backup: " << r["path"].get<std::string>() << ", " << r["bytes"].dump() << " bytes of database, "
+              << (r["encrypted"].get<bool>() ? "encrypted (age format; age -d opens it)" : "not encrypted") << "\n";
+  }
+  return kOk;
+}
+
 // AuditHead seals what is pending and prints the chain's newest hash, for
 // a cron job or a CI step to keep outside the database (docs/audit.md).
 int AuditHead(Connection& c, const Options& o) {
@@ -629,7 +684,7 @@ int main(int argc, char** argv) {
   Out out{o.json};
   try {
     bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair" ||
-                 o.command == "audit-head";
+                 o.command == "audit-head" || o.command == "backup";
     std::unique_ptr<Connection> c = vigil::cli::Connect(o.has_db ? o.db : std::string(), write, ModulePath(o));
     if (o.command == "migrate") return Migrate(*c, o, out);
     if (o.command == "status") return Status(*c, o);
@@ -638,6 +693,7 @@ int main(int argc, char** argv) {
     if (o.command == "repair") return Repair(*c, o, out);
     if (o.command == "audit-head") return AuditHead(*c, o);
     if (o.command == "audit-verify") return AuditVerify(*c, o);
+    if (o.command == "backup") return Backup(*c, o);
     return Info(*c, o);
   } catch (const Usage& u) {
     PrintError(u.message, "");

@@ -272,6 +272,38 @@ def main():
     r = subprocess.run([vigil, "--db", os.path.join(work, "none.db"), "status"], capture_output=True, text=True, env=env)
     check(r.returncode == 1 and not os.path.exists(os.path.join(work, "none.db")),
           "sqlite: status on a missing file creates nothing, exit 1", r.stderr)
+    # backup and migrate --backup: the passphrase from the environment or a
+    # file, never the command line; the backup is taken before anything is
+    # applied, and a failed backup applies nothing.
+    h, m = fresh("backup.db", {"V1__t.sql": "CREATE TABLE t (a integer);\n",
+                               "V2__u.sql": "CREATE TABLE u (a integer);\n"})
+    sql_on(h, "CREATE TABLE before_backup (a integer)")
+    b = os.path.join(os.path.dirname(h), "b.age")
+    r = subprocess.run([vigil, "--db", h, "--json", "backup", b], capture_output=True, text=True,
+                       env=dict(env, VIGIL_BACKUP_PASSPHRASE="cli backup pass"))
+    check(r.returncode == 0 and json.loads(r.stdout).get("encrypted") is True and
+          open(b, "rb").read(22) == b"age-encryption.org/v1\n", "sqlite: vigil backup writes an age file", r.stderr)
+    r = subprocess.run([vigil, "--db", h, "backup", b], capture_output=True, text=True, env=env)
+    check(r.returncode == 1 and "does not overwrite" in r.stderr, "sqlite: vigil backup never overwrites, exit 1",
+          r.stderr)
+    pf = os.path.join(os.path.dirname(h), "pass")
+    open(pf, "w").write("from a file\n")
+    before = os.path.join(os.path.dirname(h), "before.age")
+    r = subprocess.run([vigil, "--db", h, "--dir", m, "migrate", "--backup", before, "--passphrase-file", pf],
+                       capture_output=True, text=True, env=env)
+    restored = os.path.join(os.path.dirname(h), "before.db")
+    ok = r.returncode == 0 and "taken before migrating" in r.stdout
+    if ok:
+        sql_on(h, f"SELECT vigil_restore('{before}', 'from a file', '{restored}')")
+        names = {n for (n,) in sql_on(restored, "SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        ok = "before_backup" in names and "t" not in names
+    check(ok, "sqlite: migrate --backup takes the backup before applying", r.stdout + r.stderr)
+    h2, m2 = fresh("nobackup.db", {"V1__t.sql": "CREATE TABLE t (a integer);\n"})
+    r = subprocess.run([vigil, "--db", h2, "--dir", m2, "migrate", "--backup", b], capture_output=True, text=True, env=env)
+    check(r.returncode == 1 and not sql_on(h2, "SELECT 1 FROM sqlite_schema WHERE name = 't'"),
+          "sqlite: a failed backup (the file exists) applies nothing", r.stdout + r.stderr)
+    r = subprocess.run([vigil, "--db", h, "status", "--backup", b], capture_output=True, text=True, env=env)
+    check(r.returncode == 2, "--backup is an option of migrate only (exit 2)", r.stderr)
     shutil.rmtree(work)
 
     # --- PostgreSQL -----------------------------------------------------------
