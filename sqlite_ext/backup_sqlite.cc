@@ -80,6 +80,16 @@ class NewFile : public age::Sink {
     struct stat st;
     if (lstat(target.c_str(), &st) == 0)
       throw Error(ErrorCode::kInvalidParameter, "backup: \"" + target + "\" exists; vigil does not overwrite files");
+    // A -wal, -journal or -shm file left beside the name (a crash, a
+    // database removed without them) would be read as part of the new
+    // database by the next connection that opens it.
+    for (const char* suffix : {"-wal", "-journal", "-shm"}) {
+      std::string companion = target + suffix;
+      if (lstat(companion.c_str(), &st) == 0)
+        throw Error(ErrorCode::kInvalidParameter,
+                    "backup: \"" + companion + "\" exists; SQLite would read it as part of the new file", {},
+                    "remove it, or choose another name");
+    }
     std::string random = core::secrets::ApiKeyGenerate("tmp");
     temp_ = target + ".vigil-" + random.substr(4, 16);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -134,10 +144,22 @@ class NewFile : public age::Sink {
 class FileSource : public age::Source {
  public:
   explicit FileSource(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking open (a FIFO would block it for ever), then only a
+    // regular file is read.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) Io("cannot open", path);
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      fd_ = -1;
+      throw Error(ErrorCode::kInvalidParameter, "backup: \"" + path + "\" is not a regular file");
+    }
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
   }
-  ~FileSource() override { ::close(fd_); }
+  ~FileSource() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
   std::size_t Read(char* buf, std::size_t n) override {
     for (;;) {
       ssize_t k = ::read(fd_, buf, n);
@@ -245,20 +267,39 @@ void Backup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   // A second connection to the file, read-only, so the copy is one read
   // transaction beside whatever this connection does; a database without a
   // file (":memory:") is copied from this connection.
+  // The second connection goes through the caller's VFS (an encrypting
+  // or in-memory VFS names a file that is not the plain file on disk); a
+  // database of the memdb VFS is copied from this connection.
   Connection second, copy;
   sqlite3* src = db;
-  if (file != nullptr && file[0] != '\0') {
-    if (sqlite3_open_v2(file, &second.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
+  sqlite3_vfs* vfs = nullptr;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs);
+  bool memdb = vfs != nullptr && vfs->zName != nullptr && std::strcmp(vfs->zName, "memdb") == 0;
+  if (file != nullptr && file[0] != '\0' && !memdb) {
+    if (sqlite3_open_v2(file, &second.db, SQLITE_OPEN_READONLY, vfs != nullptr ? vfs->zName : nullptr) != SQLITE_OK)
       throw Error(ErrorCode::kEngine, std::string("backup: cannot open the database a second time: ") +
                                           (second.db ? sqlite3_errmsg(second.db) : "out of memory"));
-    sqlite3_busy_timeout(second.db, 30000);
+    sqlite3_busy_timeout(second.db, 5000);
     src = second.db;
+  }
+  // Refused before copying: over 4 GiB (docs/secrets.md).
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_int64 bytes = 0;
+    if (sqlite3_prepare_v2(src, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", -1, &st,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      bytes = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (bytes > kMaxBytes) throw Error(ErrorCode::kProgramLimit, "backup: the database is larger than 4 GiB");
   }
   // The copy lives in the memdb VFS, whose image is one contiguous buffer:
   // serialized without a second copy of the database (NOCOPY below).
   if (sqlite3_open_v2("file:vigil_backup?vfs=memdb", &copy.db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
     throw Error(ErrorCode::kEngine, "backup: cannot open a memory database");
+  sqlite3_int64 limit = kMaxBytes;
+  sqlite3_file_control(copy.db, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);  // memdb's default is 1 GiB
   sqlite3_int64 pages = 0;
   {
     sqlite3_backup* b = sqlite3_backup_init(copy.db, "main", src, "main");
@@ -266,6 +307,10 @@ void Backup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     int rc = sqlite3_backup_step(b, -1);
     pages = sqlite3_backup_pagecount(b);
     sqlite3_backup_finish(b);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+      throw Error(ErrorCode::kLockTimeout, "backup: the database stayed locked for 5 s", {},
+                  "a connection in PRAGMA locking_mode = EXCLUSIVE, or one writing, holds it: commit, or back up "
+                  "from that connection outside its transaction");
     if (rc != SQLITE_DONE) throw Error(ErrorCode::kEngine, std::string("backup: ") + sqlite3_errstr(rc));
   }
   sqlite3_int64 size = 0;

@@ -11,12 +11,15 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
+#include <algorithm>
+#include <unordered_set>
 #include <cctype>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "base/companion.h"
+#include "sql/lexer.h"
 #include "boundary.h"
 #include "module_sqlite.h"
 #include "rules_sqlite.h"
@@ -80,10 +83,14 @@ int Fail(char** errmsg, const std::string& message) {
 // but a CHECK constraint of the file may still call one that is not
 // DETERMINISTIC (3.40's resolver marks CHECK calls as from the schema only
 // for deterministic functions): a hostile file could make an INSERT set
-// the API-key secret, write a backup or add a migration. So the call must
-// come from a statement the application (or vigil itself) prepared whose
-// text names the function: a CHECK's call comes from an INSERT or UPDATE
-// that does not.
+// the API-key secret, write a backup or add a migration. So a call runs
+// only when a statement that vouches for it is running: a busy statement
+// of the connection, not one of vigil's own (built from the file's names:
+// OwnStatement), not one already running when an enclosing DIRECTONLY call
+// began (a CHECK fired inside vigil_insert cannot borrow the application's
+// "SELECT vigil_insert(...)"), whose text calls the function: its name as
+// a word or quoted identifier followed by "(", outside strings and
+// comments (vigil's lexer). Nesting stops at 8 levels.
 struct DirectCall {
   const char* name;
   void (*fn)(sqlite3_context*, int, sqlite3_value**);
@@ -97,42 +104,93 @@ void ReleaseDirectCall(void* p) {
   delete d;
 }
 
-bool NamesIt(const char* sql, const char* name) {
+thread_local std::unordered_set<sqlite3_stmt*> own_statements;
+thread_local std::vector<sqlite3_stmt*> shielded;  // busy when an enclosing call began
+thread_local int direct_depth = 0;
+thread_local sqlite3_context* direct_ctx = nullptr;
+thread_local void* direct_user = nullptr;
+
+bool Calls(const char* sql, const char* name) {
   if (sql == nullptr) return false;
+  std::string_view text(sql);
   std::size_t n = std::strlen(name);
-  for (const char* p = sql; *p; ++p) {
-    std::size_t i = 0;
-    while (i < n && p[i] && std::tolower(static_cast<unsigned char>(p[i])) == name[i]) ++i;
-    if (i == n) return true;
+  // Most statements do not mention the name at all: no lexing for them.
+  bool mentioned = false;
+  for (std::size_t i = 0; i + n <= text.size() && !mentioned; ++i) {
+    std::size_t k = 0;
+    while (k < n && std::tolower(static_cast<unsigned char>(text[i + k])) == name[k]) ++k;
+    mentioned = k == n;
+  }
+  if (!mentioned) return false;
+  std::vector<core::sql::Token> tokens = core::sql::Tokenize(text, core::Dialect::kSqlite);
+  auto unquoted_is = [&](const core::sql::Token& t) {
+    std::string_view w = text.substr(t.begin, t.end - t.begin);
+    if (t.kind == core::sql::TokenKind::kQuotedIdentifier) {
+      if (w.size() < 2) return false;
+      w = w.substr(1, w.size() - 2);
+    } else if (t.kind != core::sql::TokenKind::kWord) {
+      return false;
+    }
+    if (w.size() != n) return false;
+    for (std::size_t k = 0; k < n; ++k)
+      if (std::tolower(static_cast<unsigned char>(w[k])) != name[k]) return false;
+    return true;
+  };
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (!unquoted_is(tokens[i])) continue;
+    std::size_t j = i + 1;
+    while (j < tokens.size() && tokens[j].kind == core::sql::TokenKind::kComment) ++j;
+    if (j < tokens.size() && tokens[j].kind == core::sql::TokenKind::kOperator &&
+        text.substr(tokens[j].begin, tokens[j].end - tokens[j].begin) == "(")
+      return true;
   }
   return false;
 }
 
-thread_local sqlite3_context* direct_ctx = nullptr;
-thread_local void* direct_user = nullptr;
-
 void DirectOnlyCall(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   auto* d = static_cast<DirectCall*>(sqlite3_user_data(ctx));
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  bool named = false;
-  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr && !named; s = sqlite3_next_stmt(db, s))
-    named = sqlite3_stmt_busy(s) && NamesIt(sqlite3_sql(s), d->name);
-  if (!named) {
+  std::vector<sqlite3_stmt*> busy;
+  bool vouched = false;
+  try {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr; s = sqlite3_next_stmt(db, s)) {
+      if (!sqlite3_stmt_busy(s)) continue;
+      busy.push_back(s);
+      if (!vouched && !own_statements.count(s) &&
+          std::find(shielded.begin(), shielded.end(), s) == shielded.end())
+        vouched = Calls(sqlite3_sql(s), d->name);
+    }
+  } catch (...) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (!vouched || direct_depth >= 8) {
     std::string msg = "vigil: ";
     msg += d->name;
-    msg += "() may be called only from the application's own statements, not from a CHECK constraint or "
-           "other object of the database file";
+    msg += vouched ? "() nests more than 8 calls deep"
+                   : "() may be called only from the application's own statements, not from a CHECK constraint "
+                     "or other object of the database file";
     sqlite3_result_error(ctx, msg.c_str(), -1);
     sqlite3_result_error_code(ctx, SQLITE_AUTH);
+    return;
+  }
+  std::size_t shielded_before = shielded.size();
+  try {
+    shielded.insert(shielded.end(), busy.begin(), busy.end());
+  } catch (...) {
+    sqlite3_result_error_nomem(ctx);
     return;
   }
   sqlite3_context* outer_ctx = direct_ctx;
   void* outer_user = direct_user;
   direct_ctx = ctx;
   direct_user = d->user;
+  ++direct_depth;
   d->fn(ctx, argc, argv);
+  --direct_depth;
   direct_ctx = outer_ctx;
   direct_user = outer_user;
+  shielded.resize(shielded_before);
 }
 
 int RegisterAll(sqlite3* db, char** errmsg) {
@@ -223,6 +281,17 @@ int RegisterAll(sqlite3* db, char** errmsg) {
 
 void* UserData(sqlite3_context* ctx) noexcept {
   return ctx == direct_ctx ? direct_user : sqlite3_user_data(ctx);
+}
+
+void OwnStatement(sqlite3_stmt* stmt, bool own) noexcept {
+  if (stmt == nullptr) return;
+  try {
+    if (own) own_statements.insert(stmt);
+    else own_statements.erase(stmt);
+  } catch (...) {
+    // Out of memory: the statement is not registered, so it may vouch;
+    // only an application statement naming the function can then run it.
+  }
 }
 
 }  // namespace vigil::sqlite

@@ -27,6 +27,11 @@ namespace vigil::sqlite {
 using core::Error;
 using core::ErrorCode;
 
+// vigil's own statements (built from fixed text and the file's names) are
+// registered while they live: they never vouch for a DIRECTONLY call
+// (module_sqlite.cc, DirectOnlyCall).
+void OwnStatement(sqlite3_stmt* stmt, bool own) noexcept;
+
 // Sql formats with sqlite3_mprintf (%w identifiers, %Q literals).
 template <typename... Args>
 std::string Sql(const char* fmt, Args... args) {
@@ -68,8 +73,12 @@ class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) EngineError(db);
+    OwnStatement(stmt_, true);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() {
+    OwnStatement(stmt_, false);
+    sqlite3_finalize(stmt_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -139,12 +148,24 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Exec runs vigil's own SQL, statement by statement (each registered as
+// vigil's while it runs).
 inline void Exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    throw Error(ErrorCode::kEngine, msg);
+  const char* p = sql.c_str();
+  while (p != nullptr && *p != '\0') {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db, p, -1, &stmt, &tail) != SQLITE_OK) throw Error(ErrorCode::kEngine, sqlite3_errmsg(db));
+    if (stmt != nullptr) {
+      OwnStatement(stmt, true);
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      }
+      OwnStatement(stmt, false);
+      sqlite3_finalize(stmt);
+      if (rc != SQLITE_DONE) throw Error(ErrorCode::kEngine, sqlite3_errmsg(db));
+    }
+    p = tail;
   }
 }
 
@@ -155,7 +176,9 @@ inline void ExecOne(sqlite3* db, const std::string& sql) {
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) EngineError(db);
   bool more = tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n") != std::string_view::npos;
+  OwnStatement(stmt, true);
   int rc = more ? SQLITE_MISUSE : sqlite3_step(stmt);
+  OwnStatement(stmt, false);
   sqlite3_finalize(stmt);
   if (more) throw Error(ErrorCode::kInvalidParameter, "vigil built a statement that holds more than one");
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) EngineError(db);

@@ -176,6 +176,25 @@ def main():
                             ("SELECT vigil_backup_verify('junk.bin', 'p')", (), "neither an age file")):
         r, err = call(db, sql, *args)
         check(f"{sql}: {want}", r is None and want in (err or ""), f"{r} {err}")
+    # Found by a review: a -wal left beside the target would be read as
+    # part of the restored file; a FIFO would block for ever; a database of
+    # the memdb VFS names a file on disk that is not it.
+    open("stale.db-wal", "wb").write(b"not this database's WAL")
+    r, err = call(db, "SELECT vigil_restore('b1.age', ?, 'stale.db')", pw)
+    check(r is None and "stale.db-wal" in (err or "") and not os.path.exists("stale.db"),
+          "a stale -wal beside the target is refused", err)
+    os.mkfifo("pipe")
+    r, err = call(db, "SELECT vigil_backup_verify('pipe', 'p')")
+    check(r is None and "not a regular file" in (err or ""), "a FIFO is refused, not read", err)
+    mem = sqlite3.connect(f"file:{os.path.join(work, 'src.db')}?vfs=memdb", uri=True, isolation_level=None)
+    mem.enable_load_extension(True)
+    mem.load_extension(MODULE)
+    mem.execute("CREATE TABLE only_in_memory (a)")
+    r, err = call(mem, "SELECT vigil_backup('memdb.db')")
+    check(r is not None and sqlite3.connect("memdb.db").execute(
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'only_in_memory'").fetchone()[0] == 1,
+          "a memdb database is backed up from its own connection, not from the file of the same name", err)
+    mem.close()
     # A plain (unencrypted) backup.
     r, err = call(db, "SELECT vigil_backup('plain.db')")
     check("vigil_backup without a passphrase writes a plain database copy", r is not None and

@@ -519,6 +519,34 @@ with tempfile.TemporaryDirectory() as d:
     e = error_of(v, "INSERT INTO copies VALUES (?)", (os.path.join(d, "exfil"),))
     check(e is not None and not os.path.exists(os.path.join(d, "exfil.copy")),
           f"a CHECK cannot write a backup: {e}")
+    # What a second review found around the first fix: vigil's own
+    # statements carry the file's names (vigil_insert's RETURNING names the
+    # key column), strings and comments mention names, a name is a prefix
+    # of another's, and a CHECK can re-enter the function the application
+    # called.
+    v.execute("SELECT vigil_api_key_secret('the-applications-own-secret')")
+    plain = connect(evil)
+    plain.execute("CREATE TABLE orders (vigil_backup INTEGER PRIMARY KEY, item TEXT, "
+                  f"CHECK (vigil_backup('{os.path.join(d, 'pk.copy')}') IS NOT NULL))")
+    plain.execute("CREATE TABLE notes (body TEXT, CHECK (vigil_api_key_secret('attacker-known-secret-123') = 1))")
+    plain.execute("CREATE TABLE r (v INTEGER, CHECK (vigil_insert('r', '{\"v\": 1}') IS NOT NULL))")
+    plain.close()
+    v.close()
+    v = connect(evil)
+    v.execute("SELECT vigil_api_key_secret('the-applications-own-secret')")
+    e = error_of(v, "SELECT vigil_insert('orders', '{\"item\": \"x\"}')")
+    check(e is not None and not os.path.exists(os.path.join(d, "pk.copy")),
+          f"a key column named vigil_backup does not let a CHECK write a backup: {e}")
+    e = error_of(v, "INSERT INTO notes VALUES ('how to call vigil_api_key_secret(x)') -- vigil_api_key_secret(")
+    check(e is not None and v.execute("SELECT vigil_api_key_hash('k')").fetchone()[0] == mine,
+          f"a name in a string or a comment vouches for nothing: {e}")
+    target = os.path.join(d, "prefix")
+    e = error_of(v, "INSERT INTO copies SELECT ? WHERE 1 OR vigil_backup_verify('x', 'y') IS NULL", (target,))
+    check(e is not None and not os.path.exists(target + ".copy"),
+          f"a statement calling vigil_backup_verify does not vouch for vigil_backup: {e}")
+    e = error_of(v, "SELECT vigil_insert('r', '{\"v\": 1}')")
+    check(e is not None and "not from a CHECK constraint" in str(e),
+          f"a CHECK re-entering the application's vigil_insert is refused, no recursion: {e}")
     # The application's own statements still call them, even beside the
     # hostile table.
     check(error_of(v, "SELECT vigil_api_key_secret('another-secret-of-the-app')") is None,
