@@ -338,10 +338,16 @@ def pg_concurrency():
         # for and whether a sealer or verifier holds it. A relation extension
         # lock is held only while a page is added (anyone writing the log
         # takes it); any other lock a sealer holds lasts until its commit.
-        sample_sql = ("SELECT w.wait_event || ':' || bool_or(s.application_name = 'vigil-sealer') "
-                      "FROM pg_stat_activity w CROSS JOIN LATERAL pg_catalog.unnest(pg_blocking_pids(w.pid)) b(pid) "
-                      "JOIN pg_stat_activity s ON s.pid = b.pid WHERE w.application_name = 'pgbench' GROUP BY w.pid, "
-                      "w.wait_event")
+        # The lock a writer waits for comes from pg_locks (the lock manager,
+        # read when the query runs), not from pg_stat_activity's
+        # wait_event: that view is a snapshot taken once per transaction,
+        # and a writer it showed idle ('ClientRead') could be waiting by the
+        # time pg_blocking_pids ran (a fresh run failed on exactly that).
+        sample_sql = ("SELECT l.locktype || ':' || bool_or(s.application_name = 'vigil-sealer') "
+                      "FROM pg_locks l JOIN pg_stat_activity w ON w.pid = l.pid "
+                      "CROSS JOIN LATERAL pg_catalog.unnest(pg_blocking_pids(l.pid)) b(pid) "
+                      "JOIN pg_stat_activity s ON s.pid = b.pid "
+                      "WHERE NOT l.granted AND w.application_name = 'pgbench' GROUP BY l.pid, l.locktype")
 
         def sample():
             return [tuple(line.split(":")) for line in psql(sample_sql, app="vigil-sampler").splitlines()]
