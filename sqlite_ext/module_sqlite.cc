@@ -12,7 +12,6 @@
 SQLITE_EXTENSION_INIT1
 
 #include <algorithm>
-#include <unordered_set>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -104,7 +103,9 @@ void ReleaseDirectCall(void* p) {
   delete d;
 }
 
-thread_local std::unordered_set<sqlite3_stmt*> own_statements;
+// vigil's live statements: a vector with room reserved before each
+// prepare, so registering never allocates (and never throws).
+thread_local std::vector<sqlite3_stmt*> own_statements;
 thread_local std::vector<sqlite3_stmt*> shielded;  // busy when an enclosing call began
 thread_local int direct_depth = 0;
 thread_local sqlite3_context* direct_ctx = nullptr;
@@ -150,35 +151,29 @@ bool Calls(const char* sql, const char* name) {
 void DirectOnlyCall(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   auto* d = static_cast<DirectCall*>(sqlite3_user_data(ctx));
   sqlite3* db = sqlite3_context_db_handle(ctx);
-  std::vector<sqlite3_stmt*> busy;
-  bool vouched = false;
-  try {
+  std::size_t shielded_before = shielded.size();
+  bool proceed = false;
+  Run(ctx, [&] {
+    std::vector<sqlite3_stmt*> busy;
+    bool vouched = false;
     for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr; s = sqlite3_next_stmt(db, s)) {
       if (!sqlite3_stmt_busy(s)) continue;
       busy.push_back(s);
-      if (!vouched && !own_statements.count(s) &&
+      if (!vouched && std::find(own_statements.begin(), own_statements.end(), s) == own_statements.end() &&
           std::find(shielded.begin(), shielded.end(), s) == shielded.end())
         vouched = Calls(sqlite3_sql(s), d->name);
     }
-  } catch (...) {
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  if (!vouched || direct_depth >= 8) {
-    std::string msg = "vigil: ";
-    msg += d->name;
-    msg += vouched ? "() nests more than 8 calls deep"
-                   : "() may be called only from the application's own statements, not from a CHECK constraint "
-                     "or other object of the database file";
-    sqlite3_result_error(ctx, msg.c_str(), -1);
-    sqlite3_result_error_code(ctx, SQLITE_AUTH);
-    return;
-  }
-  std::size_t shielded_before = shielded.size();
-  try {
+    if (!vouched)
+      throw core::Error(core::ErrorCode::kPrivilege,
+                        std::string(d->name) + "() may be called only from the application's own statements, not "
+                                               "from a CHECK constraint or other object of the database file");
+    if (direct_depth >= 8)
+      throw core::Error(core::ErrorCode::kProgramLimit, std::string(d->name) + "() nests more than 8 calls deep");
     shielded.insert(shielded.end(), busy.begin(), busy.end());
-  } catch (...) {
-    sqlite3_result_error_nomem(ctx);
+    proceed = true;
+  });
+  if (!proceed) {
+    shielded.resize(shielded_before);
     return;
   }
   sqlite3_context* outer_ctx = direct_ctx;
@@ -195,7 +190,7 @@ void DirectOnlyCall(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexce
 
 int RegisterAll(sqlite3* db, char** errmsg) {
   std::vector<const Impl*> impls;
-  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(), BackupImpls(),
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(), BackupImpls(), QueryImpls(),
                                       std::span<const Impl>(kSurfaceImpls)})
     for (const Impl& impl : group) impls.push_back(&impl);
   std::vector<bool> used(impls.size(), false);
@@ -283,14 +278,18 @@ void* UserData(sqlite3_context* ctx) noexcept {
   return ctx == direct_ctx ? direct_user : sqlite3_user_data(ctx);
 }
 
+void ReserveOwnStatement() { own_statements.reserve(own_statements.size() + 1); }
+
 void OwnStatement(sqlite3_stmt* stmt, bool own) noexcept {
   if (stmt == nullptr) return;
-  try {
-    if (own) own_statements.insert(stmt);
-    else own_statements.erase(stmt);
-  } catch (...) {
-    // Out of memory: the statement is not registered, so it may vouch;
-    // only an application statement naming the function can then run it.
+  if (own) {
+    if (own_statements.size() < own_statements.capacity()) own_statements.push_back(stmt);
+    return;
+  }
+  auto it = std::find(own_statements.begin(), own_statements.end(), stmt);
+  if (it != own_statements.end()) {
+    *it = own_statements.back();
+    own_statements.pop_back();
   }
 }
 

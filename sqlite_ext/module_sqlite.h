@@ -29,6 +29,7 @@ std::span<const Impl> MigrationImpls();
 std::span<const Impl> AuditImpls();
 std::span<const Impl> SecretImpls();
 std::span<const Impl> BackupImpls();
+std::span<const Impl> QueryImpls();
 
 // NewAuditState creates the connection's audit state (actor, key) shared
 // by `users` registrations; ReleaseAuditState is their destructor.

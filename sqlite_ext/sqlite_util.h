@@ -29,7 +29,9 @@ using core::ErrorCode;
 
 // vigil's own statements (built from fixed text and the file's names) are
 // registered while they live: they never vouch for a DIRECTONLY call
-// (module_sqlite.cc, DirectOnlyCall).
+// (module_sqlite.cc, DirectOnlyCall). ReserveOwnStatement makes room first
+// (it may throw std::bad_alloc), so OwnStatement never allocates.
+void ReserveOwnStatement();
 void OwnStatement(sqlite3_stmt* stmt, bool own) noexcept;
 
 // Sql formats with sqlite3_mprintf (%w identifiers, %Q literals).
@@ -72,6 +74,7 @@ std::string Sql(const char* fmt, Args... args) {
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    ReserveOwnStatement();
     if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) EngineError(db);
     OwnStatement(stmt_, true);
   }
@@ -155,6 +158,7 @@ inline void Exec(sqlite3* db, const std::string& sql) {
   while (p != nullptr && *p != '\0') {
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
+    ReserveOwnStatement();
     if (sqlite3_prepare_v2(db, p, -1, &stmt, &tail) != SQLITE_OK) throw Error(ErrorCode::kEngine, sqlite3_errmsg(db));
     if (stmt != nullptr) {
       OwnStatement(stmt, true);
@@ -174,6 +178,7 @@ inline void Exec(sqlite3* db, const std::string& sql) {
 inline void ExecOne(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
+  ReserveOwnStatement();
   if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) EngineError(db);
   bool more = tail != nullptr && std::string_view(tail).find_first_not_of(" \t\r\n") != std::string_view::npos;
   OwnStatement(stmt, true);

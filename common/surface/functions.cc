@@ -234,6 +234,13 @@ constexpr FunctionInfo kFunctions[] = {
     {"vigil_api_key_secret", "vigil_api_key_secret", "secret text", "boolean", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kWrites, -1, false,
      "SQLite: sets the connection's API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)"},
+    // ---- query analysis (issue 15; docs/query-analysis.md) ----
+    {"vigil_normalize", "vigil_normalize", "sql text", "text", Shape::kScalar, Volatility::kImmutable, true, Parallel::kSafe,
+     kPure, -1, false,
+     "the statement with constants as ?, IN lists collapsed, comments and spacing removed, keywords lower-cased (the engine's lexical rules)"},
+    {"vigil_fingerprint", "vigil_fingerprint", "sql text", "text", Shape::kScalar, Volatility::kImmutable, true, Parallel::kSafe,
+     kPure, -1, false,
+     "16 hex digits shared by statements that differ only in constants, IN-list lengths, spacing, comments or keyword case"},
     {"vigil_backup", "vigil_backup", "path text, passphrase text DEFAULT NULL::text", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads | kFiles, -1, false,
      "SQLite: an online backup to a new file, encrypted in the age format with a passphrase (PostgreSQL raises 0A000: use pgBackRest or pg_basebackup)"},

@@ -255,6 +255,13 @@ FROM (SELECT vigil_restore('demo/vigil-demo-backup.age', 'demo passphrase, not a
 SELECT vigil_restore('demo/vigil-demo-backup.age', 'a guess', 'demo/never.db');
 
 .print
+.print 12. Statement shapes: the canonical text and fingerprint statement monitoring will group by
+SELECT vigil_normalize(q) AS normalized, vigil_fingerprint(q) AS fingerprint
+FROM (SELECT 'SELECT * FROM trades WHERE user_id = 42 AND side IN (''buy'', ''sell'') -- desk 7' AS q
+      UNION ALL SELECT 'select *  from TRADES where user_id=7 and side in (''buy'')'
+      UNION ALL SELECT 'SELECT * FROM trades WHERE symbol = ''BTC-USD''');
+
+.print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
 .print    run stored SQL, use a secret or touch files are DIRECTONLY: no view, trigger or CHECK of a file can call them:
 SELECT name, effects, sqlite_flags FROM vigil_functions()

@@ -224,6 +224,18 @@ CREATE FUNCTION vigil_api_key_secret(secret text) RETURNS boolean
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_api_key_secret(text) IS 'SQLite: sets the connection''s API-key secret; PostgreSQL reads it from the key file or vigil.api_key_secret (raises 0A000)';
 
+-- Query analysis (issue 15; docs/query-analysis.md): one canonical text
+-- and fingerprint per statement shape, by PostgreSQL's lexical rules.
+CREATE FUNCTION vigil_normalize(sql text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_normalize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_normalize(text) IS 'the statement with constants as ?, IN lists collapsed, comments and spacing removed, keywords lower-cased (the engine''s lexical rules)';
+
+CREATE FUNCTION vigil_fingerprint(sql text) RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_fingerprint'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vigil_fingerprint(text) IS '16 hex digits shared by statements that differ only in constants, IN-list lengths, spacing, comments or keyword case';
+
 -- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
 -- on PostgreSQL the same names point to pgBackRest and pg_basebackup.
 CREATE FUNCTION vigil_backup(path text, passphrase text DEFAULT NULL) RETURNS jsonb
