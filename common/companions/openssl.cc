@@ -22,9 +22,20 @@ const EVP_MD* Sha256Md() {
   return md != nullptr ? md : EVP_sha256();
 }
 
+// Sha256 reuses one digest context per thread: EVP_Digest allocates and
+// frees one per call, a third of the time of hashing a short statement.
 int Sha256(const void* data, size_t len, unsigned char out[32]) {
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  static thread_local Context c;
   unsigned int n = 0;
-  return EVP_Digest(data, len, out, &n, Sha256Md(), nullptr) == 1 && n == 32 ? 1 : 0;
+  if (c.ctx == nullptr) return EVP_Digest(data, len, out, &n, Sha256Md(), nullptr) == 1 && n == 32 ? 1 : 0;
+  return EVP_DigestInit_ex2(c.ctx, Sha256Md(), nullptr) == 1 && EVP_DigestUpdate(c.ctx, data, len) == 1 &&
+                 EVP_DigestFinal_ex(c.ctx, out, &n) == 1 && n == 32
+             ? 1
+             : 0;
 }
 
 int HmacSha256(const void* key, size_t key_len, const void* data, size_t len, unsigned char out[32]) {

@@ -44,8 +44,18 @@ bool IsIdentStart(unsigned char c) { return text::IsAlpha(c) || c == '_' || c >=
 bool IsIdentChar(unsigned char c) { return IsIdentStart(c) || text::IsDigit(c) || c == '$'; }
 // PostgreSQL's operator characters (scan.l op_chars) and those that let an
 // operator end in + or -.
-bool IsPgOpChar(unsigned char c) { return c != 0 && std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr; }
-bool IsPgOpSpecial(unsigned char c) { return c != 0 && std::strchr("~!@#^&|`?%", c) != nullptr; }
+// Looked up in tables: strchr over the set, per byte, was 6 % of
+// normalising a statement.
+struct ByteSet {
+  bool has[256] = {};
+  constexpr explicit ByteSet(std::string_view chars) {
+    for (char c : chars) has[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr ByteSet kPgOpChars("~!@#^&|`?+-*/%<>=");
+constexpr ByteSet kPgOpSpecial("~!@#^&|`?%");
+bool IsPgOpChar(unsigned char c) { return kPgOpChars.has[c]; }
+bool IsPgOpSpecial(unsigned char c) { return kPgOpSpecial.has[c]; }
 
 // Span returns the end of the run of bytes from s[i] that `is` accepts.
 std::size_t Span(std::string_view s, std::size_t i, bool (*is)(unsigned char), Poll& poll) {
@@ -241,6 +251,9 @@ std::vector<Token> Tokenize(std::string_view s, Dialect dialect) {
   const std::size_t n = s.size();
   auto at = [&](std::size_t k) -> unsigned char { return k < n ? s[k] : 0; };
   std::vector<Token> out;
+  // About one token per four bytes of SQL: one allocation for a statement
+  // of ordinary size instead of a dozen (capped: a 16 MiB literal is one).
+  out.reserve(std::min<std::size_t>(n / 4 + 4, 4096));
   Poll poll;
   std::size_t i = 0;
   while (i < n) {
