@@ -757,7 +757,7 @@ COMMENT ON FUNCTION vigil_password_verify(text, text) IS 'whether a password mat
 CREATE FUNCTION vigil_password_needs_rehash(hash text, options jsonb DEFAULT NULL) RETURNS boolean
     AS 'MODULE_PATHNAME', 'vigil_password_needs_rehash'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION vigil_password_needs_rehash(text, jsonb) IS 'whether a PHC string was made with other parameters than the options (hash again at the next login)';
+COMMENT ON FUNCTION vigil_password_needs_rehash(text, jsonb) IS 'whether a PHC string is below the options: another algorithm, less memory or fewer passes (hash again at the next login)';
 
 CREATE FUNCTION vigil_api_key_generate(prefix text) RETURNS text
     AS 'MODULE_PATHNAME', 'vigil_api_key_generate'

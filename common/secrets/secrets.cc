@@ -178,8 +178,11 @@ bool PasswordVerify(std::string_view password, std::string_view phc) {
 
 bool PasswordNeedsRehash(std::string_view phc, const PasswordPolicy& policy) {
   Phc h = Parse(phc);
-  return h.type != kTypeId || h.version != 0x13 || h.m != policy.memory_kib || h.t != policy.iterations ||
-         h.p != policy.parallelism || h.salt_bytes < kSaltBytes || h.hash_bytes < kHashBytes;
+  // Below the policy (SPEC §6): another algorithm or version, less memory,
+  // fewer passes, or a shorter salt or hash. Stronger parameters stay; the
+  // lanes change the schedule, not the work.
+  return h.type != kTypeId || h.version != 0x13 || h.m < policy.memory_kib || h.t < policy.iterations ||
+         h.salt_bytes < kSaltBytes || h.hash_bytes < kHashBytes;
 }
 
 // ---- API keys -------------------------------------------------------------------

@@ -50,9 +50,9 @@ std::string PasswordHash(std::string_view password, const PasswordPolicy& policy
 // work); an empty password never matches.
 bool PasswordVerify(std::string_view password, std::string_view phc);
 
-// PasswordNeedsRehash: the PHC string was not made with the policy
-// (another algorithm or version, other parameters, a shorter salt or
-// hash). Malformed is 22023.
+// PasswordNeedsRehash: the PHC string is below the policy: another
+// algorithm or version, less memory, fewer passes, or a shorter salt or
+// hash (stronger parameters need no rehash). Malformed is 22023.
 bool PasswordNeedsRehash(std::string_view phc, const PasswordPolicy& policy);
 
 // ---- API keys -------------------------------------------------------------------

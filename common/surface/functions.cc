@@ -221,7 +221,7 @@ constexpr FunctionInfo kFunctions[] = {
      "whether a password matches an Argon2 PHC string, compared in constant time; the work a stored hash may ask for is bounded"},
     {"vigil_password_needs_rehash", "vigil_password_needs_rehash", "hash text, options jsonb DEFAULT NULL::jsonb", "boolean", Shape::kScalar, Volatility::kImmutable, false, Parallel::kSafe,
      kPure, -1, false,
-     "whether a PHC string was made with other parameters than the options (hash again at the next login)"},
+     "whether a PHC string is below the options: another algorithm, less memory or fewer passes (hash again at the next login)"},
     {"vigil_api_key_generate", "vigil_api_key_generate", "prefix text", "text", Shape::kScalar, Volatility::kVolatile, true, Parallel::kSafe,
      kPure, -1, false,
      "a new API key: the prefix, an underscore and 256 random bits in base32"},

@@ -76,6 +76,9 @@ TEST(Password, NeedsRehash) {
   EXPECT_FALSE(PasswordNeedsRehash(PasswordHash("pw", ref), ref));
   EXPECT_TRUE(PasswordNeedsRehash(kRefD, ref));
   EXPECT_TRUE(PasswordNeedsRehash(PasswordHash("pw", p), ref));
+  // Stronger than the policy: no rehash; weaker in either memory or passes: rehash.
+  EXPECT_FALSE(PasswordNeedsRehash(PasswordHash("pw", ref), p));
+  EXPECT_TRUE(PasswordNeedsRehash(PasswordHash("pw", ParsePolicy(R"({"memory_kib": 47104, "iterations": 1})")), p));
 }
 
 TEST(Password, Policy) {
