@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "error_code.h"
 #include "secrets/age.h"
 
 namespace vigil::core::age {
@@ -41,15 +42,7 @@ std::string Dec(const std::string& file, const std::string& pass = "correct hors
   return out.data;
 }
 
-ErrorCode CodeOf(auto&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorCode::kInternal;
-}
+using testing::CodeOf;
 
 TEST(Age, Base64) {
   std::string out;

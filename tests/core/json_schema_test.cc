@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "error_code.h"
 #include "rules/rules.h"
 #include "validate/json_schema.h"
 #include "validate/validators.h"
@@ -127,14 +128,7 @@ class MapRegistry : public JsonSchemaRegistry {
   }
 };
 
-ErrorCode CodeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::kInternal;
-}
+using testing::CodeOf;
 
 bool ValidWith(const std::string& schema, const std::string& doc, const std::string& options, JsonSchemaRegistry* r) {
   return ValidateJson(*CompileJsonSchema(schema, ParseJsonSchemaOptions(options), r), doc, nullptr);

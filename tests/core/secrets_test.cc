@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "error_code.h"
 #include "secrets/secrets.h"
 
 namespace vigil::core::secrets {
@@ -19,15 +20,7 @@ const char* kRefI = "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9Y
 const char* kRefI10 = "$argon2i$m=65536,t=2,p=1$c29tZXNhbHQ$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
 const char* kRefD = "$argon2d$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$lV5dWxY6G2C7o1/DbQSWR0+6T2tZrVNihmbwf7L5Pq8";
 
-ErrorCode CodeOf(auto&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorCode::kInternal;
-}
+using testing::CodeOf;
 
 TEST(Password, ReferenceVectorsVerify) {
   for (const char* h : {kRefId, kRefI, kRefI10, kRefD}) {
