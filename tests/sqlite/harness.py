@@ -23,10 +23,12 @@ class Checks:
         return 1 if self.failed else 0
 
 
-def connect(module, path=":memory:", readonly=False, load=True):
-    """An autocommit connection to `path` (read-only on request), with vigil loaded unless load is false."""
+def connect(module, path=":memory:", readonly=False, load=True, timeout=5.0):
+    """An autocommit connection to `path` (read-only on request), with vigil
+    loaded unless load is false; `timeout` is the busy timeout in seconds
+    (Python's default, 5)."""
     uri = "file:" + path + ("?mode=ro" if readonly else "") if path != ":memory:" else path
-    db = sqlite3.connect(uri, uri=path != ":memory:", isolation_level=None)
+    db = sqlite3.connect(uri, uri=path != ":memory:", isolation_level=None, timeout=timeout)
     if load:
         db.enable_load_extension(True)
         db.load_extension(module)
