@@ -11,6 +11,8 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -99,6 +101,29 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     CurrentResourceOwner = owner;
   }
   PG_END_TRY();
+}
+
+int RawStatementsGuarded(const char* sql, bool* plannable, SpiOutcome* out) noexcept {
+  MemoryContext context = CurrentMemoryContext;
+  out->ok = true;
+  *plannable = false;
+  volatile int count = 0;
+  PG_TRY();
+  {
+    List* stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+    count = list_length(stmts);
+    if (count > 0) {
+      Node* first = linitial_node(RawStmt, stmts)->stmt;
+      *plannable = IsA(first, SelectStmt) || IsA(first, InsertStmt) || IsA(first, UpdateStmt) ||
+                   IsA(first, DeleteStmt) || IsA(first, MergeStmt);
+    }
+  }
+  PG_CATCH();
+  {
+    CaptureError(context, out);
+  }
+  PG_END_TRY();
+  return count;
 }
 
 bool SubxactBeginGuarded(SubxactState* s, SpiOutcome* out) noexcept {

@@ -66,6 +66,12 @@ bool SubxactRollbackGuarded(SubxactState* s, SpiOutcome* out) noexcept;
 // they were read in.
 std::uint64_t NextXidGuarded(SpiOutcome* out, char* origin, std::size_t origin_size) noexcept;
 
+// RawStatementsGuarded parses `sql` with the server's own raw parser (no
+// catalog access, nothing runs) and returns how many statements it holds;
+// `plannable` says whether the first is one EXPLAIN plans (SELECT, VALUES,
+// INSERT, UPDATE, DELETE, MERGE). A syntax error comes back in `out`.
+int RawStatementsGuarded(const char* sql, bool* plannable, SpiOutcome* out) noexcept;
+
 // ---- phase 2 (C++, throws): the guarded calls as rows -------------------------
 
 using GuardedRow = std::vector<std::optional<std::string>>;

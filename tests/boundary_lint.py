@@ -42,7 +42,8 @@ PG_HEADERS = "/usr/include/postgresql/"
 RAISE = {"Raise"}  # vigil::pg::Raise
 # Functions that catch every PostgreSQL error themselves (PG_TRY around all
 # their engine calls) or never call the engine: calling them cannot longjmp.
-GUARDED = {"SpiRunGuarded", "SubxactBeginGuarded", "SubxactRollbackGuarded", "NextXidGuarded", "Capture", "SqlState",
+GUARDED = {"SpiRunGuarded", "SubxactBeginGuarded", "SubxactRollbackGuarded", "NextXidGuarded", "RawStatementsGuarded",
+           "Capture", "SqlState",
            "AllocNoThrow", "AllocNoThrowIn", "MakeText", "CopyCString", "ArgText"}
 
 

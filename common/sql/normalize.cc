@@ -190,8 +190,10 @@ std::string Normalize(std::string_view sql, Dialect dialect) {
   return w.Take();
 }
 
-std::string Fingerprint(std::string_view sql, Dialect dialect) {
-  hash::Digest d = hash::Sha256(Normalize(sql, dialect));
+std::string Fingerprint(std::string_view sql, Dialect dialect) { return FingerprintOfNormalized(Normalize(sql, dialect)); }
+
+std::string FingerprintOfNormalized(std::string_view normalized) {
+  hash::Digest d = hash::Sha256(normalized);
   static const char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 0; i < 8; ++i) {

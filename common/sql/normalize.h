@@ -51,4 +51,7 @@ std::string Normalize(std::string_view sql, Dialect dialect);
 // does when the OpenSSL companion is missing.
 std::string Fingerprint(std::string_view sql, Dialect dialect);
 
+// FingerprintOfNormalized is Fingerprint for text Normalize returned.
+std::string FingerprintOfNormalized(std::string_view normalized);
+
 }  // namespace vigil::core::sql

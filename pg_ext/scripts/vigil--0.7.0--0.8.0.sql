@@ -236,6 +236,13 @@ CREATE FUNCTION vigil_fingerprint(sql text) RETURNS text
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vigil_fingerprint(text) IS '16 hex digits shared by statements that differ only in constants, IN-list lengths, spacing, comments or keyword case';
 
+-- Runs as the caller: the plan is the caller's EXPLAIN, in a subtransaction
+-- that is rolled back (docs/query-analysis.md).
+CREATE FUNCTION vigil_analyze_query(sql text, options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_analyze_query'
+    LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION vigil_analyze_query(text, jsonb) IS 'static rules (issues with severity, message, hint, position), tables, kind, fingerprint and the engine''s plan summary of one statement';
+
 -- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
 -- on PostgreSQL the same names point to pgBackRest and pg_basebackup.
 CREATE FUNCTION vigil_backup(path text, passphrase text DEFAULT NULL) RETURNS jsonb

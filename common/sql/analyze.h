@@ -1,0 +1,126 @@
+// analyze.h — static analysis of one statement (SPEC §7, issue 15): what
+// vigil_analyze_query answers from the text alone, the same on both
+// engines. The engine adapters add what needs the database (the plan,
+// index suggestions proven against the planner).
+//
+// The analysis reads sql::Tokenize's tokens, not a grammar: it knows
+// where each query block (the statement, or a parenthesised subquery)
+// starts, which clause a token sits in (select list, FROM, WHERE, ...),
+// and what a clause keyword deeper in parentheses means (extract(year FROM
+// x) opens no FROM clause). That is enough for the rules below and keeps
+// the analysis linear in the text: it never throws for bad SQL (an
+// unterminated string is one token to the end, as the engine reads it),
+// and polls the cancellation check while it scans.
+//
+// The rules (docs/query-analysis.md has a section for each, with why it
+// matters and a bad and a good example):
+//   select_star             SELECT * or t.* outside EXISTS (...)             warning
+//   missing_where           UPDATE or DELETE without WHERE                   error
+//   leading_wildcard_like   LIKE/ILIKE '%...' or '_...', GLOB '*...'         warning
+//   function_on_column      f(column) compared in WHERE or ON                warning
+//   implicit_cross_join     FROM a, b (error when the block has no WHERE)    warning
+//   not_in_subquery         NOT IN (SELECT ...)                              warning
+//   equals_null             = NULL, <> NULL, != NULL outside SET             error
+//   order_by_random         ORDER BY random()                                warning
+//   large_offset            OFFSET n (or SQLite LIMIT n, m) with n >= 1000   warning
+//   or_chain                x = a OR x = b OR x = c ...                      info
+//   tautology               OR 1 = 1, OR 'a' = 'a', OR true                  error
+//   stacked_statements      more than one statement in the text              warning;
+//                                                                            error when a later one writes
+//   insert_without_columns  INSERT INTO t VALUES/SELECT without (columns)    warning
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sql/dialect.h"
+
+namespace vigil::core::sql {
+
+// Issue is one rule's finding. `position` is where in the text it points:
+// a 1-based character (not byte) offset, as PostgreSQL's error positions.
+struct Issue {
+  std::string rule;
+  std::string severity;  // "error", "warning" or "info"
+  std::string message;   // the risk
+  std::string hint;      // the fix
+  std::size_t position;
+};
+
+// Predicate is a column a query filters, joins or sorts on, as written:
+// the material for index suggestions. `table` is the table the column's
+// qualifier names (through its alias), or empty when unqualified; then
+// `candidates` are the tables of its query block, and the engine, which
+// knows their columns, decides.
+struct Predicate {
+  std::string table;
+  std::vector<std::string> candidates;
+  std::string column;
+  enum Kind { kEquality, kRange, kOrder, kJoin } kind;
+};
+
+struct AnalyzeOptions {
+  long long offset_threshold = 1000;  // large_offset fires at OFFSET >= this
+  int or_chain_length = 3;            // or_chain fires at this many terms
+};
+
+struct Analysis {
+  std::string fingerprint;
+  std::string normalized;
+  std::string kind;  // select, insert, update, delete, merge, ddl, other; "" for no statement
+  std::size_t statements = 0;
+  std::vector<std::string> tables;  // as written: unquoted names lower-cased, schema.table kept
+  std::vector<Issue> issues;  // at most 1,000, in text order
+  bool issues_truncated = false;
+  std::vector<Predicate> predicates;
+  // alias -> table, for every aliased table reference (SQLite's plan names
+  // a table by its alias)
+  std::vector<std::pair<std::string, std::string>> aliases;
+};
+
+// Analyze runs the rules on `sql`. Throws only Error(kCanceled) and
+// std::bad_alloc (and what Fingerprint throws without its companion).
+Analysis Analyze(std::string_view sql, Dialect dialect, const AnalyzeOptions& options = {});
+
+// ParseAnalyzeOptions reads the rule options of vigil_analyze_query's
+// options object ("offset_threshold", "or_chain_length"); other keys are
+// the adapter's. Throws Error(kInvalidParameter) for a bad value.
+AnalyzeOptions ParseAnalyzeOptions(const nlohmann::json& options);
+
+// ToJson is SPEC §7's object without the engine's parts: fingerprint,
+// normalized, kind, statements, tables, issues.
+nlohmann::json ToJson(const Analysis& a);
+
+// Planner is what an engine adapter lends the analysis: its plan of one
+// statement. Plan returns the summary (sql/plan.h) or, when the engine
+// refuses to plan the statement for a reason that belongs to the
+// statement (a syntax error, an unknown table, a missing privilege), sets
+// `refusal` ("SQLSTATE: message") and returns null. Anything else (a
+// cancel, out of memory) it throws.
+class Planner {
+ public:
+  virtual ~Planner() = default;
+  virtual nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) = 0;
+  // Whether the engine can run the statement for EXPLAIN ANALYZE.
+  virtual bool CanAnalyze() const = 0;
+};
+
+// AnalyzeQuery is vigil_analyze_query: the analysis above as JSON text,
+// with "plan" (null when not asked for, or when the engine refused:
+// "plan_error" then says why) from `planner`. Options (a JSON object):
+//   plan              true (default) / false: ask the engine for its plan
+//   analyze           false (default) / true: execute the statement for
+//                     actual rows and times (PostgreSQL: in a
+//                     subtransaction that is rolled back; SQLite raises
+//                     0A000); refused (22023) for a statement with parameters
+//   offset_threshold, or_chain_length: the rules' (ParseAnalyzeOptions)
+// An unknown key is an error (22023): a misspelt option never passes
+// silently. The engine plans only a text holding exactly one statement.
+std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view options, Planner* planner);
+
+}  // namespace vigil::core::sql

@@ -1,0 +1,95 @@
+-- query.sql — vigil_analyze_query on PostgreSQL (issue 15) with real
+-- roles: the plan is the caller's EXPLAIN, never more; an analysed write
+-- changes nothing; the schema, prepared statements and settings are the
+-- same after every analysis.
+CREATE ROLE regress_query_owner LOGIN;
+CREATE ROLE regress_query_reader LOGIN;
+CREATE ROLE regress_query_attacker LOGIN;
+CREATE SCHEMA regress_query AUTHORIZATION regress_query_owner;
+SET ROLE regress_query_owner;
+CREATE TABLE regress_query.orders (id serial PRIMARY KEY, user_id int NOT NULL, status text NOT NULL, total numeric);
+INSERT INTO regress_query.orders (user_id, status, total)
+  SELECT g % 500, CASE WHEN g % 10 = 0 THEN 'open' ELSE 'done' END, g FROM generate_series(1, 20000) g;
+ANALYZE regress_query.orders;
+-- The owner's own code on the table: a trigger that records every delete.
+CREATE TABLE regress_query.deleted (id int);
+CREATE FUNCTION regress_query.note_delete() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO regress_query.deleted VALUES (OLD.id); RETURN OLD; END$$;
+CREATE TRIGGER note BEFORE DELETE ON regress_query.orders FOR EACH ROW EXECUTE FUNCTION regress_query.note_delete();
+GRANT USAGE ON SCHEMA regress_query TO regress_query_reader, regress_query_attacker;
+GRANT SELECT ON regress_query.orders TO regress_query_reader;
+RESET ROLE;
+
+-- The catalog before any analysis.
+CREATE TEMP TABLE catalog_before AS
+  SELECT c.oid, c.relname, c.relkind, (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) AS indexes
+  FROM pg_class c WHERE c.relnamespace = 'regress_query'::regnamespace;
+
+-- The static part: the rules, tables, kind and fingerprint.
+SELECT r->>'kind' AS kind, r->'tables' AS tables, r->'statements' AS statements,
+       (SELECT jsonb_agg(i->>'rule') FROM jsonb_array_elements(r->'issues') i) AS rules
+FROM vigil_analyze_query('SELECT * FROM regress_query.orders WHERE lower(status) = ''open'' ORDER BY random()', '{"plan": false}') r;
+
+-- The plan: a whole-table scan named, with the planner's estimate.
+SELECT r->'plan'->'full_scans' AS full_scans, (r->'plan'->>'rows')::int > 0 AS estimated,
+       r->'plan'->'scans'->0->>'node' AS node
+FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE total > 100', '{}') r;
+-- With parameters: the generic plan, the same after a NULL would have
+-- made a custom one meaningless.
+SELECT r->'plan'->'scans'->0->>'filter' AS filter
+FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE status = $1 AND total > $2') r;
+SELECT count(*) AS prepared_left FROM pg_prepared_statements;
+SHOW plan_cache_mode;
+
+-- EXPLAIN ANALYZE of a DELETE runs it, the owner's trigger included, and
+-- rolls it back: every row is still there, the trigger's table is empty.
+SET ROLE regress_query_owner;
+SELECT (r->'plan'->>'analyzed')::boolean AS analyzed, r->'issues'->0->>'rule' AS rule
+FROM vigil_analyze_query('DELETE FROM regress_query.orders', '{"analyze": true}') r;
+SELECT (SELECT count(*) FROM regress_query.orders) AS orders, (SELECT count(*) FROM regress_query.deleted) AS deleted;
+RESET ROLE;
+
+-- Inside the caller's transaction: what the caller did before stays, the
+-- analysis leaves nothing.
+BEGIN;
+CREATE TEMP TABLE mine (a int);
+SELECT vigil_analyze_query('INSERT INTO mine VALUES (1)', '{"analyze": true}')->'plan'->>'analyzed' AS analyzed;
+SELECT count(*) AS rows_in_mine FROM mine;
+COMMIT;
+
+-- A reader plans what it may read, and no more.
+SET ROLE regress_query_reader;
+SELECT vigil_analyze_query('SELECT id FROM regress_query.orders WHERE id = 1')->'plan'->'scans'->0->>'index' IS NOT NULL AS uses_pkey;
+SELECT vigil_analyze_query('DELETE FROM regress_query.orders WHERE id = 1', '{"analyze": true}')->>'plan_error' AS refused;
+RESET ROLE;
+-- An attacker has no SELECT on the table: planning is refused as it would
+-- be for the attacker's own EXPLAIN, and analysing a write does not write.
+SET ROLE regress_query_attacker;
+SELECT vigil_analyze_query('SELECT id FROM regress_query.orders')->>'plan_error' AS refused;
+SELECT vigil_analyze_query('DELETE FROM regress_query.orders', '{"analyze": true}')->>'plan_error' AS refused;
+-- Stacked statements never reach EXPLAIN: the server's parser counts them first.
+SELECT vigil_analyze_query('SELECT 1; DROP TABLE regress_query.orders')->>'plan_error' AS refused;
+SELECT vigil_analyze_query($q$SELECT 1 AS "a;b" /* ; DROP TABLE x */$q$)->'plan'->>'rows' AS one_statement;
+-- Statements EXPLAIN does not take, and bad ones.
+SELECT vigil_analyze_query('DROP TABLE regress_query.orders')->>'plan_error' AS refused;
+SELECT vigil_analyze_query('SELEC 1')->>'plan_error' AS refused;
+RESET ROLE;
+SELECT count(*) AS orders_still FROM regress_query.orders;
+
+-- Errors.
+SELECT vigil_analyze_query('SELECT 1', '{"analyze": true, "plan": false}');
+SELECT vigil_analyze_query('SELECT $1', '{"analyze": true}');
+SELECT vigil_analyze_query('SELECT 1', '{"offset_threshold": "x"}');
+SELECT vigil_analyze_query(repeat('x', 17 * 1024 * 1024));
+SELECT vigil_analyze_query(NULL) IS NULL AS null_in_null_out;
+
+-- The schema is unchanged.
+SELECT count(*) AS changed FROM (
+  (SELECT c.oid, c.relname, c.relkind, (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
+   FROM pg_class c WHERE c.relnamespace = 'regress_query'::regnamespace)
+  EXCEPT ALL SELECT * FROM catalog_before) d;
+SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'regress_query'::regnamespace) =
+       (SELECT count(*) FROM catalog_before) AS same_count;
+
+DROP SCHEMA regress_query CASCADE;
+DROP ROLE regress_query_owner, regress_query_reader, regress_query_attacker;
