@@ -262,6 +262,22 @@ FROM (SELECT 'SELECT * FROM trades WHERE user_id = 42 AND side IN (''buy'', ''se
       UNION ALL SELECT 'SELECT * FROM trades WHERE symbol = ''BTC-USD''');
 
 .print
+.print 13. Query analysis: a handful of bad queries on the trading tables, the rules they break and SQLite's plan
+SELECT substr(q, 1, 60) AS query, json_extract(i.value, '$.rule') AS rule,
+       json_extract(i.value, '$.severity') AS severity, json_extract(i.value, '$.position') AS at
+FROM (SELECT 'SELECT * FROM trades WHERE lower(symbol) = ''btc-usd'' ORDER BY random() LIMIT 5' AS q
+      UNION ALL SELECT 'SELECT t.id FROM trades t, traders u WHERE t.qty > 1'
+      UNION ALL SELECT 'DELETE FROM trades'
+      UNION ALL SELECT 'SELECT id FROM traders WHERE email LIKE ''%@example.com'' OR ''1''=''1'''
+      UNION ALL SELECT 'SELECT id FROM traders WHERE country = NULL OR country = ''DE'' OR country = ''FR'' OR country = ''US'''
+      UNION ALL SELECT 'INSERT INTO traders VALUES (99, ''eve'', NULL, ''XX'')') AS bad,
+     json_each(vigil_analyze_query(q), '$.issues') AS i;
+.print    The hint for the first one, and what SQLite would do with it (tables read in full):
+SELECT json_extract(a, '$.issues[1].hint') AS hint, json_extract(a, '$.plan.full_scans') AS full_scans,
+       json_extract(a, '$.plan.temp_b_tree') AS sorts_in_a_temp_b_tree
+FROM (SELECT vigil_analyze_query('SELECT * FROM trades WHERE lower(symbol) = ''btc-usd'' ORDER BY random() LIMIT 5') AS a);
+
+.print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
 .print    run stored SQL, use a secret or touch files are DIRECTONLY: no view, trigger or CHECK of a file can call them:
 SELECT name, effects, sqlite_flags FROM vigil_functions()

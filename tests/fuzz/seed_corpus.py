@@ -243,6 +243,15 @@ for n, v in {"email-long": b"\0" + b"a" * 70000 + b"@example.com", "email-idn-ba
              "btc-bech32-long": bytes([KINDS.index("btc_address")]) + b"bc1" + b"q" * 100}.items():
     seeds["validators"][f"hostile-{n}"] = v
 
+# The analyser reads what the normaliser reads (same format: a dialect
+# byte, then SQL), and every statement a rule case analyses.
+seeds["sql_analyze"] = dict(seeds["sql_normalize"])
+for c in cases("query.jsonl"):
+    args = c.get("args", [])
+    if c.get("fn") == "vigil_analyze_query" and args and isinstance(args[0], str):
+        for dialect in (b"\0", b"\1"):
+            seeds["sql_analyze"][f"rule-{hashlib.sha256(dialect + args[0].encode()).hexdigest()[:12]}"] = dialect + args[0].encode()
+
 for target, bucket in sorted(seeds.items()):
     folder = os.path.join(CORPUS, target)
     os.makedirs(folder, exist_ok=True)
