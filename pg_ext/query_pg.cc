@@ -97,6 +97,9 @@ std::string SqlStateText(int code) {
 class Planner : public core::sql::Planner {
  public:
   bool CanAnalyze() const override { return true; }
+  std::string NoSuggestions() const override {
+    return "index advice on PostgreSQL (hypothetical indexes in the planner hook) is not built yet";
+  }
 
   nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) override {
     std::string text(sql);

@@ -3,14 +3,21 @@
 // read by SQLite's lexical rules.
 #include <sqlite3ext.h>
 
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "boundary.h"
 #include "module_sqlite.h"
+#include "sql/advice.h"
 #include "sql/analyze.h"
+#include "sql/lexer.h"
 #include "sql/normalize.h"
 #include "sql/plan.h"
+#include "sql/quote.h"
 #include "sqlite_util.h"
 
 namespace vigil::sqlite {
@@ -41,58 +48,225 @@ void Fingerprint(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // it; only the first statement of the text is compiled, and a text with
 // more is refused before (the core counts statements) and after (the tail
 // SQLite leaves must be empty).
+// EqpRows runs EXPLAIN QUERY PLAN of `sql` on `db`: the rows, or nullopt
+// with `refusal` set when SQLite refuses the statement. `own` marks the
+// statement as vigil's own on the caller's connection (the DIRECTONLY
+// guard, module_sqlite.cc).
+std::optional<std::vector<core::sql::EqpRow>> EqpRows(sqlite3* db, std::string_view sql, bool own, std::string* refusal) {
+  std::string text = "EXPLAIN QUERY PLAN ";
+  text += sql;
+  if (own) ReserveOwnStatement();
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db, text.c_str(), static_cast<int>(text.size()), &stmt, &tail);
+  if (rc != SQLITE_OK) {
+    int primary = rc & 0xff;
+    if (primary == SQLITE_NOMEM || primary == SQLITE_INTERRUPT || primary == SQLITE_CORRUPT || primary == SQLITE_IOERR)
+      EngineError(db);
+    *refusal = sqlite3_errmsg(db);
+    return std::nullopt;
+  }
+  if (stmt == nullptr) {
+    *refusal = "no statement to plan";
+    return std::nullopt;
+  }
+  if (own) OwnStatement(stmt, true);
+  struct Finalize {
+    sqlite3_stmt* s;
+    bool own;
+    ~Finalize() {
+      if (own) OwnStatement(s, false);
+      sqlite3_finalize(s);
+    }
+  } finalize{stmt, own};
+  for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
+      *refusal = "the text holds more than one statement: only a single statement is planned";
+      return std::nullopt;
+    }
+  std::vector<core::sql::EqpRow> rows;
+  for (;;) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) EngineError(db);
+    const unsigned char* d = sqlite3_column_text(stmt, 3);
+    rows.push_back({sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+                    d ? std::string(reinterpret_cast<const char*>(d)) : std::string()});
+    if (rows.size() > 100000) throw core::Error(core::ErrorCode::kProgramLimit, "the plan has more than 100000 steps");
+  }
+  return rows;
+}
+
+// Sandbox is an in-memory database holding a copy of the main schema's
+// tables, indexes and views and of its sqlite_stat1 statistics, as
+// sqlite3expert builds one: a candidate index is created there, never in
+// the caller's file (building it for real would sort the table under the
+// write lock, and fails on a read-only file). Only CREATE TABLE, CREATE
+// [UNIQUE] INDEX and CREATE VIEW statements are copied, each alone;
+// virtual tables are not (their modules are not loaded there). The copy
+// cannot ATTACH, has no triggers and trusts no schema function.
+class Sandbox {
+ public:
+  explicit Sandbox(sqlite3* main) {
+    if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw core::Error(core::ErrorCode::kEngine, "cannot open an in-memory database for index advice");
+    }
+    sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    Stmt schema(main,
+                "SELECT sql FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite%' "
+                "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid");
+    while (schema.Step()) {
+      std::optional<std::string> sql = schema.Column(0);
+      if (sql && Copyable(*sql)) (void)Run(*sql);  // an object the copy cannot hold is left out
+    }
+    bool stats = false;
+    {
+      Stmt has(main, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'");
+      stats = has.Step() && has.Int(0) > 0;
+    }
+    if (stats && Run("ANALYZE sqlite_schema")) {
+      Stmt rows(main, "SELECT tbl, idx, stat FROM main.sqlite_stat1");
+      sqlite3_stmt* insert = nullptr;
+      if (sqlite3_prepare_v2(db_, "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?1, ?2, ?3)", -1, &insert, nullptr) ==
+          SQLITE_OK) {
+        while (rows.Step()) {
+          for (int i = 0; i < 3; ++i) {
+            std::optional<std::string> v = rows.Column(i);
+            if (v) sqlite3_bind_text64(insert, i + 1, v->data(), v->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            else sqlite3_bind_null(insert, i + 1);
+          }
+          sqlite3_step(insert);
+          sqlite3_reset(insert);
+        }
+      }
+      sqlite3_finalize(insert);
+      (void)Run("ANALYZE sqlite_schema");  // loads the copied statistics
+    }
+  }
+  ~Sandbox() { sqlite3_close(db_); }
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  // Run executes one statement of vigil's own making or a copied CREATE.
+  bool Run(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK || stmt == nullptr) {
+      sqlite3_finalize(stmt);
+      return false;
+    }
+    bool alone = true;
+    for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
+      if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') alone = false;
+    int rc = alone ? sqlite3_step(stmt) : SQLITE_MISUSE;
+    sqlite3_finalize(stmt);
+    if ((rc & 0xff) == SQLITE_NOMEM || (rc & 0xff) == SQLITE_INTERRUPT) EngineError(db_);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+  }
+
+ private:
+  static bool Copyable(const std::string& sql) {
+    std::vector<core::sql::Statement> s = core::sql::SplitStatements(sql, core::Dialect::kSqlite);
+    if (s.size() != 1 || s[0].words.size() < 2 || s[0].words[0] != "CREATE") return false;
+    const std::string& w = s[0].words[1];
+    return w == "TABLE" || w == "INDEX" || w == "VIEW" || (w == "UNIQUE" && s[0].words.size() > 2 && s[0].words[2] == "INDEX");
+  }
+
+  sqlite3* db_ = nullptr;
+};
+
 class Planner : public core::sql::Planner {
  public:
   explicit Planner(sqlite3* db) : db_(db) {}
   bool CanAnalyze() const override { return false; }
+  bool CanSuggest() const override { return true; }
+
+  std::vector<std::string> Columns(const std::string& table) override {
+    std::string name = Local(table);
+    if (name.empty()) return {};
+    Stmt s(db_, "SELECT name FROM pragma_table_info(?1, 'main')");
+    s.Text(1, name);
+    std::vector<std::string> out;
+    while (s.Step())
+      if (std::optional<std::string> c = s.Column(0)) out.push_back(*c);
+    return out;
+  }
+
+  std::vector<std::vector<std::string>> Indexes(const std::string& table) override {
+    std::string name = Local(table);
+    std::vector<std::vector<std::string>> out;
+    if (name.empty()) return out;
+    Stmt s(db_,
+           "SELECT il.name, ii.name FROM pragma_index_list(?1, 'main') il, pragma_index_info(il.name, 'main') ii "
+           "ORDER BY il.name, ii.seqno");
+    s.Text(1, name);
+    std::string current;
+    while (s.Step()) {
+      std::string index = s.Column(0).value_or("");
+      if (out.empty() || index != current) out.emplace_back();
+      current = index;
+      out.back().push_back(s.Column(1).value_or(""));  // NULL: an expression; matches no column
+    }
+    // A rowid table's INTEGER PRIMARY KEY is its key: an index on it alone is no candidate.
+    Stmt pk(db_, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk = 1 AND lower(type) = 'integer' "
+                 "AND (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0) = 1");
+    pk.Text(1, name);
+    if (pk.Step()) out.push_back({pk.Column(0).value_or("")});
+    return out;
+  }
+
+  nlohmann::json PlanWith(std::string_view sql, const std::string& table, const std::vector<std::string>& columns,
+                          bool* uses) override {
+    if (!sandbox_) sandbox_ = std::make_unique<Sandbox>(db_);
+    const char* kName = "vigil_hypothetical_index";
+    bool created = false;
+    if (!columns.empty()) {
+      std::string ddl = "CREATE INDEX " + core::QuoteIdent(kName) + " ON " + core::QuoteIdent(Local(table)) + " (";
+      for (std::size_t i = 0; i < columns.size(); ++i) ddl += (i ? ", " : "") + core::QuoteIdent(columns[i]);
+      ddl += ")";
+      created = sandbox_->Run(ddl);
+      if (!created) return nullptr;
+    }
+    std::string refusal;
+    auto rows = EqpRows(sandbox_->db(), sql, false, &refusal);
+    if (created) (void)sandbox_->Run(std::string("DROP INDEX ") + core::QuoteIdent(kName));
+    if (!rows) return nullptr;
+    *uses = false;
+    const std::string hypothetical = std::string("INDEX ") + kName;
+    const std::string suggested = "INDEX " + core::sql::IndexName({table, columns});
+    for (core::sql::EqpRow& r : *rows) {
+      std::size_t at = r.detail.find(hypothetical);
+      if (at == std::string::npos) continue;
+      *uses = true;
+      r.detail.replace(at, hypothetical.size(), suggested);  // the plan names the index the DDL creates
+    }
+    return core::sql::SummarizeSqlite(*rows);
+  }
 
   nlohmann::json Plan(std::string_view sql, bool, std::string* refusal) override {
-    std::string text = "EXPLAIN QUERY PLAN ";
-    text += sql;
-    ReserveOwnStatement();
-    sqlite3_stmt* stmt = nullptr;
-    const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(db_, text.c_str(), static_cast<int>(text.size()), &stmt, &tail);
-    if (rc != SQLITE_OK) {
-      int primary = rc & 0xff;
-      if (primary == SQLITE_NOMEM || primary == SQLITE_INTERRUPT || primary == SQLITE_CORRUPT ||
-          primary == SQLITE_IOERR)
-        EngineError(db_);
-      *refusal = sqlite3_errmsg(db_);
-      return nullptr;
-    }
-    if (stmt == nullptr) {
-      *refusal = "no statement to plan";
-      return nullptr;
-    }
-    OwnStatement(stmt, true);
-    struct Finalize {
-      sqlite3_stmt* s;
-      ~Finalize() {
-        OwnStatement(s, false);
-        sqlite3_finalize(s);
-      }
-    } finalize{stmt};
-    for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
-      if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
-        *refusal = "the text holds more than one statement: only a single statement is planned";
-        return nullptr;
-      }
-    std::vector<core::sql::EqpRow> rows;
-    for (;;) {
-      rc = sqlite3_step(stmt);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) EngineError(db_);
-      const unsigned char* d = sqlite3_column_text(stmt, 3);
-      rows.push_back({sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
-                      d ? std::string(reinterpret_cast<const char*>(d)) : std::string()});
-      if (rows.size() > 100000) throw core::Error(core::ErrorCode::kProgramLimit, "the plan has more than 100000 steps");
-    }
-    return core::sql::SummarizeSqlite(rows);
+    auto rows = EqpRows(db_, sql, true, refusal);
+    if (!rows) return nullptr;
+    return core::sql::SummarizeSqlite(*rows);
   }
 
  private:
+  // Local is the table's name in the main schema ("main.t" is t), or ""
+  // for another schema's.
+  static std::string Local(const std::string& table) {
+    if (table.find('.') == std::string::npos) return table;
+    if (table.rfind("main.", 0) == 0 && table.find('.', 5) == std::string::npos) return table.substr(5);
+    return "";
+  }
+
   sqlite3* db_;
+  std::unique_ptr<Sandbox> sandbox_;
 };
 
 // vigil_analyze_query(sql [, options]) -> the analysis as JSON text.

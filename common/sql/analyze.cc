@@ -19,8 +19,10 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "sql/advice.h"
 #include "sql/lexer.h"
 #include "sql/normalize.h"
+#include "sql/plan.h"
 #include "base/core_guard.h"
 
 namespace vigil::core::sql {
@@ -742,10 +744,11 @@ AnalyzeOptions ParseAnalyzeOptions(const nlohmann::json& options) {
     return v.get<long long>();
   };
   for (const auto& [key, value] : options.items()) {
-    static constexpr std::string_view kKnown[] = {"plan", "analyze", "offset_threshold", "or_chain_length"};
+    static constexpr std::string_view kKnown[] = {"plan", "analyze", "index_advice", "offset_threshold",
+                                                  "or_chain_length"};
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
       throw Error(ErrorCode::kInvalidParameter, "unknown option \"" + text::ForMessage(key, 64) + "\"",
-                  "the options are plan, analyze, offset_threshold and or_chain_length");
+                  "the options are plan, analyze, index_advice, offset_threshold and or_chain_length");
   }
   if (options.contains("offset_threshold")) o.offset_threshold = integer("offset_threshold", 1, 1000000000000LL);
   if (options.contains("or_chain_length")) o.or_chain_length = static_cast<int>(integer("or_chain_length", 2, 1000));
@@ -771,6 +774,85 @@ nlohmann::json ToJson(const Analysis& a) {
   return out;
 }
 
+namespace {
+
+// NameTables names the table behind each alias in a plan summary (SQLite
+// names a table by its alias), keeping the alias.
+void NameTables(const Analysis& a, nlohmann::json* summary) {
+  auto table_of = [&](const std::string& name) -> std::string {
+    for (const auto& [alias, table] : a.aliases)
+      if (alias == name) return table;
+    return "";
+  };
+  if (!summary->is_object()) return;
+  if (summary->contains("scans"))
+    for (nlohmann::json& scan : (*summary)["scans"]) {
+      std::string name = scan.value("table", "");
+      std::string table = table_of(name);
+      if (!table.empty() && table != name) {
+        scan["alias"] = name;
+        scan["table"] = table;
+      }
+    }
+  if (summary->contains("full_scans"))
+    for (nlohmann::json& name : (*summary)["full_scans"]) {
+      std::string table = name.is_string() ? table_of(name.get<std::string>()) : "";
+      if (!table.empty()) name = table;
+    }
+}
+
+// Brief is a plan summary without the engine's raw output, for before and after.
+nlohmann::json Brief(nlohmann::json summary) {
+  if (summary.is_object()) {
+    summary.erase("explain");
+    summary.erase("steps");
+  }
+  return summary;
+}
+
+// Suggestions tries each candidate index against the planner and keeps
+// those the plan then uses.
+nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* planner, nlohmann::json* out) {
+  if (!planner->CanSuggest()) {
+    (*out)["index_advice_error"] = planner->NoSuggestions();
+    return nullptr;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  std::vector<Candidate> candidates =
+      Candidates(a, [&](const std::string& t) { return planner->Columns(t); },
+                 [&](const std::string& t) { return planner->Indexes(t); });
+  if (candidates.empty()) return list;
+  bool unused = false;
+  nlohmann::json before = planner->PlanWith(sql, "", {}, &unused);
+  if (before.is_null()) return list;
+  NameTables(a, &before);
+  std::vector<std::string> full_before = FullScans(before);
+  nlohmann::json removing = nlohmann::json::array(), others = nlohmann::json::array();
+  for (const Candidate& c : candidates) {
+    PollCancel();
+    bool uses = false;
+    nlohmann::json after = planner->PlanWith(sql, c.table, c.columns, &uses);
+    if (after.is_null() || !uses) continue;
+    NameTables(a, &after);
+    std::vector<std::string> full_after = FullScans(after);
+    nlohmann::json removed = nlohmann::json::array();
+    for (const std::string& t : full_before)
+      if (std::find(full_after.begin(), full_after.end(), t) == full_after.end()) removed.push_back(t);
+    nlohmann::json s = {{"table", c.table},
+                        {"columns", c.columns},
+                        {"ddl", IndexDdl(c)},
+                        {"removes_full_scans", removed},
+                        {"plan_before", Brief(before)},
+                        {"plan_after", Brief(after)}};
+    (removed.empty() ? others : removing).push_back(std::move(s));
+  }
+  // Those that end a whole-table scan first.
+  for (nlohmann::json& s : others) removing.push_back(std::move(s));
+  return removing;
+}
+
+}  // namespace
+
 std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view options_text, Planner* planner) {
   nlohmann::json options = json_in::ParseInput(options_text.empty() ? "{}" : options_text, "options");
   AnalyzeOptions rules = ParseAnalyzeOptions(options);
@@ -782,6 +864,7 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
   };
   const bool plan = flag("plan", true);
   const bool analyze = flag("analyze", false);
+  const bool advice = flag("index_advice", plan);
   Analysis a = Analyze(sql, dialect, rules);
   nlohmann::json out = ToJson(a);
   out["plan"] = nullptr;
@@ -789,6 +872,7 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
     throw Error(ErrorCode::kNotSupported, "this engine cannot analyze (execute) a statement for its plan",
                 "SQLite has no EXPLAIN ANALYZE: leave \"analyze\" out for EXPLAIN QUERY PLAN");
   if (analyze && !plan) throw Error(ErrorCode::kInvalidParameter, "\"analyze\" needs \"plan\"");
+  if (advice && !plan) throw Error(ErrorCode::kInvalidParameter, "\"index_advice\" needs \"plan\"");
   if (analyze && a.normalized.find('?') != std::string::npos) {
     for (const Token& t : Tokenize(sql, dialect))
       if (t.kind == TokenKind::kParameter)
@@ -805,27 +889,9 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
       if (summary.is_null()) {
         out["plan_error"] = refusal;
       } else {
-        // SQLite names a table by its alias: name the table, keep the alias.
-        auto table_of = [&](const std::string& name) -> std::string {
-          for (const auto& [alias, table] : a.aliases)
-            if (alias == name) return table;
-          return "";
-        };
-        if (summary.contains("scans"))
-          for (nlohmann::json& scan : summary["scans"]) {
-            std::string name = scan.value("table", "");
-            std::string table = table_of(name);
-            if (!table.empty() && table != name) {
-              scan["alias"] = name;
-              scan["table"] = table;
-            }
-          }
-        if (summary.contains("full_scans"))
-          for (nlohmann::json& name : summary["full_scans"]) {
-            std::string table = name.is_string() ? table_of(name.get<std::string>()) : "";
-            if (!table.empty()) name = table;
-          }
+        NameTables(a, &summary);
         out["plan"] = std::move(summary);
+        if (advice) out["index_suggestions"] = Suggestions(a, sql, planner, &out);
       }
     }
   }

@@ -108,6 +108,21 @@ class Planner {
   virtual nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) = 0;
   // Whether the engine can run the statement for EXPLAIN ANALYZE.
   virtual bool CanAnalyze() const = 0;
+
+  // Index advice (sql/advice.h). CanSuggest says whether the engine can
+  // plan with an index that does not exist. Columns lists a table's
+  // columns (empty when there is no such table the caller may read);
+  // Indexes the key columns of its indexes. PlanWith plans `sql` as if an
+  // index on `table (columns)` existed, and says whether the plan uses it;
+  // null when it cannot plan.
+  virtual bool CanSuggest() const { return false; }
+  virtual std::vector<std::string> Columns(const std::string&) { return {}; }
+  virtual std::vector<std::vector<std::string>> Indexes(const std::string&) { return {}; }
+  virtual nlohmann::json PlanWith(std::string_view, const std::string&, const std::vector<std::string>&, bool*) {
+    return nullptr;
+  }
+  // Why the engine cannot suggest, when CanSuggest is false.
+  virtual std::string NoSuggestions() const { return "this engine cannot plan with hypothetical indexes"; }
 };
 
 // AnalyzeQuery is vigil_analyze_query: the analysis above as JSON text,
@@ -118,6 +133,10 @@ class Planner {
 //                     actual rows and times (PostgreSQL: in a
 //                     subtransaction that is rolled back; SQLite raises
 //                     0A000); refused (22023) for a statement with parameters
+//   index_advice      true (default, with plan) / false: propose indexes
+//                     and keep those the planner then uses
+//                     ("index_suggestions": [{table, columns, ddl,
+//                     plan_before, plan_after}])
 //   offset_threshold, or_chain_length: the rules' (ParseAnalyzeOptions)
 // An unknown key is an error (22023): a misspelt option never passes
 // silently. The engine plans only a text holding exactly one statement.

@@ -1,0 +1,45 @@
+// advice.h — index candidates for a statement (SPEC §7, issue 15): what
+// vigil_analyze_query tries against the engine's planner before it
+// suggests anything. Only a candidate the planner then uses is suggested;
+// the engine adapters do the planning (PostgreSQL: hypothetical indexes in
+// the planner hook; SQLite: an in-memory copy of the schema and its
+// statistics).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sql/analyze.h"
+
+namespace vigil::core::sql {
+
+struct Candidate {
+  std::string table;
+  std::vector<std::string> columns;
+};
+
+// Candidates proposes, per table the statement filters, joins or sorts:
+//   1. its equality columns, in the order written, then its first range column;
+//   2. its equality columns, then its ORDER BY columns (an index that also sorts);
+//   3. each join column alone (the index behind a foreign key).
+// `columns_of(table)` lists the table's columns (empty: unknown table, no
+// candidate); an unqualified column goes to the one candidate table that
+// has it. A candidate whose columns an existing index (`indexes_of`)
+// already starts with is left out, and so are duplicates. At most
+// `limit` candidates, in that order.
+std::vector<Candidate> Candidates(const Analysis& a,
+                                  const std::function<std::vector<std::string>(const std::string&)>& columns_of,
+                                  const std::function<std::vector<std::vector<std::string>>(const std::string&)>& indexes_of,
+                                  std::size_t limit = 8);
+
+// IndexName is the name the suggested DDL gives the index:
+// <table>_<col>_<col>_idx, cut to 63 bytes (PostgreSQL's identifier
+// length), the table's schema left out.
+std::string IndexName(const Candidate& c);
+
+// IndexDdl is the statement that creates it: CREATE INDEX "name" ON
+// "schema"."table" ("a", "b"), every identifier quoted.
+std::string IndexDdl(const Candidate& c);
+
+}  // namespace vigil::core::sql
