@@ -161,6 +161,7 @@ void _PG_init(void) {
   vigil::pg::DefineAuditSettings();
   vigil::pg::DefineSecretSettings();
   vigil::pg::DefineWorkerSettings();
+  vigil::pg::InstallPlannerHooks();
   if (process_shared_preload_libraries_in_progress) {
     vigil::pg::RegisterWorker();
     vigil::pg::InstallUtilityHook();

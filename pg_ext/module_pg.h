@@ -55,6 +55,13 @@ void RecordUtility(const char* tag, const char* statement);
 // relation's audit triggers has {"reads": true} (audit_pg.cc).
 void InstallExecutorHook();
 bool ExecutorHookInstalled() noexcept;
+
+// The planner hooks for hypothetical indexes (hypothetical_pg.cc),
+// installed whenever the module loads; armed by vigil_analyze_query
+// around one EXPLAIN.
+void InstallPlannerHooks();
+bool ArmHypothetical(Oid relid, const AttrNumber* attnums, int ncolumns, const char* name, Oid indexoid) noexcept;
+void DisarmHypothetical() noexcept;
 void RecordRead(Relation rel, Bitmapset* columns, const char* source, int location, int length);
 
 // ---- identities (docs/security.md) -------------------------------------------

@@ -19,7 +19,9 @@ extern "C" {
 #include "sql/analyze.h"
 #include "sql/lexer.h"
 #include "sql/normalize.h"
+#include "sql/advice.h"
 #include "sql/plan.h"
+#include "sql/quote.h"
 
 namespace core = vigil::core;
 using vigil::pg::ArgText;
@@ -97,11 +99,20 @@ std::string SqlStateText(int code) {
 class Planner : public core::sql::Planner {
  public:
   bool CanAnalyze() const override { return true; }
-  std::string NoSuggestions() const override {
-    return "index advice on PostgreSQL (hypothetical indexes in the planner hook) is not built yet";
-  }
+  bool CanSuggest() const override { return true; }
+
+  void AllowPrivileged(bool allow) override { allow_superuser_ = allow; }
 
   nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) override {
+    // Planning evaluates the statement's immutable functions (in views and
+    // policies too) as the caller. For a superuser that would run any
+    // role's function with every right: refused unless asked for.
+    if (!allow_superuser_ && Single(vigil::pg::GuardedQuery("SELECT pg_catalog.current_setting('is_superuser')", {})) == "on") {
+      *refusal = "not planned for a superuser: planning runs the statement's functions (in views and policies "
+                 "too) as the caller; analyse as the role that runs the statement, or pass "
+                 "{\"plan_as_superuser\": true} for text you trust";
+      return nullptr;
+    }
     std::string text(sql);
     vigil::pg::SpiOutcome out;
     bool plannable = false;
@@ -119,10 +130,98 @@ class Planner : public core::sql::Planner {
       *refusal = "EXPLAIN plans SELECT, VALUES, INSERT, UPDATE, DELETE and MERGE only";
       return nullptr;
     }
-    bool parameters = false;
     for (const core::sql::Token& t : core::sql::Tokenize(sql, core::Dialect::kPostgres))
-      parameters = parameters || t.kind == core::sql::TokenKind::kParameter;
+      parameters_ = parameters_ || t.kind == core::sql::TokenKind::kParameter;
+    checked_ = true;
+    std::string explain;
+    if (!Explain(text, analyze, &explain, refusal)) return nullptr;
+    return core::sql::SummarizePostgres(explain);
+  }
 
+  std::vector<std::string> Columns(const std::string& table) override {
+    Oid relid = Relid(table);
+    if (!OidIsValid(relid)) return {};
+    std::vector<std::string> out;
+    for (const auto& row : vigil::pg::GuardedQuery(
+             "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 "
+             "AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped ORDER BY attnum",
+             {std::to_string(relid)}))
+      if (row[0]) out.push_back(*row[0]);
+    return out;
+  }
+
+  std::vector<std::vector<std::string>> Indexes(const std::string& table) override {
+    Oid relid = Relid(table);
+    std::vector<std::vector<std::string>> out;
+    if (!OidIsValid(relid)) return out;
+    std::string current;
+    for (const auto& row : vigil::pg::GuardedQuery(
+             "SELECT i.indexrelid::pg_catalog.text, COALESCE(a.attname::pg_catalog.text, '') "
+             "FROM pg_catalog.pg_index i CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
+             "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+             "AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
+             "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisvalid AND i.indpred IS NULL ORDER BY 1, k.ord",
+             {std::to_string(relid)})) {
+      std::string index = row[0].value_or("");
+      if (out.empty() || index != current) out.emplace_back();
+      current = index;
+      out.back().push_back(row[1].value_or(""));  // "": an expression, which matches no column
+    }
+    return out;
+  }
+
+  nlohmann::json PlanWith(std::string_view sql, const std::string& table, const std::vector<std::string>& columns,
+                          bool* uses) override {
+    std::string text(sql), explain, refusal;
+    if (!checked_) return nullptr;
+    if (columns.empty()) {
+      if (!Explain(text, false, &explain, &refusal)) return nullptr;
+      return core::sql::SummarizePostgres(explain);
+    }
+    Oid relid = Relid(table);
+    if (!OidIsValid(relid) || columns.size() > INDEX_MAX_KEYS) return nullptr;
+    AttrNumber attnums[INDEX_MAX_KEYS];
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      auto rows = vigil::pg::GuardedQuery(
+          "SELECT attnum::pg_catalog.text FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 "
+          "AND attname OPERATOR(pg_catalog.=) $2 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+          {std::to_string(relid), columns[i]});
+      if (rows.empty() || !rows[0][0]) return nullptr;
+      attnums[i] = static_cast<AttrNumber>(std::stoi(*rows[0][0]));
+    }
+    if (!OidIsValid(free_oid_)) {
+      // An OID no relation has, high in the range: the hypothetical index's.
+      auto rows = vigil::pg::GuardedQuery(
+          "SELECT o::pg_catalog.text FROM pg_catalog.generate_series(4294967000::pg_catalog.int8, "
+          "4294966000::pg_catalog.int8, -1) o WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class "
+          "WHERE oid OPERATOR(pg_catalog.=) o::pg_catalog.oid) LIMIT 1",
+          {});
+      if (rows.empty() || !rows[0][0]) return nullptr;
+      free_oid_ = static_cast<Oid>(std::stoul(*rows[0][0]));
+    }
+    std::string name = core::sql::IndexName({table, columns});
+    if (!vigil::pg::ArmHypothetical(relid, attnums, static_cast<int>(columns.size()), name.c_str(), free_oid_))
+      return nullptr;
+    struct Disarm {
+      ~Disarm() { vigil::pg::DisarmHypothetical(); }
+    } disarm;
+    if (!Explain(text, false, &explain, &refusal)) return nullptr;
+    nlohmann::json summary = core::sql::SummarizePostgres(explain);
+    *uses = false;
+    for (const nlohmann::json& scan : summary["scans"])
+      if (scan.value("index", nlohmann::json()).is_string() && scan["index"].get<std::string>() == name) *uses = true;
+    // A bitmap scan names its index in a child node of its own.
+    if (explain.find("\"Index Name\": \"" + name + "\"") != std::string::npos) *uses = true;
+    return summary;
+  }
+
+ private:
+  // Explain runs EXPLAIN (FORMAT JSON[, ANALYZE]) of the checked statement
+  // as the caller, in a subtransaction that is rolled back; a statement
+  // with parameters is prepared afresh (so no generic plan cached by an
+  // earlier call is reused) and its generic plan explained.
+  bool Explain(const std::string& text, bool analyze, std::string* explain, std::string* refusal) {
+    vigil::pg::SpiOutcome out;
     vigil::pg::SubxactState sx;
     if (!vigil::pg::SubxactBeginGuarded(&sx, &out)) vigil::pg::ThrowOutcome(out);
     // The subtransaction is rolled back however this ends (a throw too).
@@ -133,38 +232,47 @@ class Planner : public core::sql::Planner {
         (void)vigil::pg::SubxactRollbackGuarded(sx, &ignored);
       }
     } rollback{&sx};
-    std::string explain;
-    if (!parameters) {
+    if (!parameters_) {
       std::string q = analyze ? "EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS)\n" : "EXPLAIN (FORMAT JSON)\n";
       q += text;
-      if (!Query(q, &explain, refusal)) return nullptr;
-    } else {
-      static std::atomic<unsigned> serial{0};
-      std::string name = "vigil_analyze_query_" + std::to_string(++serial);
-      std::string ignored;
-      if (!Query("PREPARE " + name + " AS\n" + text, &ignored, refusal)) return nullptr;
-      // A prepared statement outlives a rolled-back subtransaction: deallocated whatever happens next.
-      struct Deallocate {
-        std::string sql;
-        ~Deallocate() {
-          vigil::pg::SpiOutcome ignored;
-          vigil::pg::SpiRunGuarded(sql.c_str(), 0, nullptr, &ignored, InvalidOid, vigil::pg::kPinnedPath);
-        }
-      } deallocate{"DEALLOCATE " + name};
-      std::string n = Single(vigil::pg::GuardedQuery(
-          "SELECT pg_catalog.cardinality(parameter_types) FROM pg_catalog.pg_prepared_statements WHERE name = $1",
-          {name}));
-      // One call: each guarded call ends its own GUC changes, SET LOCAL too.
-      std::string q = "SET LOCAL plan_cache_mode = force_generic_plan; EXPLAIN (FORMAT JSON) EXECUTE " + name;
-      int params = std::stoi(n);
-      for (int i = 0; i < params; ++i) q += i == 0 ? "(NULL" : ", NULL";
-      if (params > 0) q += ")";
-      if (!Query(q, &explain, refusal)) return nullptr;
+      return Query(q, explain, refusal);
     }
-    return core::sql::SummarizePostgres(explain);
+    static std::atomic<unsigned> serial{0};
+    std::string name = "vigil_analyze_query_" + std::to_string(++serial);
+    std::string ignored;
+    if (!Query("PREPARE " + name + " AS\n" + text, &ignored, refusal)) return false;
+    // A prepared statement outlives a rolled-back subtransaction: deallocated whatever happens next.
+    struct Deallocate {
+      std::string sql;
+      ~Deallocate() {
+        vigil::pg::SpiOutcome ignored;
+        vigil::pg::SpiRunGuarded(sql.c_str(), 0, nullptr, &ignored, InvalidOid, vigil::pg::kPinnedPath);
+      }
+    } deallocate{"DEALLOCATE " + name};
+    std::string n = Single(vigil::pg::GuardedQuery(
+        "SELECT pg_catalog.cardinality(parameter_types) FROM pg_catalog.pg_prepared_statements WHERE name = $1",
+        {name}));
+    // One call: each guarded call ends its own GUC changes, SET LOCAL too.
+    std::string q = "SET LOCAL plan_cache_mode = force_generic_plan; EXPLAIN (FORMAT JSON) EXECUTE " + name;
+    int params = std::stoi(n);
+    for (int i = 0; i < params; ++i) q += i == 0 ? "(NULL" : ", NULL";
+    if (params > 0) q += ")";
+    return Query(q, explain, refusal);
   }
 
- private:
+  // Relid resolves a table the statement names as the statement does:
+  // through the caller's search_path (the name quoted part by part).
+  Oid Relid(const std::string& table) {
+    std::string quoted;
+    std::size_t dot = table.rfind('.');
+    if (dot != std::string::npos) quoted = core::QuoteIdent(table.substr(0, dot)) + "." + core::QuoteIdent(table.substr(dot + 1));
+    else quoted = core::QuoteIdent(table);
+    auto rows = vigil::pg::GuardedQuery("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid::pg_catalog.text", {quoted},
+                                        InvalidOid, vigil::pg::kCallersPath);
+    if (rows.empty() || !rows[0][0]) return InvalidOid;
+    return static_cast<Oid>(std::stoul(*rows[0][0]));
+  }
+
   // Query runs sql as the caller (the caller's search_path) and returns
   // its first value; false with `refusal` set when the statement is
   // refused (Refused); any other error is thrown.
@@ -184,6 +292,11 @@ class Planner : public core::sql::Planner {
     if (rows.empty() || rows[0].empty() || !rows[0][0]) throw core::Error(core::ErrorCode::kInternal, "EXPLAIN returned no row");
     return *rows[0][0];
   }
+
+  bool allow_superuser_ = false;
+  bool checked_ = false;     // Plan found one plannable statement
+  bool parameters_ = false;  // it has $n parameters
+  Oid free_oid_ = InvalidOid;
 };
 
 }  // namespace

@@ -33,11 +33,11 @@ FROM vigil_analyze_query('SELECT * FROM regress_query.orders WHERE lower(status)
 -- The plan: a whole-table scan named, with the planner's estimate.
 SELECT r->'plan'->'full_scans' AS full_scans, (r->'plan'->>'rows')::int > 0 AS estimated,
        r->'plan'->'scans'->0->>'node' AS node
-FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE total > 100', '{}') r;
+FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE total > 100', '{"plan_as_superuser": true}') r;
 -- With parameters: the generic plan, the same after a NULL would have
 -- made a custom one meaningless.
 SELECT r->'plan'->'scans'->0->>'filter' AS filter
-FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE status = $1 AND total > $2') r;
+FROM vigil_analyze_query('SELECT id FROM regress_query.orders WHERE status = $1 AND total > $2', '{"plan_as_superuser": true}') r;
 SELECT count(*) AS prepared_left FROM pg_prepared_statements;
 SHOW plan_cache_mode;
 
@@ -53,7 +53,7 @@ RESET ROLE;
 -- analysis leaves nothing.
 BEGIN;
 CREATE TEMP TABLE mine (a int);
-SELECT vigil_analyze_query('INSERT INTO mine VALUES (1)', '{"analyze": true}')->'plan'->>'analyzed' AS analyzed;
+SELECT vigil_analyze_query('INSERT INTO mine VALUES (1)', '{"analyze": true, "plan_as_superuser": true}')->'plan'->>'analyzed' AS analyzed;
 SELECT count(*) AS rows_in_mine FROM mine;
 COMMIT;
 
@@ -75,6 +75,49 @@ SELECT vigil_analyze_query('DROP TABLE regress_query.orders')->>'plan_error' AS 
 SELECT vigil_analyze_query('SELEC 1')->>'plan_error' AS refused;
 RESET ROLE;
 SELECT count(*) AS orders_still FROM regress_query.orders;
+
+-- A superuser's plan is refused unless asked for: planning evaluates the
+-- statement's immutable functions, in views too, as the caller. An
+-- attacker's view whose function would act as superuser is not planned
+-- (no NOTICE below), and the static analysis still answers.
+CREATE SCHEMA regress_query_att AUTHORIZATION regress_query_attacker;
+SET ROLE regress_query_attacker;
+CREATE FUNCTION regress_query_att.f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+  $$BEGIN RAISE NOTICE 'attacker code ran as superuser: %', current_setting('is_superuser'); RETURN $1; END$$;
+CREATE VIEW regress_query_att.v AS SELECT regress_query_att.f(1) AS x;
+RESET ROLE;
+SELECT r->>'plan_error' AS refused, r->>'kind' AS kind FROM vigil_analyze_query('SELECT * FROM regress_query_att.v') r;
+SELECT vigil_analyze_query('SELECT x FROM regress_query_att.v', '{"plan_as_superuser": true}')->'plan'->>'rows' AS planned_when_asked;
+-- The attacker planning its own view runs its own code with its own rights.
+SET ROLE regress_query_attacker;
+SELECT vigil_analyze_query('SELECT x FROM regress_query_att.v')->'plan'->>'rows' AS own_plan;
+RESET ROLE;
+DROP SCHEMA regress_query_att CASCADE;
+
+-- Index suggestions proven by hypothetical indexes: the owner's query on
+-- an unindexed column gets one, the suggested DDL creates an index the
+-- planner then uses, a query its index serves gets none, and nothing is
+-- created by the analysis.
+SET ROLE regress_query_owner;
+SELECT s->>'ddl' AS ddl, s->'removes_full_scans' AS removes,
+       (s->'plan_after'->>'total_cost')::float < (s->'plan_before'->>'total_cost')::float AS cheaper
+FROM jsonb_array_elements(vigil_analyze_query('SELECT id, total FROM regress_query.orders WHERE user_id = 42')->'index_suggestions') s;
+SELECT count(*) AS indexes_after_analysis FROM pg_index WHERE indrelid = 'regress_query.orders'::regclass;
+CREATE INDEX "orders_user_id_idx" ON regress_query."orders" ("user_id");
+SELECT vigil_analyze_query('SELECT id, total FROM regress_query.orders WHERE user_id = 42')->'plan'->'scans'->0->>'index' AS now_used,
+       vigil_analyze_query('SELECT id, total FROM regress_query.orders WHERE user_id = 42')->'index_suggestions' AS suggestions;
+-- A join over the new index, a range with parameters, and a sort.
+SELECT s->>'ddl' AS ddl
+FROM jsonb_array_elements(vigil_analyze_query('SELECT id FROM regress_query.orders WHERE status = $1 AND total > $2')->'index_suggestions') s;
+SELECT s->>'ddl' AS ddl
+FROM jsonb_array_elements(vigil_analyze_query('SELECT id FROM regress_query.orders ORDER BY total DESC LIMIT 5')->'index_suggestions') s;
+SELECT count(*) AS prepared_left FROM pg_prepared_statements;
+DROP INDEX regress_query.orders_user_id_idx;
+RESET ROLE;
+
+-- A plan deeper than vigil reads is a plan_error, not a failed call.
+SELECT vigil_analyze_query('SELECT * FROM ' || repeat('(SELECT * FROM ', 300) || 'regress_query.orders' ||
+                           repeat(' LIMIT 1000) s', 300), '{"plan_as_superuser": true}')->>'plan_error' AS too_deep;
 
 -- Errors.
 SELECT vigil_analyze_query('SELECT 1', '{"analyze": true, "plan": false}');

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "base/cancel.h"
@@ -130,6 +131,10 @@ std::string_view StringContent(std::string_view s) {
 // At most this many findings per analysis: a megabyte of "OR 1=1" gives
 // a bounded answer (and says it was cut: issues_truncated).
 constexpr std::size_t kMaxIssues = 1000;
+// At most this many predicates are kept for index advice, and an
+// unqualified column is attributed only in a block of at most this many tables.
+constexpr std::size_t kMaxPredicates = 256;
+constexpr std::size_t kMaxCandidateTables = 8;
 
 // What the rules say; docs/query-analysis.md explains each at length.
 struct RuleText {
@@ -376,6 +381,10 @@ class StatementAnalyzer {
   }
 
   void AddPredicate(int block, const std::string& qualifier, const std::string& column, Predicate::Kind kind) {
+    // Bounded: index advice needs a handful per table, and a statement of
+    // thousands of tables and conditions must not cost their product.
+    if (out_->predicates.size() >= kMaxPredicates) return;
+    if (qualifier.empty() && blocks_[block].tables.size() > kMaxCandidateTables) return;
     Predicate p;
     p.column = column;
     p.kind = kind;
@@ -431,7 +440,39 @@ class StatementAnalyzer {
 
   bool Filtering(const Tk& t) const { return t.clause == Clause::kWhere || t.clause == Clause::kOn; }
 
+  // Columns marks, for each "(", whether a column name stands anywhere
+  // inside it: one pass with a stack (a call inside a call passes its
+  // mark up), so function_on_column costs no scan per call. A word counts
+  // unless it names a call, follows AS (a type) or precedes FROM
+  // (extract's field), or is a type or field word.
+  void Columns() {
+    has_column_.assign(t_.size(), false);
+    std::vector<std::size_t> open;
+    for (std::size_t k = 0; k < t_.size(); ++k) {
+      if ((k & 1023) == 0) PollCancel();
+      const Tk& a = t_[k];
+      if (IsOp(a, "(")) {
+        open.push_back(k);
+        continue;
+      }
+      if (IsOp(a, ")")) {
+        if (open.empty()) continue;
+        std::size_t inner = open.back();
+        open.pop_back();
+        if (has_column_[inner] && !open.empty()) has_column_[open.back()] = true;
+        continue;
+      }
+      if (open.empty()) continue;
+      if (k > 0 && IsWord(t_[k - 1], "as")) continue;  // cast(x AS type)
+      bool call = k + 1 < t_.size() && IsOp(t_[k + 1], "(");
+      bool field = k + 1 < t_.size() && IsWord(t_[k + 1], "from");  // extract(year FROM x)
+      if ((a.kind == TokenKind::kQuotedIdentifier || (IsName(a) && !call && !field)) && !IsTypeOrField(a))
+        has_column_[open.back()] = true;
+    }
+  }
+
   void Rules() {
+    Columns();
     // missing_where: the statement's own UPDATE or DELETE, not a subquery's.
     if ((main_verb_ == "update" || main_verb_ == "delete") && !blocks_[0].has_where) {
       for (std::size_t i = 0; i < t_.size(); ++i)
@@ -489,17 +530,7 @@ class StatementAnalyzer {
       if (Filtering(t) && IsName(t) && t.kind == TokenKind::kWord && next && IsOp(*next, "(") &&
           !(prev && IsOp(*prev, "."))) {
         std::size_t close = next->match;
-        bool column = false;
-        for (std::size_t k = i + 2; k < close && k < t_.size(); ++k) {
-          const Tk& a = t_[k];
-          if (k > 0 && IsWord(t_[k - 1], "as")) continue;  // cast(x AS type)
-          bool call = k + 1 < t_.size() && IsOp(t_[k + 1], "(");
-          bool field = k + 1 < t_.size() && IsWord(t_[k + 1], "from");  // extract(year FROM x)
-          if ((a.kind == TokenKind::kQuotedIdentifier || (IsName(a) && !call && !field)) && !IsTypeOrField(a)) {
-            column = true;
-            break;
-          }
-        }
+        bool column = has_column_[i + 1];
         const Tk* after = At(close + 1);
         bool compared = (after && IsComparison(*after)) || (prev && IsComparison(*prev)) ||
                         (after && IsWord(*after, "not") && At(close + 2) && IsComparison(*At(close + 2)));
@@ -597,11 +628,14 @@ class StatementAnalyzer {
     for (const Block& b : blocks_)
       for (const TableRef& r : b.tables) refs.push_back(&r);
     std::sort(refs.begin(), refs.end(), [](const TableRef* a, const TableRef* b) { return a->token < b->token; });
+    std::unordered_set<std::string> ctes(ctes_.begin(), ctes_.end());
+    std::unordered_set<std::string> seen(out_->tables.begin(), out_->tables.end());
+    std::unordered_set<std::string> aliased;
+    for (const auto& [alias, table] : out_->aliases) aliased.insert(alias);
     for (const TableRef* r : refs) {
-      if (std::find(ctes_.begin(), ctes_.end(), r->name) != ctes_.end()) continue;
-      if (!r->alias.empty()) out_->aliases.emplace_back(r->alias, r->name);
-      if (std::find(out_->tables.begin(), out_->tables.end(), r->name) == out_->tables.end())
-        out_->tables.push_back(r->name);
+      if (ctes.count(r->name) != 0) continue;
+      if (!r->alias.empty() && aliased.insert(r->alias).second) out_->aliases.emplace_back(r->alias, r->name);
+      if (seen.insert(r->name).second) out_->tables.push_back(r->name);
     }
   }
 
@@ -658,6 +692,7 @@ class StatementAnalyzer {
   std::vector<Block> blocks_;
   std::vector<std::string> ctes_;
   std::string main_verb_;
+  std::vector<bool> has_column_;  // per "(": a column inside (Columns)
 };
 
 std::string KindOf(const std::string& verb) {
@@ -744,11 +779,12 @@ AnalyzeOptions ParseAnalyzeOptions(const nlohmann::json& options) {
     return v.get<long long>();
   };
   for (const auto& [key, value] : options.items()) {
-    static constexpr std::string_view kKnown[] = {"plan", "analyze", "index_advice", "offset_threshold",
-                                                  "or_chain_length"};
+    static constexpr std::string_view kKnown[] = {"plan", "analyze", "index_advice", "plan_as_superuser",
+                                                  "offset_threshold", "or_chain_length"};
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
       throw Error(ErrorCode::kInvalidParameter, "unknown option \"" + text::ForMessage(key, 64) + "\"",
-                  "the options are plan, analyze, index_advice, offset_threshold and or_chain_length");
+                  "the options are plan, analyze, index_advice, plan_as_superuser, offset_threshold and "
+                  "or_chain_length");
   }
   if (options.contains("offset_threshold")) o.offset_threshold = integer("offset_threshold", 1, 1000000000000LL);
   if (options.contains("or_chain_length")) o.or_chain_length = static_cast<int>(integer("or_chain_length", 2, 1000));
@@ -831,7 +867,13 @@ nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* pla
   for (const Candidate& c : candidates) {
     PollCancel();
     bool uses = false;
-    nlohmann::json after = planner->PlanWith(sql, c.table, c.columns, &uses);
+    nlohmann::json after;
+    try {
+      after = planner->PlanWith(sql, c.table, c.columns, &uses);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kProgramLimit) throw;
+      continue;  // a plan too deep to read: no suggestion from it
+    }
     if (after.is_null() || !uses) continue;
     NameTables(a, &after);
     std::vector<std::string> full_after = FullScans(after);
@@ -846,7 +888,15 @@ nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* pla
                         {"plan_after", Brief(after)}};
     (removed.empty() ? others : removing).push_back(std::move(s));
   }
-  // Those that end a whole-table scan first.
+  // Those that end a whole-table scan first; within each, the cheapest
+  // plan first where the engine estimates a cost (PostgreSQL).
+  auto cost = [](const nlohmann::json& s) {
+    const nlohmann::json& c = s["plan_after"].value("total_cost", nlohmann::json());
+    return c.is_number() ? c.get<double>() : 0.0;
+  };
+  auto by_cost = [&](const nlohmann::json& x, const nlohmann::json& y) { return cost(x) < cost(y); };
+  std::stable_sort(removing.begin(), removing.end(), by_cost);
+  std::stable_sort(others.begin(), others.end(), by_cost);
   for (nlohmann::json& s : others) removing.push_back(std::move(s));
   return removing;
 }
@@ -865,6 +915,7 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
   const bool plan = flag("plan", true);
   const bool analyze = flag("analyze", false);
   const bool advice = flag("index_advice", plan);
+  if (planner != nullptr) planner->AllowPrivileged(flag("plan_as_superuser", false));
   Analysis a = Analyze(sql, dialect, rules);
   nlohmann::json out = ToJson(a);
   out["plan"] = nullptr;
@@ -883,9 +934,20 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
     if (a.statements != 1) {
       out["plan_error"] = a.statements == 0 ? "no statement to plan" : "the text holds more than one statement: "
                                                                         "only a single statement is planned";
+    } else if (a.kind != "select" && a.kind != "insert" && a.kind != "update" && a.kind != "delete" &&
+               a.kind != "merge") {
+      // Nothing else reaches the engine: SQLite carries out a PRAGMA while
+      // it prepares EXPLAIN QUERY PLAN PRAGMA ..., before anything runs.
+      out["plan_error"] = "only SELECT, VALUES, INSERT, UPDATE, DELETE and MERGE are planned";
     } else {
       std::string refusal;
-      nlohmann::json summary = planner->Plan(sql, analyze, &refusal);
+      nlohmann::json summary;
+      try {
+        summary = planner->Plan(sql, analyze, &refusal);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kProgramLimit) throw;
+        refusal = e.what();  // a plan deeper or larger than vigil reads: the static answer stands
+      }
       if (summary.is_null()) {
         out["plan_error"] = refusal;
       } else {

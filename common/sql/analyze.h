@@ -121,6 +121,10 @@ class Planner {
   virtual nlohmann::json PlanWith(std::string_view, const std::string&, const std::vector<std::string>&, bool*) {
     return nullptr;
   }
+  // AllowPrivileged: the caller asked to plan even as a superuser
+  // (planning runs the statement's immutable functions, and a
+  // superuser's plan would run a stranger's function as superuser).
+  virtual void AllowPrivileged(bool) {}
   // Why the engine cannot suggest, when CanSuggest is false.
   virtual std::string NoSuggestions() const { return "this engine cannot plan with hypothetical indexes"; }
 };
@@ -133,6 +137,8 @@ class Planner {
 //                     actual rows and times (PostgreSQL: in a
 //                     subtransaction that is rolled back; SQLite raises
 //                     0A000); refused (22023) for a statement with parameters
+//   plan_as_superuser false (default) / true: PostgreSQL plans for a
+//                     superuser only when asked (SQLite: no effect)
 //   index_advice      true (default, with plan) / false: propose indexes
 //                     and keep those the planner then uses
 //                     ("index_suggestions": [{table, columns, ddl,

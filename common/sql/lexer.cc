@@ -400,7 +400,11 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       flush_word();
       pending_begin = false;
       if (!in_statement) { in_statement = true; current.line = line; }
-      bool backslash = pg && c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+      // E'...' only when the E is a word of its own: name'\' is the word
+      // name and a plain string (as Tokenize reads it).
+      bool backslash = pg && c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
+                       (i < 2 || !(text::IsAlnum(s[i - 2]) || s[i - 2] == '_' || s[i - 2] == '$' ||
+                                   static_cast<unsigned char>(s[i - 2]) >= 0x80));
       std::size_t end = QuotedEnd(s, i, backslash, poll);
       count_lines(i, end);
       i = end - 1;

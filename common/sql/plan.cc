@@ -55,6 +55,20 @@ json SummarizePostgres(std::string_view explain_json) {
       scan["table"] = table;
       scan["node"] = *type;
       const json* index = Member(*node, "Index Name");
+      if (index == nullptr) {
+        // A bitmap heap scan names its index in the Bitmap Index Scan below it.
+        std::vector<const json*> below;
+        if (const json* children = Member(*node, "Plans"); children && children->is_array())
+          for (const json& c : *children) below.push_back(&c);
+        while (!below.empty() && index == nullptr) {
+          const json* c = below.back();
+          below.pop_back();
+          if (const json* t = Member(*c, "Node Type"); t && t->is_string() && *t == "Bitmap Index Scan")
+            index = Member(*c, "Index Name");
+          if (const json* more = Member(*c, "Plans"); more && more->is_array())
+            for (const json& m : *more) below.push_back(&m);
+        }
+      }
       scan["index"] = index ? *index : json();
       if (const json* r = Member(*node, "Plan Rows")) scan["rows"] = *r;
       if (const json* f = Member(*node, "Filter")) scan["filter"] = *f;

@@ -253,5 +253,39 @@ TEST(SqlAnalyze, HostileInputEndsWithABoundedAnswer) {
   EXPECT_TRUE(Analyze(ors, kPg).issues_truncated);
 }
 
+// Found by an attack review: shapes that cost a rule the square of their
+// size, or memory as the product of tables and conditions, now cost one
+// pass (run time shows it; nothing is timed here).
+TEST(SqlAnalyze, NestedCallsAndWideStatementsAreLinear) {
+  const int n = testing::kSanitized ? 20000 : 200000;
+  std::string calls = "SELECT 1 FROM t WHERE ";
+  for (int i = 0; i < n; ++i) calls += "f(";
+  calls += "1";
+  EXPECT_TRUE(Analyze(calls, kPg).issues.empty());
+  std::string nested = "SELECT 1 FROM t WHERE ";
+  for (int i = 0; i < n / 10; ++i) nested += "f(x, ";
+  nested += "1" + std::string(n / 10, ')') + " = 1";
+  EXPECT_EQ(Analyze(nested, kLite).issues.size(), 1u);  // the outer call, once
+  std::string wide = "SELECT 1 FROM ";
+  for (int i = 0; i < 6000; ++i) wide += (i ? ", t" : "t") + std::to_string(i);
+  wide += " WHERE ";
+  for (int i = 0; i < 6000; ++i) wide += (i ? " AND a = 1" : "a = 1");
+  Analysis a = Analyze(wide, kPg);
+  EXPECT_EQ(a.tables.size(), 6000u);
+  EXPECT_LE(a.predicates.size(), 256u);
+  for (const Predicate& p : a.predicates) EXPECT_LE(p.candidates.size(), 8u);
+}
+
+TEST(SqlAnalyze, AStringAfterANameIsNoEString) {
+  // name'\' is the type name and a plain string: the server runs two
+  // statements, and so must the count.
+  Analysis a = Analyze("SELECT name'\\'; DROP TABLE t; --'", kPg);
+  EXPECT_EQ(a.statements, 2u);
+  bool stacked = false;
+  for (const Issue& i : a.issues) stacked = stacked || (i.rule == "stacked_statements" && i.severity == "error");
+  EXPECT_TRUE(stacked);
+  EXPECT_EQ(Analyze("SELECT E'\\'; DROP TABLE t; --'", kPg).statements, 1u);  // E'\'...' runs on
+}
+
 }  // namespace
 }  // namespace vigil::core::sql

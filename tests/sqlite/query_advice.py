@@ -132,4 +132,20 @@ except sqlite3.Error as e:
 check(not os.path.exists("/tmp/vigil-evil.db"), "the crafted statement never ran")
 db.close()
 
+# Found by an attack review: SQLite carries out a PRAGMA while it prepares
+# EXPLAIN QUERY PLAN PRAGMA ..., so a view in a crafted file could turn the
+# application's defences off through vigil_analyze_query. Only SELECT,
+# VALUES, INSERT, UPDATE and DELETE reach the engine now.
+db = connect_module(MODULE)
+db.execute("PRAGMA trusted_schema = 0")
+db.execute("PRAGMA query_only = 0")
+for pragma in ["PRAGMA trusted_schema = 1", "/* c */ pragma query_only=1", "PRAGMA hard_heap_limit = 100000",
+               "ATTACH ':memory:' AS x", "EXPLAIN SELECT 1", "VACUUM", "BEGIN"]:
+    r = analyze(db, pragma)
+    check(r["plan"] is None and "only SELECT" in r.get("plan_error", ""), f"{pragma} is not planned: {r.get('plan_error')}")
+check(db.execute("PRAGMA trusted_schema").fetchone()[0] == 0 and db.execute("PRAGMA query_only").fetchone()[0] == 0,
+      "the connection's settings are as they were")
+check(db.execute("SELECT count(*) FROM pragma_database_list").fetchone()[0] == 1, "nothing was attached")
+db.close()
+
 sys.exit(check.summary("query advice"))
