@@ -15,6 +15,7 @@ extern "C" {
 #include <string_view>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "spi_guard.h"
 #include "sql/analyze.h"
 #include "sql/lexer.h"
@@ -103,6 +104,39 @@ class Planner : public core::sql::Planner {
 
   void AllowPrivileged(bool allow) override { allow_superuser_ = allow; }
 
+  std::vector<ExistingIndex> ExistingIndexes() override {
+    std::vector<ExistingIndex> out;
+    for (const auto& row : vigil::pg::GuardedQuery(
+             "SELECT n.nspname || '.' || c.relname, i.relname, x.indisunique::text, x.indisprimary::text, "
+             "(x.indisvalid AND x.indisready)::text, (x.indpred IS NOT NULL)::text, "
+             "COALESCE(s.idx_scan, -1)::text, pg_relation_size(i.oid)::text, "
+             "(SELECT json_agg(COALESCE(a.attname::text, '') ORDER BY k.ord) "
+             " FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY k(attnum, ord) "
+             " LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum)::text "
+             "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid "
+             "JOIN pg_namespace n ON n.oid = c.relnamespace "
+             "LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid "
+             "WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', "
+             "'vigil_state') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' "
+             "ORDER BY 1, 2 LIMIT 100000",
+             {})) {
+      ExistingIndex x;
+      x.table = row[0].value_or("");
+      x.name = row[1].value_or("");
+      x.unique = row[2].value_or("") == "true";
+      x.primary = row[3].value_or("") == "true";
+      x.valid = row[4].value_or("") == "true";
+      x.partial = row[5].value_or("") == "true";
+      x.scans = std::stoll(row[6].value_or("-1"));
+      x.bytes = std::stoll(row[7].value_or("-1"));
+      nlohmann::json cols = core::json_in::ParseInput(row[8].value_or("[]"), "index columns");
+      if (cols.is_array())
+        for (const nlohmann::json& c : cols) x.columns.push_back(c.is_string() ? c.get<std::string>() : "");
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+
   nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) override {
     // Planning evaluates the statement's immutable functions (in views and
     // policies too) as the caller. For a superuser that would run any
@@ -113,6 +147,8 @@ class Planner : public core::sql::Planner {
                  "{\"plan_as_superuser\": true} for text you trust";
       return nullptr;
     }
+    checked_ = false;
+    parameters_ = false;
     std::string text(sql);
     vigil::pg::SpiOutcome out;
     bool plannable = false;
@@ -313,6 +349,32 @@ VIGIL_PG_FUNCTION(vigil_analyze_query) {
     CheckSize(sql);
     Planner planner;
     std::string json = core::sql::AnalyzeQuery(sql, core::Dialect::kPostgres, options, &planner);
+    MemoryContext old = MemoryContextSwitchTo(caller);
+    char* copy = vigil::pg::CopyCString(json);
+    MemoryContextSwitchTo(old);
+    return copy;
+  });
+  SPI_finish();
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+}
+
+// vigil_index_advice(statements jsonb DEFAULT NULL) -> jsonb: index
+// suggestions merged over statements, ranked, with the database's invalid,
+// duplicate, redundant and unused indexes (common/sql/advice.h).
+VIGIL_PG_FUNCTION(vigil_index_advice) {
+  char* statements = nullptr;
+  if (PG_NARGS() > 0 && !PG_ARGISNULL(0)) {
+    Jsonb* jb = PG_GETARG_JSONB_P(0);
+    statements = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+  }
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* result = Run([&] {
+    Planner planner;
+    nlohmann::json parsed;
+    if (statements != nullptr) parsed = core::json_in::ParseInput(statements, "statements");
+    std::string json = core::sql::IndexAdvice(statements != nullptr ? &parsed : nullptr, core::Dialect::kPostgres, &planner)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     MemoryContext old = MemoryContextSwitchTo(caller);
     char* copy = vigil::pg::CopyCString(json);
     MemoryContextSwitchTo(old);

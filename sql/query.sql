@@ -115,6 +115,33 @@ SELECT count(*) AS prepared_left FROM pg_prepared_statements;
 DROP INDEX regress_query.orders_user_id_idx;
 RESET ROLE;
 
+-- vigil_index_advice over statements: merged per table, ranked by the
+-- time they would save; the database's invalid, duplicate, redundant and
+-- unused indexes (an invalid one from a failed CREATE INDEX CONCURRENTLY).
+SET ROLE regress_query_owner;
+CREATE INDEX orders_status_a ON regress_query.orders (status);
+CREATE INDEX orders_status_b ON regress_query.orders (status);
+RESET ROLE;
+CREATE UNIQUE INDEX CONCURRENTLY orders_user_unique ON regress_query.orders (user_id);
+SET ROLE regress_query_owner;
+SELECT a->>'statements' AS statements, a->>'planned' AS planned, a->>'ranked_by' AS ranked_by,
+       (SELECT jsonb_agg(jsonb_build_object('ddl', s->>'ddl', 'statements', s->'statements',
+                                            'saves_time', (s->>'estimated_ms_saved')::float > 0))
+        FROM jsonb_array_elements(a->'suggestions') s) AS suggestions,
+       a->'errors' AS errors
+FROM vigil_index_advice('[{"sql": "SELECT id FROM regress_query.orders WHERE user_id = 7", "calls": 50, "total_ms": 400},
+                          {"sql": "SELECT id FROM regress_query.orders WHERE user_id = 8 AND total > 10", "calls": 5, "total_ms": 40},
+                          "SELECT id FROM regress_query.orders WHERE total > 19990",
+                          "SELECT id FROM regress_query.nowhere"]') a;
+SELECT (SELECT jsonb_agg(x->>'index') FROM jsonb_array_elements(a->'invalid_indexes') x
+        WHERE x->>'table' LIKE 'regress_query.%') AS invalid,
+       (SELECT jsonb_agg((x->>'index') || ' duplicates ' || (x->>'duplicate_of')) FROM jsonb_array_elements(a->'duplicate_indexes') x
+        WHERE x->>'table' LIKE 'regress_query.%') AS duplicate,
+       (SELECT count(*) FROM jsonb_array_elements(a->'unused_indexes') x WHERE x->>'index' = 'orders_status_a') AS status_a_unused
+FROM vigil_index_advice() a;
+DROP INDEX regress_query.orders_status_a, regress_query.orders_status_b, regress_query.orders_user_unique;
+RESET ROLE;
+
 -- A plan deeper than vigil reads is a plan_error, not a failed call.
 SELECT vigil_analyze_query('SELECT * FROM ' || repeat('(SELECT * FROM ', 300) || 'regress_query.orders' ||
                            repeat(' LIMIT 1000) s', 300), '{"plan_as_superuser": true}')->>'plan_error' AS too_deep;

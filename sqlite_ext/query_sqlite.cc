@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "boundary.h"
 #include "module_sqlite.h"
+#include "base/json.h"
 #include "sql/advice.h"
 #include "sql/analyze.h"
 #include "sql/lexer.h"
@@ -250,6 +251,29 @@ class Planner : public core::sql::Planner {
     return core::sql::SummarizeSqlite(*rows);
   }
 
+  std::vector<ExistingIndex> ExistingIndexes() override {
+    std::vector<ExistingIndex> out;
+    Stmt s(db_,
+           "SELECT m.name, il.name, il.\"unique\", il.origin, il.partial, ii.name "
+           "FROM main.sqlite_schema m, pragma_index_list(m.name, 'main') il, pragma_index_info(il.name, 'main') ii "
+           "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE 'vigil\\_%' ESCAPE '\\' "
+           "ORDER BY m.name, il.name, ii.seqno LIMIT 100000");
+    while (s.Step()) {
+      std::string table = s.Column(0).value_or(""), name = s.Column(1).value_or("");
+      if (out.empty() || out.back().table != table || out.back().name != name) {
+        ExistingIndex x;
+        x.table = table;
+        x.name = name;
+        x.unique = s.Int(2) != 0;
+        x.primary = s.Column(3).value_or("") == "pk";
+        x.partial = s.Int(4) != 0;
+        out.push_back(std::move(x));
+      }
+      out.back().columns.push_back(s.Column(5).value_or(""));  // NULL: an expression
+    }
+    return out;
+  }
+
   nlohmann::json Plan(std::string_view sql, bool, std::string* refusal) override {
     auto rows = EqpRows(db_, sql, true, refusal);
     if (!rows) return nullptr;
@@ -278,7 +302,22 @@ void AnalyzeQuery(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultText(ctx, core::sql::AnalyzeQuery(sql, core::Dialect::kSqlite, options, &planner));
 }
 
+// vigil_index_advice([statements]) -> advice over statements, merged and
+// ranked, with the file's duplicate, redundant and invalid indexes.
+void IndexAdvice(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  Planner planner(sqlite3_context_db_handle(ctx));
+  nlohmann::json parsed;
+  const nlohmann::json* statements = nullptr;
+  if (argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    parsed = core::json_in::ParseInput(Text(argv[0]), "statements");
+    statements = &parsed;
+  }
+  ResultText(ctx, core::sql::IndexAdvice(statements, core::Dialect::kSqlite, &planner)
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 const Impl kImpls[] = {
+    {"vigil_index_advice", Bridge<IndexAdvice>, nullptr, false, false},
     {"vigil_analyze_query", Bridge<AnalyzeQuery>, nullptr, false, false},
     {"vigil_normalize", Bridge<Normalize>, nullptr, false, false},
     {"vigil_fingerprint", Bridge<Fingerprint>, nullptr, false, false},

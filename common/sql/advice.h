@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sql/analyze.h"
 
 namespace vigil::core::sql {
@@ -37,6 +39,31 @@ std::vector<Candidate> Candidates(const Analysis& a,
 // <table>_<col>_<col>_idx, cut to 63 bytes (PostgreSQL's identifier
 // length), the table's schema left out.
 std::string IndexName(const Candidate& c);
+
+// IndexHealth reads the existing indexes (Planner::ExistingIndexes):
+//   invalid_indexes    a failed CREATE INDEX CONCURRENTLY left it unusable;
+//   duplicate_indexes  the same key columns as another (the primary key or
+//                      a unique index is the one kept);
+//   redundant_indexes  a plain index whose columns start another's;
+//   unused_indexes     never scanned since statistics were reset (not a
+//                      primary key or unique index); null when the engine
+//                      counts no scans (SQLite), with unused_note saying so.
+// The health checks (issue 17) read the same function.
+nlohmann::json IndexHealth(const std::vector<Planner::ExistingIndex>& indexes);
+
+// IndexAdvice is vigil_index_advice: `statements` is null, an array of
+// statements (text, or {"sql", "calls", "total_ms"}), or {"statements":
+// [...], "plan_as_superuser": bool}. Each is analysed with its plan and
+// index suggestions (AnalyzeQueryJson); suggestions are merged per table
+// and columns (one whose columns start another's folds into it) and
+// ranked by the time they would save (total_ms given: total_ms x the
+// fraction of estimated cost saved), else the estimated cost saved x
+// calls (PostgreSQL), else the whole-table scans ended x calls (SQLite).
+// With null it says that the heaviest monitored statements are not
+// available yet. IndexHealth's lists are part of every answer.
+// Throws Error(kInvalidParameter) for a malformed argument,
+// Error(kProgramLimit) above 1,000 statements.
+nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner);
 
 // IndexDdl is the statement that creates it: CREATE INDEX "name" ON
 // "schema"."table" ("a", "b"), every identifier quoted.

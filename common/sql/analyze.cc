@@ -905,6 +905,10 @@ nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* pla
 
 std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view options_text, Planner* planner) {
   nlohmann::json options = json_in::ParseInput(options_text.empty() ? "{}" : options_text, "options");
+  return AnalyzeQueryJson(sql, dialect, options, planner).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json AnalyzeQueryJson(std::string_view sql, Dialect dialect, const nlohmann::json& options, Planner* planner) {
   AnalyzeOptions rules = ParseAnalyzeOptions(options);
   auto flag = [&](const char* key, bool fallback) {
     if (!options.contains(key)) return fallback;
@@ -957,7 +961,7 @@ std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view
       }
     }
   }
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return out;
 }
 
 }  // namespace vigil::core::sql

@@ -121,6 +121,16 @@ class Planner {
   virtual nlohmann::json PlanWith(std::string_view, const std::string&, const std::vector<std::string>&, bool*) {
     return nullptr;
   }
+  // ExistingIndexes lists the database's indexes on user tables, for
+  // vigil_index_advice's unused, duplicate, redundant and invalid lists.
+  struct ExistingIndex {
+    std::string table, name;
+    std::vector<std::string> columns;  // key columns in order; "" for an expression
+    bool unique = false, primary = false, valid = true, partial = false;
+    long long scans = -1;  // index scans counted by the engine; -1: it counts none (SQLite)
+    long long bytes = -1;  // size; -1: unknown
+  };
+  virtual std::vector<ExistingIndex> ExistingIndexes() { return {}; }
   // AllowPrivileged: the caller asked to plan even as a superuser
   // (planning runs the statement's immutable functions, and a
   // superuser's plan would run a stranger's function as superuser).
@@ -147,5 +157,9 @@ class Planner {
 // An unknown key is an error (22023): a misspelt option never passes
 // silently. The engine plans only a text holding exactly one statement.
 std::string AnalyzeQuery(std::string_view sql, Dialect dialect, std::string_view options, Planner* planner);
+
+// AnalyzeQueryJson is AnalyzeQuery with parsed options and the object
+// itself (vigil_index_advice analyses each of its statements with it).
+nlohmann::json AnalyzeQueryJson(std::string_view sql, Dialect dialect, const nlohmann::json& options, Planner* planner);
 
 }  // namespace vigil::core::sql

@@ -272,7 +272,17 @@ FROM (SELECT 'SELECT * FROM trades WHERE lower(symbol) = ''btc-usd'' ORDER BY ra
       UNION ALL SELECT 'SELECT id FROM traders WHERE country = NULL OR country = ''DE'' OR country = ''FR'' OR country = ''US'''
       UNION ALL SELECT 'INSERT INTO traders VALUES (99, ''eve'', NULL, ''XX'')') AS bad,
      json_each(vigil_analyze_query(q), '$.issues') AS i;
-.print    The hint for the first one, and what SQLite would do with it (tables read in full):
+.print    Index suggestions, proven against SQLite's planner on a copy of the schema and its statistics:
+SELECT json_extract(s.value, '$.ddl') AS suggested, json_extract(s.value, '$.removes_full_scans') AS ends_full_scan_of,
+       json_extract(s.value, '$.plan_after.scans[0].detail') AS plan_after
+FROM json_each(vigil_analyze_query('SELECT id, price FROM trades WHERE symbol = ''BTC-USD'' AND price > 60000'), '$.index_suggestions') AS s;
+.print    Advice over a day's statements, merged and ranked, with the indexes that cost without serving:
+SELECT json_extract(s.value, '$.ddl') AS suggested, json_extract(s.value, '$.statements') AS serves_statements,
+       json_extract(s.value, '$.calls') AS calls
+FROM json_each(vigil_index_advice('[{"sql": "SELECT id FROM trades WHERE symbol = ?1", "calls": 900},
+                                    {"sql": "SELECT id, qty FROM trades WHERE symbol = ?1 AND price > ?2", "calls": 40},
+                                    "SELECT username FROM traders WHERE country = ''DE''"]'), '$.suggestions') AS s;
+.print    The hint for the first bad query above, and what SQLite would do with it (tables read in full):
 SELECT json_extract(a, '$.issues[1].hint') AS hint, json_extract(a, '$.plan.full_scans') AS full_scans,
        json_extract(a, '$.plan.temp_b_tree') AS sorts_in_a_temp_b_tree
 FROM (SELECT vigil_analyze_query('SELECT * FROM trades WHERE lower(symbol) = ''btc-usd'' ORDER BY random() LIMIT 5') AS a);

@@ -242,6 +242,10 @@ CREATE FUNCTION vigil_analyze_query(sql text, options jsonb DEFAULT '{}') RETURN
     AS 'MODULE_PATHNAME', 'vigil_analyze_query'
     LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION vigil_analyze_query(text, jsonb) IS 'static rules (issues with severity, message, hint, position), tables, kind, fingerprint and the engine''s plan summary of one statement';
+CREATE FUNCTION vigil_index_advice(statements jsonb DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_index_advice'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_index_advice(jsonb) IS 'index suggestions over statements, merged per table and ranked by what they would save, with the invalid, duplicate, redundant and unused indexes';
 
 -- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
 -- on PostgreSQL the same names point to pgBackRest and pg_basebackup.

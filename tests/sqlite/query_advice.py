@@ -132,6 +132,36 @@ except sqlite3.Error as e:
 check(not os.path.exists("/tmp/vigil-evil.db"), "the crafted statement never ran")
 db.close()
 
+# vigil_index_advice: suggestions merged over statements (an index whose
+# columns start another's folds into it), ranked by the whole-table scans
+# they end times calls; duplicate and redundant indexes; no unused list
+# (SQLite counts no index scans).
+db = connect_module(MODULE, os.path.join(tmp, "advice.db"))
+db.executescript("""
+CREATE TABLE trades (id INTEGER PRIMARY KEY, trader_id INTEGER, symbol TEXT, side TEXT, price NUMERIC);
+CREATE INDEX trades_side ON trades (side);
+CREATE INDEX trades_side_again ON trades (side);
+CREATE INDEX trades_side_symbol ON trades (side, symbol);
+""")
+a = json.loads(db.execute("SELECT vigil_index_advice(?)", (json.dumps([
+    "SELECT id FROM trades WHERE symbol = ?1",
+    {"sql": "SELECT id FROM trades WHERE symbol = 'BTC' AND price > 5", "calls": 100},
+    "SELECT id FROM trades WHERE trader_id = 7",
+    "SELECT id FROM nowhere"]),)).fetchone()[0])
+s = a["suggestions"]
+check(a["statements"] == 4 and a["planned"] == 3 and a["ranked_by"] == "full_scans", f"counts and ranking: {a}")
+check(len(s) == 2 and s[0]["columns"] == ["symbol", "price"] and s[0]["statements"] == [1, 2] and s[0]["calls"] == 101
+      and s[1]["columns"] == ["trader_id"], f"merged and ranked: {s}")
+check(a["errors"] == [{"statement": 4, "error": "no such table: nowhere"}], f"a statement that does not plan is reported: {a['errors']}")
+check([d["index"] for d in a["duplicate_indexes"]] == ["trades_side_again"] and a["duplicate_indexes"][0]["duplicate_of"] == "trades_side",
+      f"a duplicate index: {a['duplicate_indexes']}")
+check([d["index"] for d in a["redundant_indexes"]] == ["trades_side"], f"a redundant index: {a['redundant_indexes']}")
+check(a["unused_indexes"] is None and "SQLite" in a["unused_note"], "SQLite says it cannot tell unused indexes")
+db.execute(s[0]["ddl"])
+a = json.loads(db.execute("SELECT vigil_index_advice(?)", (json.dumps(["SELECT id FROM trades WHERE symbol = 'BTC' AND price > 5"]),)).fetchone()[0])
+check(a["suggestions"] == [], f"served once created: {a['suggestions']}")
+db.close()
+
 # Found by an attack review: SQLite carries out a PRAGMA while it prepares
 # EXPLAIN QUERY PLAN PRAGMA ..., so a view in a crafted file could turn the
 # application's defences off through vigil_analyze_query. Only SELECT,
