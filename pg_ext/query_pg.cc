@@ -104,6 +104,33 @@ class Planner : public core::sql::Planner {
 
   void AllowPrivileged(bool allow) override { allow_superuser_ = allow; }
 
+  long long RowEstimate(const std::string& table) override {
+    Oid relid = Relid(table);
+    if (!OidIsValid(relid)) return -1;
+    auto rows = vigil::pg::GuardedQuery(
+        "SELECT CASE WHEN reltuples < 0 THEN -1 ELSE reltuples::bigint END::text FROM pg_class WHERE oid = $1",
+        {std::to_string(relid)});
+    return rows.empty() || !rows[0][0] ? -1 : std::stoll(*rows[0][0]);
+  }
+
+  std::vector<std::vector<std::string>> ForeignKeys(const std::string& table) override {
+    Oid relid = Relid(table);
+    std::vector<std::vector<std::string>> out;
+    if (!OidIsValid(relid)) return out;
+    for (const auto& row : vigil::pg::GuardedQuery(
+             "SELECT (SELECT json_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+             "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)::text "
+             "FROM pg_constraint c WHERE c.conrelid = $1 AND c.contype = 'f' ORDER BY c.oid LIMIT 1000",
+             {std::to_string(relid)})) {
+      nlohmann::json cols = core::json_in::ParseInput(row[0].value_or("[]"), "foreign key columns");
+      std::vector<std::string> fk;
+      if (cols.is_array())
+        for (const nlohmann::json& c : cols) fk.push_back(c.is_string() ? c.get<std::string>() : "");
+      out.push_back(std::move(fk));
+    }
+    return out;
+  }
+
   std::vector<ExistingIndex> ExistingIndexes() override {
     std::vector<ExistingIndex> out;
     for (const auto& row : vigil::pg::GuardedQuery(

@@ -115,6 +115,25 @@ SELECT count(*) AS prepared_left FROM pg_prepared_statements;
 DROP INDEX regress_query.orders_user_id_idx;
 RESET ROLE;
 
+-- Lint that reads the schema: a function on an indexed column, a leading
+-- wildcard on a large table, a join along a foreign key without an index;
+-- near misses beside each.
+SET ROLE regress_query_owner;
+CREATE TABLE regress_query.users (id int PRIMARY KEY, email text, country text);
+INSERT INTO regress_query.users SELECT g, 'u' || g || '@example.com', 'DE' FROM generate_series(0, 499) g;
+CREATE INDEX users_email ON regress_query.users (email);
+ALTER TABLE regress_query.orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES regress_query.users (id);
+ANALYZE regress_query.users;
+SELECT q, (SELECT jsonb_agg(i->>'rule') FROM jsonb_array_elements(vigil_analyze_query(q)->'issues') i) AS rules
+FROM (VALUES ('SELECT id FROM regress_query.users WHERE lower(email) = ''a'''),
+             ('SELECT id FROM regress_query.users WHERE lower(country) = ''de'''),
+             ('SELECT id FROM regress_query.orders WHERE status LIKE ''%pen'''),
+             ('SELECT id FROM regress_query.users WHERE email LIKE ''%example.com'''),
+             ('SELECT o.id FROM regress_query.orders o JOIN regress_query.users u ON u.id = o.user_id WHERE u.country = ''FR''')) v(q);
+ALTER TABLE regress_query.orders DROP CONSTRAINT orders_user;
+DROP TABLE regress_query.users;
+RESET ROLE;
+
 -- vigil_index_advice over statements: merged per table, ranked by the
 -- time they would save; the database's invalid, duplicate, redundant and
 -- unused indexes (an invalid one from a failed CREATE INDEX CONCURRENTLY).

@@ -3,6 +3,7 @@
 // read by SQLite's lexical rules.
 #include <sqlite3ext.h>
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -249,6 +250,38 @@ class Planner : public core::sql::Planner {
       r.detail.replace(at, hypothetical.size(), suggested);  // the plan names the index the DDL creates
     }
     return core::sql::SummarizeSqlite(*rows);
+  }
+
+  // RowEstimate reads ANALYZE's count (sqlite_stat1's first number):
+  // counting the rows would read the table; without statistics, unknown.
+  long long RowEstimate(const std::string& table) override {
+    std::string name = Local(table);
+    if (name.empty()) return -1;
+    {
+      Stmt has(db_, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'");
+      if (!has.Step() || has.Int(0) == 0) return -1;
+    }
+    Stmt s(db_, "SELECT max(CAST(stat AS INTEGER)) FROM main.sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE");
+    s.Text(1, name);
+    if (!s.Step()) return -1;
+    std::optional<std::string> v = s.Column(0);
+    return v ? std::strtoll(v->c_str(), nullptr, 10) : -1;
+  }
+
+  std::vector<std::vector<std::string>> ForeignKeys(const std::string& table) override {
+    std::string name = Local(table);
+    std::vector<std::vector<std::string>> out;
+    if (name.empty()) return out;
+    Stmt s(db_, "SELECT id, \"from\" FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq LIMIT 10000");
+    s.Text(1, name);
+    long long current = -1;
+    while (s.Step()) {
+      long long id = s.Int(0);
+      if (out.empty() || id != current) out.emplace_back();
+      current = id;
+      out.back().push_back(s.Column(1).value_or(""));
+    }
+    return out;
   }
 
   std::vector<ExistingIndex> ExistingIndexes() override {

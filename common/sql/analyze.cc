@@ -380,7 +380,8 @@ class StatementAnalyzer {
     return i;
   }
 
-  void AddPredicate(int block, const std::string& qualifier, const std::string& column, Predicate::Kind kind) {
+  void AddPredicate(int block, const std::string& qualifier, const std::string& column, Predicate::Kind kind,
+                    std::size_t byte = 0) {
     // Bounded: index advice needs a handful per table, and a statement of
     // thousands of tables and conditions must not cost their product.
     if (out_->predicates.size() >= kMaxPredicates) return;
@@ -388,6 +389,7 @@ class StatementAnalyzer {
     Predicate p;
     p.column = column;
     p.kind = kind;
+    p.byte = byte;
     if (!qualifier.empty()) {
       p.table = Resolve(block, qualifier);
       if (p.table.empty()) return;  // an outer query's alias, or a subquery's
@@ -447,6 +449,7 @@ class StatementAnalyzer {
   // (extract's field), or is a type or field word.
   void Columns() {
     has_column_.assign(t_.size(), false);
+    first_column_.assign(t_.size(), kNone);
     std::vector<std::size_t> open;
     for (std::size_t k = 0; k < t_.size(); ++k) {
       if ((k & 1023) == 0) PollCancel();
@@ -459,7 +462,10 @@ class StatementAnalyzer {
         if (open.empty()) continue;
         std::size_t inner = open.back();
         open.pop_back();
-        if (has_column_[inner] && !open.empty()) has_column_[open.back()] = true;
+        if (has_column_[inner] && !open.empty()) {
+          has_column_[open.back()] = true;
+          if (first_column_[open.back()] == kNone) first_column_[open.back()] = first_column_[inner];
+        }
         continue;
       }
       if (open.empty()) continue;
@@ -467,7 +473,10 @@ class StatementAnalyzer {
       bool call = k + 1 < t_.size() && IsOp(t_[k + 1], "(");
       bool field = k + 1 < t_.size() && IsWord(t_[k + 1], "from");  // extract(year FROM x)
       if ((a.kind == TokenKind::kQuotedIdentifier || (IsName(a) && !call && !field)) && !IsTypeOrField(a))
+      {
         has_column_[open.back()] = true;
+        if (first_column_[open.back()] == kNone) first_column_[open.back()] = k;
+      }
     }
   }
 
@@ -523,7 +532,13 @@ class StatementAnalyzer {
           std::string_view content = StringContent(t_[j].text);
           bool glob = t.lower == "glob";
           if (!content.empty() && (glob ? (content[0] == '*' || content[0] == '?') : (content[0] == '%' || content[0] == '_')))
+          {
             Report(kLeadingWildcard, j);
+            std::size_t col = i - 1;
+            if (prev && IsWord(*prev, "not") && i >= 2) col = i - 2;
+            if (col < t_.size() && IsName(t_[col]) && !(col + 1 < t_.size() && IsOp(t_[col + 1], "(")))
+              Use("leading_wildcard_like", col, t.block);
+          }
         }
       }
       // function_on_column
@@ -536,6 +551,7 @@ class StatementAnalyzer {
                         (after && IsWord(*after, "not") && At(close + 2) && IsComparison(*At(close + 2)));
         if (column && compared) {
           Report(kFunctionOnColumn, i);
+          Use("function_on_column", first_column_[i + 1], t.block);
           i = std::min(close, t_.size() - 1);  // the calls inside are the same finding
           continue;
         }
@@ -569,7 +585,7 @@ class StatementAnalyzer {
            IsWord(*prev, "not") || IsOp(*prev, "("))) {
         TermAt term;
         if (Term(i, &term)) {
-          if (Filtering(t)) Predicates(t.block, term);
+          if (Filtering(t)) Predicates(t.block, term, t.begin);
           std::string key = term.qualifier + "." + term.column;
           int count = 1;
           std::size_t end = term.end;
@@ -639,14 +655,14 @@ class StatementAnalyzer {
     }
   }
 
-  void Predicates(int block, const TermAt& term) {
+  void Predicates(int block, const TermAt& term, std::size_t byte) {
     if (term.op == "<>" || term.op == "!=") return;
     Predicate::Kind kind = term.op == "=" || term.op == "==" ? Predicate::kEquality : Predicate::kRange;
     if (term.constant) {
-      AddPredicate(block, term.qualifier, term.column, kind);
+      AddPredicate(block, term.qualifier, term.column, kind, byte);
     } else if (kind == Predicate::kEquality) {
-      AddPredicate(block, term.qualifier, term.column, Predicate::kJoin);
-      AddPredicate(block, term.other_qualifier, term.other_column, Predicate::kJoin);
+      AddPredicate(block, term.qualifier, term.column, Predicate::kJoin, byte);
+      AddPredicate(block, term.other_qualifier, term.other_column, Predicate::kJoin, byte);
     }
   }
 
@@ -693,6 +709,21 @@ class StatementAnalyzer {
   std::vector<std::string> ctes_;
   std::string main_verb_;
   std::vector<bool> has_column_;  // per "(": a column inside (Columns)
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> first_column_;  // per "(": the first such column's token
+
+  // Use records a column a rule is about, for the lint that reads the
+  // schema (AnalyzeQueryJson): the column's token k (qualifier.column).
+  void Use(const char* rule, std::size_t k, int block) {
+    if (k >= t_.size() || out_->uses.size() >= kMaxPredicates) return;
+    std::string column = NameText(t_[k]), qualifier;
+    if (k >= 2 && IsOp(t_[k - 1], ".") && IsName(t_[k - 2])) qualifier = NameText(t_[k - 2]);
+    std::string table;
+    if (!qualifier.empty()) table = Resolve(block, qualifier);
+    else if (blocks_[block].tables.size() == 1) table = blocks_[block].tables[0].name;
+    if (table.empty()) return;
+    out_->uses.push_back({rule, table, column, t_[k].begin});
+  }
 };
 
 std::string KindOf(const std::string& verb) {
@@ -779,12 +810,12 @@ AnalyzeOptions ParseAnalyzeOptions(const nlohmann::json& options) {
     return v.get<long long>();
   };
   for (const auto& [key, value] : options.items()) {
-    static constexpr std::string_view kKnown[] = {"plan", "analyze", "index_advice", "plan_as_superuser",
-                                                  "offset_threshold", "or_chain_length"};
+    static constexpr std::string_view kKnown[] = {"plan", "analyze", "index_advice", "schema_lint",
+                                                  "plan_as_superuser", "offset_threshold", "or_chain_length"};
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
       throw Error(ErrorCode::kInvalidParameter, "unknown option \"" + text::ForMessage(key, 64) + "\"",
-                  "the options are plan, analyze, index_advice, plan_as_superuser, offset_threshold and "
-                  "or_chain_length");
+                  "the options are plan, analyze, index_advice, schema_lint, plan_as_superuser, "
+                  "offset_threshold and or_chain_length");
   }
   if (options.contains("offset_threshold")) o.offset_threshold = integer("offset_threshold", 1, 1000000000000LL);
   if (options.contains("or_chain_length")) o.or_chain_length = static_cast<int>(integer("or_chain_length", 2, 1000));
@@ -835,6 +866,67 @@ void NameTables(const Analysis& a, nlohmann::json* summary) {
       std::string table = name.is_string() ? table_of(name.get<std::string>()) : "";
       if (!table.empty()) name = table;
     }
+}
+
+// SchemaLint adds the findings only the schema and its statistics can
+// make (issue 15: what outside linters cannot): a function on a column
+// that has an index, a leading-wildcard pattern on a large table, a join
+// along a foreign key that has no index.
+void SchemaLint(const Analysis& a, std::string_view sql, Planner* planner, nlohmann::json* issues) {
+  constexpr long long kLargeTable = 10000;
+  auto position = [&](std::size_t byte) {
+    std::size_t chars = 1;
+    for (std::size_t i = 0; i < byte && i < sql.size(); ++i)
+      if ((static_cast<unsigned char>(sql[i]) & 0xC0) != 0x80) ++chars;
+    return chars;
+  };
+  auto lower = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return s;
+  };
+  auto starts_with = [&](const std::vector<std::vector<std::string>>& lists, const std::string& column) {
+    for (const auto& l : lists)
+      if (!l.empty() && (l[0] == column || lower(l[0]) == column)) return true;
+    return false;
+  };
+  auto add = [&](const char* rule, const char* severity, std::string message, const char* hint, std::size_t byte) {
+    if (issues->size() >= kMaxIssues) return;
+    issues->push_back({{"rule", rule}, {"severity", severity}, {"message", std::move(message)}, {"hint", hint},
+                       {"position", position(byte)}});
+  };
+  std::size_t checked = 0;
+  for (const ColumnUse& u : a.uses) {
+    if (++checked > 32) break;  // each costs catalog reads
+    PollCancel();
+    if (u.rule == "function_on_column" && starts_with(planner->Indexes(u.table), u.column)) {
+      add("function_on_indexed_column", "warning",
+          "\"" + u.column + "\" has an index on " + u.table + " that this condition cannot use: the function hides "
+          "the column from it, so the table is read in full",
+          "compare the bare column, or create an index on the expression itself", u.byte);
+    }
+    if (u.rule == "leading_wildcard_like") {
+      long long rows = planner->RowEstimate(u.table);
+      if (rows >= kLargeTable)
+        add("wildcard_scan_large_table", "warning",
+            "the leading wildcard reads all of " + u.table + ", about " + std::to_string(rows) + " rows, on every call",
+            "anchor the pattern, or index for it (pg_trgm on PostgreSQL, an FTS5 table on SQLite)", u.byte);
+    }
+  }
+  checked = 0;
+  std::vector<std::pair<std::string, std::string>> done;
+  for (const Predicate& p : a.predicates) {
+    if (p.kind != Predicate::kJoin || p.table.empty()) continue;
+    if (std::find(done.begin(), done.end(), std::make_pair(p.table, p.column)) != done.end()) continue;
+    done.emplace_back(p.table, p.column);
+    if (++checked > 32) break;
+    PollCancel();
+    if (starts_with(planner->ForeignKeys(p.table), p.column) && !starts_with(planner->Indexes(p.table), p.column))
+      add("unindexed_foreign_key", "warning",
+          "the join follows the foreign key " + p.table + "(" + p.column + "), which has no index: the join reads " +
+              p.table + " in full, and so does every delete or key update of a referenced row",
+          "create an index on the foreign key's columns", p.byte);
+  }
 }
 
 // Brief is a plan summary without the engine's raw output, for before and after.
@@ -919,6 +1011,8 @@ nlohmann::json AnalyzeQueryJson(std::string_view sql, Dialect dialect, const nlo
   const bool plan = flag("plan", true);
   const bool analyze = flag("analyze", false);
   const bool advice = flag("index_advice", plan);
+  const bool lint = flag("schema_lint", plan);
+  if (lint && !plan) throw Error(ErrorCode::kInvalidParameter, "\"schema_lint\" needs \"plan\"");
   if (planner != nullptr) planner->AllowPrivileged(flag("plan_as_superuser", false));
   Analysis a = Analyze(sql, dialect, rules);
   nlohmann::json out = ToJson(a);
@@ -957,6 +1051,12 @@ nlohmann::json AnalyzeQueryJson(std::string_view sql, Dialect dialect, const nlo
       } else {
         NameTables(a, &summary);
         out["plan"] = std::move(summary);
+        if (lint) {
+          SchemaLint(a, sql, planner, &out["issues"]);
+          std::stable_sort(out["issues"].begin(), out["issues"].end(), [](const nlohmann::json& x, const nlohmann::json& y) {
+            return x["position"].get<std::size_t>() < y["position"].get<std::size_t>();
+          });
+        }
         if (advice) out["index_suggestions"] = Suggestions(a, sql, planner, &out);
       }
     }

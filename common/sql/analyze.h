@@ -28,6 +28,8 @@
 //   stacked_statements      more than one statement in the text              warning;
 //                                                                            error when a later one writes
 //   insert_without_columns  INSERT INTO t VALUES/SELECT without (columns)    warning
+// With the engine's plan, three more read the schema (SchemaLint):
+//   function_on_indexed_column, wildcard_scan_large_table, unindexed_foreign_key.
 #pragma once
 
 #include <cstddef>
@@ -62,6 +64,15 @@ struct Predicate {
   std::vector<std::string> candidates;
   std::string column;
   enum Kind { kEquality, kRange, kOrder, kJoin } kind;
+  std::size_t byte = 0;  // where the condition starts in the text
+};
+
+// ColumnUse is a column a static finding is about, resolved to its table
+// where the text says which: what the lint that reads the schema checks
+// (an index the condition cannot use, the size of the table scanned).
+struct ColumnUse {
+  std::string rule, table, column;
+  std::size_t byte;  // where in the text
 };
 
 struct AnalyzeOptions {
@@ -78,6 +89,7 @@ struct Analysis {
   std::vector<Issue> issues;  // at most 1,000, in text order
   bool issues_truncated = false;
   std::vector<Predicate> predicates;
+  std::vector<ColumnUse> uses;
   // alias -> table, for every aliased table reference (SQLite's plan names
   // a table by its alias)
   std::vector<std::pair<std::string, std::string>> aliases;
@@ -131,6 +143,10 @@ class Planner {
     long long bytes = -1;  // size; -1: unknown
   };
   virtual std::vector<ExistingIndex> ExistingIndexes() { return {}; }
+  // For the lint that reads the schema: the table's estimated rows (-1:
+  // unknown) and the columns of its foreign keys.
+  virtual long long RowEstimate(const std::string&) { return -1; }
+  virtual std::vector<std::vector<std::string>> ForeignKeys(const std::string&) { return {}; }
   // AllowPrivileged: the caller asked to plan even as a superuser
   // (planning runs the statement's immutable functions, and a
   // superuser's plan would run a stranger's function as superuser).

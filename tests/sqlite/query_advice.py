@@ -162,6 +162,47 @@ a = json.loads(db.execute("SELECT vigil_index_advice(?)", (json.dumps(["SELECT i
 check(a["suggestions"] == [], f"served once created: {a['suggestions']}")
 db.close()
 
+# Lint that reads the schema: a function on an indexed column, a leading
+# wildcard on a large table (ANALYZE's row count), a join along a foreign
+# key without an index; and near misses (no index, a small table, an
+# indexed foreign key, no statistics).
+db = connect_module(MODULE, os.path.join(tmp, "lint.db"))
+db.executescript("""
+CREATE TABLE traders (id INTEGER PRIMARY KEY, username TEXT, email TEXT, country TEXT);
+CREATE INDEX traders_email ON traders (email);
+CREATE TABLE trades (id INTEGER PRIMARY KEY, trader_id INTEGER REFERENCES traders (id), symbol TEXT);
+CREATE TABLE fills (id INTEGER PRIMARY KEY, trade_id INTEGER REFERENCES trades (id));
+CREATE INDEX fills_trade ON fills (trade_id);
+""")
+
+
+def rules(sql):
+    return [i["rule"] for i in analyze(db, sql)["issues"]]
+
+
+check("wildcard_scan_large_table" not in rules("SELECT id FROM traders WHERE username LIKE '%bob'"),
+      "no statistics: the table's size is unknown, no large-table finding")
+db.execute("BEGIN")
+db.executemany("INSERT INTO traders (username, email) VALUES (?, ?)", [(f"u{k}", f"u{k}@x") for k in range(20000)])
+db.executemany("INSERT INTO trades (trader_id, symbol) VALUES (?, 'BTC')", [(k % 20000,) for k in range(500)])
+db.execute("COMMIT")
+db.execute("ANALYZE")
+r = rules("SELECT id FROM traders WHERE lower(email) = 'a'")
+check(r == ["function_on_column", "function_on_indexed_column"], f"a function on an indexed column: {r}")
+r = rules("SELECT id FROM traders WHERE lower(country) = 'de'")
+check(r == ["function_on_column"], f"no index on the column: the static finding only: {r}")
+r = rules("SELECT id FROM traders WHERE username LIKE '%bob'")
+check(r == ["wildcard_scan_large_table", "leading_wildcard_like"], f"a leading wildcard on 20,000 rows: {r}")
+r = rules("SELECT id FROM trades WHERE symbol LIKE '%BTC'")
+check(r == ["leading_wildcard_like"], f"on 500 rows, the static finding only: {r}")
+r = rules("SELECT t.id FROM trades t JOIN traders u ON u.id = t.trader_id WHERE u.country = 'DE'")
+check("unindexed_foreign_key" in r, f"a join along an unindexed foreign key: {r}")
+r = rules("SELECT f.id FROM fills f JOIN trades t ON t.id = f.trade_id WHERE t.symbol = 'BTC'")
+check("unindexed_foreign_key" not in r, f"an indexed foreign key: {r}")
+r2 = [i["rule"] for i in analyze(db, "SELECT id FROM traders WHERE lower(email) = 'a'", '{"schema_lint": false}')["issues"]]
+check(r2 == ["function_on_column"], f"schema_lint false: the static rules only: {r2}")
+db.close()
+
 # Found by an attack review: SQLite carries out a PRAGMA while it prepares
 # EXPLAIN QUERY PLAN PRAGMA ..., so a view in a crafted file could turn the
 # application's defences off through vigil_analyze_query. Only SELECT,
