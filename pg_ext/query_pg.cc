@@ -362,6 +362,16 @@ class Planner : public core::sql::Planner {
   Oid free_oid_ = InvalidOid;
 };
 
+// CopyInto copies the answer into the caller's memory context (phase 2):
+// SPI_finish frees SPI's.
+char* CopyInto(MemoryContext context, const std::string& json) {
+  struct Restore {
+    MemoryContext old;
+    ~Restore() { MemoryContextSwitchTo(old); }
+  } restore{MemoryContextSwitchTo(context)};
+  return vigil::pg::CopyCString(json);  // throws std::bad_alloc, never raises
+}
+
 }  // namespace
 
 // vigil_analyze_query(sql text, options jsonb DEFAULT '{}') -> jsonb:
@@ -375,11 +385,7 @@ VIGIL_PG_FUNCTION(vigil_analyze_query) {
   char* result = Run([&] {
     CheckSize(sql);
     Planner planner;
-    std::string json = core::sql::AnalyzeQuery(sql, core::Dialect::kPostgres, options, &planner);
-    MemoryContext old = MemoryContextSwitchTo(caller);
-    char* copy = vigil::pg::CopyCString(json);
-    MemoryContextSwitchTo(old);
-    return copy;
+    return CopyInto(caller, core::sql::AnalyzeQuery(sql, core::Dialect::kPostgres, options, &planner));
   });
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
@@ -400,12 +406,9 @@ VIGIL_PG_FUNCTION(vigil_index_advice) {
     Planner planner;
     nlohmann::json parsed;
     if (statements != nullptr) parsed = core::json_in::ParseInput(statements, "statements");
-    std::string json = core::sql::IndexAdvice(statements != nullptr ? &parsed : nullptr, core::Dialect::kPostgres, &planner)
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    MemoryContext old = MemoryContextSwitchTo(caller);
-    char* copy = vigil::pg::CopyCString(json);
-    MemoryContextSwitchTo(old);
-    return copy;
+    return CopyInto(caller, core::sql::IndexAdvice(statements != nullptr ? &parsed : nullptr, core::Dialect::kPostgres,
+                                                   &planner)
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
