@@ -365,13 +365,11 @@ class Planner : public core::sql::Planner {
 // CopyInto copies the answer into the caller's memory context (phase 2):
 // SPI_finish frees SPI's.
 char* CopyInto(MemoryContext context, const std::string& json) {
-  struct Restore {
-    MemoryContext old;
-    ~Restore() { MemoryContextSwitchTo(old); }
-  } restore{MemoryContextSwitchTo(context)};
-  return vigil::pg::CopyCString(json);  // throws std::bad_alloc, never raises
+  MemoryContext old = MemoryContextSwitchTo(context);
+  char* copy = vigil::pg::CopyCString(json);  // on std::bad_alloc, Run raises and the error resets the context
+  MemoryContextSwitchTo(old);
+  return copy;
 }
-
 }  // namespace
 
 // vigil_analyze_query(sql text, options jsonb DEFAULT '{}') -> jsonb:
