@@ -8,7 +8,9 @@
 // The hooks are installed when the module loads (preloaded or not); each
 // chains the previous one and does nothing unless vigil_analyze_query has
 // armed it (ArmHypothetical) for the EXPLAIN it is about to run, and
-// disarms it right after (an error in the EXPLAIN comes back as data, see
+// disarms it right after. A planner_hook counts the planner's nesting so
+// that only that EXPLAIN's own planning sees the index, never a query a
+// function plans while the EXPLAIN evaluates it (an error in the EXPLAIN comes back as data, see
 // spi_guard.h, so disarming always happens). EXPLAIN without ANALYZE stops
 // the executor before it opens an index (ExecInitIndexScan's
 // EXEC_FLAG_EXPLAIN_ONLY), which is what lets a plan name an index that
@@ -25,6 +27,7 @@ extern "C" {
 #include "commands/defrem.h"
 #include "commands/explain.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/planner.h"
 #include "optimizer/plancat.h"
 #include "utils/index_selfuncs.h"
 #include "utils/lsyscache.h"
@@ -36,6 +39,7 @@ namespace {
 
 struct Hypothetical {
   bool armed;
+  int depth;  // the planner nesting level whose plans see the index
   Oid relid;
   Oid indexoid;
   int ncolumns;
@@ -45,6 +49,14 @@ struct Hypothetical {
 Hypothetical hypothetical = {};
 
 get_relation_info_hook_type prev_relation_info = nullptr;
+planner_hook_type prev_planner = nullptr;
+// The planner's nesting level: a function the planner evaluates (a stable
+// or immutable call folded into a constant) plans its own queries one
+// level deeper. Only the EXPLAIN vigil armed the index for, at the level
+// it was armed for, sees it; a plan made deeper would be executed, and
+// cached by PL/pgSQL, with an index that does not exist (an attack
+// review showed a function broken for the rest of the session).
+int planner_depth = 0;
 explain_get_index_name_hook_type prev_index_name = nullptr;
 
 // AddIndex puts the armed index in front of the table's real ones, with
@@ -115,7 +127,24 @@ void AddIndex(RelOptInfo* rel) {
 
 void VigilRelationInfo(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (prev_relation_info != nullptr) prev_relation_info(root, relid, inhparent, rel);
-  if (hypothetical.armed && relid == hypothetical.relid && !inhparent) AddIndex(rel);
+  if (hypothetical.armed && planner_depth == hypothetical.depth && relid == hypothetical.relid && !inhparent)
+    AddIndex(rel);
+}
+
+PlannedStmt* VigilPlanner(Query* parse, const char* query_string, int cursor_options, ParamListInfo params) {
+  PlannedStmt* result = nullptr;
+  ++planner_depth;
+  PG_TRY();
+  {
+    result = prev_planner != nullptr ? prev_planner(parse, query_string, cursor_options, params)
+                                     : standard_planner(parse, query_string, cursor_options, params);
+  }
+  PG_FINALLY();
+  {
+    --planner_depth;
+  }
+  PG_END_TRY();
+  return result;
 }
 
 const char* VigilIndexName(Oid indexoid) {
@@ -130,6 +159,8 @@ void vigil::pg::InstallPlannerHooks() {
   get_relation_info_hook = VigilRelationInfo;
   prev_index_name = explain_get_index_name_hook;
   explain_get_index_name_hook = VigilIndexName;
+  prev_planner = planner_hook;
+  planner_hook = VigilPlanner;
 }
 
 // ArmHypothetical: the next plans see an index named `name` with OID
@@ -137,7 +168,10 @@ void vigil::pg::InstallPlannerHooks() {
 // until DisarmHypothetical. Plain data only: callable from C++.
 bool vigil::pg::ArmHypothetical(Oid relid, const AttrNumber* attnums, int ncolumns, const char* name,
                                 Oid indexoid) noexcept {
-  hypothetical.armed = false;
+  // Already armed: a vigil_analyze_query called from a function that the
+  // planner evaluates for another one. The outer call's index stays; the
+  // inner one gets none.
+  if (hypothetical.armed) return false;
   if (ncolumns <= 0 || ncolumns > INDEX_MAX_KEYS || !OidIsValid(relid) || !OidIsValid(indexoid)) return false;
   hypothetical.relid = relid;
   hypothetical.indexoid = indexoid;
@@ -145,6 +179,7 @@ bool vigil::pg::ArmHypothetical(Oid relid, const AttrNumber* attnums, int ncolum
   std::memcpy(hypothetical.attnums, attnums, sizeof(AttrNumber) * ncolumns);
   std::strncpy(hypothetical.name, name, NAMEDATALEN - 1);
   hypothetical.name[NAMEDATALEN - 1] = '\0';
+  hypothetical.depth = planner_depth + 1;  // the EXPLAIN about to run plans one level down from here
   hypothetical.armed = true;
   return true;
 }

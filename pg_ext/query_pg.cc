@@ -167,8 +167,10 @@ class Planner : public core::sql::Planner {
   nlohmann::json Plan(std::string_view sql, bool analyze, std::string* refusal) override {
     // Planning evaluates the statement's immutable functions (in views and
     // policies too) as the caller. For a superuser that would run any
-    // role's function with every right: refused unless asked for.
-    if (!allow_superuser_ && Single(vigil::pg::GuardedQuery("SELECT pg_catalog.current_setting('is_superuser')", {})) == "on") {
+    // role's function with every right: refused unless asked for. The
+    // current user, not the session's: inside a SECURITY DEFINER function
+    // owned by a superuser, the plan would run as that superuser.
+    if (!allow_superuser_ && Single(vigil::pg::GuardedQuery("SELECT rolsuper::text FROM pg_roles WHERE rolname = CURRENT_USER", {})) == "true") {
       *refusal = "not planned for a superuser: planning runs the statement's functions (in views and policies "
                  "too) as the caller; analyse as the role that runs the statement, or pass "
                  "{\"plan_as_superuser\": true} for text you trust";
@@ -206,8 +208,8 @@ class Planner : public core::sql::Planner {
     if (!OidIsValid(relid)) return {};
     std::vector<std::string> out;
     for (const auto& row : vigil::pg::GuardedQuery(
-             "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 "
-             "AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped ORDER BY attnum",
+             "SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped "
+             "AND has_column_privilege(attrelid, attnum, 'SELECT') ORDER BY attnum",
              {std::to_string(relid)}))
       if (row[0]) out.push_back(*row[0]);
     return out;
@@ -223,7 +225,10 @@ class Planner : public core::sql::Planner {
              "FROM pg_catalog.pg_index i CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
              "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
              "AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
-             "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisvalid AND i.indpred IS NULL ORDER BY 1, k.ord",
+             "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisvalid AND i.indpred IS NULL "
+             "AND (SELECT relam FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) i.indexrelid) "
+             "OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_am WHERE amname OPERATOR(pg_catalog.=) 'btree') "
+             "ORDER BY 1, k.ord",
              {std::to_string(relid)})) {
       std::string index = row[0].value_or("");
       if (out.empty() || index != current) out.emplace_back();
@@ -233,50 +238,70 @@ class Planner : public core::sql::Planner {
     return out;
   }
 
-  nlohmann::json PlanWith(std::string_view sql, const std::string& table, const std::vector<std::string>& columns,
-                          bool* uses) override {
+  nlohmann::json PlanWith(std::string_view sql, const core::sql::Candidate* c, bool* uses) override {
     std::string text(sql), explain, refusal;
     if (!checked_) return nullptr;
-    if (columns.empty()) {
-      if (!Explain(text, false, &explain, &refusal)) return nullptr;
+    if (c == nullptr) {
+      if (!Explain(text, false, &explain, &refusal)) {
+        problem_ = refusal;
+        return nullptr;
+      }
       return core::sql::SummarizePostgres(explain);
     }
-    Oid relid = Relid(table);
-    if (!OidIsValid(relid) || columns.size() > INDEX_MAX_KEYS) return nullptr;
+    Oid relid = Relid(c->table);
+    if (!OidIsValid(relid) || c->columns.size() > INDEX_MAX_KEYS) return nullptr;
     AttrNumber attnums[INDEX_MAX_KEYS];
-    for (std::size_t i = 0; i < columns.size(); ++i) {
+    for (std::size_t i = 0; i < c->columns.size(); ++i) {
+      // Only a column the caller may read: the index's cost reads its statistics.
       auto rows = vigil::pg::GuardedQuery(
-          "SELECT attnum::pg_catalog.text FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 "
-          "AND attname OPERATOR(pg_catalog.=) $2 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
-          {std::to_string(relid), columns[i]});
+          "SELECT attnum::text FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 "
+          "AND NOT attisdropped AND has_column_privilege(attrelid, attnum, 'SELECT')",
+          {std::to_string(relid), c->columns[i]});
       if (rows.empty() || !rows[0][0]) return nullptr;
       attnums[i] = static_cast<AttrNumber>(std::stoi(*rows[0][0]));
     }
     if (!OidIsValid(free_oid_)) {
       // An OID no relation has, high in the range: the hypothetical index's.
       auto rows = vigil::pg::GuardedQuery(
-          "SELECT o::pg_catalog.text FROM pg_catalog.generate_series(4294967000::pg_catalog.int8, "
-          "4294966000::pg_catalog.int8, -1) o WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class "
-          "WHERE oid OPERATOR(pg_catalog.=) o::pg_catalog.oid) LIMIT 1",
+          "SELECT o::text FROM generate_series(4294967000::int8, 4294966000::int8, -1) o "
+          "WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = o::oid) LIMIT 1",
           {});
       if (rows.empty() || !rows[0][0]) return nullptr;
       free_oid_ = static_cast<Oid>(std::stoul(*rows[0][0]));
     }
-    std::string name = core::sql::IndexName({table, columns});
-    if (!vigil::pg::ArmHypothetical(relid, attnums, static_cast<int>(columns.size()), name.c_str(), free_oid_))
+    // The plan names it by a name no real index can have (it holds the
+    // OID), renamed below to the DDL's: a real index of the DDL's name can
+    // never pass for the candidate.
+    std::string internal = "vigil hypothetical " + std::to_string(free_oid_);
+    if (!vigil::pg::ArmHypothetical(relid, attnums, static_cast<int>(c->columns.size()), internal.c_str(), free_oid_))
       return nullptr;
     struct Disarm {
       ~Disarm() { vigil::pg::DisarmHypothetical(); }
     } disarm;
     if (!Explain(text, false, &explain, &refusal)) return nullptr;
     nlohmann::json summary = core::sql::SummarizePostgres(explain);
-    *uses = false;
-    for (const nlohmann::json& scan : summary["scans"])
-      if (scan.value("index", nlohmann::json()).is_string() && scan["index"].get<std::string>() == name) *uses = true;
-    // A bitmap scan names its index in a child node of its own.
-    if (explain.find("\"Index Name\": \"" + name + "\"") != std::string::npos) *uses = true;
+    *uses = explain.find("\"Index Name\": \"" + internal + "\"") != std::string::npos;
+    for (nlohmann::json& scan : summary["scans"])
+      if (scan.value("index", nlohmann::json()).is_string() && scan["index"].get<std::string>() == internal)
+        scan["index"] = c->name;
+    summary.erase("explain");
     return summary;
   }
+
+  bool NameTaken(const std::string& table, const std::string& name) override {
+    Oid relid = Relid(table);
+    if (!OidIsValid(relid)) return false;
+    auto rows = vigil::pg::GuardedQuery(
+        "SELECT count(*)::text FROM pg_class WHERE relname = $2 "
+        "AND relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = $1)",
+        {std::to_string(relid), name});
+    return !rows.empty() && rows[0][0] && *rows[0][0] != "0";
+  }
+
+  std::string NoSuggestions() const override {
+    return "the statement could not be planned again for index advice: " + problem_;
+  }
+
 
  private:
   // Explain runs EXPLAIN (FORMAT JSON[, ANALYZE]) of the checked statement
@@ -357,6 +382,7 @@ class Planner : public core::sql::Planner {
   }
 
   bool allow_superuser_ = false;
+  std::string problem_;
   bool checked_ = false;     // Plan found one plannable statement
   bool parameters_ = false;  // it has $n parameters
   Oid free_oid_ = InvalidOid;

@@ -161,6 +161,36 @@ FROM vigil_index_advice() a;
 DROP INDEX regress_query.orders_status_a, regress_query.orders_status_b, regress_query.orders_user_unique;
 RESET ROLE;
 
+-- Found by an attack review of the hypothetical indexes, each fixed:
+-- 1. A function the planner evaluates during vigil's EXPLAIN plans its own
+--    query one level deeper: that plan never sees the hypothetical index
+--    (it would be executed, and cached by PL/pgSQL, with an index that
+--    does not exist). The function still works after many analyses.
+SET ROLE regress_query_owner;
+CREATE FUNCTION regress_query.user_total(p int) RETURNS numeric STABLE LANGUAGE plpgsql AS
+  $$DECLARE t numeric; BEGIN SELECT total INTO t FROM regress_query.orders WHERE user_id = p LIMIT 1; RETURN t; END$$;
+SELECT count(*) AS analyses FROM generate_series(1, 8) g,
+  LATERAL vigil_analyze_query('SELECT id FROM regress_query.orders WHERE user_id = 3 AND total > regress_query.user_total(5)') a
+WHERE jsonb_array_length(a->'index_suggestions') > 0;
+SELECT regress_query.user_total(7) IS NOT NULL AS function_still_works;
+-- 2. The suggested DDL never collides: a real index already named like
+--    the suggestion (on another column) neither passes for it nor blocks it.
+CREATE INDEX orders_user_id_idx ON regress_query.orders (status);
+SELECT s->>'ddl' AS ddl, s->'plan_after'->'scans'->0->>'index' AS plan_after_uses
+FROM jsonb_array_elements(vigil_analyze_query('SELECT id, total FROM regress_query.orders WHERE user_id = 42')->'index_suggestions') s;
+DROP INDEX regress_query.orders_user_id_idx;
+DROP FUNCTION regress_query.user_total(int);
+RESET ROLE;
+-- 3. The superuser refusal holds inside a SECURITY DEFINER function a
+--    superuser owns: the current user is what counts.
+CREATE FUNCTION regress_query.advise(q text) RETURNS jsonb SECURITY DEFINER LANGUAGE sql AS
+  $$SELECT vigil_analyze_query(q)$$;
+GRANT EXECUTE ON FUNCTION regress_query.advise(text) TO regress_query_attacker;
+SET ROLE regress_query_attacker;
+SELECT regress_query.advise('SELECT 1 FROM pg_class')->>'plan_error' LIKE 'not planned for a superuser%' AS refused;
+RESET ROLE;
+DROP FUNCTION regress_query.advise(text);
+
 -- A plan deeper than vigil reads is a plan_error, not a failed call.
 SELECT vigil_analyze_query('SELECT * FROM ' || repeat('(SELECT * FROM ', 300) || 'regress_query.orders' ||
                            repeat(' LIMIT 1000) s', 300), '{"plan_as_superuser": true}')->>'plan_error' AS too_deep;

@@ -109,7 +109,14 @@ std::optional<std::vector<core::sql::EqpRow>> EqpRows(sqlite3* db, std::string_v
 // cannot ATTACH, has no triggers and trusts no schema function.
 class Sandbox {
  public:
-  explicit Sandbox(sqlite3* main) {
+  // `tables` are the tables the statement names. When each is a table of
+  // the main schema, only they and their indexes are copied; otherwise
+  // (a view, which may read any table) the whole schema is, up to
+  // kMaxObjects: a copy costs SQLite's schema parse per object (an attack
+  // review timed 78 s for 20,000 tables), on every call. Over the bound,
+  // problem() says why and nothing is copied.
+  static constexpr long long kMaxObjects = 2000;
+  Sandbox(sqlite3* main, const std::vector<std::string>& tables) {
     if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
       sqlite3_close(db_);
       db_ = nullptr;
@@ -119,9 +126,34 @@ class Sandbox {
     sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
     sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    bool only_tables = !tables.empty() && tables.size() <= 64;
+    for (const std::string& t : tables) {
+      if (!only_tables) break;
+      Stmt is(main, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE");
+      is.Text(1, t);
+      only_tables = is.Step() && is.Int(0) == 1;
+    }
+    if (!only_tables) {
+      Stmt count(main, "SELECT count(*) FROM main.sqlite_schema WHERE type IN ('table', 'index', 'view')");
+      if (count.Step() && count.Int(0) > kMaxObjects) {
+        problem_ = "the schema holds more than " + std::to_string(kMaxObjects) +
+                   " tables, indexes and views, and the statement reads a view (or a table not in the main schema): "
+                   "index advice would copy them all on every call";
+        return;
+      }
+    }
+    std::string names = "[]";
+    {
+      nlohmann::json list = nlohmann::json::array();
+      for (const std::string& t : tables) list.push_back(t);
+      names = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
     Stmt schema(main,
                 "SELECT sql FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite%' "
+                "AND (?1 = 0 OR tbl_name COLLATE NOCASE IN (SELECT value FROM json_each(?2))) "
                 "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid");
+    sqlite3_bind_int(schema.get(), 1, only_tables ? 1 : 0);
+    schema.Text(2, names);
     while (schema.Step()) {
       std::optional<std::string> sql = schema.Column(0);
       if (sql && Copyable(*sql)) (void)Run(*sql);  // an object the copy cannot hold is left out
@@ -155,6 +187,7 @@ class Sandbox {
   Sandbox& operator=(const Sandbox&) = delete;
 
   sqlite3* db() const { return db_; }
+  const std::string& problem() const { return problem_; }
 
   // Run executes one statement of vigil's own making or a copied CREATE.
   bool Run(const std::string& sql) {
@@ -182,6 +215,7 @@ class Sandbox {
   }
 
   sqlite3* db_ = nullptr;
+  std::string problem_;
 };
 
 class Planner : public core::sql::Planner {
@@ -193,7 +227,7 @@ class Planner : public core::sql::Planner {
   std::vector<std::string> Columns(const std::string& table) override {
     std::string name = Local(table);
     if (name.empty()) return {};
-    Stmt s(db_, "SELECT name FROM pragma_table_info(?1, 'main')");
+    Stmt s(db_, "SELECT name FROM pragma_table_xinfo(?1, 'main') WHERE hidden IN (0, 2, 3)");  // generated ones too
     s.Text(1, name);
     std::vector<std::string> out;
     while (s.Step())
@@ -224,32 +258,57 @@ class Planner : public core::sql::Planner {
     return out;
   }
 
-  nlohmann::json PlanWith(std::string_view sql, const std::string& table, const std::vector<std::string>& columns,
-                          bool* uses) override {
-    if (!sandbox_) sandbox_ = std::make_unique<Sandbox>(db_);
-    const char* kName = "vigil_hypothetical_index";
+  nlohmann::json PlanWith(std::string_view sql, const core::sql::Candidate* c, bool* uses) override {
+    if (!sandbox_) {
+      sandbox_ = std::make_unique<Sandbox>(db_, tables_);
+      if (!sandbox_->problem().empty()) problem_ = sandbox_->problem();
+    }
+    if (!problem_.empty()) return nullptr;
+    // Named so that no index of the caller's can be taken for it.
+    const std::string internal = "vigil hypothetical index";
     bool created = false;
-    if (!columns.empty()) {
-      std::string ddl = "CREATE INDEX " + core::QuoteIdent(kName) + " ON " + core::QuoteIdent(Local(table)) + " (";
-      for (std::size_t i = 0; i < columns.size(); ++i) ddl += (i ? ", " : "") + core::QuoteIdent(columns[i]);
+    if (c != nullptr) {
+      std::string ddl = "CREATE INDEX " + core::QuoteIdent(internal) + " ON " + core::QuoteIdent(Local(c->table)) + " (";
+      for (std::size_t i = 0; i < c->columns.size(); ++i) ddl += (i ? ", " : "") + core::QuoteIdent(c->columns[i]);
       ddl += ")";
       created = sandbox_->Run(ddl);
       if (!created) return nullptr;
     }
     std::string refusal;
     auto rows = EqpRows(sandbox_->db(), sql, false, &refusal);
-    if (created) (void)sandbox_->Run(std::string("DROP INDEX ") + core::QuoteIdent(kName));
-    if (!rows) return nullptr;
+    if (created) (void)sandbox_->Run("DROP INDEX " + core::QuoteIdent(internal));
+    if (!rows) {
+      if (c == nullptr) problem_ = "the statement does not plan in the in-memory copy of the schema (virtual tables "
+                                   "are not copied): " + refusal;
+      return nullptr;
+    }
     *uses = false;
-    const std::string hypothetical = std::string("INDEX ") + kName;
-    const std::string suggested = "INDEX " + core::sql::IndexName({table, columns});
-    for (core::sql::EqpRow& r : *rows) {
-      std::size_t at = r.detail.find(hypothetical);
-      if (at == std::string::npos) continue;
-      *uses = true;
-      r.detail.replace(at, hypothetical.size(), suggested);  // the plan names the index the DDL creates
+    if (c != nullptr) {
+      const std::string hypothetical = "INDEX " + internal;
+      const std::string suggested = "INDEX " + c->name;
+      for (core::sql::EqpRow& r : *rows) {
+        std::size_t at = r.detail.find(hypothetical);
+        if (at == std::string::npos) continue;
+        *uses = true;
+        r.detail.replace(at, hypothetical.size(), suggested);  // the plan names the index the DDL creates
+      }
     }
     return core::sql::SummarizeSqlite(*rows);
+  }
+
+  bool NameTaken(const std::string&, const std::string& name) override {
+    Stmt s(db_, "SELECT count(*) FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE");
+    s.Text(1, name);
+    return s.Step() && s.Int(0) > 0;
+  }
+
+  std::string NoSuggestions() const override { return problem_; }
+
+  // The tables the statement names: the sandbox copies only those (and
+  // their indexes) when it can.
+  void StatementTables(const std::vector<std::string>& tables) override {
+    tables_.clear();
+    for (const std::string& t : tables) tables_.push_back(Local(t).empty() ? t : Local(t));
   }
 
   // RowEstimate reads ANALYZE's count (sqlite_stat1's first number):
@@ -324,6 +383,8 @@ class Planner : public core::sql::Planner {
 
   sqlite3* db_;
   std::unique_ptr<Sandbox> sandbox_;
+  std::vector<std::string> tables_;
+  std::string problem_;
 };
 
 // vigil_analyze_query(sql [, options]) -> the analysis as JSON text.

@@ -85,7 +85,7 @@ std::vector<Candidate> Candidates(const Analysis& a,
       if (c.table == name && c.columns == cols) return;
     for (const std::vector<std::string>& index : indexes_of(name))
       if (index.size() >= cols.size() && std::equal(cols.begin(), cols.end(), index.begin())) return;
-    out.push_back({name, std::move(cols)});
+    out.push_back({name, std::move(cols), ""});
   };
   for (const PerTable& t : tables) {
     std::vector<std::string> cols = t.equality;
@@ -129,7 +129,7 @@ std::string IndexDdl(const Candidate& c) {
     target = QuoteIdent(c.table);
   }
   std::string ddl = "CREATE INDEX ";
-  ddl += QuoteIdent(IndexName(c));
+  ddl += QuoteIdent(c.name.empty() ? IndexName(c) : c.name);
   ddl += " ON ";
   ddl += target;
   ddl += " (";
@@ -232,6 +232,7 @@ nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Pl
   struct Merged {
     std::string table;
     std::vector<std::string> columns;
+    std::string name;
     std::vector<std::size_t> statements;
     double calls = 0, cost_saved = 0, ms_saved = 0, scans_ended = 0;
     bool has_cost = false, has_ms = false;
@@ -278,7 +279,7 @@ nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Pl
       for (Merged& x : merged)
         if (x.table == table && x.columns == columns) m = &x;
       if (m == nullptr) {
-        merged.push_back({table, columns, {}, 0, 0, 0, 0, false, false});
+        merged.push_back({table, columns, s.value("name", ""), {}, 0, 0, 0, 0, false, false});
         m = &merged.back();
       }
       m->statements.push_back(i + 1);
@@ -336,7 +337,7 @@ nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Pl
     auto number = [](double v) {  // a whole count prints as one
       return v == static_cast<double>(static_cast<long long>(v)) && v < 9e15 ? json(static_cast<long long>(v)) : json(v);
     };
-    json s = {{"table", m->table}, {"columns", m->columns}, {"ddl", IndexDdl({m->table, m->columns})},
+    json s = {{"table", m->table}, {"columns", m->columns}, {"ddl", IndexDdl({m->table, m->columns, m->name})},
               {"statements", m->statements}, {"calls", number(m->calls)}, {"full_scans_ended", number(m->scans_ended)}};
     s["estimated_cost_saved"] = m->has_cost ? json(m->cost_saved) : json();
     s["estimated_ms_saved"] = m->has_ms ? json(m->ms_saved) : json();

@@ -16,11 +16,6 @@
 
 namespace vigil::core::sql {
 
-struct Candidate {
-  std::string table;
-  std::vector<std::string> columns;
-};
-
 // Candidates proposes, per table the statement filters, joins or sorts:
 //   1. its equality columns, in the order written, then its first range column;
 //   2. its equality columns, then its ORDER BY columns (an index that also sorts);
@@ -66,7 +61,8 @@ nlohmann::json IndexHealth(const std::vector<Planner::ExistingIndex>& indexes);
 nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner);
 
 // IndexDdl is the statement that creates it: CREATE INDEX "name" ON
-// "schema"."table" ("a", "b"), every identifier quoted.
+// "schema"."table" ("a", "b"), every identifier quoted; the name is
+// c.name, or IndexName(c) when that is empty.
 std::string IndexDdl(const Candidate& c);
 
 }  // namespace vigil::core::sql

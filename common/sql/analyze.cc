@@ -415,6 +415,10 @@ class StatementAnalyzer {
   bool Term(std::size_t i, TermAt* term) const {
     std::string q, c;
     std::size_t j = ColumnRef(i, &q, &c);
+    if (j != i && j < t_.size() && IsWord(t_[j], "between")) {  // a range: column BETWEEN a AND b
+      *term = {j + 1, q, c, "", "", "between", true};
+      return true;
+    }
     if (j != i && j < t_.size() && IsComparison(t_[j]) && t_[j].kind == TokenKind::kOperator) {
       std::size_t k = Constant(j + 1);
       if (k != j + 1) {
@@ -951,17 +955,28 @@ nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* pla
                  [&](const std::string& t) { return planner->Indexes(t); });
   if (candidates.empty()) return list;
   bool unused = false;
-  nlohmann::json before = planner->PlanWith(sql, "", {}, &unused);
-  if (before.is_null()) return list;
+  planner->StatementTables(a.tables);
+  nlohmann::json before = planner->PlanWith(sql, nullptr, &unused);
+  if (before.is_null()) {
+    (*out)["index_advice_error"] = planner->NoSuggestions();
+    return nullptr;
+  }
   NameTables(a, &before);
   std::vector<std::string> full_before = FullScans(before);
   nlohmann::json removing = nlohmann::json::array(), others = nlohmann::json::array();
-  for (const Candidate& c : candidates) {
+  for (Candidate& c : candidates) {
     PollCancel();
+    // A name no relation has where the index would go: the DDL must run.
+    std::string base = IndexName(c);
+    c.name = base;
+    for (int n = 1; n < 100 && planner->NameTaken(c.table, c.name); ++n) {
+      std::string suffix = "_" + std::to_string(n);
+      c.name = base.substr(0, std::min(base.size(), std::size_t{63} - suffix.size())) + suffix;
+    }
     bool uses = false;
     nlohmann::json after;
     try {
-      after = planner->PlanWith(sql, c.table, c.columns, &uses);
+      after = planner->PlanWith(sql, &c, &uses);
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kProgramLimit) throw;
       continue;  // a plan too deep to read: no suggestion from it
@@ -974,6 +989,7 @@ nlohmann::json Suggestions(const Analysis& a, std::string_view sql, Planner* pla
       if (std::find(full_after.begin(), full_after.end(), t) == full_after.end()) removed.push_back(t);
     nlohmann::json s = {{"table", c.table},
                         {"columns", c.columns},
+                        {"name", c.name},
                         {"ddl", IndexDdl(c)},
                         {"removes_full_scans", removed},
                         {"plan_before", Brief(before)},

@@ -108,6 +108,14 @@ AnalyzeOptions ParseAnalyzeOptions(const nlohmann::json& options);
 // normalized, kind, statements, tables, issues.
 nlohmann::json ToJson(const Analysis& a);
 
+// Candidate is an index tried against the planner (sql/advice.h makes
+// them): `name` is the one its DDL gives it.
+struct Candidate {
+  std::string table;
+  std::vector<std::string> columns;
+  std::string name;
+};
+
 // Planner is what an engine adapter lends the analysis: its plan of one
 // statement. Plan returns the summary (sql/plan.h) or, when the engine
 // refuses to plan the statement for a reason that belongs to the
@@ -124,15 +132,20 @@ class Planner {
   // Index advice (sql/advice.h). CanSuggest says whether the engine can
   // plan with an index that does not exist. Columns lists a table's
   // columns (empty when there is no such table the caller may read);
-  // Indexes the key columns of its indexes. PlanWith plans `sql` as if an
-  // index on `table (columns)` existed, and says whether the plan uses it;
-  // null when it cannot plan.
+  // Indexes the key columns of its B-tree indexes. PlanWith plans `sql` as
+  // if the candidate index existed, and says whether the plan uses it;
+  // null when it cannot plan (NoSuggestions then says why).
   virtual bool CanSuggest() const { return false; }
   virtual std::vector<std::string> Columns(const std::string&) { return {}; }
   virtual std::vector<std::vector<std::string>> Indexes(const std::string&) { return {}; }
-  virtual nlohmann::json PlanWith(std::string_view, const std::string&, const std::vector<std::string>&, bool*) {
-    return nullptr;
-  }
+  // PlanWith(sql, nullptr) is the baseline plan in the same setting.
+  // The plan names the candidate's index `candidate->name`.
+  virtual nlohmann::json PlanWith(std::string_view, const Candidate*, bool*) { return nullptr; }
+  // NameTaken: a relation of that name already exists where the index
+  // would go (the suggested DDL must not collide).
+  virtual bool NameTaken(const std::string&, const std::string&) { return false; }
+  // StatementTables: the tables the statement names, before any PlanWith.
+  virtual void StatementTables(const std::vector<std::string>&) {}
   // ExistingIndexes lists the database's indexes on user tables, for
   // vigil_index_advice's unused, duplicate, redundant and invalid lists.
   struct ExistingIndex {
