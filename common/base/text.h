@@ -21,6 +21,13 @@ inline int HexValue(unsigned char c) {
 }
 inline bool IsUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 inline bool IsLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+// AsciiLower lower-cases A-Z only: how both engines fold unquoted names.
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (IsUpper(static_cast<unsigned char>(c))) c = static_cast<char>(c + 32);
+  return out;
+}
 
 // Utf8SequenceLength returns the length of the well-formed UTF-8 sequence
 // that starts at s[i] (1–4), or 0 when it is ill-formed: overlong forms,

@@ -17,13 +17,6 @@ namespace {
 
 bool Has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
-// Lower compares names the way unquoted names are folded.
-std::string Lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return s;
-}
-
 }  // namespace
 
 std::vector<Candidate> Candidates(const Analysis& a,
@@ -50,7 +43,7 @@ std::vector<Candidate> Candidates(const Analysis& a,
     for (const std::string& c : t.columns)
       if (c == name) return c;
     for (const std::string& c : t.columns)
-      if (Lower(c) == name) return c;
+      if (text::AsciiLower(c) == name) return c;
     return "";
   };
   for (const Predicate& p : a.predicates) {

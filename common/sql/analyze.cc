@@ -769,10 +769,7 @@ Analysis Analyze(std::string_view sql, Dialect dialect, const AnalyzeOptions& op
       t.begin = tk.begin;
       t.end = tk.end;
       t.text = sql.substr(tk.begin, tk.end - tk.begin);
-      if (tk.kind == TokenKind::kWord) {
-        t.lower.reserve(t.text.size());
-        for (char c : t.text) t.lower.push_back(static_cast<char>(text::IsUpper(c) ? c + 32 : c));
-      }
+      if (tk.kind == TokenKind::kWord) t.lower = text::AsciiLower(t.text);
       toks.push_back(std::move(t));
     }
     if (toks.empty() || (toks.size() == 1 && IsOp(toks[0], ";"))) continue;
@@ -884,14 +881,9 @@ void SchemaLint(const Analysis& a, std::string_view sql, Planner* planner, nlohm
       if ((static_cast<unsigned char>(sql[i]) & 0xC0) != 0x80) ++chars;
     return chars;
   };
-  auto lower = [](std::string s) {
-    for (char& c : s)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return s;
-  };
   auto starts_with = [&](const std::vector<std::vector<std::string>>& lists, const std::string& column) {
     for (const auto& l : lists)
-      if (!l.empty() && (l[0] == column || lower(l[0]) == column)) return true;
+      if (!l.empty() && (l[0] == column || text::AsciiLower(l[0]) == column)) return true;
     return false;
   };
   auto add = [&](const char* rule, const char* severity, std::string message, const char* hint, std::size_t byte) {
