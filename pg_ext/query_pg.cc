@@ -13,6 +13,8 @@ extern "C" {
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "base/json.h"
@@ -350,7 +352,17 @@ class Planner : public core::sql::Planner {
 
   // Relid resolves a table the statement names as the statement does:
   // through the caller's search_path (the name quoted part by part).
+  // Cached for the call: Columns, Indexes, NameTaken, PlanWith and the
+  // schema rules all ask about the same few tables.
   Oid Relid(const std::string& table) {
+    for (const auto& [name, oid] : relids_)
+      if (name == table) return oid;
+    Oid oid = LookUp(table);
+    relids_.emplace_back(table, oid);
+    return oid;
+  }
+
+  Oid LookUp(const std::string& table) {
     std::string quoted;
     std::size_t dot = table.rfind('.');
     if (dot != std::string::npos) quoted = core::QuoteIdent(table.substr(0, dot)) + "." + core::QuoteIdent(table.substr(dot + 1));
@@ -383,6 +395,7 @@ class Planner : public core::sql::Planner {
 
   bool allow_superuser_ = false;
   std::string problem_;
+  std::vector<std::pair<std::string, Oid>> relids_;
   bool checked_ = false;     // Plan found one plannable statement
   bool parameters_ = false;  // it has $n parameters
   Oid free_oid_ = InvalidOid;

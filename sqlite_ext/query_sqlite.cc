@@ -50,6 +50,14 @@ void Fingerprint(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // it; only the first statement of the text is compiled, and a text with
 // more is refused before (the core counts statements) and after (the tail
 // SQLite leaves must be empty).
+// OnlySpace: what sqlite3_prepare_v2 left after the first statement is
+// blanks and semicolons (so there was one statement).
+bool OnlySpace(const char* tail) {
+  for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') return false;
+  return true;
+}
+
 // EqpRows runs EXPLAIN QUERY PLAN of `sql` on `db`: the rows, or nullopt
 // with `refusal` set when SQLite refuses the statement. `own` marks the
 // statement as vigil's own on the caller's connection (the DIRECTONLY
@@ -81,11 +89,10 @@ std::optional<std::vector<core::sql::EqpRow>> EqpRows(sqlite3* db, std::string_v
       sqlite3_finalize(s);
     }
   } finalize{stmt, own};
-  for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
-      *refusal = "the text holds more than one statement: only a single statement is planned";
-      return std::nullopt;
-    }
+  if (!OnlySpace(tail)) {
+    *refusal = "the text holds more than one statement: only a single statement is planned";
+    return std::nullopt;
+  }
   std::vector<core::sql::EqpRow> rows;
   for (;;) {
     rc = sqlite3_step(stmt);
@@ -197,10 +204,7 @@ class Sandbox {
       sqlite3_finalize(stmt);
       return false;
     }
-    bool alone = true;
-    for (const char* p = tail; p != nullptr && *p != '\0'; ++p)
-      if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') alone = false;
-    int rc = alone ? sqlite3_step(stmt) : SQLITE_MISUSE;
+    int rc = OnlySpace(tail) ? sqlite3_step(stmt) : SQLITE_MISUSE;
     sqlite3_finalize(stmt);
     if ((rc & 0xff) == SQLITE_NOMEM || (rc & 0xff) == SQLITE_INTERRUPT) EngineError(db_);
     return rc == SQLITE_DONE || rc == SQLITE_ROW;
