@@ -7,7 +7,8 @@
 // its own transaction, an error reported and the transaction aborted
 // without ending the worker. Tasks today: sealing the audit chain
 // (audit_pg.cc, SealFromWorker) so that every committed entry is sealed
-// within about one interval. Later capabilities (health checks, metrics
+// within about one interval; snapshots of the statement counters every
+// vigil.snapshot_interval (monitor_pg.cc, SnapshotFromWorker). Later capabilities (health checks, metrics
 // snapshots) add tasks here instead of new workers. Without preloading,
 // the tasks are SQL functions a scheduler calls (vigil_audit_seal()).
 #include "boundary.h"
@@ -96,6 +97,7 @@ void vigil_worker_main(Datum) {
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
+  vigil::pg::SuspendMonitoring();
   BackgroundWorkerInitializeConnection(worker_database, nullptr, 0);
   MemoryContext loop_cxt = AllocSetContextCreate(TopMemoryContext, "vigil worker", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
@@ -110,6 +112,7 @@ void vigil_worker_main(Datum) {
     if (worker_interval_ms == 0) continue;
     MemoryContextSwitchTo(loop_cxt);
     RunTask("vigil: sealing the audit chain", vigil::pg::SealFromWorker);
+    RunTask("vigil: statement snapshot", vigil::pg::SnapshotFromWorker);
     MemoryContextReset(loop_cxt);
   }
 }

@@ -161,11 +161,13 @@ void _PG_init(void) {
   vigil::pg::DefineAuditSettings();
   vigil::pg::DefineSecretSettings();
   vigil::pg::DefineWorkerSettings();
+  vigil::pg::DefineMonitorSettings();
   vigil::pg::InstallPlannerHooks();
   if (process_shared_preload_libraries_in_progress) {
     vigil::pg::RegisterWorker();
     vigil::pg::InstallUtilityHook();
     vigil::pg::InstallExecutorHook();
+    vigil::pg::InstallMonitor();
   }
   MarkGUCPrefixReserved("vigil");
 }

@@ -43,6 +43,16 @@ const char* ServerSecret(const char* file, const char* setting, const char* what
 void DefineWorkerSettings();
 void RegisterWorker();
 void SealFromWorker();  // audit_pg.cc
+// Statement monitoring (monitor_pg.cc): its settings (defined on every
+// load; the shared-memory sizes only when preloaded), its hooks and shared
+// memory (preloaded only), the worker's snapshot task, and the heaviest
+// statements for vigil_index_advice() (NULL when not running).
+void DefineMonitorSettings();
+void InstallMonitor();
+bool MonitorRunning() noexcept;
+void SuspendMonitoring() noexcept;  // the worker's own statements are not counted
+void SnapshotFromWorker();
+char* HeaviestStatements(int n);
 
 // The utility hook (utility_hooks_pg.cc), installed when preloaded, and
 // what it calls: RecordUtility writes a DDL entry for a command event

@@ -543,14 +543,18 @@ VIGIL_PG_FUNCTION(vigil_config) {
   if (set) value = vigil::pg::ArgText(PG_GETARG_TEXT_PP(1));
   char* name = nullptr;
   char* normalized = nullptr;
+  const char* default_value = nullptr;
   Run([&] {
     const core::ConfigKey& k = core::FindConfig(key);
+    default_value = k.default_value;
     name = vigil::pg::CopyCString(std::string("vigil.") + k.key);
     if (set) normalized = vigil::pg::CopyCString(core::NormalizeConfigValue(k, value));
   });
   if (set) {
     (void)set_config_option(name, normalized, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
   }
+  // A shared-memory size (max_statements) exists as a GUC only when vigil
+  // is preloaded: its default is what would apply.
   const char* current = GetConfigOption(name, true, false);
-  PG_RETURN_TEXT_P(cstring_to_text(current ? current : ""));
+  PG_RETURN_TEXT_P(cstring_to_text(current ? current : default_value));
 }

@@ -437,14 +437,18 @@ VIGIL_PG_FUNCTION(vigil_index_advice) {
     Jsonb* jb = PG_GETARG_JSONB_P(0);
     statements = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
   }
+  // Without statements: the heaviest the caller may see in statement
+  // monitoring (monitor_pg.cc), when it runs.
+  char* heaviest = statements == nullptr ? vigil::pg::HeaviestStatements(10) : nullptr;
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] {
     Planner planner;
-    nlohmann::json parsed;
+    nlohmann::json parsed, monitored;
     if (statements != nullptr) parsed = core::json_in::ParseInput(statements, "statements");
+    if (heaviest != nullptr) monitored = nlohmann::json::parse(heaviest);
     return CopyInto(caller, core::sql::IndexAdvice(statements != nullptr ? &parsed : nullptr, core::Dialect::kPostgres,
-                                                   &planner)
+                                                   &planner, heaviest != nullptr ? &monitored : nullptr)
                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
   SPI_finish();

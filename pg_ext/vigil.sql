@@ -802,6 +802,83 @@ CREATE FUNCTION vigil_index_advice(statements jsonb DEFAULT NULL) RETURNS jsonb
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_index_advice(jsonb) IS 'index suggestions over statements, merged per table and ranked by what they would save, with the invalid, duplicate, redundant and unused indexes';
 
+-- Statement monitoring (SPEC §8, docs/monitoring.md): shared memory and
+-- hooks when vigil is in shared_preload_libraries (the functions raise
+-- 55000 otherwise). Rows of other roles' statements show to members of
+-- pg_read_all_stats (pg_monitor) only, as in pg_stat_statements.
+CREATE TABLE vigil_state.vigil_query_history (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    source      text NOT NULL,
+    fingerprint text NOT NULL,
+    query       text,
+    calls       bigint NOT NULL,
+    errors      bigint NOT NULL,
+    rows        bigint NOT NULL,
+    total_ms    double precision NOT NULL,
+    max_ms      double precision NOT NULL,
+    histogram   text NOT NULL,
+    epoch       text,
+    queryid     bigint,
+    username    text,
+    database    text
+);
+CREATE INDEX vigil_query_history_at ON vigil_state.vigil_query_history (at);
+COMMENT ON TABLE vigil_state.vigil_query_history IS 'statement counters per snapshot interval (deltas), written by the background worker every vigil.snapshot_interval or by vigil_snapshot()';
+REVOKE ALL ON vigil_state.vigil_query_history FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_query_history', '');
+
+CREATE VIEW vigil_query_history WITH (security_barrier) AS
+SELECT * FROM vigil_state.vigil_query_history
+ WHERE username OPERATOR(pg_catalog.=) CURRENT_USER OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE');
+COMMENT ON VIEW vigil_query_history IS 'the statement history: the caller''s own statements, every statement for pg_read_all_stats';
+REVOKE ALL ON vigil_query_history FROM PUBLIC;
+GRANT SELECT ON vigil_query_history TO PUBLIC;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_query_history
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+GRANT SELECT ON vigil_state.vigil_query_history TO vigil_views;
+ALTER VIEW vigil_query_history OWNER TO vigil_views;
+
+CREATE FUNCTION vigil_query_stats(OUT fingerprint text, OUT query text, OUT calls bigint, OUT errors bigint,
+                                  OUT rows bigint, OUT total_ms double precision, OUT mean_ms double precision,
+                                  OUT min_ms double precision, OUT max_ms double precision,
+                                  OUT stddev_ms double precision, OUT p50_ms double precision,
+                                  OUT p95_ms double precision, OUT p99_ms double precision,
+                                  OUT first_seen timestamptz, OUT last_seen timestamptz, OUT queryid bigint,
+                                  OUT username text, OUT database text, OUT application_name text,
+                                  OUT client_addr text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_query_stats'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_query_stats() IS 'one row per monitored statement: calls, errors, rows, times with p50/p95/p99, first and last seen (PostgreSQL: needs shared_preload_libraries)';
+
+CREATE FUNCTION vigil_slow_queries("limit" integer DEFAULT 100, OUT at timestamptz, OUT duration_ms double precision,
+                                   OUT fingerprint text, OUT query text, OUT rows bigint, OUT username text,
+                                   OUT database text, OUT application_name text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_slow_queries'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_slow_queries(integer) IS 'the newest executions that took at least vigil.slow_query_ms, normalised, newest first';
+
+CREATE FUNCTION vigil_performance_report(hours integer DEFAULT 24) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_performance_report'
+    LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION vigil_performance_report(integer) IS 'totals, p50/p95/p99, slow queries, top statements and an hourly trend over the last hours, from history and live counters';
+
+-- Writing the history and forgetting the counters are for superusers and
+-- the roles they grant them to (as pg_stat_statements_reset).
+CREATE FUNCTION vigil_snapshot() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_snapshot'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_snapshot() IS 'writes the statement counters gathered since the last snapshot to vigil_query_history (PostgreSQL''s worker does it every vigil.snapshot_interval)';
+REVOKE ALL ON FUNCTION vigil_snapshot() FROM PUBLIC;
+
+CREATE FUNCTION vigil_query_stats_reset() RETURNS void
+    AS 'MODULE_PATHNAME', 'vigil_query_stats_reset'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_query_stats_reset() IS 'forgets the statement counters and the slow-query log (the history stays)';
+REVOKE ALL ON FUNCTION vigil_query_stats_reset() FROM PUBLIC;
+
 -- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
 -- on PostgreSQL the same names point to pgBackRest and pg_basebackup.
 CREATE FUNCTION vigil_backup(path text, passphrase text DEFAULT NULL) RETURNS jsonb

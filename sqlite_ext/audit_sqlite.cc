@@ -43,6 +43,7 @@ namespace audit = core::audit;
 // secret of secrets_sqlite.cc (ConnectionApiSecret).
 struct AuditState {
   int refs = 0;
+  sqlite3* db = nullptr;  // its statement monitor goes with it (RemoveMonitor)
   std::optional<std::string> actor;
   std::optional<std::string> key;
   bool env_read = false;  // VIGIL_AUDIT_KEY looked at
@@ -700,15 +701,21 @@ void SetConnectionApiSecret(void* state, std::optional<std::string_view> secret)
   else s->api_secret.reset();
 }
 
-void* NewAuditState(int users) {
+void* NewAuditState(int users, sqlite3* db) {
   auto* s = new (std::nothrow) AuditState();
-  if (s != nullptr) s->refs = users;
+  if (s != nullptr) {
+    s->refs = users;
+    s->db = db;
+  }
   return s;
 }
 
 void ReleaseAuditState(void* p) {
   auto* s = static_cast<AuditState*>(p);
-  if (--s->refs == 0) delete s;
+  if (--s->refs == 0) {
+    RemoveMonitor(s->db);
+    delete s;
+  }
 }
 
 }  // namespace vigil::sqlite

@@ -190,7 +190,7 @@ void DirectOnlyCall(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexce
 
 int RegisterAll(sqlite3* db, char** errmsg) {
   std::vector<const Impl*> impls;
-  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(), BackupImpls(), QueryImpls(),
+  for (std::span<const Impl> group : {ValidatorImpls(), RulesImpls(), QualityImpls(), MigrationImpls(), AuditImpls(), SecretImpls(), BackupImpls(), QueryImpls(), MonitorImpls(),
                                       std::span<const Impl>(kSurfaceImpls)})
     for (const Impl& impl : group) impls.push_back(&impl);
   std::vector<bool> used(impls.size(), false);
@@ -223,7 +223,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
   // when SQLite drops the last of them (when the connection closes).
   void* cache = cache_users > 0 ? NewRulesCache(cache_users) : nullptr;
   if (cache_users > 0 && cache == nullptr) return SQLITE_NOMEM;
-  void* audit = audit_users > 0 ? NewAuditState(audit_users) : nullptr;
+  void* audit = audit_users > 0 ? NewAuditState(audit_users, db) : nullptr;
   if (audit_users > 0 && audit == nullptr) {
     for (int i = 0; i < cache_users; ++i) ReleaseRulesCache(cache);
     return SQLITE_NOMEM;
@@ -269,6 +269,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
     }
   }
   if (rc != SQLITE_OK) return Fail(errmsg, std::string("registration failed: ") + sqlite3_errstr(rc));
+  InstallMonitor(db);
   return SQLITE_OK;
 }
 
@@ -276,6 +277,10 @@ int RegisterAll(sqlite3* db, char** errmsg) {
 
 void* UserData(sqlite3_context* ctx) noexcept {
   return ctx == direct_ctx ? direct_user : sqlite3_user_data(ctx);
+}
+
+bool IsOwnStatement(sqlite3_stmt* stmt) noexcept {
+  return std::find(own_statements.begin(), own_statements.end(), stmt) != own_statements.end();
 }
 
 void ReserveOwnStatement() { own_statements.reserve(own_statements.size() + 1); }

@@ -8,6 +8,11 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/config.h"
 
 #include "table_function.h"
 
@@ -30,10 +35,28 @@ std::span<const Impl> AuditImpls();
 std::span<const Impl> SecretImpls();
 std::span<const Impl> BackupImpls();
 std::span<const Impl> QueryImpls();
+std::span<const Impl> MonitorImpls();
+
+// Statement monitoring (monitor_sqlite.cc): InstallMonitor starts the
+// connection's trace when the module is loaded; RemoveMonitor ends it when
+// the connection's state goes (the connection closes); RefreshMonitor
+// rereads its settings from vigil_config. HeaviestStatements returns the
+// normalised text of the connection's n statements with the most time.
+void InstallMonitor(sqlite3* db) noexcept;
+void RemoveMonitor(sqlite3* db) noexcept;
+void RefreshMonitor(sqlite3* db) noexcept;
+nlohmann::json HeaviestStatements(sqlite3* db, std::size_t n);
+
+// ConfigGet reads setting `key` from vigil_config (its default when unset).
+std::string ConfigGet(sqlite3* db, const core::ConfigKey& key);
+
+// IsOwnStatement: the statement is one of vigil's own (sqlite_util.h,
+// OwnStatement).
+bool IsOwnStatement(sqlite3_stmt* stmt) noexcept;
 
 // NewAuditState creates the connection's audit state (actor, key) shared
 // by `users` registrations; ReleaseAuditState is their destructor.
-void* NewAuditState(int users);
+void* NewAuditState(int users, sqlite3* db);
 void ReleaseAuditState(void* state);
 // The connection's API-key secret: set by vigil_api_key_secret, else the
 // environment variable VIGIL_API_KEY_SECRET on first use (checked; throws).

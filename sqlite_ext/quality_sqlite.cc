@@ -18,11 +18,6 @@
 #include "quality/quality.h"
 
 namespace vigil::sqlite {
-namespace {
-
-namespace core = vigil::core;
-using core::Error;
-using core::ErrorCode;
 
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
   if (schema::Ensure(db, schema::Access::kRead, "vigil_config")) {
@@ -32,6 +27,12 @@ std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
   }
   return key.default_value;
 }
+
+namespace {
+
+namespace core = vigil::core;
+using core::Error;
+using core::ErrorCode;
 
 bool TableExists(sqlite3* db, const std::string& table) {
   Stmt s(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1");
@@ -283,6 +284,7 @@ void Config(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   s.Text(1, key.key);
   s.Text(2, value);
   s.Step();
+  RefreshMonitor(db);  // slow_query_ms and the sizes take effect now
   ResultText(ctx, value);
 }
 

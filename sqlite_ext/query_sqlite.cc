@@ -406,11 +406,14 @@ void IndexAdvice(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   Planner planner(sqlite3_context_db_handle(ctx));
   nlohmann::json parsed;
   const nlohmann::json* statements = nullptr;
+  nlohmann::json heaviest = nlohmann::json::array();
   if (argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
     parsed = core::json_in::ParseInput(Text(argv[0]), "statements");
     statements = &parsed;
+  } else {
+    heaviest = HeaviestStatements(sqlite3_context_db_handle(ctx), 10);
   }
-  ResultText(ctx, core::sql::IndexAdvice(statements, core::Dialect::kSqlite, &planner)
+  ResultText(ctx, core::sql::IndexAdvice(statements, core::Dialect::kSqlite, &planner, &heaviest)
                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

@@ -85,6 +85,16 @@ using core::ErrorCode;
     "CREATE TABLE IF NOT EXISTS main.vigil_audit_tables (" \
     " table_name TEXT PRIMARY KEY, options TEXT NOT NULL, enabled_at TEXT NOT NULL);"
 
+// 0.8.0: statement monitoring's history (vigil_snapshot, docs/monitoring.md):
+// one row per statement and interval, tagged with the connection that
+// counted it.
+#define VIGIL_SCHEMA_MONITOR \
+    "CREATE TABLE IF NOT EXISTS main.vigil_query_history (" \
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, fingerprint TEXT NOT NULL, query TEXT," \
+    " calls INTEGER NOT NULL, errors INTEGER, rows INTEGER NOT NULL, total_ms REAL NOT NULL," \
+    " max_ms REAL NOT NULL, histogram TEXT NOT NULL, epoch TEXT, queryid INTEGER, username TEXT, database TEXT);" \
+    "CREATE INDEX IF NOT EXISTS main.vigil_query_history_at ON vigil_query_history(at);"
+
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
 constexpr const char* k010Names =
@@ -94,11 +104,12 @@ constexpr const char* k010Names =
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas', 'vigil_audit_log',"
-    " 'vigil_audit_chain', 'vigil_audit_tables')";
+    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
-    "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status')";
+    "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status',"
+    " 'vigil_query_stats', 'vigil_slow_queries')";
 
 struct Step {
   const char* from;
@@ -123,12 +134,12 @@ constexpr Step kSteps[] = {
     // 0.6.0 -> 0.7.0: the JSON Schema registry.
     {"0.6.0", "0.7.0", VIGIL_SCHEMA_JSON_SCHEMAS, nullptr},
     // 0.7.0 -> 0.8.0: the audit trail.
-    {"0.7.0", "0.8.0", VIGIL_SCHEMA_AUDIT, nullptr},
+    {"0.7.0", "0.8.0", VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR, nullptr},
 };
 
 // The schema a database without vigil objects gets: every table at once.
 constexpr const char* kCurrentDdl =
-    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS VIGIL_SCHEMA_AUDIT;
+    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR;
 
 constexpr const char* kCurrent = "0.8.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts

@@ -13,6 +13,15 @@ namespace {
 
 constexpr ConfigKey kKeys[] = {
     {"quality_alert_score", "80", 0, 100, "a quality score under this raises an alert (0-100)"},
+    // Statement monitoring (docs/monitoring.md).
+    {"slow_query_ms", "1000", -1, 86400000,
+     "an execution at least this long (milliseconds) goes to the slow-query log; -1 keeps none"},
+    {"max_statements", "5000", 100, 1000000,
+     "statement shapes monitoring keeps; beyond it the least-called 5 % are evicted"},
+    {"slow_query_log_size", "1000", 10, 1000000, "slow executions the slow-query log keeps (the newest)"},
+    {"snapshot_interval", "600", 0, 86400,
+     "seconds between snapshots of the statement counters into vigil_query_history; 0 takes none"},
+    {"history_days", "7", 1, 3650, "days of vigil_query_history a snapshot keeps; older rows are deleted"},
 };
 
 }  // namespace

@@ -189,16 +189,20 @@ nlohmann::json IndexHealth(const std::vector<Planner::ExistingIndex>& indexes) {
   return out;
 }
 
-nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner) {
+nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner,
+                           const nlohmann::json* monitored) {
   using json = nlohmann::json;
   constexpr std::size_t kMaxStatements = 1000;
   json list = json::array();
   bool as_superuser = false;
   json out = json::object();
-  if (statements == nullptr || statements->is_null()) {
+  if ((statements == nullptr || statements->is_null()) && monitored != nullptr) {
+    list = *monitored;
+    out["source"] = "monitoring";
+  } else if (statements == nullptr || statements->is_null()) {
     out["source"] = nullptr;
-    out["message"] = "no statements given, and statement monitoring (which would name the heaviest) is not built yet: "
-                     "pass the statements to advise on";
+    out["message"] = "no statements given, and statement monitoring (which would name the heaviest) is not running "
+                     "(PostgreSQL: shared_preload_libraries = 'vigil'): pass the statements to advise on";
   } else {
     if (statements->is_object()) {
       for (const auto& [key, value] : statements->items())

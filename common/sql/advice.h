@@ -54,11 +54,14 @@ nlohmann::json IndexHealth(const std::vector<Planner::ExistingIndex>& indexes);
 // ranked by the time they would save (total_ms given: total_ms x the
 // fraction of estimated cost saved), else the estimated cost saved x
 // calls (PostgreSQL), else the whole-table scans ended x calls (SQLite).
-// With null it says that the heaviest monitored statements are not
-// available yet. IndexHealth's lists are part of every answer.
+// With null it advises on `monitored` (the heaviest monitored statements,
+// {"sql", "calls", "total_ms"} each; source "monitoring"), or, when
+// monitoring is not running (nullptr), says so. IndexHealth's lists are
+// part of every answer.
 // Throws Error(kInvalidParameter) for a malformed argument,
 // Error(kProgramLimit) above 1,000 statements.
-nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner);
+nlohmann::json IndexAdvice(const nlohmann::json* statements, Dialect dialect, Planner* planner,
+                           const nlohmann::json* monitored = nullptr);
 
 // IndexDdl is the statement that creates it: CREATE INDEX "name" ON
 // "schema"."table" ("a", "b"), every identifier quoted; the name is

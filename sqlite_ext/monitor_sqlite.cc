@@ -1,0 +1,458 @@
+// monitor_sqlite.cc — statement monitoring for SQLite (SPEC §8,
+// docs/monitoring.md).
+//
+// Loading the module installs a trace callback (sqlite3_trace_v2) on the
+// connection. SQLite's own profile time comes from the VFS clock, which on
+// Unix ticks in whole milliseconds, so vigil times each statement itself
+// with CLOCK_MONOTONIC between the STMT event (the statement starts) and
+// the PROFILE event (it finishes, is reset or finalized), and counts the
+// rows the ROW events hand out (a SELECT or RETURNING) or, for INSERT,
+// UPDATE and DELETE, sqlite3_changes(). A prepared statement's fingerprint
+// is computed once, when the trace first sees it, and kept beside the
+// statement's pointer and text (a statement finalized and another
+// prepared at the same address is recognised by its text).
+//
+// Failures are not counted: SQLite fires the PROFILE event before it sets
+// the statement's result code (sqlite3Step), and the statement's own code
+// is not public, so a failed execution counts as a call and `errors` is
+// NULL on SQLite.
+//
+// Counters live in the connection (and so in the process): vigil's own
+// statements are not counted (they are registered as such, sqlite_util.h),
+// nor are trigger subprograms apart from their statement. SQLite allows
+// one trace callback per connection: an application that installs its own
+// replaces vigil's, and monitoring stops counting for that connection.
+//
+// The settings (slow_query_ms, max_statements, slow_query_log_size) are
+// read from vigil_config when the module is loaded, when vigil_config
+// changes one of them and at every monitoring function's call; the trace
+// callback itself never runs SQL.
+#include <sqlite3ext.h>
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/cancel.h"
+#include "base/config.h"
+#include "boundary.h"
+#include "module_sqlite.h"
+#include "monitor/report.h"
+#include "monitor/stats.h"
+#include "schema_sqlite.h"
+#include "sql/advice.h"
+#include "sql/normalize.h"
+#include "sqlite_util.h"
+
+namespace vigil::sqlite {
+
+namespace mon = core::monitor;
+
+struct Monitor {
+  struct StmtInfo {
+    const char* sql_ptr = nullptr;  // sqlite3_sql() when last seen
+    std::string sql;
+    std::string normalized;
+    std::uint64_t key = 0;
+    bool dml = false;  // INSERT/UPDATE/DELETE/REPLACE: rows are changes()
+    bool running = false;
+    std::int64_t start_ns = 0;
+    std::uint64_t rows = 0;
+  };
+
+  sqlite3* db = nullptr;
+  bool closed = false;
+  long slow_ms = 1000;
+  mon::Store store{5000};
+  mon::SlowLog slow{1000};
+  std::unordered_map<sqlite3_stmt*, StmtInfo> stmts;
+  sqlite3_stmt* last = nullptr;  // the statement whose ROW events are arriving
+  StmtInfo* last_info = nullptr;
+  std::int64_t wall_offset_us = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC at load
+  std::string source;               // "pid:connection", tags this connection's history rows
+  std::int64_t last_snapshot_us = 0;
+};
+
+namespace {
+
+std::mutex registry_mutex;
+std::unordered_map<sqlite3*, Monitor*>& Registry() {
+  static auto* r = new std::unordered_map<sqlite3*, Monitor*>();
+  return *r;
+}
+std::atomic<unsigned long> connections{0};
+
+std::int64_t MonotonicNs() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::int64_t WallUs() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool StartsWithWord(const std::string& normalized, const char* word) {
+  std::size_t n = std::strlen(word);
+  return normalized.compare(0, n, word) == 0 && (normalized.size() == n || normalized[n] == ' ');
+}
+
+// Learn fills a statement's entry the first time the trace sees it (or
+// after its address was reused by a statement with other text).
+void Learn(Monitor::StmtInfo* info, sqlite3_stmt* stmt, const char* sql) {
+  info->sql_ptr = sql;
+  info->sql = sql;
+  info->normalized = core::sql::Normalize(info->sql, core::Dialect::kSqlite);
+  info->key = mon::Store::KeyOf(info->normalized);
+  info->dml = !sqlite3_stmt_readonly(stmt) &&
+              (StartsWithWord(info->normalized, "insert") || StartsWithWord(info->normalized, "update") ||
+               StartsWithWord(info->normalized, "delete") || StartsWithWord(info->normalized, "replace") ||
+               StartsWithWord(info->normalized, "with"));
+}
+
+void OnStart(Monitor* m, sqlite3_stmt* stmt, const char* unexpanded) {
+  // A trigger subprogram reports "-- TRIGGER name": part of its statement.
+  if (unexpanded != nullptr && unexpanded[0] == '-' && unexpanded[1] == '-') return;
+  if (IsOwnStatement(stmt)) return;
+  const char* sql = sqlite3_sql(stmt);
+  if (sql == nullptr) return;
+  if (m->stmts.size() > 4096 && m->stmts.find(stmt) == m->stmts.end()) {
+    m->stmts.clear();  // statements come and go; forget those long finalized
+    m->last = nullptr;
+    m->last_info = nullptr;
+  }
+  Monitor::StmtInfo& info = m->stmts[stmt];
+  if (info.sql_ptr != sql || info.sql != sql) Learn(&info, stmt, sql);
+  info.running = true;
+  info.rows = 0;
+  m->last = stmt;
+  m->last_info = &info;
+  info.start_ns = MonotonicNs();
+}
+
+void OnRow(Monitor* m, sqlite3_stmt* stmt) noexcept {
+  if (stmt == m->last) {
+    ++m->last_info->rows;
+    return;
+  }
+  auto it = m->stmts.find(stmt);
+  if (it == m->stmts.end() || !it->second.running) return;
+  m->last = stmt;
+  m->last_info = &it->second;
+  ++it->second.rows;
+}
+
+void OnEnd(Monitor* m, sqlite3_stmt* stmt) {
+  std::int64_t end_ns = MonotonicNs();
+  auto it = m->stmts.find(stmt);
+  if (it == m->stmts.end() || !it->second.running) return;
+  Monitor::StmtInfo& info = it->second;
+  info.running = false;
+  std::uint64_t ns = static_cast<std::uint64_t>(end_ns - info.start_ns);
+  std::int64_t now_us = end_ns / 1000 + m->wall_offset_us;
+  std::uint64_t rows = info.dml ? static_cast<std::uint64_t>(sqlite3_changes64(m->db)) : info.rows;
+  mon::Store::Entry* e = m->store.Find(info.key);
+  if (e == nullptr) e = &m->store.Insert(info.key, info.normalized);
+  e->now.Add(ns, rows, now_us);
+  // A slow execution is rare: its fingerprint is computed now (the entry
+  // may be evicted before the log is read).
+  if (m->slow_ms >= 0 && ns >= static_cast<std::uint64_t>(m->slow_ms) * 1000000)
+    m->slow.Add({now_us, static_cast<double>(ns) / 1e6, mon::FingerprintKey(mon::Store::Fingerprint(*e)),
+                 e->query, rows, {}});
+}
+
+int Trace(unsigned type, void* ctx, void* p, void* x) noexcept {
+  auto* m = static_cast<Monitor*>(ctx);
+  if (m->closed) return 0;
+  if (type == SQLITE_TRACE_ROW) {
+    OnRow(m, static_cast<sqlite3_stmt*>(p));
+    return 0;
+  }
+  // Monitoring never fails the statement: an error here (out of memory)
+  // loses one observation.
+  RunQuietly([&] {
+    switch (type) {
+      case SQLITE_TRACE_STMT:
+        OnStart(m, static_cast<sqlite3_stmt*>(p), static_cast<const char*>(x));
+        break;
+      case SQLITE_TRACE_PROFILE:
+        OnEnd(m, static_cast<sqlite3_stmt*>(p));
+        break;
+      case SQLITE_TRACE_CLOSE:
+        m->closed = true;
+        break;
+      default:
+        break;
+    }
+  });
+  return 0;
+}
+
+long ConfigLong(sqlite3* db, const char* key) {
+  return std::stol(ConfigGet(db, core::FindConfig(key)));
+}
+
+// Refresh reads the monitoring settings from vigil_config (their defaults
+// when the file has none).
+void Refresh(Monitor* m) {
+  m->slow_ms = ConfigLong(m->db, "slow_query_ms");
+  m->store.SetMax(static_cast<std::size_t>(ConfigLong(m->db, "max_statements")));
+  m->slow.SetCapacity(static_cast<std::size_t>(ConfigLong(m->db, "slow_query_log_size")));
+}
+
+Monitor* Of(sqlite3* db) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  auto it = Registry().find(db);
+  if (it == Registry().end())
+    throw core::Error(core::ErrorCode::kPrerequisite, "statement monitoring is not running on this connection", {},
+                      "Load vigil with sqlite3_load_extension on the connection.");
+  return it->second;
+}
+
+double Ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+// vigil_query_stats(): this connection's statements.
+std::vector<Row> StatsRows(sqlite3* db) {
+  Monitor* m = Of(db);
+  Refresh(m);
+  std::vector<Row> rows;
+  for (auto& [key, e] : m->store.entries()) {
+    const mon::Counters& c = e.now;
+    rows.push_back({Value::Text(mon::Store::Fingerprint(e)), Value::Text(e.query),
+                    Value::Integer(static_cast<sqlite3_int64>(c.calls)),
+                    Value::Null(),  // errors: not known (file comment)
+                    Value::Integer(static_cast<sqlite3_int64>(c.rows)), Value::Real(c.TotalMs()),
+                    Value::Real(c.MeanMs()), Value::Real(Ms(c.min_ns)), Value::Real(Ms(c.max_ns)),
+                    Value::Real(c.StddevMs()), Value::Real(c.PercentileMs(0.5)), Value::Real(c.PercentileMs(0.95)),
+                    Value::Real(c.PercentileMs(0.99)), Value::Text(mon::UtcText(c.first_us)),
+                    Value::Text(mon::UtcText(c.last_us)), Value::Null(), Value::Null(), Value::Null(),
+                    Value::Null(), Value::Null()});
+  }
+  return rows;
+}
+
+const TableSpec kStats = {
+    "vigil_query_stats",
+    "fingerprint TEXT, query TEXT, calls INTEGER, errors INTEGER, rows INTEGER, total_ms REAL, mean_ms REAL,"
+    " min_ms REAL, max_ms REAL, stddev_ms REAL, p50_ms REAL, p95_ms REAL, p99_ms REAL, first_seen TEXT,"
+    " last_seen TEXT, queryid INTEGER, username TEXT, database TEXT, application_name TEXT, client_addr TEXT",
+    StatsRows};
+
+// vigil_slow_queries(limit DEFAULT 100): the newest slow executions.
+std::vector<Row> SlowRows(sqlite3* db, const Args& args) {
+  long long limit = 100;
+  if (!args.empty() && args[0]) {
+    char* end = nullptr;
+    limit = std::strtoll(args[0]->c_str(), &end, 10);
+    if (args[0]->empty() || *end != '\0' || limit < 0)
+      throw core::Error(core::ErrorCode::kInvalidParameter, "limit must be a non-negative integer");
+  }
+  Monitor* m = Of(db);
+  std::vector<Row> rows;
+  for (const mon::SlowExecution* e : m->slow.Newest(static_cast<std::size_t>(limit)))
+    rows.push_back({Value::Text(mon::UtcText(e->at_us)), Value::Real(e->duration_ms),
+                    Value::Text(mon::FingerprintText(e->key)), Value::Text(e->query),
+                    Value::Integer(static_cast<sqlite3_int64>(e->rows)), Value::Null(), Value::Null(),
+                    Value::Null()});
+  return rows;
+}
+
+const TableSpec kSlow = {"vigil_slow_queries",
+                         "at TEXT, duration_ms REAL, fingerprint TEXT, query TEXT, rows INTEGER, username TEXT,"
+                         " database TEXT, application_name TEXT",
+                         nullptr, "\"limit\"", SlowRows};
+
+// LiveIntervals: each statement's counts since this connection's last
+// snapshot, as report intervals ending now.
+std::vector<mon::Interval> LiveIntervals(Monitor* m, std::int64_t now_us) {
+  std::vector<mon::Interval> out;
+  for (auto& [key, e] : m->store.entries()) {
+    mon::Counters d = mon::Delta(e.now, e.at_snapshot);
+    if (d.calls == 0 && d.errors == 0) continue;
+    mon::Interval i;
+    i.at_us = now_us;
+    i.fingerprint = mon::Store::Fingerprint(e);
+    i.query = e.query;
+    i.calls = d.calls;
+    i.rows = d.rows;
+    i.errors = d.errors;
+    i.total_ms = d.TotalMs();
+    i.max_ms = Ms(d.max_ns);
+    i.histogram = mon::EncodeHistogram(d.hist);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+// vigil_snapshot() -> {"at", "statements", "source"}: writes this
+// connection's counts since its last snapshot to vigil_query_history and
+// deletes rows older than history_days.
+void Snapshot(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  Monitor* m = Of(db);
+  Refresh(m);
+  schema::Ensure(db, schema::Access::kWrite);
+  std::int64_t now_us = WallUs();
+  std::string at = mon::UtcText(now_us);
+  std::vector<mon::Interval> live = LiveIntervals(m, now_us);
+  long days = ConfigLong(db, "history_days");
+  {
+    Savepoint sp(db, "vigil_snapshot");
+    Stmt ins(db, "INSERT INTO main.vigil_query_history (at, source, fingerprint, query, calls, errors, rows,"
+                 " total_ms, max_ms, histogram) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    for (const mon::Interval& i : live) {
+      ins.Text(1, at);
+      ins.Text(2, m->source);
+      ins.Text(3, i.fingerprint);
+      ins.Text(4, i.query);
+      sqlite3_bind_int64(ins.get(), 5, static_cast<sqlite3_int64>(i.calls));
+      sqlite3_bind_null(ins.get(), 6);  // errors: not known on SQLite
+      sqlite3_bind_int64(ins.get(), 7, static_cast<sqlite3_int64>(i.rows));
+      sqlite3_bind_double(ins.get(), 8, i.total_ms);
+      sqlite3_bind_double(ins.get(), 9, i.max_ms);
+      ins.Text(10, i.histogram);
+      ins.Step();
+      sqlite3_reset(ins.get());
+    }
+    Stmt del(db, "DELETE FROM main.vigil_query_history WHERE at < ?1");
+    del.Text(1, mon::UtcText(now_us - static_cast<std::int64_t>(days) * 86400 * 1000000));
+    del.Step();
+    sp.Release();
+  }
+  // Written: the counts are now history.
+  for (auto& [key, e] : m->store.entries()) {
+    e.at_snapshot = e.now;
+    e.now.window_max_ns = 0;
+  }
+  m->last_snapshot_us = now_us;
+  nlohmann::ordered_json r;
+  r["at"] = at;
+  r["statements"] = live.size();
+  r["source"] = m->source;
+  ResultText(ctx, r.dump());
+}
+
+// vigil_performance_report(hours DEFAULT 24): the file's history plus this
+// connection's counts since its last snapshot.
+void PerformanceReport(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  mon::ReportInput in;
+  if (argc > 0) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+    if (sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER)
+      throw core::Error(core::ErrorCode::kInvalidParameter, "hours must be an integer");
+    sqlite3_int64 h = sqlite3_value_int64(argv[0]);
+    in.hours = h < -1 || h > 1000000 ? -1 : static_cast<double>(h);
+  }
+  mon::CheckHours(in.hours);
+  Monitor* m = Of(db);
+  Refresh(m);
+  in.now_us = WallUs();
+  in.slow_query_ms = m->slow_ms;
+  in.errors_known = false;
+  if (schema::Ensure(db, schema::Access::kRead, "vigil_query_history")) {
+    Stmt s(db, "SELECT CAST(round((julianday(at) - 2440587.5) * 86400000000.0) AS INTEGER), fingerprint, query,"
+               " calls, errors, rows, total_ms, max_ms, histogram, epoch FROM main.vigil_query_history"
+               " WHERE at > ?1 ORDER BY at");
+    s.Text(1, mon::UtcText(in.now_us - static_cast<std::int64_t>(in.hours * 3600e6)));
+    while (s.Step()) {
+      core::PollCancel();
+      mon::Interval i;
+      i.at_us = s.Int(0);
+      i.fingerprint = s.Column(1).value_or("");
+      i.query = s.Column(2).value_or("");
+      i.calls = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, s.Int(3)));
+      i.errors = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, s.Int(4)));
+      i.rows = static_cast<std::uint64_t>(std::max<sqlite3_int64>(0, s.Int(5)));
+      i.total_ms = sqlite3_column_double(s.get(), 6);
+      i.max_ms = sqlite3_column_double(s.get(), 7);
+      i.histogram = s.Column(8).value_or("");
+      i.epoch = s.Column(9).value_or("");
+      in.intervals.push_back(std::move(i));
+    }
+  }
+  for (mon::Interval& i : LiveIntervals(m, in.now_us)) in.intervals.push_back(std::move(i));
+  ResultText(ctx, mon::PerformanceReport(in));
+}
+
+// vigil_query_stats_reset(): forgets this connection's counters and slow log.
+void Reset(sqlite3_context* ctx, int, sqlite3_value**) {
+  Monitor* m = Of(sqlite3_context_db_handle(ctx));
+  m->store.Clear();
+  m->slow.Clear();
+  sqlite3_result_null(ctx);
+}
+
+const Impl kImpls[] = {
+    {"vigil_query_stats", nullptr, &kStats, false},
+    {"vigil_slow_queries", nullptr, &kSlow, false},
+    {"vigil_performance_report", Bridge<PerformanceReport>, nullptr, false},
+    {"vigil_snapshot", Bridge<Snapshot>, nullptr, false},
+    {"vigil_query_stats_reset", Bridge<Reset>, nullptr, false},
+};
+
+}  // namespace
+
+std::span<const Impl> MonitorImpls() { return kImpls; }
+
+void InstallMonitor(sqlite3* db) noexcept {
+  auto* m = new (std::nothrow) Monitor();
+  if (m == nullptr) return;  // loads without monitoring rather than failing
+  m->db = db;
+  m->wall_offset_us = WallUs() - MonotonicNs() / 1000;
+  m->source = std::to_string(getpid()) + ":" + std::to_string(++connections);
+  RunQuietly([&] { Refresh(m); });
+  bool registered = RunQuietly([&] {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    Registry()[db] = m;
+  });
+  if (!registered) {
+    delete m;
+    return;
+  }
+  sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW | SQLITE_TRACE_CLOSE, Trace, m);
+}
+
+void RemoveMonitor(sqlite3* db) noexcept {
+  Monitor* m = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    auto it = Registry().find(db);
+    if (it == Registry().end()) return;
+    m = it->second;
+    Registry().erase(it);
+  }
+  // The connection is closing (its functions are being dropped): stop the
+  // trace first when it is still ours and the connection still open.
+  if (!m->closed) sqlite3_trace_v2(db, 0, nullptr, nullptr);
+  delete m;
+}
+
+void RefreshMonitor(sqlite3* db) noexcept {
+  RunQuietly([&] { Refresh(Of(db)); });
+}
+
+nlohmann::json HeaviestStatements(sqlite3* db, std::size_t n) {
+  Monitor* m = Of(db);
+  std::vector<const mon::Store::Entry*> all;
+  for (const auto& [key, e] : m->store.entries())
+    if (e.now.calls > 0) all.push_back(&e);
+  std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->now.total_ns > b->now.total_ns; });
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < all.size() && i < n; ++i)
+    out.push_back({{"sql", all[i]->query}, {"calls", all[i]->now.calls}, {"total_ms", all[i]->now.TotalMs()}});
+  return out;
+}
+
+}  // namespace vigil::sqlite

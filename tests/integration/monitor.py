@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""monitor.py — statement monitoring on a PostgreSQL server of its own
+(issue 16), preloaded with vigil and pg_stat_statements side by side.
+
+  * Exact counting: N executions of three statement shapes (their constants
+    differing) give N calls each and the rows each returned or changed;
+    pg_stat_statements, loaded beside vigil, reports the same calls for the
+    same query ids. A failed INSERT counts as an error, not a call.
+  * Slow queries: pg_sleep over vigil.slow_query_ms is logged normalised;
+    the performance report lists it with avg_time_ms.
+  * Roles: a role sees its own statements; another sees them as
+    <insufficient privilege> until granted pg_read_all_stats; only the
+    superuser may snapshot or reset.
+  * The worker writes vigil_query_history at vigil.snapshot_interval (1 s).
+  * A clean restart keeps the counters; kill -9 of a backend makes the
+    postmaster reinitialise shared memory: counters start again under a new
+    epoch, the history taken before the crash stays, the report shows the
+    reset.
+  * Reset; eviction at vigil.max_statements; vigil_index_advice() on the
+    heaviest statements; no crash in the server log.
+Bounds on waiting are generous polls, never timed assertions.
+Prints 'N passed, N failed'."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+passed = failed = 0
+N = 60
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def start_cluster():
+    out = subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "start",
+                          "shared_preload_libraries = 'vigil, pg_stat_statements'", "vigil.worker_interval = 200",
+                          "vigil.snapshot_interval = 1", "vigil.slow_query_ms = 100", "vigil.max_statements = 100",
+                          "pg_stat_statements.track_utility = off", "restart_after_crash = on"],
+                         check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    for part in out.replace("export ", "").split():
+        k, v = part.split("=", 1)
+        env[k] = v.strip("'")
+    return env
+
+
+def psql(env, sql, user="postgres", check_error=True):
+    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", "postgres", "-c", sql],
+                       env=env, capture_output=True, text=True)
+    if r.returncode != 0 and check_error:
+        raise RuntimeError(r.stderr)
+    return r.stdout.strip() if r.returncode == 0 else "ERROR: " + r.stderr.strip()
+
+
+def script(env, sql, user="postgres"):
+    """Runs a script in one session (statements one by one, as psql sends them)."""
+    r = subprocess.run(["psql", "-X", "-q", "-At", "-U", user, "-d", "postgres"], input=sql, env=env,
+                       capture_output=True, text=True)
+    return r.stdout
+
+
+def stats(env, user="postgres"):
+    out = psql(env, "SELECT fingerprint, query, calls, errors, rows, coalesce(queryid, 0) FROM vigil_query_stats()",
+               user=user)
+    rows = {}
+    for line in out.splitlines():
+        fp, query, calls, errors, rows_, qid = line.split("|")
+        rows[(fp, query)] = (int(calls), int(errors), int(rows_), int(qid))
+    return rows
+
+
+def by_fp(env, sql):
+    return psql(env, f"SELECT vigil_fingerprint($q${sql}$q$)")
+
+
+def wait(cond, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return cond()
+
+
+def main():
+    env = start_cluster()
+    data = env["VIGIL_PGDATA"]
+    try:
+        psql(env, "CREATE EXTENSION vigil")
+        psql(env, "CREATE EXTENSION pg_stat_statements")
+        psql(env, "CREATE TABLE t (id integer PRIMARY KEY, v text)")
+        psql(env, "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 1000) g")
+        psql(env, "CREATE TABLE t2 (id integer PRIMARY KEY)")
+        psql(env, "CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN; GRANT SELECT, INSERT, UPDATE ON t, t2 TO alice")
+        psql(env, "SELECT vigil_query_stats_reset(); SELECT pg_stat_statements_reset()")
+
+        # --- exact counting, beside pg_stat_statements ---------------------------
+        work = "".join(f"SELECT v FROM t WHERE id = {k};\nUPDATE t SET v = 'y' WHERE id <= {k % 5 + 1};\n"
+                       f"INSERT INTO t2 VALUES ({k});\n" for k in range(1, N + 1))
+        work += "INSERT INTO t2 VALUES (1);\n"  # fails: duplicate key
+        script(env, work, user="alice")
+        s = stats(env)
+        sel = next((v for (fp, q), v in s.items() if q == "select v from t where id = ?"), None)
+        upd = next((v for (fp, q), v in s.items() if q == "update t set v = ? where id <= ?"), None)
+        ins = next((v for (fp, q), v in s.items() if q == "insert into t2 values (?)"), None)
+        check("selects: N calls, N rows", sel is not None and sel[:3] == (N, 0, N), str(sel))
+        upd_rows = sum(k % 5 + 1 for k in range(1, N + 1))
+        check("updates: N calls, the rows they changed", upd is not None and upd[:3] == (N, 0, upd_rows), str(upd))
+        check("inserts: N calls, one error (the duplicate)", ins is not None and ins[:3] == (N, 1, N), str(ins))
+        fp_sel = by_fp(env, "SELECT v FROM t WHERE id = 1")
+        check("the row's fingerprint is vigil_fingerprint's", any(fp == fp_sel for (fp, q) in s), fp_sel)
+        pgss = dict(tuple(line.split("|")) for line in psql(
+            env, "SELECT queryid, calls FROM pg_stat_statements WHERE userid = 'alice'::regrole").splitlines())
+        for name, row in (("select", sel), ("update", upd), ("insert", ins)):
+            check(f"pg_stat_statements counts the same {name} calls for the same query id",
+                  row is not None and pgss.get(str(row[3])) == str(N), f"{row} {pgss}")
+        detail = psql(env, "SELECT username, database, application_name, mean_ms > 0, p50_ms <= p99_ms,"
+                           " min_ms <= max_ms, first_seen <= last_seen FROM vigil_query_stats()"
+                           " WHERE query = 'select v from t where id = ?'")
+        check("user, database, application and times", detail == "alice|postgres|psql|t|t|t|t", detail)
+
+        # --- slow queries ------------------------------------------------------------
+        script(env, "SELECT pg_sleep(0.15);\nSELECT pg_sleep(0.01);\n", user="alice")
+        slow = psql(env, "SELECT query, duration_ms >= 150, username FROM vigil_slow_queries()")
+        check("the slow sleep is logged, normalised", slow.splitlines() == ["select pg_sleep(?)|t|alice"], slow)
+
+        # --- roles ----------------------------------------------------------------------
+        bob = stats(env, user="bob")
+        check("bob sees alice's statements without their text",
+              bob and all(q == "<insufficient privilege>" for (fp, q) in bob if "vigil_query_stats" not in q), str(bob)[:300])
+        check("bob sees none of alice's slow queries", psql(env, "SELECT count(*) FROM vigil_slow_queries()", "bob") == "0")
+        check("bob may not snapshot", "permission denied" in psql(env, "SELECT vigil_snapshot()", "bob", False))
+        check("bob may not reset", "permission denied" in psql(env, "SELECT vigil_query_stats_reset()", "bob", False))
+        psql(env, "GRANT pg_read_all_stats TO bob")
+        bob = stats(env, user="bob")
+        check("with pg_read_all_stats bob reads the texts", any(q == "select v from t where id = ?" for (fp, q) in bob))
+        advice = json.loads(psql(env, "SELECT vigil_index_advice()", "alice"))
+        check("vigil_index_advice() reads alice's heaviest statements",
+              advice["source"] == "monitoring" and advice["statements"] >= 3, str(advice)[:300])
+
+        # --- the worker's snapshots and the report -----------------------------------
+        check("the worker writes the history", wait(lambda: int(psql(
+            env, "SELECT coalesce(sum(calls), 0) FROM vigil_query_history WHERE query = 'select v from t where id = ?'"))
+            == N), psql(env, "SELECT count(*) FROM vigil_query_history"))
+        report = json.loads(psql(env, "SELECT vigil_performance_report(24)"))
+        slow_q = [q for q in report["slow_queries"] if q["query"] == "select pg_sleep(?)"]
+        check("the report lists the slow query with avg_time_ms",
+              len(slow_q) == 1 and slow_q[0]["max_time_ms"] >= 150 and slow_q[0]["avg_time_ms"] >= 75, str(slow_q))
+        top = {t["query"]: t for t in report["top_statements"]}
+        check("the report counts the history once", top.get("select v from t where id = ?", {}).get("calls") == N,
+              str(top.get("select v from t where id = ?")))
+        # The counters started with the server and again at the reset above.
+        resets = report["resets"]
+        check("the report lists when the counters started in the window", len(resets) == 2, str(resets))
+        check("bad hours are 22023", "hours must be" in psql(env, "SELECT vigil_performance_report(0)", check_error=False))
+
+        # --- clean restart ---------------------------------------------------------------
+        since = report["stats_since"]
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run(owner + [os.path.join(bindir, "pg_ctl"), "-D", data, "-w", "-m", "fast", "restart", "-l",
+                                os.path.join(os.path.dirname(data), "server.log")],
+                       env=env, check=True, capture_output=True)
+        s = stats(env)
+        sel2 = next((v for (fp, q), v in s.items() if q == "select v from t where id = ?"), None)
+        check("a clean restart keeps the counters", sel2 is not None and sel2[0] == N, str(sel2))
+        after = json.loads(psql(env, "SELECT vigil_performance_report(24)"))
+        check("and the epoch: no new start", after["stats_since"] == since and after["resets"] == resets,
+              str(after["resets"]))
+
+        # --- crash: kill -9 of a backend -----------------------------------------------------
+        history_before = int(psql(env, "SELECT count(*) FROM vigil_query_history"))
+        victim = subprocess.Popen(["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT pg_sleep(60)"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pid = None
+        if wait(lambda: psql(env, "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'") != ""):
+            pid = int(psql(env, "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'"))
+            os.kill(pid, signal.SIGKILL)
+        victim.wait(timeout=60)
+
+        def up():
+            r = subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT 1"], env=env, capture_output=True,
+                               text=True)
+            return r.returncode == 0 and r.stdout.strip() == "1"
+        check("the server recovers from the crash", pid is not None and wait(up))
+        s = stats(env)
+        check("the counters started again", not any(q == "select v from t where id = ?" for (fp, q) in s), str(s)[:200])
+        check("the history from before the crash is intact",
+              int(psql(env, "SELECT count(*) FROM vigil_query_history")) >= history_before)
+        report = json.loads(psql(env, "SELECT vigil_performance_report(24)"))
+        check("the report shows the crash's new start",
+              report["resets"][:2] == resets and len(report["resets"]) == 3 and report["stats_since"] != since,
+              str(report["resets"]))
+        top = {t["query"]: t for t in report["top_statements"]}
+        check("and still counts the history", top.get("select v from t where id = ?", {}).get("calls") == N)
+
+        # --- reset, eviction -----------------------------------------------------------------
+        psql(env, "SELECT vigil_query_stats_reset()")
+        check("reset forgets the counters", psql(
+            env, "SELECT count(*) FROM vigil_query_stats() WHERE query NOT LIKE '%vigil_query_stats%'") == "0")
+        script(env, "".join(f"SELECT {k} AS c{k};\n" for k in range(150)))
+        n = int(psql(env, "SELECT count(*) FROM vigil_query_stats()"))
+        check("at most vigil.max_statements entries", 0 < n <= 100, str(n))
+    finally:
+        path = os.path.join(os.path.dirname(data), "server.log")
+        log = open(path, encoding="utf-8", errors="replace").read() if os.path.exists(path) else ""
+        subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "stop", data], capture_output=True)
+    bad = [line for line in log.splitlines()
+           if ("PANIC" in line or "TRAP" in line or "segmentation" in line.lower()
+               or ("terminated by signal" in line and "signal 9" not in line))]
+    check("no crash in the server log but the one the test caused", not bad, "\n".join(bad[:5]))
+    print(f"pg monitor: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
