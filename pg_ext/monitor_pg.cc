@@ -127,6 +127,7 @@ int max_statements = 5000;
 int slow_log_size = 1000;
 int slow_query_ms = 1000;
 bool slow_query_literals = false;
+bool track_statements = true;
 int snapshot_interval_s = 600;
 int history_days = 7;
 
@@ -520,7 +521,7 @@ void NoteError(uint64 queryid, const char* source, int location, int len) {
 }
 
 bool suspended = false;  // vigil's own worker: its statements are not the users'
-bool Tracked() { return nesting == 0 && shared != nullptr && !suspended && !IsParallelWorker(); }
+bool Tracked() { return nesting == 0 && track_statements && shared != nullptr && !suspended && !IsParallelWorker(); }
 
 // ---- hooks ----------------------------------------------------------------
 
@@ -598,7 +599,7 @@ void MonUtility(PlannedStmt* pstmt, const char* query, bool read_only, ProcessUt
   // through at the same level. Every other utility statement is a level:
   // what it runs (an extension's script, a procedure's statements) is
   // nested in it.
-  if (shared == nullptr || suspended || IsParallelWorker() || IsA(stmt, ExecuteStmt) || IsA(stmt, PrepareStmt) ||
+  if (shared == nullptr || !track_statements || suspended || IsParallelWorker() || IsA(stmt, ExecuteStmt) || IsA(stmt, PrepareStmt) ||
       IsA(stmt, DeallocateStmt)) {
     if (prev_utility)
       prev_utility(pstmt, query, read_only, context, params, env, dest, qc);
@@ -696,6 +697,9 @@ void vigil::pg::DefineMonitorSettings() {
   const core::ConfigKey* k = key("slow_query_ms");
   DefineCustomIntVariable("vigil.slow_query_ms", k->description, nullptr, &slow_query_ms, 1000, -1, 86400000,
                           PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("vigil.track_statements",
+                           "Count statements in statement monitoring (off: the hooks pass statements through).",
+                           nullptr, &track_statements, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("vigil.slow_query_literals",
                            "Keep the slow-query log's statements with their constants (off: normalised).", nullptr,
                            &slow_query_literals, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
@@ -716,6 +720,12 @@ void vigil::pg::DefineMonitorSettings() {
 
 void vigil::pg::InstallMonitor() {
   EnableQueryId();
+  // A new statement shape is fingerprinted with SHA-256 (the OpenSSL
+  // companion). Loaded here, in the postmaster, every backend inherits it
+  // instead of each paying the load (about 10 M instructions,
+  // docs/performance.md) on its first statement. A missing companion stops
+  // the server here with the reason, not every statement later.
+  (void)Run([] { return core::sql::Fingerprint("select 1", core::Dialect::kPostgres).size(); });
   prev_shmem_request = shmem_request_hook;
   shmem_request_hook = ShmemRequest;
   prev_shmem_startup = shmem_startup_hook;

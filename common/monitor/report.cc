@@ -179,6 +179,7 @@ Store::Entry& Store::Insert(std::uint64_t key, std::string_view normalized) {
     std::nth_element(usage.begin(), usage.begin() + static_cast<std::ptrdiff_t>(n - 1), usage.end());
     for (std::size_t i = 0; i < n; ++i) entries_.erase(usage[i].second);
     evictions_ += n;
+    ++generation_;
   }
   Entry& e = entries_[key];
   e = Entry{};
@@ -187,7 +188,10 @@ Store::Entry& Store::Insert(std::uint64_t key, std::string_view normalized) {
   return e;
 }
 
-void Store::Clear() { entries_.clear(); }
+void Store::Clear() {
+  entries_.clear();
+  ++generation_;
+}
 
 void SlowLog::SetCapacity(std::size_t capacity) {
   capacity_ = capacity;

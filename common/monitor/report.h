@@ -83,12 +83,16 @@ class Store {
   void Clear();
   std::size_t size() const { return entries_.size(); }
   std::uint64_t evictions() const { return evictions_; }
+  // generation changes whenever an entry goes (eviction, Clear): a pointer
+  // to an entry kept from an earlier generation must be looked up again.
+  std::uint64_t generation() const { return generation_; }
   const std::unordered_map<std::uint64_t, Entry>& entries() const { return entries_; }
   std::unordered_map<std::uint64_t, Entry>& entries() { return entries_; }
 
  private:
   std::size_t max_;
   std::uint64_t evictions_ = 0;
+  std::uint64_t generation_ = 0;
   std::unordered_map<std::uint64_t, Entry> entries_;
 };
 

@@ -40,9 +40,10 @@ void Counters::Add(std::uint64_t ns, std::uint64_t n_rows, std::int64_t now_us) 
   if (calls == 1 || ns < min_ns) min_ns = ns;
   if (ns > max_ns) max_ns = ns;
   if (ns > window_max_ns) window_max_ns = ns;
-  double delta = ms - mean_ms;
-  mean_ms += delta / static_cast<double>(calls);
-  m2 += delta * (ms - mean_ms);
+  if (calls == 1) shift_ms = ms;
+  double d = ms - shift_ms;
+  sum_dev_ms += d;
+  sum_sq_dev += d * d;
   if (first_us == 0) first_us = now_us;
   last_us = now_us;
   ++hist[BucketOf(ns)];
@@ -59,10 +60,16 @@ void Counters::Merge(const Counters& o) noexcept {
     if (calls == 0 || o.min_ns < min_ns) min_ns = o.min_ns;
     max_ns = std::max(max_ns, o.max_ns);
     window_max_ns = std::max(window_max_ns, o.window_max_ns);
-    double n = static_cast<double>(calls + o.calls);
-    double delta = o.mean_ms - mean_ms;
-    m2 += o.m2 + delta * delta * static_cast<double>(calls) * static_cast<double>(o.calls) / n;
-    mean_ms += delta * static_cast<double>(o.calls) / n;
+    if (calls == 0) {
+      shift_ms = o.shift_ms;
+      sum_dev_ms = o.sum_dev_ms;
+      sum_sq_dev = o.sum_sq_dev;
+    } else {
+      // o's sums, moved to this shift: x - s = (x - s') + (s' - s).
+      double k = o.shift_ms - shift_ms, n = static_cast<double>(o.calls);
+      sum_sq_dev += o.sum_sq_dev + 2 * k * o.sum_dev_ms + n * k * k;
+      sum_dev_ms += o.sum_dev_ms + n * k;
+    }
     calls += o.calls;
     total_ns += o.total_ns;
     rows += o.rows;
@@ -78,7 +85,9 @@ double Counters::MeanMs() const noexcept {
 }
 
 double Counters::StddevMs() const noexcept {
-  return calls < 2 ? 0 : std::sqrt(std::max(0.0, m2 / static_cast<double>(calls)));
+  if (calls < 2) return 0;
+  double n = static_cast<double>(calls), mean_dev = sum_dev_ms / n;
+  return std::sqrt(std::max(0.0, sum_sq_dev / n - mean_dev * mean_dev));
 }
 
 double PercentileOf(const std::uint64_t* hist, std::uint64_t calls, double p, std::uint64_t min_ns,
@@ -119,15 +128,11 @@ Counters Delta(const Counters& now, const Counters& then) noexcept {
   d.first_us = then.last_us != 0 ? then.last_us : now.first_us;
   d.last_us = now.last_us;
   for (int b = 0; b < kBuckets; ++b) d.hist[b] = now.hist[b] >= then.hist[b] ? now.hist[b] - then.hist[b] : 0;
-  // Mean and spread of the interval, from the two Welford states (Chan's
-  // formula run backwards).
-  if (d.calls > 0) {
-    d.mean_ms = static_cast<double>(d.total_ns) / 1e6 / static_cast<double>(d.calls);
-    double delta = d.mean_ms - then.mean_ms;
-    d.m2 = std::max(0.0, now.m2 - then.m2 -
-                             delta * delta * static_cast<double>(then.calls) * static_cast<double>(d.calls) /
-                                 static_cast<double>(now.calls));
-  }
+  // then's sums moved to now's shift (the same one unless then was empty).
+  double k = then.shift_ms - now.shift_ms, n = static_cast<double>(then.calls);
+  d.shift_ms = now.shift_ms;
+  d.sum_dev_ms = now.sum_dev_ms - (then.sum_dev_ms + n * k);
+  d.sum_sq_dev = std::max(0.0, now.sum_sq_dev - (then.sum_sq_dev + 2 * k * then.sum_dev_ms + n * k * k));
   return d;
 }
 

@@ -2,6 +2,12 @@
 // the same on both engines: what one statement shape accumulated, with a
 // latency histogram from which percentiles are read.
 //
+// The spread comes from sums of deviations from a shift (the first
+// duration): variance = sum_sq_dev / n - (sum_dev / n)^2. No division on the
+// path every statement takes; merging and deltas are sums (moved to one
+// shift); and since the shift is near the mean, the subtraction loses
+// nothing that matters (10 s +- 1 us keeps its 1 us, tests/core).
+//
 // Counters is trivially copyable and holds no pointer, so PostgreSQL keeps
 // it in shared memory as it is; every method is noexcept and allocates
 // nothing, so engine code may call them (pg_ext/monitor_pg.cc runs them
@@ -38,8 +44,9 @@ struct Counters {
   std::uint64_t total_ns = 0;
   std::uint64_t min_ns = 0;
   std::uint64_t max_ns = 0;
-  double mean_ms = 0;  // Welford's running mean and sum of squared
-  double m2 = 0;       // deviations (ms^2), merged by Chan's formula
+  double shift_ms = 0;    // the first duration: the spread is summed around it
+  double sum_dev_ms = 0;  // sum of (duration - shift)
+  double sum_sq_dev = 0;  // sum of (duration - shift)^2
   std::int64_t first_us = 0;  // first and last execution, Unix microseconds
   std::int64_t last_us = 0;
   std::uint64_t window_max_ns = 0;  // the longest since the last snapshot

@@ -255,7 +255,7 @@ FROM (SELECT vigil_restore('demo/vigil-demo-backup.age', 'demo passphrase, not a
 SELECT vigil_restore('demo/vigil-demo-backup.age', 'a guess', 'demo/never.db');
 
 .print
-.print 12. Statement shapes: the canonical text and fingerprint statement monitoring will group by
+.print 12. Statement shapes: the canonical text and fingerprint statement monitoring groups by
 SELECT vigil_normalize(q) AS normalized, vigil_fingerprint(q) AS fingerprint
 FROM (SELECT 'SELECT * FROM trades WHERE user_id = 42 AND side IN (''buy'', ''sell'') -- desk 7' AS q
       UNION ALL SELECT 'select *  from TRADES where user_id=7 and side in (''buy'')'
@@ -287,6 +287,44 @@ SELECT json_extract(a, '$.issues[1].hint') AS hint, json_extract(a, '$.plan.full
        json_extract(a, '$.plan.temp_b_tree') AS sorts_in_a_temp_b_tree
 FROM (SELECT vigil_analyze_query('SELECT * FROM trades WHERE lower(symbol) = ''btc-usd'' ORDER BY random() LIMIT 5') AS a);
 
+.print
+.print 14. Statement monitoring: every statement of this demo was counted by vigil's trace and timed by its own clock
+.print    Every statement of the demo so far, by total time (vigil_query_stats):
+SELECT count(*) AS statement_shapes, sum(calls) AS executions, round(sum(total_ms)) AS total_ms FROM vigil_query_stats();
+.print    Counting from zero (vigil_query_stats_reset), a slow-query threshold of 20 ms, and a trading desk's day
+.print    in miniature: symbol scans, point lookups and one slow report:
+SELECT vigil_query_stats_reset();
+SELECT vigil_config('slow_query_ms', '20') AS slow_query_ms;
+SELECT count(*) AS trades FROM trades WHERE symbol = 'BTC-USD' AND side = 'buy';
+SELECT count(*) AS trades FROM trades WHERE symbol = 'ETH-USD' AND side = 'sell';
+SELECT count(*) AS trades FROM trades WHERE symbol = 'SOL-USD' AND side = 'buy';
+SELECT count(*) AS trades FROM trades WHERE symbol = 'ADA-USD' AND side = 'sell';
+SELECT username FROM users WHERE id = 1;
+SELECT username FROM users WHERE id = 2;
+SELECT username FROM users WHERE id = 3;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+SELECT count(*) AS slow_report FROM n, (SELECT count(*) AS c FROM trades) WHERE i % 1000 = c % 1000;
+SELECT json_extract(vigil_snapshot(), '$.statements') AS statements_snapshotted;
+.print    The heaviest statements, with percentiles from vigil's histogram (vigil_query_stats):
+SELECT substr(query, 1, 58) AS query, calls, rows, round(mean_ms, 3) AS mean_ms, round(p95_ms, 3) AS p95_ms,
+       round(max_ms, 3) AS max_ms
+FROM vigil_query_stats() ORDER BY total_ms DESC LIMIT 5;
+.print    The slow-query log: executions over slow_query_ms, constants replaced:
+SELECT round(duration_ms, 1) AS ms, rows, substr(query, 1, 80) AS query FROM vigil_slow_queries(3);
+.print    vigil_performance_report(24): the day's totals and percentiles, from the history and the live counters,
+SELECT json_extract(r, '$.calls') AS calls, json_extract(r, '$.statements') AS statements,
+       json_extract(r, '$.avg_time_ms') AS avg_ms, json_extract(r, '$.p50_ms') AS p50_ms,
+       json_extract(r, '$.p95_ms') AS p95_ms, json_extract(r, '$.p99_ms') AS p99_ms,
+       json_extract(r, '$.snapshots') AS snapshots
+FROM (SELECT vigil_performance_report(24) AS r);
+.print    and its slow queries (the seed's slow_queries[...]['avg_time_ms']):
+SELECT substr(json_extract(s.value, '$.query'), 1, 60) AS query, json_extract(s.value, '$.calls') AS calls,
+       json_extract(s.value, '$.avg_time_ms') AS avg_time_ms, json_extract(s.value, '$.max_time_ms') AS max_time_ms
+FROM json_each(vigil_performance_report(24), '$.slow_queries') AS s LIMIT 4;
+.print    vigil_index_advice() with no argument advises on the heaviest statements it has seen:
+SELECT json_extract(a, '$.source') AS source, json_extract(a, '$.statements') AS statements,
+       json_extract(a, '$.suggestions[0].ddl') AS first_suggestion
+FROM (SELECT vigil_index_advice() AS a);
 .print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
 .print    run stored SQL, use a secret or touch files are DIRECTONLY: no view, trigger or CHECK of a file can call them:

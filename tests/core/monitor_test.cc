@@ -62,6 +62,13 @@ TEST(Histogram, PercentilesOfAUniformSpread) {
   EXPECT_EQ(Counters().PercentileMs(0.95), 0);
 }
 
+TEST(Counters, SpreadOfNearlyEqualLongDurations) {
+  // The cancellation the sum of squares risks: 100,000 calls of 10 s +- 1 us.
+  Counters c;
+  for (int i = 0; i < 100000; ++i) c.Add(10000000000ULL + (i % 2 ? 1000 : -1000), 0, 1);
+  EXPECT_NEAR(c.StddevMs(), 0.001, 0.0005);
+}
+
 TEST(Counters, MergeMatchesOneSeries) {
   std::mt19937_64 rng(11);
   Counters all, a, b;
@@ -105,6 +112,17 @@ TEST(Counters, DeltaIsTheInterval) {
   EXPECT_EQ(d.max_ns, 3000000u);
   EXPECT_NEAR(d.PercentileMs(0.5), 3.0, 3.0 / 16);
   EXPECT_NEAR(d.StddevMs(), 0.0, 1e-9);
+  // A varied interval's spread is that of its own values.
+  Counters later = now;
+  std::vector<double> ms;
+  for (int i = 0; i < 100; ++i) {
+    later.Add(static_cast<std::uint64_t>(1000000 + 37000 * (i % 11)), 0, 200 + i);
+    ms.push_back((1000000 + 37000 * (i % 11)) / 1e6);
+  }
+  double mean = 0, var = 0;
+  for (double v : ms) mean += v / 100;
+  for (double v : ms) var += (v - mean) * (v - mean) / 100;
+  EXPECT_NEAR(Delta(later, now).StddevMs(), std::sqrt(var), 1e-9);
   // Counters that started again (a reset) are the interval whole.
   Counters fresh;
   fresh.Add(2000000, 1, 200);
