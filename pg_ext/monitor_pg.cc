@@ -43,6 +43,7 @@ extern "C" {
 #include "utils/backend_status.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
@@ -70,6 +71,7 @@ extern "C" {
 
 #include "base/cancel.h"
 #include "base/config.h"
+#include "base/text.h"
 #include "monitor/report.h"
 #include "monitor/stats.h"
 #include "sql/normalize.h"
@@ -286,10 +288,28 @@ void EnsureLocal() {
 
 // Normalized runs the core's normaliser on the statement's text, into
 // local_cxt (phase 2 of boundary.h, called from engine code).
-char* Normalized(const char* text, int len, char* fingerprint, MemoryContext cxt) {
+// Utf8Text is the statement's text in UTF-8: converted from the database's
+// encoding (the history table and the report are UTF-8 whatever database a
+// statement ran in); an SQL_ASCII database's bytes that are not UTF-8 stay
+// and are replaced below.
+const char* Utf8Text(const char* text, int* len) {
+  int enc = GetDatabaseEncoding();
+  if (enc == PG_UTF8 || enc == PG_SQL_ASCII || *len == 0) return text;
+  char* converted = (char*)pg_do_encoding_conversion((unsigned char*)text, *len, enc, PG_UTF8);
+  if (converted != text) *len = (int)strlen(converted);
+  return converted;
+}
+
+char* Normalized(const char* raw, int raw_len, char* fingerprint, MemoryContext cxt) {
+  int len = raw_len;
+  const char* text = Utf8Text(raw, &len);
+  // A session with standard_conforming_strings = off reads backslashes in
+  // plain strings as escapes: normalised the same way, so no byte of such a
+  // literal reaches the text.
+  core::Dialect dialect = standard_conforming_strings ? core::Dialect::kPostgres : core::Dialect::kPostgresEscapeStrings;
   MemoryContext old = MemoryContextSwitchTo(cxt);
   char* out = Run([&] {
-    std::string n = core::sql::Normalize(std::string_view(text, (size_t)len), core::Dialect::kPostgres);
+    std::string n = core::text::ValidUtf8Or(core::sql::Normalize(std::string_view(text, (size_t)len), dialect), '?');
     std::string fp = core::sql::FingerprintOfNormalized(n);
     memcpy(fingerprint, fp.data(), 16);
     fingerprint[16] = '\0';
@@ -325,21 +345,39 @@ void Evict() {
   pfree(all);
 }
 
-void FillOrigin(Entry* e) {
-  const char* app = application_name != nullptr ? application_name : "";
-  strlcpy(e->application_name, app, sizeof(e->application_name));
-  e->client_addr[0] = '\0';
+// Origin is the session's application and client address, worked out
+// before any lock is taken and copied into entries under their spinlock.
+struct Origin {
+  char application_name[kNameLen];
+  char client_addr[48];
+};
+
+void SessionOrigin(Origin* o) {
+  strlcpy(o->application_name, application_name != nullptr ? application_name : "", sizeof(o->application_name));
   // The client's address as pg_stat_activity shows it (none for a Unix
-  // socket).
-  if (MyBEEntry != nullptr && MyBEEntry->st_clientaddr.salen > 0) {
-    const struct sockaddr_storage* addr = &MyBEEntry->st_clientaddr.addr;
-    if (addr->ss_family == AF_INET || addr->ss_family == AF_INET6) {
-      char host[NI_MAXHOST];
-      host[0] = '\0';
-      if (pg_getnameinfo_all(addr, MyBEEntry->st_clientaddr.salen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) == 0)
-        strlcpy(e->client_addr, host, sizeof(e->client_addr));
+  // socket); it does not change during a session.
+  static bool known = false;
+  static char client[48];
+  if (!known) {
+    client[0] = '\0';
+    if (MyBEEntry != nullptr && MyBEEntry->st_clientaddr.salen > 0) {
+      const struct sockaddr_storage* addr = &MyBEEntry->st_clientaddr.addr;
+      if (addr->ss_family == AF_INET || addr->ss_family == AF_INET6) {
+        char host[NI_MAXHOST];
+        host[0] = '\0';
+        if (pg_getnameinfo_all(addr, MyBEEntry->st_clientaddr.salen, host, sizeof(host), nullptr, 0,
+                               NI_NUMERICHOST) == 0)
+          strlcpy(client, host, sizeof(client));
+      }
     }
+    known = true;
   }
+  memcpy(o->client_addr, client, sizeof(o->client_addr));
+}
+
+void FillOrigin(Entry* e, const Origin& o) {
+  memcpy(e->application_name, o.application_name, sizeof(e->application_name));
+  memcpy(e->client_addr, o.client_addr, sizeof(e->client_addr));
 }
 
 void Flush() {
@@ -347,6 +385,8 @@ void Flush() {
   HASH_SEQ_STATUS seq;
   Local* l;
   int missing = 0;
+  Origin origin;
+  SessionOrigin(&origin);
   LWLockAcquire(shared->lock, LW_SHARED);
   hash_seq_init(&seq, local_hash);
   while ((l = static_cast<Local*>(hash_seq_search(&seq))) != nullptr) {
@@ -358,7 +398,7 @@ void Flush() {
     }
     SpinLockAcquire(&e->mutex);
     e->now.Merge(l->c);
-    if (l->c.total_ns > 0) FillOrigin(e);
+    if (l->c.calls > 0) FillOrigin(e, origin);
     SpinLockRelease(&e->mutex);
     l->c = mon::Counters();
     l->dirty = false;
@@ -387,7 +427,7 @@ void Flush() {
       }
       SpinLockAcquire(&e->mutex);
       e->now.Merge(l->c);
-      FillOrigin(e);
+      FillOrigin(e, origin);
       SpinLockRelease(&e->mutex);
       l->c = mon::Counters();
       l->dirty = false;
@@ -473,10 +513,12 @@ void WriteSlow(const Local* l, const char* text, int len, double ms, uint64 rows
   s->rows = rows;
   strlcpy(s->fingerprint, l->fingerprint, sizeof(s->fingerprint));
   strlcpy(s->application_name, application_name != nullptr ? application_name : "", sizeof(s->application_name));
-  if (slow_query_literals) {
-    int n = Min(len, (int)mon::kMaxQueryText);
-    n = pg_mbcliplen(text, len, n);
-    memcpy(s->query, text, n);
+  int utf8_len = len;
+  const char* utf8 = slow_query_literals ? Utf8Text(text, &utf8_len) : nullptr;
+  if (utf8 != nullptr && core::text::IsValidUtf8(std::string_view(utf8, (size_t)utf8_len))) {
+    int n = Min(utf8_len, (int)mon::kMaxQueryText);
+    while (n > 0 && n < utf8_len && ((unsigned char)utf8[n] & 0xC0) == 0x80) --n;  // a character boundary
+    memcpy(s->query, utf8, n);
     s->query[n] = '\0';
   } else {
     strlcpy(s->query, l->normalized != nullptr ? l->normalized : "", sizeof(s->query));
@@ -521,11 +563,20 @@ void NoteError(uint64 queryid, const char* source, int location, int len) {
 }
 
 bool suspended = false;  // vigil's own worker: its statements are not the users'
-bool Tracked() { return nesting == 0 && track_statements && shared != nullptr && !suspended && !IsParallelWorker(); }
+// A top-level statement of the session. Not one run while the user id is
+// switched (a SECURITY DEFINER function, a maintenance command running as a
+// table's owner): such a statement, a deferred trigger's at commit say,
+// would otherwise count as its definer's, and vigil_index_advice() plans a
+// role's own statements with that role's rights.
+bool Tracked() {
+  return nesting == 0 && track_statements && shared != nullptr && !suspended && !IsParallelWorker() &&
+         !InLocalUserIdChange() && !InSecurityRestrictedOperation();
+}
 
 // ---- hooks ----------------------------------------------------------------
 
 void MonStart(QueryDesc* q, int eflags) {
+  if (pending_error.set && Tracked()) RecordPendingError();
   if (prev_start)
     prev_start(q, eflags);
   else
@@ -607,7 +658,12 @@ void MonUtility(PlannedStmt* pstmt, const char* query, bool read_only, ProcessUt
       standard_ProcessUtility(pstmt, query, read_only, context, params, env, dest, qc);
     return;
   }
-  volatile bool top = nesting == 0;
+  volatile bool top = Tracked();
+  if (top && pending_error.set) RecordPendingError();
+  // A utility statement is keyed by vigil's fingerprint, not by the core's
+  // query id (a hash of its whole text in PostgreSQL 15): SET
+  // application_name = 'x1', 'x2', ... are one entry, not one each.
+  queryid = 0;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
   nesting++;
@@ -756,29 +812,52 @@ VIGIL_PG_FUNCTION(vigil_query_stats) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   bool all = SeesAll();
   Oid me = GetUserId();
+  // Copied under the lock (what a flush changes under the entry's
+  // spinlock; key, fingerprint and text never change while the entry
+  // lives), then turned into rows with the lock released: catalog lookups
+  // and the tuplestore never run under it.
+  struct Row {
+    Key key;
+    char fingerprint[17];
+    char application_name[kNameLen];
+    char client_addr[48];
+    char query[mon::kMaxQueryText + 1];
+    mon::Counters now;
+  };
+  long count = 0, capacity = 64;
+  Row* rows = static_cast<Row*>(palloc(sizeof(Row) * capacity));
   LWLockAcquire(shared->lock, LW_SHARED);
   HASH_SEQ_STATUS seq;
   hash_seq_init(&seq, shared_hash);
   Entry* e;
-  Entry* copy = static_cast<Entry*>(palloc(sizeof(Entry)));
   while ((e = static_cast<Entry*>(hash_seq_search(&seq))) != nullptr) {
-    // What a backend's flush changes, under the spinlock; the key, the
-    // fingerprint and the text never change while the entry lives.
+    if (count == capacity) {
+      capacity *= 2;
+      rows = static_cast<Row*>(repalloc_huge(rows, sizeof(Row) * capacity));
+    }
+    Row* r = &rows[count++];
     SpinLockAcquire(&e->mutex);
-    copy->now = e->now;
-    memcpy(copy->application_name, e->application_name, sizeof(copy->application_name));
-    memcpy(copy->client_addr, e->client_addr, sizeof(copy->client_addr));
+    r->now = e->now;
+    memcpy(r->application_name, e->application_name, sizeof(r->application_name));
+    memcpy(r->client_addr, e->client_addr, sizeof(r->client_addr));
     SpinLockRelease(&e->mutex);
-    copy->key = e->key;
-    memcpy(copy->fingerprint, e->fingerprint, sizeof(copy->fingerprint));
-    memcpy(copy->query, e->query, sizeof(copy->query));
-    bool visible = all || copy->key.userid == me;
+    r->key = e->key;
+    memcpy(r->fingerprint, e->fingerprint, sizeof(r->fingerprint));
+    memcpy(r->query, e->query, sizeof(r->query));
+  }
+  LWLockRelease(shared->lock);
+  for (long i = 0; i < count; ++i) {
+    const Row* r = &rows[i];
+    // Another role's statement shows its counts and no more: not its text,
+    // query id or origin, and not its fingerprint either (a hash of the
+    // normalised text, which would confirm a guess at it).
+    bool visible = all || r->key.userid == me;
     Datum v[20];
     bool n[20];
     memset(n, 0, sizeof(n));
-    const mon::Counters& c = copy->now;
-    v[0] = CStringGetTextDatum(copy->fingerprint);
-    v[1] = CStringGetTextDatum(visible ? copy->query : kHidden);
+    const mon::Counters& c = r->now;
+    v[0] = NameOrNull(visible ? r->fingerprint : nullptr, &n[0]);
+    v[1] = CStringGetTextDatum(visible ? r->query : kHidden);
     v[2] = Int64GetDatum((int64)c.calls);
     v[3] = Int64GetDatum((int64)c.errors);
     v[4] = Int64GetDatum((int64)c.rows);
@@ -793,18 +872,16 @@ VIGIL_PG_FUNCTION(vigil_query_stats) {
     v[13] = TimestampOf(c.first_us);
     v[14] = TimestampOf(c.last_us);
     // A key made from the fingerprint is not PostgreSQL's query id.
-    if (visible && strcmp(copy->fingerprint, QueryIdText(copy->key.queryid)) != 0)
-      v[15] = Int64GetDatum((int64)copy->key.queryid);
+    if (visible && strcmp(r->fingerprint, QueryIdText(r->key.queryid)) != 0)
+      v[15] = Int64GetDatum((int64)r->key.queryid);
     else
       n[15] = true;
-    const char* user = GetUserNameFromId(copy->key.userid, true);
-    v[16] = NameOrNull(user, &n[16]);
-    v[17] = NameOrNull(get_database_name(copy->key.dbid), &n[17]);
-    v[18] = NameOrNull(visible ? copy->application_name : nullptr, &n[18]);
-    v[19] = NameOrNull(visible ? copy->client_addr : nullptr, &n[19]);
+    v[16] = NameOrNull(GetUserNameFromId(r->key.userid, true), &n[16]);
+    v[17] = NameOrNull(get_database_name(r->key.dbid), &n[17]);
+    v[18] = NameOrNull(visible ? r->application_name : nullptr, &n[18]);
+    v[19] = NameOrNull(visible ? r->client_addr : nullptr, &n[19]);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
   }
-  LWLockRelease(shared->lock);
   return (Datum)0;
 }
 
@@ -818,14 +895,24 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   bool all = SeesAll();
   Oid me = GetUserId();
-  SlowSlot* copy = static_cast<SlowSlot*>(palloc(sizeof(SlowSlot)));
+  // The visible slots copied under the lock, rows made after it.
+  long count = 0, capacity = 16;
+  SlowSlot* slots = static_cast<SlowSlot*>(palloc(sizeof(SlowSlot) * capacity));
   LWLockAcquire(shared->slow_lock, LW_SHARED);
   int64 next = shared->slow_next;
   int64 oldest = Max(0, next - slow_log_size);
-  int64 emitted = 0;
-  for (int64 i = next - 1; i >= oldest && emitted < limit; --i) {
-    memcpy(copy, &slow_ring[i % slow_log_size], sizeof(SlowSlot));
-    if (!all && copy->userid != me) continue;
+  for (int64 i = next - 1; i >= oldest && count < limit; --i) {
+    const SlowSlot* slot = &slow_ring[i % slow_log_size];
+    if (!all && slot->userid != me) continue;
+    if (count == capacity) {
+      capacity *= 2;
+      slots = static_cast<SlowSlot*>(repalloc_huge(slots, sizeof(SlowSlot) * capacity));
+    }
+    memcpy(&slots[count++], slot, sizeof(SlowSlot));
+  }
+  LWLockRelease(shared->slow_lock);
+  for (long k = 0; k < count; ++k) {
+    const SlowSlot* copy = &slots[k];
     Datum v[8];
     bool n[8];
     memset(n, 0, sizeof(n));
@@ -838,9 +925,7 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
     v[6] = NameOrNull(get_database_name(copy->dbid), &n[6]);
     v[7] = NameOrNull(copy->application_name, &n[7]);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-    ++emitted;
   }
-  LWLockRelease(shared->slow_lock);
   return (Datum)0;
 }
 
@@ -905,6 +990,8 @@ VIGIL_PG_FUNCTION(vigil_performance_report) {
   long nlive = 0;
   LiveRow* live = CollectLive(all, &nlive);
   int64 now_us = UnixUs(GetCurrentTimestamp());
+  // The result is made in the caller's memory: SPI's goes at SPI_finish.
+  MemoryContext caller = CurrentMemoryContext;
   // History rows through SPI, as vigil_state's owner (the caller may not
   // read the table), filtered to what the caller may see.
   long nhist = 0;
@@ -959,7 +1046,7 @@ VIGIL_PG_FUNCTION(vigil_performance_report) {
   char* history_db = pstrdup(HistoryDatabase());
   int64 epoch_us = shared->epoch_us;
   long slow_ms = slow_query_ms;
-  text* result = Run([&] {
+  char* result = Run([&] {
     mon::ReportInput in;
     in.hours = hours;
     in.now_us = now_us;
@@ -1000,10 +1087,13 @@ VIGIL_PG_FUNCTION(vigil_performance_report) {
                              : nlohmann::json(std::string("kept in database ") + history_db +
                                               " (vigil.database): only live counters here");
     report["stats_since"] = epoch;
-    return vigil::pg::MakeText(report.dump());
+    std::string json = report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    char* out = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, json.size() + 1));
+    memcpy(out, json.c_str(), json.size() + 1);
+    return out;
   });
   if (here) SPI_finish();
-  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(result))));
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
 }
 
 namespace {
@@ -1012,16 +1102,78 @@ namespace {
 // vigil_state.vigil_query_history (in the current transaction, as
 // vigil_state's owner), then moves the entries' snapshot marks. Returns
 // the number of rows written.
+// The snapshot marks wait for the transaction that wrote the rows: moved
+// at its commit (before its locks go, so the next snapshot, waiting on the
+// table's lock, counts from them), dropped if it or the subtransaction that
+// took the snapshot rolls back (the counts then stay live for the next).
+struct Mark {
+  Key key;
+  mon::Counters now;
+};
+Mark* pending_marks = nullptr;  // TopMemoryContext
+long pending_count = 0;
+SubTransactionId pending_subxact = InvalidSubTransactionId;
+bool callbacks_registered = false;
+
+void DropMarks() {
+  if (pending_marks != nullptr) pfree(pending_marks);
+  pending_marks = nullptr;
+  pending_count = 0;
+  pending_subxact = InvalidSubTransactionId;
+}
+
+void ApplyMarks() {
+  if (shared == nullptr) return;
+  LWLockAcquire(shared->lock, LW_SHARED);
+  for (long i = 0; i < pending_count; ++i) {
+    Entry* e = static_cast<Entry*>(hash_search(shared_hash, &pending_marks[i].key, HASH_FIND, nullptr));
+    if (e == nullptr) continue;
+    SpinLockAcquire(&e->mutex);
+    e->at_snapshot = pending_marks[i].now;
+    e->now.window_max_ns = 0;
+    SpinLockRelease(&e->mutex);
+  }
+  LWLockRelease(shared->lock);
+}
+
+void MarksAtXactEnd(XactEvent event, void*) {
+  if (pending_marks == nullptr) return;
+  if (event == XACT_EVENT_COMMIT) ApplyMarks();
+  // PREPARE TRANSACTION: whether it commits is decided elsewhere; the
+  // marks stay where they were (its rows, if committed, count twice).
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE) DropMarks();
+}
+
+void MarksAtSubXactEnd(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void*) {
+  if (pending_marks == nullptr || sub != pending_subxact) return;
+  if (event == SUBXACT_EVENT_ABORT_SUB) DropMarks();
+  if (event == SUBXACT_EVENT_COMMIT_SUB) pending_subxact = parent;
+}
+
 long TakeSnapshot() {
+  if (pending_marks != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("a statement snapshot was already taken in this transaction"),
+                    errhint("Commit it first: each snapshot counts from the one before.")));
+  if (!callbacks_registered) {
+    RegisterXactCallback(MarksAtXactEnd, nullptr);
+    RegisterSubXactCallback(MarksAtSubXactEnd, nullptr);
+    callbacks_registered = true;
+  }
   vigil::pg::State state = vigil::pg::CurrentState();
-  long nlive = 0;
-  LiveRow* live = CollectLive(true, &nlive);
+  MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole as;
   vigil::pg::BeginAs(&as, state.owner, nullptr);
-  // One snapshot at a time (the worker and vigil_snapshot()).
+  // One snapshot at a time (the worker and vigil_snapshot()), and the
+  // counters read once the lock is held: a snapshot that waited for
+  // another counts from the marks that one's commit moved.
   if (SPI_execute("LOCK TABLE vigil_state.vigil_query_history IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
     elog(ERROR, "locking vigil_query_history failed");
+  long nlive = 0;
+  MemoryContext spi = MemoryContextSwitchTo(caller);
+  LiveRow* live = CollectLive(true, &nlive);
+  MemoryContextSwitchTo(spi);
   Oid types[12] = {TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID,
                    FLOAT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
   SPIPlanPtr plan = SPI_prepare(
@@ -1062,17 +1214,14 @@ long TakeSnapshot() {
     elog(ERROR, "trimming vigil_query_history failed");
   vigil::pg::EndAs(&as);
   SPI_finish();
-  // Written (this transaction commits it): move the marks to what was written.
-  LWLockAcquire(shared->lock, LW_SHARED);
+  // Written: the marks move when this transaction commits.
+  pending_marks = static_cast<Mark*>(MemoryContextAllocHuge(TopMemoryContext, sizeof(Mark) * Max(nlive, 1)));
   for (long i = 0; i < nlive; ++i) {
-    Entry* e = static_cast<Entry*>(hash_search(shared_hash, &live[i].key, HASH_FIND, nullptr));
-    if (e == nullptr) continue;
-    SpinLockAcquire(&e->mutex);
-    e->at_snapshot = live[i].now;
-    e->now.window_max_ns = 0;
-    SpinLockRelease(&e->mutex);
+    pending_marks[i].key = live[i].key;
+    pending_marks[i].now = live[i].now;
   }
-  LWLockRelease(shared->lock);
+  pending_count = nlive;
+  pending_subxact = GetCurrentSubTransactionId();
   return nlive;
 }
 

@@ -269,7 +269,6 @@ int RegisterAll(sqlite3* db, char** errmsg) {
     }
   }
   if (rc != SQLITE_OK) return Fail(errmsg, std::string("registration failed: ") + sqlite3_errstr(rc));
-  InstallMonitor(db);
   return SQLITE_OK;
 }
 
@@ -310,5 +309,8 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
   // at once (writable, no transaction open, the write lock free); otherwise
   // its first writing call does it (docs/releasing.md).
   vigil::sqlite::schema::UpgradeOnLoad(db);
+  // Monitoring starts after vigil's own work at load, which is not the
+  // application's (docs/monitoring.md).
+  vigil::sqlite::InstallMonitor(db);
   return SQLITE_OK;
 }

@@ -254,7 +254,6 @@ void OnEnd(Monitor* m, sqlite3_stmt* stmt) {
 
 int Trace(unsigned type, void* ctx, void* p, void* x) noexcept {
   auto* m = static_cast<Monitor*>(ctx);
-  if (m->closed) return 0;
   if (type == SQLITE_TRACE_ROW) {
     OnRow(m, static_cast<sqlite3_stmt*>(p));
     return 0;
@@ -264,12 +263,16 @@ int Trace(unsigned type, void* ctx, void* p, void* x) noexcept {
   RunQuietly([&] {
     switch (type) {
       case SQLITE_TRACE_STMT:
+        m->closed = false;  // a statement runs: the connection is open
         OnStart(m, static_cast<sqlite3_stmt*>(p), static_cast<const char*>(x));
         break;
       case SQLITE_TRACE_PROFILE:
         OnEnd(m, static_cast<sqlite3_stmt*>(p));
         break;
       case SQLITE_TRACE_CLOSE:
+        // sqlite3_close() has begun; it may still fail (SQLITE_BUSY) and
+        // leave the connection open, so counting goes on: the flag only
+        // tells RemoveMonitor not to touch a connection being torn down.
         m->closed = true;
         break;
       default:
@@ -279,8 +282,12 @@ int Trace(unsigned type, void* ctx, void* p, void* x) noexcept {
   return 0;
 }
 
+// ConfigLong reads a monitoring setting, checked as vigil_config checks
+// what it stores: a value a hostile or hand-edited file holds out of range
+// is an error naming the setting, not a crash or an overflow.
 long ConfigLong(sqlite3* db, const char* key) {
-  return std::stol(ConfigGet(db, core::FindConfig(key)));
+  const core::ConfigKey& k = core::FindConfig(key);
+  return std::stol(core::NormalizeConfigValue(k, ConfigGet(db, k)));
 }
 
 // Refresh reads the monitoring settings from vigil_config (their defaults

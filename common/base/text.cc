@@ -65,6 +65,24 @@ std::string Printable(std::string_view s, std::size_t max) {
   return out;
 }
 
+std::string ValidUtf8Or(std::string s, char replacement) {
+  if (IsValidUtf8(s)) return s;
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out += replacement;
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string ForMessage(std::string_view s, std::size_t max) {
   std::string out;
   std::size_t i = 0;

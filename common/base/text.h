@@ -47,6 +47,10 @@ inline std::size_t CodePoints(std::string_view s) noexcept {
 // IsValidUtf8 reports whether the whole string is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s) noexcept;
 
+// ValidUtf8Or returns s with every byte that does not start a well-formed
+// UTF-8 sequence replaced by `replacement` (s itself when it is valid).
+std::string ValidUtf8Or(std::string s, char replacement);
+
 // DigitsValue parses exactly s.size() ASCII digits; returns -1 otherwise.
 int DigitsValue(std::string_view s) noexcept;
 

@@ -149,7 +149,9 @@ std::string PerformanceReport(const ReportInput& in) {
   ordered_json resets = ordered_json::array();
   for (const std::string& e : epochs) resets.push_back(e);
   r["resets"] = std::move(resets);
-  return r.dump();
+  // Texts read back from a history table may hold any bytes (a hostile
+  // SQLite file, a server encoding other than UTF-8): replaced, not thrown.
+  return r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Store::Entry* Store::Find(std::uint64_t key) {

@@ -92,6 +92,11 @@ double Counters::StddevMs() const noexcept {
 
 double PercentileOf(const std::uint64_t* hist, std::uint64_t calls, double p, std::uint64_t min_ns,
                     std::uint64_t max_ns) noexcept {
+  // The rank is of what the histogram holds (its count equals calls unless
+  // a history row was written by someone else than vigil).
+  std::uint64_t held = 0;
+  for (int b = 0; b < kBuckets; ++b) held += hist[b];
+  calls = held;
   if (calls == 0) return 0;
   std::uint64_t rank = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(calls)));
   if (rank < 1) rank = 1;

@@ -3,7 +3,12 @@
 
 namespace vigil::core {
 
-enum class Dialect { kPostgres, kSqlite };
+// kPostgresEscapeStrings is PostgreSQL read as a session with
+// standard_conforming_strings = off reads it: a backslash escapes the next
+// byte in plain '...' strings too. Only the lexer and the normaliser take
+// it (statements the server ran, for monitoring and the audit trail);
+// everything else speaks kPostgres or kSqlite.
+enum class Dialect { kPostgres, kSqlite, kPostgresEscapeStrings };
 
 namespace sql {
 using core::Dialect;

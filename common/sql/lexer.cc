@@ -247,7 +247,8 @@ std::size_t PgOperatorRun(std::string_view s, std::size_t p, std::vector<Token>&
 }  // namespace
 
 std::vector<Token> Tokenize(std::string_view s, Dialect dialect) {
-  const bool pg = dialect == Dialect::kPostgres;
+  const bool pg = dialect != Dialect::kSqlite;
+  const bool escape_strings = dialect == Dialect::kPostgresEscapeStrings;
   const std::size_t n = s.size();
   auto at = [&](std::size_t k) -> unsigned char { return k < n ? s[k] : 0; };
   std::vector<Token> out;
@@ -273,7 +274,7 @@ std::vector<Token> Tokenize(std::string_view s, Dialect dialect) {
       i = BlockCommentEnd(s, i, pg, poll);
     } else if (c == '\'') {
       kind = TokenKind::kString;
-      i = QuotedEnd(s, i, false, poll);
+      i = QuotedEnd(s, i, escape_strings, poll);
     } else if (c == '"' || (!pg && (c == '`' || c == '['))) {
       kind = TokenKind::kQuotedIdentifier;
       i = QuotedEnd(s, i, false, poll);
@@ -325,7 +326,8 @@ std::vector<Token> Tokenize(std::string_view s, Dialect dialect) {
 }
 
 std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
-  const bool pg = dialect == Dialect::kPostgres;
+  const bool pg = dialect != Dialect::kSqlite;
+  const bool escape_strings = dialect == Dialect::kPostgresEscapeStrings;
   std::vector<Statement> out;
   Statement current{{}, 1};
   std::size_t line = 1;
@@ -402,9 +404,9 @@ std::vector<Statement> SplitStatements(std::string_view s, Dialect dialect) {
       if (!in_statement) { in_statement = true; current.line = line; }
       // E'...' only when the E is a word of its own: name'\' is the word
       // name and a plain string (as Tokenize reads it).
-      bool backslash = pg && c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
+      bool backslash = pg && c == '\'' && ((i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
                        (i < 2 || !(text::IsAlnum(s[i - 2]) || s[i - 2] == '_' || s[i - 2] == '$' ||
-                                   static_cast<unsigned char>(s[i - 2]) >= 0x80));
+                                   static_cast<unsigned char>(s[i - 2]) >= 0x80))) || escape_strings);
       std::size_t end = QuotedEnd(s, i, backslash, poll);
       count_lines(i, end);
       i = end - 1;

@@ -124,7 +124,7 @@ class Writer {
 }  // namespace
 
 std::string Normalize(std::string_view sql, Dialect dialect) {
-  const bool pg = dialect == Dialect::kPostgres;
+  const bool pg = dialect != Dialect::kSqlite;
   std::vector<Token> tokens = Tokenize(sql, dialect);
   auto text = [&](const Token& t) { return sql.substr(t.begin, t.end - t.begin); };
   std::size_t next_poll = 0;

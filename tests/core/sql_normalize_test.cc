@@ -464,3 +464,21 @@ TEST(SqlLexer, HugeRepeatedInput) {
 
 }  // namespace
 }  // namespace vigil::core::sql
+
+namespace vigil::core::sql {
+namespace {
+
+// A session with standard_conforming_strings = off reads a backslash in a
+// plain string as an escape; monitoring and the audit trail normalise
+// such a session's statements in that dialect, so no byte of the literal
+// escapes (the review of issue 16 found "ss word - s3cr3t" in the text).
+TEST(Normalize, BackslashEscapesWithoutStandardConformingStrings) {
+  const char* sql = "ALTER ROLE alice PASSWORD 'Pa\\'ss word-s3cr3t'";
+  EXPECT_EQ(Normalize(sql, Dialect::kPostgresEscapeStrings), "alter role alice password ?");
+  EXPECT_NE(Normalize(sql, Dialect::kPostgres), "alter role alice password ?");  // read as the default does
+  EXPECT_EQ(Normalize("select 'a\\\\', 'b'", Dialect::kPostgresEscapeStrings), "select ?, ?");
+  EXPECT_EQ(Normalize("select $$a\\'$$, E'x\\'y'", Dialect::kPostgresEscapeStrings), "select ?, ?");
+}
+
+}  // namespace
+}  // namespace vigil::core::sql

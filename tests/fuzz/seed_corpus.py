@@ -252,6 +252,18 @@ for c in cases("query.jsonl"):
         for dialect in (b"\0", b"\1"):
             seeds["sql_analyze"][f"rule-{hashlib.sha256(dialect + args[0].encode()).hexdigest()[:12]}"] = dialect + args[0].encode()
 
+# History rows as vigil writes them, and hostile ones (tests/core/monitor_test.cc).
+seeds["monitor_history"] = {
+    "empty": b"",
+    "one": b"97:7\0select ?\0" + b"2026-12-05T10:00:00.000000Z",
+    "many": b"0:1,1:2,97:3,255:18446744073709551615\0select * from t where id = ?\0",
+    "bucket-out-of-range": b"256:1\0q\0",
+    "overflow": b"1:18446744073709551616\0q\0",
+    "trailing-comma": b"1:2,\0q\0",
+    "invalid-utf8-query": b"1:1\0select \xff\xfe \xc3\0\xff",
+    "long-digits": b"00000000000000000000001:1\0q\0",
+}
+
 for target, bucket in sorted(seeds.items()):
     folder = os.path.join(CORPUS, target)
     os.makedirs(folder, exist_ok=True)

@@ -199,6 +199,30 @@ n = db.execute("SELECT count(*) FROM vigil_query_stats").fetchone()[0]
 check(n <= 100, f"at most max_statements entries ({n})")
 db.execute("SELECT vigil_config('max_statements', '5000')")
 
+# --- a file's stored settings are checked, as vigil_config checks them -------------
+db.execute("INSERT OR REPLACE INTO vigil_config (key, value) VALUES ('history_days', '212346574')")
+check("setting history_days must be" in err(db, "SELECT vigil_snapshot()"),
+      "an out-of-range stored history_days is an error, not an overflow that empties the history")
+db.execute("INSERT OR REPLACE INTO vigil_config (key, value) VALUES ('history_days', '7')")
+db.execute("INSERT OR REPLACE INTO vigil_config (key, value) VALUES ('max_statements', 'abc')")
+check("setting max_statements must be" in err(db, "SELECT count(*) FROM vigil_query_stats"),
+      "a stored max_statements that is not a number is a clear error")
+db.execute("INSERT OR REPLACE INTO vigil_config (key, value) VALUES ('max_statements', '5000')")
+
+# A crafted history row whose histogram holds fewer executions than its
+# calls: percentiles are read from what the histogram holds.
+db.execute("INSERT INTO vigil_query_history (at, source, fingerprint, query, calls, errors, rows, total_ms, max_ms,"
+           " histogram) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours'), 'test', 'dddddddddddddddd',"
+           " 'select crafted', 1000000, NULL, 1, 5, 5, '97:1')")
+crafted = json.loads(db.execute("SELECT vigil_performance_report(24)").fetchone()[0])
+check(crafted["p50_ms"] < 10, f"a crafted histogram cannot make p50 absurd ({crafted['p50_ms']})")
+db.execute("INSERT INTO vigil_query_history (at, source, fingerprint, query, calls, errors, rows, total_ms, max_ms,"
+           " histogram) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours'), 'test', 'eeeeeeeeeeeeeeee',"
+           " CAST(X'73656c65637420ff' AS TEXT), 1, NULL, 1, 1, 1, '1:1')")
+check(json.loads(db.execute("SELECT vigil_performance_report(24)").fetchone()[0])["calls"] > 0,
+      "a history text that is not UTF-8 does not break the report")
+db.execute("DELETE FROM vigil_query_history WHERE source = 'test'")
+
 # --- a statement the application prepares itself, stepped part way -----------------
 db.execute("SELECT vigil_query_stats_reset()")
 cur = db.execute("SELECT id FROM acct ORDER BY id")
