@@ -226,6 +226,18 @@ def main():
         resets = report["resets"]
         check("the report lists when the counters started in the window", len(resets) == 2, str(resets))
         check("bad hours are 22023", "hours must be" in psql(env, "SELECT vigil_performance_report(0)", check_error=False))
+        # Windows by snapshot time, with controlled timestamps: a row two
+        # days old is outside 24 hours and inside 72.
+        psql(env, "INSERT INTO vigil_state.vigil_query_history (at, source, fingerprint, query, calls, errors, rows,"
+                  " total_ms, max_ms, histogram, epoch, username) VALUES (now() - interval '2 days', 'test',"
+                  " 'aaaaaaaaaaaaaaaa', 'select old', 7, 0, 7, 70, 10, '97:7', '', 'postgres')")
+        r24 = json.loads(psql(env, "SELECT vigil_performance_report(24)"))
+        r72 = json.loads(psql(env, "SELECT vigil_performance_report(72)"))
+        old72 = [h for h in r72["hourly"] if h["hour"] < r24["from"]]
+        old24 = [h for h in r24["hourly"] if h["hour"] < r24["from"]]
+        check("the report's window is the snapshot time", [h["calls"] for h in old72] == [7] and not old24,
+              f"{old72} {old24}")
+        psql(env, "DELETE FROM vigil_state.vigil_query_history WHERE source = 'test'")
 
         # --- clean restart ---------------------------------------------------------------
         since = report["stats_since"]
