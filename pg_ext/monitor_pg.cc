@@ -43,10 +43,12 @@ extern "C" {
 #include "utils/backend_status.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/planner.h"
 #include "parser/parser.h"
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -55,6 +57,8 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "catalog/namespace.h"
+#include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/queryjumble.h"
@@ -97,6 +101,7 @@ struct Key {
 struct Entry {
   Key key;  // hash key: first
   slock_t mutex;
+  uint64 serial;  // this entry's creation (a snapshot's marks apply only to it)
   mon::Counters now;
   mon::Counters at_snapshot;
   char fingerprint[17];
@@ -122,6 +127,7 @@ struct Shared {
   int64 epoch_us;     // when the counters (re)started
   uint64 evictions;
   int64 slow_next;    // slots written so far
+  uint64 next_serial; // entries made so far
 };
 
 // Settings.
@@ -146,6 +152,7 @@ ExecutorRun_hook_type prev_run = nullptr;
 ExecutorFinish_hook_type prev_finish = nullptr;
 ExecutorEnd_hook_type prev_end = nullptr;
 ProcessUtility_hook_type prev_utility = nullptr;
+planner_hook_type prev_planner = nullptr;
 
 int nesting = 0;
 bool installed = false;
@@ -163,12 +170,13 @@ MemoryContext local_cxt = nullptr;
 TimestampTz last_flush = 0;
 bool exit_registered = false;
 
-// An error in a top-level statement: recorded at the next chance.
+// An error in a top-level statement, recorded at the next statement's
+// start (or the backend's exit): its key only, known before it failed
+// (the core's query id, or the fingerprint a utility statement was keyed
+// by at its start). Nothing is allocated or converted in the error path.
 struct PendingError {
   bool set;
   Key key;
-  int len;
-  char text[2 * mon::kMaxQueryText];
 };
 PendingError pending_error;
 
@@ -205,6 +213,7 @@ void ShmemStartup() {
     shared->epoch_us = UnixUs(GetCurrentTimestamp());
     shared->evictions = 0;
     shared->slow_next = 0;
+    shared->next_serial = 0;
   }
   HASHCTL info;
   memset(&info, 0, sizeof(info));
@@ -262,6 +271,7 @@ void LoadFile() {
       Entry* e = static_cast<Entry*>(hash_search(shared_hash, &buf.key, HASH_ENTER, &found));
       memcpy(e, &buf, sizeof(Entry));
       SpinLockInit(&e->mutex);
+      e->serial = ++shared->next_serial;
       e->query[mon::kMaxQueryText] = '\0';
       e->fingerprint[16] = '\0';
       e->application_name[kNameLen - 1] = '\0';
@@ -292,24 +302,84 @@ void EnsureLocal() {
 // encoding (the history table and the report are UTF-8 whatever database a
 // statement ran in); an SQL_ASCII database's bytes that are not UTF-8 stay
 // and are replaced below.
+// Utf8Text is the statement's text in UTF-8, the form entries keep (the
+// history table and the report are UTF-8 whatever database a statement
+// ran in). Converted from the database's encoding inside a transaction;
+// outside one (SAVEPOINT's end, ROLLBACK of a failed transaction, a
+// backend's exit) PostgreSQL cannot look a conversion up, and such text
+// is nearly always ASCII, the same in every server encoding: any other
+// byte becomes '?' there (ValidUtf8Or below), as do an SQL_ASCII
+// database's bytes that are not UTF-8.
 const char* Utf8Text(const char* text, int* len) {
   int enc = GetDatabaseEncoding();
   if (enc == PG_UTF8 || enc == PG_SQL_ASCII || *len == 0) return text;
+  bool ascii = true;
+  for (int i = 0; i < *len && ascii; ++i) ascii = (unsigned char)text[i] < 0x80;
+  if (ascii) return text;
+  if (!IsTransactionState()) {
+    char* copy = static_cast<char*>(palloc(*len + 1));
+    for (int i = 0; i < *len; ++i) copy[i] = (unsigned char)text[i] < 0x80 ? text[i] : '?';
+    copy[*len] = '\0';
+    return copy;
+  }
   char* converted = (char*)pg_do_encoding_conversion((unsigned char*)text, *len, enc, PG_UTF8);
   if (converted != text) *len = (int)strlen(converted);
   return converted;
 }
 
+// ToServer turns UTF-8 kept in an entry into the current database's
+// encoding for output: as it is in a UTF-8 or SQL_ASCII database,
+// converted elsewhere, a character the encoding lacks ("日本語" in LATIN1)
+// becoming '?' instead of an error.
+char* ToServer(const char* utf8) {
+  int enc = GetDatabaseEncoding();
+  int len = (int)strlen(utf8);
+  if (enc == PG_UTF8 || enc == PG_SQL_ASCII) return const_cast<char*>(utf8);
+  bool ascii = true;
+  for (int i = 0; i < len && ascii; ++i) ascii = (unsigned char)utf8[i] < 0x80;
+  if (ascii) return const_cast<char*>(utf8);
+  Oid proc = FindDefaultConversionProc(PG_UTF8, enc);
+  StringInfoData out;
+  initStringInfo(&out);
+  int i = 0;
+  while (i < len) {
+    int n = pg_utf_mblen((const unsigned char*)utf8 + i);
+    if (n < 1 || i + n > len) n = 1;
+    if (n == 1 || !OidIsValid(proc)) {
+      appendStringInfoChar(&out, n == 1 && (unsigned char)utf8[i] < 0x80 ? utf8[i] : '?');
+    } else {
+      unsigned char buf[16];
+      int used = pg_do_encoding_conversion_buf(proc, PG_UTF8, enc, (unsigned char*)utf8 + i, n, buf, sizeof(buf), true);
+      if (used == n)
+        appendStringInfoString(&out, (const char*)buf);
+      else
+        appendStringInfoChar(&out, '?');
+    }
+    i += n;
+  }
+  return out.data;
+}
+
+// Normalized runs the core's normaliser on the statement's text. The text
+// is read both ways PostgreSQL may have read it when it holds a backslash:
+// with standard_conforming_strings on, and off (a backslash escaping in
+// plain strings). The setting in force now need not be the one the
+// statement was parsed under (SET ... ; in the same query string,
+// PREPARE and EXECUTE under different settings), so when the two readings
+// differ the text is not kept: a literal could otherwise reach it.
+const char* kAmbiguous = "(statement text not kept: its strings read differently with and without "
+                         "standard_conforming_strings)";
+
 char* Normalized(const char* raw, int raw_len, char* fingerprint, MemoryContext cxt) {
   int len = raw_len;
   const char* text = Utf8Text(raw, &len);
-  // A session with standard_conforming_strings = off reads backslashes in
-  // plain strings as escapes: normalised the same way, so no byte of such a
-  // literal reaches the text.
-  core::Dialect dialect = standard_conforming_strings ? core::Dialect::kPostgres : core::Dialect::kPostgresEscapeStrings;
+  bool backslash = memchr(text, '\\', (size_t)len) != nullptr;
   MemoryContext old = MemoryContextSwitchTo(cxt);
   char* out = Run([&] {
-    std::string n = core::text::ValidUtf8Or(core::sql::Normalize(std::string_view(text, (size_t)len), dialect), '?');
+    std::string_view sql(text, (size_t)len);
+    std::string n = core::text::ValidUtf8Or(core::sql::Normalize(sql, core::Dialect::kPostgres), '?');
+    if (backslash && core::sql::Normalize(sql, core::Dialect::kPostgresEscapeStrings) != core::sql::Normalize(sql, core::Dialect::kPostgres))
+      n = kAmbiguous;
     std::string fp = core::sql::FingerprintOfNormalized(n);
     memcpy(fingerprint, fp.data(), 16);
     fingerprint[16] = '\0';
@@ -411,12 +481,18 @@ void Flush() {
       if (!l->dirty) continue;
       bool found;
       Entry* e = static_cast<Entry*>(hash_search(shared_hash, &l->key, HASH_FIND, &found));
+      if (e == nullptr && l->normalized == nullptr) {  // no text to make an entry with: dropped
+        l->c = mon::Counters();
+        l->dirty = false;
+        continue;
+      }
       if (e == nullptr) {
         if (hash_get_num_entries(shared_hash) >= max_statements) Evict();
         e = static_cast<Entry*>(hash_search(shared_hash, &l->key, HASH_ENTER_NULL, &found));
         if (e == nullptr) continue;  // shared memory full: stays in the batch
         if (!found) {
           SpinLockInit(&e->mutex);
+          e->serial = ++shared->next_serial;  // under the exclusive lock
           e->now = mon::Counters();
           e->at_snapshot = mon::Counters();
           strlcpy(e->fingerprint, l->fingerprint, sizeof(e->fingerprint));
@@ -478,9 +554,9 @@ Local* LocalFor(Key key, const char* text, int len) {
     if (normalized != nullptr) {
       l->normalized = MemoryContextStrdup(local_cxt, normalized);
       memcpy(l->fingerprint, fingerprint, sizeof(fingerprint));
-    } else {
+    } else if (text != nullptr) {
       l->normalized = Normalized(text, len, l->fingerprint, local_cxt);
-    }
+    }  // else: no text (an error's entry); published only into an entry that exists
   }
   return l;
 }
@@ -529,7 +605,7 @@ void WriteSlow(const Local* l, const char* text, int len, double ms, uint64 rows
 void RecordPendingError() {
   if (!pending_error.set) return;
   pending_error.set = false;
-  Local* l = LocalFor(pending_error.key, pending_error.text, pending_error.len);
+  Local* l = LocalFor(pending_error.key, nullptr, 0);
   l->c.AddError(UnixUs(GetCurrentTimestamp()));
   l->dirty = true;
 }
@@ -551,15 +627,13 @@ void Record(uint64 queryid, const char* source, int location, int len, uint64 ns
   if (TimestampDifferenceExceeds(last_flush, now, kFlushMs) || hash_get_num_entries(local_hash) >= kLocalMax) Flush();
 }
 
-void NoteError(uint64 queryid, const char* source, int location, int len) {
-  if (shared == nullptr) return;
-  const char* text;
-  int text_len;
-  StatementText(source, location, len, &text, &text_len);
+// NoteError remembers a failure; a statement without a key (the core
+// computes no query id: compute_query_id = off) is not counted.
+void NoteError(uint64 queryid) {
+  if (shared == nullptr || queryid == 0) return;
+  if (pending_error.set) return;  // one statement fails at a time; the first is kept
   pending_error.set = true;
   pending_error.key = {GetUserId(), MyDatabaseId, queryid};
-  pending_error.len = Min(text_len, (int)sizeof(pending_error.text));
-  memcpy(pending_error.text, text, pending_error.len);
 }
 
 bool suspended = false;  // vigil's own worker: its statements are not the users'
@@ -576,7 +650,15 @@ bool Tracked() {
 // ---- hooks ----------------------------------------------------------------
 
 void MonStart(QueryDesc* q, int eflags) {
-  if (pending_error.set && Tracked()) RecordPendingError();
+  if (Tracked() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
+    if (pending_error.set) RecordPendingError();
+    // The batch's entry (with its text) exists from the start, so a
+    // statement that fails before it ever completes is counted too.
+    const char* text;
+    int text_len;
+    StatementText(q->sourceText, q->plannedstmt->stmt_location, q->plannedstmt->stmt_len, &text, &text_len);
+    (void)LocalFor({GetUserId(), MyDatabaseId, q->plannedstmt->queryId}, text, text_len);
+  }
   if (prev_start)
     prev_start(q, eflags);
   else
@@ -601,7 +683,7 @@ void MonRun(QueryDesc* q, ScanDirection direction, uint64 count, bool execute_on
   PG_CATCH();
   {
     nesting--;
-    if (top) NoteError(q->plannedstmt->queryId, q->sourceText, q->plannedstmt->stmt_location, q->plannedstmt->stmt_len);
+    if (top) NoteError(q->plannedstmt->queryId);
     PG_RE_THROW();
   }
   PG_END_TRY();
@@ -621,7 +703,7 @@ void MonFinish(QueryDesc* q) {
   PG_CATCH();
   {
     nesting--;
-    if (top) NoteError(q->plannedstmt->queryId, q->sourceText, q->plannedstmt->stmt_location, q->plannedstmt->stmt_len);
+    if (top) NoteError(q->plannedstmt->queryId);
     PG_RE_THROW();
   }
   PG_END_TRY();
@@ -641,10 +723,28 @@ void MonEnd(QueryDesc* q) {
     standard_ExecutorEnd(q);
 }
 
+// Planning is a level too: what it runs (an immutable function folded
+// while planning) is not a top-level statement.
+PlannedStmt* MonPlanner(Query* parse, const char* query_string, int cursor_options, ParamListInfo params) {
+  PlannedStmt* result;
+  nesting++;
+  PG_TRY();
+  {
+    result = prev_planner != nullptr ? prev_planner(parse, query_string, cursor_options, params)
+                                     : standard_planner(parse, query_string, cursor_options, params);
+  }
+  PG_FINALLY();
+  {
+    nesting--;
+  }
+  PG_END_TRY();
+  return result;
+}
+
 void MonUtility(PlannedStmt* pstmt, const char* query, bool read_only, ProcessUtilityContext context,
                 ParamListInfo params, QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
   Node* stmt = pstmt->utilityStmt;
-  uint64 queryid = pstmt->queryId;
+  volatile uint64 queryid = pstmt->queryId;
   // EXECUTE is counted as the statement it runs; PREPARE and DEALLOCATE are
   // not statements of their own (pg_stat_statements' rule): they pass
   // through at the same level. Every other utility statement is a level:
@@ -662,8 +762,14 @@ void MonUtility(PlannedStmt* pstmt, const char* query, bool read_only, ProcessUt
   if (top && pending_error.set) RecordPendingError();
   // A utility statement is keyed by vigil's fingerprint, not by the core's
   // query id (a hash of its whole text in PostgreSQL 15): SET
-  // application_name = 'x1', 'x2', ... are one entry, not one each.
-  queryid = 0;
+  // application_name = 'x1', 'x2', ... are one entry, not one each. The
+  // key is made now, before it runs, so that its failure has one too.
+  if (top) {
+    const char* text;
+    int text_len;
+    StatementText(query, pstmt->stmt_location, pstmt->stmt_len, &text, &text_len);
+    queryid = LocalFor({GetUserId(), MyDatabaseId, 0}, text, text_len)->key.queryid;
+  }
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
   nesting++;
@@ -677,7 +783,7 @@ void MonUtility(PlannedStmt* pstmt, const char* query, bool read_only, ProcessUt
   PG_CATCH();
   {
     nesting--;
-    if (top) NoteError(queryid, query, pstmt->stmt_location, pstmt->stmt_len);
+    if (top) NoteError(queryid);
     PG_RE_THROW();
   }
   PG_END_TRY();
@@ -796,6 +902,8 @@ void vigil::pg::InstallMonitor() {
   ExecutorEnd_hook = MonEnd;
   prev_utility = ProcessUtility_hook;
   ProcessUtility_hook = MonUtility;
+  prev_planner = planner_hook;
+  planner_hook = MonPlanner;
   installed = true;
 }
 
@@ -857,7 +965,7 @@ VIGIL_PG_FUNCTION(vigil_query_stats) {
     memset(n, 0, sizeof(n));
     const mon::Counters& c = r->now;
     v[0] = NameOrNull(visible ? r->fingerprint : nullptr, &n[0]);
-    v[1] = CStringGetTextDatum(visible ? r->query : kHidden);
+    v[1] = CStringGetTextDatum(visible ? ToServer(r->query) : kHidden);
     v[2] = Int64GetDatum((int64)c.calls);
     v[3] = Int64GetDatum((int64)c.errors);
     v[4] = Int64GetDatum((int64)c.rows);
@@ -919,7 +1027,7 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
     v[0] = TimestampOf(copy->at_us);
     v[1] = Float8GetDatum(copy->duration_ms);
     v[2] = CStringGetTextDatum(copy->fingerprint);
-    v[3] = CStringGetTextDatum(copy->query);
+    v[3] = CStringGetTextDatum(ToServer(copy->query));
     v[4] = Int64GetDatum((int64)copy->rows);
     v[5] = NameOrNull(GetUserNameFromId(copy->userid, true), &n[5]);
     v[6] = NameOrNull(get_database_name(copy->dbid), &n[6]);
@@ -935,6 +1043,7 @@ namespace {
 // collected into the core's input (engine code fills plain arrays first).
 struct LiveRow {
   Key key;
+  uint64 serial;
   char fingerprint[17];
   char query[mon::kMaxQueryText + 1];
   mon::Counters now;
@@ -965,7 +1074,8 @@ LiveRow* CollectLive(bool all, long* count) {
     if (moved) r->now = e->now;
     SpinLockRelease(&e->mutex);
     if (!moved) continue;
-    r->key = e->key;  // key, fingerprint and text never change while the entry lives
+    r->key = e->key;  // key, serial, fingerprint and text never change while the entry lives
+    r->serial = e->serial;
     memcpy(r->fingerprint, e->fingerprint, sizeof(r->fingerprint));
     memcpy(r->query, e->query, sizeof(r->query));
     ++i;
@@ -1093,7 +1203,7 @@ VIGIL_PG_FUNCTION(vigil_performance_report) {
     return out;
   });
   if (here) SPI_finish();
-  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(ToServer(result))));
 }
 
 namespace {
@@ -1108,6 +1218,7 @@ namespace {
 // took the snapshot rolls back (the counts then stay live for the next).
 struct Mark {
   Key key;
+  uint64 serial;  // the entry the counts were read from: not one made since (reset, eviction)
   mon::Counters now;
 };
 Mark* pending_marks = nullptr;  // TopMemoryContext
@@ -1127,7 +1238,7 @@ void ApplyMarks() {
   LWLockAcquire(shared->lock, LW_SHARED);
   for (long i = 0; i < pending_count; ++i) {
     Entry* e = static_cast<Entry*>(hash_search(shared_hash, &pending_marks[i].key, HASH_FIND, nullptr));
-    if (e == nullptr) continue;
+    if (e == nullptr || e->serial != pending_marks[i].serial) continue;
     SpinLockAcquire(&e->mutex);
     e->at_snapshot = pending_marks[i].now;
     e->now.window_max_ns = 0;
@@ -1138,9 +1249,12 @@ void ApplyMarks() {
 
 void MarksAtXactEnd(XactEvent event, void*) {
   if (pending_marks == nullptr) return;
+  // A prepared transaction would keep the history's lock across restarts,
+  // and whether its rows commit is decided elsewhere.
+  if (event == XACT_EVENT_PRE_PREPARE)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot PREPARE a transaction that took a statement snapshot")));
   if (event == XACT_EVENT_COMMIT) ApplyMarks();
-  // PREPARE TRANSACTION: whether it commits is decided elsewhere; the
-  // marks stay where they were (its rows, if committed, count twice).
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE) DropMarks();
 }
 
@@ -1150,7 +1264,11 @@ void MarksAtSubXactEnd(SubXactEvent event, SubTransactionId sub, SubTransactionI
   if (event == SUBXACT_EVENT_COMMIT_SUB) pending_subxact = parent;
 }
 
-long TakeSnapshot() {
+// TakeSnapshot returns the rows written, or -1 when `wait` is false and
+// another transaction holds the history's lock (the worker tries again next
+// round rather than queue behind, say, a session idle in a transaction
+// that called vigil_snapshot(), with the audit sealing waiting behind it).
+long TakeSnapshot(bool wait) {
   if (pending_marks != nullptr)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("a statement snapshot was already taken in this transaction"),
@@ -1162,14 +1280,21 @@ long TakeSnapshot() {
   }
   vigil::pg::State state = vigil::pg::CurrentState();
   MemoryContext caller = CurrentMemoryContext;
+  // One snapshot at a time (the worker and vigil_snapshot()), and the
+  // counters read once the lock is held: a snapshot that waited for
+  // another counts from the marks that one's commit moved. The lock is
+  // vigil's own, taken in C: no privilege on the table is asked of anyone.
+  Oid history = HistoryTable();
+  if (!OidIsValid(history))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("vigil_query_history does not exist"),
+                    errhint("ALTER EXTENSION vigil UPDATE.")));
+  if (wait)
+    LockRelationOid(history, ShareRowExclusiveLock);
+  else if (!ConditionalLockRelationOid(history, ShareRowExclusiveLock))
+    return -1;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   vigil::pg::AsRole as;
   vigil::pg::BeginAs(&as, state.owner, nullptr);
-  // One snapshot at a time (the worker and vigil_snapshot()), and the
-  // counters read once the lock is held: a snapshot that waited for
-  // another counts from the marks that one's commit moved.
-  if (SPI_execute("LOCK TABLE vigil_state.vigil_query_history IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
-    elog(ERROR, "locking vigil_query_history failed");
   long nlive = 0;
   MemoryContext spi = MemoryContextSwitchTo(caller);
   LiveRow* live = CollectLive(true, &nlive);
@@ -1191,7 +1316,7 @@ long TakeSnapshot() {
     char nulls[12];
     memset(nulls, ' ', sizeof(nulls));
     v[0] = CStringGetTextDatum(l.fingerprint);
-    v[1] = CStringGetTextDatum(l.query);
+    v[1] = CStringGetTextDatum(ToServer(l.query));
     v[2] = Int64GetDatum((int64)l.delta.calls);
     v[3] = Int64GetDatum((int64)l.delta.errors);
     v[4] = Int64GetDatum((int64)l.delta.rows);
@@ -1218,6 +1343,7 @@ long TakeSnapshot() {
   pending_marks = static_cast<Mark*>(MemoryContextAllocHuge(TopMemoryContext, sizeof(Mark) * Max(nlive, 1)));
   for (long i = 0; i < nlive; ++i) {
     pending_marks[i].key = live[i].key;
+    pending_marks[i].serial = live[i].serial;
     pending_marks[i].now = live[i].now;
   }
   pending_count = nlive;
@@ -1236,8 +1362,7 @@ void vigil::pg::SnapshotFromWorker() {
   TimestampTz now = GetCurrentTimestamp();
   if (last_snapshot != 0 && !TimestampDifferenceExceeds(last_snapshot, now, snapshot_interval_s * 1000)) return;
   if (!OidIsValid(HistoryTable())) return;
-  last_snapshot = now;
-  (void)TakeSnapshot();
+  if (TakeSnapshot(false) >= 0) last_snapshot = now;  // else the lock is held: next round
 }
 
 // vigil_snapshot(): a snapshot now (in vigil.database only, so that one
@@ -1253,7 +1378,7 @@ VIGIL_PG_FUNCTION(vigil_snapshot) {
                     errhint("ALTER EXTENSION vigil UPDATE.")));
   RecordPendingError();
   Flush();
-  long n = TakeSnapshot();
+  long n = TakeSnapshot(true);
   char buf[128];
   snprintf(buf, sizeof(buf), "{\"statements\": %ld, \"source\": \"server\"}", n);
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf)));

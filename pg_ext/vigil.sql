@@ -1,4 +1,4 @@
--- vigil.sql — the install script of the vigil extension (hand-edited; the
+-- vigil.sql - the install script of the vigil extension (hand-edited; the
 -- build copies it to vigil--<version>.sql).
 --
 -- Every function: C symbol = SQL name, explicit volatility, strictness and
@@ -43,7 +43,7 @@ REVOKE ALL ON SCHEMA vigil_state FROM PUBLIC;
 COMMENT ON SCHEMA vigil_state IS 'vigil''s own state; changed only through vigil''s functions';
 
 -- ---------------------------------------------------------------------------
--- Validators (SPEC §1). Pure: IMMUTABLE STRICT PARALLEL SAFE, NULL in, NULL out.
+-- Validators (SPEC section 1). Pure: IMMUTABLE STRICT PARALLEL SAFE, NULL in, NULL out.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION vigil_is_email(value text) RETURNS boolean
@@ -176,7 +176,7 @@ CREATE FUNCTION vigil_functions(OUT name text, OUT arguments text, OUT result te
 COMMENT ON FUNCTION vigil_functions() IS 'every vigil SQL function with its arguments, result, flags, what it touches and its SQLite registration';
 
 -- ---------------------------------------------------------------------------
--- Rules, enforcement and validated insert (SPEC §2).
+-- Rules, enforcement and validated insert (SPEC section 2).
 -- A rule belongs to its table, stored with the table's schema and name as
 -- resolved when it was added; only the table's owner adds, removes, enforces
 -- and unenforces (the core decides, rules_pg.cc answers). Writers need no
@@ -318,7 +318,7 @@ $vigil$;
 COMMENT ON FUNCTION vigil_insert(text, jsonb) IS 'validates a JSON row against the table''s columns, types and rules, inserts it with bound values and returns its key';
 
 -- ---------------------------------------------------------------------------
--- Data quality (SPEC §3), alerts and settings.
+-- Data quality (SPEC section 3), alerts and settings.
 -- ---------------------------------------------------------------------------
 CREATE TABLE vigil_state.vigil_quality_history (
     id         bigserial PRIMARY KEY,
@@ -386,7 +386,7 @@ CREATE FUNCTION vigil_config(key text, value text DEFAULT NULL) RETURNS text
 COMMENT ON FUNCTION vigil_config(text, text) IS 'reads a vigil setting (GUC vigil.<key>); with a value, sets it for the session';
 
 -- ---------------------------------------------------------------------------
--- Schema migrations (SPEC §4). Scripts run with the caller's rights and
+-- Schema migrations (SPEC section 4). Scripts run with the caller's rights and
 -- search_path; registering and running them needs the privileges of
 -- vigil_migrator, reading the history those of vigil_reader (checked in C).
 -- ---------------------------------------------------------------------------
@@ -567,7 +567,7 @@ CREATE FUNCTION vigil_state.vigil_json_schema_valid(schema text, doc text, optio
 COMMENT ON FUNCTION vigil_state.vigil_json_schema_valid(text, text, jsonb) IS 'vigil_json_schema_valid for quality scans';
 
 -- ---------------------------------------------------------------------------
--- The audit trail (SPEC §5, issue 13; docs/audit.md). Row changes of the
+-- The audit trail (SPEC section 5, issue 13; docs/audit.md). Row changes of the
 -- tables whose owners enabled it, DDL, TRUNCATE, erasures and purges, in
 -- vigil_state.vigil_audit_log: written by vigil's C triggers straight into
 -- the table (writers need no privilege on it), sealed after commit into a
@@ -802,7 +802,7 @@ CREATE FUNCTION vigil_index_advice(statements jsonb DEFAULT NULL) RETURNS jsonb
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_index_advice(jsonb) IS 'index suggestions over statements, merged per table and ranked by what they would save, with the invalid, duplicate, redundant and unused indexes';
 
--- Statement monitoring (SPEC §8, docs/monitoring.md): shared memory and
+-- Statement monitoring (SPEC section 8, docs/monitoring.md): shared memory and
 -- hooks when vigil is in shared_preload_libraries (the functions raise
 -- 55000 otherwise). Rows of other roles' statements show to members of
 -- pg_read_all_stats (pg_monitor) only, as in pg_stat_statements.

@@ -135,7 +135,6 @@ struct Monitor {
   };
 
   sqlite3* db = nullptr;
-  bool closed = false;
   long slow_ms = 1000;
   mon::Store store{5000};
   mon::SlowLog slow{1000};
@@ -263,17 +262,10 @@ int Trace(unsigned type, void* ctx, void* p, void* x) noexcept {
   RunQuietly([&] {
     switch (type) {
       case SQLITE_TRACE_STMT:
-        m->closed = false;  // a statement runs: the connection is open
         OnStart(m, static_cast<sqlite3_stmt*>(p), static_cast<const char*>(x));
         break;
       case SQLITE_TRACE_PROFILE:
         OnEnd(m, static_cast<sqlite3_stmt*>(p));
-        break;
-      case SQLITE_TRACE_CLOSE:
-        // sqlite3_close() has begun; it may still fail (SQLITE_BUSY) and
-        // leave the connection open, so counting goes on: the flag only
-        // tells RemoveMonitor not to touch a connection being torn down.
-        m->closed = true;
         break;
       default:
         break;
@@ -508,7 +500,7 @@ void InstallMonitor(sqlite3* db) noexcept {
     delete m;
     return;
   }
-  sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW | SQLITE_TRACE_CLOSE, Trace, m);
+  sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW, Trace, m);
 }
 
 void RemoveMonitor(sqlite3* db) noexcept {
@@ -520,9 +512,13 @@ void RemoveMonitor(sqlite3* db) noexcept {
     m = it->second;
     Registry().erase(it);
   }
-  // The connection is closing (its functions are being dropped): stop the
-  // trace first when it is still ours and the connection still open.
-  if (!m->closed) sqlite3_trace_v2(db, 0, nullptr, nullptr);
+  // The trace is detached before the monitor goes, always: the functions
+  // are dropped when the connection is torn down, or replaced (the module
+  // loaded again), and a connection whose sqlite3_close() failed is still
+  // open. On a connection being torn down (a zombie) SQLite either refuses
+  // the call (API armor) or clears the trace of a connection about to be
+  // freed, both harmless; its mutex is recursive.
+  sqlite3_trace_v2(db, 0, nullptr, nullptr);
   delete m;
 }
 

@@ -113,6 +113,13 @@ PY
 # Released scripts are history: pg_ext/scripts/released.sha256 freezes them,
 # and every released version older than VERSION has its SQLite fixture.
 (cd pg_ext/scripts && sha256sum --quiet --strict -c released.sha256) || say "a released script in pg_ext/scripts changed (released.sha256)"
+# The install script and the scripts not yet released are ASCII: CREATE
+# EXTENSION reads them in the database's encoding, and EUC_JP (say) has no
+# em dash (the review of issue 16 found CREATE EXTENSION failing there).
+for f in pg_ext/vigil.sql pg_ext/scripts/vigil--*.sql; do
+  grep -q " ${f##*/}\$" pg_ext/scripts/released.sha256 && continue
+  LC_ALL=C grep -q '[^ -~	]' "$f" && say "$f holds a byte that is not printable ASCII"
+done
 for v in $(grep -oE 'vigil--[0-9.]+(--[0-9.]+)?\.sql' pg_ext/scripts/released.sha256 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | sort -uV); do
   [ "$v" = "$version" ] && continue
   [ "$(printf '%s\n%s\n' "$v" "$version" | sort -V | head -1)" = "$v" ] || say "released.sha256 names $v, newer than VERSION $version"

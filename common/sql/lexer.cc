@@ -283,7 +283,8 @@ std::vector<Token> Tokenize(std::string_view s, Dialect dialect) {
       i = NumberEnd(s, i, pg, poll);
     } else if (at(i + 1) == '\'' && (lower == 'x' || (pg && (lower == 'e' || lower == 'b' || lower == 'n')))) {
       kind = TokenKind::kString;  // E'..' reads backslash escapes
-      i = QuotedEnd(s, i + 1, pg && lower == 'e', poll);
+      // E'..' reads backslash escapes; N'..' too when plain strings do.
+      i = QuotedEnd(s, i + 1, pg && (lower == 'e' || (escape_strings && lower == 'n')), poll);
     } else if (pg && lower == 'u' && at(i + 1) == '&' && (at(i + 2) == '\'' || at(i + 2) == '"')) {
       kind = at(i + 2) == '\'' ? TokenKind::kString : TokenKind::kQuotedIdentifier;
       i = QuotedEnd(s, i + 2, false, poll);

@@ -1,4 +1,4 @@
--- vigil--0.7.0--0.8.0.sql — ALTER EXTENSION vigil UPDATE from 0.7.0 to 0.8.0.
+-- vigil--0.7.0--0.8.0.sql - ALTER EXTENSION vigil UPDATE from 0.7.0 to 0.8.0.
 --
 -- 0.8.0 brings the tamper-evident audit trail (issue 13): the log, its
 -- chain, the audit triggers, the DDL event triggers and their functions.
@@ -12,7 +12,7 @@
 ALTER EVENT TRIGGER vigil_guard_triggers DISABLE;
 
 -- ---------------------------------------------------------------------------
--- The audit trail (SPEC §5, issue 13; docs/audit.md). Row changes of the
+-- The audit trail (SPEC section 5, issue 13; docs/audit.md). Row changes of the
 -- tables whose owners enabled it, DDL, TRUNCATE, erasures and purges, in
 -- vigil_state.vigil_audit_log: written by vigil's C triggers straight into
 -- the table (writers need no privilege on it), sealed after commit into a
@@ -247,7 +247,7 @@ CREATE FUNCTION vigil_index_advice(statements jsonb DEFAULT NULL) RETURNS jsonb
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vigil_index_advice(jsonb) IS 'index suggestions over statements, merged per table and ranked by what they would save, with the invalid, duplicate, redundant and unused indexes';
 
--- Statement monitoring (SPEC §8, docs/monitoring.md): shared memory and
+-- Statement monitoring (SPEC section 8, docs/monitoring.md): shared memory and
 -- hooks when vigil is in shared_preload_libraries (the functions raise
 -- 55000 otherwise). Rows of other roles' statements show to members of
 -- pg_read_all_stats (pg_monitor) only, as in pg_stat_statements.

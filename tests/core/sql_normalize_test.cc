@@ -478,6 +478,8 @@ TEST(Normalize, BackslashEscapesWithoutStandardConformingStrings) {
   EXPECT_NE(Normalize(sql, Dialect::kPostgres), "alter role alice password ?");  // read as the default does
   EXPECT_EQ(Normalize("select 'a\\\\', 'b'", Dialect::kPostgresEscapeStrings), "select ?, ?");
   EXPECT_EQ(Normalize("select $$a\\'$$, E'x\\'y'", Dialect::kPostgresEscapeStrings), "select ?, ?");
+  // N'' strings are plain strings to the server: escapes there too.
+  EXPECT_EQ(Normalize("select N'\\' hunterAAA '", Dialect::kPostgresEscapeStrings), "select ?");
 }
 
 }  // namespace

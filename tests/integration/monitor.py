@@ -210,6 +210,38 @@ def main():
         check("and its text is UTF-8 in the history", psql(
             env, "SELECT count(*) FROM vigil_query_history WHERE query LIKE 'select pg_sleep(?) as \"caf?_?\"'") == "1")
 
+        # The second review: a LATIN1 database keeps SAVEPOINT and ROLLBACK
+        # working (no conversion outside a transaction), reads texts in its
+        # own encoding, and a character it lacks comes out as '?'.
+        psql(env, "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        psql(env, "CREATE EXTENSION vigil", db="latin")
+        r = subprocess.run(["psql", "-X", "-At", "-d", "latin"],
+                           input="CREATE TABLE l (x text);\nBEGIN;\nSAVEPOINT a;\nINSERT INTO l VALUES ('caf\u00e9');\n"
+                                 "ROLLBACK TO a;\nINSERT INTO l VALUES ('ok');\nCOMMIT;\n"
+                                 "BEGIN;\nSELECT 1 / 0;\nROLLBACK;\nSELECT 'caf\u00e9' AS \"caf\u00e9\";\n",
+                           env=dict(env, PGCLIENTENCODING="UTF8"), capture_output=True, text=True)
+        check("SAVEPOINT, ROLLBACK TO and ROLLBACK work in a LATIN1 database",
+              "cannot perform encoding conversion" not in r.stderr and "WARNING" not in r.stderr
+              and psql(env, "SELECT x FROM l", db="latin") == "ok",
+              r.stderr[-300:])
+        psql(env, "SELECT 1 AS \"\u65e5\u672c\"")  # a name LATIN1 has no characters for, from a UTF-8 database
+        latin = subprocess.run(["psql", "-X", "-At", "-d", "latin", "-c",
+                                "SELECT query FROM vigil_query_stats() WHERE query LIKE '%caf%' OR query LIKE 'select ? as \"%'"],
+                               env=dict(env, PGCLIENTENCODING="UTF8"), capture_output=True, text=True)
+        check("a LATIN1 database reads the texts in its encoding, '?' for what it lacks",
+              latin.returncode == 0 and 'select ? as "caf\u00e9"' in latin.stdout and 'select ? as "??"' in latin.stdout,
+              latin.stdout + latin.stderr)
+        # An immutable function folded while planning runs its statement
+        # nested in the planning, not as a top-level statement.
+        psql(env, "CREATE FUNCTION imm_f(integer) RETURNS bigint IMMUTABLE LANGUAGE plpgsql AS"
+                  " $f$ BEGIN RETURN (SELECT count(*) FROM t WHERE id = $1 AND v <> 'folded'); END $f$")
+        psql(env, "SELECT imm_f(3)")
+        folded = psql(env, "SELECT count(*) FROM vigil_query_stats() WHERE query LIKE '%folded%' OR query LIKE '%v <> ?)%'")
+        check("a statement run while planning is not top-level", folded == "0", folded)
+        # PREPARE TRANSACTION after a snapshot is refused.
+        prep = psql(env, "BEGIN; SELECT vigil_snapshot(); PREPARE TRANSACTION 'p1'", check_error=False)
+        check("PREPARE after a snapshot is refused", "cannot PREPARE a transaction that took a statement snapshot" in prep,
+              prep)
         # --- the worker's snapshots and the report -----------------------------------
         check("the worker writes the history", wait(lambda: int(psql(
             env, "SELECT coalesce(sum(calls), 0) FROM vigil_query_history WHERE query = 'select v from t where id = ?'"))
@@ -277,6 +309,30 @@ def main():
               report["resets"][:2] == resets and len(report["resets"]) == 3 and report["stats_since"] != since,
               str(report["resets"]))
         check("and still counts the history", report["calls"] >= hist_calls, f"{report['calls']} {hist_calls}")
+
+        # A reset between a snapshot and its commit: the marks belong to the
+        # entries the snapshot read, not to those made since.
+        psql(env, "ALTER SYSTEM SET vigil.snapshot_interval = 0")
+        psql(env, "SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        serial_sql = ("SELECT coalesce(sum(calls), 0) FROM vigil_query_history"
+                      " WHERE query = 'select v from t where id = ? and v <> ?'")
+        before = int(psql(env, serial_sql))
+        script(env, "".join(f"SELECT v FROM t WHERE id = {k} AND v <> 'serial';\n" for k in range(10)), user="alice")
+        holder = subprocess.Popen(["psql", "-X", "-At", "-d", "postgres"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env, text=True)
+        holder.stdin.write("BEGIN;\nSELECT vigil_snapshot();\nSELECT 'held';\n")
+        holder.stdin.flush()
+        holder.stdout.readline()
+        holder.stdout.readline()
+        psql(env, "SELECT vigil_query_stats_reset()")
+        script(env, "".join(f"SELECT v FROM t WHERE id = {k} AND v <> 'serial';\n" for k in range(25)), user="alice")
+        holder.communicate("COMMIT;\n", timeout=60)
+        psql(env, "SELECT vigil_snapshot()")
+        serial = int(psql(env, serial_sql)) - before
+        check("a reset between a snapshot and its commit loses nothing", serial == 35, str(serial))
+        psql(env, "ALTER SYSTEM RESET vigil.snapshot_interval")
+        psql(env, "SELECT pg_reload_conf()")
 
         # --- reset, eviction -----------------------------------------------------------------
         psql(env, "SELECT vigil_query_stats_reset()")

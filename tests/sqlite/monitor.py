@@ -128,11 +128,21 @@ check(len(db.execute("SELECT * FROM vigil_slow_queries()").fetchall()) == len(sl
 db.execute("SELECT vigil_config('slow_query_ms', '20')")
 
 # --- index advice from the heaviest statements ---------------------------------
-advice = json.loads(db.execute("SELECT vigil_index_advice()").fetchone()[0])
-check(advice["source"] == "monitoring" and advice.get("statements_planned", 1) >= 1,
+# On a connection of its own, so that the range scan is among its heaviest.
+adv = connect_module(MODULE, os.path.join(tmp, "advice.db"))
+adv.execute("CREATE TABLE log (n INTEGER, note TEXT)")
+adv.execute("BEGIN")
+adv.executemany("INSERT INTO log VALUES (?, ?)", ((i, "x" * 20) for i in range(5000)))
+adv.execute("COMMIT")
+adv.execute("ANALYZE")
+for k in range(20):
+    adv.execute("SELECT count(*) FROM log WHERE n > ?", (4990 - k,)).fetchall()
+advice = json.loads(adv.execute("SELECT vigil_index_advice()").fetchone()[0])
+check(advice["source"] == "monitoring" and advice["statements"] >= 1,
       f"vigil_index_advice() reads the heaviest statements ({advice.get('source')})")
 check(any(sug["table"] == "log" and sug["columns"] == ["n"] for sug in advice["suggestions"]),
-      f"and suggests the index a monitored range scan on log needs ({[ (x['table'], x['columns']) for x in advice['suggestions']]})")
+      f"and suggests the index a monitored range scan on log needs ({[(x['table'], x['columns']) for x in advice['suggestions']]})")
+adv.close()
 
 # --- snapshots, two connections, the report ------------------------------------
 snap = json.loads(db.execute("SELECT vigil_snapshot()").fetchone()[0])
@@ -147,10 +157,23 @@ json.loads(other.execute("SELECT vigil_snapshot()").fetchone()[0])
 src = dict(db.execute("SELECT source, sum(calls) FROM vigil_query_history WHERE fingerprint = ? GROUP BY source",
                       (fp(db, "SELECT owner FROM acct WHERE id = 1"),)).fetchall())
 check(sorted(src.values()) == [30, N], f"each connection's counts once, tagged by connection ({src})")
+# On a file of its own (so the statement is among the report's top ten):
+# two connections' snapshots and one's live counts, each counted once.
+path2 = os.path.join(tmp, "two.db")
+first, second = connect_module(MODULE, path2), connect_module(MODULE, path2)
+first.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT)")
+for c, n in ((first, 40), (second, 25)):
+    for i in range(n):
+        c.execute("SELECT v FROM p WHERE id = ?", (i,)).fetchall()
+    c.execute("SELECT vigil_snapshot()")
+for i in range(5):
+    first.execute("SELECT v FROM p WHERE id = ?", (i,)).fetchall()
+two = json.loads(first.execute("SELECT vigil_performance_report(24)").fetchone()[0])
+pt = {t["fingerprint"]: t for t in two["top_statements"]}.get(fp(first, "SELECT v FROM p WHERE id = 1"))
+check(pt is not None and pt["calls"] == 70, f"the report sums both connections' history and the live counts ({pt and pt['calls']})")
+first.close()
+second.close()
 report = json.loads(db.execute("SELECT vigil_performance_report(24)").fetchone()[0])
-top = {t["fingerprint"]: t for t in report["top_statements"]}
-pt = top.get(fp(db, "SELECT owner FROM acct WHERE id = 1"))
-check(pt is not None and pt["calls"] == N + 30, f"the report sums both connections' history ({pt and pt['calls']})")
 check(report["hours"] == 24 and report["snapshots"] >= 2 and report["errors"] is None
       and report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"], "window, snapshots, percentiles, errors null")
 sq = [q for q in report["slow_queries"] if "with recursive" in q["query"]]
@@ -240,4 +263,43 @@ ro.execute("SELECT count(*) FROM acct").fetchall()
 check(ro.execute("SELECT count(*) FROM vigil_query_stats").fetchone()[0] >= 1, "a read-only connection counts")
 check(error_of(ro, "SELECT vigil_snapshot()") is not None, "a read-only file refuses the snapshot")
 ro.close()
+# A failed sqlite3_close() (a statement still open) leaves the connection
+# open: counting goes on, and loading the module again then (which drops
+# the first load's functions and its monitor) must detach the old trace
+# first (the second review found a use-after-free here; ASan in the
+# sanitizer stage runs this too). Through the C API with ctypes, as a C
+# program would do it.
+import ctypes
+lib = ctypes.CDLL("libsqlite3.so.0")
+lib.sqlite3_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+lib.sqlite3_enable_load_extension.argtypes = [ctypes.c_void_p, ctypes.c_int]
+lib.sqlite3_load_extension.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p)]
+lib.sqlite3_exec.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+lib.sqlite3_prepare_v2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
+                                   ctypes.c_void_p]
+lib.sqlite3_step.argtypes = [ctypes.c_void_p]
+lib.sqlite3_finalize.argtypes = [ctypes.c_void_p]
+lib.sqlite3_close.argtypes = [ctypes.c_void_p]
+lib.sqlite3_column_int64.argtypes = [ctypes.c_void_p, ctypes.c_int]
+lib.sqlite3_column_int64.restype = ctypes.c_int64
+cdb = ctypes.c_void_p()
+lib.sqlite3_open(b":memory:", ctypes.byref(cdb))
+lib.sqlite3_enable_load_extension(cdb, 1)
+check(lib.sqlite3_load_extension(cdb, MODULE.encode(), None, None) == 0, "C API: the module loads")
+lib.sqlite3_exec(cdb, b"CREATE TABLE t (a); INSERT INTO t VALUES (1), (2)", None, None, None)
+held = ctypes.c_void_p()
+lib.sqlite3_prepare_v2(cdb, b"SELECT * FROM t", -1, ctypes.byref(held), None)
+lib.sqlite3_step(held)
+check(lib.sqlite3_close(cdb) == 5, "C API: close with a statement open is SQLITE_BUSY")
+lib.sqlite3_exec(cdb, b"SELECT count(*) FROM t WHERE a > 0", None, None, None)
+lib.sqlite3_finalize(held)
+check(lib.sqlite3_load_extension(cdb, MODULE.encode(), None, None) == 0, "C API: loading again after the failed close")
+lib.sqlite3_exec(cdb, b"SELECT count(*) FROM t WHERE a > 1", None, None, None)
+counted = ctypes.c_void_p()
+lib.sqlite3_prepare_v2(cdb, b"SELECT count(*) FROM vigil_query_stats() WHERE query = 'select count(*) from t where a > ?'",
+                       -1, ctypes.byref(counted), None)
+lib.sqlite3_step(counted)
+check(lib.sqlite3_column_int64(counted, 0) == 1, "C API: the second load counts")
+lib.sqlite3_finalize(counted)
+check(lib.sqlite3_close(cdb) == 0, "C API: and the connection closes")
 check.summary("sqlite monitor")
