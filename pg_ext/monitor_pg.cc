@@ -166,6 +166,7 @@ struct Local {
   bool dirty;
 };
 HTAB* local_hash = nullptr;
+Local* last_local = nullptr;  // the entry LocalFor found last: a statement's start and end find it at once
 MemoryContext local_cxt = nullptr;
 TimestampTz last_flush = 0;
 bool exit_registered = false;
@@ -513,6 +514,7 @@ void Flush() {
   last_flush = GetCurrentTimestamp();
   if (hash_get_num_entries(local_hash) > kLocalMax) {
     hash_destroy(local_hash);
+    last_local = nullptr;
     local_hash = nullptr;
     MemoryContextReset(local_cxt);
   }
@@ -538,6 +540,8 @@ Local* LocalFor(Key key, const char* text, int len) {
     before_shmem_exit(FlushAtExit, (Datum)0);
     exit_registered = true;
   }
+  if (key.queryid != 0 && last_local != nullptr && memcmp(&last_local->key, &key, sizeof(Key)) == 0)
+    return last_local;
   char* normalized = nullptr;
   char fingerprint[17];
   if (key.queryid == 0) {
@@ -558,6 +562,7 @@ Local* LocalFor(Key key, const char* text, int len) {
       l->normalized = Normalized(text, len, l->fingerprint, local_cxt);
     }  // else: no text (an error's entry); published only into an entry that exists
   }
+  last_local = l;
   return l;
 }
 
@@ -1390,6 +1395,7 @@ VIGIL_PG_FUNCTION(vigil_query_stats_reset) {
   RequirePreload();
   if (local_hash != nullptr) {
     hash_destroy(local_hash);
+    last_local = nullptr;
     local_hash = nullptr;
     MemoryContextReset(local_cxt);
   }
