@@ -323,9 +323,37 @@ const char* Utf8Text(const char* text, int* len) {
     copy[*len] = '\0';
     return copy;
   }
-  char* converted = (char*)pg_do_encoding_conversion((unsigned char*)text, *len, enc, PG_UTF8);
-  if (converted != text) *len = (int)strlen(converted);
-  return converted;
+  // Converted without raising: a character the database accepts that
+  // UTF-8 has no equivalent for (some EUC_JP codes) becomes '?', and the
+  // statement runs as it would without vigil.
+  Oid proc = FindDefaultConversionProc(enc, PG_UTF8);
+  if (!OidIsValid(proc)) {
+    char* copy = static_cast<char*>(palloc(*len + 1));
+    for (int i = 0; i < *len; ++i) copy[i] = (unsigned char)text[i] < 0x80 ? text[i] : '?';
+    copy[*len] = '\0';
+    return copy;
+  }
+  StringInfoData out;
+  initStringInfo(&out);
+  int cap = 4096;
+  unsigned char* buf = static_cast<unsigned char*>(palloc((size_t)cap * MAX_CONVERSION_GROWTH + 1));
+  int i = 0;
+  while (i < *len) {
+    int chunk = Min(*len - i, cap);
+    int used = pg_do_encoding_conversion_buf(proc, enc, PG_UTF8, (unsigned char*)text + i, chunk, buf,
+                                             cap * MAX_CONVERSION_GROWTH + 1, true);
+    appendStringInfoString(&out, (const char*)buf);
+    i += used;
+    // Stopped short: at a character cut by the chunk (the next round
+    // starts with it whole), or at one it cannot convert (used == 0 then).
+    if (used == 0) {
+      appendStringInfoChar(&out, '?');
+      i += Max(1, Min(pg_encoding_mblen(enc, text + i), *len - i));
+    }
+  }
+  pfree(buf);
+  *len = out.len;
+  return out.data;
 }
 
 // ToServer turns UTF-8 kept in an entry into the current database's
@@ -349,7 +377,7 @@ char* ToServer(const char* utf8) {
     if (n == 1 || !OidIsValid(proc)) {
       appendStringInfoChar(&out, n == 1 && (unsigned char)utf8[i] < 0x80 ? utf8[i] : '?');
     } else {
-      unsigned char buf[16];
+      unsigned char buf[32];  // the conversion takes at most (32 - 1) / 4 = 7 input bytes: any character
       int used = pg_do_encoding_conversion_buf(proc, PG_UTF8, enc, (unsigned char*)utf8 + i, n, buf, sizeof(buf), true);
       if (used == n)
         appendStringInfoString(&out, (const char*)buf);
@@ -540,8 +568,13 @@ Local* LocalFor(Key key, const char* text, int len) {
     before_shmem_exit(FlushAtExit, (Datum)0);
     exit_registered = true;
   }
-  if (key.queryid != 0 && last_local != nullptr && memcmp(&last_local->key, &key, sizeof(Key)) == 0)
+  if (key.queryid != 0 && last_local != nullptr && memcmp(&last_local->key, &key, sizeof(Key)) == 0 &&
+      (last_local->normalized != nullptr || text == nullptr))
     return last_local;
+  // The text is worked out before the entry is made (a cancel during the
+  // normalising leaves no entry behind), and an entry made without text
+  // (an error's, after a flush dropped the batch) gets it from the next
+  // execution that has it.
   char* normalized = nullptr;
   char fingerprint[17];
   if (key.queryid == 0) {
@@ -549,18 +582,18 @@ Local* LocalFor(Key key, const char* text, int len) {
     key.queryid = Run([&] { return mon::FingerprintKey(std::string_view(fingerprint, 16)); });
   }
   bool found;
-  Local* l = static_cast<Local*>(hash_search(local_hash, &key, HASH_ENTER, &found));
-  if (!found) {
-    l->c = mon::Counters();
-    l->dirty = false;
-    l->normalized = nullptr;
-    l->fingerprint[0] = '\0';
-    if (normalized != nullptr) {
-      l->normalized = MemoryContextStrdup(local_cxt, normalized);
-      memcpy(l->fingerprint, fingerprint, sizeof(fingerprint));
-    } else if (text != nullptr) {
-      l->normalized = Normalized(text, len, l->fingerprint, local_cxt);
-    }  // else: no text (an error's entry); published only into an entry that exists
+  Local* l = static_cast<Local*>(hash_search(local_hash, &key, HASH_FIND, &found));
+  if (l == nullptr || (l->normalized == nullptr && text != nullptr)) {
+    if (normalized == nullptr && text != nullptr) normalized = Normalized(text, len, fingerprint, CurrentMemoryContext);
+    char* kept = normalized != nullptr ? MemoryContextStrdup(local_cxt, normalized) : nullptr;
+    if (l == nullptr) {
+      l = static_cast<Local*>(hash_search(local_hash, &key, HASH_ENTER, &found));
+      l->c = mon::Counters();
+      l->dirty = false;
+      l->fingerprint[0] = '\0';
+    }
+    l->normalized = kept;
+    if (kept != nullptr) memcpy(l->fingerprint, fingerprint, sizeof(fingerprint));
   }
   last_local = l;
   return l;
@@ -655,7 +688,8 @@ bool Tracked() {
 // ---- hooks ----------------------------------------------------------------
 
 void MonStart(QueryDesc* q, int eflags) {
-  if (Tracked() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
+  volatile bool top = Tracked() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
+  if (top) {
     if (pending_error.set) RecordPendingError();
     // The batch's entry (with its text) exists from the start, so a
     // statement that fails before it ever completes is counted too.
@@ -664,10 +698,21 @@ void MonStart(QueryDesc* q, int eflags) {
     StatementText(q->sourceText, q->plannedstmt->stmt_location, q->plannedstmt->stmt_len, &text, &text_len);
     (void)LocalFor({GetUserId(), MyDatabaseId, q->plannedstmt->queryId}, text, text_len);
   }
-  if (prev_start)
-    prev_start(q, eflags);
-  else
-    standard_ExecutorStart(q, eflags);
+  // An error while starting (permission denied, say) counts as the
+  // statement's error too.
+  PG_TRY();
+  {
+    if (prev_start)
+      prev_start(q, eflags);
+    else
+      standard_ExecutorStart(q, eflags);
+  }
+  PG_CATCH();
+  {
+    if (top) NoteError(q->plannedstmt->queryId);
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
   if (Tracked() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && q->totaltime == nullptr) {
     MemoryContext old = MemoryContextSwitchTo(q->estate->es_query_cxt);
     q->totaltime = InstrAlloc(1, INSTRUMENT_TIMER, false);

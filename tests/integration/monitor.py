@@ -231,6 +231,21 @@ def main():
         check("a LATIN1 database reads the texts in its encoding, '?' for what it lacks",
               latin.returncode == 0 and 'select ? as "caf\u00e9"' in latin.stdout and 'select ? as "??"' in latin.stdout,
               latin.stdout + latin.stderr)
+        # The third review: in an EUC_JP database a character UTF-8 lacks
+        # does not make the statement fail (it becomes '?' in the text),
+        # and an error while a statement starts (permission denied) counts.
+        psql(env, "CREATE DATABASE eucjp ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        psql(env, "CREATE EXTENSION vigil", db="eucjp")
+        euc = subprocess.run(["psql", "-X", "-At", "-d", "eucjp", "-c", b"SELECT length('\xa9\xa1') AS \"\xa9\xa1\""],
+                             env=dict(env, PGCLIENTENCODING="EUC_JP"), capture_output=True)
+        check("a character UTF-8 lacks does not fail the statement in EUC_JP", euc.stdout.strip() == b"1",
+              (euc.stdout + euc.stderr).decode("latin-1"))
+        euc_text = psql(env, "SELECT query FROM vigil_query_stats() WHERE query LIKE 'select length(?) as %'")
+        check("and shows as '?' in the text", euc_text == 'select length(?) as "?"', euc_text)
+        psql(env, "CREATE TABLE secret (a integer)")
+        script(env, "SELECT a FROM secret WHERE a > 1;\nSELECT a FROM secret WHERE a > 2;\n", user="alice")
+        denied = psql(env, "SELECT calls, errors FROM vigil_query_stats() WHERE query = 'select a from secret where a > ?'")
+        check("a permission denied while starting counts as an error", denied == "0|2", denied)
         # An immutable function folded while planning runs its statement
         # nested in the planning, not as a top-level statement.
         psql(env, "CREATE FUNCTION imm_f(integer) RETURNS bigint IMMUTABLE LANGUAGE plpgsql AS"
