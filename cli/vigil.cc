@@ -24,6 +24,7 @@
 #include "base/companion.h"
 #include "base/error.h"
 #include "connection.h"
+#include "exporter.h"
 #include "migrate/migrate.h"
 #include "sql/lexer.h"
 
@@ -56,6 +57,8 @@ constexpr const char* kUsageText =
     "  audit-verify [HEAD]           check the audit chain (and that HEAD, kept earlier, is a link of it)\n"
     "  backup PATH                   SQLite: an online backup to a new file, encrypted (age format) when a\n"
     "                                passphrase is given (VIGIL_BACKUP_PASSPHRASE or --passphrase-file)\n"
+    "  metrics                       print vigil_metrics() with vigil_up, in Prometheus text (textfile collector)\n"
+    "  exporter --listen HOST:PORT   serve the same at http://HOST:PORT/metrics until SIGTERM\n"
     "\n"
     "options:\n"
     "  --db DB       an SQLite file, or a PostgreSQL URI (postgresql://...) or \"key=value\" string;\n"
@@ -66,11 +69,12 @@ constexpr const char* kUsageText =
     "  --backup PATH migrate (SQLite): take a backup to PATH first; nothing is applied if it fails\n"
     "  --passphrase-file FILE  backup, migrate --backup: the passphrase is FILE's first line\n"
     "  --module PATH vigil's SQLite module (default: VIGIL_SQLITE_MODULE, else the installed one)\n"
+    "  --listen HOST:PORT  exporter: the address to serve on (127.0.0.1:9187, [::1]:9187, :9187)\n"
     "\n"
     "exit status: 0 success, 1 failure, 2 usage error, 3 drift\n";
 
 struct Options {
-  std::string db, dir = "migrations", module, command, arg, backup, passphrase_file;
+  std::string db, dir = "migrations", module, command, arg, backup, passphrase_file, listen;
   bool json = false, dry_run = false, has_db = false;
 };
 
@@ -108,6 +112,8 @@ Options Parse(int argc, char** argv) {
       o.backup = value("--backup");
     } else if (is("--passphrase-file")) {
       o.passphrase_file = value("--passphrase-file");
+    } else if (is("--listen")) {
+      o.listen = value("--listen");
     } else if (a.size() > 1 && a[0] == '-') {
       throw Usage{"unknown option " + a};
     } else {
@@ -119,7 +125,8 @@ Options Parse(int argc, char** argv) {
   o.command = positional[0];
   static const std::map<std::string, int> kArgs = {{"migrate", -1}, {"status", 0}, {"validate", 0},
                                                    {"rollback", 1}, {"repair", 1}, {"info", 0},
-                                                   {"audit-head", 0}, {"audit-verify", -1}, {"backup", 1}};
+                                                   {"audit-head", 0}, {"audit-verify", -1}, {"backup", 1},
+                                                   {"metrics", 0}, {"exporter", 0}};
   auto it = kArgs.find(o.command);
   if (it == kArgs.end()) throw Usage{"unknown command \"" + o.command + "\""};
   std::size_t given = positional.size() - 1;
@@ -128,6 +135,8 @@ Options Parse(int argc, char** argv) {
   if (it->second == -1 && given > 1) throw Usage{o.command + " takes at most one argument"};
   if (given == 1) o.arg = positional[1];
   if (o.dry_run && o.command != "migrate") throw Usage{"--dry-run is an option of migrate"};
+  if (o.command == "exporter" && o.listen.empty()) throw Usage{"exporter needs --listen HOST:PORT"};
+  if (!o.listen.empty() && o.command != "exporter") throw Usage{"--listen is an option of exporter"};
   if (!o.backup.empty() && o.command != "migrate") throw Usage{"--backup is an option of migrate"};
   if (!o.passphrase_file.empty() && o.command != "backup" && o.backup.empty())
     throw Usage{"--passphrase-file goes with backup or migrate --backup"};
@@ -682,6 +691,14 @@ int main(int argc, char** argv) {
   }
   AnchorCompanions();
   Out out{o.json};
+  // The metrics commands report an unavailable database as vigil_up 0
+  // rather than failing to start.
+  if (o.command == "exporter") return vigil::cli::RunExporter(o.has_db ? o.db : std::string(), ModulePath(o), o.listen);
+  if (o.command == "metrics") {
+    bool up = false;
+    std::cout << vigil::cli::MetricsOnce(o.has_db ? o.db : std::string(), ModulePath(o), &up);
+    return up ? kOk : kFailed;
+  }
   try {
     bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair" ||
                  o.command == "audit-head" || o.command == "backup";

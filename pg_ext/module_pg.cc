@@ -162,6 +162,7 @@ void _PG_init(void) {
   vigil::pg::DefineSecretSettings();
   vigil::pg::DefineWorkerSettings();
   vigil::pg::DefineMonitorSettings();
+  vigil::pg::DefineHealthSettings();
   vigil::pg::InstallPlannerHooks();
   if (process_shared_preload_libraries_in_progress) {
     vigil::pg::RegisterWorker();

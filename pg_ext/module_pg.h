@@ -9,6 +9,8 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
+#include <string>
+
 namespace vigil::pg {
 
 // QualityAlertScore is the GUC vigil.quality_alert_score.
@@ -53,6 +55,12 @@ bool MonitorRunning() noexcept;
 void SuspendMonitoring() noexcept;  // the worker's own statements are not counted
 void SnapshotFromWorker();
 char* HeaviestStatements(int n);
+long SlowExecutionsSince(int64 window_us);
+
+// Health (health_pg.cc): the thresholds' settings; the index findings of
+// query analysis it reuses (query_pg.cc; inside SPI, C++ side: throws).
+void DefineHealthSettings();
+std::string IndexHealthJson();
 
 // The utility hook (utility_hooks_pg.cc), installed when preloaded, and
 // what it calls: RecordUtility writes a DDL entry for a command event

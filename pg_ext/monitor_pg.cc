@@ -1087,6 +1087,28 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
   return (Datum)0;
 }
 
+// SlowExecutionsSince: the slow executions of the last window_us the
+// caller may see (the health check slow_queries); -1 when monitoring is
+// not running.
+long vigil::pg::SlowExecutionsSince(int64 window_us) {
+  if (shared == nullptr || slow_ring == nullptr || slow_log_size <= 0) return -1;
+  int64 now_us = GetCurrentTimestamp() + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+  int64 since = now_us - window_us;
+  bool all = SeesAll();
+  Oid me = GetUserId();
+  long count = 0;
+  LWLockAcquire(shared->slow_lock, LW_SHARED);
+  int64 next = shared->slow_next;
+  int64 oldest = Max(0, next - slow_log_size);
+  for (int64 i = next - 1; i >= oldest; --i) {
+    const SlowSlot* slot = &slow_ring[i % slow_log_size];
+    if (slot->at_us < since) break;  // the ring is in time order
+    if (all || slot->userid == me) ++count;
+  }
+  LWLockRelease(shared->slow_lock);
+  return count;
+}
+
 namespace {
 
 // Live intervals: each visible entry's counts since the last snapshot,

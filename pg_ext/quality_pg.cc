@@ -551,7 +551,10 @@ VIGIL_PG_FUNCTION(vigil_config) {
     if (set) normalized = vigil::pg::CopyCString(core::NormalizeConfigValue(k, value));
   });
   if (set) {
-    (void)set_config_option(name, normalized, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+    // As SET does: a superuser may set the superuser-only settings (the
+    // health thresholds, slow_query_ms); anyone else gets 42501.
+    (void)set_config_option(name, normalized, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
+                            true, 0, false);
   }
   // A shared-memory size (max_statements) exists as a GUC only when vigil
   // is preloaded: its default is what would apply.

@@ -411,6 +411,13 @@ char* CopyInto(MemoryContext context, const std::string& json) {
 }
 }  // namespace
 
+// IndexHealthJson: the index findings of query analysis for the health
+// checks (the caller is SPI-connected; C++ side).
+std::string vigil::pg::IndexHealthJson() {
+  Planner planner;
+  return core::sql::IndexHealth(planner.ExistingIndexes()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // vigil_analyze_query(sql text, options jsonb DEFAULT '{}') -> jsonb:
 // static rules, tables, kind and fingerprint, and the plan summary.
 VIGIL_PG_FUNCTION(vigil_analyze_query) {

@@ -5,6 +5,7 @@
 
 #include <sqlite3ext.h>
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -36,6 +37,7 @@ std::span<const Impl> SecretImpls();
 std::span<const Impl> BackupImpls();
 std::span<const Impl> QueryImpls();
 std::span<const Impl> MonitorImpls();
+std::span<const Impl> HealthImpls();
 
 // Statement monitoring (monitor_sqlite.cc): InstallMonitor starts the
 // connection's trace when the module is loaded; RemoveMonitor ends it when
@@ -46,6 +48,28 @@ void InstallMonitor(sqlite3* db) noexcept;
 void RemoveMonitor(sqlite3* db) noexcept;
 void RefreshMonitor(sqlite3* db) noexcept;
 nlohmann::json HeaviestStatements(sqlite3* db, std::size_t n);
+
+// IndexHealthOf is query analysis's index findings (sql/advice.h,
+// IndexHealth) for the main database (query_sqlite.cc).
+nlohmann::json IndexHealthOf(sqlite3* db);
+
+// Busy waits and pool facts for the health checks (monitor_sqlite.cc).
+// SetBusyBackoff installs vigil's busy handler (exponential backoff with
+// jitter, up to max_ms per wait; 0 removes it) and returns the previous
+// max_ms (-1: none). FileBusyFacts sums this process's connections to the
+// same file as `db`; longest_recent_ms is the longest wait that was still
+// going on at since_us or later. SlowSince counts this connection's slow
+// executions since then; NowUs is the wall clock in microseconds.
+struct BusyFacts {
+  std::uint64_t waits = 0, episodes = 0, timeouts = 0;
+  double longest_recent_ms = 0;
+  int connections = 0, waiting = 0;
+  bool installed = false;  // on this connection
+};
+int SetBusyBackoff(sqlite3* db, int max_ms);
+BusyFacts FileBusyFacts(sqlite3* db, std::int64_t since_us);
+std::size_t SlowSince(sqlite3* db, std::int64_t since_us);
+std::int64_t NowUs() noexcept;
 
 // ConfigGet reads setting `key` from vigil_config (its default when unset).
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key);

@@ -38,9 +38,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -145,6 +148,24 @@ struct Monitor {
   Clock clock;
   std::string source;               // "pid:connection", tags this connection's history rows
   std::int64_t last_snapshot_us = 0;
+
+  // Busy waits (vigil_busy_backoff; the health checks' lock_waits and
+  // vigil_pool_status). The handler runs on the connection's thread; other
+  // connections' health calls read the atomics and, under busy_mutex, the
+  // recent episodes.
+  std::string filename;                 // the main file ("" in memory): connections to the same file
+  std::atomic<int> busy_max_ms{-1};     // -1: vigil's handler is not installed
+  std::atomic<bool> waiting{false};     // sleeping in the handler now
+  std::atomic<std::uint64_t> busy_waits{0}, busy_episodes{0}, busy_timeouts{0};
+  struct Episode {
+    std::int64_t end_us = 0;  // wall clock of its latest wait
+    double ms = 0;            // how long it has waited
+  };
+  std::mutex busy_mutex;
+  Episode episodes[32];
+  std::size_t next_episode = 0, current_episode = 0;
+  std::int64_t episode_start_ns = 0;
+  std::minstd_rand rng{static_cast<std::minstd_rand::result_type>(MonotonicNs())};
 };
 
 namespace {
@@ -491,6 +512,7 @@ void InstallMonitor(sqlite3* db) noexcept {
   m->db = db;
   m->wall_offset_us = WallUs() - MonotonicNs() / 1000;
   m->source = std::to_string(getpid()) + ":" + std::to_string(++connections);
+  if (const char* f = sqlite3_db_filename(db, "main"); f != nullptr) RunQuietly([&] { m->filename = f; });
   RunQuietly([&] { Refresh(m); });
   bool registered = RunQuietly([&] {
     std::lock_guard<std::mutex> lock(registry_mutex);
@@ -525,6 +547,96 @@ void RemoveMonitor(sqlite3* db) noexcept {
 void RefreshMonitor(sqlite3* db) noexcept {
   RunQuietly([&] { Refresh(Of(db)); });
 }
+
+namespace {
+// BusyHandler: exponential backoff with full jitter (each wait uniform in
+// [d/2, d], d = 1, 2, 4 ... 100 ms), until the episode has waited max_ms;
+// then SQLite returns SQLITE_BUSY. Counted for the health checks.
+void RecordEpisode(Monitor* m, double ms) noexcept {
+  RunQuietly([&] {
+    std::lock_guard<std::mutex> lock(m->busy_mutex);
+    Monitor::Episode& e = m->episodes[m->current_episode % std::size(m->episodes)];
+    e.end_us = WallUs();
+    e.ms = ms;
+  });
+}
+
+int BusyHandler(void* p, int count) noexcept {
+  auto* m = static_cast<Monitor*>(p);
+  int max_ms = m->busy_max_ms.load(std::memory_order_relaxed);
+  std::int64_t now = MonotonicNs();
+  if (count == 0) {
+    m->episode_start_ns = now;
+    m->busy_episodes.fetch_add(1, std::memory_order_relaxed);
+    RunQuietly([&] {
+      std::lock_guard<std::mutex> lock(m->busy_mutex);
+      m->current_episode = m->next_episode++;
+    });
+  }
+  double waited = static_cast<double>(now - m->episode_start_ns) / 1e6;
+  RecordEpisode(m, waited);
+  if (max_ms <= 0 || waited >= max_ms) {
+    m->busy_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  double d = std::min(100.0, std::ldexp(1.0, std::min(count, 7)));
+  d = std::min(d, static_cast<double>(max_ms) - waited);
+  std::uniform_real_distribution<double> jitter(d / 2, d);
+  double sleep_ms = std::max(0.05, jitter(m->rng));
+  m->waiting.store(true, std::memory_order_relaxed);
+  m->busy_waits.fetch_add(1, std::memory_order_relaxed);
+  timespec ts{static_cast<time_t>(sleep_ms / 1000), static_cast<long>(std::fmod(sleep_ms, 1000.0) * 1e6)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  m->waiting.store(false, std::memory_order_relaxed);
+  RecordEpisode(m, static_cast<double>(MonotonicNs() - m->episode_start_ns) / 1e6);
+  return 1;
+}
+}  // namespace
+
+int SetBusyBackoff(sqlite3* db, int max_ms) {
+  if (max_ms < 0 || max_ms > 3600000)
+    throw core::Error(core::ErrorCode::kInvalidParameter, "max_ms must be from 0 to 3600000 (one hour)", {},
+                      "0 removes the busy handler: a locked database then fails at once with SQLITE_BUSY.");
+  Monitor* m = Of(db);
+  int previous = m->busy_max_ms.exchange(max_ms > 0 ? max_ms : -1);
+  if (max_ms > 0)
+    sqlite3_busy_handler(db, BusyHandler, m);
+  else
+    sqlite3_busy_handler(db, nullptr, nullptr);
+  return previous;
+}
+
+BusyFacts FileBusyFacts(sqlite3* db, std::int64_t since_us) {
+  Monitor* self = Of(db);
+  BusyFacts f;
+  f.installed = self->busy_max_ms.load() > 0;
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  for (auto& [other_db, m] : Registry()) {
+    // In memory, or a temporary file: this connection alone.
+    bool same = m == self || (!self->filename.empty() && m->filename == self->filename);
+    if (!same) continue;
+    ++f.connections;
+    if (m->waiting.load(std::memory_order_relaxed)) ++f.waiting;
+    f.waits += m->busy_waits.load(std::memory_order_relaxed);
+    f.episodes += m->busy_episodes.load(std::memory_order_relaxed);
+    f.timeouts += m->busy_timeouts.load(std::memory_order_relaxed);
+    std::lock_guard<std::mutex> episodes(m->busy_mutex);
+    for (const Monitor::Episode& e : m->episodes)
+      if (e.end_us >= since_us) f.longest_recent_ms = std::max(f.longest_recent_ms, e.ms);
+  }
+  return f;
+}
+
+std::size_t SlowSince(sqlite3* db, std::int64_t since_us) {
+  Monitor* m = Of(db);
+  std::size_t n = 0;
+  for (const mon::SlowExecution* e : m->slow.Newest(static_cast<std::size_t>(-1)))
+    if (e->at_us >= since_us) ++n;
+  return n;
+}
+
+std::int64_t NowUs() noexcept { return WallUs(); }
 
 nlohmann::json HeaviestStatements(sqlite3* db, std::size_t n) {
   Monitor* m = Of(db);

@@ -428,4 +428,9 @@ const Impl kImpls[] = {
 
 std::span<const Impl> QueryImpls() { return kImpls; }
 
+nlohmann::json IndexHealthOf(sqlite3* db) {
+  Planner planner(db);
+  return core::sql::IndexHealth(planner.ExistingIndexes());
+}
+
 }  // namespace vigil::sqlite

@@ -989,6 +989,8 @@ std::vector<std::string> EnforcedTables(sqlite3* db) {
   return tables;
 }
 
+bool EnforcementCurrent(sqlite3* db, const std::string& table) { return TriggersCurrent(db, table); }
+
 void RegenerateEnforcement(sqlite3* db) {
   for (const std::string& t : EnforcedTables(db)) InstallTriggers(db, t, false);
 }

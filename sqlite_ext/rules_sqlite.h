@@ -20,6 +20,10 @@ void ReleaseRulesCache(void* cache);
 // main, as this module generates them. Throws core::Error.
 void RegenerateEnforcement(sqlite3* db);
 
+// EnforcementCurrent: the table's enforcement triggers are exactly those
+// its rules make now (the health check "enforcement").
+bool EnforcementCurrent(sqlite3* db, const std::string& table);
+
 // EnforcedTables lists main's tables that carry vigil's enforcement
 // triggers. Throws core::Error.
 std::vector<std::string> EnforcedTables(sqlite3* db);

@@ -95,6 +95,12 @@ using core::ErrorCode;
     " max_ms REAL NOT NULL, histogram TEXT NOT NULL, epoch TEXT, queryid INTEGER, username TEXT, database TEXT);" \
     "CREATE INDEX IF NOT EXISTS main.vigil_query_history_at ON vigil_query_history(at);"
 
+// 0.8.0: the health checks' last state per check (vigil_health, docs/health.md):
+// an alert is raised when it changes.
+#define VIGIL_SCHEMA_HEALTH \
+    "CREATE TABLE IF NOT EXISTS main.vigil_health_state (" \
+    " \"check\" TEXT PRIMARY KEY, status TEXT NOT NULL, since TEXT NOT NULL, value REAL, message TEXT);"
+
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
 constexpr const char* k010Names =
@@ -104,12 +110,12 @@ constexpr const char* k010Names =
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas', 'vigil_audit_log',"
-    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history')";
+    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history', 'vigil_health_state')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
     "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status',"
-    " 'vigil_query_stats', 'vigil_slow_queries')";
+    " 'vigil_query_stats', 'vigil_slow_queries', 'vigil_health_checks')";
 
 struct Step {
   const char* from;
@@ -134,12 +140,12 @@ constexpr Step kSteps[] = {
     // 0.6.0 -> 0.7.0: the JSON Schema registry.
     {"0.6.0", "0.7.0", VIGIL_SCHEMA_JSON_SCHEMAS, nullptr},
     // 0.7.0 -> 0.8.0: the audit trail.
-    {"0.7.0", "0.8.0", VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR, nullptr},
+    {"0.7.0", "0.8.0", VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR VIGIL_SCHEMA_HEALTH, nullptr},
 };
 
 // The schema a database without vigil objects gets: every table at once.
 constexpr const char* kCurrentDdl =
-    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR;
+    VIGIL_SCHEMA_010_TABLES VIGIL_SCHEMA_META VIGIL_SCHEMA_ANCHOR VIGIL_SCHEMA_JSON_SCHEMAS VIGIL_SCHEMA_AUDIT VIGIL_SCHEMA_MONITOR VIGIL_SCHEMA_HEALTH;
 
 constexpr const char* kCurrent = "0.8.0";        // the last step's `to`
 constexpr const char* kOldestReadable = "0.1.0";  // readers understand these layouts

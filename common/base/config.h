@@ -3,6 +3,7 @@
 // persisted in table vigil_config).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,9 @@ const ConfigKey& FindConfig(std::string_view key);
 // NormalizeConfigValue checks `value` for `key` and returns its canonical
 // text; throws Error(kInvalidParameter) when it is out of range.
 std::string NormalizeConfigValue(const ConfigKey& key, std::string_view value);
+
+// HealthConfigKeys are the health checks' thresholds (common/health), a
+// subset FindConfig also finds: PostgreSQL defines their GUCs in one loop.
+std::span<const ConfigKey> HealthConfigKeys() noexcept;
 
 }  // namespace vigil::core

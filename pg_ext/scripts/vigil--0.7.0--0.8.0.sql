@@ -324,6 +324,59 @@ CREATE FUNCTION vigil_query_stats_reset() RETURNS void
 COMMENT ON FUNCTION vigil_query_stats_reset() IS 'forgets the statement counters and the slow-query log (the history stays)';
 REVOKE ALL ON FUNCTION vigil_query_stats_reset() FROM PUBLIC;
 
+-- Health checks, alerts and metrics (SPEC section 9, docs/health.md). Each
+-- check reports what the caller may see (server-wide checks need
+-- pg_monitor's privileges); vigil_health() records state changes and raises
+-- alerts only for members of pg_monitor.
+CREATE TABLE vigil_state.vigil_health_state (
+    "check" text PRIMARY KEY,
+    status  text NOT NULL,
+    since   timestamptz NOT NULL,
+    value   double precision,
+    message text
+);
+COMMENT ON TABLE vigil_state.vigil_health_state IS 'each health check''s last recorded status and since when; a change raises an alert';
+REVOKE ALL ON vigil_state.vigil_health_state FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_health_state', '');
+CREATE VIEW vigil_health_state WITH (security_barrier) AS
+SELECT * FROM vigil_state.vigil_health_state
+WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE') OR pg_catalog.pg_has_role('pg_monitor', 'USAGE');
+COMMENT ON VIEW vigil_health_state IS 'each health check''s last recorded status (for vigil_reader and pg_monitor)';
+REVOKE ALL ON vigil_health_state FROM PUBLIC;
+GRANT SELECT ON vigil_health_state TO vigil_reader, pg_monitor;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_health_state
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+GRANT SELECT ON vigil_state.vigil_health_state TO vigil_views;
+ALTER VIEW vigil_health_state OWNER TO vigil_views;
+
+CREATE FUNCTION vigil_health(options jsonb DEFAULT '{}') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_health'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_health(jsonb) IS 'status (healthy, degraded, unhealthy), every check with value, threshold and an actionable message, and the issues; records state changes as alerts';
+
+CREATE FUNCTION vigil_health_checks(options jsonb DEFAULT '{}', OUT "check" text, OUT status text,
+                                    OUT value double precision, OUT threshold double precision, OUT unit text,
+                                    OUT message text, OUT details jsonb)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'vigil_health_checks'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_health_checks(jsonb) IS 'the health checks as rows (check, status ok/warning/critical/skipped, value, threshold, unit, message, details); records nothing';
+
+CREATE FUNCTION vigil_pool_status() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'vigil_pool_status'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_pool_status() IS 'connections by state, the limit, utilisation and waiting connections (SQLite: this process''s connections to the file)';
+
+CREATE FUNCTION vigil_metrics() RETURNS text
+    AS 'MODULE_PATHNAME', 'vigil_metrics'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_metrics() IS 'every health figure and the pool in Prometheus text exposition format (the vigil command''s exporter serves it)';
+
+CREATE FUNCTION vigil_busy_backoff(max_ms integer) RETURNS integer
+    AS 'MODULE_PATHNAME', 'vigil_busy_backoff'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vigil_busy_backoff(integer) IS 'SQLite: installs a busy handler with exponential backoff and jitter, waiting up to max_ms (0 removes it); PostgreSQL raises 0A000 (use lock_timeout)';
+
 -- Backups are SQLite's (vigil_backup writes an age-encrypted file there);
 -- on PostgreSQL the same names point to pgBackRest and pg_basebackup.
 CREATE FUNCTION vigil_backup(path text, passphrase text DEFAULT NULL) RETURNS jsonb

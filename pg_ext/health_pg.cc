@@ -1,0 +1,671 @@
+// health_pg.cc — PostgreSQL's health checks, pool status, metrics and the
+// thresholds' settings (SPEC §9, docs/health.md). The adapter measures
+// with catalog and statistics queries run as the caller (pinned
+// search_path, each in its own subtransaction: spi_guard.h); the core
+// (health/health.h) grades, words and formats.
+//
+// Who sees what: the server-wide checks need the privileges of pg_monitor
+// and report `skipped` without them; the checks over tables cover the
+// tables the caller has a privilege on (all of them with
+// pg_read_all_stats); vigil's own state is read as vigil_state's owner for
+// members of pg_monitor and of vigil's reader roles, or through vigil's
+// own functions with their own checks. Only a member of pg_monitor records
+// state changes and raises alerts, and never on a standby or in a
+// read-only transaction.
+#include "boundary.h"
+#include "module_pg.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_authid.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+}
+
+#include <sys/statvfs.h>
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/cancel.h"
+#include "base/config.h"
+#include "base/json.h"
+#include "health/health.h"
+#include "spi_guard.h"
+
+namespace core = vigil::core;
+namespace hl = vigil::core::health;
+using nlohmann::json;
+using vigil::pg::Run;
+
+namespace {
+
+// The thresholds, one int per key of core::HealthConfigKeys(), in order.
+constexpr int kMaxKeys = 64;
+int threshold_values[kMaxKeys];
+
+// What the C side reads before the C++ side runs (phase 1).
+struct Facts {
+  bool monitor;            // privileges of pg_monitor
+  bool reads_state;        // may read vigil's state counts (pg_monitor, vigil_reader, vigil_auditor)
+  bool record;             // records states and alerts
+  long slow;               // slow executions in the window, -1: monitoring not preloaded
+  const char* schema;      // the extension's schema, quoted
+  Oid owner;               // vigil_state's owner (InvalidOid: legacy layout)
+  const char* data_dir;
+};
+
+constexpr long kSlowWindowUs = 15L * 60 * 1000000;
+
+bool MemberOf(const char* role) {
+  Oid r = get_role_oid(role, true);
+  return OidIsValid(r) && has_privs_of_role(GetUserId(), r);
+}
+
+Facts ReadFacts(FunctionCallInfo fcinfo, bool for_record) {
+  Facts f;
+  f.schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  f.monitor = has_privs_of_role(GetUserId(), ROLE_PG_MONITOR);
+  f.reads_state = f.monitor || MemberOf("vigil_reader") || MemberOf("vigil_auditor");
+  vigil::pg::State st = vigil::pg::CurrentState();
+  f.owner = st.legacy ? InvalidOid : st.owner;
+  f.record = for_record && f.monitor && OidIsValid(f.owner) && !RecoveryInProgress() && !XactReadOnly;
+  f.slow = vigil::pg::SlowExecutionsSince(kSlowWindowUs);
+  f.data_dir = DataDir;
+  return f;
+}
+
+// ---- phase 2 (C++, throws) ---------------------------------------------------
+
+using Rows = std::vector<vigil::pg::GuardedRow>;
+
+Rows Q(const std::string& sql, const std::vector<std::optional<std::string>>& params = {}, Oid as = InvalidOid) {
+  return vigil::pg::GuardedQuery(sql, params, as);
+}
+
+double D(const std::optional<std::string>& s) { return s ? std::strtod(s->c_str(), nullptr) : 0.0; }
+long long I(const std::optional<std::string>& s) { return s ? std::strtoll(s->c_str(), nullptr, 10) : 0; }
+std::string S(const std::optional<std::string>& s) { return s.value_or(""); }
+
+void NeedMonitor(const Facts& f) {
+  if (!f.monitor)
+    throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor");
+}
+
+// The tables a caller's checks cover (the privilege model): every table
+// with pg_read_all_stats, else those it holds some privilege on.
+constexpr const char* kVisibleTable =
+    "(pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') OR pg_catalog.has_table_privilege(c.oid,"
+    " 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'))";
+constexpr const char* kUserSchema =
+    "n.nspname NOT IN ('pg_catalog', 'information_schema', 'vigil_state') AND n.nspname !~ '^pg_toast'"
+    " AND n.nspname !~ '^pg_temp_'";
+
+hl::Measurement Value(double v, std::string subject = {}, json details = nullptr) {
+  hl::Measurement m;
+  m.value = v;
+  m.subject = std::move(subject);
+  m.details = std::move(details);
+  return m;
+}
+
+hl::Measurement Nothing(std::string note, json details = nullptr) {
+  hl::Measurement m;
+  m.note = std::move(note);
+  m.details = std::move(details);
+  return m;
+}
+
+hl::Measurement Skip(std::string why) {
+  hl::Measurement m;
+  m.skipped = std::move(why);
+  return m;
+}
+
+struct Run1 {
+  const Facts& facts;
+  std::optional<json> index_health;
+  std::optional<json> validate;
+  json& Indexes() {
+    if (!index_health) index_health = json::parse(vigil::pg::IndexHealthJson());
+    return *index_health;
+  }
+  json& Validate() {
+    if (!validate) {
+      auto r = Q(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text");
+      validate = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "validation");
+    }
+    return *validate;
+  }
+};
+
+json Top(const Rows& rows, const char* name_key, const char* value_key) {
+  json out = json::array();
+  for (const auto& r : rows) out.push_back({{name_key, S(r[0])}, {value_key, hl::Round2(D(r[1]))}});
+  return out;
+}
+
+hl::Measurement Measure(const std::string& check, Run1& run) {
+  const Facts& f = run.facts;
+  if (check == "response_time") {
+    instr_time start, end;
+    INSTR_TIME_SET_CURRENT(start);
+    Q("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
+    INSTR_TIME_SET_CURRENT(end);
+    INSTR_TIME_SUBTRACT(end, start);
+    return Value(INSTR_TIME_GET_MILLISEC(end), {}, {{"probe", "SELECT count(*) FROM pg_class"}});
+  }
+  if (check == "connections") {
+    NeedMonitor(f);
+    auto r = Q("SELECT pg_catalog.count(*) FILTER (WHERE backend_type = 'client backend'),"
+               " pg_catalog.current_setting('max_connections')::int"
+               " - pg_catalog.current_setting('superuser_reserved_connections')::int FROM pg_catalog.pg_stat_activity");
+    double used = D(r[0][0]), max = D(r[0][1]);
+    return Value(max > 0 ? 100.0 * used / max : 0, {}, {{"connections", I(r[0][0])}, {"max_connections", I(r[0][1])}});
+  }
+  if (check == "idle_in_transaction" || check == "long_running") {
+    NeedMonitor(f);
+    bool idle = check == "idle_in_transaction";
+    std::string sql = std::string("SELECT pid::text, EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) ") +
+                      (idle ? "state_change" : "query_start") +
+                      "), usename, application_name FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'"
+                      " AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() AND " +
+                      (idle ? "state IN ('idle in transaction', 'idle in transaction (aborted)')"
+                            : "state = 'active'") +
+                      " ORDER BY 2 DESC NULLS LAST LIMIT 5";
+    auto rows = Q(sql);
+    json sessions = json::array();
+    for (const auto& r : rows)
+      sessions.push_back({{"pid", std::stol(S(r[0]))}, {"seconds", hl::Round2(D(r[1]))}, {"user", S(r[2])},
+                          {"application_name", S(r[3])}});
+    if (rows.empty()) return Value(0, {}, {{"sessions", sessions}});
+    return Value(D(rows[0][1]), "pid " + S(rows[0][0]) + ", " + S(rows[0][2]), {{"sessions", sessions}});
+  }
+  if (check == "lock_waits") {
+    NeedMonitor(f);
+    auto rows = Q("SELECT l.pid::text, EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) l.waitstart)"
+                  " OPERATOR(pg_catalog.*) 1000, pg_catalog.pg_blocking_pids(l.pid)::text, l.locktype, l.mode"
+                  " FROM pg_catalog.pg_locks l WHERE NOT l.granted AND l.waitstart IS NOT NULL ORDER BY 2 DESC LIMIT 5");
+    auto dl = Q("SELECT deadlocks::text FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()");
+    json waits = json::array();
+    for (const auto& r : rows)
+      waits.push_back({{"pid", std::stol(S(r[0]))}, {"ms", hl::Round2(D(r[1]))}, {"blocked_by", S(r[2])},
+                       {"locktype", S(r[3])}, {"mode", S(r[4])}});
+    json d = {{"waiting", waits}, {"deadlocks", dl.empty() ? json(nullptr) : json(I(dl[0][0]))}};
+    if (rows.empty()) return Value(0, {}, d);
+    return Value(D(rows[0][1]), "pid " + S(rows[0][0]) + " blocked by " + S(rows[0][2]), d);
+  }
+  if (check == "replication_lag") {
+    NeedMonitor(f);
+    auto standby = Q("SELECT pg_catalog.pg_is_in_recovery()::text");
+    if (S(standby[0][0]) == "true") {
+      auto r = Q("SELECT CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) pg_catalog.pg_last_wal_replay_lsn()"
+                 " THEN 0 ELSE EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()) END");
+      if (!r[0][0]) return Nothing("replication lag: this standby has replayed nothing yet");
+      return Value(D(r[0][0]), "this standby", {{"role", "standby"}});
+    }
+    auto rows = Q("SELECT application_name, COALESCE(EXTRACT(epoch FROM replay_lag), 0),"
+                  " pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn), state"
+                  " FROM pg_catalog.pg_stat_replication ORDER BY 2 DESC");
+    if (rows.empty()) return Skip("no standby is connected and this server is not a standby");
+    json standbys = json::array();
+    for (const auto& r : rows)
+      standbys.push_back({{"application_name", S(r[0])}, {"lag_s", hl::Round2(D(r[1]))},
+                          {"behind_bytes", r[2] ? json(I(r[2])) : json(nullptr)}, {"state", S(r[3])}});
+    return Value(D(rows[0][1]), "standby " + S(rows[0][0]), {{"role", "primary"}, {"standbys", standbys}});
+  }
+  if (check == "replication_slots") {
+    NeedMonitor(f);
+    auto rows = Q("SELECT slot_name::text, pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery()"
+                  " THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END, restart_lsn)"
+                  " OPERATOR(pg_catalog./) 1048576.0 FROM pg_catalog.pg_replication_slots WHERE NOT active"
+                  " ORDER BY 2 DESC NULLS LAST");
+    double total = 0;
+    for (const auto& r : rows) total += D(r[1]);
+    return Value(total, rows.empty() ? "" : "slot " + S(rows[0][0]), {{"inactive", Top(rows, "slot", "mb")}});
+  }
+  if (check == "wraparound") {
+    NeedMonitor(f);
+    auto r = Q("SELECT datname::text, pg_catalog.age(datfrozenxid), pg_catalog.mxid_age(datminmxid)"
+               " FROM pg_catalog.pg_database ORDER BY GREATEST(pg_catalog.age(datfrozenxid),"
+               " pg_catalog.mxid_age(datminmxid)) DESC LIMIT 1");
+    double xid = D(r[0][1]), mxid = D(r[0][2]);
+    double pct = 100.0 * std::max(xid, mxid) / 2147483648.0;
+    return Value(pct, "database " + S(r[0][0]), {{"xid_age", I(r[0][1])}, {"mxid_age", I(r[0][2])}});
+  }
+  if (check == "disk_space") {
+    NeedMonitor(f);
+    double worst = 101;
+    std::string where;
+    json d = json::object();
+    for (const char* sub : {"", "/pg_wal"}) {
+      std::string path = std::string(f.data_dir) + sub;
+      struct statvfs st;
+      if (statvfs(path.c_str(), &st) != 0 || st.f_blocks == 0) continue;
+      double pct = 100.0 * static_cast<double>(st.f_bavail) / static_cast<double>(st.f_blocks);
+      double mb = static_cast<double>(st.f_frsize) / 1048576.0;
+      const char* name = *sub ? "pg_wal" : "data directory";
+      d[name] = {{"free_percent", hl::Round2(pct)}, {"free_mb", hl::Round2(static_cast<double>(st.f_bavail) * mb)},
+                 {"total_mb", hl::Round2(static_cast<double>(st.f_blocks) * mb)}};
+      if (pct < worst) {
+        worst = pct;
+        where = name;
+      }
+    }
+    if (where.empty()) return Skip("statvfs failed on the data directory");
+    return Value(worst, where, d);
+  }
+  if (check == "database_size") {
+    auto r = Q("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()) OPERATOR(pg_catalog./) 1048576.0");
+    return Value(D(r[0][0]), {}, nullptr);
+  }
+  if (check == "table_sizes") {
+    auto rows = Q(std::string("SELECT n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname,"
+                              " pg_catalog.pg_total_relation_size(c.oid) OPERATOR(pg_catalog./) 1048576.0"
+                              " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                              " WHERE c.relkind IN ('r', 'm', 'p') AND ") + kUserSchema + " AND " + kVisibleTable +
+                  " ORDER BY 2 DESC LIMIT 5");
+    if (rows.empty()) return Nothing("no user table (or none you have a privilege on)");
+    return Value(D(rows[0][1]), S(rows[0][0]), {{"largest", Top(rows, "table", "mb")}});
+  }
+  if (check == "cache_hit") {
+    auto r = Q("SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()");
+    double hit = r.empty() ? 0 : D(r[0][0]), read = r.empty() ? 0 : D(r[0][1]);
+    json d = {{"hits", r.empty() ? 0 : I(r[0][0])}, {"reads", r.empty() ? 0 : I(r[0][1])}};
+    if (hit + read < 1000) return Nothing("cache hit ratio: too few block reads to judge", d);
+    return Value(100.0 * hit / (hit + read), "this database", d);
+  }
+  if (check == "dead_tuples") {
+    auto rows = Q(std::string("SELECT s.schemaname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) s.relname,"
+                              " 100.0 OPERATOR(pg_catalog.*) s.n_dead_tup OPERATOR(pg_catalog./)"
+                              " (s.n_live_tup OPERATOR(pg_catalog.+) s.n_dead_tup), s.n_dead_tup"
+                              " FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+                              " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                              " WHERE s.n_dead_tup >= 1000 AND ") + kUserSchema + " AND " + kVisibleTable +
+                  " ORDER BY 2 DESC LIMIT 5");
+    if (rows.empty()) return Value(0, {}, {{"tables", json::array()}});
+    return Value(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "dead_percent")}});
+  }
+  if (check == "vacuum_age") {
+    // Tables whose dead rows exceed autovacuum's own trigger (the server's
+    // threshold and scale factor), by the time since their last vacuum
+    // (never: since the statistics were reset or the server started).
+    auto rows = Q(std::string(
+                      "SELECT s.schemaname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) s.relname,"
+                      " EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(GREATEST(s.last_vacuum, s.last_autovacuum),"
+                      " (SELECT d.stats_reset FROM pg_catalog.pg_stat_database d WHERE d.datname = pg_catalog.current_database()),"
+                      " pg_catalog.pg_postmaster_start_time())) OPERATOR(pg_catalog./) 3600, s.n_dead_tup"
+                      " FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+                      " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                      " WHERE s.n_dead_tup OPERATOR(pg_catalog.>) (pg_catalog.current_setting('autovacuum_vacuum_threshold')::float8"
+                      " OPERATOR(pg_catalog.+) (pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8"
+                      " OPERATOR(pg_catalog.*) GREATEST(c.reltuples, 0))) AND ") +
+                  kUserSchema + " AND " + kVisibleTable + " ORDER BY 2 DESC LIMIT 5");
+    if (rows.empty()) return Value(0, {}, {{"tables", json::array()}});
+    return Value(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "hours")}});
+  }
+  if (check == "invalid_indexes" || check == "duplicate_indexes" || check == "unused_indexes") {
+    json& h = run.Indexes();
+    json list = h.value(check, json::array());
+    if (list.is_null()) list = json::array();
+    std::string subject;
+    if (!list.empty()) subject = list[0].value("table", "") + "." + list[0].value("index", "");
+    return Value(static_cast<double>(list.size()), subject, {{"indexes", list}});
+  }
+  if (check == "sequences") {
+    auto rows = Q("SELECT schemaname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) sequencename,"
+                  " CASE WHEN increment_by OPERATOR(pg_catalog.>) 0"
+                  " THEN 100.0 OPERATOR(pg_catalog.*) (last_value::numeric OPERATOR(pg_catalog.-) min_value)"
+                  " OPERATOR(pg_catalog./) NULLIF(max_value::numeric OPERATOR(pg_catalog.-) min_value, 0)"
+                  " ELSE 100.0 OPERATOR(pg_catalog.*) (max_value::numeric OPERATOR(pg_catalog.-) last_value)"
+                  " OPERATOR(pg_catalog./) NULLIF(max_value::numeric OPERATOR(pg_catalog.-) min_value, 0) END"
+                  " FROM pg_catalog.pg_sequences WHERE last_value IS NOT NULL AND NOT cycle"
+                  " AND schemaname NOT IN ('pg_catalog', 'information_schema', 'vigil_state')"
+                  " ORDER BY 2 DESC NULLS LAST LIMIT 5");
+    if (rows.empty()) return Value(0, {}, {{"sequences", json::array()}});
+    return Value(D(rows[0][1]), S(rows[0][0]), {{"sequences", Top(rows, "sequence", "used_percent")}});
+  }
+  if (check == "wal_archiving") {
+    NeedMonitor(f);
+    auto r = Q("SELECT pg_catalog.current_setting('archive_mode'), failed_count::text, last_failed_wal,"
+               " last_failed_time::text, last_archived_time::text,"
+               " (last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time OPERATOR(pg_catalog.>) last_archived_time))::text"
+               " FROM pg_catalog.pg_stat_archiver");
+    if (S(r[0][0]) == "off") return Skip("archive_mode is off: this server archives no WAL");
+    json d = {{"failed_count", I(r[0][1])}, {"last_failed_wal", r[0][2] ? json(S(r[0][2])) : json(nullptr)},
+              {"last_failed_time", r[0][3] ? json(S(r[0][3])) : json(nullptr)},
+              {"last_archived_time", r[0][4] ? json(S(r[0][4])) : json(nullptr)}};
+    bool failing = S(r[0][5]) == "true";
+    return Value(failing ? 1 : 0, failing ? "WAL " + S(r[0][2]) : "", d);
+  }
+  if (check == "ssl") {
+    NeedMonitor(f);
+    auto rows = Q("SELECT a.pid::text, a.usename, a.client_addr::text FROM pg_catalog.pg_stat_activity a"
+                  " JOIN pg_catalog.pg_stat_ssl s ON s.pid OPERATOR(pg_catalog.=) a.pid"
+                  " WHERE a.backend_type = 'client backend' AND a.client_addr IS NOT NULL AND NOT s.ssl"
+                  " AND NOT (a.client_addr OPERATOR(pg_catalog.<<=) '127.0.0.0/8'::inet"
+                  " OR a.client_addr OPERATOR(pg_catalog.=) '::1'::inet) LIMIT 1000");
+    json sessions = json::array();
+    for (std::size_t i = 0; i < rows.size() && i < 10; ++i)
+      sessions.push_back({{"pid", std::stol(S(rows[i][0]))}, {"user", S(rows[i][1])}, {"client_addr", S(rows[i][2])}});
+    return Value(static_cast<double>(rows.size()), rows.empty() ? "" : "pid " + S(rows[0][0]), {{"sessions", sessions}});
+  }
+  if (check == "slow_queries") {
+    if (f.slow < 0) return Skip("statement monitoring is not running (shared_preload_libraries = 'vigil')");
+    return Value(static_cast<double>(f.slow), f.monitor ? "" : "your statements",
+                 {{"slow_query_ms", std::stol(GetConfigOption("vigil.slow_query_ms", true, false) ?: "1000")}});
+  }
+  if (check == "quality_score") {
+    if (!f.reads_state || !OidIsValid(f.owner)) throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor or vigil_reader");
+    auto r = Q("SELECT score::text, at::text FROM vigil_state.vigil_quality_history WHERE table_name IS NULL"
+               " ORDER BY id DESC LIMIT 1", {}, f.owner);
+    if (r.empty()) return Nothing("no quality report has run yet (vigil_quality_report())");
+    return Value(D(r[0][0]), "report of " + S(r[0][1]));
+  }
+  if (check == "enforcement") {
+    // vigil_enforce triggers that do not fire: disabled, or every ordinary
+    // trigger off because session_replication_role is replica.
+    auto rows = Q(std::string("SELECT n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname"
+                              " FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
+                              " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                              " WHERE t.tgname = 'vigil_enforce' AND (t.tgenabled = 'D' OR (t.tgenabled = 'O'"
+                              " AND pg_catalog.current_setting('session_replication_role') = 'replica')) AND ") +
+                  kVisibleTable + " ORDER BY 1 LIMIT 1000");
+    json tables = json::array();
+    for (const auto& r : rows) tables.push_back(S(r[0]));
+    return Value(static_cast<double>(rows.size()), rows.empty() ? "" : S(rows[0][0]), {{"tables", tables}});
+  }
+  if (check == "migrations") {
+    json& v = run.Validate();
+    json d;
+    d["drifted"] = v.value("drifted", json::array());
+    d["missing"] = v.value("missing", json::array());
+    json history = v.value("history", json::object());
+    d["history_broken_at"] = history.value("broken_at", json(nullptr));
+    json failed = json::array();
+    for (const auto& r : Q(std::string("SELECT version FROM ") + f.schema +
+                           ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')"))
+      failed.push_back(S(r[0]));
+    d["failed"] = failed;
+    double n = static_cast<double>(d["drifted"].size() + d["missing"].size() + failed.size()) +
+               (d["history_broken_at"].is_null() ? 0 : 1);
+    return Value(n, {}, d);
+  }
+  if (check == "schema_drift") {
+    json& v = run.Validate();
+    json schema = v.value("schema", json::object());
+    json diff = schema.value("diff", json(nullptr));
+    double n = schema.value("changed", false) ? (diff.is_array() && !diff.empty() ? static_cast<double>(diff.size()) : 1) : 0;
+    return Value(n, {}, {{"diff", diff}});
+  }
+  if (check == "audit_backlog") {
+    if (!f.reads_state || !OidIsValid(f.owner))
+      throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor, vigil_reader or vigil_auditor");
+    // Entries not sealed yet, written after the newest sealed one: found
+    // through the indexes, at a cost bounded by the backlog.
+    auto r = Q("SELECT pg_catalog.count(*)::text FROM vigil_state.vigil_audit_log WHERE seq IS NULL"
+               " AND id OPERATOR(pg_catalog.>) COALESCE((SELECT id FROM vigil_state.vigil_audit_log"
+               " WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)",
+               {}, f.owner);
+    return Value(D(r[0][0]));
+  }
+  if (check == "audit_chain") {
+    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text");
+    json v = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification");
+    bool valid = v.value("valid", false);
+    return Value(valid ? 0 : 1, {}, {{"checked", v.value("checked", json(nullptr))},
+                                     {"first_invalid", v.value("first_invalid", json(nullptr))}});
+  }
+  throw core::Error(core::ErrorCode::kInternal, "no PostgreSQL measurement for check " + check);
+}
+
+long Threshold(const char* key) {
+  auto keys = core::HealthConfigKeys();
+  for (std::size_t i = 0; i < keys.size() && i < kMaxKeys; ++i)
+    if (std::strcmp(keys[i].key, key) == 0) return threshold_values[i];
+  if (std::strcmp(key, "quality_alert_score") == 0) return vigil::pg::QualityAlertScore();
+  return std::stol(core::FindConfig(key).default_value);
+}
+
+bool Fatal(const core::Error& e) {
+  // A cancel, a statement_timeout or a shutdown ends the call.
+  return e.engine_code() == ERRCODE_QUERY_CANCELED || e.engine_code() == ERRCODE_ADMIN_SHUTDOWN;
+}
+
+std::vector<hl::Result> Results(const Facts& f, const hl::Options& options) {
+  Run1 run{f, std::nullopt, std::nullopt};
+  std::vector<hl::Result> out;
+  for (const hl::CheckDef& c : hl::Checks()) {
+    std::string why;
+    if (!hl::Wanted(c, hl::kPostgres, options, &why)) continue;
+    core::PollCancel();
+    hl::Measurement m;
+    if (!why.empty()) {
+      m.check = c.name;
+      m.skipped = why;
+    } else {
+      m = hl::Attempt(c, [&] { return Measure(c.name, run); }, Fatal);
+    }
+    out.push_back(hl::Grade(m, Threshold));
+  }
+  return out;
+}
+
+json PoolJson(const Facts& f) {
+  auto rows = Q("SELECT COALESCE(state, 'unknown'), pg_catalog.count(*)::text FROM pg_catalog.pg_stat_activity"
+                " WHERE backend_type = 'client backend' GROUP BY 1 ORDER BY 1");
+  auto r = Q("SELECT pg_catalog.current_setting('max_connections')::int"
+             " - pg_catalog.current_setting('superuser_reserved_connections')::int,"
+             " (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock'),"
+             " (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type <> 'client backend')");
+  json p;
+  p["engine"] = "postgresql";
+  double total = 0;
+  json by_state = json::object();
+  for (const auto& row : rows) {
+    std::string state = S(row[0]);
+    for (char& ch : state) if (ch == ' ') ch = '_';
+    by_state[state] = I(row[1]);
+    total += D(row[1]);
+  }
+  double max = D(r[0][0]);
+  p["connections"] = static_cast<long long>(total);
+  p["max_connections"] = I(r[0][0]);
+  p["utilization_percent"] = max > 0 ? json(hl::Round2(100.0 * total / max)) : json(nullptr);
+  p["by_state"] = by_state;
+  p["waiting"] = I(r[0][1]);
+  p["background_processes"] = I(r[0][2]);
+  p["notes"] = f.monitor ? "client backends of the whole server; waiting: sessions waiting for a heavyweight lock"
+                         : "the states of other roles' sessions need pg_read_all_stats (shown as unknown)";
+  return p;
+}
+
+// Record keeps each check's state (vigil_state.vigil_health_state) and
+// raises an alert with NOTIFY when it changed, as vigil_state's owner.
+// Concurrent callers: the row lock and the re-checked condition make one
+// of them see the change, once.
+int Record(const Facts& f, const std::vector<hl::Result>& results, const std::string& at) {
+  json input = json::array();
+  for (const hl::Result& r : results) {
+    if (r.status == hl::Status::kSkipped) continue;
+    input.push_back({{"check", r.check}, {"status", hl::StatusName(r.status)},
+                     {"value", r.value ? json(*r.value) : json(nullptr)}, {"message", r.message}});
+  }
+  if (input.empty()) return 0;
+  std::string in = input.dump(-1, ' ', false, json::error_handler_t::replace);
+  Q("INSERT INTO vigil_state.vigil_health_state (\"check\", status, since)"
+    " SELECT x.\"check\", 'ok', $2::timestamptz FROM pg_catalog.jsonb_to_recordset($1::jsonb) AS x(\"check\" text)"
+    " ON CONFLICT (\"check\") DO NOTHING",
+    {in, at}, f.owner);
+  auto changed = Q("WITH input AS (SELECT * FROM pg_catalog.jsonb_to_recordset($1::jsonb)"
+                   " AS x(\"check\" text, status text, value float8, message text)),"
+                   " prev AS (SELECT s.\"check\", s.status FROM vigil_state.vigil_health_state s JOIN input i"
+                   " ON i.\"check\" OPERATOR(pg_catalog.=) s.\"check\" WHERE s.status OPERATOR(pg_catalog.<>) i.status"
+                   " FOR UPDATE OF s),"
+                   " upd AS (UPDATE vigil_state.vigil_health_state s SET status = i.status, since = $2::timestamptz,"
+                   " value = i.value, message = i.message FROM prev p JOIN input i ON i.\"check\" OPERATOR(pg_catalog.=) p.\"check\""
+                   " WHERE s.\"check\" OPERATOR(pg_catalog.=) p.\"check\" RETURNING s.\"check\", p.status AS previous)"
+                   " SELECT \"check\", previous FROM upd",
+                   {in, at}, f.owner);
+  json alerts = json::array();
+  for (const auto& row : changed)
+    for (const hl::Result& r : results)
+      if (r.check == S(row[0]))
+        if (auto t = hl::DecideTransition(r, row[1]))
+          alerts.push_back({{"severity", t->severity}, {"check", t->check}, {"message", t->message},
+                            {"details", json::parse(t->details)}});
+  if (alerts.empty()) return 0;
+  Q("WITH a AS (INSERT INTO vigil_state.vigil_alerts (at, source, severity, \"check\", message, details)"
+    " SELECT $2::timestamptz, 'health', x.severity, x.\"check\", x.message, x.details"
+    " FROM pg_catalog.jsonb_to_recordset($1::jsonb) AS x(severity text, \"check\" text, message text, details jsonb)"
+    " RETURNING id, \"check\")"
+    " SELECT pg_catalog.pg_notify('vigil_alerts', pg_catalog.json_build_object('id', a.id, 'kind', a.\"check\")::text) FROM a",
+    {alerts.dump(-1, ' ', false, json::error_handler_t::replace), at}, f.owner);
+  return static_cast<int>(alerts.size());
+}
+
+std::string NowText() {
+  auto r = Q("SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+  return S(r[0][0]);
+}
+
+char* CopyInto(MemoryContext context, const std::string& s) {
+  MemoryContext old = MemoryContextSwitchTo(context);
+  char* copy = vigil::pg::CopyCString(s);
+  MemoryContextSwitchTo(old);
+  return copy;
+}
+
+char* OptionsArg(FunctionCallInfo fcinfo) {
+  if (PG_NARGS() == 0 || PG_ARGISNULL(0)) return nullptr;
+  Jsonb* jb = PG_GETARG_JSONB_P(0);
+  return JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+}
+
+}  // namespace
+
+void vigil::pg::DefineHealthSettings() {
+  auto keys = core::HealthConfigKeys();
+  for (std::size_t i = 0; i < keys.size() && i < kMaxKeys; ++i) {
+    const core::ConfigKey& k = keys[i];
+    threshold_values[i] = std::atoi(k.default_value);
+    std::size_t len = std::strlen(k.key);
+    auto ends = [&](const char* suffix) {
+      std::size_t n = std::strlen(suffix);
+      return len > n && std::strcmp(k.key + len - n, suffix) == 0;
+    };
+    int flags = ends("_ms") ? GUC_UNIT_MS : ends("_s") ? GUC_UNIT_S : ends("_mb") ? GUC_UNIT_MB : 0;
+    // Superuser-only: the thresholds decide which alerts are recorded.
+    DefineCustomIntVariable(psprintf("vigil.%s", k.key), k.description, nullptr, &threshold_values[i],
+                            threshold_values[i], static_cast<int>(k.min),
+                            static_cast<int>(std::min<long>(k.max, PG_INT32_MAX)), PGC_SUSET, flags, nullptr, nullptr,
+                            nullptr);
+  }
+}
+
+// vigil_health(options jsonb DEFAULT '{}') -> jsonb
+VIGIL_PG_FUNCTION(vigil_health) {
+  char* options = OptionsArg(fcinfo);
+  Facts facts = ReadFacts(fcinfo, true);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* result = Run([&] {
+    hl::Options o = options ? hl::ParseOptions(options) : hl::Options{};
+    std::vector<hl::Result> results = Results(facts, o);
+    std::string at = NowText();
+    std::optional<int> raised;
+    if (facts.record) raised = Record(facts, results, at);
+    return CopyInto(caller, hl::HealthJson(results, at, "postgresql", raised));
+  });
+  SPI_finish();
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+}
+
+// vigil_health_checks(options jsonb DEFAULT '{}') -> SETOF (check, status,
+// value, threshold, unit, message, details): records nothing.
+VIGIL_PG_FUNCTION(vigil_health_checks) {
+  char* options = OptionsArg(fcinfo);
+  Facts facts = ReadFacts(fcinfo, false);
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+  MemoryContext caller = CurrentMemoryContext;
+  constexpr int kColumns = 7;
+  int nrows = 0;
+  char*** rows = nullptr;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Run([&] {
+    hl::Options o = options ? hl::ParseOptions(options) : hl::Options{};
+    std::vector<hl::Result> results = Results(facts, o);
+    nrows = static_cast<int>(results.size());
+    rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));
+    auto copy = [&](const std::optional<std::string>& s) -> char* {
+      if (!s) return nullptr;
+      char* p = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, s->size() + 1));
+      memcpy(p, s->c_str(), s->size() + 1);
+      return p;
+    };
+    auto number = [](const std::optional<double>& v) -> std::optional<std::string> {
+      if (!v) return std::nullopt;
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%.15g", *v);
+      return std::string(buf);
+    };
+    for (int i = 0; i < nrows; ++i) {
+      const hl::Result& r = results[i];
+      rows[i] = static_cast<char**>(vigil::pg::AllocNoThrowIn(caller, sizeof(char*) * kColumns));
+      rows[i][0] = copy(r.check);
+      rows[i][1] = copy(std::string(hl::StatusName(r.status)));
+      rows[i][2] = copy(number(r.value));
+      rows[i][3] = copy(number(r.threshold));
+      rows[i][4] = copy(r.unit.empty() ? std::nullopt : std::optional<std::string>(r.unit));
+      rows[i][5] = copy(r.message);
+      rows[i][6] = copy(r.details.is_null() ? std::nullopt
+                                            : std::optional<std::string>(r.details.dump(-1, ' ', false, json::error_handler_t::replace)));
+    }
+  });
+  SPI_finish();
+  for (int i = 0; i < nrows; ++i) tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, rows[i]));
+  return (Datum)0;
+}
+
+// vigil_pool_status() -> jsonb
+VIGIL_PG_FUNCTION(vigil_pool_status) {
+  Facts facts = ReadFacts(fcinfo, false);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* result = Run([&] { return CopyInto(caller, PoolJson(facts).dump()); });
+  SPI_finish();
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+}
+
+// vigil_metrics() -> text: the default checks and the pool, Prometheus text.
+VIGIL_PG_FUNCTION(vigil_metrics) {
+  Facts facts = ReadFacts(fcinfo, false);
+  MemoryContext caller = CurrentMemoryContext;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  char* result = Run([&] { return CopyInto(caller, hl::MetricsText(Results(facts, {}), PoolJson(facts))); });
+  SPI_finish();
+  PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+// vigil_busy_backoff(max_ms) -> integer: SQLite's; PostgreSQL waits on locks
+// itself.
+VIGIL_PG_FUNCTION(vigil_busy_backoff) {
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("vigil_busy_backoff is SQLite's: PostgreSQL queues lock waiters itself"),
+                  errhint("Bound waits with SET lock_timeout (and deadlock_timeout); retry on SQLSTATE 55P03.")));
+  PG_RETURN_NULL();
+}
