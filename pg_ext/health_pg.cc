@@ -31,6 +31,7 @@ extern "C" {
 
 #include <sys/statvfs.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -62,9 +63,14 @@ struct Facts {
   bool reads_state;        // may read vigil's state counts (pg_monitor, vigil_reader, vigil_auditor)
   bool record;             // records states and alerts
   long slow;               // slow executions in the window, -1: monitoring not preloaded
+  long slow_query_ms;
   const char* schema;      // the extension's schema, quoted
   Oid owner;               // vigil_state's owner (InvalidOid: legacy layout)
   const char* data_dir;
+  // Who reads vigil's own state for the checks: its owner for members of
+  // pg_monitor and vigil's reader roles (read-only checks work for
+  // pg_monitor), else the caller, whose own privileges then decide.
+  Oid StateReader() const { return reads_state ? owner : InvalidOid; }
 };
 
 constexpr long kSlowWindowUs = 15L * 60 * 1000000;
@@ -83,6 +89,7 @@ Facts ReadFacts(FunctionCallInfo fcinfo, bool for_record) {
   f.owner = st.legacy ? InvalidOid : st.owner;
   f.record = for_record && f.monitor && OidIsValid(f.owner) && !RecoveryInProgress() && !XactReadOnly;
   f.slow = vigil::pg::SlowExecutionsSince(kSlowWindowUs);
+  f.slow_query_ms = vigil::pg::SlowQueryMs();
   f.data_dir = DataDir;
   return f;
 }
@@ -144,7 +151,7 @@ struct Run1 {
   }
   json& Validate() {
     if (!validate) {
-      auto r = Q(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text");
+      auto r = Q(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text", {}, facts.StateReader());
       validate = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "validation");
     }
     return *validate;
@@ -160,12 +167,10 @@ json Top(const Rows& rows, const char* name_key, const char* value_key) {
 hl::Measurement Measure(const std::string& check, Run1& run) {
   const Facts& f = run.facts;
   if (check == "response_time") {
-    instr_time start, end;
-    INSTR_TIME_SET_CURRENT(start);
+    auto start = std::chrono::steady_clock::now();
     Q("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
-    INSTR_TIME_SET_CURRENT(end);
-    INSTR_TIME_SUBTRACT(end, start);
-    return Value(INSTR_TIME_GET_MILLISEC(end), {}, {{"probe", "SELECT count(*) FROM pg_class"}});
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return Value(ms, {}, {{"probe", "SELECT count(*) FROM pg_class"}});
   }
   if (check == "connections") {
     NeedMonitor(f);
@@ -365,7 +370,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
   if (check == "slow_queries") {
     if (f.slow < 0) return Skip("statement monitoring is not running (shared_preload_libraries = 'vigil')");
     return Value(static_cast<double>(f.slow), f.monitor ? "" : "your statements",
-                 {{"slow_query_ms", std::stol(GetConfigOption("vigil.slow_query_ms", true, false) ?: "1000")}});
+                 {{"slow_query_ms", f.slow_query_ms}});
   }
   if (check == "quality_score") {
     if (!f.reads_state || !OidIsValid(f.owner)) throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor or vigil_reader");
@@ -396,7 +401,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     d["history_broken_at"] = history.value("broken_at", json(nullptr));
     json failed = json::array();
     for (const auto& r : Q(std::string("SELECT version FROM ") + f.schema +
-                           ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')"))
+                           ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')", {}, f.StateReader()))
       failed.push_back(S(r[0]));
     d["failed"] = failed;
     double n = static_cast<double>(d["drifted"].size() + d["missing"].size() + failed.size()) +
@@ -422,7 +427,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     return Value(D(r[0][0]));
   }
   if (check == "audit_chain") {
-    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text");
+    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text", {}, f.StateReader());
     json v = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification");
     bool valid = v.value("valid", false);
     return Value(valid ? 0 : 1, {}, {{"checked", v.value("checked", json(nullptr))},
@@ -493,47 +498,49 @@ json PoolJson(const Facts& f) {
 }
 
 // Record keeps each check's state (vigil_state.vigil_health_state) and
-// raises an alert with NOTIFY when it changed, as vigil_state's owner.
-// Concurrent callers: the row lock and the re-checked condition make one
-// of them see the change, once.
+// raises an alert with NOTIFY when it changed, as vigil_state's owner, in
+// one statement: the state and its alert are written together or not at
+// all. What a change raises is the core's decision (DecideTransition),
+// computed for each status the row could hold and picked in SQL by the one
+// it does hold. Concurrent callers: the row lock and the re-checked
+// condition make one of them see the change, once.
 int Record(const Facts& f, const std::vector<hl::Result>& results, const std::string& at) {
   json input = json::array();
   for (const hl::Result& r : results) {
     if (r.status == hl::Status::kSkipped) continue;
+    json transitions = json::object();
+    for (const char* from : {"ok", "warning", "critical"})
+      if (auto t = hl::DecideTransition(r, std::string(from)))
+        transitions[from] = {{"severity", t->severity}, {"message", t->message}, {"details", json::parse(t->details)}};
     input.push_back({{"check", r.check}, {"status", hl::StatusName(r.status)},
-                     {"value", r.value ? json(*r.value) : json(nullptr)}, {"message", r.message}});
+                     {"value", r.value ? json(*r.value) : json(nullptr)}, {"message", r.message},
+                     {"transitions", transitions}});
   }
   if (input.empty()) return 0;
   std::string in = input.dump(-1, ' ', false, json::error_handler_t::replace);
+  // A check never recorded is ok (DecideTransition's rule): its row starts
+  // so, and a row alone changes nothing.
   Q("INSERT INTO vigil_state.vigil_health_state (\"check\", status, since)"
     " SELECT x.\"check\", 'ok', $2::timestamptz FROM pg_catalog.jsonb_to_recordset($1::jsonb) AS x(\"check\" text)"
     " ON CONFLICT (\"check\") DO NOTHING",
     {in, at}, f.owner);
-  auto changed = Q("WITH input AS (SELECT * FROM pg_catalog.jsonb_to_recordset($1::jsonb)"
-                   " AS x(\"check\" text, status text, value float8, message text)),"
-                   " prev AS (SELECT s.\"check\", s.status FROM vigil_state.vigil_health_state s JOIN input i"
-                   " ON i.\"check\" OPERATOR(pg_catalog.=) s.\"check\" WHERE s.status OPERATOR(pg_catalog.<>) i.status"
-                   " FOR UPDATE OF s),"
-                   " upd AS (UPDATE vigil_state.vigil_health_state s SET status = i.status, since = $2::timestamptz,"
-                   " value = i.value, message = i.message FROM prev p JOIN input i ON i.\"check\" OPERATOR(pg_catalog.=) p.\"check\""
-                   " WHERE s.\"check\" OPERATOR(pg_catalog.=) p.\"check\" RETURNING s.\"check\", p.status AS previous)"
-                   " SELECT \"check\", previous FROM upd",
-                   {in, at}, f.owner);
-  json alerts = json::array();
-  for (const auto& row : changed)
-    for (const hl::Result& r : results)
-      if (r.check == S(row[0]))
-        if (auto t = hl::DecideTransition(r, row[1]))
-          alerts.push_back({{"severity", t->severity}, {"check", t->check}, {"message", t->message},
-                            {"details", json::parse(t->details)}});
-  if (alerts.empty()) return 0;
-  Q("WITH a AS (INSERT INTO vigil_state.vigil_alerts (at, source, severity, \"check\", message, details)"
-    " SELECT $2::timestamptz, 'health', x.severity, x.\"check\", x.message, x.details"
-    " FROM pg_catalog.jsonb_to_recordset($1::jsonb) AS x(severity text, \"check\" text, message text, details jsonb)"
-    " RETURNING id, \"check\")"
-    " SELECT pg_catalog.pg_notify('vigil_alerts', pg_catalog.json_build_object('id', a.id, 'kind', a.\"check\")::text) FROM a",
-    {alerts.dump(-1, ' ', false, json::error_handler_t::replace), at}, f.owner);
-  return static_cast<int>(alerts.size());
+  auto raised = Q("WITH input AS (SELECT * FROM pg_catalog.jsonb_to_recordset($1::jsonb)"
+                  " AS x(\"check\" text, status text, value float8, message text, transitions jsonb)),"
+                  " prev AS (SELECT s.\"check\", s.status FROM vigil_state.vigil_health_state s JOIN input i"
+                  " ON i.\"check\" OPERATOR(pg_catalog.=) s.\"check\" WHERE s.status OPERATOR(pg_catalog.<>) i.status"
+                  " FOR UPDATE OF s),"
+                  " upd AS (UPDATE vigil_state.vigil_health_state s SET status = i.status, since = $2::timestamptz,"
+                  " value = i.value, message = i.message FROM prev p JOIN input i ON i.\"check\" OPERATOR(pg_catalog.=) p.\"check\""
+                  " WHERE s.\"check\" OPERATOR(pg_catalog.=) p.\"check\""
+                  " RETURNING s.\"check\", i.transitions OPERATOR(pg_catalog.->) p.status AS t),"
+                  " a AS (INSERT INTO vigil_state.vigil_alerts (at, source, severity, \"check\", message, details)"
+                  " SELECT $2::timestamptz, 'health', u.t OPERATOR(pg_catalog.->>) 'severity', u.\"check\","
+                  " u.t OPERATOR(pg_catalog.->>) 'message', u.t OPERATOR(pg_catalog.->) 'details'"
+                  " FROM upd u WHERE u.t IS NOT NULL RETURNING id, \"check\")"
+                  " SELECT pg_catalog.pg_notify('vigil_alerts', pg_catalog.json_build_object('id', a.id, 'kind', a.\"check\")::text)"
+                  " FROM a",
+                  {in, at}, f.owner);
+  return static_cast<int>(raised.size());
 }
 
 std::string NowText() {
@@ -586,8 +593,11 @@ VIGIL_PG_FUNCTION(vigil_health) {
     std::vector<hl::Result> results = Results(facts, o);
     std::string at = NowText();
     std::optional<int> raised;
-    if (facts.record) raised = Record(facts, results, at);
-    return CopyInto(caller, hl::HealthJson(results, at, "postgresql", raised));
+    std::string not_recorded;
+    // A lock timeout or a full disk while recording: the checks are still
+    // the answer (the statement that failed left nothing behind).
+    if (facts.record) raised = hl::TryRecord([&] { return Record(facts, results, at); }, Fatal, &not_recorded);
+    return CopyInto(caller, hl::HealthJson(results, at, "postgresql", raised, not_recorded));
   });
   SPI_finish();
   PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));

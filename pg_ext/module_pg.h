@@ -56,6 +56,7 @@ void SuspendMonitoring() noexcept;  // the worker's own statements are not count
 void SnapshotFromWorker();
 char* HeaviestStatements(int n);
 long SlowExecutionsSince(int64 window_us);
+int SlowQueryMs() noexcept;  // vigil.slow_query_ms
 
 // Health (health_pg.cc): the thresholds' settings; the index findings of
 // query analysis it reuses (query_pg.cc; inside SPI, C++ side: throws).

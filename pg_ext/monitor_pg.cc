@@ -1087,6 +1087,8 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
   return (Datum)0;
 }
 
+int vigil::pg::SlowQueryMs() noexcept { return slow_query_ms; }
+
 // SlowExecutionsSince: the slow executions of the last window_us the
 // caller may see (the health check slow_queries); -1 when monitoring is
 // not running.

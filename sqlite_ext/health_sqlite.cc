@@ -307,15 +307,7 @@ std::vector<hl::Result> Results(sqlite3* db, const hl::Options& options) {
     } else {
       m = hl::Attempt(c, [&] { return Measure(c.name, run); }, nullptr);
     }
-    try {
-      out.push_back(hl::Grade(m, setting));
-    } catch (const core::Error& e) {
-      // A threshold the file holds out of range (a hand-edited vigil_config).
-      hl::Measurement bad;
-      bad.check = c.name;
-      bad.skipped = std::string("could not grade: ") + e.what();
-      out.push_back(hl::Grade(bad, setting));
-    }
+    out.push_back(hl::Grade(m, setting));
   }
   return out;
 }
@@ -326,10 +318,8 @@ hl::Options OptionsArg(int argc, sqlite3_value** argv) {
 }
 
 // Record keeps each check's state and raises an alert when it changed, in
-// one savepoint. Returns the alerts raised, or nullopt when the file is
-// read-only (nothing recorded).
-std::optional<int> Record(sqlite3* db, const std::vector<hl::Result>& results, const std::string& at) {
-  if (sqlite3_db_readonly(db, "main") != 0) return std::nullopt;
+// one savepoint (all or nothing). Returns the alerts raised.
+int Record(sqlite3* db, const std::vector<hl::Result>& results, const std::string& at) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_health");
   int raised = 0;
@@ -376,8 +366,14 @@ void Health(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   hl::Options options = OptionsArg(argc, argv);
   std::vector<hl::Result> results = Results(db, options);
   std::string at = NowUtc(db);
-  std::optional<int> raised = Record(db, results, at);
-  ResultText(ctx, hl::HealthJson(results, at, "sqlite", raised));
+  // Recording waits for the write lock like any writer; when it cannot be
+  // had (or the disk is full) the checks are still the answer, and the
+  // document says nothing was recorded. The savepoint leaves no half.
+  std::string not_recorded;
+  std::optional<int> raised;
+  if (sqlite3_db_readonly(db, "main") == 0)  // a read-only file records nothing
+    raised = hl::TryRecord([&] { return Record(db, results, at); }, nullptr, &not_recorded);
+  ResultText(ctx, hl::HealthJson(results, at, "sqlite", raised, not_recorded));
 }
 
 // vigil_health_checks(options): the same checks as rows; records nothing.

@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/text.h"
+#include "base/core_guard.h"
 
 namespace vigil::core::health {
 namespace {
@@ -176,8 +177,19 @@ Result Grade(const Measurement& m, const Setting& setting) {
     if (r.status == Status::kWarning || r.status == Status::kCritical) r.message += " " + std::string(c.remedy);
     return r;
   }
-  double warning = Level(c, c.warning_key, c.fixed_warning, setting);
-  double critical = Level(c, c.critical_key, c.fixed_critical, setting);
+  double warning, critical;
+  try {
+    warning = Level(c, c.warning_key, c.fixed_warning, setting);
+    critical = Level(c, c.critical_key, c.fixed_critical, setting);
+  } catch (const Error& e) {
+    // A threshold out of range where the engine keeps it (a hand-edited
+    // SQLite vigil_config): this check is skipped, not the call.
+    if (e.code() == ErrorCode::kCanceled) throw;
+    r.status = Status::kSkipped;
+    r.value.reset();
+    r.message = std::string("could not grade: ") + e.what();
+    return r;
+  }
   if (!m.value) {
     // Nothing to measure (no table, no standby): ok, and the note says so.
     r.status = Status::kOk;
@@ -268,6 +280,17 @@ Measurement Attempt(const CheckDef& check, const std::function<Measurement()>& m
   }
 }
 
+std::optional<int> TryRecord(const std::function<int()>& record, const std::function<bool(const Error&)>& fatal,
+                             std::string* not_recorded) {
+  try {
+    return record();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kCanceled || (fatal && fatal(e))) throw;
+    *not_recorded = e.what();
+    return std::nullopt;
+  }
+}
+
 const char* Overall(const std::vector<Result>& results) noexcept {
   bool warning = false;
   for (const Result& r : results) {
@@ -292,7 +315,7 @@ ordered_json ResultJson(const Result& r) {
 }  // namespace
 
 std::string HealthJson(const std::vector<Result>& results, const std::string& checked_at, const char* engine,
-                       const std::optional<int>& alerts_raised) {
+                       const std::optional<int>& alerts_raised, const std::string& not_recorded) {
   ordered_json doc;
   doc["status"] = Overall(results);
   doc["checked_at"] = checked_at;
@@ -311,6 +334,7 @@ std::string HealthJson(const std::vector<Result>& results, const std::string& ch
   doc["checks"] = std::move(checks);
   doc["issues"] = std::move(issues);
   doc["alerts"] = alerts_raised ? ordered_json(*alerts_raised) : ordered_json(nullptr);
+  if (!not_recorded.empty()) doc["not_recorded"] = not_recorded;
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

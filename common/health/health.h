@@ -78,7 +78,8 @@ using Setting = std::function<long(const char* key)>;
 
 // Grade turns a measurement into a result: its status against the levels
 // the settings give, and a message that says what was seen, the threshold
-// and the remedy.
+// and the remedy. A setting that cannot be read (out of range) makes the
+// result skipped, with why.
 Result Grade(const Measurement& m, const Setting& setting);
 
 // Options of vigil_health(options) and vigil_health_checks(options):
@@ -102,6 +103,13 @@ bool Wanted(const CheckDef& check, unsigned engine, const Options& options, std:
 Measurement Attempt(const CheckDef& check, const std::function<Measurement()>& measure,
                     const std::function<bool(const Error&)>& fatal);
 
+// TryRecord runs an adapter's recording of states and alerts: a failure
+// (the write lock not had, a full disk, a read-only file) leaves the checks
+// the answer and says why in *not_recorded; a cancel ends the call. The
+// adapter's recording is all or nothing.
+std::optional<int> TryRecord(const std::function<int()>& record, const std::function<bool(const Error&)>& fatal,
+                             std::string* not_recorded);
+
 // Overall: "healthy" (every check ok or skipped), "degraded" (a warning),
 // "unhealthy" (a critical).
 const char* Overall(const std::vector<Result>& results) noexcept;
@@ -109,9 +117,10 @@ const char* Overall(const std::vector<Result>& results) noexcept;
 // HealthJson is vigil_health()'s document: status, checked_at, engine,
 // checks [{check, status, value, threshold, unit, message, details}],
 // issues [{check, status, message}] (the checks not ok or skipped), and
-// alerts (those this call raised, or null when it recorded nothing).
+// alerts (those this call raised, or null when it recorded nothing; then
+// not_recorded says why when recording failed).
 std::string HealthJson(const std::vector<Result>& results, const std::string& checked_at, const char* engine,
-                       const std::optional<int>& alerts_raised);
+                       const std::optional<int>& alerts_raised, const std::string& not_recorded = {});
 
 // Round2 keeps two decimals (what the documents show).
 double Round2(double v) noexcept;

@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""health.py VIGIL — health checks, alerts and the Prometheus exporter on a
+PostgreSQL server of its own (issue 17), preloaded with vigil, with
+max_connections 20 and WAL archiving that fails (archive_command false).
+
+Each check is driven into warning and critical by a real condition where
+that is cheap, by its thresholds otherwise:
+  * held locks (a session waiting on another's ACCESS EXCLUSIVE lock), an
+    idle-in-transaction session, a long statement, many connections, a
+    slow query, a smallint sequence near its maximum, an unused, a
+    duplicate and an invalid index (a failed CREATE UNIQUE INDEX
+    CONCURRENTLY), dead rows in a table autovacuum skips, an inactive
+    replication slot holding WAL, WAL archiving failing, a table over its
+    size, disabled enforcement; disk, wraparound, cache, response time,
+    database size and vacuum age by thresholds.
+  * Roles: an ordinary role gets the server-wide checks skipped with the
+    reason and records nothing; a pg_monitor member records and raises
+    alerts; the NOTIFY payload carries only id and kind; four sessions
+    seeing the same change raise one alert; a read-only transaction
+    records nothing; thresholds are superuser-only settings.
+  * vigil_metrics() and the exporter's /metrics pass `promtool check
+    metrics`; the exporter says vigil_up 0 while the server is stopped and
+    1 again once it is back; `vigil metrics` exits 1 while it is down. The
+    Alertmanager rules pass `promtool check rules` and their unit tests.
+Bounds on waiting are generous polls, never timed assertions.
+Prints 'N passed, N failed'."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from pgharness import ROOT, Checks, Session, pg_ctl, psql, script, start_cluster, stop_cluster, wait
+
+VIGIL = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else shutil.which("vigil")
+check = Checks()
+
+
+def row(env, name, settings="", user="postgres", deep=False):
+    """One check's (status, value, message, details) as `user`, after `settings` (SET ...;)."""
+    opts = json.dumps({"checks": [name], "deep": deep})
+    out = psql(env, f"{settings} SELECT json_build_object('status', status, 'value', value, 'message', message,"
+                    f" 'details', details) FROM vigil_health_checks('{opts}')", user=user)
+    return json.loads(out.splitlines()[-1])
+
+
+def status(env, name, settings="", user="postgres"):
+    return row(env, name, settings, user)["status"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20) as r:
+            return r.status, r.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def promtool(args, text=None):
+    tool = shutil.which("promtool")
+    if tool is None:
+        return False, "promtool (Debian package prometheus) is not installed"
+    p = subprocess.run([tool, *args], input=text, capture_output=True, text=True)
+    return p.returncode == 0, p.stdout + p.stderr
+
+
+def main():
+    env = start_cluster("shared_preload_libraries = 'vigil'", "max_connections = 20",
+                        "superuser_reserved_connections = 3", "vigil.slow_query_ms = 100", "autovacuum = off",
+                        "archive_mode = on", "archive_command = 'false'", "listen_addresses = '127.0.0.1'")
+    exporter = None
+    sessions = []
+    try:
+        psql(env, "CREATE EXTENSION vigil")
+        psql(env, "CREATE ROLE monitor LOGIN IN ROLE pg_monitor; CREATE ROLE app LOGIN")
+        psql(env, "CREATE TABLE t (id integer PRIMARY KEY, email text); INSERT INTO t SELECT g, 'a@example.com'"
+                  " FROM generate_series(1, 100) g; GRANT ALL ON t TO app")
+
+        # --- a fresh server --------------------------------------------------------
+        h = json.loads(psql(env, "SELECT vigil_health()", user="monitor"))
+        names = [c["check"] for c in h["checks"]]
+        for n in ["response_time", "connections", "idle_in_transaction", "long_running", "lock_waits",
+                  "replication_lag", "replication_slots", "wraparound", "disk_space", "database_size", "table_sizes",
+                  "cache_hit", "dead_tuples", "vacuum_age", "invalid_indexes", "duplicate_indexes", "unused_indexes",
+                  "sequences", "wal_archiving", "ssl", "slow_queries", "quality_score", "enforcement", "migrations",
+                  "schema_drift", "audit_backlog"]:
+            check(f"default check {n}", n in names)
+        check("SQLite's checks are not PostgreSQL's defaults", "quick_check" not in names and "freelist" not in names)
+        check("the monitor role records", isinstance(h["alerts"], int), str(h.get("alerts")))
+        bad = [c for c in h["checks"] if c["status"] == "skipped" and c["check"] != "replication_lag"]
+        check("a pg_monitor member runs every check", not bad, json.dumps(bad)[:500])
+        lag = {c["check"]: c for c in h["checks"]}["replication_lag"]
+        check("no standby: replication lag skipped, with why", lag["status"] == "skipped" and "standby" in lag["message"])
+
+        # --- roles ---------------------------------------------------------------------
+        h = json.loads(psql(env, "SELECT vigil_health()", user="app"))
+        by = {c["check"]: c for c in h["checks"]}
+        for n in ["connections", "lock_waits", "disk_space", "wal_archiving", "wraparound"]:
+            check(f"{n} needs pg_monitor", by[n]["status"] == "skipped" and "pg_monitor" in by[n]["message"],
+                  by[n]["message"])
+        check("an ordinary role records nothing", h["alerts"] is None)
+        check("vigil's own state needs a reader role", by["audit_backlog"]["status"] == "skipped")
+        e = psql(env, "SET vigil.lock_wait_warning_ms = 1", user="app", check_error=False)
+        check("thresholds are superuser settings", "permission denied" in e, e)
+        e = psql(env, "SELECT vigil_config('lock_wait_warning_ms', '1')", user="app", check_error=False)
+        check("vigil_config too", "permission denied" in e, e)
+        check("a superuser sets them through vigil_config",
+              psql(env, "SELECT vigil_config('lock_wait_warning_ms', '7')") == "7")
+        e = psql(env, "SET vigil.connections_warning_percent = 101", check_error=False)
+        check("out of range refused", "ERROR" in e and "101" in e, e)
+        e = psql(env, "SELECT vigil_health('{\"bogus\": 1}')", check_error=False)
+        check("unknown option: 22023", "unknown health option" in e, e)
+        e = psql(env, "SELECT * FROM vigil_health_checks('{\"checks\": [\"nope\"]}')", check_error=False)
+        check("unknown check: 22023", "unknown health check" in e, e)
+        e = psql(env, "SELECT vigil_busy_backoff(100)", check_error=False)
+        check("vigil_busy_backoff is SQLite's", "SQLite" in e and "lock_timeout" in e, e)
+        e = psql(env, "SELECT vigil_health('{\"checks\": [\"quick_check\"]}')")
+        check("an SQLite check named on PostgreSQL is skipped", '"status": "skipped"' in e, e[:300])
+
+        # --- held locks, idle in transaction, long statements ---------------------------------
+        holder = Session(env)
+        sessions.append(holder)
+        holder.send("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT 1;")
+        check("the holder is idle in its transaction", wait(lambda: psql(
+            env, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'") == "1", 20))
+        waiter = Session(env, user="app")
+        sessions.append(waiter)
+        waiter.send("SELECT count(*) FROM t;")
+        check("a session waits for the lock", wait(lambda: psql(
+            env, "SELECT count(*) FROM pg_locks WHERE NOT granted AND waitstart IS NOT NULL") == "1", 20))
+        time.sleep(0.3)
+        lw = row(env, "lock_waits", "SET vigil.lock_wait_warning_ms = 100;")
+        check("lock_waits warns", lw["status"] == "warning" and lw["value"] >= 100 and lw["details"]["waiting"],
+              str(lw))
+        check("lock_waits names the blocker", "blocked by" in lw["message"], lw["message"])
+        check("lock_waits critical", status(env, "lock_waits", "SET vigil.lock_wait_critical_ms = 100;") == "critical")
+        pool = json.loads(psql(env, "SELECT vigil_pool_status()", user="monitor"))
+        check("the pool counts the waiter", pool["waiting"] == 1 and pool["by_state"].get("idle_in_transaction") == 1,
+              str(pool))
+        time.sleep(1.1)
+        ii = row(env, "idle_in_transaction", "SET vigil.idle_in_transaction_warning_s = 1;")
+        check("idle in transaction warns", ii["status"] == "warning" and ii["value"] >= 1, str(ii))
+        check("idle in transaction critical",
+              status(env, "idle_in_transaction", "SET vigil.idle_in_transaction_critical_s = 1;") == "critical")
+        check("the waiter's statement runs long", status(env, "long_running", "SET vigil.long_running_warning_s = 1;")
+              == "warning")
+        check("long running critical", status(env, "long_running", "SET vigil.long_running_critical_s = 1;")
+              == "critical")
+        check("all ok at the defaults", [status(env, n) for n in ("lock_waits", "idle_in_transaction", "long_running")]
+              == ["ok", "ok", "ok"])
+        holder.close()
+        waiter.close()
+        sessions.clear()
+        check("the waiter got its lock", wait(lambda: psql(
+            env, "SELECT count(*) FROM pg_locks WHERE NOT granted") == "0", 20))
+
+        # --- many connections (17 for ordinary roles) ------------------------------------------
+        crowd = []
+        def used():
+            return float(row(env, "connections")["value"])
+        while used() <= 70 and len(crowd) < 17:
+            s = Session(env, user="app")
+            s.send("SELECT 1;")
+            crowd.append(s)
+            wait(lambda: used() > 0, 5)
+            time.sleep(0.05)
+        check("connections over 70 % warn", status(env, "connections") == "warning", str(used()))
+        while used() <= 90 and len(crowd) < 17:
+            s = Session(env, user="app")
+            s.send("SELECT 1;")
+            crowd.append(s)
+            time.sleep(0.1)
+        c = row(env, "connections")
+        check("connections over 90 % are critical", c["status"] == "critical", str(c))
+        check("the remedy names a pooler", "PgBouncer" in c["message"], c["message"])
+        for s in crowd:
+            s.close()
+        check("connections drop back", wait(lambda: status(env, "connections") == "ok", 20))
+
+        # --- slow queries, sequences, indexes, dead rows -------------------------------------
+        psql(env, "SELECT pg_sleep(0.2)", user="app")
+        sq = row(env, "slow_queries")
+        check("a slow query warns", sq["status"] == "warning" and sq["value"] >= 1, str(sq))
+        check("slow queries critical", status(env, "slow_queries", "SET vigil.slow_queries_critical = 0;") == "critical")
+        psql(env, "CREATE SEQUENCE s AS smallint; SELECT setval('s', 28000)")
+        check("a sequence at 85 % warns", status(env, "sequences") == "warning")
+        psql(env, "SELECT setval('s', 32000)")
+        sv = row(env, "sequences")
+        check("a sequence at 98 % is critical", sv["status"] == "critical" and "public.s" in sv["message"], str(sv))
+        psql(env, "DROP SEQUENCE s")
+        psql(env, "CREATE TABLE ix (a integer, b integer); INSERT INTO ix SELECT g % 10, g FROM generate_series(1, 100) g;"
+                  " CREATE INDEX ix_a ON ix (a); CREATE INDEX ix_a_again ON ix (a)")
+        check("a duplicate index warns", status(env, "duplicate_indexes") == "warning")
+        check("an unused index warns", status(env, "unused_indexes") == "warning")
+        psql(env, "CREATE UNIQUE INDEX CONCURRENTLY ix_b ON ix (a)", check_error=False)
+        iv = row(env, "invalid_indexes")
+        check("a failed CREATE INDEX CONCURRENTLY is critical", iv["status"] == "critical" and "ix_b" in json.dumps(iv),
+              str(iv))
+        psql(env, "DROP TABLE ix")
+        check("indexes ok again", [status(env, n) for n in ("duplicate_indexes", "invalid_indexes")] == ["ok", "ok"])
+        psql(env, "CREATE TABLE dt (id integer) WITH (autovacuum_enabled = off);"
+                  " INSERT INTO dt SELECT generate_series(1, 10000)")
+        psql(env, "DELETE FROM dt WHERE id <= 3000")
+        psql(env, "SELECT pg_stat_force_next_flush()")
+        check("30 % dead rows warn", wait(lambda: status(env, "dead_tuples") == "warning", 10))
+        psql(env, "DELETE FROM dt WHERE id <= 6000")
+        check("60 % dead rows are critical", wait(lambda: status(env, "dead_tuples") == "critical", 10))
+        check("a table due for vacuum", status(env, "vacuum_age", "SET vigil.vacuum_age_warning_hours = 0;") == "warning")
+        psql(env, "VACUUM dt")
+        check("vacuumed: no dead rows", wait(lambda: status(env, "dead_tuples") == "ok", 10))
+
+        # --- slots, archiving, sizes, thresholds ------------------------------------------------
+        psql(env, "SELECT pg_create_physical_replication_slot('held', true)")
+        psql(env, "CREATE TABLE big AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g")
+        rs = row(env, "replication_slots", "SET vigil.inactive_slot_warning_mb = 1;")
+        check("an inactive slot holding WAL warns", rs["status"] == "warning" and rs["value"] > 1, str(rs))
+        check("and critical", status(env, "replication_slots", "SET vigil.inactive_slot_critical_mb = 1;") == "critical")
+        psql(env, "SELECT pg_drop_replication_slot('held')")
+        psql(env, "SELECT pg_switch_wal()")
+        check("WAL archiving failing is critical", wait(lambda: status(env, "wal_archiving") == "critical", 30))
+        wa = row(env, "wal_archiving")
+        check("the message says what to fix", "archive_command" in wa["message"] and wa["details"]["failed_count"] >= 1,
+              str(wa))
+        ts = row(env, "table_sizes", "SET vigil.table_size_warning_mb = 1;")
+        check("a table over its size warns", ts["status"] == "warning" and "public.big" in ts["message"], str(ts))
+        check("table size critical", status(env, "table_sizes", "SET vigil.table_size_critical_mb = 1;") == "critical")
+        check("database size critical", status(env, "database_size", "SET vigil.database_size_critical_mb = 1;")
+              == "critical")
+        check("disk under its warning", status(env, "disk_space", "SET vigil.disk_free_warning_percent = 100;")
+              == "warning")
+        check("disk under its critical", status(env, "disk_space", "SET vigil.disk_free_critical_percent = 100;")
+              == "critical")
+        check("wraparound over its warning", status(env, "wraparound", "SET vigil.wraparound_warning_percent = 0;")
+              == "warning")
+        check("cache under its warning", status(env, "cache_hit", "SET vigil.cache_hit_warning_percent = 100;")
+              == "warning")
+        check("response time over its critical",
+              status(env, "response_time", "SET vigil.response_time_critical_ms = 0;") == "critical")
+        check("ssl: loopback clients are not counted", status(env, "ssl") == "ok")
+
+        # --- vigil's own state ----------------------------------------------------------------
+        psql(env, "SELECT vigil_rule_add('t', 'email', 'email'); SELECT vigil_enforce('t')")
+        check("enforced: ok", status(env, "enforcement") == "ok")
+        psql(env, "ALTER TABLE t DISABLE TRIGGER vigil_enforce")
+        en = row(env, "enforcement")
+        check("disabled enforcement is critical", en["status"] == "critical" and en["details"]["tables"] == ["public.t"],
+              str(en))
+        psql(env, "ALTER TABLE t ENABLE TRIGGER vigil_enforce")
+        check("enabled again", status(env, "enforcement") == "ok")
+        check("migrations and schema drift run", [status(env, n) for n in ("migrations", "schema_drift")] == ["ok", "ok"])
+        check("the audit chain verifies (deep)", row(env, "audit_chain", deep=True)["status"] == "ok")
+
+        # --- alerts: once per change, NOTIFY with id and kind only ----------------------------
+        psql(env, "CREATE TABLE al (a integer); CREATE INDEX al_1 ON al (a)")
+        before = int(psql(env, "SELECT count(*) FROM vigil_alerts WHERE \"check\" = 'duplicate_indexes'"))
+        psql(env, "CREATE INDEX al_2 ON al (a)")
+        procs = [subprocess.Popen(["psql", "-X", "-At", "-U", "monitor", "-c",
+                                   "SELECT vigil_health('{\"checks\": [\"duplicate_indexes\"]}')"],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        outs = [p.communicate(60) for p in procs]
+        check("four concurrent callers all answer", all(p.returncode == 0 for p in procs), str(outs)[:300])
+        after = int(psql(env, "SELECT count(*) FROM vigil_alerts WHERE \"check\" = 'duplicate_indexes'"))
+        check("one change, one alert", after == before + 1, f"{before} -> {after}")
+        psql(env, "DROP INDEX al_2")
+        out = script(env, "LISTEN vigil_alerts;\n"
+                          "SELECT vigil_health('{\"checks\": [\"duplicate_indexes\"]}') IS NOT NULL;\nSELECT 1;\n",
+                     user="monitor")
+        payloads = [line.split('payload "', 1)[1].rsplit('"', 1)[0] for line in out.splitlines() if "payload" in line]
+        check("the recovery is notified", len(payloads) == 1, out[:500])
+        if payloads:
+            p = json.loads(payloads[0])
+            check("the payload is id and kind only", sorted(p) == ["id", "kind"] and p["kind"] == "duplicate_indexes",
+                  payloads[0])
+            sev = psql(env, f"SELECT severity FROM vigil_alerts WHERE id = {int(p['id'])}")
+            check("the alert is the recovery (info)", sev == "info", sev)
+        st = psql(env, "SELECT status FROM vigil_health_state WHERE \"check\" = 'duplicate_indexes'", user="monitor")
+        check("the state view shows it", st == "ok", st)
+        out = psql(env, "BEGIN READ ONLY; SELECT vigil_health(); COMMIT", user="monitor")
+        h = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+        check("a read-only transaction records nothing", h["alerts"] is None, str(h.get("alerts")))
+
+        # --- metrics, exporter, rules ----------------------------------------------------------
+        text = psql(env, "SELECT vigil_metrics()", user="monitor") + "\n"
+        ok, why = promtool(["check", "metrics"], text)
+        check("vigil_metrics() passes promtool check metrics", ok, why)
+        check("metrics carry the pool", "vigil_connections_max 17" in text, text[-800:])
+        port = free_port()
+        exporter = subprocess.Popen([VIGIL, "exporter", "--listen", f"127.0.0.1:{port}"],
+                                    env=dict(env, PGUSER="monitor"), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+        check("the exporter serves", wait(lambda: scrape(port)[0] == 200, 20))
+        code, body = scrape(port)
+        check("vigil_up 1", "\nvigil_up 1\n" in body, body[-300:])
+        ok, why = promtool(["check", "metrics"], body)
+        check("/metrics passes promtool check metrics", ok, why)
+        pg_ctl(env, "stop", "-m", "fast")
+        code, body = scrape(port)
+        check("server stopped: vigil_up 0, still served", code == 200 and "\nvigil_up 0\n" in body, body[-300:])
+        check("and the scrape's duration", "vigil_scrape_duration_seconds" in body)
+        r = subprocess.run([VIGIL, "metrics"], env=dict(env, PGUSER="monitor"), capture_output=True, text=True)
+        check("`vigil metrics` exits 1 while it is down", r.returncode == 1 and "vigil_up 0" in r.stdout, r.stdout[-200:])
+        pg_ctl(env, "start")
+        check("the exporter recovers", wait(lambda: "\nvigil_up 1\n" in scrape(port)[1], 30))
+        exporter.terminate()
+        exporter.wait(10)
+        check("the exporter stops on SIGTERM", exporter.returncode == 0, str(exporter.returncode))
+        exporter = None
+        rules = os.path.join(ROOT, "packaging", "prometheus", "vigil-alerts.yml")
+        ok, why = promtool(["check", "rules", rules])
+        check("the Alertmanager rules pass promtool check rules", ok, why)
+        ok, why = promtool(["test", "rules", os.path.join(ROOT, "packaging", "prometheus", "vigil-alerts.test.yml")])
+        check("and their unit tests", ok, why)
+    finally:
+        for s in sessions:
+            s.close()
+        if exporter is not None:
+            exporter.kill()
+        crashes = stop_cluster(env)
+    check("no crash in the server log", not crashes, "\n".join(crashes[:5]))
+    return check.summary("pg health")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
