@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,11 +45,6 @@ std::int64_t MonoNs() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-long Setting(sqlite3* db, const char* key) {
-  const core::ConfigKey& k = core::FindConfig(key);
-  return std::stol(core::NormalizeConfigValue(k, ConfigGet(db, k)));
-}
-
 std::string MainFile(sqlite3* db) {
   const char* f = sqlite3_db_filename(db, "main");
   return f != nullptr ? f : "";
@@ -59,10 +55,33 @@ long long PragmaInt(sqlite3* db, const char* pragma) {
   return s.Step() ? s.Int(0) : 0;
 }
 
-// One health run: what several checks share is read once.
+// One health run: what several checks share is read once (on a file of
+// 1,000 tables each look at sqlite_schema costs a scan of it).
 struct Run {
   sqlite3* db;
   std::optional<json> validate;
+  std::optional<std::map<std::string, std::string>> settings;
+  std::map<std::string, bool> tables;
+  // Has: main holds vigil's `table` (schema::Ensure's answer, once).
+  bool Has(const char* table) {
+    auto it = tables.find(table);
+    if (it == tables.end()) it = tables.emplace(table, schema::Ensure(db, schema::Access::kRead, table)).first;
+    return it->second;
+  }
+  // Setting: vigil_config's value of `key`, checked as vigil_config checks
+  // it (an out-of-range value a file holds throws; the check is skipped).
+  long Setting(const char* key) {
+    if (!settings) {
+      settings.emplace();
+      if (Has("vigil_config")) {
+        Stmt s(db, "SELECT key, value FROM main.vigil_config");
+        while (s.Step()) (*settings)[s.Column(0).value_or("")] = s.Column(1).value_or("");
+      }
+    }
+    const core::ConfigKey& k = core::FindConfig(key);
+    auto it = settings->find(key);
+    return std::stol(core::NormalizeConfigValue(k, it != settings->end() ? it->second : k.default_value));
+  }
   json& Validate() {
     if (!validate) {
       Stmt s(db, "SELECT vigil_migration_validate()");
@@ -170,11 +189,11 @@ hl::Measurement Measure(const std::string& check, Run& run) {
   }
   if (check == "slow_queries") {
     std::size_t n = SlowSince(db, NowUs() - kSlowWindowUs);
-    hl::Measurement m = Value(static_cast<double>(n), "this connection", {{"slow_query_ms", Setting(db, "slow_query_ms")}});
+    hl::Measurement m = Value(static_cast<double>(n), "this connection", {{"slow_query_ms", run.Setting("slow_query_ms")}});
     return m;
   }
   if (check == "quality_score") {
-    if (!schema::Ensure(db, schema::Access::kRead, "vigil_quality_history")) return Nothing("no quality report has run yet");
+    if (!run.Has("vigil_quality_history")) return Nothing("no quality report has run yet");
     Stmt s(db, "SELECT score, at FROM main.vigil_quality_history WHERE table_name IS NULL ORDER BY id DESC LIMIT 1");
     if (!s.Step()) return Nothing("no quality report has run yet (vigil_quality_report())");
     return Value(sqlite3_column_double(s.get(), 0), "report of " + s.Column(1).value_or("?"));
@@ -275,7 +294,7 @@ hl::Measurement Measure(const std::string& check, Run& run) {
     return Value(n, {}, {{"diff", diff}});
   }
   if (check == "audit_backlog") {
-    if (!schema::Ensure(db, schema::Access::kRead, "vigil_audit_log")) return Value(0);
+    if (!run.Has("vigil_audit_log")) return Value(0);
     // Entries are written in id order: those after the newest sealed one.
     Stmt s(db, "SELECT count(*) FROM main.vigil_audit_log WHERE seq IS NULL AND id > coalesce((SELECT id FROM"
                " main.vigil_audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)");
@@ -293,9 +312,9 @@ hl::Measurement Measure(const std::string& check, Run& run) {
 
 // Results runs the checks the options select.
 std::vector<hl::Result> Results(sqlite3* db, const hl::Options& options) {
-  Run run{db, std::nullopt};
+  Run run{db, std::nullopt, std::nullopt, {}};
   std::vector<hl::Result> out;
-  auto setting = [db](const char* key) { return Setting(db, key); };
+  auto setting = [&run](const char* key) { return run.Setting(key); };
   for (const hl::CheckDef& c : hl::Checks()) {
     std::string why;
     if (!hl::Wanted(c, hl::kSqlite, options, &why)) continue;
