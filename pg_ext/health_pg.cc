@@ -156,8 +156,7 @@ struct Run1 {
       auto n = Q("SELECT ((SELECT pg_catalog.count(*) FROM vigil_state.vigil_migrations) OPERATOR(pg_catalog.+)"
                  " (SELECT pg_catalog.count(*) FROM vigil_state.vigil_migration_history))::text", {}, facts.owner);
       if (!n.empty() && S(n[0][0]) == "0")
-        validate = json{{"drifted", json::array()}, {"missing", json::array()}, {"history", {{"broken_at", nullptr}}},
-                        {"schema", {{"changed", false}, {"diff", nullptr}}}};
+        validate = hl::Unmigrated();
     }
     if (!validate) {
       auto r = Q(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text", {}, facts.StateReader());
@@ -467,21 +466,8 @@ bool Fatal(const core::Error& e) {
 
 std::vector<hl::Result> Results(const Facts& f, const hl::Options& options) {
   Run1 run{f, std::nullopt, std::nullopt};
-  std::vector<hl::Result> out;
-  for (const hl::CheckDef& c : hl::Checks()) {
-    std::string why;
-    if (!hl::Wanted(c, hl::kPostgres, options, &why)) continue;
-    core::PollCancel();
-    hl::Measurement m;
-    if (!why.empty()) {
-      m.check = c.name;
-      m.skipped = why;
-    } else {
-      m = hl::Attempt(c, [&] { return Measure(c.name, run); }, Fatal);
-    }
-    out.push_back(hl::Grade(m, Threshold));
-  }
-  return out;
+  return hl::RunChecks(hl::kPostgres, options, [&](const hl::CheckDef& c) { return Measure(c.name, run); }, Threshold,
+                       Fatal);
 }
 
 json PoolJson(const Facts& f) {

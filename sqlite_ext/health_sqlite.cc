@@ -83,6 +83,13 @@ struct Run {
     return std::stol(core::NormalizeConfigValue(k, it != settings->end() ? it->second : k.default_value));
   }
   json& Validate() {
+    // Nothing registered and nothing recorded: nothing can have drifted,
+    // and the schema's snapshot (most of validate's cost) is not taken.
+    if (!validate && (!Has("vigil_migrations") || !Has("vigil_migration_history"))) validate = hl::Unmigrated();
+    if (!validate) {
+      Stmt n(db, "SELECT (SELECT count(*) FROM main.vigil_migrations) + (SELECT count(*) FROM main.vigil_migration_history)");
+      if (n.Step() && n.Int(0) == 0) validate = hl::Unmigrated();
+    }
     if (!validate) {
       Stmt s(db, "SELECT vigil_migration_validate()");
       validate = s.Step() ? core::json_in::ParseInput(s.Column(0).value_or("null"), "validation") : json();
@@ -313,22 +320,8 @@ hl::Measurement Measure(const std::string& check, Run& run) {
 // Results runs the checks the options select.
 std::vector<hl::Result> Results(sqlite3* db, const hl::Options& options) {
   Run run{db, std::nullopt, std::nullopt, {}};
-  std::vector<hl::Result> out;
-  auto setting = [&run](const char* key) { return run.Setting(key); };
-  for (const hl::CheckDef& c : hl::Checks()) {
-    std::string why;
-    if (!hl::Wanted(c, hl::kSqlite, options, &why)) continue;
-    core::PollCancel();
-    hl::Measurement m;
-    if (!why.empty()) {
-      m.check = c.name;
-      m.skipped = why;
-    } else {
-      m = hl::Attempt(c, [&] { return Measure(c.name, run); }, nullptr);
-    }
-    out.push_back(hl::Grade(m, setting));
-  }
-  return out;
+  return hl::RunChecks(hl::kSqlite, options, [&](const hl::CheckDef& c) { return Measure(c.name, run); },
+                       [&run](const char* key) { return run.Setting(key); }, nullptr);
 }
 
 hl::Options OptionsArg(int argc, sqlite3_value** argv) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "base/cancel.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/core_guard.h"
@@ -158,6 +159,11 @@ const CheckDef& FindCheck(std::string_view name) {
 
 double Round2(double v) noexcept { return std::round(v * 100.0) / 100.0; }
 
+nlohmann::json Unmigrated() {
+  return {{"drifted", nlohmann::json::array()}, {"missing", nlohmann::json::array()},
+          {"history", {{"broken_at", nullptr}}}, {"schema", {{"changed", false}, {"diff", nullptr}}}};
+}
+
 Result Grade(const Measurement& m, const Setting& setting) {
   const CheckDef& c = FindCheck(m.check);
   Result r;
@@ -278,6 +284,26 @@ Measurement Attempt(const CheckDef& check, const std::function<Measurement()>& m
     m.skipped = std::string("could not run: ") + e.what();
     return m;
   }
+}
+
+std::vector<Result> RunChecks(unsigned engine, const Options& options,
+                              const std::function<Measurement(const CheckDef&)>& measure, const Setting& setting,
+                              const std::function<bool(const Error&)>& fatal) {
+  std::vector<Result> out;
+  for (const CheckDef& c : Checks()) {
+    std::string why;
+    if (!Wanted(c, engine, options, &why)) continue;
+    PollCancel();
+    Measurement m;
+    if (!why.empty()) {
+      m.check = c.name;
+      m.skipped = why;
+    } else {
+      m = Attempt(c, [&] { return measure(c); }, fatal);
+    }
+    out.push_back(Grade(m, setting));
+  }
+  return out;
 }
 
 std::optional<int> TryRecord(const std::function<int()>& record, const std::function<bool(const Error&)>& fatal,

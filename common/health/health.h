@@ -103,6 +103,14 @@ bool Wanted(const CheckDef& check, unsigned engine, const Options& options, std:
 Measurement Attempt(const CheckDef& check, const std::function<Measurement()>& measure,
                     const std::function<bool(const Error&)>& fatal);
 
+// RunChecks is one call's checks: every check the options select for
+// `engine`, in the table's order, each measured through Attempt (a check
+// of the other engine named in the options is skipped with why) and graded
+// with `setting`. The cancellation check is polled between checks.
+std::vector<Result> RunChecks(unsigned engine, const Options& options,
+                              const std::function<Measurement(const CheckDef&)>& measure, const Setting& setting,
+                              const std::function<bool(const Error&)>& fatal);
+
 // TryRecord runs an adapter's recording of states and alerts: a failure
 // (the write lock not had, a full disk, a read-only file) leaves the checks
 // the answer and says why in *not_recorded; a cancel ends the call. The
@@ -121,6 +129,11 @@ const char* Overall(const std::vector<Result>& results) noexcept;
 // not_recorded says why when recording failed).
 std::string HealthJson(const std::vector<Result>& results, const std::string& checked_at, const char* engine,
                        const std::optional<int>& alerts_raised, const std::string& not_recorded = {});
+
+// Unmigrated is what vigil_migration_validate() would answer for a
+// database where nothing was ever registered or recorded (the checks
+// migrations and schema_drift skip its catalog snapshot then).
+nlohmann::json Unmigrated();
 
 // Round2 keeps two decimals (what the documents show).
 double Round2(double v) noexcept;
