@@ -340,7 +340,7 @@ CREATE TABLE vigil_state.vigil_alerts (
     message  text NOT NULL,
     details  jsonb
 );
-COMMENT ON TABLE vigil_state.vigil_alerts IS 'alerts raised on every change of state (quality now; health later); NOTIFY vigil_alerts carries each one''s id and kind';
+COMMENT ON TABLE vigil_state.vigil_alerts IS 'alerts raised on every change of state (quality reports and health checks); NOTIFY vigil_alerts carries each one''s id and kind';
 REVOKE ALL ON vigil_state.vigil_quality_history, vigil_state.vigil_alerts FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_quality_history', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_alerts', '');

@@ -45,6 +45,15 @@ for fn in $(grep -oE '^CREATE FUNCTION vigil_[a-z0-9_]+' pg_ext/vigil.sql | awk 
   grep -q "$fn" docs/reference.md 2>/dev/null || say "$fn has no entry in docs/reference.md"
 done
 
+# Every health check and every health threshold is documented in docs/health.md.
+for c in $(sed -n '/^constexpr CheckDef kChecks/,/^};/p' common/health/health.cc | grep -oE '^    \{"[a-z_]+"' | tr -d ' {"'); do
+  grep -q "\`$c\`" docs/health.md || say "health check $c is not in docs/health.md"
+done
+for k in $(sed -n '/^constexpr ConfigKey kHealthKeys/,/^};/p' common/base/config.cc | grep -oE '^    \{"[a-z_]+"' | tr -d ' {"'); do
+  stem=${k%_warning*}; stem=${stem%_critical*}
+  grep -q "$stem" docs/health.md || say "health setting $k is not in docs/health.md"
+done
+
 # Wrappers: only boundary.h catches in the adapters.
 for f in pg_ext/*.cc sqlite_ext/*.cc; do
   if grep -n 'catch *(' "$f" >/dev/null; then say "$f catches exceptions outside boundary.h"; fi

@@ -335,7 +335,11 @@ ordered_json ResultJson(const Result& r) {
   c["threshold"] = r.threshold ? ordered_json(*r.threshold) : ordered_json(nullptr);
   c["unit"] = r.unit.empty() ? ordered_json(nullptr) : ordered_json(r.unit);
   c["message"] = r.message;
-  c["details"] = r.details.is_null() ? ordered_json(nullptr) : ordered_json::parse(r.details.dump());
+  // Names the engine read (a table of a hostile SQLite file) may be invalid
+  // UTF-8: replaced, never a failed call.
+  c["details"] = r.details.is_null() ? ordered_json(nullptr)
+                                     : ordered_json::parse(r.details.dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace));
   return c;
 }
 }  // namespace

@@ -326,6 +326,40 @@ SELECT json_extract(a, '$.source') AS source, json_extract(a, '$.statements') AS
        json_extract(a, '$.suggestions[0].ddl') AS first_suggestion
 FROM (SELECT vigil_index_advice() AS a);
 .print
+.print 15. Health: every check with its value, threshold and what to do; alerts on every change of state
+.print    (SQLite's checks; PostgreSQL adds sessions, locks, replication, wraparound, vacuum, WAL archiving ...).
+.print    The demo's slow report shows up, and a duplicate index made on purpose:
+CREATE INDEX trades_by_user ON trades(user_id);
+CREATE INDEX trades_by_user_again ON trades(user_id);
+SELECT json_extract(h, '$.status') AS status, json_array_length(h, '$.checks') AS checks,
+       json_array_length(h, '$.issues') AS issues, json_extract(h, '$.alerts') AS alerts_raised
+FROM (SELECT vigil_health() AS h);
+SELECT "check", status, value, threshold, unit, substr(message, 1, 100) AS message
+FROM vigil_health_checks() ORDER BY status <> 'ok' DESC, "check";
+.print    Alerts are rows (vigil_alerts; PostgreSQL also NOTIFY vigil_alerts with the id and kind only):
+SELECT source, severity, "check", substr(message, 1, 90) AS message FROM vigil_alerts ORDER BY id DESC LIMIT 3;
+DROP INDEX trades_by_user_again;
+SELECT json_extract(vigil_health(), '$.alerts') AS alerts_after_the_fix;
+SELECT severity, "check", substr(message, 1, 90) AS message FROM vigil_alerts ORDER BY id DESC LIMIT 1;
+.print    The deep checks read the whole file (PRAGMA quick_check, foreign_key_check, table sizes, the audit chain,
+.print    which still finds the entry step 10 tampered with):
+SELECT "check", status, value, substr(message, 1, 80) AS message
+FROM vigil_health_checks('{"deep": true}') WHERE "check" IN ('quick_check', 'foreign_key_check', 'table_sizes', 'audit_chain');
+.print    Pool status: SQLite has no server, so vigil says what it can know and what it cannot:
+SELECT json_extract(p, '$.connections') AS connections, json_extract(p, '$.max_connections') AS max_connections,
+       json_extract(p, '$.waiting') AS waiting, substr(json_extract(p, '$.notes'), 1, 90) AS notes
+FROM (SELECT vigil_pool_status() AS p);
+.print    A busy file: vigil_busy_backoff(2000) retries a locked database with exponential backoff and jitter:
+SELECT vigil_busy_backoff(2000) AS max_ms;
+.print    vigil_metrics(): every figure in Prometheus text (`vigil exporter --listen` serves it with vigil_up); a few lines:
+WITH RECURSIVE lines(line, rest) AS (
+  SELECT '', vigil_metrics()
+  UNION ALL SELECT substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1)
+  FROM lines WHERE rest <> '')
+SELECT line AS metric FROM lines
+WHERE line LIKE 'vigil_health_status %' OR line LIKE 'vigil_check_status{check="slow_queries"}%'
+   OR line LIKE 'vigil_check_value{check="database_size"%' OR line LIKE 'vigil_connections{%';
+.print
 .print    Every vigil function is declared once (SELECT * FROM vigil_functions()); those that
 .print    run stored SQL, use a secret or touch files are DIRECTONLY: no view, trigger or CHECK of a file can call them:
 SELECT name, effects, sqlite_flags FROM vigil_functions()

@@ -328,6 +328,7 @@ REVOKE ALL ON FUNCTION vigil_query_stats_reset() FROM PUBLIC;
 -- check reports what the caller may see (server-wide checks need
 -- pg_monitor's privileges); vigil_health() records state changes and raises
 -- alerts only for members of pg_monitor.
+COMMENT ON TABLE vigil_state.vigil_alerts IS 'alerts raised on every change of state (quality reports and health checks); NOTIFY vigil_alerts carries each one''s id and kind';
 CREATE TABLE vigil_state.vigil_health_state (
     "check" text PRIMARY KEY,
     status  text NOT NULL,

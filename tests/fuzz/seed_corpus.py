@@ -264,6 +264,20 @@ seeds["monitor_history"] = {
     "long-digits": b"00000000000000000000001:1\0q\0",
 }
 
+# Health options as users write them, hostile ones, and names with the
+# bytes a label or a JSON document must escape (tests/core/health_test.cc).
+seeds["health_options"] = {
+    "empty": b"{}\0",
+    "deep": b'{"deep": true}\0public.trades',
+    "checks": b'{"checks": ["disk_space", "lock_waits", "quick_check"]}\0pid 4242',
+    "unknown-check": b'{"checks": ["nope"]}\0',
+    "not-object": b"[1, 2]\0",
+    "deep-not-bool": b'{"deep": "yes"}\0',
+    "nested": b'{"checks": [[[[[[["x"]]]]]]]}\0',
+    "label-escapes": b'{}\0a"b\\c\nd',
+    "invalid-utf8-subject": b"{}\0\xff\xfe\xc3",
+}
+
 for target, bucket in sorted(seeds.items()):
     folder = os.path.join(CORPUS, target)
     os.makedirs(folder, exist_ok=True)
