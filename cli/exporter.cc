@@ -5,9 +5,10 @@
 // query) and the scrape's own duration, the client's view of response
 // time (docs/health.md).
 //
-// HTTP is libmicrohttpd's (Debian libmicrohttpd-dev): one polling thread,
-// so scrapes run one at a time over one database connection, kept between
-// scrapes and opened again after a failure.
+// HTTP is libmicrohttpd's (Debian libmicrohttpd-dev), a thread per
+// connection with per-address and total limits; scrapes run one at a time
+// over one database connection, kept between scrapes and opened again
+// after a failure.
 #include "exporter.h"
 
 #include <microhttpd.h>
@@ -149,10 +150,15 @@ int RunExporter(const std::string& db, const std::string& module, const std::str
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+  // A thread per connection, so a client that sends slowly holds one
+  // thread, not the exporter; at most 4 connections per address and 64 in
+  // all, each closed after 10 s without a byte. Scrapes still run one at a
+  // time over the one database connection (Scraper's mutex).
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
   if (found->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
   MHD_Daemon* d = MHD_start_daemon(flags, 0, nullptr, nullptr, &Handle, &scraper, MHD_OPTION_SOCK_ADDR, found->ai_addr,
-                                   MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                                   MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4u,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, 10u,
                                    MHD_OPTION_END);
   if (d == nullptr) {
     std::cerr << "vigil: cannot listen on " << listen << " (in use, or not an address of this machine)\n";

@@ -35,6 +35,7 @@ extern "C" {
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,10 +68,6 @@ struct Facts {
   const char* schema;      // the extension's schema, quoted
   Oid owner;               // vigil_state's owner (InvalidOid: legacy layout)
   const char* data_dir;
-  // Who reads vigil's own state for the checks: its owner for members of
-  // pg_monitor and vigil's reader roles (read-only checks work for
-  // pg_monitor), else the caller, whose own privileges then decide.
-  Oid StateReader() const { return reads_state ? owner : InvalidOid; }
 };
 
 constexpr long kSlowWindowUs = 15L * 60 * 1000000;
@@ -145,8 +142,25 @@ struct Run1 {
   const Facts& facts;
   std::optional<json> index_health;
   std::optional<json> validate;
+  // The index findings of the tables the caller may see (the privilege
+  // model's rule for checks over tables), from query analysis's code.
   json& Indexes() {
-    if (!index_health) index_health = json::parse(vigil::pg::IndexHealthJson());
+    if (!index_health) {
+      index_health = json::parse(vigil::pg::IndexHealthJson());
+      std::set<std::string> visible;
+      for (const auto& r : Q(std::string("SELECT n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname"
+                                         " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                                         " ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                                         " WHERE c.relkind IN ('r', 'm') AND ") + kUserSchema + " AND " + kVisibleTable))
+        visible.insert(S(r[0]));
+      for (auto& [key, list] : index_health->items()) {
+        if (!list.is_array()) continue;
+        json kept = json::array();
+        for (const json& x : list)
+          if (visible.count(x.value("table", ""))) kept.push_back(x);
+        list = std::move(kept);
+      }
+    }
     return *index_health;
   }
   json& Validate() {
@@ -159,7 +173,12 @@ struct Run1 {
         validate = hl::Unmigrated();
     }
     if (!validate) {
-      auto r = Q(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text", {}, facts.StateReader());
+      // As the caller, under the caller's search_path: the schema snapshot
+      // prints names as that path shows them, as the migrator recorded it
+      // (pinned, every name would read schema-qualified: drift that is not
+      // there). Its own privilege check decides who may see it.
+      auto r = vigil::pg::GuardedQuery(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text", {},
+                                       InvalidOid, vigil::pg::kCallersPath);
       validate = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "validation");
     }
     return *validate;
@@ -285,10 +304,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     return Value(D(r[0][0]), {}, nullptr);
   }
   if (check == "table_sizes") {
-    // The 20 largest by the pages the catalog records (VACUUM and ANALYZE
-    // keep them; the table, its TOAST table and its indexes), then measured
-    // on disk: 1,000 tables are 20 sets of files looked at, not 1,000.
-    auto rows = Q(std::string("SELECT name, pg_catalog.pg_total_relation_size(oid) OPERATOR(pg_catalog./) 1048576.0"
+    // The pages the catalog records (VACUUM, ANALYZE and CREATE INDEX keep
+    // them) for the table, its TOAST table and its indexes. Measuring the
+    // files (pg_total_relation_size) would lock each table and wait behind
+    // any role holding a lock on one: a health check must not queue.
+    auto rows = Q(std::string("SELECT name, pages::float8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::float8"
+                              " OPERATOR(pg_catalog./) 1048576.0"
                               " FROM (SELECT c.oid, n.nspname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) c.relname AS name,"
                               " c.relpages OPERATOR(pg_catalog.+) COALESCE((SELECT t.relpages FROM pg_catalog.pg_class t"
                               " WHERE t.oid OPERATOR(pg_catalog.=) c.reltoastrelid), 0) OPERATOR(pg_catalog.+)"
@@ -296,7 +317,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                               " ON ic.oid OPERATOR(pg_catalog.=) x.indexrelid WHERE x.indrelid OPERATOR(pg_catalog.=) c.oid), 0) AS pages"
                               " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
                               " WHERE c.relkind IN ('r', 'm', 'p') AND ") + kUserSchema + " AND " + kVisibleTable +
-                  " ORDER BY pages DESC LIMIT 20) candidates ORDER BY 2 DESC LIMIT 5");
+                  " ORDER BY pages DESC LIMIT 5) largest ORDER BY 2 DESC");
     if (rows.empty()) return Nothing("no user table (or none you have a privilege on)");
     return Value(D(rows[0][1]), S(rows[0][0]), {{"largest", Top(rows, "table", "mb")}});
   }
@@ -353,7 +374,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                   " OPERATOR(pg_catalog./) NULLIF(max_value::numeric OPERATOR(pg_catalog.-) min_value, 0) END"
                   " FROM pg_catalog.pg_sequences WHERE last_value IS NOT NULL AND NOT cycle"
                   " AND schemaname NOT IN ('pg_catalog', 'information_schema', 'vigil_state')"
-                  " ORDER BY 2 DESC NULLS LAST LIMIT 5");
+                  " ORDER BY 2 DESC NULLS LAST LIMIT 5",
+                  // A sequence's value needs a privilege on it, which
+                  // pg_monitor does not give: its members read through the
+                  // owner (percentages and names, which the catalog shows
+                  // anyway); others see the sequences they may read.
+                  {}, f.monitor ? f.owner : InvalidOid);
     if (rows.empty()) return Value(0, {}, {{"sequences", json::array()}});
     return Value(D(rows[0][1]), S(rows[0][0]), {{"sequences", Top(rows, "sequence", "used_percent")}});
   }
@@ -416,7 +442,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     d["history_broken_at"] = history.value("broken_at", json(nullptr));
     json failed = json::array();
     for (const auto& r : Q(std::string("SELECT version FROM ") + f.schema +
-                           ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')", {}, f.StateReader()))
+                           ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')"))
       failed.push_back(S(r[0]));
     d["failed"] = failed;
     double n = static_cast<double>(d["drifted"].size() + d["missing"].size() + failed.size()) +
@@ -442,7 +468,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     return Value(D(r[0][0]));
   }
   if (check == "audit_chain") {
-    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text", {}, f.StateReader());
+    // As the caller: vigil_audit_verify's own check (vigil_auditor) decides.
+    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text");
     json v = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification");
     bool valid = v.value("valid", false);
     return Value(valid ? 0 : 1, {}, {{"checked", v.value("checked", json(nullptr))},

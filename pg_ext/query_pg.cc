@@ -139,10 +139,10 @@ class Planner : public core::sql::Planner {
              "SELECT n.nspname || '.' || c.relname, i.relname, x.indisunique::text, x.indisprimary::text, "
              "(x.indisvalid AND x.indisready)::text, (x.indpred IS NOT NULL)::text, "
              "pg_stat_get_numscans(x.indexrelid)::text, "
-             // Only an unused index's size is reported (IndexHealth): the
-             // others' files are not looked at (1,000 tables, 1,000 stats).
-             "CASE WHEN pg_stat_get_numscans(x.indexrelid) = 0 AND NOT x.indisunique THEN pg_relation_size(i.oid) "
-             "ELSE -1 END::text, "
+             // The size the catalog records (VACUUM, ANALYZE and CREATE
+             // INDEX keep it): pg_relation_size would lock the index, and
+             // wait behind any role that holds a lock on its table.
+             "(i.relpages::bigint * current_setting('block_size')::bigint)::text, "
              // Each column's name by an index lookup (an expression: ""),
              // not a hash join built again for every index.
              "(SELECT json_agg(COALESCE((SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = x.indrelid "

@@ -303,6 +303,10 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
                                                                       const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
   vigil::core::companion::Anchor();
+  // Loaded again on a connection: the old monitor goes with the old
+  // registrations (taking its busy handler with it), the new one gets the
+  // same back-off.
+  int busy_max_ms = vigil::sqlite::BusyBackoffOf(db);
   int rc = vigil::sqlite::RegisterAll(db, errmsg);
   if (rc != SQLITE_OK) return rc;
   // A file written by an older vigil is upgraded now when that can be done
@@ -312,5 +316,6 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_vigil_init(sqlite3
   // Monitoring starts after vigil's own work at load, which is not the
   // application's (docs/monitoring.md).
   vigil::sqlite::InstallMonitor(db);
+  if (busy_max_ms > 0) vigil::sqlite::RunQuietly([&] { vigil::sqlite::SetBusyBackoff(db, busy_max_ms); });
   return SQLITE_OK;
 }

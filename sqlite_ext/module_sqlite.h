@@ -67,6 +67,7 @@ struct BusyFacts {
   bool installed = false;  // on this connection
 };
 int SetBusyBackoff(sqlite3* db, int max_ms);
+int BusyBackoffOf(sqlite3* db) noexcept;  // the connection's max_ms now, -1: none
 BusyFacts FileBusyFacts(sqlite3* db, std::int64_t since_us);
 std::size_t SlowSince(sqlite3* db, std::int64_t since_us);
 std::int64_t NowUs() noexcept;

@@ -541,6 +541,12 @@ void RemoveMonitor(sqlite3* db) noexcept {
   // the call (API armor) or clears the trace of a connection about to be
   // freed, both harmless; its mutex is recursive.
   sqlite3_trace_v2(db, 0, nullptr, nullptr);
+  // The busy handler points at the monitor too. Removing it may remove a
+  // handler the application set since (PRAGMA busy_timeout replaces ours,
+  // and SQLite cannot say whose is in place): a connection that is not
+  // closing is given vigil's back again by the load that replaces the
+  // monitor (sqlite3_vigil_init, BusyBackoffOf).
+  if (m->busy_max_ms.load() > 0) sqlite3_busy_handler(db, nullptr, nullptr);
   delete m;
 }
 
@@ -605,6 +611,12 @@ int SetBusyBackoff(sqlite3* db, int max_ms) {
   else
     sqlite3_busy_handler(db, nullptr, nullptr);
   return previous;
+}
+
+int BusyBackoffOf(sqlite3* db) noexcept {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  auto it = Registry().find(db);
+  return it == Registry().end() ? -1 : it->second->busy_max_ms.load();
 }
 
 BusyFacts FileBusyFacts(sqlite3* db, std::int64_t since_us) {

@@ -81,8 +81,10 @@ def main():
         for n in range(low, high + 1):
             expected[(name, n)] = flags_of(sqlite_flags, n)
         if "directonly" in sqlite_flags:
-            check(any(w in effects for w in ("writes", "runs stored SQL", "uses a secret", "touches files")),
-                  f"{name}: directonly only for what writes, runs stored SQL, uses a secret or touches files ({effects})")
+            check(any(w in effects for w in ("writes", "runs stored SQL", "uses a secret", "touches files",
+                                             "describes the database")),
+                  f"{name}: directonly only for what writes, runs stored SQL, uses a secret, touches files or"
+                  f" describes the database ({effects})")
         check(bool(description), f"{name}: has a description (its PostgreSQL COMMENT)")
     mask = DETERMINISTIC | DIRECTONLY | INNOCUOUS
     for key, flags in sorted(expected.items()):

@@ -477,9 +477,10 @@ std::string MetricsText(const std::vector<Result>& results, const nlohmann::json
     }
     double busy = PoolNumber(pool, "busy_waits");
     if (!std::isnan(busy)) {
-      out += "# HELP vigil_busy_waits_total SQLite busy-handler waits of this process's connections.\n";
-      out += "# TYPE vigil_busy_waits_total counter\n";
-      out += "vigil_busy_waits_total " + Sample(busy) + "\n";
+      // A gauge: the sum over the connections open now (a closed one's
+      // waits leave it), so it may go down.
+      Family(&out, "vigil_busy_waits", "SQLite busy-handler waits of this process's open connections to the file.");
+      out += "vigil_busy_waits " + Sample(busy) + "\n";
     }
   }
   return out;

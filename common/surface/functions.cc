@@ -245,7 +245,7 @@ constexpr FunctionInfo kFunctions[] = {
      kReads, -1, false,
      "static rules (issues with severity, message, hint, position), tables, kind, fingerprint and the engine's plan summary of one statement"},
     {"vigil_index_advice", "vigil_index_advice", "statements jsonb DEFAULT NULL::jsonb", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads, -1, false,
+     kReads | kDescribes, -1, false,
      "index suggestions over statements, merged per table and ranked by what they would save, with the invalid, duplicate, redundant and unused indexes"},
     {"vigil_query_stats", "vigil_query_stats", "OUT fingerprint text, OUT query text, OUT calls bigint, OUT errors bigint, OUT rows bigint, OUT total_ms double precision, OUT mean_ms double precision, OUT min_ms double precision, OUT max_ms double precision, OUT stddev_ms double precision, OUT p50_ms double precision, OUT p95_ms double precision, OUT p99_ms double precision, OUT first_seen timestamp with time zone, OUT last_seen timestamp with time zone, OUT queryid bigint, OUT username text, OUT database text, OUT application_name text, OUT client_addr text", "SETOF record", Shape::kTable, Volatility::kVolatile, false, Parallel::kUnsafe,
      kReads, -1, false,
@@ -264,16 +264,16 @@ constexpr FunctionInfo kFunctions[] = {
      "forgets the statement counters and the slow-query log (the history stays)"},
     // ---- health (issue 17; docs/health.md) ----
     {"vigil_health", "vigil_health", "options jsonb DEFAULT '{}'::jsonb", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads | kWrites, -1, false,
+     kReads | kWrites | kDescribes, -1, false,
      "status (healthy, degraded, unhealthy), every check with value, threshold and an actionable message, and the issues; records state changes as alerts"},
     {"vigil_health_checks", "vigil_health_checks", "options jsonb DEFAULT '{}'::jsonb, OUT \"check\" text, OUT status text, OUT value double precision, OUT threshold double precision, OUT unit text, OUT message text, OUT details jsonb", "SETOF record", Shape::kTable, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads, -1, false,
+     kReads | kDescribes, -1, false,
      "the health checks as rows (check, status ok/warning/critical/skipped, value, threshold, unit, message, details); records nothing"},
     {"vigil_pool_status", "vigil_pool_status", "", "jsonb", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads, -1, false,
+     kReads | kDescribes, -1, false,
      "connections by state, the limit, utilisation and waiting connections (SQLite: this process's connections to the file)"},
     {"vigil_metrics", "vigil_metrics", "", "text", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
-     kReads, -1, false,
+     kReads | kDescribes, -1, false,
      "every health figure and the pool in Prometheus text exposition format (the vigil command's exporter serves it)"},
     {"vigil_busy_backoff", "vigil_busy_backoff", "max_ms integer", "integer", Shape::kScalar, Volatility::kVolatile, false, Parallel::kUnsafe,
      kWrites, -1, false,
@@ -328,11 +328,12 @@ constexpr void CountArgs(const char* s, int* in, int* defaults) {
   }
 }
 
-// DIRECTONLY: what writes, runs stored SQL, computes with a secret or
-// touches files (a view or trigger of an untrusted file must not obtain
-// keyed hashes, nor read or write files).
+// DIRECTONLY: what writes, runs stored SQL, computes with a secret,
+// touches files or describes the database (a view or trigger of an
+// untrusted file must not obtain keyed hashes, read or write files, or copy
+// the main database's names, sizes and directory into its own tables).
 constexpr bool WritesOrRunsSql(unsigned effects) {
-  return (effects & (kWrites | kRunsStoredSql | kUsesSecret | kFiles)) != 0;
+  return (effects & (kWrites | kRunsStoredSql | kUsesSecret | kFiles | kDescribes)) != 0;
 }
 
 constexpr unsigned FlagsAt(const FunctionInfo& f, int nargs) {
@@ -412,6 +413,7 @@ std::string EffectsText(unsigned effects) {
   add(kRunsStoredSql, "runs stored SQL");
   add(kUsesSecret, "uses a secret");
   add(kFiles, "touches files");
+  add(kDescribes, "describes the database");
   return out;
 }
 

@@ -33,6 +33,9 @@ enum Effect : unsigned {
   kRunsStoredSql = 1u << 2, // runs SQL kept in the database (expression rules, migration scripts)
   kUsesSecret = 1u << 3,    // computes with the server's or the connection's secret (API-key hashes)
   kFiles = 1u << 4,         // reads or writes files named by its arguments (backups)
+  kDescribes = 1u << 5,     // describes the database and its host (table and index names, sizes, the
+                            // file's directory, connections): a trigger of an attached file must not
+                            // carry that off into its own tables
 };
 
 // The SQLite flags, engine-neutral (the adapter maps them to SQLITE_*).
@@ -71,7 +74,8 @@ unsigned EffectsAt(const FunctionInfo& f, int nargs) noexcept;
 // SqliteFlagsOf derives the registration flags of one arity:
 //   pure and immutable         -> DETERMINISTIC | INNOCUOUS
 //   writes or runs stored SQL  -> DIRECTONLY (a view or trigger in an
-//                                 untrusted file can never call it)
+//   (or uses a secret, touches    untrusted file can never call it)
+//   files, describes the database)
 //   otherwise (reads)          -> INNOCUOUS
 // A function vigil's triggers call must not end up DIRECTONLY
 // (tests/core checks the table for it).

@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from pgharness import ROOT, Checks, Session, pg_ctl, psql, script, start_cluster, stop_cluster, wait
@@ -83,9 +84,11 @@ def main():
     sessions = []
     try:
         psql(env, "CREATE EXTENSION vigil")
-        psql(env, "CREATE ROLE monitor LOGIN IN ROLE pg_monitor; CREATE ROLE app LOGIN")
+        psql(env, "CREATE ROLE monitor LOGIN IN ROLE pg_monitor, vigil_reader; CREATE ROLE app LOGIN;"
+                  " CREATE ROLE watcher LOGIN IN ROLE pg_monitor")
         psql(env, "CREATE TABLE t (id integer PRIMARY KEY, email text); INSERT INTO t SELECT g, 'a@example.com'"
-                  " FROM generate_series(1, 100) g; GRANT ALL ON t TO app")
+                  " FROM generate_series(1, 100) g; GRANT ALL ON t TO app; CREATE INDEX t_email ON t (email);"
+                  " ANALYZE t")
 
         # --- a fresh server --------------------------------------------------------
         h = json.loads(psql(env, "SELECT vigil_health()", user="monitor"))
@@ -111,6 +114,11 @@ def main():
                   by[n]["message"])
         check("an ordinary role records nothing", h["alerts"] is None)
         check("vigil's own state needs a reader role", by["audit_backlog"]["status"] == "skipped")
+        w = {c["check"]: c for c in json.loads(psql(env, "SELECT vigil_health()", user="watcher"))["checks"]}
+        check("pg_monitor alone runs the server-wide checks", w["connections"]["status"] == "ok", str(w["connections"]))
+        check("migration validation needs vigil_reader too (it runs as the caller)",
+              w["migrations"]["status"] == "skipped" and "permission denied" in w["migrations"]["message"],
+              str(w["migrations"]))
         e = psql(env, "SET vigil.lock_wait_warning_ms = 1", user="app", check_error=False)
         check("thresholds are superuser settings", "permission denied" in e, e)
         e = psql(env, "SELECT vigil_config('lock_wait_warning_ms', '1')", user="app", check_error=False)
@@ -145,6 +153,13 @@ def main():
               str(lw))
         check("lock_waits names the blocker", "blocked by" in lw["message"], lw["message"])
         check("lock_waits critical", status(env, "lock_waits", "SET vigil.lock_wait_critical_ms = 100;") == "critical")
+        # The holder's ACCESS EXCLUSIVE lock on t (which has an unused index)
+        # must not hold up any check: sizes come from the catalog, no check
+        # opens a user table (review of issue 17: it once queued, and the
+        # exporter said vigil_up 0).
+        out = psql(env, "SET statement_timeout = '5s'; SELECT count(*) FROM vigil_health_checks()", user="monitor",
+                   check_error=False)
+        check("a lock on a table does not hold up the checks", not out.startswith("ERROR"), out[:300])
         pool = json.loads(psql(env, "SELECT vigil_pool_status()", user="monitor"))
         check("the pool counts the waiter", pool["waiting"] == 1 and pool["by_state"].get("idle_in_transaction") == 1,
               str(pool))
@@ -193,15 +208,20 @@ def main():
         sq = row(env, "slow_queries")
         check("a slow query warns", sq["status"] == "warning" and sq["value"] >= 1, str(sq))
         check("slow queries critical", status(env, "slow_queries", "SET vigil.slow_queries_critical = 0;") == "critical")
-        psql(env, "CREATE SEQUENCE s AS smallint; SELECT setval('s', 28000)")
+        psql(env, "CREATE SEQUENCE s AS smallint; SELECT setval('s', 28000); ALTER SEQUENCE s OWNER TO app")
         check("a sequence at 85 % warns", status(env, "sequences") == "warning")
         psql(env, "SELECT setval('s', 32000)")
         sv = row(env, "sequences")
         check("a sequence at 98 % is critical", sv["status"] == "critical" and "public.s" in sv["message"], str(sv))
+        sv = row(env, "sequences", user="watcher")
+        check("pg_monitor sees another role's sequence run out", sv["status"] == "critical", str(sv))
         psql(env, "DROP SEQUENCE s")
         psql(env, "CREATE TABLE ix (a integer, b integer); INSERT INTO ix SELECT g % 10, g FROM generate_series(1, 100) g;"
                   " CREATE INDEX ix_a ON ix (a); CREATE INDEX ix_a_again ON ix (a)")
         check("a duplicate index warns", status(env, "duplicate_indexes") == "warning")
+        di = row(env, "duplicate_indexes", user="app")
+        check("an ordinary role sees only its tables' indexes", di["status"] == "ok" and "ix_a" not in json.dumps(di),
+              str(di))
         check("an unused index warns", status(env, "unused_indexes") == "warning")
         psql(env, "CREATE UNIQUE INDEX CONCURRENTLY ix_b ON ix (a)", check_error=False)
         iv = row(env, "invalid_indexes")
@@ -222,7 +242,7 @@ def main():
 
         # --- slots, archiving, sizes, thresholds ------------------------------------------------
         psql(env, "SELECT pg_create_physical_replication_slot('held', true)")
-        psql(env, "CREATE TABLE big AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g")
+        psql(env, "CREATE TABLE big AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g; ANALYZE big")
         rs = row(env, "replication_slots", "SET vigil.inactive_slot_warning_mb = 1;")
         check("an inactive slot holding WAL warns", rs["status"] == "warning" and rs["value"] > 1, str(rs))
         check("and critical", status(env, "replication_slots", "SET vigil.inactive_slot_critical_mb = 1;") == "critical")
@@ -259,6 +279,14 @@ def main():
         psql(env, "ALTER TABLE t ENABLE TRIGGER vigil_enforce")
         check("enabled again", status(env, "enforcement") == "ok")
         check("migrations and schema drift run", [status(env, n) for n in ("migrations", "schema_drift")] == ["ok", "ok"])
+        psql(env, "SELECT vigil_migration_add('1', 'init', 'CREATE TABLE public.users (id integer PRIMARY KEY)');"
+                  " SELECT vigil_migrate()")
+        sd = row(env, "schema_drift", user="monitor")
+        check("no drift right after a migration (names printed as the caller's path shows them)",
+              sd["status"] == "ok", str(sd))
+        psql(env, "CREATE TABLE outside (x integer)")
+        check("a table made outside migrations is drift", status(env, "schema_drift", user="monitor") == "warning")
+        psql(env, "DROP TABLE outside")
         check("the audit chain verifies (deep)", row(env, "audit_chain", deep=True)["status"] == "ok")
 
         # --- alerts: once per change, NOTIFY with id and kind only ----------------------------
@@ -304,6 +332,26 @@ def main():
         check("vigil_up 1", "\nvigil_up 1\n" in body, body[-300:])
         ok, why = promtool(["check", "metrics"], body)
         check("/metrics passes promtool check metrics", ok, why)
+        # Slow clients (a header line now and then) hold a thread each, not
+        # the exporter; a POST and an unknown path are refused.
+        slow = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        code, body = scrape(port)
+        check("a scrape is served beside slow clients", code == 200 and "\nvigil_up 1\n" in body, str(code))
+        for s in slow:
+            s.close()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", data=b"x" * 100000, method="POST")
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            code = 200
+        except urllib.error.HTTPError as e:
+            code = e.code
+        except OSError:
+            code = -1
+        check("POST is refused", code in (405, -1), str(code))
         pg_ctl(env, "stop", "-m", "fast")
         code, body = scrape(port)
         check("server stopped: vigil_up 0, still served", code == 200 and "\nvigil_up 0\n" in body, body[-300:])

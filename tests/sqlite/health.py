@@ -242,6 +242,18 @@ b_db.execute("COMMIT")
 th.join(10)
 check(seen.get("error") == "", f"the insert succeeds once the lock is free: {seen}")
 check(a_db.execute("SELECT count(*) FROM q").fetchone()[0] == 2, "both rows in")
+# Loading the module again replaces the connection's monitor: the busy
+# handler goes with the old one and comes back with the new (the sanitizer
+# stage runs this under ASan: the handler once kept a freed pointer).
+a_db.execute("SELECT vigil_busy_backoff(1200)")
+a_db.load_extension(MODULE)
+b_db.execute("BEGIN IMMEDIATE")
+b_db.execute("INSERT INTO q VALUES (9)")
+t0 = time.monotonic()
+e = err(a_db, "INSERT INTO q VALUES (10)")
+waited = time.monotonic() - t0
+check("locked" in e and waited >= 1.0, f"after a reload the back-off still waits: {e!r} {waited:.3f}")
+b_db.execute("ROLLBACK")
 a_db.execute("SELECT vigil_busy_backoff(0)")
 b_db.execute("BEGIN IMMEDIATE")
 t0 = time.monotonic()
@@ -253,7 +265,7 @@ for bad, code in [("NULL", "must not be NULL"), ("-1", "from 0 to 3600000"), ("3
     e = err(a_db, f"SELECT vigil_busy_backoff({bad})")
     check(e.startswith("vigil: ") and code in e, f"vigil_busy_backoff({bad}): {e!r}")
 m = a_db.execute("SELECT vigil_metrics()").fetchone()[0]
-check("vigil_busy_waits_total" in m and "vigil_connections_waiting 0" in m, "busy figures in the metrics")
+check("vigil_busy_waits" in m and "vigil_connections_waiting 0" in m, "busy figures in the metrics")
 a_db.close()
 b_db.close()
 
@@ -334,8 +346,26 @@ check(fl["status"] in ("skipped", "ok"), f"an out-of-range stored threshold: {fl
 db.execute("DELETE FROM vigil_config WHERE key = 'freelist_warning_percent'")
 db.execute("CREATE VIEW v_health AS SELECT vigil_health() AS h")
 check("unsafe use" in err(db, "SELECT * FROM v_health"), "vigil_health is DIRECTONLY: a view cannot call it")
-db.execute("CREATE VIEW v_checks AS SELECT count(*) FROM vigil_health_checks")
-check(db.execute("SELECT * FROM v_checks").fetchone()[0] > 0, "vigil_health_checks is INNOCUOUS")
+# What describes the database (names, sizes, the file's directory) is
+# DIRECTONLY: an attached file's trigger cannot copy main's facts into its
+# own tables (review of issue 17).
+for fn in ["(SELECT count(*) FROM vigil_health_checks)", "vigil_pool_status()", "vigil_metrics()",
+           "vigil_index_advice()"]:
+    db.execute(f"CREATE VIEW v_describe AS SELECT {fn} AS x")
+    check("unsafe use" in err(db, "SELECT * FROM v_describe"), f"{fn} is DIRECTONLY")
+    db.execute("DROP VIEW v_describe")
+hostile = os.path.join(tmp, "hostile.db")
+hdb = sqlite3.connect(hostile)
+hdb.executescript("""CREATE TABLE bait (x); CREATE TABLE loot (y);
+CREATE TRIGGER steal AFTER INSERT ON bait BEGIN
+  INSERT INTO loot SELECT group_concat("check" || message) FROM vigil_health_checks('{"deep": true}');
+END;""")
+hdb.close()
+db.execute("ATTACH ? AS h", (hostile,))
+e = err(db, "INSERT INTO h.bait VALUES (1)")
+check("unsafe use" in e, f"an attached file's trigger cannot read main's health: {e!r}")
+check(db.execute("SELECT count(*) FROM h.loot").fetchone()[0] == 0, "nothing carried off")
+db.execute("DETACH h")
 db.execute("CREATE VIEW v_backoff AS SELECT vigil_busy_backoff(1000000)")
 check("unsafe use" in err(db, "SELECT * FROM v_backoff"), "vigil_busy_backoff is DIRECTONLY")
 
