@@ -117,27 +117,6 @@ constexpr const char* kUserSchema =
     "n.nspname NOT IN ('pg_catalog', 'information_schema', 'vigil_state') AND n.nspname !~ '^pg_toast'"
     " AND n.nspname !~ '^pg_temp_'";
 
-hl::Measurement Value(double v, std::string subject = {}, json details = nullptr) {
-  hl::Measurement m;
-  m.value = v;
-  m.subject = std::move(subject);
-  m.details = std::move(details);
-  return m;
-}
-
-hl::Measurement Nothing(std::string note, json details = nullptr) {
-  hl::Measurement m;
-  m.note = std::move(note);
-  m.details = std::move(details);
-  return m;
-}
-
-hl::Measurement Skip(std::string why) {
-  hl::Measurement m;
-  m.skipped = std::move(why);
-  return m;
-}
-
 struct Run1 {
   const Facts& facts;
   std::optional<json> index_health;
@@ -197,7 +176,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     auto start = std::chrono::steady_clock::now();
     Q("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class");
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    return Value(ms, {}, {{"probe", "SELECT count(*) FROM pg_class"}});
+    return hl::Measured(ms, {}, {{"probe", "SELECT count(*) FROM pg_class"}});
   }
   if (check == "connections") {
     NeedMonitor(f);
@@ -205,7 +184,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                " pg_catalog.current_setting('max_connections')::int"
                " - pg_catalog.current_setting('superuser_reserved_connections')::int FROM pg_catalog.pg_stat_activity");
     double used = D(r[0][0]), max = D(r[0][1]);
-    return Value(max > 0 ? 100.0 * used / max : 0, {}, {{"connections", I(r[0][0])}, {"max_connections", I(r[0][1])}});
+    return hl::Measured(max > 0 ? 100.0 * used / max : 0, {}, {{"connections", I(r[0][0])}, {"max_connections", I(r[0][1])}});
   }
   if (check == "idle_in_transaction" || check == "long_running") {
     NeedMonitor(f);
@@ -222,8 +201,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     for (const auto& r : rows)
       sessions.push_back({{"pid", std::stol(S(r[0]))}, {"seconds", hl::Round2(D(r[1]))}, {"user", S(r[2])},
                           {"application_name", S(r[3])}});
-    if (rows.empty()) return Value(0, {}, {{"sessions", sessions}});
-    return Value(D(rows[0][1]), "pid " + S(rows[0][0]) + ", " + S(rows[0][2]), {{"sessions", sessions}});
+    if (rows.empty()) return hl::Measured(0, {}, {{"sessions", sessions}});
+    return hl::Measured(D(rows[0][1]), "pid " + S(rows[0][0]) + ", " + S(rows[0][2]), {{"sessions", sessions}});
   }
   if (check == "lock_waits") {
     NeedMonitor(f);
@@ -236,8 +215,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
       waits.push_back({{"pid", std::stol(S(r[0]))}, {"ms", hl::Round2(D(r[1]))}, {"blocked_by", S(r[2])},
                        {"locktype", S(r[3])}, {"mode", S(r[4])}});
     json d = {{"waiting", waits}, {"deadlocks", dl.empty() ? json(nullptr) : json(I(dl[0][0]))}};
-    if (rows.empty()) return Value(0, {}, d);
-    return Value(D(rows[0][1]), "pid " + S(rows[0][0]) + " blocked by " + S(rows[0][2]), d);
+    if (rows.empty()) return hl::Measured(0, {}, d);
+    return hl::Measured(D(rows[0][1]), "pid " + S(rows[0][0]) + " blocked by " + S(rows[0][2]), d);
   }
   if (check == "replication_lag") {
     NeedMonitor(f);
@@ -245,18 +224,18 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     if (S(standby[0][0]) == "true") {
       auto r = Q("SELECT CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) pg_catalog.pg_last_wal_replay_lsn()"
                  " THEN 0 ELSE EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()) END");
-      if (!r[0][0]) return Nothing("replication lag: this standby has replayed nothing yet");
-      return Value(D(r[0][0]), "this standby", {{"role", "standby"}});
+      if (!r[0][0]) return hl::NothingMeasured("replication lag: this standby has replayed nothing yet");
+      return hl::Measured(D(r[0][0]), "this standby", {{"role", "standby"}});
     }
     auto rows = Q("SELECT application_name, COALESCE(EXTRACT(epoch FROM replay_lag), 0),"
                   " pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn), state"
                   " FROM pg_catalog.pg_stat_replication ORDER BY 2 DESC");
-    if (rows.empty()) return Skip("no standby is connected and this server is not a standby");
+    if (rows.empty()) return hl::Skipped("no standby is connected and this server is not a standby");
     json standbys = json::array();
     for (const auto& r : rows)
       standbys.push_back({{"application_name", S(r[0])}, {"lag_s", hl::Round2(D(r[1]))},
                           {"behind_bytes", r[2] ? json(I(r[2])) : json(nullptr)}, {"state", S(r[3])}});
-    return Value(D(rows[0][1]), "standby " + S(rows[0][0]), {{"role", "primary"}, {"standbys", standbys}});
+    return hl::Measured(D(rows[0][1]), "standby " + S(rows[0][0]), {{"role", "primary"}, {"standbys", standbys}});
   }
   if (check == "replication_slots") {
     NeedMonitor(f);
@@ -266,7 +245,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                   " ORDER BY 2 DESC NULLS LAST");
     double total = 0;
     for (const auto& r : rows) total += D(r[1]);
-    return Value(total, rows.empty() ? "" : "slot " + S(rows[0][0]), {{"inactive", Top(rows, "slot", "mb")}});
+    return hl::Measured(total, rows.empty() ? "" : "slot " + S(rows[0][0]), {{"inactive", Top(rows, "slot", "mb")}});
   }
   if (check == "wraparound") {
     NeedMonitor(f);
@@ -275,7 +254,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                " pg_catalog.mxid_age(datminmxid)) DESC LIMIT 1");
     double xid = D(r[0][1]), mxid = D(r[0][2]);
     double pct = 100.0 * std::max(xid, mxid) / 2147483648.0;
-    return Value(pct, "database " + S(r[0][0]), {{"xid_age", I(r[0][1])}, {"mxid_age", I(r[0][2])}});
+    return hl::Measured(pct, "database " + S(r[0][0]), {{"xid_age", I(r[0][1])}, {"mxid_age", I(r[0][2])}});
   }
   if (check == "disk_space") {
     NeedMonitor(f);
@@ -296,12 +275,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
         where = name;
       }
     }
-    if (where.empty()) return Skip("statvfs failed on the data directory");
-    return Value(worst, where, d);
+    if (where.empty()) return hl::Skipped("statvfs failed on the data directory");
+    return hl::Measured(worst, where, d);
   }
   if (check == "database_size") {
     auto r = Q("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()) OPERATOR(pg_catalog./) 1048576.0");
-    return Value(D(r[0][0]), {}, nullptr);
+    return hl::Measured(D(r[0][0]), {}, nullptr);
   }
   if (check == "table_sizes") {
     // The pages the catalog records (VACUUM, ANALYZE and CREATE INDEX keep
@@ -318,15 +297,15 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                               " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
                               " WHERE c.relkind IN ('r', 'm', 'p') AND ") + kUserSchema + " AND " + kVisibleTable +
                   " ORDER BY pages DESC LIMIT 5) largest ORDER BY 2 DESC");
-    if (rows.empty()) return Nothing("no user table (or none you have a privilege on)");
-    return Value(D(rows[0][1]), S(rows[0][0]), {{"largest", Top(rows, "table", "mb")}});
+    if (rows.empty()) return hl::NothingMeasured("no user table (or none you have a privilege on)");
+    return hl::Measured(D(rows[0][1]), S(rows[0][0]), {{"largest", Top(rows, "table", "mb")}});
   }
   if (check == "cache_hit") {
     auto r = Q("SELECT blks_hit, blks_read FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()");
     double hit = r.empty() ? 0 : D(r[0][0]), read = r.empty() ? 0 : D(r[0][1]);
     json d = {{"hits", r.empty() ? 0 : I(r[0][0])}, {"reads", r.empty() ? 0 : I(r[0][1])}};
-    if (hit + read < 1000) return Nothing("cache hit ratio: too few block reads to judge", d);
-    return Value(100.0 * hit / (hit + read), "this database", d);
+    if (hit + read < 1000) return hl::NothingMeasured("cache hit ratio: too few block reads to judge", d);
+    return hl::Measured(100.0 * hit / (hit + read), "this database", d);
   }
   if (check == "dead_tuples") {
     auto rows = Q(std::string("SELECT s.schemaname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) s.relname,"
@@ -336,8 +315,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                               " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
                               " WHERE s.n_dead_tup >= 1000 AND ") + kUserSchema + " AND " + kVisibleTable +
                   " ORDER BY 2 DESC LIMIT 5");
-    if (rows.empty()) return Value(0, {}, {{"tables", json::array()}});
-    return Value(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "dead_percent")}});
+    if (rows.empty()) return hl::Measured(0, {}, {{"tables", json::array()}});
+    return hl::Measured(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "dead_percent")}});
   }
   if (check == "vacuum_age") {
     // Tables whose dead rows exceed autovacuum's own trigger (the server's
@@ -354,8 +333,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                       " OPERATOR(pg_catalog.+) (pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8"
                       " OPERATOR(pg_catalog.*) GREATEST(c.reltuples, 0))) AND ") +
                   kUserSchema + " AND " + kVisibleTable + " ORDER BY 2 DESC LIMIT 5");
-    if (rows.empty()) return Value(0, {}, {{"tables", json::array()}});
-    return Value(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "hours")}});
+    if (rows.empty()) return hl::Measured(0, {}, {{"tables", json::array()}});
+    return hl::Measured(D(rows[0][1]), S(rows[0][0]), {{"tables", Top(rows, "table", "hours")}});
   }
   if (check == "invalid_indexes" || check == "duplicate_indexes" || check == "unused_indexes") {
     json& h = run.Indexes();
@@ -363,7 +342,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     if (list.is_null()) list = json::array();
     std::string subject;
     if (!list.empty()) subject = list[0].value("table", "") + "." + list[0].value("index", "");
-    return Value(static_cast<double>(list.size()), subject, {{"indexes", list}});
+    return hl::Measured(static_cast<double>(list.size()), subject, {{"indexes", list}});
   }
   if (check == "sequences") {
     auto rows = Q("SELECT schemaname OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) sequencename,"
@@ -380,8 +359,8 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                   // owner (percentages and names, which the catalog shows
                   // anyway); others see the sequences they may read.
                   {}, f.monitor ? f.owner : InvalidOid);
-    if (rows.empty()) return Value(0, {}, {{"sequences", json::array()}});
-    return Value(D(rows[0][1]), S(rows[0][0]), {{"sequences", Top(rows, "sequence", "used_percent")}});
+    if (rows.empty()) return hl::Measured(0, {}, {{"sequences", json::array()}});
+    return hl::Measured(D(rows[0][1]), S(rows[0][0]), {{"sequences", Top(rows, "sequence", "used_percent")}});
   }
   if (check == "wal_archiving") {
     NeedMonitor(f);
@@ -389,12 +368,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                " last_failed_time::text, last_archived_time::text,"
                " (last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time OPERATOR(pg_catalog.>) last_archived_time))::text"
                " FROM pg_catalog.pg_stat_archiver");
-    if (S(r[0][0]) == "off") return Skip("archive_mode is off: this server archives no WAL");
+    if (S(r[0][0]) == "off") return hl::Skipped("archive_mode is off: this server archives no WAL");
     json d = {{"failed_count", I(r[0][1])}, {"last_failed_wal", r[0][2] ? json(S(r[0][2])) : json(nullptr)},
               {"last_failed_time", r[0][3] ? json(S(r[0][3])) : json(nullptr)},
               {"last_archived_time", r[0][4] ? json(S(r[0][4])) : json(nullptr)}};
     bool failing = S(r[0][5]) == "true";
-    return Value(failing ? 1 : 0, failing ? "WAL " + S(r[0][2]) : "", d);
+    return hl::Measured(failing ? 1 : 0, failing ? "WAL " + S(r[0][2]) : "", d);
   }
   if (check == "ssl") {
     NeedMonitor(f);
@@ -406,19 +385,19 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     json sessions = json::array();
     for (std::size_t i = 0; i < rows.size() && i < 10; ++i)
       sessions.push_back({{"pid", std::stol(S(rows[i][0]))}, {"user", S(rows[i][1])}, {"client_addr", S(rows[i][2])}});
-    return Value(static_cast<double>(rows.size()), rows.empty() ? "" : "pid " + S(rows[0][0]), {{"sessions", sessions}});
+    return hl::Measured(static_cast<double>(rows.size()), rows.empty() ? "" : "pid " + S(rows[0][0]), {{"sessions", sessions}});
   }
   if (check == "slow_queries") {
-    if (f.slow < 0) return Skip("statement monitoring is not running (shared_preload_libraries = 'vigil')");
-    return Value(static_cast<double>(f.slow), f.monitor ? "" : "your statements",
+    if (f.slow < 0) return hl::Skipped("statement monitoring is not running (shared_preload_libraries = 'vigil')");
+    return hl::Measured(static_cast<double>(f.slow), f.monitor ? "" : "your statements",
                  {{"slow_query_ms", f.slow_query_ms}});
   }
   if (check == "quality_score") {
     if (!f.reads_state || !OidIsValid(f.owner)) throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor or vigil_reader");
     auto r = Q("SELECT score::text, at::text FROM vigil_state.vigil_quality_history WHERE table_name IS NULL"
                " ORDER BY id DESC LIMIT 1", {}, f.owner);
-    if (r.empty()) return Nothing("no quality report has run yet (vigil_quality_report())");
-    return Value(D(r[0][0]), "report of " + S(r[0][1]));
+    if (r.empty()) return hl::NothingMeasured("no quality report has run yet (vigil_quality_report())");
+    return hl::Measured(D(r[0][0]), "report of " + S(r[0][1]));
   }
   if (check == "enforcement") {
     // vigil_enforce triggers that do not fire: disabled, or every ordinary
@@ -431,31 +410,16 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                   kVisibleTable + " ORDER BY 1 LIMIT 1000");
     json tables = json::array();
     for (const auto& r : rows) tables.push_back(S(r[0]));
-    return Value(static_cast<double>(rows.size()), rows.empty() ? "" : S(rows[0][0]), {{"tables", tables}});
+    return hl::Measured(static_cast<double>(rows.size()), rows.empty() ? "" : S(rows[0][0]), {{"tables", tables}});
   }
   if (check == "migrations") {
-    json& v = run.Validate();
-    json d;
-    d["drifted"] = v.value("drifted", json::array());
-    d["missing"] = v.value("missing", json::array());
-    json history = v.value("history", json::object());
-    d["history_broken_at"] = history.value("broken_at", json(nullptr));
-    json failed = json::array();
+    std::vector<std::string> failed;
     for (const auto& r : Q(std::string("SELECT version FROM ") + f.schema +
                            ".vigil_migration_status() WHERE state IN ('failed', 'interrupted')"))
       failed.push_back(S(r[0]));
-    d["failed"] = failed;
-    double n = static_cast<double>(d["drifted"].size() + d["missing"].size() + failed.size()) +
-               (d["history_broken_at"].is_null() ? 0 : 1);
-    return Value(n, {}, d);
+    return hl::MigrationsFrom(run.Validate(), failed);
   }
-  if (check == "schema_drift") {
-    json& v = run.Validate();
-    json schema = v.value("schema", json::object());
-    json diff = schema.value("diff", json(nullptr));
-    double n = schema.value("changed", false) ? (diff.is_array() && !diff.empty() ? static_cast<double>(diff.size()) : 1) : 0;
-    return Value(n, {}, {{"diff", diff}});
-  }
+  if (check == "schema_drift") return hl::SchemaDriftFrom(run.Validate());
   if (check == "audit_backlog") {
     if (!f.reads_state || !OidIsValid(f.owner))
       throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor, vigil_reader or vigil_auditor");
@@ -465,15 +429,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
                " AND id OPERATOR(pg_catalog.>) COALESCE((SELECT id FROM vigil_state.vigil_audit_log"
                " WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)",
                {}, f.owner);
-    return Value(D(r[0][0]));
+    return hl::Measured(D(r[0][0]));
   }
   if (check == "audit_chain") {
     // As the caller: vigil_audit_verify's own check (vigil_auditor) decides.
     auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text");
-    json v = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification");
-    bool valid = v.value("valid", false);
-    return Value(valid ? 0 : 1, {}, {{"checked", v.value("checked", json(nullptr))},
-                                     {"first_invalid", v.value("first_invalid", json(nullptr))}});
+    return hl::AuditChainFrom(core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification"));
   }
   throw core::Error(core::ErrorCode::kInternal, "no PostgreSQL measurement for check " + check);
 }

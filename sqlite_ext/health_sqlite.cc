@@ -98,39 +98,17 @@ struct Run {
   }
 };
 
-hl::Measurement Value(double v, std::string subject = {}, json details = nullptr) {
-  hl::Measurement m;
-  m.value = v;
-  m.subject = std::move(subject);
-  m.details = std::move(details);
-  return m;
-}
-
-hl::Measurement Verdict(hl::Status s, std::string note, json details = nullptr) {
-  hl::Measurement m;
-  m.verdict = s;
-  m.note = std::move(note);
-  m.details = std::move(details);
-  return m;
-}
-
-hl::Measurement Nothing(std::string note) {
-  hl::Measurement m;
-  m.note = std::move(note);
-  return m;
-}
-
 hl::Measurement Measure(const std::string& check, Run& run) {
   sqlite3* db = run.db;
   if (check == "response_time") {
     std::int64_t t0 = MonoNs();
     Stmt s(db, "SELECT count(*) FROM main.sqlite_schema");
     s.Step();
-    return Value(static_cast<double>(MonoNs() - t0) / 1e6, {}, {{"probe", "SELECT count(*) FROM sqlite_schema"}});
+    return hl::Measured(static_cast<double>(MonoNs() - t0) / 1e6, {}, {{"probe", "SELECT count(*) FROM sqlite_schema"}});
   }
   if (check == "lock_waits") {
     BusyFacts f = FileBusyFacts(db, NowUs() - kSlowWindowUs);
-    hl::Measurement m = Value(f.longest_recent_ms, {}, {{"waits", f.waits}, {"episodes", f.episodes},
+    hl::Measurement m = hl::Measured(f.longest_recent_ms, {}, {{"waits", f.waits}, {"episodes", f.episodes},
                                                         {"timeouts", f.timeouts}, {"waiting_now", f.waiting},
                                                         {"busy_backoff", f.installed}});
     if (!f.installed)
@@ -154,12 +132,12 @@ hl::Measurement Measure(const std::string& check, Run& run) {
     }
     double free_pct = 100.0 * static_cast<double>(st.f_bavail) / static_cast<double>(st.f_blocks);
     double mb = static_cast<double>(st.f_frsize) / 1048576.0;
-    return Value(free_pct, dir, {{"free_mb", hl::Round2(static_cast<double>(st.f_bavail) * mb)},
+    return hl::Measured(free_pct, dir, {{"free_mb", hl::Round2(static_cast<double>(st.f_bavail) * mb)},
                                  {"total_mb", hl::Round2(static_cast<double>(st.f_blocks) * mb)}});
   }
   if (check == "database_size") {
     long long pages = PragmaInt(db, "page_count"), size = PragmaInt(db, "page_size");
-    return Value(static_cast<double>(pages) * static_cast<double>(size) / 1048576.0, {},
+    return hl::Measured(static_cast<double>(pages) * static_cast<double>(size) / 1048576.0, {},
                  {{"pages", pages}, {"page_size", size}});
   }
   if (check == "table_sizes") {
@@ -177,33 +155,33 @@ hl::Measurement Measure(const std::string& check, Run& run) {
       }
       top.push_back({{"table", s.Column(0).value_or("")}, {"mb", hl::Round2(mb)}});
     }
-    if (top.empty()) return Nothing("no tables");
-    return Value(largest, name, {{"largest", top}});
+    if (top.empty()) return hl::NothingMeasured("no tables");
+    return hl::Measured(largest, name, {{"largest", top}});
   }
   if (check == "cache_hit") {
     int hit = 0, miss = 0, high = 0;
     sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_HIT, &hit, &high, 0);
     sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &high, 0);
     if (hit + miss < 100)
-      return Nothing("cache hit ratio: too few page reads on this connection to judge (" +
+      return hl::NothingMeasured("cache hit ratio: too few page reads on this connection to judge (" +
                      std::to_string(hit + miss) + ")");
-    return Value(100.0 * hit / (hit + miss), "this connection", {{"hits", hit}, {"misses", miss}});
+    return hl::Measured(100.0 * hit / (hit + miss), "this connection", {{"hits", hit}, {"misses", miss}});
   }
   if (check == "duplicate_indexes") {
     json h = IndexHealthOf(db);
     json dup = h.value("duplicate_indexes", json::array());
-    return Value(static_cast<double>(dup.size()), dup.empty() ? "" : dup[0].value("index", ""), {{"indexes", dup}});
+    return hl::Measured(static_cast<double>(dup.size()), dup.empty() ? "" : dup[0].value("index", ""), {{"indexes", dup}});
   }
   if (check == "slow_queries") {
     std::size_t n = SlowSince(db, NowUs() - kSlowWindowUs);
-    hl::Measurement m = Value(static_cast<double>(n), "this connection", {{"slow_query_ms", run.Setting("slow_query_ms")}});
+    hl::Measurement m = hl::Measured(static_cast<double>(n), "this connection", {{"slow_query_ms", run.Setting("slow_query_ms")}});
     return m;
   }
   if (check == "quality_score") {
-    if (!run.Has("vigil_quality_history")) return Nothing("no quality report has run yet");
+    if (!run.Has("vigil_quality_history")) return hl::NothingMeasured("no quality report has run yet");
     Stmt s(db, "SELECT score, at FROM main.vigil_quality_history WHERE table_name IS NULL ORDER BY id DESC LIMIT 1");
-    if (!s.Step()) return Nothing("no quality report has run yet (vigil_quality_report())");
-    return Value(sqlite3_column_double(s.get(), 0), "report of " + s.Column(1).value_or("?"));
+    if (!s.Step()) return hl::NothingMeasured("no quality report has run yet (vigil_quality_report())");
+    return hl::Measured(sqlite3_column_double(s.get(), 0), "report of " + s.Column(1).value_or("?"));
   }
   if (check == "quick_check") {
     Stmt s(db, "SELECT quick_check FROM pragma_quick_check(100, 'main')");
@@ -212,7 +190,7 @@ hl::Measurement Measure(const std::string& check, Run& run) {
       std::string line = s.Column(0).value_or("");
       if (line != "ok") problems.push_back(line);
     }
-    return Value(static_cast<double>(problems.size()), {}, {{"problems", problems}});
+    return hl::Measured(static_cast<double>(problems.size()), {}, {{"problems", problems}});
   }
   if (check == "foreign_key_check") {
     Stmt s(db, "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check(NULL, 'main') LIMIT 1000");
@@ -224,19 +202,19 @@ hl::Measurement Measure(const std::string& check, Run& run) {
         rows.push_back({{"table", s.Column(0).value_or("")}, {"rowid", s.Column(1) ? json(s.Int(1)) : json(nullptr)},
                         {"parent", s.Column(2).value_or("")}});
     }
-    return Value(static_cast<double>(n), rows.empty() ? "" : rows[0].value("table", ""), {{"first", rows}});
+    return hl::Measured(static_cast<double>(n), rows.empty() ? "" : rows[0].value("table", ""), {{"first", rows}});
   }
   if (check == "journal_mode") {
     Stmt s(db, "PRAGMA main.journal_mode");
     std::string mode = s.Step() ? s.Column(0).value_or("") : "";
     json d = {{"journal_mode", mode}};
-    if (MainFile(db).empty()) return Verdict(hl::Status::kOk, "journal mode is " + mode + " (an in-memory database)", d);
-    if (mode == "wal") return Verdict(hl::Status::kOk, "journal mode is wal", d);
+    if (MainFile(db).empty()) return hl::Verdict(hl::Status::kOk, "journal mode is " + mode + " (an in-memory database)", d);
+    if (mode == "wal") return hl::Verdict(hl::Status::kOk, "journal mode is wal", d);
     if (mode == "off")
-      return Verdict(hl::Status::kCritical, "journal mode is off: a crash or an error mid-transaction can corrupt the file.", d);
+      return hl::Verdict(hl::Status::kCritical, "journal mode is off: a crash or an error mid-transaction can corrupt the file.", d);
     if (mode == "memory")
-      return Verdict(hl::Status::kWarning, "journal mode is memory: a crash mid-transaction can corrupt the file.", d);
-    return Verdict(hl::Status::kOk, "journal mode is " + mode + " (a rollback journal: readers wait for the writer; wal lets both run)", d);
+      return hl::Verdict(hl::Status::kWarning, "journal mode is memory: a crash mid-transaction can corrupt the file.", d);
+    return hl::Verdict(hl::Status::kOk, "journal mode is " + mode + " (a rollback journal: readers wait for the writer; wal lets both run)", d);
   }
   if (check == "foreign_keys") {
     long long on = PragmaInt(db, "foreign_keys");
@@ -244,9 +222,9 @@ hl::Measurement Measure(const std::string& check, Run& run) {
                " WHERE m.type = 'table'");
     long long declared = s.Step() ? s.Int(0) : 0;
     json d = {{"foreign_keys", on != 0}, {"declared", declared}};
-    if (on) return Verdict(hl::Status::kOk, "foreign keys are enforced on this connection", d);
-    if (declared == 0) return Verdict(hl::Status::kOk, "foreign keys are off on this connection, and none is declared", d);
-    return Verdict(hl::Status::kWarning,
+    if (on) return hl::Verdict(hl::Status::kOk, "foreign keys are enforced on this connection", d);
+    if (declared == 0) return hl::Verdict(hl::Status::kOk, "foreign keys are off on this connection, and none is declared", d);
+    return hl::Verdict(hl::Status::kWarning,
                    "foreign keys are off on this connection, and the schema declares " + std::to_string(declared) +
                        ": rows can break them unseen.", d);
   }
@@ -257,12 +235,12 @@ hl::Measurement Measure(const std::string& check, Run& run) {
     double pct = pages > 0 ? 100.0 * static_cast<double>(free) / static_cast<double>(pages) : 0;
     if (static_cast<double>(free) * static_cast<double>(size) < 1048576.0) {
       // Under 1 MB of free pages is not worth a VACUUM, whatever the share.
-      hl::Measurement m = Verdict(hl::Status::kOk, "free pages are " + std::to_string(free) + " of " +
+      hl::Measurement m = hl::Verdict(hl::Status::kOk, "free pages are " + std::to_string(free) + " of " +
                                                        std::to_string(pages) + " (under 1 MB)", d);
       m.value = pct;
       return m;
     }
-    return Value(pct, {}, d);
+    return hl::Measured(pct, {}, d);
   }
   if (check == "enforcement") {
     // A table with vigil's enforcement triggers whose triggers are not
@@ -275,44 +253,27 @@ hl::Measurement Measure(const std::string& check, Run& run) {
       std::string t = s.Column(0).value_or("");
       if (!EnforcementCurrent(db, t)) stale.push_back(t);
     }
-    return Value(static_cast<double>(stale.size()), stale.empty() ? "" : stale[0].get<std::string>(),
+    return hl::Measured(static_cast<double>(stale.size()), stale.empty() ? "" : stale[0].get<std::string>(),
                  {{"tables", stale}});
   }
   if (check == "migrations") {
-    json& v = run.Validate();
-    json d;
-    d["drifted"] = v.value("drifted", json::array());
-    d["missing"] = v.value("missing", json::array());
-    json history = v.value("history", json::object());
-    d["history_broken_at"] = history.value("broken_at", json(nullptr));
-    json failed = json::array();
+    std::vector<std::string> failed;
     Stmt s(db, "SELECT version FROM vigil_migration_status WHERE state IN ('failed', 'interrupted')");
     while (s.Step()) failed.push_back(s.Column(0).value_or(""));
-    d["failed"] = failed;
-    double n = static_cast<double>(d["drifted"].size() + d["missing"].size() + failed.size()) +
-               (d["history_broken_at"].is_null() ? 0 : 1);
-    return Value(n, {}, d);
+    return hl::MigrationsFrom(run.Validate(), failed);
   }
-  if (check == "schema_drift") {
-    json& v = run.Validate();
-    json schema = v.value("schema", json::object());
-    json diff = schema.value("diff", json(nullptr));
-    double n = schema.value("changed", false) ? (diff.is_array() && !diff.empty() ? static_cast<double>(diff.size()) : 1) : 0;
-    return Value(n, {}, {{"diff", diff}});
-  }
+  if (check == "schema_drift") return hl::SchemaDriftFrom(run.Validate());
   if (check == "audit_backlog") {
-    if (!run.Has("vigil_audit_log")) return Value(0);
+    if (!run.Has("vigil_audit_log")) return hl::Measured(0);
     // Entries are written in id order: those after the newest sealed one.
     Stmt s(db, "SELECT count(*) FROM main.vigil_audit_log WHERE seq IS NULL AND id > coalesce((SELECT id FROM"
                " main.vigil_audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)");
-    return Value(s.Step() ? static_cast<double>(s.Int(0)) : 0);
+    return hl::Measured(s.Step() ? static_cast<double>(s.Int(0)) : 0);
   }
   if (check == "audit_chain") {
     Stmt s(db, "SELECT vigil_audit_verify()");
-    json r = s.Step() ? core::json_in::ParseInput(s.Column(0).value_or("null"), "verification") : json();
-    bool valid = r.value("valid", false);
-    return Value(valid ? 0 : 1, {}, {{"checked", r.value("checked", json(nullptr))},
-                                     {"first_invalid", r.value("first_invalid", json(nullptr))}});
+    return hl::AuditChainFrom(s.Step() ? core::json_in::ParseInput(s.Column(0).value_or("null"), "verification")
+                                       : json());
   }
   throw core::Error(core::ErrorCode::kInternal, "no SQLite measurement for check " + check);
 }

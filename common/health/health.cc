@@ -159,6 +159,70 @@ const CheckDef& FindCheck(std::string_view name) {
 
 double Round2(double v) noexcept { return std::round(v * 100.0) / 100.0; }
 
+Measurement Measured(double value, std::string subject, nlohmann::json details) {
+  Measurement m;
+  m.value = value;
+  m.subject = std::move(subject);
+  m.details = std::move(details);
+  return m;
+}
+
+Measurement NothingMeasured(std::string note, nlohmann::json details) {
+  Measurement m;
+  m.note = std::move(note);
+  m.details = std::move(details);
+  return m;
+}
+
+Measurement Skipped(std::string why) {
+  Measurement m;
+  m.skipped = std::move(why);
+  return m;
+}
+
+Measurement Verdict(Status status, std::string note, nlohmann::json details) {
+  Measurement m;
+  m.verdict = status;
+  m.note = std::move(note);
+  m.details = std::move(details);
+  return m;
+}
+
+Measurement MigrationsFrom(const nlohmann::json& answer, const std::vector<std::string>& failed) {
+  using json = nlohmann::json;
+  const json validation = answer.is_object() ? answer : json::object();
+  json d;
+  d["drifted"] = validation.value("drifted", json::array());
+  d["missing"] = validation.value("missing", json::array());
+  json history = validation.value("history", json::object());
+  d["history_broken_at"] = history.is_object() ? history.value("broken_at", json(nullptr)) : json(nullptr);
+  d["failed"] = failed;
+  auto count = [](const json& a) { return a.is_array() ? a.size() : 0; };
+  double n = static_cast<double>(count(d["drifted"]) + count(d["missing"]) + failed.size()) +
+             (d["history_broken_at"].is_null() ? 0 : 1);
+  return Measured(n, {}, std::move(d));
+}
+
+Measurement SchemaDriftFrom(const nlohmann::json& answer) {
+  using json = nlohmann::json;
+  const json validation = answer.is_object() ? answer : json::object();
+  json schema = validation.value("schema", json::object());
+  if (!schema.is_object()) schema = json::object();
+  json diff = schema.value("diff", json(nullptr));
+  bool changed = schema.value("changed", false);
+  // The count of changed lines (at least 1 when it changed).
+  double n = !changed ? 0 : diff.is_array() && !diff.empty() ? static_cast<double>(diff.size()) : 1;
+  return Measured(n, {}, {{"diff", diff}});
+}
+
+Measurement AuditChainFrom(const nlohmann::json& verification) {
+  using json = nlohmann::json;
+  bool valid = verification.is_object() && verification.value("valid", false);
+  json checked = verification.is_object() ? verification.value("checked", json(nullptr)) : json(nullptr);
+  json first = verification.is_object() ? verification.value("first_invalid", json(nullptr)) : json(nullptr);
+  return Measured(valid ? 0 : 1, {}, {{"checked", checked}, {"first_invalid", first}});
+}
+
 nlohmann::json Unmigrated() {
   return {{"drifted", nlohmann::json::array()}, {"missing", nlohmann::json::array()},
           {"history", {{"broken_at", nullptr}}}, {"schema", {{"changed", false}, {"diff", nullptr}}}};

@@ -62,6 +62,22 @@ struct Measurement {
   nlohmann::json details;        // the facts behind it (offending objects), null for none
 };
 
+// The measurements adapters build: a value (with where it is worst and the
+// facts behind it), nothing to measure (a note says why: ok), a check that
+// cannot run (skipped, why), and the adapter's own verdict.
+Measurement Measured(double value, std::string subject = {}, nlohmann::json details = nullptr);
+Measurement NothingMeasured(std::string note, nlohmann::json details = nullptr);
+Measurement Skipped(std::string why);
+Measurement Verdict(Status status, std::string note, nlohmann::json details = nullptr);
+
+// What vigil's own functions answer, read the same on both engines:
+// vigil_migration_validate() with the versions vigil_migration_status()
+// says failed or were interrupted (check migrations), its schema part
+// (schema_drift), and vigil_audit_verify() (audit_chain).
+Measurement MigrationsFrom(const nlohmann::json& validation, const std::vector<std::string>& failed);
+Measurement SchemaDriftFrom(const nlohmann::json& validation);
+Measurement AuditChainFrom(const nlohmann::json& verification);
+
 // One graded check: a row of vigil_health_checks().
 struct Result {
   std::string check;

@@ -216,6 +216,31 @@ TEST(HealthRecord, AFailureIsSaidACancelEndsTheCall) {
   EXPECT_EQ(doc["not_recorded"], "database is locked");
 }
 
+TEST(HealthOwnState, ReadTheSameOnBothEngines) {
+  using nlohmann::json;
+  json v = json::parse(R"({"valid": false, "drifted": [{"version": "2"}], "missing": [],
+      "history": {"entries": 3, "broken_at": 3}, "schema": {"changed": true, "diff": ["-a", "+b"]}})");
+  Measurement m = MigrationsFrom(v, {"4"});
+  EXPECT_EQ(*m.value, 3) << "a drifted one, a failed one, a broken history";
+  EXPECT_EQ(m.details["failed"], json::array({"4"}));
+  EXPECT_EQ(*SchemaDriftFrom(v).value, 2) << "two changed lines";
+  EXPECT_EQ(*SchemaDriftFrom(Unmigrated()).value, 0);
+  EXPECT_EQ(*MigrationsFrom(Unmigrated(), {}).value, 0);
+  // Whatever shape arrives, a count comes out, never an exception.
+  for (const char* odd : {"null", "[]", "{\"drifted\": 5, \"history\": 1, \"schema\": []}"}) {
+    json j = json::parse(odd);
+    EXPECT_NO_THROW(MigrationsFrom(j, {})) << odd;
+    EXPECT_NO_THROW(SchemaDriftFrom(j)) << odd;
+    EXPECT_NO_THROW(AuditChainFrom(j)) << odd;
+  }
+  EXPECT_EQ(*AuditChainFrom(json::parse(R"({"valid": true, "checked": 9})")).value, 0);
+  Measurement broken = AuditChainFrom(json::parse(R"({"valid": false, "checked": 9, "first_invalid": {"seq": 2}})"));
+  EXPECT_EQ(*broken.value, 1);
+  EXPECT_EQ(broken.details["first_invalid"]["seq"], 2);
+  broken.check = "audit_chain";
+  EXPECT_EQ(Grade(broken, Settings{}).status, Status::kCritical);
+}
+
 TEST(HealthDocument, StatusIssuesAndAlertsCount) {
   Settings s;
   std::vector<Result> rs = {Grade(Measured("connections", 10), s), Grade(Measured("disk_space", 15), s)};
