@@ -25,38 +25,20 @@ import subprocess
 import sys
 import time
 
+from pgharness import Checks, start_cluster, stop_cluster
+from pgharness import psql as harness_psql
+
 VIGIL = sys.argv[1]
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-passed = failed = 0
+check = Checks()
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def start_cluster():
-    out = subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "start",
-                          "shared_preload_libraries = 'vigil'", "vigil.worker_interval = 200",
-                          "vigil.database = 'audited'"],
-                         check=True, capture_output=True, text=True).stdout
-    env = dict(os.environ)
-    for part in out.replace("export ", "").split():
-        k, v = part.split("=", 1)
-        env[k] = v.strip("'")
-    return env
+def start():
+    return start_cluster("shared_preload_libraries = 'vigil'", "vigil.worker_interval = 200",
+                         "vigil.database = 'audited'")
 
 
 def psql(env, sql, db="audited"):
-    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                       env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(r.stderr)
-    return r.stdout.strip()
+    return harness_psql(env, sql, db=db)
 
 
 def wait_sealed(env, limit=60.0):
@@ -70,7 +52,7 @@ def wait_sealed(env, limit=60.0):
 
 
 def main():
-    env = start_cluster()
+    env = start()
     data = env["VIGIL_PGDATA"]
     try:
         psql(env, "CREATE DATABASE audited", db="postgres")
@@ -207,9 +189,9 @@ def main():
         workers = psql(env, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
         check("the worker goes on", workers == "1", workers)
     finally:
-        subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "stop", data])
-    print(f"audit worker: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+        bad = stop_cluster(env)
+    check("no crash in the server log", not bad, "\n".join(bad[:5]))
+    return check.summary("audit worker")
 
 
 if __name__ == "__main__":

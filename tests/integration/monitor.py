@@ -27,49 +27,19 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-passed = failed = 0
+from pgharness import Checks, pg_ctl, psql, script, start_cluster, stop_cluster, wait
+
+check = Checks()
 N = 60
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def start_cluster():
+def cluster():
     # MALLOC_PERTURB_ fills freed memory: a read after free shows (the
     # report once read its result after SPI_finish freed it).
-    out = subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "start",
-                          "shared_preload_libraries = 'vigil, pg_stat_statements'", "vigil.worker_interval = 200",
-                          "vigil.snapshot_interval = 1", "vigil.slow_query_ms = 100", "vigil.max_statements = 100",
-                          "pg_stat_statements.track_utility = off", "restart_after_crash = on"],
-                         check=True, capture_output=True, text=True,
-                         env=dict(os.environ, MALLOC_PERTURB_="165")).stdout
-    env = dict(os.environ)
-    for part in out.replace("export ", "").split():
-        k, v = part.split("=", 1)
-        env[k] = v.strip("'")
-    return env
-
-
-def psql(env, sql, user="postgres", check_error=True, db="postgres"):
-    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", db, "-c", sql],
-                       env=env, capture_output=True, text=True)
-    if r.returncode != 0 and check_error:
-        raise RuntimeError(r.stderr)
-    return r.stdout.strip() if r.returncode == 0 else "ERROR: " + r.stderr.strip()
-
-
-def script(env, sql, user="postgres"):
-    """Runs a script in one session (statements one by one, as psql sends them)."""
-    r = subprocess.run(["psql", "-X", "-q", "-At", "-U", user, "-d", "postgres"], input=sql, env=env,
-                       capture_output=True, text=True)
-    return r.stdout
+    return start_cluster("shared_preload_libraries = 'vigil, pg_stat_statements'", "vigil.worker_interval = 200",
+                         "vigil.snapshot_interval = 1", "vigil.slow_query_ms = 100", "vigil.max_statements = 100",
+                         "pg_stat_statements.track_utility = off", "restart_after_crash = on",
+                         extra_env={"MALLOC_PERTURB_": "165"})
 
 
 def stats(env, user="postgres"):
@@ -86,18 +56,9 @@ def by_fp(env, sql):
     return psql(env, f"SELECT vigil_fingerprint($q${sql}$q$)")
 
 
-def wait(cond, limit=60.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return cond()
-
 
 def main():
-    env = start_cluster()
-    data = env["VIGIL_PGDATA"]
+    env = cluster()
     try:
         psql(env, "CREATE EXTENSION vigil")
         psql(env, "CREATE EXTENSION pg_stat_statements")
@@ -288,11 +249,8 @@ def main():
 
         # --- clean restart ---------------------------------------------------------------
         since = report["stats_since"]
-        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
-        owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        subprocess.run(owner + [os.path.join(bindir, "pg_ctl"), "-D", data, "-w", "-m", "fast", "restart", "-l",
-                                os.path.join(os.path.dirname(data), "server.log")],
-                       env=env, check=True, capture_output=True)
+        r = pg_ctl(env, "-m", "fast", "restart")
+        check("the server restarts", r.returncode == 0, r.stderr)
         s = stats(env)
         sel2 = next((v for (fp, q), v in s.items() if q == "select v from t where id = ?"), None)
         check("a clean restart keeps the counters", sel2 is not None and sel2[0] == N, str(sel2))
@@ -357,15 +315,9 @@ def main():
         n = int(psql(env, "SELECT count(*) FROM vigil_query_stats()"))
         check("at most vigil.max_statements entries", 0 < n <= 100, str(n))
     finally:
-        path = os.path.join(os.path.dirname(data), "server.log")
-        log = open(path, encoding="utf-8", errors="replace").read() if os.path.exists(path) else ""
-        subprocess.run([os.path.join(ROOT, "scripts/pg-temp-cluster"), "stop", data], capture_output=True)
-    bad = [line for line in log.splitlines()
-           if ("PANIC" in line or "TRAP" in line or "segmentation" in line.lower()
-               or ("terminated by signal" in line and "signal 9" not in line))]
+        bad = stop_cluster(env, expected_kills=True)
     check("no crash in the server log but the one the test caused", not bad, "\n".join(bad[:5]))
-    print(f"pg monitor: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary("pg monitor")
 
 
 if __name__ == "__main__":
