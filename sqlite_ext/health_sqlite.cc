@@ -318,14 +318,7 @@ int Record(sqlite3* db, const std::vector<hl::Result>& results, const std::strin
       s.Step();
     }
     if (auto t = hl::DecideTransition(r, previous)) {
-      Stmt s(db, "INSERT INTO main.vigil_alerts (at, source, severity, \"check\", message, details)"
-                 " VALUES (?1, 'health', ?2, ?3, ?4, ?5)");
-      s.Text(1, at);
-      s.Text(2, t->severity);
-      s.Text(3, t->check);
-      s.Text(4, t->message);
-      s.Text(5, t->details);
-      s.Step();
+      RecordAlert(db, at, "health", t->severity, t->check, t->message, t->details);
       ++raised;
     }
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,11 @@ int BusyBackoffOf(sqlite3* db) noexcept;  // the connection's max_ms now, -1: no
 BusyFacts FileBusyFacts(sqlite3* db, std::int64_t since_us);
 std::size_t SlowSince(sqlite3* db, std::int64_t since_us);
 std::int64_t NowUs() noexcept;
+
+// RecordAlert appends a row to vigil_alerts (quality_sqlite.cc): the
+// quality report's and the health checks' alerts.
+void RecordAlert(sqlite3* db, const std::string& at, const char* source, const std::string& severity,
+                 const std::string& check, const std::string& message, const std::string& details);
 
 // ConfigGet reads setting `key` from vigil_config (its default when unset).
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key);

@@ -28,6 +28,19 @@ std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
   return key.default_value;
 }
 
+void RecordAlert(sqlite3* db, const std::string& at, const char* source, const std::string& severity,
+                 const std::string& check, const std::string& message, const std::string& details) {
+  Stmt s(db, "INSERT INTO main.vigil_alerts (at, source, severity, \"check\", message, details)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.Text(1, at);
+  s.Text(2, source);
+  s.Text(3, severity);
+  s.Text(4, check);
+  s.Text(5, message);
+  s.Text(6, details);
+  s.Step();
+}
+
 namespace {
 
 namespace core = vigil::core;
@@ -158,15 +171,7 @@ void Record(sqlite3* db, const std::optional<std::string>& table, double score, 
     s.Step();
   }
   auto alert = core::DecideQualityAlert(table, score, static_cast<int>(threshold), was_below);
-  if (alert) {
-    Stmt s(db, "INSERT INTO main.vigil_alerts (at, source, severity, \"check\", message, details) "
-               "VALUES (?1, 'quality', ?2, 'quality_score', ?3, ?4)");
-    s.Text(1, at);
-    s.Text(2, alert->severity);
-    s.Text(3, alert->message);
-    s.Text(4, alert->details);
-    s.Step();
-  }
+  if (alert) RecordAlert(db, at, "quality", alert->severity, "quality_score", alert->message, alert->details);
 }
 
 // vigil_quality_check(table [, options]) -> JSON report
