@@ -539,6 +539,12 @@ std::string MetricsText(const std::vector<Result>& results, const nlohmann::json
       Family(&out, "vigil_connections_waiting", "Connections waiting for a lock now.");
       out += "vigil_connections_waiting " + Sample(waiting) + "\n";
     }
+    double deadlocks = PoolNumber(pool, "deadlocks");
+    if (!std::isnan(deadlocks)) {
+      out += "# HELP vigil_deadlocks_total Deadlocks detected in this database since its statistics were reset.\n";
+      out += "# TYPE vigil_deadlocks_total counter\n";
+      out += "vigil_deadlocks_total " + Sample(deadlocks) + "\n";
+    }
     double busy = PoolNumber(pool, "busy_waits");
     if (!std::isnan(busy)) {
       // A gauge: the sum over the connections open now (a closed one's

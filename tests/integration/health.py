@@ -180,6 +180,26 @@ def main():
         check("the waiter got its lock", wait(lambda: psql(
             env, "SELECT count(*) FROM pg_locks WHERE NOT granted") == "0", 20))
 
+        # --- a deadlock: counted for Prometheus (VigilDeadlocks alerts on its increase) ----------
+        psql(env, "CREATE TABLE dl (id integer PRIMARY KEY, v integer); INSERT INTO dl VALUES (1, 0), (2, 0)")
+        a, b = Session(env), Session(env)
+        sessions.extend([a, b])
+        a.send("BEGIN; UPDATE dl SET v = 1 WHERE id = 1;")
+        b.send("BEGIN; UPDATE dl SET v = 1 WHERE id = 2;")
+        wait(lambda: psql(env, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                               " WHERE c.relname = 'dl' AND l.mode = 'RowExclusiveLock'") == "2", 10)
+        a.send("UPDATE dl SET v = 2 WHERE id = 2;")
+        b.send("UPDATE dl SET v = 2 WHERE id = 1;")
+        # A backend reports its statistics once out of its (aborted) transaction.
+        a.send("ROLLBACK;")
+        b.send("ROLLBACK;")
+        check("the deadlock is counted", wait(lambda: "vigil_deadlocks_total 1\n" in psql(
+            env, "SELECT vigil_metrics()", user="monitor") + "\n", 20))
+        check("and in the pool status", json.loads(psql(env, "SELECT vigil_pool_status()"))["deadlocks"] == 1)
+        a.close()
+        b.close()
+        sessions.clear()
+
         # --- many connections (17 for ordinary roles) ------------------------------------------
         crowd = []
         def used():
