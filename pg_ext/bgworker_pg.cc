@@ -8,8 +8,10 @@
 // without ending the worker. Tasks today: sealing the audit chain
 // (audit_pg.cc, SealFromWorker) so that every committed entry is sealed
 // within about one interval; snapshots of the statement counters every
-// vigil.snapshot_interval (monitor_pg.cc, SnapshotFromWorker). Later capabilities (health checks, metrics
-// snapshots) add tasks here instead of new workers. Without preloading,
+// vigil.snapshot_interval (monitor_pg.cc, SnapshotFromWorker); the health
+// checks with their alerts and history every vigil.health_interval
+// (health_pg.cc, HealthFromWorker). Later capabilities add tasks here
+// instead of new workers. Without preloading,
 // the tasks are SQL functions a scheduler calls (vigil_audit_seal()).
 #include "boundary.h"
 #include "module_pg.h"
@@ -113,6 +115,7 @@ void vigil_worker_main(Datum) {
     MemoryContextSwitchTo(loop_cxt);
     RunTask("vigil: sealing the audit chain", vigil::pg::SealFromWorker);
     RunTask("vigil: statement snapshot", vigil::pg::SnapshotFromWorker);
+    RunTask("vigil: health checks", vigil::pg::HealthFromWorker);
     MemoryContextReset(loop_cxt);
   }
 }

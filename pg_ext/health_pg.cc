@@ -27,6 +27,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 }
 
 #include <sys/statvfs.h>
@@ -54,6 +55,10 @@ using vigil::pg::Run;
 
 namespace {
 
+// vigil.health_interval and the worker's last run.
+int health_interval_s = 60;
+TimestampTz last_health = 0;
+
 // The thresholds, one int per key of core::HealthConfigKeys(), in order.
 constexpr int kMaxKeys = 64;
 int threshold_values[kMaxKeys];
@@ -65,6 +70,7 @@ struct Facts {
   bool record;             // records states and alerts
   long slow;               // slow executions in the window, -1: monitoring not preloaded
   long slow_query_ms;
+  int history_days;
   const char* schema;      // the extension's schema, quoted
   Oid owner;               // vigil_state's owner (InvalidOid: legacy layout)
   const char* data_dir;
@@ -77,9 +83,9 @@ bool MemberOf(const char* role) {
   return OidIsValid(r) && has_privs_of_role(GetUserId(), r);
 }
 
-Facts ReadFacts(FunctionCallInfo fcinfo, bool for_record) {
+Facts ReadFacts(Oid extension_namespace, bool for_record) {
   Facts f;
-  f.schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+  f.schema = quote_identifier(get_namespace_name(extension_namespace));
   f.monitor = has_privs_of_role(GetUserId(), ROLE_PG_MONITOR);
   f.reads_state = f.monitor || MemberOf("vigil_reader") || MemberOf("vigil_auditor");
   vigil::pg::State st = vigil::pg::CurrentState();
@@ -87,6 +93,7 @@ Facts ReadFacts(FunctionCallInfo fcinfo, bool for_record) {
   f.record = for_record && f.monitor && OidIsValid(f.owner) && !RecoveryInProgress() && !XactReadOnly;
   f.slow = vigil::pg::SlowExecutionsSince(kSlowWindowUs);
   f.slow_query_ms = vigil::pg::SlowQueryMs();
+  f.history_days = vigil::pg::HistoryDays();
   f.data_dir = DataDir;
   return f;
 }
@@ -537,6 +544,17 @@ int Record(const Facts& f, const std::vector<hl::Result>& results, const std::st
   return static_cast<int>(raised.size());
 }
 
+// AppendHistory keeps a run in vigil_state.vigil_health_history (as its
+// owner) and deletes what is older than vigil.history_days.
+void AppendHistory(const Facts& f, const std::vector<hl::Result>& results, const std::string& at, const char* source) {
+  Q("INSERT INTO vigil_state.vigil_health_history (at, status, checks, source)"
+    " VALUES ($1::timestamptz, $2, $3::jsonb, $4)",
+    {at, std::string(hl::Overall(results)), hl::HistoryChecks(results), std::string(source)}, f.owner);
+  Q("DELETE FROM vigil_state.vigil_health_history WHERE at OPERATOR(pg_catalog.<) $1::timestamptz"
+    " OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $2::int)",
+    {at, std::to_string(f.history_days)}, f.owner);
+}
+
 std::string NowText() {
   auto r = Q("SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
   return S(r[0][0]);
@@ -558,6 +576,10 @@ char* OptionsArg(FunctionCallInfo fcinfo) {
 }  // namespace
 
 void vigil::pg::DefineHealthSettings() {
+  const core::ConfigKey* interval = Run([] { return &core::FindConfig("health_interval"); });
+  DefineCustomIntVariable("vigil.health_interval", interval->description, nullptr, &health_interval_s,
+                          std::atoi(interval->default_value), static_cast<int>(interval->min),
+                          static_cast<int>(interval->max), PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
   auto keys = core::HealthConfigKeys();
   for (std::size_t i = 0; i < keys.size() && i < kMaxKeys; ++i) {
     const core::ConfigKey& k = keys[i];
@@ -579,7 +601,7 @@ void vigil::pg::DefineHealthSettings() {
 // vigil_health(options jsonb DEFAULT '{}') -> jsonb
 VIGIL_PG_FUNCTION(vigil_health) {
   char* options = OptionsArg(fcinfo);
-  Facts facts = ReadFacts(fcinfo, true);
+  Facts facts = ReadFacts(get_func_namespace(fcinfo->flinfo->fn_oid), true);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] {
@@ -590,7 +612,14 @@ VIGIL_PG_FUNCTION(vigil_health) {
     std::string not_recorded;
     // A lock timeout or a full disk while recording: the checks are still
     // the answer (the statement that failed left nothing behind).
-    if (facts.record) raised = hl::TryRecord([&] { return Record(facts, results, at); }, Fatal, &not_recorded);
+    if (facts.record)
+      raised = hl::TryRecord(
+          [&] {
+            int n = Record(facts, results, at);
+            if (o.record) AppendHistory(facts, results, at, "call");
+            return n;
+          },
+          Fatal, &not_recorded);
     return CopyInto(caller, hl::HealthJson(results, at, "postgresql", raised, not_recorded));
   });
   SPI_finish();
@@ -601,7 +630,7 @@ VIGIL_PG_FUNCTION(vigil_health) {
 // value, threshold, unit, message, details): records nothing.
 VIGIL_PG_FUNCTION(vigil_health_checks) {
   char* options = OptionsArg(fcinfo);
-  Facts facts = ReadFacts(fcinfo, false);
+  Facts facts = ReadFacts(get_func_namespace(fcinfo->flinfo->fn_oid), false);
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   AttInMetadata* meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
@@ -647,7 +676,7 @@ VIGIL_PG_FUNCTION(vigil_health_checks) {
 
 // vigil_pool_status() -> jsonb
 VIGIL_PG_FUNCTION(vigil_pool_status) {
-  Facts facts = ReadFacts(fcinfo, false);
+  Facts facts = ReadFacts(get_func_namespace(fcinfo->flinfo->fn_oid), false);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] { return CopyInto(caller, PoolJson(facts).dump()); });
@@ -657,12 +686,37 @@ VIGIL_PG_FUNCTION(vigil_pool_status) {
 
 // vigil_metrics() -> text: the default checks and the pool, Prometheus text.
 VIGIL_PG_FUNCTION(vigil_metrics) {
-  Facts facts = ReadFacts(fcinfo, false);
+  Facts facts = ReadFacts(get_func_namespace(fcinfo->flinfo->fn_oid), false);
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   char* result = Run([&] { return CopyInto(caller, hl::MetricsText(Results(facts, {}), PoolJson(facts))); });
   SPI_finish();
   PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+// HealthFromWorker: the worker's health task (bgworker_pg.cc): every
+// vigil.health_interval seconds, the default checks in vigil.database, as
+// the worker's role (the bootstrap superuser: every check runs), their
+// states and alerts recorded and a history row kept. Not on a standby (the
+// worker starts once recovery has finished; a standby's own state is read
+// with vigil_health() there) and not where vigil is not installed.
+void vigil::pg::HealthFromWorker() {
+  if (health_interval_s <= 0 || RecoveryInProgress()) return;
+  TimestampTz now = GetCurrentTimestamp();
+  if (last_health != 0 && !TimestampDifferenceExceeds(last_health, now, health_interval_s * 1000)) return;
+  Oid nsp = vigil::pg::ExtensionNamespace();
+  if (!OidIsValid(nsp)) return;
+  Facts facts = ReadFacts(nsp, true);
+  if (!facts.record) return;
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Run([&] {
+    std::vector<hl::Result> results = Results(facts, {});
+    std::string at = NowText();
+    Record(facts, results, at);
+    AppendHistory(facts, results, at, "worker");
+  });
+  SPI_finish();
+  last_health = now;
 }
 
 // vigil_busy_backoff(max_ms) -> integer: SQLite's; PostgreSQL waits on locks

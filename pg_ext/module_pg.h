@@ -57,10 +57,12 @@ void SnapshotFromWorker();
 char* HeaviestStatements(int n);
 long SlowExecutionsSince(int64 window_us);
 int SlowQueryMs() noexcept;  // vigil.slow_query_ms
+int HistoryDays() noexcept;  // vigil.history_days
 
 // Health (health_pg.cc): the thresholds' settings; the index findings of
 // query analysis it reuses (query_pg.cc; inside SPI, C++ side: throws).
 void DefineHealthSettings();
+void HealthFromWorker();  // the worker's health task
 std::string IndexHealthJson();
 
 // The utility hook (utility_hooks_pg.cc), installed when preloaded, and

@@ -1088,6 +1088,7 @@ VIGIL_PG_FUNCTION(vigil_slow_queries) {
 }
 
 int vigil::pg::SlowQueryMs() noexcept { return slow_query_ms; }
+int vigil::pg::HistoryDays() noexcept { return history_days; }
 
 // SlowExecutionsSince: the slow executions of the last window_us the
 // caller may see (the health check slow_queries); -1 when monitoring is

@@ -99,7 +99,10 @@ using core::ErrorCode;
 // an alert is raised when it changes.
 #define VIGIL_SCHEMA_HEALTH \
     "CREATE TABLE IF NOT EXISTS main.vigil_health_state (" \
-    " \"check\" TEXT PRIMARY KEY, status TEXT NOT NULL, since TEXT NOT NULL, value REAL, message TEXT);"
+    " \"check\" TEXT PRIMARY KEY, status TEXT NOT NULL, since TEXT NOT NULL, value REAL, message TEXT);" \
+    "CREATE TABLE IF NOT EXISTS main.vigil_health_history (" \
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, status TEXT NOT NULL, checks TEXT NOT NULL, source TEXT NOT NULL);" \
+    "CREATE INDEX IF NOT EXISTS main.vigil_health_history_at ON vigil_health_history(at);"
 
 // The 0.1.0 table names: an unversioned database holding any of them was
 // written by 0.1.0.
@@ -110,7 +113,7 @@ constexpr const char* k010Names =
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas', 'vigil_audit_log',"
-    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history', 'vigil_health_state')";
+    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history', 'vigil_health_state', 'vigil_health_history')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =

@@ -21,7 +21,11 @@ constexpr ConfigKey kKeys[] = {
     {"slow_query_log_size", "1000", 10, 1000000, "slow executions the slow-query log keeps (the newest)"},
     {"snapshot_interval", "600", 0, 86400,
      "seconds between snapshots of the statement counters into vigil_query_history; 0 takes none"},
-    {"history_days", "7", 1, 3650, "days of vigil_query_history a snapshot keeps; older rows are deleted"},
+    {"history_days", "7", 1, 3650,
+     "days of history kept (vigil_query_history, vigil_health_history); older rows are deleted"},
+    // Health over time (docs/health.md).
+    {"health_interval", "60", 0, 86400,
+     "seconds between the background worker's health checks (PostgreSQL); 0 runs none"},
 };
 
 // Health checks' thresholds (docs/health.md): each check's warning and

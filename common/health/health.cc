@@ -223,6 +223,18 @@ Measurement AuditChainFrom(const nlohmann::json& verification) {
   return Measured(valid ? 0 : 1, {}, {{"checked", checked}, {"first_invalid", first}});
 }
 
+std::string HistoryChecks(const std::vector<Result>& results) {
+  ordered_json out = ordered_json::array();
+  for (const Result& r : results) {
+    ordered_json c;
+    c["check"] = r.check;
+    c["status"] = StatusName(r.status);
+    c["value"] = r.value ? ordered_json(*r.value) : ordered_json(nullptr);
+    out.push_back(std::move(c));
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json Unmigrated() {
   return {{"drifted", nlohmann::json::array()}, {"missing", nlohmann::json::array()},
           {"history", {{"broken_at", nullptr}}}, {"schema", {{"changed", false}, {"diff", nullptr}}}};
@@ -303,6 +315,9 @@ Options ParseOptions(std::string_view json_text) {
     if (it.key() == "deep") {
       if (!it->is_boolean()) throw Error(ErrorCode::kInvalidParameter, "health option \"deep\" must be true or false");
       o.deep = it->get<bool>();
+    } else if (it.key() == "record") {
+      if (!it->is_boolean()) throw Error(ErrorCode::kInvalidParameter, "health option \"record\" must be true or false");
+      o.record = it->get<bool>();
     } else if (it.key() == "checks") {
       if (!it->is_array())
         throw Error(ErrorCode::kInvalidParameter, "health option \"checks\" must be an array of check names");
@@ -313,7 +328,7 @@ Options ParseOptions(std::string_view json_text) {
       }
     } else {
       throw Error(ErrorCode::kInvalidParameter, "unknown health option \"" + text::Printable(it.key(), 64) + "\"",
-                  {}, "Options: deep (true or false), checks (an array of check names).");
+                  {}, "Options: deep (true or false), record (true or false), checks (an array of check names).");
     }
   }
   return o;

@@ -102,9 +102,12 @@ Result Grade(const Measurement& m, const Setting& setting);
 //   {"deep": true}        also the checks whose cost grows with the data
 //   {"checks": ["a", ...]} only these (a check of the other engine is
 //                          reported skipped, with why)
+//   {"record": true}       vigil_health() also appends the result to
+//                          vigil_health_history
 // Anything else is Error(kInvalidParameter).
 struct Options {
   bool deep = false;
+  bool record = false;  // {"record": true}: vigil_health() also appends a vigil_health_history row
   std::vector<std::string> only;
 };
 Options ParseOptions(std::string_view json_text);
@@ -150,6 +153,10 @@ std::string HealthJson(const std::vector<Result>& results, const std::string& ch
 // database where nothing was ever registered or recorded (the checks
 // migrations and schema_drift skip its catalog snapshot then).
 nlohmann::json Unmigrated();
+
+// HistoryChecks is a history row's checks: [{check, status, value}] for
+// every check that ran (skipped ones with their status and no value).
+std::string HistoryChecks(const std::vector<Result>& results);
 
 // Round2 keeps two decimals (what the documents show).
 double Round2(double v) noexcept;

@@ -350,6 +350,29 @@ CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_he
 GRANT SELECT ON vigil_state.vigil_health_state TO vigil_views;
 ALTER VIEW vigil_health_state OWNER TO vigil_views;
 
+CREATE TABLE vigil_state.vigil_health_history (
+    id      bigserial PRIMARY KEY,
+    at      timestamptz NOT NULL,
+    status  text NOT NULL,
+    checks  jsonb NOT NULL,
+    source  text NOT NULL
+);
+CREATE INDEX vigil_health_history_at ON vigil_state.vigil_health_history (at);
+COMMENT ON TABLE vigil_state.vigil_health_history IS 'every health run the worker made (every vigil.health_interval) or vigil_health(''{"record": true}'') was asked to keep: overall status and each check''s status and value';
+REVOKE ALL ON vigil_state.vigil_health_history FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_health_history', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_health_history_id_seq', '');
+CREATE VIEW vigil_health_history WITH (security_barrier) AS
+SELECT * FROM vigil_state.vigil_health_history
+WHERE pg_catalog.pg_has_role('vigil_reader', 'USAGE') OR pg_catalog.pg_has_role('pg_monitor', 'USAGE');
+COMMENT ON VIEW vigil_health_history IS 'the health history (for vigil_reader and pg_monitor)';
+REVOKE ALL ON vigil_health_history FROM PUBLIC;
+GRANT SELECT ON vigil_health_history TO vigil_reader, pg_monitor;
+CREATE TRIGGER vigil_read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON vigil_health_history
+    FOR EACH ROW EXECUTE FUNCTION vigil_enforce_trigger();
+GRANT SELECT ON vigil_state.vigil_health_history TO vigil_views;
+ALTER VIEW vigil_health_history OWNER TO vigil_views;
+
 CREATE FUNCTION vigil_health(options jsonb DEFAULT '{}') RETURNS jsonb
     AS 'MODULE_PATHNAME', 'vigil_health'
     LANGUAGE C VOLATILE;

@@ -34,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 
-from pgharness import ROOT, Checks, Session, pg_ctl, psql, script, start_cluster, stop_cluster, wait
+from pgharness import ROOT, Checks, Session, pg_ctl, psql, script, server_log, start_cluster, stop_cluster, wait
 
 VIGIL = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else shutil.which("vigil")
 check = Checks()
@@ -77,7 +77,8 @@ def promtool(args, text=None):
 
 
 def main():
-    env = start_cluster("shared_preload_libraries = 'vigil'", "max_connections = 20",
+    env = start_cluster("shared_preload_libraries = 'vigil'", "max_connections = 20", "vigil.worker_interval = 200",
+                        "vigil.health_interval = 1", "log_line_prefix = '%m [%p] %b '",
                         "superuser_reserved_connections = 3", "vigil.slow_query_ms = 100", "autovacuum = off",
                         "archive_mode = on", "archive_command = 'false'", "listen_addresses = '127.0.0.1'")
     exporter = None
@@ -324,7 +325,9 @@ def main():
         out = script(env, "LISTEN vigil_alerts;\n"
                           "SELECT vigil_health('{\"checks\": [\"duplicate_indexes\"]}') IS NOT NULL;\nSELECT 1;\n",
                      user="monitor")
-        payloads = [line.split('payload "', 1)[1].rsplit('"', 1)[0] for line in out.splitlines() if "payload" in line]
+        # (the worker, checking every second, may notify other changes too)
+        payloads = [line.split('payload "', 1)[1].rsplit('"', 1)[0] for line in out.splitlines()
+                    if "payload" in line and "duplicate_indexes" in line]
         check("the recovery is notified", len(payloads) == 1, out[:500])
         if payloads:
             p = json.loads(payloads[0])
@@ -337,6 +340,31 @@ def main():
         out = psql(env, "BEGIN READ ONLY; SELECT vigil_health(); COMMIT", user="monitor")
         h = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
         check("a read-only transaction records nothing", h["alerts"] is None, str(h.get("alerts")))
+
+        # --- the worker: history every vigil.health_interval, alerts without a caller ---------
+        def worker_rows():
+            return int(psql(env, "SELECT count(*) FROM vigil_health_history WHERE source = 'worker'"))
+        check("the worker keeps history at the interval", wait(lambda: worker_rows() >= 3, 20), str(worker_rows()))
+        row_ = json.loads(psql(env, "SELECT json_build_object('status', status, 'checks', checks)"
+                                    " FROM vigil_health_history WHERE source = 'worker' ORDER BY id DESC LIMIT 1"))
+        check("a history row holds every check", len(row_["checks"]) >= 26 and row_["status"] in
+              ("healthy", "degraded", "unhealthy"), str(row_)[:200])
+        before = int(psql(env, "SELECT count(*) FROM vigil_alerts WHERE \"check\" = 'duplicate_indexes'"))
+        psql(env, "CREATE INDEX al_3 ON al (a)")
+        check("the worker raises the alert, nobody calling", wait(lambda: int(psql(
+            env, "SELECT count(*) FROM vigil_alerts WHERE \"check\" = 'duplicate_indexes'")) == before + 1, 20))
+        psql(env, "DROP INDEX al_3")
+        psql(env, "ALTER SYSTEM SET vigil.health_interval = 2; SELECT pg_reload_conf()")
+        n = worker_rows()
+        check("a reload is survived", wait(lambda: worker_rows() > n, 20))
+        pid = psql(env, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
+        psql(env, f"SELECT pg_terminate_backend({int(pid)})")
+        n = worker_rows()
+        check("pg_terminate_backend of the worker is survived (restarted within 10 s)",
+              wait(lambda: worker_rows() > n, 30), pid)
+        check("history is read-only through its view",
+              "ERROR" in psql(env, "DELETE FROM vigil_health_history", check_error=False))
+        psql(env, "ALTER SYSTEM RESET vigil.health_interval; SELECT pg_reload_conf()")
 
         # --- metrics, exporter, rules ----------------------------------------------------------
         text = psql(env, "SELECT vigil_metrics()", user="monitor") + "\n"
@@ -394,8 +422,12 @@ def main():
             s.close()
         if exporter is not None:
             exporter.kill()
+        log = open(server_log(env), encoding="utf-8", errors="replace").read()
         crashes = stop_cluster(env)
     check("no crash in the server log", not crashes, "\n".join(crashes[:5]))
+    # The worker's own errors: one would be logged with its activity.
+    worker_errors = [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]
+    check("no worker error in the log", not worker_errors, "\n".join(worker_errors[:5]))
     return check.summary("pg health")
 
 

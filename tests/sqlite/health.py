@@ -317,6 +317,22 @@ db.execute("SELECT vigil_migration_add('1', 'first', 'CREATE TABLE m1 (x, y)')")
 mg = one(db, "migrations")
 check(mg["status"] == "critical" and mg["value"] >= 1, f"a drifted migration is critical: {mg}")
 
+# --- history when asked -------------------------------------------------------
+n0 = db.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0]
+health(db)
+check(db.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0] == n0, "no history unless asked")
+h = health(db, {"record": True})
+hist = db.execute("SELECT at, status, checks, source FROM vigil_health_history ORDER BY id DESC LIMIT 1").fetchone()
+check(hist is not None and hist[1] == h["status"] and hist[3] == "call" and hist[0] == h["checked_at"],
+      f"{{\"record\": true}} keeps the run: {hist}")
+check(len(json.loads(hist[2])) == len(h["checks"]), "every check in the history row")
+db.execute("INSERT INTO vigil_health_history (at, status, checks, source) VALUES ('2000-01-01T00:00:00.000Z', 'healthy', '[]', 'call')")
+health(db, {"record": True})
+check(db.execute("SELECT count(*) FROM vigil_health_history WHERE at < '2001'").fetchone()[0] == 0,
+      "rows older than history_days go")
+e = err(db, "SELECT vigil_health('{\"record\": 1}')")
+check("record" in e and "true or false" in e, f"record must be a boolean: {e!r}")
+
 # --- metrics ----------------------------------------------------------------
 text = db.execute("SELECT vigil_metrics()").fetchone()[0]
 check("vigil_health_status" in text and 'vigil_check_status{check="migrations"} 2' in text, "metrics text")
