@@ -235,14 +235,29 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
       return hl::Measured(D(r[0][0]), "this standby", {{"role", "standby"}});
     }
     auto rows = Q("SELECT application_name, COALESCE(EXTRACT(epoch FROM replay_lag), 0),"
-                  " pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn), state"
+                  " pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn), state,"
+                  " COALESCE(EXTRACT(epoch FROM write_lag), 0), COALESCE(EXTRACT(epoch FROM flush_lag), 0)"
                   " FROM pg_catalog.pg_stat_replication ORDER BY 2 DESC");
-    if (rows.empty()) return hl::Skipped("no standby is connected and this server is not a standby");
+    // A physical slot nobody streams from: its standby is gone (and the
+    // slot keeps WAL for it). What the primary knows of a standby it
+    // expects; without a slot a standby that left is not missed.
+    auto missing = Q("SELECT slot_name::text FROM pg_catalog.pg_replication_slots"
+                     " WHERE slot_type = 'physical' AND NOT active ORDER BY 1");
     json standbys = json::array();
     for (const auto& r : rows)
-      standbys.push_back({{"application_name", S(r[0])}, {"lag_s", hl::Round2(D(r[1]))},
+      standbys.push_back({{"application_name", S(r[0])}, {"replay_lag_s", hl::Round2(D(r[1]))},
+                          {"write_lag_s", hl::Round2(D(r[4]))}, {"flush_lag_s", hl::Round2(D(r[5]))},
                           {"behind_bytes", r[2] ? json(I(r[2])) : json(nullptr)}, {"state", S(r[3])}});
-    return hl::Measured(D(rows[0][1]), "standby " + S(rows[0][0]), {{"role", "primary"}, {"standbys", standbys}});
+    json missing_slots = json::array();
+    for (const auto& r : missing) missing_slots.push_back(S(r[0]));
+    json details = {{"role", "primary"}, {"standbys", standbys}, {"missing", missing_slots}};
+    if (!missing.empty())
+      return hl::Verdict(hl::Status::kCritical,
+                         "the standby of replication slot " + S(missing[0][0]) +
+                             " is not connected (the slot keeps WAL for it until it returns).",
+                         details);
+    if (rows.empty()) return hl::Skipped("no standby is connected and this server is not a standby");
+    return hl::Measured(D(rows[0][1]), "standby " + S(rows[0][0]), details);
   }
   if (check == "replication_slots") {
     NeedMonitor(f);
@@ -550,8 +565,8 @@ void AppendHistory(const Facts& f, const std::vector<hl::Result>& results, const
   Q("INSERT INTO vigil_state.vigil_health_history (at, status, checks, source)"
     " VALUES ($1::timestamptz, $2, $3::jsonb, $4)",
     {at, std::string(hl::Overall(results)), hl::HistoryChecks(results), std::string(source)}, f.owner);
-  Q("DELETE FROM vigil_state.vigil_health_history WHERE at OPERATOR(pg_catalog.<) $1::timestamptz"
-    " OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $2::int)",
+  Q("DELETE FROM vigil_state.vigil_health_history WHERE at OPERATOR(pg_catalog.<) ($1::timestamptz"
+    " OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $2::int))",
     {at, std::to_string(f.history_days)}, f.owner);
 }
 
@@ -708,6 +723,8 @@ void vigil::pg::HealthFromWorker() {
   if (!OidIsValid(nsp)) return;
   Facts facts = ReadFacts(nsp, true);
   if (!facts.record) return;
+  // A round that fails is logged once per interval, not once per loop.
+  last_health = now;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   Run([&] {
     std::vector<hl::Result> results = Results(facts, {});
@@ -716,7 +733,6 @@ void vigil::pg::HealthFromWorker() {
     AppendHistory(facts, results, at, "worker");
   });
   SPI_finish();
-  last_health = now;
 }
 
 // vigil_busy_backoff(max_ms) -> integer: SQLite's; PostgreSQL waits on locks

@@ -39,7 +39,8 @@ constexpr CheckDef kChecks[] = {
      "(SQLite: WAL and vigil_busy_backoff())."},
     {"replication_lag", kPostgres, 0, "replication lag", "s", "replication_lag_warning_s", "replication_lag_critical_s",
      kNone, kNone, true, false, true,
-     "Check the standby's network, disk and replay conflicts (pg_stat_replication, pg_stat_database_conflicts)."},
+     "Bring a missing standby back, or drop its slot (pg_drop_replication_slot); for lag, check the standby's "
+     "network, disk and replay conflicts (pg_stat_replication, pg_stat_database_conflicts)."},
     {"replication_slots", kPostgres, 0, "WAL held by inactive replication slots", "MB", "inactive_slot_warning_mb",
      "inactive_slot_critical_mb", kNone, kNone, true, false, true,
      "Reconnect the slot's consumer, or drop the slot with pg_drop_replication_slot(name) before pg_wal fills."},

@@ -354,7 +354,8 @@ def main():
         check("the worker raises the alert, nobody calling", wait(lambda: int(psql(
             env, "SELECT count(*) FROM vigil_alerts WHERE \"check\" = 'duplicate_indexes'")) == before + 1, 20))
         psql(env, "DROP INDEX al_3")
-        psql(env, "ALTER SYSTEM SET vigil.health_interval = 2; SELECT pg_reload_conf()")
+        psql(env, "ALTER SYSTEM SET vigil.health_interval = 2")
+        psql(env, "SELECT pg_reload_conf()")
         n = worker_rows()
         check("a reload is survived", wait(lambda: worker_rows() > n, 20))
         pid = psql(env, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
@@ -364,7 +365,8 @@ def main():
               wait(lambda: worker_rows() > n, 30), pid)
         check("history is read-only through its view",
               "ERROR" in psql(env, "DELETE FROM vigil_health_history", check_error=False))
-        psql(env, "ALTER SYSTEM RESET vigil.health_interval; SELECT pg_reload_conf()")
+        psql(env, "ALTER SYSTEM RESET vigil.health_interval")
+        psql(env, "SELECT pg_reload_conf()")
 
         # --- metrics, exporter, rules ----------------------------------------------------------
         text = psql(env, "SELECT vigil_metrics()", user="monitor") + "\n"
