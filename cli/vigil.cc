@@ -17,6 +17,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <signal.h>
+#include <time.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,6 +45,8 @@ constexpr int kOk = 0;
 constexpr int kFailed = 1;  // a migration, rollback or repair failed, or the database refused
 constexpr int kUsage = 2;   // bad arguments, no migration folder
 constexpr int kDrift = 3;   // applied migrations differ from the folder, or the history does not verify
+constexpr int kDegraded = 4;   // health: a check warns
+constexpr int kUnhealthy = 5;  // health: a check is critical
 
 constexpr const char* kUsageText =
     "usage: vigil [--db DB] [--dir DIR] [--json] COMMAND [ARG]\n"
@@ -57,6 +62,8 @@ constexpr const char* kUsageText =
     "  audit-verify [HEAD]           check the audit chain (and that HEAD, kept earlier, is a link of it)\n"
     "  backup PATH                   SQLite: an online backup to a new file, encrypted (age format) when a\n"
     "                                passphrase is given (VIGIL_BACKUP_PASSPHRASE or --passphrase-file)\n"
+    "  health [--every SECONDS]      run the health checks and keep the run (vigil_health('{\"record\": true}'));\n"
+    "                                with --every, again every SECONDS until SIGTERM (SQLite has no worker)\n"
     "  metrics                       print vigil_metrics() with vigil_up, in Prometheus text (textfile collector)\n"
     "  exporter --listen HOST:PORT   serve the same at http://HOST:PORT/metrics until SIGTERM\n"
     "\n"
@@ -71,10 +78,12 @@ constexpr const char* kUsageText =
     "  --module PATH vigil's SQLite module (default: VIGIL_SQLITE_MODULE, else the installed one)\n"
     "  --listen HOST:PORT  exporter: the address to serve on (127.0.0.1:9187, [::1]:9187, :9187)\n"
     "\n"
-    "exit status: 0 success, 1 failure, 2 usage error, 3 drift\n";
+    "exit status: 0 success (health: healthy), 1 failure, 2 usage error, 3 drift, 4 health degraded,\n"
+    "5 health unhealthy\n";
 
 struct Options {
   std::string db, dir = "migrations", module, command, arg, backup, passphrase_file, listen;
+  long every = 0;  // health --every SECONDS
   bool json = false, dry_run = false, has_db = false;
 };
 
@@ -114,6 +123,12 @@ Options Parse(int argc, char** argv) {
       o.passphrase_file = value("--passphrase-file");
     } else if (is("--listen")) {
       o.listen = value("--listen");
+    } else if (is("--every")) {
+      std::string v = value("--every");
+      char* end = nullptr;
+      o.every = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || o.every < 1 || o.every > 86400)
+        throw Usage{"--every needs a number of seconds from 1 to 86400"};
     } else if (a.size() > 1 && a[0] == '-') {
       throw Usage{"unknown option " + a};
     } else {
@@ -126,7 +141,7 @@ Options Parse(int argc, char** argv) {
   static const std::map<std::string, int> kArgs = {{"migrate", -1}, {"status", 0}, {"validate", 0},
                                                    {"rollback", 1}, {"repair", 1}, {"info", 0},
                                                    {"audit-head", 0}, {"audit-verify", -1}, {"backup", 1},
-                                                   {"metrics", 0}, {"exporter", 0}};
+                                                   {"metrics", 0}, {"exporter", 0}, {"health", 0}};
   auto it = kArgs.find(o.command);
   if (it == kArgs.end()) throw Usage{"unknown command \"" + o.command + "\""};
   std::size_t given = positional.size() - 1;
@@ -137,6 +152,7 @@ Options Parse(int argc, char** argv) {
   if (o.dry_run && o.command != "migrate") throw Usage{"--dry-run is an option of migrate"};
   if (o.command == "exporter" && o.listen.empty()) throw Usage{"exporter needs --listen HOST:PORT"};
   if (!o.listen.empty() && o.command != "exporter") throw Usage{"--listen is an option of exporter"};
+  if (o.every != 0 && o.command != "health") throw Usage{"--every is an option of health"};
   if (!o.backup.empty() && o.command != "migrate") throw Usage{"--backup is an option of migrate"};
   if (!o.passphrase_file.empty() && o.command != "backup" && o.backup.empty())
     throw Usage{"--passphrase-file goes with backup or migrate --backup"};
@@ -595,6 +611,46 @@ json TakeBackup(Connection& c, const Options& o, const std::string& path) {
   return QueryJson(c, "SELECT vigil_backup($1, $2)", {path, passphrase});
 }
 
+// Health runs vigil_health('{"record": true}') and prints it; the exit
+// status says the overall status (0 healthy, 4 degraded, 5 unhealthy).
+int HealthOnce(Connection& c, const Options& o) {
+  json h = QueryJson(c, Call(c, "vigil_health", {"jsonb"}), {std::string("{\"record\": true}")});
+  std::string status = h.value("status", "");
+  if (o.json) {
+    std::cout << h.dump() << "\n";
+  } else {
+    std::cout << "health: " << status << " (" << h["checks"].size() << " checks, " << h["issues"].size()
+              << " issues, alerts raised: " << h["alerts"].dump() << ")\n";
+    for (const json& i : h["issues"])
+      std::cout << "  " << i.value("status", "") << " " << i.value("check", "") << ": " << i.value("message", "")
+                << "\n";
+  }
+  std::cout.flush();
+  return status == "healthy" ? kOk : status == "degraded" ? kDegraded : kUnhealthy;
+}
+
+// Health with --every: a run every so many seconds until SIGTERM or
+// SIGINT, connecting again after a failure (SQLite has no worker).
+int Health(std::unique_ptr<Connection> c, const Options& o, const std::string& db, const std::string& module) {
+  if (o.every == 0) return HealthOnce(*c, o);
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  for (;;) {
+    try {
+      if (!c) c = vigil::cli::Connect(db, true, module);
+      (void)HealthOnce(*c, o);
+    } catch (const std::exception& e) {
+      std::cerr << "vigil: " << e.what() << "\n";
+      c.reset();
+    }
+    timespec wait{o.every, 0};
+    if (sigtimedwait(&stop, nullptr, &wait) > 0) return kOk;
+  }
+}
+
 int Backup(Connection& c, const Options& o) {
   json r = TakeBackup(c, o, o.arg);
   if (o.json) {
@@ -701,7 +757,7 @@ int main(int argc, char** argv) {
   }
   try {
     bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair" ||
-                 o.command == "audit-head" || o.command == "backup";
+                 o.command == "audit-head" || o.command == "backup" || o.command == "health";
     std::unique_ptr<Connection> c = vigil::cli::Connect(o.has_db ? o.db : std::string(), write, ModulePath(o));
     if (o.command == "migrate") return Migrate(*c, o, out);
     if (o.command == "status") return Status(*c, o);
@@ -711,6 +767,7 @@ int main(int argc, char** argv) {
     if (o.command == "audit-head") return AuditHead(*c, o);
     if (o.command == "audit-verify") return AuditVerify(*c, o);
     if (o.command == "backup") return Backup(*c, o);
+    if (o.command == "health") return Health(std::move(c), o, o.has_db ? o.db : std::string(), ModulePath(o));
     return Info(*c, o);
   } catch (const Usage& u) {
     PrintError(u.message, "");

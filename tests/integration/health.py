@@ -363,6 +363,23 @@ def main():
         n = worker_rows()
         check("pg_terminate_backend of the worker is survived (restarted within 10 s)",
               wait(lambda: worker_rows() > n, 30), pid)
+        # A crash restart: kill -9 of a backend makes the postmaster restart
+        # every process, the worker too.
+        victim = Session(env)
+        victim.send("SELECT pg_sleep(60);")
+        sessions.append(victim)
+        vpid = None
+        if wait(lambda: psql(env, "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60);'") != "", 10):
+            vpid = int(psql(env, "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60);'"))
+            os.kill(vpid, 9)
+        victim.close()
+        sessions.clear()
+
+        def up():
+            return psql(env, "SELECT 1", check_error=False) == "1"
+        check("the server restarts after the crash", vpid is not None and wait(up, 60))
+        n = worker_rows()
+        check("the worker is back after a crash restart", wait(lambda: worker_rows() > n, 40), str(n))
         check("history is read-only through its view",
               "ERROR" in psql(env, "DELETE FROM vigil_health_history", check_error=False))
         psql(env, "ALTER SYSTEM RESET vigil.health_interval")
@@ -425,7 +442,7 @@ def main():
         if exporter is not None:
             exporter.kill()
         log = open(server_log(env), encoding="utf-8", errors="replace").read()
-        crashes = stop_cluster(env)
+        crashes = stop_cluster(env, expected_kills=True)
     check("no crash in the server log", not crashes, "\n".join(crashes[:5]))
     # The worker's own errors: one would be logged with its activity.
     worker_errors = [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]

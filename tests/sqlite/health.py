@@ -333,6 +333,33 @@ check(db.execute("SELECT count(*) FROM vigil_health_history WHERE at < '2001'").
 e = err(db, "SELECT vigil_health('{\"record\": 1}')")
 check("record" in e and "true or false" in e, f"record must be a boolean: {e!r}")
 
+# --- the vigil command: health once, and on a schedule (SQLite has no worker) --
+CLI = os.path.join(os.path.dirname(os.path.dirname(MODULE)), "cli", "vigil")
+if os.path.exists(CLI):  # the sanitizer build has no command (-Dcli=false)
+    cli_db = os.path.join(tmp, "cli.db")
+    base = [CLI, "--db", cli_db, "--module", MODULE]
+    r = subprocess.run(base + ["--json", "health"], capture_output=True, text=True)
+    doc = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check(r.returncode == 0 and doc.get("status") == "healthy", f"vigil health: exit 0 when healthy {r.stderr}")
+    c2 = connect(cli_db)
+    c2.execute("CREATE TABLE x (a)")
+    c2.execute("CREATE INDEX x1 ON x(a)")
+    c2.execute("CREATE INDEX x2 ON x(a)")
+    r = subprocess.run(base + ["health"], capture_output=True, text=True)
+    check(r.returncode == 4 and "duplicate_indexes" in r.stdout, f"exit 4 when degraded: {r.returncode} {r.stdout}")
+    p = subprocess.Popen(base + ["health", "--every", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and c2.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0] < 4:
+        time.sleep(0.1)
+    p.terminate()
+    out, errs = p.communicate(10)
+    check(p.returncode == 0 and out.count("health: degraded") >= 2, f"--every runs until SIGTERM: {p.returncode} {errs}")
+    check(c2.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0] >= 4, "each run kept in the history")
+    c2.close()
+    for args in (["health", "--every", "0"], ["status", "--every", "5"], ["health", "--every", "x"]):
+        r = subprocess.run(base + args, capture_output=True, text=True)
+        check(r.returncode == 2 and "--every" in r.stderr, f"usage: {args} {r.returncode} {r.stderr[:100]}")
+
 # --- metrics ----------------------------------------------------------------
 text = db.execute("SELECT vigil_metrics()").fetchone()[0]
 check("vigil_health_status" in text and 'vigil_check_status{check="migrations"} 2' in text, "metrics text")
