@@ -349,6 +349,9 @@ FROM vigil_health_checks('{"deep": true}') WHERE "check" IN ('quick_check', 'for
 SELECT json_extract(p, '$.connections') AS connections, json_extract(p, '$.max_connections') AS max_connections,
        json_extract(p, '$.waiting') AS waiting, substr(json_extract(p, '$.notes'), 1, 90) AS notes
 FROM (SELECT vigil_pool_status() AS p);
+.print    History: SQLite has no worker, so a run is kept when asked (`vigil health --every 60` does it on a schedule):
+SELECT json_extract(vigil_health('{"record": true}'), '$.status') AS recorded_status;
+SELECT at, status, json_array_length(checks) AS checks, source FROM vigil_health_history ORDER BY id DESC LIMIT 1;
 .print    A busy file: vigil_busy_backoff(2000) retries a locked database with exponential backoff and jitter:
 SELECT vigil_busy_backoff(2000) AS max_ms;
 .print    vigil_metrics(): every figure in Prometheus text (`vigil exporter --listen` serves it with vigil_up); a few lines:
