@@ -83,6 +83,13 @@ void* AllocNoThrowIn(MemoryContext cxt, std::size_t size) {
   return p;
 }
 
+char* CopyCStringIn(MemoryContext cxt, const std::optional<std::string>& s) {
+  if (!s) return nullptr;
+  auto* p = static_cast<char*>(AllocNoThrowIn(cxt, s->size() + 1));
+  memcpy(p, s->c_str(), s->size() + 1);
+  return p;
+}
+
 char* CopyCString(std::string_view s) {
   auto* p = static_cast<char*>(AllocNoThrow(s.size() + 1));
   std::memcpy(p, s.data(), s.size());

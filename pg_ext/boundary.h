@@ -30,6 +30,8 @@ extern "C" {
 
 #include <cstring>
 #include <new>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -134,6 +136,9 @@ text* MakeText(std::string_view s);
 
 // CopyCString copies s into a palloc'd NUL-terminated string (phase 2).
 char* CopyCString(std::string_view s);
+// CopyCStringIn copies s into `cxt`, or returns nullptr (SQL NULL) for
+// nullopt: a cell of a row built for BuildTupleFromCStrings (phase 2).
+char* CopyCStringIn(MemoryContext cxt, const std::optional<std::string>& s);
 
 // OwnedByContext creates a T that lives exactly as long as memory context
 // `cxt`: a reset callback deletes it when the context is reset or deleted,

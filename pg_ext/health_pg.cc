@@ -659,12 +659,7 @@ VIGIL_PG_FUNCTION(vigil_health_checks) {
     std::vector<hl::Result> results = Results(facts, o);
     nrows = static_cast<int>(results.size());
     rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));
-    auto copy = [&](const std::optional<std::string>& s) -> char* {
-      if (!s) return nullptr;
-      char* p = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, s->size() + 1));
-      memcpy(p, s->c_str(), s->size() + 1);
-      return p;
-    };
+    auto copy = [&](const std::optional<std::string>& s) { return vigil::pg::CopyCStringIn(caller, s); };
     auto number = [](const std::optional<double>& v) -> std::optional<std::string> {
       if (!v) return std::nullopt;
       char buf[64];

@@ -500,12 +500,7 @@ VIGIL_PG_FUNCTION(vigil_quality_issues) {
     std::vector<core::QualityIssue> issues = core::QualityIssues(report);
     nrows = static_cast<int>(issues.size());
     rows = static_cast<char***>(vigil::pg::AllocNoThrowIn(caller, sizeof(char**) * (nrows + 1)));
-    auto copy = [&](const std::optional<std::string>& s) -> char* {
-      if (!s) return nullptr;
-      char* p = static_cast<char*>(vigil::pg::AllocNoThrowIn(caller, s->size() + 1));
-      memcpy(p, s->c_str(), s->size() + 1);
-      return p;
-    };
+    auto copy = [&](const std::optional<std::string>& s) { return vigil::pg::CopyCStringIn(caller, s); };
     for (int i = 0; i < nrows; ++i) {
       const core::QualityIssue& q = issues[i];
       std::optional<std::string> value;
