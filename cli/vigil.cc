@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <signal.h>
+#include <cerrno>
 #include <time.h>
 
 #include <nlohmann/json.hpp>
@@ -624,6 +625,7 @@ int HealthOnce(Connection& c, const Options& o) {
     for (const json& i : h["issues"])
       std::cout << "  " << i.value("status", "") << " " << i.value("check", "") << ": " << i.value("message", "")
                 << "\n";
+    if (h.contains("not_recorded")) std::cout << "  not recorded: " << h["not_recorded"].get<std::string>() << "\n";
   }
   std::cout.flush();
   return status == "healthy" ? kOk : status == "degraded" ? kDegraded : kUnhealthy;
@@ -631,13 +633,20 @@ int HealthOnce(Connection& c, const Options& o) {
 
 // Health with --every: a run every so many seconds until SIGTERM or
 // SIGINT, connecting again after a failure (SQLite has no worker).
+extern "C" void StopNow(int) { _exit(kOk); }
+
+// StopOnSignal: SIGTERM and SIGINT end `health --every` at once, even in a
+// busy wait on a locked file (review of issue 18): a run cut short leaves
+// nothing half written (each recording is one transaction).
+void StopOnSignal() {
+  struct sigaction sa {};
+  sa.sa_handler = StopNow;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
 int Health(std::unique_ptr<Connection> c, const Options& o, const std::string& db, const std::string& module) {
   if (o.every == 0) return HealthOnce(*c, o);
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   for (;;) {
     try {
       if (!c) c = vigil::cli::Connect(db, true, module);
@@ -647,7 +656,8 @@ int Health(std::unique_ptr<Connection> c, const Options& o, const std::string& d
       c.reset();
     }
     timespec wait{o.every, 0};
-    if (sigtimedwait(&stop, nullptr, &wait) > 0) return kOk;
+    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+    }
   }
 }
 
@@ -758,6 +768,11 @@ int main(int argc, char** argv) {
   try {
     bool write = o.command == "migrate" || o.command == "rollback" || o.command == "repair" ||
                  o.command == "audit-head" || o.command == "backup" || o.command == "health";
+    if (o.command == "health" && o.every > 0) StopOnSignal();
+    // health writes (its states and history), but a mistyped file name must
+    // not become a new, healthy, empty database.
+    if (o.command == "health" && o.has_db && !vigil::cli::IsPostgres(o.db) && access(o.db.c_str(), F_OK) != 0)
+      throw core::Error(core::ErrorCode::kUndefinedFile, "no database file " + o.db);
     std::unique_ptr<Connection> c = vigil::cli::Connect(o.has_db ? o.db : std::string(), write, ModulePath(o));
     if (o.command == "migrate") return Migrate(*c, o, out);
     if (o.command == "status") return Status(*c, o);

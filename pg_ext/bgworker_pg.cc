@@ -101,6 +101,16 @@ void vigil_worker_main(Datum) {
   BackgroundWorkerUnblockSignals();
   vigil::pg::SuspendMonitoring();
   BackgroundWorkerInitializeConnection(worker_database, nullptr, 0);
+  // The database's owner can set defaults for its sessions (ALTER DATABASE
+  // ... SET); the worker's must not come from there: it writes (not
+  // read-only), runs as itself (no role), is bounded by the tasks
+  // themselves (no statement timeout). search_path stays the database's:
+  // the tasks pin their own, and what runs under it qualifies every name
+  // (review of issue 18).
+  SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+  SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
+  SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+  SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
   MemoryContext loop_cxt = AllocSetContextCreate(TopMemoryContext, "vigil worker", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
     long timeout = worker_interval_ms > 0 ? worker_interval_ms : 60 * 1000L;

@@ -68,6 +68,7 @@ struct Facts {
   bool monitor;            // privileges of pg_monitor
   bool reads_state;        // may read vigil's state counts (pg_monitor, vigil_reader, vigil_auditor)
   bool record;             // records states and alerts
+  bool superuser;
   long slow;               // slow executions in the window, -1: monitoring not preloaded
   long slow_query_ms;
   int history_days;
@@ -90,6 +91,7 @@ Facts ReadFacts(Oid extension_namespace, bool for_record) {
   f.reads_state = f.monitor || MemberOf("vigil_reader") || MemberOf("vigil_auditor");
   vigil::pg::State st = vigil::pg::CurrentState();
   f.owner = st.legacy ? InvalidOid : st.owner;
+  f.superuser = superuser();
   f.record = for_record && f.monitor && OidIsValid(f.owner) && !RecoveryInProgress() && !XactReadOnly;
   f.slow = vigil::pg::SlowExecutionsSince(kSlowWindowUs);
   f.slow_query_ms = vigil::pg::SlowQueryMs();
@@ -102,8 +104,14 @@ Facts ReadFacts(Oid extension_namespace, bool for_record) {
 
 using Rows = std::vector<vigil::pg::GuardedRow>;
 
+// No check waits more than a second for a lock: a role holding one on its
+// sequence, or a caller holding a health state row, makes that check (or
+// that recording) fail and say so, not the call or the worker's loop wait
+// (review of issue 18).
+constexpr int kLockTimeoutMs = 1000;
+
 Rows Q(const std::string& sql, const std::vector<std::optional<std::string>>& params = {}, Oid as = InvalidOid) {
-  return vigil::pg::GuardedQuery(sql, params, as);
+  return vigil::pg::GuardedQuery(sql, params, as, vigil::pg::kPinnedPath, kLockTimeoutMs);
 }
 
 double D(const std::optional<std::string>& s) { return s ? std::strtod(s->c_str(), nullptr) : 0.0; }
@@ -163,8 +171,13 @@ struct Run1 {
       // prints names as that path shows them, as the migrator recorded it
       // (pinned, every name would read schema-qualified: drift that is not
       // there). Its own privilege check decides who may see it.
-      auto r = vigil::pg::GuardedQuery(std::string("SELECT ") + facts.schema + ".vigil_migration_validate()::text", {},
-                                       InvalidOid, vigil::pg::kCallersPath);
+      // Every name in it qualified: the path is the caller's (for the
+      // worker, the database's, which its owner sets), and an unqualified
+      // type name there would resolve to the owner's own (review of
+      // issue 18: a cast named text ran as the worker's superuser).
+      auto r = vigil::pg::GuardedQuery(std::string("SELECT ") + facts.schema +
+                                           ".vigil_migration_validate()::pg_catalog.text",
+                                       {}, InvalidOid, vigil::pg::kCallersPath, kLockTimeoutMs);
       validate = core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "validation");
     }
     return *validate;
@@ -242,7 +255,7 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     // slot keeps WAL for it). What the primary knows of a standby it
     // expects; without a slot a standby that left is not missed.
     auto missing = Q("SELECT slot_name::text FROM pg_catalog.pg_replication_slots"
-                     " WHERE slot_type = 'physical' AND NOT active ORDER BY 1");
+                     " WHERE slot_type = 'physical' AND NOT active AND restart_lsn IS NOT NULL ORDER BY 1");
     json standbys = json::array();
     for (const auto& r : rows)
       standbys.push_back({{"application_name", S(r[0])}, {"replay_lag_s", hl::Round2(D(r[1]))},
@@ -455,7 +468,9 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
   }
   if (check == "audit_chain") {
     // As the caller: vigil_audit_verify's own check (vigil_auditor) decides.
-    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify()::text");
+    // The argument typed: a zero-argument overload planted in the same
+    // schema cannot make the call ambiguous.
+    auto r = Q(std::string("SELECT ") + f.schema + ".vigil_audit_verify(NULL::pg_catalog.text)::pg_catalog.text");
     return hl::AuditChainFrom(core::json_in::ParseInput(r.empty() ? "null" : S(r[0][0]), "verification"));
   }
   throw core::Error(core::ErrorCode::kInternal, "no PostgreSQL measurement for check " + check);
@@ -631,7 +646,10 @@ VIGIL_PG_FUNCTION(vigil_health) {
       raised = hl::TryRecord(
           [&] {
             int n = Record(facts, results, at);
-            if (o.record) AppendHistory(facts, results, at, "call");
+            // History rows are the worker's; a call keeps one only for a
+            // superuser (a monitoring role calling in a loop would fill the
+            // disk: review of issue 18).
+            if (o.record && facts.superuser) AppendHistory(facts, results, at, "call");
             return n;
           },
           Fatal, &not_recorded);

@@ -33,7 +33,7 @@ static void CaptureError(MemoryContext context, SpiOutcome* out) {
 }
 
 void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out, Oid as_role,
-                   const char* search_path) noexcept {
+                   const char* search_path, int lock_timeout_ms) noexcept {
   MemoryContext context = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;
   out->ok = false;
@@ -74,9 +74,18 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     AsRole as;
     bool switched = OidIsValid(as_role) || search_path != kCallersPath;
     if (switched) BeginAs(&as, as_role, search_path ? search_path : kPinnedPath);
+    int nest = !switched && lock_timeout_ms > 0 ? NewGUCNestLevel() : -1;
+    if (lock_timeout_ms > 0) {
+      // Saved at BeginAs's nesting level: EndAs (or the subtransaction's
+      // abort) puts the caller's lock_timeout back.
+      char ms[32];
+      snprintf(ms, sizeof(ms), "%d", lock_timeout_ms);
+      (void)set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    }
     int rc = SPI_execute(text.data, false, 0);
     if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
     if (switched) EndAs(&as);
+    if (nest >= 0) AtEOXact_GUC(false, nest);
     if (SPI_tuptable != nullptr) {
       out->nrows = static_cast<int>(SPI_processed);
       out->ncols = SPI_tuptable->tupdesc->natts;

@@ -47,8 +47,11 @@ struct SpiOutcome {
 // path, set by BeginAs around them).
 inline constexpr const char* kPinnedPath = "pg_catalog, pg_temp";
 inline constexpr const char* kCallersPath = nullptr;
+// With lock_timeout_ms > 0 the statement waits at most that long for a
+// lock (55P03 after), restored when it ends: a health check never queues
+// behind a role that holds a lock.
 void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out,
-                   Oid as_role = InvalidOid, const char* search_path = kPinnedPath) noexcept;
+                   Oid as_role = InvalidOid, const char* search_path = kPinnedPath, int lock_timeout_ms = 0) noexcept;
 
 // A subtransaction spanning several guarded calls (vigil_migrate's dry run).
 struct SubxactState {
@@ -83,11 +86,12 @@ using GuardedRow = std::vector<std::optional<std::string>>;
 
 // GuardedQuery runs SpiRunGuarded and returns its rows (NULL as nullopt).
 inline std::vector<GuardedRow> GuardedQuery(const std::string& sql, const std::vector<std::optional<std::string>>& params,
-                                            Oid as_role = InvalidOid, const char* search_path = kPinnedPath) {
+                                            Oid as_role = InvalidOid, const char* search_path = kPinnedPath,
+                                            int lock_timeout_ms = 0) {
   std::vector<const char*> args;
   for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
   SpiOutcome out;
-  SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role, search_path);
+  SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role, search_path, lock_timeout_ms);
   if (!out.ok) ThrowOutcome(out);
   std::vector<GuardedRow> rows;
   for (int r = 0; r < out.nrows; ++r) {

@@ -292,7 +292,7 @@ hl::Options OptionsArg(int argc, sqlite3_value** argv) {
 
 // Record keeps each check's state and raises an alert when it changed, in
 // one savepoint (all or nothing). Returns the alerts raised.
-int Record(sqlite3* db, const std::vector<hl::Result>& results, const std::string& at, bool history) {
+int Record(sqlite3* db, const std::vector<hl::Result>& results, const std::string& at) {
   schema::Ensure(db, schema::Access::kWrite);
   Savepoint sp(db, "vigil_health");
   int raised = 0;
@@ -322,21 +322,28 @@ int Record(sqlite3* db, const std::vector<hl::Result>& results, const std::strin
       ++raised;
     }
   }
-  if (history) {
-    // {"record": true}: the run is kept, and what is older than
-    // history_days goes (SQLite has no worker: the caller schedules).
-    Stmt h(db, "INSERT INTO main.vigil_health_history (at, status, checks, source) VALUES (?1, ?2, ?3, 'call')");
-    h.Text(1, at);
-    h.Text(2, hl::Overall(results));
-    h.Text(3, hl::HistoryChecks(results));
-    h.Step();
-    Run run{db, std::nullopt, std::nullopt, {}};
-    Stmt d(db, "DELETE FROM main.vigil_health_history WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)");
-    d.Text(1, "-" + std::to_string(run.Setting("history_days")) + " days");
-    d.Step();
-  }
   sp.Release();
   return raised;
+}
+
+// AppendHistory: {"record": true} keeps the run, and what is older than
+// history_days goes (SQLite has no worker: the caller schedules). Its own
+// savepoint: a history that cannot be kept (a bad history_days in the
+// file) leaves the states and alerts recorded.
+int AppendHistory(sqlite3* db, const std::vector<hl::Result>& results, const std::string& at) {
+  Run run{db, std::nullopt, std::nullopt, {}};
+  long days = run.Setting("history_days");
+  Savepoint sp(db, "vigil_health_history");
+  Stmt h(db, "INSERT INTO main.vigil_health_history (at, status, checks, source) VALUES (?1, ?2, ?3, 'call')");
+  h.Text(1, at);
+  h.Text(2, hl::Overall(results));
+  h.Text(3, hl::HistoryChecks(results));
+  h.Step();
+  Stmt d(db, "DELETE FROM main.vigil_health_history WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)");
+  d.Text(1, "-" + std::to_string(days) + " days");
+  d.Step();
+  sp.Release();
+  return 1;
 }
 
 // vigil_health(options DEFAULT '{}') -> JSON; records states and alerts.
@@ -351,7 +358,12 @@ void Health(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::string not_recorded;
   std::optional<int> raised;
   if (sqlite3_db_readonly(db, "main") == 0)  // a read-only file records nothing
-    raised = hl::TryRecord([&] { return Record(db, results, at, options.record); }, nullptr, &not_recorded);
+    raised = hl::TryRecord([&] { return Record(db, results, at); }, nullptr, &not_recorded);
+  if (raised && options.record) {
+    std::string history_failed;
+    if (!hl::TryRecord([&] { return AppendHistory(db, results, at); }, nullptr, &history_failed))
+      not_recorded = "history: " + history_failed;
+  }
   ResultText(ctx, hl::HealthJson(results, at, "sqlite", raised, not_recorded));
 }
 

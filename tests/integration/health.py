@@ -341,6 +341,35 @@ def main():
         h = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
         check("a read-only transaction records nothing", h["alerts"] is None, str(h.get("alerts")))
 
+        # --- review of issue 18 ---------------------------------------------------------------
+        # A role holding a lock on its own sequence: the check gives up after
+        # a second and says so; the call and the worker do not wait.
+        psql(env, "CREATE SEQUENCE app_seq; ALTER SEQUENCE app_seq OWNER TO app")
+        locker = Session(env, user="app")
+        sessions.append(locker)
+        locker.send("BEGIN; ALTER SEQUENCE app_seq RESTART WITH 5; SELECT pg_sleep(30);")
+        wait(lambda: psql(env, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'"
+                               " AND pid <> pg_backend_pid()") == "1", 10)
+        sq = row(env, "sequences", "SET statement_timeout = '10s';", user="monitor")
+        check("a lock on a sequence skips the check after a second", sq["status"] == "skipped"
+              and "lock timeout" in sq["message"], str(sq))
+        psql(env, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'"
+                  " AND pid <> pg_backend_pid()")
+        locker.close()
+        sessions.clear()
+        psql(env, "DROP SEQUENCE app_seq")
+        # A slot never reserved is no missing standby.
+        psql(env, "SELECT pg_create_physical_replication_slot('unreserved', false)")
+        check("an unreserved slot is no missing standby", status(env, "replication_lag") == "skipped")
+        psql(env, "SELECT pg_drop_replication_slot('unreserved')")
+        # History rows from calls: a superuser's only.
+        calls = lambda: int(psql(env, "SELECT count(*) FROM vigil_health_history WHERE source = 'call'"))
+        n = calls()
+        psql(env, "SELECT vigil_health('{\"record\": true}')", user="monitor")
+        check("a monitoring role's call keeps no history row", calls() == n)
+        psql(env, "SELECT vigil_health('{\"record\": true}')")
+        check("a superuser's does", calls() == n + 1)
+
         # --- the worker: history every vigil.health_interval, alerts without a caller ---------
         def worker_rows():
             return int(psql(env, "SELECT count(*) FROM vigil_health_history WHERE source = 'worker'"))
@@ -358,11 +387,29 @@ def main():
         psql(env, "SELECT pg_reload_conf()")
         n = worker_rows()
         check("a reload is survived", wait(lambda: worker_rows() > n, 20))
-        pid = psql(env, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
-        psql(env, f"SELECT pg_terminate_backend({int(pid)})")
-        n = worker_rows()
-        check("pg_terminate_backend of the worker is survived (restarted within 10 s)",
-              wait(lambda: worker_rows() > n, 30), pid)
+        # The database's owner sets what its sessions start with; the worker
+        # must not take it: a search_path where a type named text has a cast
+        # that makes its caller superuser (it ran as the worker's superuser:
+        # review of issue 18), and read-only transactions.
+        own = dict(env, PGOPTIONS="-c search_path=public -c default_transaction_read_only=off")
+        psql(own, "CREATE SCHEMA evil; CREATE TYPE evil.text AS ENUM ('pwned');"
+                  " CREATE FUNCTION evil.f(jsonb) RETURNS evil.text LANGUAGE plpgsql AS $f$ BEGIN"
+                  " IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN"
+                  " EXECUTE 'ALTER ROLE app SUPERUSER'; END IF; RETURN 'pwned'; END $f$;"
+                  " CREATE CAST (jsonb AS evil.text) WITH FUNCTION evil.f(jsonb)")
+        psql(own, "ALTER DATABASE postgres SET search_path = evil, pg_catalog")
+        psql(own, "ALTER DATABASE postgres SET default_transaction_read_only = on")
+        pid = psql(own, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'vigil worker'")
+        psql(own, f"SELECT pg_terminate_backend({int(pid)})")
+        n = int(psql(own, "SELECT count(*) FROM vigil_health_history WHERE source = 'worker'"))
+        check("pg_terminate_backend of the worker is survived (restarted within 10 s), read-only defaults or not",
+              wait(lambda: int(psql(own, "SELECT count(*) FROM vigil_health_history WHERE source = 'worker'")) > n
+                   + 1, 30), pid)
+        check("the worker never ran the database owner's cast", psql(
+            own, "SELECT rolsuper FROM pg_roles WHERE rolname = 'app'") == "f")
+        psql(own, "ALTER DATABASE postgres RESET search_path")
+        psql(own, "ALTER DATABASE postgres RESET default_transaction_read_only")
+        psql(own, "DROP SCHEMA evil CASCADE")
         # A crash restart: kill -9 of a backend makes the postmaster restart
         # every process, the worker too.
         victim = Session(env)

@@ -330,6 +330,21 @@ db.execute("INSERT INTO vigil_health_history (at, status, checks, source) VALUES
 health(db, {"record": True})
 check(db.execute("SELECT count(*) FROM vigil_health_history WHERE at < '2001'").fetchone()[0] == 0,
       "rows older than history_days go")
+# A bad history_days in the file: the history is not kept, the states and
+# alerts still are (review of issue 18).
+db.execute("INSERT OR REPLACE INTO vigil_config (key, value) VALUES ('history_days', 'abc')")
+db.execute("CREATE INDEX users_email_1 ON users(email)")
+db.execute("CREATE INDEX users_email_2 ON users(email)")
+n_hist = db.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0]
+h = health(db, {"record": True})
+check(isinstance(h["alerts"], int) and h["alerts"] >= 1 and "history" in h.get("not_recorded", "") and
+      db.execute("SELECT status FROM vigil_health_state WHERE \"check\" = 'duplicate_indexes'").fetchone()
+      == ("warning",), f"states and alerts kept, the history's failure said: {h.get('alerts')} {h.get('not_recorded')}")
+check(db.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0] == n_hist, "no history row")
+db.execute("DELETE FROM vigil_config WHERE key = 'history_days'")
+db.execute("DROP INDEX users_email_2")
+db.execute("DROP INDEX users_email_1")
+health(db)
 e = err(db, "SELECT vigil_health('{\"record\": 1}')")
 check("record" in e and "true or false" in e, f"record must be a boolean: {e!r}")
 
@@ -337,6 +352,7 @@ check("record" in e and "true or false" in e, f"record must be a boolean: {e!r}"
 CLI = os.path.join(os.path.dirname(os.path.dirname(MODULE)), "cli", "vigil")
 if os.path.exists(CLI):  # the sanitizer build has no command (-Dcli=false)
     cli_db = os.path.join(tmp, "cli.db")
+    sqlite3.connect(cli_db).execute("CREATE TABLE y (b)").connection.close()
     base = [CLI, "--db", cli_db, "--module", MODULE]
     r = subprocess.run(base + ["--json", "health"], capture_output=True, text=True)
     doc = json.loads(r.stdout) if r.stdout.startswith("{") else {}
@@ -356,6 +372,21 @@ if os.path.exists(CLI):  # the sanitizer build has no command (-Dcli=false)
     check(p.returncode == 0 and out.count("health: degraded") >= 2, f"--every runs until SIGTERM: {p.returncode} {errs}")
     check(c2.execute("SELECT count(*) FROM vigil_health_history").fetchone()[0] >= 4, "each run kept in the history")
     c2.close()
+    r = subprocess.run([CLI, "--db", os.path.join(tmp, "typo.db"), "--module", MODULE, "health"], capture_output=True,
+                       text=True)
+    check(r.returncode == 2 and "no database file" in r.stderr and not os.path.exists(os.path.join(tmp, "typo.db")),
+          f"a missing file is not created: {r.returncode} {r.stderr}")
+    # SIGTERM ends the loop at once, even while it waits on a locked file.
+    locker = sqlite3.connect(cli_db, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    p = subprocess.Popen(base + ["health", "--every", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    t0 = time.monotonic()
+    p.terminate()
+    p.communicate(10)
+    check(p.returncode == 0 and time.monotonic() - t0 < 3, f"SIGTERM during a lock wait: {p.returncode}")
+    locker.execute("ROLLBACK")
+    locker.close()
     for args in (["health", "--every", "0"], ["status", "--every", "5"], ["health", "--every", "x"]):
         r = subprocess.run(base + args, capture_output=True, text=True)
         check(r.returncode == 2 and "--every" in r.stderr, f"usage: {args} {r.returncode} {r.stderr[:100]}")
