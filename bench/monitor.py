@@ -166,7 +166,10 @@ def sqlite_callgrind():
     script = sqlite_script()
     per = {}
     for name, module in SQLITE_VARIANTS:
-        totals = {n: callgrind_total(["/usr/bin/python3", script, str(n), module]) for n in (0, SQLITE_CG)}
+        # A fixed hash seed: Python's randomised string hashing moves the
+        # interpreter's own count by a few hundred instructions between runs.
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        totals = {n: callgrind_total(["/usr/bin/python3", script, str(n), module], env=env) for n in (0, SQLITE_CG)}
         per[name] = (totals[SQLITE_CG] - totals[0]) / SQLITE_CG
     base = per["without vigil"]
     print(f"\nSQLite, callgrind, {SQLITE_CG:,} executions of a prepared point query through Python's sqlite3 "
