@@ -34,7 +34,8 @@ import time
 import urllib.error
 import urllib.request
 
-from pgharness import ROOT, Checks, Session, pg_ctl, psql, script, server_log, start_cluster, stop_cluster, wait
+from pgharness import (ROOT, Checks, Session, pg_ctl, psql, script, server_log, start_cluster, stop_cluster, wait,
+                       worker_errors)
 
 VIGIL = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else shutil.which("vigil")
 check = Checks()
@@ -491,9 +492,8 @@ def main():
         log = open(server_log(env), encoding="utf-8", errors="replace").read()
         crashes = stop_cluster(env, expected_kills=True)
     check("no crash in the server log", not crashes, "\n".join(crashes[:5]))
-    # The worker's own errors: one would be logged with its activity.
-    worker_errors = [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]
-    check("no worker error in the log", not worker_errors, "\n".join(worker_errors[:5]))
+    errors = worker_errors(log)
+    check("no worker error in the log", not errors, "\n".join(errors[:5]))
     return check.summary("pg health")
 
 

@@ -63,6 +63,11 @@ def stop_cluster(env, expected_kills=False):
             or ("terminated by signal" in line and not (expected_kills and "signal 9" in line))]
 
 
+def worker_errors(log):
+    """The server log's lines where vigil's background worker logged an ERROR."""
+    return [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]
+
+
 def psql(env, sql, user="postgres", check_error=True, db="postgres"):
     """Runs `sql` (one psql -c: one implicit transaction); returns its unaligned rows,
     or 'ERROR: ...' when check_error is false and it failed."""

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from pgharness import Checks, psql, script, start_cluster, stop_cluster, wait
+from pgharness import Checks, psql, start_cluster, stop_cluster, wait, worker_errors
 
 check = Checks()
 PGBIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
@@ -129,8 +129,8 @@ def main():
         crashes = stop_cluster(primary)
         shutil.rmtree(sdir, ignore_errors=True)
     check("no crash in the primary's log", not crashes, "\n".join(crashes[:5]))
-    worker_errors = [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]
-    check("no worker error in the log", not worker_errors, "\n".join(worker_errors[:5]))
+    errors = worker_errors(log)
+    check("no worker error in the log", not errors, "\n".join(errors[:5]))
     return check.summary("pg replica")
 
 

@@ -15,7 +15,7 @@ Bounds on waiting are generous polls, never timed assertions.
 Prints 'N passed, N failed'."""
 import sys
 
-from pgharness import Checks, psql, server_log, start_cluster, stop_cluster, wait
+from pgharness import Checks, psql, server_log, start_cluster, stop_cluster, wait, worker_errors
 
 check = Checks()
 
@@ -63,8 +63,8 @@ def main():
         log = open(server_log(env), encoding="utf-8", errors="replace").read()
         crashes = stop_cluster(env)
     check("no crash in the server log", not crashes, "\n".join(crashes[:5]))
-    worker_errors = [line for line in log.splitlines() if "vigil worker" in line and "ERROR:" in line]
-    check("no worker ERROR in the log", not worker_errors, "\n".join(worker_errors[:5]))
+    errors = worker_errors(log)
+    check("no worker ERROR in the log", not errors, "\n".join(errors[:5]))
     return check.summary("pg worker database")
 
 
