@@ -228,6 +228,23 @@ WHERE l.table_name = 'audit_fast' AND l.id = (SELECT max(id) FROM vigil_state.vi
                                               WHERE m.table_name = 'audit_fast' AND m.row_key = l.row_key);
 SELECT vigil_audit_seal() > 0 AS sealed, (vigil_audit_verify())->'valid' AS valid;
 
+-- Without a jsonb column the pairs are written in jsonb's key order
+-- directly (no sort per row): names of every length and byte order, a
+-- dropped column, a column added after it.
+CREATE TABLE audit_order (zz int8 PRIMARY KEY, "B" text, a numeric, "é" int4, bb timestamptz, "Ab" bool, gone text, c date);
+ALTER TABLE audit_order DROP COLUMN gone;
+ALTER TABLE audit_order ADD COLUMN "aaaa" int2;
+SELECT vigil_audit_enable('audit_order') IS NOT NULL AS enabled;
+INSERT INTO audit_order VALUES (1, 'x', 1.50, 7, '2026-01-01 00:00:00+00', true, '2026-02-28', 3),
+                               (2, NULL, 'NaN', NULL, NULL, NULL, NULL, NULL);
+UPDATE audit_order SET a = a + 1;
+DELETE FROM audit_order WHERE zz = 2;
+SELECT l.operation, coalesce(l.new_row, l.old_row)::text AS image,
+       coalesce(l.new_row, l.old_row)::text = coalesce(l.new_row, l.old_row)::text::jsonb::text AS sorted,
+       coalesce(l.new_row, l.old_row)->'zz' = l.row_key->'zz' AS key_found,
+       l.new_row = (SELECT to_jsonb(o) FROM audit_order o WHERE o.zz = 1) AS equal_to_jsonb
+FROM vigil_state.vigil_audit_log l WHERE l.table_name = 'audit_order' AND l.operation <> 'DDL' ORDER BY l.id;
+
 -- A table of 1,600 columns (PostgreSQL's limit).
 DO $$ BEGIN EXECUTE (SELECT format('CREATE TABLE audit_wide (%s)', string_agg(format('c%s integer', i), ', '))
                      FROM generate_series(1, 1600) i); END $$;
@@ -303,7 +320,7 @@ SELECT vigil_audit_key('0123456789abcdef0123');
 SELECT vigil_audit_redact('"x"');
 SELECT vigil_audit_trigger();
 
-DROP TABLE audit_fast, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TABLE audit_fast, audit_order, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
 DROP TYPE audit_pair;
 DROP DOMAIN audit_positive;
 DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,
