@@ -6,6 +6,7 @@
 
 #include "audit/canonical.h"
 #include "audit/entry.h"
+#include "audit/staged.h"
 #include "audit/trail.h"
 #include "base/error.h"
 
@@ -252,6 +253,129 @@ TEST(AuditTrail, SealVerifyTamperErase) {
   s.Add("INSERT", 1);
   EXPECT_EQ(SealPending(s, std::nullopt), 1);
   EXPECT_EQ(Problem(s), "valid");
+}
+
+}  // namespace
+}  // namespace vigil::core::audit
+
+// ---- staged batches (audit/staged.h) ----------------------------------------------
+
+namespace vigil::core::audit {
+namespace {
+
+using staged::AppendHeader;
+using staged::AppendValue;
+using staged::Value;
+
+Value Int(std::int64_t v) {
+  Value x;
+  x.kind = Value::kInteger;
+  x.integer = v;
+  return x;
+}
+Value Bytes(Value::Kind k, std::string_view s) {
+  Value x;
+  x.kind = k;
+  x.bytes = s;
+  return x;
+}
+
+TEST(AuditStaged, RoundTrip) {
+  std::string b;
+  Value real;
+  real.kind = Value::kReal;
+  real.real = -0.1;
+  std::string nul("a\0b", 3);
+  // First entry: everything given, absolute time.
+  AppendHeader(b, 0, staged::Op::kInsert, 212000000000123, std::nullopt, std::optional<std::string_view>("ann"),
+               std::optional<std::string_view>("insert into t values (?)"), 5);
+  for (const Value& v : {Int(INT64_MIN), Int(INT64_MAX), real, Bytes(Value::kText, nul), Value{}}) AppendValue(b, v);
+  // Second: same actor and statement, time 5 ms earlier (a clock step back).
+  AppendHeader(b, 1, staged::Op::kUpdate, 212000000000118, 212000000000123, std::nullopt, std::nullopt, 1);
+  AppendValue(b, Bytes(Value::kBlob, std::string_view("\xff\x00", 2)));
+  // Third: actor cleared (NULL given), statement kept.
+  AppendHeader(b, 0, staged::Op::kDelete, 212000000000118, 212000000000118,
+               std::optional<std::string_view>(std::nullopt), std::nullopt, 0);
+  staged::Reader r(b);
+  staged::Entry e;
+  ASSERT_TRUE(r.Next(e));
+  EXPECT_EQ(e.layout, 0u);
+  EXPECT_EQ(e.op, staged::Op::kInsert);
+  EXPECT_EQ(e.at_ms, 212000000000123);
+  EXPECT_EQ(e.actor, std::optional<std::string_view>("ann"));
+  EXPECT_EQ(e.statement, std::optional<std::string_view>("insert into t values (?)"));
+  ASSERT_EQ(e.values.size(), 5u);
+  EXPECT_EQ(e.values[0].integer, INT64_MIN);
+  EXPECT_EQ(e.values[1].integer, INT64_MAX);
+  EXPECT_EQ(e.values[2].kind, Value::kReal);
+  EXPECT_EQ(e.values[2].real, -0.1);
+  EXPECT_EQ(e.values[3].bytes, nul);
+  EXPECT_EQ(e.values[4].kind, Value::kNull);
+  ASSERT_TRUE(r.Next(e));
+  EXPECT_EQ(e.op, staged::Op::kUpdate);
+  EXPECT_EQ(e.at_ms, 212000000000118);
+  EXPECT_EQ(e.actor, std::optional<std::string_view>("ann"));
+  EXPECT_EQ(e.values[0].kind, Value::kBlob);
+  EXPECT_EQ(e.values[0].bytes, std::string_view("\xff\x00", 2));
+  ASSERT_TRUE(r.Next(e));
+  EXPECT_EQ(e.op, staged::Op::kDelete);
+  EXPECT_FALSE(e.actor.has_value());
+  EXPECT_EQ(e.statement, std::optional<std::string_view>("insert into t values (?)"));
+  EXPECT_TRUE(e.values.empty());
+  EXPECT_FALSE(r.Next(e));
+}
+
+TEST(AuditStaged, MalformedBatchesAreRefused) {
+  std::string good;
+  AppendHeader(good, 0, staged::Op::kInsert, 1000, std::nullopt, std::nullopt, std::nullopt, 1);
+  AppendValue(good, Bytes(Value::kText, "hello"));
+  // Every truncation of a good batch is refused, never read past its end.
+  for (std::size_t n = 1; n < good.size(); ++n) {
+    staged::Reader r(std::string_view(good).substr(0, n));
+    staged::Entry e;
+    EXPECT_THROW(r.Next(e), Error) << n;
+  }
+  auto refused = [](std::string bytes) {
+    staged::Reader r(bytes);
+    staged::Entry e;
+    try {
+      while (r.Next(e)) {
+      }
+    } catch (const Error& err) {
+      return err.code() == ErrorCode::kPrerequisite;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused(std::string("\x00\x03\x00\x00", 4)));                        // operation 3
+  EXPECT_TRUE(refused(std::string("\x00\x20\x00\x00", 4)));                        // unknown flag
+  EXPECT_TRUE(refused(std::string("\x00\x10\x00\x01\x09", 5)));                    // unknown value kind
+  EXPECT_TRUE(refused(std::string("\x00\x10\x00\xff\xff\x01", 6)));                // 32,767 values
+  EXPECT_TRUE(refused(std::string("\x00\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 12)));  // a time past 2^64
+  EXPECT_TRUE(refused(std::string("\x00\x00\x03\x00", 4)));                        // before the epoch
+  EXPECT_TRUE(refused(std::string("\x00\x14\x00\x04\x00", 5)));                    // an actor that is a blob
+  EXPECT_TRUE(refused(std::string("\x00\x10\x00\x01\x03\xff\xff\xff\xff\x0f", 10)));  // text past the end
+}
+
+TEST(AuditStaged, Layouts) {
+  staged::Layout l;
+  l.table = "we\"ird";
+  l.columns = {"id", "na\\me", "pw"};
+  l.key = {"id"};
+  l.redact = {"pw"};
+  std::string json = staged::LayoutJson(l);
+  staged::Layout back = staged::ParseLayout(json);
+  EXPECT_EQ(back.table, l.table);
+  EXPECT_EQ(back.columns, l.columns);
+  EXPECT_EQ(back.key, l.key);
+  EXPECT_EQ(back.redact, l.redact);
+  EXPECT_EQ(back.ValueCount(staged::Op::kInsert), 3u);
+  EXPECT_EQ(back.ValueCount(staged::Op::kUpdate), 7u);
+  for (const char* bad : {"", "[]", "{\"table\":\"t\"}", R"({"table":"","columns":[],"key":[],"redact":[]})",
+                          R"({"table":"t","columns":["a"],"key":["b"],"redact":[]})",
+                          R"({"table":"t","columns":["a"],"key":[],"redact":["b"]})",
+                          R"({"table":"t","columns":[1],"key":[],"redact":[]})",
+                          R"({"table":"t","columns":["a\u0000"],"key":[],"redact":[]})"})
+    EXPECT_THROW(staged::ParseLayout(bad), Error) << bad;
 }
 
 }  // namespace

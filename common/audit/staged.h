@@ -1,0 +1,105 @@
+// staged.h — audit entries staged in batches before the sealer writes them
+// as rows of the log (SQLite; docs/audit.md "Staged entries").
+//
+// A write to an audited SQLite table hands its raw values to vigil's
+// capture table; the connection keeps them in memory and writes them, at
+// commit, as a few rows of vigil_audit_batch: one blob of up to
+// kBatchEntries entries in the encoding below. The sealer turns each entry
+// into a row of vigil_audit_log, with the same images the triggers built
+// before, and deletes the batch in the same transaction. Nothing here
+// knows SQLite; a batch comes from the file, so Reader takes any bytes and
+// throws Error(kPrerequisite) on a malformed one, never reads past it.
+//
+// Encoding v1 of one entry (varint: unsigned LEB128, at most 10 bytes):
+//   varint layout        — index into the batch's layouts
+//   byte   flags         — bits 0-1 the operation (0 INSERT, 1 UPDATE,
+//                          2 DELETE); bit 2 an actor follows, bit 3 a
+//                          statement follows (otherwise the previous
+//                          entry's, NULL before the first); bit 4 the time
+//                          is absolute
+//   varint at            — milliseconds since the Julian epoch, as SQLite's
+//                          clock gives them; without bit 4 the difference
+//                          from the previous entry's, zigzag-encoded
+//   [value actor] [value statement]
+//   varint count, then count values
+// A value: byte tag 0 NULL | 1 integer (zigzag varint) | 2 real (8 bytes,
+// IEEE 754 little-endian) | 3 text (varint length, bytes) | 4 blob (same).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil::core::audit::staged {
+
+constexpr std::size_t kBatchEntries = 1000;
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;  // a batch closes past 1 MiB
+constexpr std::uint64_t kMaxValues = 4096;                   // 2 × 2,000 columns and the flags
+
+enum class Op : std::uint8_t { kInsert = 0, kUpdate = 1, kDelete = 2 };
+
+struct Value {
+  enum Kind : std::uint8_t { kNull = 0, kInteger = 1, kReal = 2, kText = 3, kBlob = 4 };
+  Kind kind = kNull;
+  std::int64_t integer = 0;
+  double real = 0;
+  std::string_view bytes;  // text or blob, pointing into the batch
+};
+
+// Writing: Header, then count values with AppendValue.
+void AppendVarint(std::string& out, std::uint64_t v);
+// previous_at: the previous entry's time in this batch, when the reader
+// will know it (the time is then written as a difference).
+void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at_ms,
+                  std::optional<std::int64_t> previous_at, const std::optional<std::optional<std::string_view>>& actor,
+                  const std::optional<std::optional<std::string_view>>& statement, std::uint64_t count);
+void AppendValue(std::string& out, const Value& v);
+
+struct Entry {
+  std::uint64_t layout = 0;
+  Op op = Op::kInsert;
+  std::int64_t at_ms = 0;
+  std::optional<std::string_view> actor, statement;
+  std::vector<Value> values;
+};
+
+// Reader walks one batch's entries in order.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : data_(bytes) {}
+  // Next decodes the next entry into e; false at the end.
+  bool Next(Entry& e);
+
+ private:
+  std::uint64_t Varint();
+  Value ReadValue();
+  std::string_view Take(std::uint64_t n);
+  std::string_view data_;
+  std::size_t at_ = 0;
+  std::optional<std::string_view> actor_, statement_;
+  std::int64_t at_ms_ = 0;
+};
+
+// Layout is what a generated trigger hands over with its values: the
+// table, its audited columns in table order, the primary key's columns
+// among them and the redacted ones, as the JSON object
+// {"table": t, "columns": [..], "key": [..], "redact": [..]}.
+struct Layout {
+  std::string table;
+  std::vector<std::string> columns, key, redact;
+  // Values: the columns' (old, then new for an UPDATE) and, for an UPDATE,
+  // one flag per redacted column: whether its value changed (the images
+  // hold digests, which cannot tell 1 from 1.0).
+  std::uint64_t ValueCount(Op op) const {
+    return op == Op::kUpdate ? 2 * columns.size() + redact.size() : columns.size();
+  }
+};
+std::string LayoutJson(const Layout& l);
+// ParseLayout reads a layout from a trigger or a batch: throws
+// Error(kPrerequisite) unless it is one, with names that are non-empty
+// UTF-8 without NUL, at most 2,000 columns, and key and redact among them.
+Layout ParseLayout(std::string_view json);
+
+}  // namespace vigil::core::audit::staged
