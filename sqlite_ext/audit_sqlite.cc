@@ -18,12 +18,20 @@
 #include <sqlite3ext.h>
 
 #include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "audit/entry.h"
+#include "audit/staged.h"
 #include "audit/trail.h"
+#include "base/cancel.h"
+#include "base/json.h"
 #include "secrets/secrets.h"
 #include "boundary.h"
 #include "module_sqlite.h"
@@ -36,13 +44,17 @@ namespace vigil::sqlite {
 namespace {
 
 namespace audit = core::audit;
+namespace staged = core::audit::staged;
 
 // ---- the connection's audit state --------------------------------------------------
 
 // The connection's state: the actor and audit key here, and the API-key
 // secret of secrets_sqlite.cc (ConnectionApiSecret).
+struct Capture;
+
 struct AuditState {
   int refs = 0;
+  Capture* capture = nullptr;  // the connection's vigil_audit_capture, once used
   sqlite3* db = nullptr;  // its statement monitor goes with it (RemoveMonitor)
   std::optional<std::string> actor;
   std::optional<std::string> key;
@@ -97,34 +109,30 @@ std::string TriggerName(const char* op, const std::string& table) {
   return name;
 }
 
-// ValueExpr is a column's value as PostgreSQL's to_jsonb spells the same
-// value: a blob as "\x<hex>" (bytea), an infinite real as "Infinity", a
-// real with every digit that tells it apart.
-std::string ValueExpr(const char* alias, const std::string& column) {
-  std::string r = Sql("%s.\"%w\"", alias, column.c_str());
+// ValueExpr is a value as PostgreSQL's to_jsonb spells the same value: a
+// blob as "\x<hex>" (bytea), an infinite real as "Infinity", a real with
+// every digit that tells it apart. `r` is the SQL that reads it: a
+// trigger's OLD."c" or, when the sealer writes a staged entry, a parameter.
+std::string ValueExpr(const std::string& r) {
   return "CASE typeof(" + r + ") WHEN 'blob' THEN '\\x' || lower(hex(" + r + ")) WHEN 'real' THEN iif(abs(" + r +
          ") > 1.7976931348623157e308, iif(" + r + " > 0, 'Infinity', '-Infinity'), json(quote(" + r + "))) ELSE " + r +
          " END";
 }
 
-std::string ImageValue(const char* alias, const std::string& column, const audit::Options& o) {
-  std::string v = ValueExpr(alias, column);
-  if (std::binary_search(o.redact.begin(), o.redact.end(), column))
-    return Sql("iif(%s.\"%w\" IS NULL, NULL, vigil_audit_redact(json_quote(", alias, column.c_str()) + v + ")))";
-  return v;
-}
+using Ref = std::function<std::string(std::size_t column)>;
 
 // ObjectOf is json_object over the columns, in chunks of 60 pairs joined
 // as text (SQLite functions take at most 127 arguments; no chunk value
 // ends in '}' outside quotes, so rtrim/ltrim remove exactly one brace).
-std::string ObjectOf(const std::vector<std::string>& columns, const char* alias, const audit::Options& o) {
-  if (columns.empty()) return "'{}'";
+// `names` are the object's keys; ref(i) reads the value of names[i].
+std::string ObjectOf(const std::vector<std::string>& names, const Ref& ref) {
+  if (names.empty()) return "'{}'";
   std::vector<std::string> chunks;
-  for (std::size_t i = 0; i < columns.size(); i += 60) {
+  for (std::size_t i = 0; i < names.size(); i += 60) {
     std::string obj = "json_object(";
-    for (std::size_t k = i; k < columns.size() && k < i + 60; ++k) {
+    for (std::size_t k = i; k < names.size() && k < i + 60; ++k) {
       if (k > i) obj += ", ";
-      obj += Sql("%Q, ", columns[k].c_str()) + ImageValue(alias, columns[k], o);
+      obj += Sql("%Q, ", names[k].c_str()) + ValueExpr(ref(k));
     }
     chunks.push_back(obj + ")");
   }
@@ -137,16 +145,16 @@ std::string ObjectOf(const std::vector<std::string>& columns, const char* alias,
   return out + ")";
 }
 
-// ChangedOf is the JSON array of the columns whose values differ.
-std::string ChangedOf(const std::vector<std::string>& columns) {
+// ChangedOf is the JSON array of the columns whose values differ;
+// differs(i) is the SQL that tells whether columns[i] changed.
+std::string ChangedOf(const std::vector<std::string>& columns, const Ref& differs) {
   if (columns.empty()) return "'[]'";
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < columns.size(); i += 100) {
     std::string arr = "json_array(";
     for (std::size_t k = i; k < columns.size() && k < i + 100; ++k) {
       if (k > i) arr += ", ";
-      arr += Sql("iif(OLD.\"%w\" IS NOT NEW.\"%w\", %Q, NULL)", columns[k].c_str(), columns[k].c_str(),
-                 columns[k].c_str());
+      arr += "iif(" + differs(k) + Sql(", %Q, NULL)", columns[k].c_str());
     }
     arr += ")";
     parts.push_back("SELECT key AS k, " + std::to_string(i) + " AS c, value FROM json_each(" + arr +
@@ -179,26 +187,105 @@ TablePlan PlanFor(sqlite3* db, const std::string& table, std::string_view option
   return p;
 }
 
+staged::Layout LayoutOf(const TablePlan& p) {
+  staged::Layout l;
+  l.table = p.table;
+  l.columns = p.columns;
+  l.key = p.key;
+  for (const std::string& c : p.columns)
+    if (std::binary_search(p.options.redact.begin(), p.options.redact.end(), c)) l.redact.push_back(c);
+  return l;
+}
+
+bool Redacted(const staged::Layout& l, const std::string& column) {
+  return std::find(l.redact.begin(), l.redact.end(), column) != l.redact.end();
+}
+
+staged::Op OpOf(std::string_view op) {
+  if (op == "INSERT") return staged::Op::kInsert;
+  if (op == "UPDATE") return staged::Op::kUpdate;
+  return staged::Op::kDelete;
+}
+
+// The capture table's columns: an entry's values arrive kCaptureValues at a
+// time, one row of vigil_audit_capture per part.
+constexpr int kCaptureValues = 16;
+
 // TriggerSql is one trigger's text after "CREATE TRIGGER " (as
-// sqlite_schema keeps it).
+// sqlite_schema keeps it). The trigger computes nothing but the redacted
+// values (a redacted value never reaches the file): it hands the raw
+// values, its layout and its operation to vigil_audit_capture, which
+// stages them (docs/audit.md "Staged entries").
 std::string TriggerSql(const TablePlan& p, const char* op) {
   const std::string& t = p.table;
-  bool has_old = std::strcmp(op, "INSERT") != 0, has_new = std::strcmp(op, "DELETE") != 0;
-  const char* key_alias = has_old ? "OLD" : "NEW";
-  std::string key = p.key.empty() ? "NULL" : ObjectOf(p.key, key_alias, p.options);
-  std::string old_image = has_old ? ObjectOf(p.columns, "OLD", p.options) : "NULL";
-  std::string new_image = has_new ? ObjectOf(p.columns, "NEW", p.options) : "NULL";
-  std::string changed = has_old && has_new ? ChangedOf(p.columns) : "NULL";
-  std::string statement = p.options.statement ? "vigil_audit_statement()" : "NULL";
+  staged::Layout l = LayoutOf(p);
+  staged::Op o = OpOf(op);
+  std::vector<std::string> values;
+  auto side = [&](const char* alias) {
+    for (const std::string& c : p.columns) {
+      std::string r = Sql("%s.\"%w\"", alias, c.c_str());
+      if (Redacted(l, c)) values.push_back("iif(" + r + " IS NULL, NULL, vigil_audit_redact(json_quote(" + ValueExpr(r) + ")))");
+      else values.push_back(r);
+    }
+  };
+  if (o != staged::Op::kInsert) side("OLD");
+  if (o != staged::Op::kDelete) side("NEW");
+  if (o == staged::Op::kUpdate)
+    for (const std::string& c : l.redact) values.push_back(Sql("OLD.\"%w\" IS NOT NEW.\"%w\"", c.c_str(), c.c_str()));
+  std::string layout = Sql("%Q", staged::LayoutJson(l).c_str());
+  std::size_t width = std::min<std::size_t>(values.size(), kCaptureValues);
+  std::string columns = "layout, operation, statement, part";
+  for (std::size_t i = 0; i < width; ++i) columns += ", v" + std::to_string(i);
+  std::string rows;
+  std::size_t parts = std::max<std::size_t>(1, (values.size() + kCaptureValues - 1) / kCaptureValues);
+  for (std::size_t part = 0; part < parts; ++part) {
+    if (part) rows += ", ";
+    rows += "(" + layout + ", '" + op + "', " +
+            (part == 0 && p.options.statement ? "vigil_audit_statement()" : "NULL") + ", " + std::to_string(part);
+    for (std::size_t i = 0; i < width; ++i) {
+      std::size_t k = part * kCaptureValues + i;
+      rows += ", " + (k < values.size() ? values[k] : std::string("NULL"));
+    }
+    rows += ")";
+  }
   std::string lower = op;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   std::string name = TriggerName(lower.c_str(), t);
-  return Sql("\"%w\" AFTER %s ON \"%w\" BEGIN "
-             "INSERT INTO vigil_audit_log (at, actor, table_schema, table_name, operation, row_key, old_row, new_row,"
-             " changed_columns, statement) VALUES (strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z', vigil_actor(),"
+  return Sql("\"%w\" AFTER %s ON \"%w\" BEGIN INSERT INTO vigil_audit_capture (", name.c_str(), op, t.c_str()) +
+         columns + ") VALUES " + rows + "; END";
+}
+
+// ExpandSql is the statement that writes one staged entry of a layout and
+// operation as a row of the log: the images, key and changed columns the
+// triggers used to compute, over parameters (?1 the time as a Julian day,
+// ?2 the actor, ?3 the statement, ?4... the values in capture order).
+std::string ExpandSql(const staged::Layout& l, staged::Op o) {
+  std::size_t n = l.columns.size();
+  std::size_t old_at = 4, new_at = o == staged::Op::kInsert ? 4 : 4 + n, flags_at = 4 + 2 * n;
+  auto param = [](std::size_t i) { return "?" + std::to_string(i); };
+  bool has_old = o != staged::Op::kInsert, has_new = o != staged::Op::kDelete;
+  auto column_index = [&](const std::string& c) {
+    return static_cast<std::size_t>(std::find(l.columns.begin(), l.columns.end(), c) - l.columns.begin());
+  };
+  std::size_t key_at = has_old ? old_at : new_at;
+  std::string key = l.key.empty() ? "NULL" : ObjectOf(l.key, [&](std::size_t i) { return param(key_at + column_index(l.key[i])); });
+  std::string old_image = has_old ? ObjectOf(l.columns, [&](std::size_t i) { return param(old_at + i); }) : "NULL";
+  std::string new_image = has_new ? ObjectOf(l.columns, [&](std::size_t i) { return param(new_at + i); }) : "NULL";
+  std::string changed = "NULL";
+  if (has_old && has_new)
+    changed = ChangedOf(l.columns, [&](std::size_t i) {
+      if (Redacted(l, l.columns[i])) {
+        std::size_t f = static_cast<std::size_t>(std::find(l.redact.begin(), l.redact.end(), l.columns[i]) - l.redact.begin());
+        return param(flags_at + f);
+      }
+      return param(old_at + i) + " IS NOT " + param(new_at + i);
+    });
+  const char* op = o == staged::Op::kInsert ? "INSERT" : o == staged::Op::kUpdate ? "UPDATE" : "DELETE";
+  return Sql("INSERT INTO main.vigil_audit_log (at, actor, table_schema, table_name, operation, row_key, old_row,"
+             " new_row, changed_columns, statement) VALUES (strftime('%%Y-%%m-%%dT%%H:%%M:%%f', ?1) || '000Z', ?2,"
              " 'main', %Q, '%s', ",
-             name.c_str(), op, t.c_str(), t.c_str(), op) +
-         key + ", " + old_image + ", " + new_image + ", " + changed + ", " + statement + "); END";
+             l.table.c_str(), op) +
+         key + ", " + old_image + ", " + new_image + ", " + changed + ", ?3)";
 }
 
 constexpr const char* kOps[] = {"INSERT", "UPDATE", "DELETE"};
@@ -233,7 +320,8 @@ std::vector<std::string> ForeignObjects(sqlite3* db) {
                                                "vigil_set_actor", "vigil_audit_key", "vigil_audit_seal",
                                                "vigil_audit_head", "vigil_audit_verify", "vigil_audit_purge",
                                                "vigil_audit_erase", "vigil_audit_digest", "vigil_audit_enable",
-                                               "vigil_audit_disable", "vigil_audit_trigger"};
+                                               "vigil_audit_disable", "vigil_audit_trigger",
+                                               "vigil_audit_capture"};
   Stmt s(db, "SELECT type, name, sql FROM main.sqlite_schema WHERE sql LIKE '%vigil\\_audit%' ESCAPE '\\'"
              " OR sql LIKE '%vigil\\_actor%' ESCAPE '\\' OR sql LIKE '%vigil\\_set\\_actor%' ESCAPE '\\'");
   while (s.Step()) {
@@ -242,7 +330,7 @@ std::vector<std::string> ForeignObjects(sqlite3* db) {
         std::find(expected.begin(), expected.end(), name + '\x01' + sql) != expected.end())
       continue;
     bool vigils = (type == "table" && (name == "vigil_audit_log" || name == "vigil_audit_chain" ||
-                                       name == "vigil_audit_tables")) ||
+                                       name == "vigil_audit_tables" || name == "vigil_audit_batch")) ||
                   (type == "index" && name == "vigil_audit_log_seq");
     if (vigils) {
       std::string lower = sql;
@@ -270,6 +358,350 @@ std::string Quoted(const std::string& s) {
   }
   return out + "\"";
 }
+
+// ---- the capture table -------------------------------------------------------------
+
+// Capture is vigil_audit_capture on one connection: an eponymous virtual
+// table the generated triggers insert into. It keeps the transaction's
+// entries in memory, encoded (staged.h) in chunks of at most
+// kBatchEntries, and writes them as rows of vigil_audit_batch (Flush):
+//  - at commit (xSync, before SQLite commits: a failure fails the commit);
+//  - where no savepoint is open and the entries grow large: at the start
+//    of a statement (xSavepoint(0) runs before SQLite opens the
+//    statement's own savepoint) or, with no savepoint at all, after an
+//    entry; so a long transaction holds at most one statement's entries;
+//  - when the sealer asks (the entries of the transaction in progress).
+// Savepoints are followed (xSavepoint, xRollbackTo, xRelease): a mark
+// remembers how far the buffer and the flushes had come, so a statement
+// or savepoint rolled back takes its entries with it, and a flush the
+// rollback undid is owed again. Flushed bytes are dropped once no mark
+// needs them.
+struct Capture {
+  sqlite3_vtab base;
+  sqlite3* db = nullptr;
+  AuditState* state = nullptr;
+  sqlite3_vfs* vfs = nullptr;
+  std::string buf;
+  struct Chunk {
+    std::size_t begin, entries;
+  };
+  std::vector<Chunk> chunks;
+  std::size_t flushed = 0;  // chunks written to vigil_audit_batch
+  struct Mark {
+    std::size_t bytes = 0, chunks = 0, last_entries = 0, flushed = 0;
+  };
+  std::vector<Mark> marks;  // by savepoint level
+  // This transaction's layouts: a chunk's entries name them by index.
+  std::vector<std::string> layouts;
+  std::vector<staged::Layout> parsed;
+  bool utf8 = false;  // the file's encoding is UTF-8 (read once)
+  bool encoding_known = false;
+  // The entry whose parts are arriving.
+  std::uint64_t owed = 0;  // values still to come
+  std::int64_t next_part = 0;
+  // The previous entry's actor, statement and time in this chunk, unless a
+  // rollback or a new chunk made it unknown.
+  bool prev_known = false;
+  std::optional<std::string> prev_actor, prev_statement;
+  std::int64_t prev_at = 0;
+
+  std::size_t Unflushed() const { return flushed < chunks.size() ? buf.size() - chunks[flushed].begin : 0; }
+
+  void Reset() {
+    buf.clear();
+    chunks.clear();
+    flushed = 0;
+    marks.clear();
+    layouts.clear();
+    parsed.clear();
+    owed = 0;
+    next_part = 0;
+    prev_known = false;
+  }
+
+  Mark Now() const { return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, flushed}; }
+
+  void Restore(const Mark& m) {
+    buf.resize(m.bytes);
+    chunks.resize(m.chunks);
+    if (!chunks.empty()) chunks.back().entries = m.last_entries;
+    flushed = m.flushed;
+    owed = 0;
+    next_part = 0;
+    prev_known = false;
+  }
+
+  // Compact drops what is written once no savepoint can undo it.
+  void Compact() {
+    if (!marks.empty() || flushed == 0) return;
+    std::size_t cut = flushed < chunks.size() ? chunks[flushed].begin : buf.size();
+    buf.erase(0, cut);
+    chunks.erase(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(flushed));
+    for (Chunk& c : chunks) c.begin -= cut;
+    flushed = 0;
+  }
+
+  void Flush() {
+    if (owed != 0) throw Error(ErrorCode::kInternal, "an audit entry's parts are incomplete");
+    if (flushed < chunks.size()) {
+      std::string list = "[";
+      for (std::size_t i = 0; i < layouts.size(); ++i) {
+        if (i) list += ',';
+        list += layouts[i];
+      }
+      list += "]";
+      Stmt s(db, "INSERT INTO main.vigil_audit_batch (n, layouts, entries) VALUES (?1, ?2, ?3)");
+      for (std::size_t i = flushed; i < chunks.size(); ++i) {
+        std::size_t end = i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size();
+        sqlite3_reset(s.get());
+        sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(chunks[i].entries));
+        s.Text(2, list);
+        sqlite3_bind_blob64(s.get(), 3, buf.data() + chunks[i].begin, end - chunks[i].begin, SQLITE_STATIC);
+        s.Step();
+        flushed = i + 1;
+      }
+    }
+    Compact();
+  }
+
+  std::int64_t NowMs() {
+    sqlite3_int64 t = 0;
+    if (vfs != nullptr && vfs->iVersion >= 2 && vfs->xCurrentTimeInt64 != nullptr) {
+      vfs->xCurrentTimeInt64(vfs, &t);
+    } else if (vfs != nullptr) {
+      double d = 0;
+      vfs->xCurrentTime(vfs, &d);
+      t = static_cast<sqlite3_int64>(d * 86400000.0);
+    }
+    return t;
+  }
+
+  std::size_t LayoutIndex(std::string_view text) {
+    for (std::size_t i = layouts.size(); i-- > 0;)
+      if (layouts[i] == text) return i;
+    parsed.push_back(staged::ParseLayout(text));
+    layouts.emplace_back(text);
+    return layouts.size() - 1;
+  }
+
+  static staged::Value ValueOf(sqlite3_value* v, bool utf8) {
+    staged::Value x;
+    switch (sqlite3_value_type(v)) {
+      case SQLITE_INTEGER:
+        x.kind = staged::Value::kInteger;
+        x.integer = sqlite3_value_int64(v);
+        break;
+      case SQLITE_FLOAT:
+        x.kind = staged::Value::kReal;
+        x.real = sqlite3_value_double(v);
+        break;
+      case SQLITE_TEXT: {
+        // In a UTF-8 file a text's bytes are read as a blob's: no copy to
+        // add the terminating NUL that sqlite3_value_text needs.
+        const void* p = utf8 ? sqlite3_value_blob(v) : sqlite3_value_text(v);
+        x.kind = staged::Value::kText;
+        x.bytes = std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+        break;
+      }
+      case SQLITE_BLOB: {
+        const void* p = sqlite3_value_blob(v);
+        x.kind = staged::Value::kBlob;
+        x.bytes = std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+        break;
+      }
+      default: break;
+    }
+    return x;
+  }
+
+  // Insert takes one row: (layout, operation, statement, part, v0...).
+  void Insert(int ncol, sqlite3_value** col) {
+    std::int64_t part = sqlite3_value_int64(col[3]);
+    if (!encoding_known) {
+      Stmt e(db, "PRAGMA main.encoding");
+      utf8 = e.Step() && e.Column(0).value_or("") == "UTF-8";
+      encoding_known = true;
+    }
+    if (part == 0) {
+      if (owed != 0) throw Error(ErrorCode::kInternal, "an audit entry's parts are incomplete");
+      if (sqlite3_value_type(col[0]) != SQLITE_TEXT || sqlite3_value_type(col[1]) != SQLITE_TEXT)
+        throw Error(ErrorCode::kInvalidParameter, "vigil_audit_capture takes the rows of vigil's audit triggers only");
+      std::string_view layout(reinterpret_cast<const char*>(sqlite3_value_text(col[0])),
+                              static_cast<std::size_t>(sqlite3_value_bytes(col[0])));
+      std::string_view opname(reinterpret_cast<const char*>(sqlite3_value_text(col[1])),
+                              static_cast<std::size_t>(sqlite3_value_bytes(col[1])));
+      if (opname != "INSERT" && opname != "UPDATE" && opname != "DELETE")
+        throw Error(ErrorCode::kInvalidParameter, "vigil_audit_capture takes INSERT, UPDATE or DELETE");
+      staged::Op op = OpOf(opname);
+      std::size_t index = LayoutIndex(layout);
+      std::uint64_t count = parsed[index].ValueCount(op);
+      bool fresh = chunks.empty() || chunks.size() == flushed || chunks.back().entries >= staged::kBatchEntries ||
+                   buf.size() - chunks.back().begin >= staged::kBatchBytes;
+      if (fresh) {
+        chunks.push_back({buf.size(), 0});
+        prev_known = false;
+      }
+      static const std::optional<std::string> kNone;
+      const std::optional<std::string>& actor = state != nullptr ? state->actor : kNone;
+      std::optional<std::string_view> statement;
+      if (sqlite3_value_type(col[2]) == SQLITE_TEXT)
+        statement = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(col[2])),
+                                     static_cast<std::size_t>(sqlite3_value_bytes(col[2])));
+      std::optional<std::optional<std::string_view>> give_actor, give_statement;
+      if (!prev_known || prev_actor != actor) {
+        give_actor = actor ? std::optional<std::string_view>(*actor) : std::nullopt;
+        prev_actor = actor;
+      }
+      bool same_statement = prev_known && (prev_statement.has_value() == statement.has_value()) &&
+                            (!statement || *prev_statement == *statement);
+      if (!same_statement) {
+        give_statement = statement;
+        if (statement) prev_statement = std::string(*statement);
+        else prev_statement.reset();
+      }
+      std::int64_t now = NowMs();
+      staged::AppendHeader(buf, index, op, now, prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt,
+                           give_actor, give_statement, count);
+      prev_known = true;
+      prev_at = now;
+      chunks.back().entries++;
+      owed = count;
+      next_part = 0;
+    } else if (owed == 0 || part != next_part) {
+      throw Error(ErrorCode::kInvalidParameter, "vigil_audit_capture takes the rows of vigil's audit triggers only");
+    }
+    std::uint64_t take = std::min<std::uint64_t>(owed, static_cast<std::uint64_t>(ncol - 4));
+    for (std::uint64_t i = 0; i < take; ++i) staged::AppendValue(buf, ValueOf(col[4 + i], utf8));
+    owed -= take;
+    ++next_part;
+    // No savepoint open: nothing can undo part of the transaction, so a
+    // large buffer is written now.
+    if (owed == 0 && marks.empty() && Unflushed() >= 4 * staged::kBatchBytes) Flush();
+  }
+};
+
+Capture* AsCapture(sqlite3_vtab* v) { return reinterpret_cast<Capture*>(v); }
+
+int CaptureConnect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+  std::string ddl = "CREATE TABLE x(layout, operation, statement, part";
+  for (int i = 0; i < kCaptureValues; ++i) ddl += ", v" + std::to_string(i);
+  ddl += ")";
+  int rc = sqlite3_declare_vtab(db, ddl.c_str());
+  if (rc != SQLITE_OK) return rc;
+  // Innocuous: the triggers vigil_audit_enable wrote into the schema use
+  // it, also under trusted_schema=OFF. A trigger in an attached file
+  // cannot name it (it lives in main), and main's own schema can write
+  // entries into vigil_audit_log directly anyway (docs/security.md).
+  rc = sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  if (rc != SQLITE_OK) return rc;
+  auto* c = new (std::nothrow) Capture();
+  if (c == nullptr) return SQLITE_NOMEM;
+  std::memset(&c->base, 0, sizeof(c->base));
+  c->db = db;
+  c->state = static_cast<AuditState*>(aux);
+  c->vfs = sqlite3_vfs_find(nullptr);
+  if (c->state != nullptr) c->state->capture = c;
+  *out = &c->base;
+  return SQLITE_OK;
+}
+
+int CaptureDisconnect(sqlite3_vtab* v) {
+  Capture* c = AsCapture(v);
+  if (c->state != nullptr && c->state->capture == c) c->state->capture = nullptr;
+  sqlite3_free(c->base.zErrMsg);
+  delete c;
+  return SQLITE_OK;
+}
+
+int CaptureBestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
+  info->estimatedCost = 1e12;
+  return SQLITE_OK;
+}
+
+int CaptureOpen(sqlite3_vtab* v, sqlite3_vtab_cursor**) {
+  return RunVtab(v, [] {
+    throw Error(ErrorCode::kNotSupported, "vigil_audit_capture is written by vigil's audit triggers and read by no one",
+                {}, "Staged entries reach vigil_audit_log when they are sealed: SELECT vigil_audit_seal().");
+  });
+}
+
+int CaptureUpdate(sqlite3_vtab* v, int argc, sqlite3_value** argv, sqlite3_int64*) {
+  return RunVtab(v, [&] {
+    if (argc < 2 + 4 || sqlite3_value_type(argv[0]) != SQLITE_NULL)
+      throw Error(ErrorCode::kNotSupported, "vigil_audit_capture takes new rows only");
+    AsCapture(v)->Insert(argc - 2, argv + 2);
+  });
+}
+
+int CaptureBegin(sqlite3_vtab* v) {
+  AsCapture(v)->Reset();
+  return SQLITE_OK;
+}
+
+int CaptureSync(sqlite3_vtab* v) {
+  return RunVtab(v, [&] { AsCapture(v)->Flush(); });
+}
+
+int CaptureEnd(sqlite3_vtab* v) {
+  AsCapture(v)->Reset();
+  return SQLITE_OK;
+}
+
+int CaptureSavepoint(sqlite3_vtab* v, int level) {
+  Capture* c = AsCapture(v);
+  return RunVtab(v, [&] {
+    if (level < 0) return;
+    // Level 0 opens before SQLite's own savepoint: a flush here is not
+    // undone by rolling it back.
+    if (level == 0 && c->marks.empty() && c->Unflushed() >= staged::kBatchBytes) c->Flush();
+    c->marks.resize(static_cast<std::size_t>(level));
+    c->marks.push_back(c->Now());
+  });
+}
+
+int CaptureRelease(sqlite3_vtab* v, int level) {
+  Capture* c = AsCapture(v);
+  return RunVtab(v, [&] {
+    if (level >= 0 && static_cast<std::size_t>(level) < c->marks.size()) c->marks.resize(static_cast<std::size_t>(level));
+    c->Compact();
+  });
+}
+
+int CaptureRollbackTo(sqlite3_vtab* v, int level) {
+  Capture* c = AsCapture(v);
+  if (level >= 0 && static_cast<std::size_t>(level) < c->marks.size()) {
+    c->Restore(c->marks[static_cast<std::size_t>(level)]);
+    c->marks.resize(static_cast<std::size_t>(level) + 1);
+  } else if (level >= 0) {
+    // A savepoint opened before this table joined the transaction: every
+    // entry came after it.
+    c->Restore(Capture::Mark{});
+  }
+  return SQLITE_OK;
+}
+
+sqlite3_module MakeCaptureModule() {
+  sqlite3_module m;
+  std::memset(&m, 0, sizeof(m));
+  m.iVersion = 2;
+  m.xCreate = nullptr;  // eponymous-only
+  m.xConnect = CaptureConnect;
+  m.xBestIndex = CaptureBestIndex;
+  m.xDisconnect = CaptureDisconnect;
+  m.xDestroy = CaptureDisconnect;
+  m.xOpen = CaptureOpen;
+  m.xUpdate = CaptureUpdate;
+  m.xBegin = CaptureBegin;
+  m.xSync = CaptureSync;
+  m.xCommit = CaptureEnd;
+  m.xRollback = CaptureEnd;
+  m.xSavepoint = CaptureSavepoint;
+  m.xRelease = CaptureRelease;
+  m.xRollbackTo = CaptureRollbackTo;
+  return m;
+}
+
+const sqlite3_module kCaptureModule = MakeCaptureModule();
 
 // ---- the store -------------------------------------------------------------------
 
@@ -302,7 +734,84 @@ class SqliteAuditStore final : public audit::AuditStore {
     c.from_hash = s.Column(3);
     return c;
   }
-  void StartSealing() override { after_.reset(); }
+  void StartSealing() override {
+    after_.reset();
+    Expand();
+  }
+  // Expand writes the staged entries as rows of the log, oldest batch
+  // first, and deletes their batches: the connection's own entries of the
+  // transaction in progress are flushed first. SQLite has one writer, so
+  // batch ids follow commit order and the rows' ids follow the entries'.
+  void Expand() {
+    if (state_ != nullptr && state_->capture != nullptr) state_->capture->Flush();
+    Stmt has(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_audit_batch'");
+    if (!has.Step()) return;
+    Stmt next(db_, "SELECT id, layouts, entries FROM main.vigil_audit_batch WHERE id > ?1 ORDER BY id LIMIT 1");
+    Stmt drop(db_, "DELETE FROM main.vigil_audit_batch WHERE id = ?1");
+    // One statement per layout and operation, kept for the call.
+    std::unordered_map<std::string, std::unique_ptr<Stmt>> writers;
+    std::int64_t after = std::numeric_limits<std::int64_t>::min();
+    for (;;) {
+      core::PollCancel();
+      sqlite3_reset(next.get());
+      sqlite3_bind_int64(next.get(), 1, after);
+      if (!next.Step()) break;
+      after = next.Int(0);
+      std::string layouts_json = next.Column(1).value_or("");
+      const void* blob = sqlite3_column_blob(next.get(), 2);
+      std::string bytes(static_cast<const char*>(blob), blob ? static_cast<std::size_t>(sqlite3_column_bytes(next.get(), 2)) : 0);
+      sqlite3_reset(next.get());
+      nlohmann::json list;
+      if (CoreError([&] { list = core::json_in::ParseInput(layouts_json, "layouts"); })) list = nullptr;
+      if (!list.is_array())
+        throw Error(ErrorCode::kPrerequisite, "a staged audit batch's layouts are not a JSON array", {},
+                    "vigil_audit_batch was changed outside vigil; restore the file from a backup");
+      std::vector<std::string> layout_text;
+      std::vector<staged::Layout> layouts;
+      for (const auto& l : list) {
+        layout_text.push_back(l.dump());
+        layouts.push_back(staged::ParseLayout(layout_text.back()));
+      }
+      staged::Reader reader(bytes);
+      staged::Entry e;
+      std::int64_t n = 0;
+      while (reader.Next(e)) {
+        if ((++n & 1023) == 0) core::PollCancel();
+        if (e.layout >= layouts.size())
+          throw Error(ErrorCode::kPrerequisite, "a staged audit entry names a layout its batch lacks");
+        const staged::Layout& l = layouts[e.layout];
+        if (e.values.size() != l.ValueCount(e.op))
+          throw Error(ErrorCode::kPrerequisite, "a staged audit entry has the wrong number of values");
+        // SQLite's time functions cover the years 0 to 9999.
+        if (e.at_ms > 464269060799999)
+          throw Error(ErrorCode::kPrerequisite, "a staged audit entry's time is out of range");
+        std::string k = layout_text[e.layout];
+        k.push_back(static_cast<char>('0' + static_cast<int>(e.op)));
+        std::unique_ptr<Stmt>& w = writers[k];
+        if (!w) w = std::make_unique<Stmt>(db_, ExpandSql(l, e.op));
+        sqlite3_stmt* s = w->get();
+        sqlite3_reset(s);
+        sqlite3_bind_double(s, 1, static_cast<double>(e.at_ms) / 86400000.0);
+        if (e.actor) w->Text(2, *e.actor); else w->Null(2);
+        if (e.statement) w->Text(3, *e.statement); else w->Null(3);
+        for (std::size_t i = 0; i < e.values.size(); ++i) {
+          const staged::Value& v = e.values[i];
+          int at = static_cast<int>(i) + 4;
+          switch (v.kind) {
+            case staged::Value::kNull: sqlite3_bind_null(s, at); break;
+            case staged::Value::kInteger: sqlite3_bind_int64(s, at, v.integer); break;
+            case staged::Value::kReal: sqlite3_bind_double(s, at, v.real); break;
+            case staged::Value::kText: sqlite3_bind_text64(s, at, v.bytes.data(), v.bytes.size(), SQLITE_STATIC, SQLITE_UTF8); break;
+            case staged::Value::kBlob: sqlite3_bind_blob64(s, at, v.bytes.data(), v.bytes.size(), SQLITE_STATIC); break;
+          }
+        }
+        w->Step();
+      }
+      sqlite3_reset(drop.get());
+      sqlite3_bind_int64(drop.get(), 1, after);
+      drop.Step();
+    }
+  }
   std::vector<audit::Entry> ReadUnsealed(int limit) override {
     // Entries are committed in id order: those not sealed yet follow the
     // newest sealed one (found through the partial index on seq).
@@ -347,7 +856,11 @@ class SqliteAuditStore final : public audit::AuditStore {
   }
   std::int64_t CountUnsealed() override {
     Stmt s(db_, "SELECT count(*) FROM main.vigil_audit_log WHERE seq IS NULL");
-    return s.Step() ? s.Int(0) : 0;
+    std::int64_t n = s.Step() ? s.Int(0) : 0;
+    Stmt has(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_audit_batch'");
+    if (!has.Step()) return n;
+    Stmt b(db_, "SELECT coalesce(sum(n), 0) FROM main.vigil_audit_batch");
+    return n + (b.Step() ? b.Int(0) : 0);
   }
   std::int64_t LastSeqBefore(std::string_view before) override {
     Stmt s(db_, "SELECT coalesce((SELECT min(seq) FROM main.vigil_audit_log WHERE seq IS NOT NULL AND at >= ?1) - 1,"
@@ -708,6 +1221,11 @@ void* NewAuditState(int users, sqlite3* db) {
     s->db = db;
   }
   return s;
+}
+
+int RegisterAuditCapture(sqlite3* db, void* state) {
+  static_cast<AuditState*>(state)->refs++;
+  return sqlite3_create_module_v2(db, "vigil_audit_capture", &kCaptureModule, state, ReleaseAuditState);
 }
 
 void ReleaseAuditState(void* p) {

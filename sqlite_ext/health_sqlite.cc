@@ -265,10 +265,16 @@ hl::Measurement Measure(const std::string& check, Run& run) {
   if (check == "schema_drift") return hl::SchemaDriftFrom(run.Validate());
   if (check == "audit_backlog") {
     if (!run.Has("vigil_audit_log")) return hl::Measured(0);
-    // Entries are written in id order: those after the newest sealed one.
+    // Entries are written in id order: those after the newest sealed one,
+    // and the staged ones not written yet (docs/audit.md "Staged entries").
     Stmt s(db, "SELECT count(*) FROM main.vigil_audit_log WHERE seq IS NULL AND id > coalesce((SELECT id FROM"
                " main.vigil_audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)");
-    return hl::Measured(s.Step() ? static_cast<double>(s.Int(0)) : 0);
+    double n = s.Step() ? static_cast<double>(s.Int(0)) : 0;
+    if (run.Has("vigil_audit_batch")) {
+      Stmt b(db, "SELECT coalesce(sum(n), 0) FROM main.vigil_audit_batch");
+      if (b.Step()) n += static_cast<double>(b.Int(0));
+    }
+    return hl::Measured(n);
   }
   if (check == "audit_chain") {
     Stmt s(db, "SELECT vigil_audit_verify()");

@@ -268,6 +268,7 @@ int RegisterAll(sqlite3* db, char** errmsg) {
       }
     }
   }
+  if (rc == SQLITE_OK && audit != nullptr) rc = RegisterAuditCapture(db, audit);
   if (rc != SQLITE_OK) return Fail(errmsg, std::string("registration failed: ") + sqlite3_errstr(rc));
   return SQLITE_OK;
 }

@@ -89,6 +89,9 @@ bool IsOwnStatement(sqlite3_stmt* stmt) noexcept;
 // by `users` registrations; ReleaseAuditState is their destructor.
 void* NewAuditState(int users, sqlite3* db);
 void ReleaseAuditState(void* state);
+// RegisterAuditCapture registers vigil_audit_capture, the eponymous table
+// the audit triggers write (audit_sqlite.cc), as one more user of `state`.
+int RegisterAuditCapture(sqlite3* db, void* state);
 // The connection's API-key secret: set by vigil_api_key_secret, else the
 // environment variable VIGIL_API_KEY_SECRET on first use (checked; throws).
 std::optional<std::string_view> ConnectionApiSecret(void* state);

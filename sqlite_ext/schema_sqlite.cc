@@ -78,6 +78,8 @@ using core::ErrorCode;
     " operation TEXT NOT NULL, row_key TEXT, old_row TEXT, new_row TEXT, changed_columns TEXT, statement TEXT," \
     " detail TEXT, old_digest TEXT, new_digest TEXT, seq INTEGER, entry_hash TEXT);" \
     "CREATE UNIQUE INDEX IF NOT EXISTS main.vigil_audit_log_seq ON vigil_audit_log(seq) WHERE seq IS NOT NULL;" \
+    "CREATE TABLE IF NOT EXISTS main.vigil_audit_batch (" \
+    " id INTEGER PRIMARY KEY, n INTEGER NOT NULL, layouts TEXT NOT NULL, entries BLOB NOT NULL);" \
     "CREATE TABLE IF NOT EXISTS main.vigil_audit_chain (" \
     " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), head_seq INTEGER NOT NULL, head_hash TEXT," \
     " from_seq INTEGER NOT NULL, from_hash TEXT);" \
@@ -113,12 +115,12 @@ constexpr const char* k010Names =
 constexpr const char* kStateNames =
     "('vigil_meta', 'vigil_rule_store', 'vigil_quality_history', 'vigil_alerts', 'vigil_config', 'vigil_migrations',"
     " 'vigil_migration_history', 'vigil_migration_anchor', 'vigil_json_schemas', 'vigil_audit_log',"
-    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_query_history', 'vigil_health_state', 'vigil_health_history')";
+    " 'vigil_audit_chain', 'vigil_audit_tables', 'vigil_audit_batch', 'vigil_query_history', 'vigil_health_state', 'vigil_health_history')";
 
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
     "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status',"
-    " 'vigil_query_stats', 'vigil_slow_queries', 'vigil_health_checks')";
+    " 'vigil_query_stats', 'vigil_slow_queries', 'vigil_health_checks', 'vigil_audit_capture')";
 
 struct Step {
   const char* from;

@@ -30,16 +30,23 @@ INSERT INTO accounts VALUES (1, 'ann@example.com', 'argon2-secret-1', 'vip', 10.
 UPDATE accounts SET password_hash = 'argon2-secret-3', balance = balance + 1 WHERE id = 1;
 SELECT vigil_set_actor(NULL) IS NULL AS cleared;
 DELETE FROM accounts WHERE id = 2;
-SELECT id, operation, actor, table_schema, table_name, row_key, json_remove(coalesce(new_row, old_row), '$.password_hash') AS image,
-       json_extract(coalesce(new_row, old_row), '$.password_hash') LIKE 'sha256:%' AS redacted,
-       changed_columns, statement, seq IS NULL AS unsealed
-FROM vigil_audit_log ORDER BY id;
-SELECT count(*) AS secrets_in_log FROM vigil_audit_log
-WHERE coalesce(row_key, '') || coalesce(old_row, '') || coalesce(new_row, '') || coalesce(statement, '') LIKE '%argon2-secret%';
+-- The triggers stage raw values (docs/audit.md "Staged entries"): the
+-- committed entries wait in vigil_audit_batch, redacted values already
+-- digests, until the sealer writes them into the log.
+SELECT count(*) AS batches, sum(n) AS staged FROM vigil_audit_batch;
+SELECT count(*) AS rows_before_sealing FROM vigil_audit_log;
+SELECT count(*) AS secrets_staged FROM vigil_audit_batch WHERE instr(entries, CAST('argon2-secret' AS BLOB)) > 0;
 
 -- Sealing after commit; verify reports what is not sealed yet.
 SELECT json_extract(vigil_audit_verify(), '$.unsealed') AS unsealed_before;
 SELECT vigil_audit_seal() AS sealed, vigil_audit_seal() AS sealed_again;
+SELECT count(*) AS batches_after_sealing FROM vigil_audit_batch;
+SELECT id, operation, actor, table_schema, table_name, row_key, json_remove(coalesce(new_row, old_row), '$.password_hash') AS image,
+       json_extract(coalesce(new_row, old_row), '$.password_hash') LIKE 'sha256:%' AS redacted,
+       changed_columns, statement, seq IS NOT NULL AS sealed
+FROM vigil_audit_log ORDER BY id;
+SELECT count(*) AS secrets_in_log FROM vigil_audit_log
+WHERE coalesce(row_key, '') || coalesce(old_row, '') || coalesce(new_row, '') || coalesce(statement, '') LIKE '%argon2-secret%';
 SELECT json_extract(v, '$.valid') AS valid, json_extract(v, '$.checked') AS checked, json_extract(v, '$.unsealed') AS unsealed
 FROM (SELECT vigil_audit_verify() AS v);
 SELECT vigil_audit_head() = (SELECT entry_hash FROM vigil_audit_log ORDER BY seq DESC LIMIT 1) AS head_is_newest;
@@ -121,6 +128,63 @@ SELECT json_extract(p, '$.purged') > 0 AS purged FROM (SELECT vigil_audit_purge(
 SELECT json_extract(v, '$.valid') AS valid, json_extract(v, '$.checked') AS checked, json_extract(v, '$.from_seq') > 0 AS from_checkpoint
 FROM (SELECT vigil_audit_verify() AS v);
 SELECT operation FROM vigil_audit_log;
+
+-- Staged entries follow the transaction (docs/audit.md "Staged entries"):
+-- a statement that fails, a savepoint rolled back and a transaction rolled
+-- back take their entries with them, also once written or sealed.
+SELECT vigil_audit_seal() AS sealed_before;
+BEGIN;
+INSERT INTO accounts (id, email) VALUES (10, 'a@example.com');
+INSERT INTO accounts (id, email) VALUES (11, 'b@example.com'), (10, 'again@example.com');
+SAVEPOINT s1;
+INSERT INTO accounts (id, email) VALUES (12, 'c@example.com');
+ROLLBACK TO s1;
+INSERT INTO accounts (id, email) VALUES (13, 'd@example.com');
+RELEASE s1;
+COMMIT;
+BEGIN; INSERT INTO accounts (id, email) VALUES (14, 'e@example.com'); ROLLBACK;
+BEGIN;
+INSERT INTO accounts (id, email) VALUES (15, 'f@example.com');
+SAVEPOINT s2;
+SELECT vigil_audit_seal() AS sealed_in_savepoint;
+ROLLBACK TO s2;
+RELEASE s2;
+SELECT count(*) AS batches_before_commit FROM vigil_audit_batch;
+COMMIT;
+SELECT vigil_audit_seal() AS sealed;
+SELECT group_concat(i) AS kept FROM (SELECT json_extract(new_row, '$.id') AS i FROM vigil_audit_log
+  WHERE operation = 'INSERT' AND json_extract(new_row, '$.id') BETWEEN 10 AND 19 ORDER BY id);
+-- A long transaction writes its entries as it goes, a statement at a time;
+-- sealing inside it seals them; rolling it back undoes all of it.
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 10099)
+INSERT INTO accounts (id, email) SELECT i, printf('%.100c', 'x') FROM n;
+UPDATE accounts SET balance = 1 WHERE id >= 100;
+SELECT count(*) > 0 AS written_before_this_statement, sum(n) AS staged FROM vigil_audit_batch;
+UPDATE accounts SET balance = 2 WHERE id >= 100;
+SELECT vigil_audit_seal() AS sealed_in_transaction;
+ROLLBACK;
+SELECT count(*) AS batches, (SELECT count(*) FROM vigil_audit_log WHERE json_extract(row_key, '$.id') >= 100) AS bulk_rows,
+       (SELECT count(*) FROM accounts) AS accounts,
+       json_extract(vigil_audit_verify(), '$.valid') AS valid FROM vigil_audit_batch;
+-- Without a transaction a large statement writes batches as it goes.
+WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 40099)
+INSERT INTO accounts (id, email) SELECT i, printf('%.100c', 'x') FROM n;
+SELECT count(*) > 1 AS batches, sum(n) AS staged FROM vigil_audit_batch;
+DELETE FROM accounts WHERE id >= 100;
+SELECT vigil_audit_seal() AS sealed, json_extract(vigil_audit_verify(), '$.valid') AS valid;
+-- The capture table takes vigil's triggers' rows only; a malformed batch
+-- stops the sealer, which seals nothing rather than a guess.
+SELECT * FROM vigil_audit_capture;
+DELETE FROM vigil_audit_capture;
+INSERT INTO vigil_audit_capture (layout, operation, part) VALUES ('{}', 'INSERT', 0);
+INSERT INTO vigil_audit_capture (layout, operation, part, v0) VALUES ('{"table":"t","columns":["a"],"key":[],"redact":[]}', 'INSERT', 1, 1);
+INSERT INTO vigil_audit_capture (layout, operation, part, v0) VALUES ('{"table":"t","columns":["a"],"key":[],"redact":[]}', 'MERGE', 0, 1);
+INSERT INTO accounts (id, email) VALUES (16, 'g@example.com');
+UPDATE vigil_audit_batch SET entries = x'00ff';
+SELECT vigil_audit_seal();
+SELECT json_extract(vigil_audit_verify(), '$.unsealed') AS unsealed;
+DELETE FROM vigil_audit_batch;
 
 -- Disable: the triggers go, the entries stay.
 SELECT vigil_audit_disable('accounts'), vigil_audit_disable('accounts');
