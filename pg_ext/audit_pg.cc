@@ -24,6 +24,7 @@ extern "C" {
 #include <sys/stat.h>
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -48,6 +49,10 @@ extern "C" {
 #include "storage/fd.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "lib/stringinfo.h"
+#include "storage/itemptr.h"
+#include "utils/date.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
@@ -70,6 +75,7 @@ extern "C" {
 #include <vector>
 
 #include "audit/entry.h"
+#include "audit/staged.h"
 #include "audit/trail.h"
 #include "sql/lexer.h"
 #include "sql/normalize.h"
@@ -831,6 +837,428 @@ void ReadStore(Tuplestorestate* ts) {
   tuplestore_rescan(ts);
 }
 
+// ---- staged entries: statements that change many rows ------------------------------------
+//
+// A statement trigger whose transition tables hold at least kStageRows rows
+// of a table whose every column is a kind BuildImage writes itself, with no
+// redacted column, stages its entries instead of writing them: each row's
+// raw values (the columns not excluded) go into a batch of up to
+// kStageBatch entries (audit/staged.h), one row of
+// vigil_state.vigil_audit_batch per batch, with what every entry of the
+// firing shares. The sealer turns them into log rows through the same
+// BuildImage, RowKey and Changed (ExpandStaged), before it seals. Only
+// built-in code reads the values there: no type's output function, no
+// key. (A redacted column is digested through its JSON: that stays in the
+// writer's trigger, which writes directly.)
+
+constexpr int64 kStageRows = 100;
+constexpr int kStageBatch = 1000;
+constexpr std::size_t kStageBytes = std::size_t{1} << 20;
+
+enum BatchColumn {
+  kBId, kBTxid, kBAt, kBSessionRole, kBEffectiveRole, kBActor, kBApplicationName, kBClientAddr, kBTableSchema,
+  kBTableName, kBOperation, kBStatement, kBColumns, kBTypes, kBKeyColumns, kBN, kBEntries, kBatchColumns
+};
+constexpr const char* kBatchColumnNames[kBatchColumns] = {
+    "id", "txid", "at", "session_role", "effective_role", "actor", "application_name", "client_addr",
+    "table_schema", "table_name", "operation", "statement", "columns", "types", "key_columns", "n", "entries"};
+
+// VigilsBatch is vigil_state.vigil_audit_batch when the log is vigil's
+// (VigilsLog) and the batch table is the extension's own plain table with
+// the layout this file writes; else InvalidOid (then nothing is staged).
+Oid verified_batch = InvalidOid;
+
+Oid VigilsBatch() {
+  Oid log = VigilsLog();
+  if (!OidIsValid(log)) return InvalidOid;
+  Oid relid = get_relname_relid("vigil_audit_batch", get_rel_namespace(log));
+  if (!OidIsValid(relid)) return InvalidOid;
+  if (relid == verified_batch) return relid;
+  Oid ext = get_extension_oid("vigil", true);
+  if (!OidIsValid(ext) || get_rel_relkind(relid) != RELKIND_RELATION ||
+      getExtensionOfObject(RelationRelationId, relid) != ext)
+    return InvalidOid;
+  Relation rel = table_open(relid, AccessShareLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  bool ok = desc->natts == kBatchColumns;
+  for (int i = 0; ok && i < kBatchColumns; ++i)
+    ok = !TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), kBatchColumnNames[i]) == 0;
+  table_close(rel, AccessShareLock);
+  if (!ok) return InvalidOid;
+  verified_batch = relid;
+  return relid;
+}
+
+struct Stager {
+  Relation rel;
+  Oid sequence;
+  StringInfoData buf;  // the batch's bytea: a varlena header, then the entries
+  int n;
+  Datum values[kBatchColumns];
+  bool nulls[kBatchColumns];
+  int ncols;
+  int* atts;  // the staged attributes (not dropped, not excluded), in table order
+  uint8 op;
+};
+
+// CanStage: the kinds Stage writes and ExpandStaged reads, no redaction,
+// no excluded key column (its row_key is an empty object, which the
+// staged key cannot say).
+bool CanStage(const TriggerState* st) {
+  if (st->kinds == nullptr) return false;
+  for (int i = 0; i < st->natts; ++i)
+    if (st->redacted[i]) return false;
+  for (int k = 0; k < st->nkey; ++k)
+    if (st->excluded[st->key_att[k]]) return false;
+  return true;
+}
+
+Datum NameArray(const char** names, int n) {
+  Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
+  for (int i = 0; i < n; ++i) {
+    Name name = static_cast<Name>(palloc0(NAMEDATALEN));
+    namestrcpy(name, names[i]);
+    d[i] = NameGetDatum(name);
+  }
+  return PointerGetDatum(construct_array(d, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+}
+
+void StageOpen(Stager* s, const Firing* f, Relation table, uint8 op) {
+  s->rel = table_open(VigilsBatch(), RowExclusiveLock);
+  s->sequence = get_relname_relid("vigil_audit_batch_id_seq", RelationGetNamespace(s->rel));
+  if (!OidIsValid(s->sequence))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("vigil_state.vigil_audit_batch has lost its sequence"),
+                    errhint("Run ALTER EXTENSION vigil UPDATE, or restore the sequence.")));
+  initStringInfo(&s->buf);
+  s->buf.len = VARHDRSZ;
+  s->n = 0;
+  s->op = op;
+  TupleDesc desc = RelationGetDescr(table);
+  s->atts = static_cast<int*>(palloc(sizeof(int) * Max(desc->natts, 1)));
+  s->ncols = 0;
+  const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(desc->natts, 1)));
+  Datum* types = static_cast<Datum*>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (a->attisdropped || f->st->excluded[i]) continue;
+    names[s->ncols] = NameStr(a->attname);
+    types[s->ncols] = ObjectIdGetDatum(a->atttypid);
+    s->atts[s->ncols++] = i;
+  }
+  const char** keys = static_cast<const char**>(palloc(sizeof(char*) * Max(f->st->nkey, 1)));
+  int nkeys = 0;
+  for (int k = 0; k < f->st->nkey; ++k)
+    if (!f->st->excluded[f->st->key_att[k]]) keys[nkeys++] = NameStr(TupleDescAttr(desc, f->st->key_att[k])->attname);
+  // What every entry of the firing shares, as FillCommon set it.
+  const int from[] = {-1, kTxid, kAt, kSessionRole, kEffectiveRole, kActor, kApplicationName, kClientAddr,
+                      kTableSchema, kTableName, kOperation, kStatement};
+  for (int c = 0; c < kBatchColumns; ++c) s->nulls[c] = true;
+  for (int c = kBTxid; c <= kBStatement; ++c) {
+    s->values[c] = f->values[from[c]];
+    s->nulls[c] = f->nulls[from[c]];
+  }
+  s->values[kBColumns] = NameArray(names, s->ncols);
+  s->values[kBTypes] = PointerGetDatum(construct_array(types, s->ncols, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+  s->values[kBKeyColumns] = NameArray(keys, nkeys);
+  s->nulls[kBColumns] = s->nulls[kBTypes] = s->nulls[kBKeyColumns] = false;
+}
+
+void StageFlush(Stager* s) {
+  if (s->n == 0) return;
+  (void)GetTopTransactionId();
+  s->values[kBId] = Int64GetDatum(nextval_internal(s->sequence, false));
+  s->values[kBN] = Int32GetDatum(s->n);
+  SET_VARSIZE(s->buf.data, s->buf.len);
+  s->values[kBEntries] = PointerGetDatum(s->buf.data);
+  s->nulls[kBId] = s->nulls[kBN] = s->nulls[kBEntries] = false;
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(s->rel), s->values, s->nulls);
+  simple_heap_insert(s->rel, tuple);
+  heap_freetuple(tuple);
+  s->buf.len = VARHDRSZ;
+  s->n = 0;
+}
+
+void StageValue(Stager* s, char kind, bool isnull, Datum d) {
+  core::audit::staged::Value v;
+  const char* bytes = nullptr;
+  if (!isnull) {
+    switch (kind) {
+      case kInt2: v.kind = v.kInteger; v.integer = DatumGetInt16(d); break;
+      case kInt4: v.kind = v.kInteger; v.integer = DatumGetInt32(d); break;
+      case kInt8: v.kind = v.kInteger; v.integer = DatumGetInt64(d); break;
+      case kBool: v.kind = v.kInteger; v.integer = DatumGetBool(d) ? 1 : 0; break;
+      case kDate: v.kind = v.kInteger; v.integer = DatumGetDateADT(d); break;
+      case kTimestamp:
+      case kTimestampTz: v.kind = v.kInteger; v.integer = DatumGetInt64(d); break;
+      default: {  // numeric, text, jsonb: the value's bytes, detoasted
+        struct varlena* p = PG_DETOAST_DATUM_PACKED(d);
+        v.kind = v.kBlob;
+        bytes = VARDATA_ANY(p);
+        v.bytes = std::string_view(bytes, VARSIZE_ANY_EXHDR(p));
+        break;
+      }
+    }
+  }
+  enlargeStringInfo(&s->buf, static_cast<int>(core::audit::staged::kMaxValueHead + v.bytes.size()));
+  s->buf.len += static_cast<int>(core::audit::staged::PutValueHead(s->buf.data + s->buf.len, v));
+  if (bytes != nullptr) {
+    memcpy(s->buf.data + s->buf.len, bytes, v.bytes.size());
+    s->buf.len += static_cast<int>(v.bytes.size());
+  }
+}
+
+// StageChange adds one row's entry (old_slot / new_slot NULL when the
+// operation has none).
+void StageChange(Stager* s, const TriggerState* st, TupleTableSlot* old_slot, TupleTableSlot* new_slot) {
+  int sides = (old_slot != nullptr) + (new_slot != nullptr);
+  enlargeStringInfo(&s->buf, 32);
+  char* p = s->buf.data + s->buf.len;
+  std::size_t w = core::audit::staged::PutVarint(p, 0);  // layout
+  p[w++] = static_cast<char>(s->op | 16);                 // operation, time absolute (the batch has it)
+  w += core::audit::staged::PutVarint(p + w, 0);
+  w += core::audit::staged::PutVarint(p + w, static_cast<uint64>(sides * s->ncols));
+  s->buf.len += static_cast<int>(w);
+  for (TupleTableSlot* slot : {old_slot, new_slot}) {
+    if (slot == nullptr) continue;
+    slot_getallattrs(slot);
+    for (int c = 0; c < s->ncols; ++c) {
+      int i = s->atts[c];
+      StageValue(s, st->kinds[i], slot->tts_isnull[i], slot->tts_values[i]);
+    }
+  }
+  if (++s->n >= kStageBatch || static_cast<std::size_t>(s->buf.len) >= kStageBytes) StageFlush(s);
+}
+
+void StageClose(Stager* s) {
+  StageFlush(s);
+  table_close(s->rel, NoLock);
+}
+
+// ---- expanding staged entries ----------------------------------------------------------------
+
+// A decoded value (phase 2 hands these to engine code: plain data).
+struct DecodedValue {
+  uint8 kind;
+  int64 integer;
+  const char* bytes;
+  uint32 len;
+};
+
+// DecodeBatch reads a batch's entries (audit/staged.h): n entries of
+// `per_entry` values each, of operation `op`. Throws (in Run) on a
+// malformed batch.
+DecodedValue* DecodeBatch(const char* data, std::size_t size, int n, int per_entry, uint8 op) {
+  std::string_view bytes(data, size);
+  return vigil::pg::Run([&] {
+    namespace staged = core::audit::staged;
+    auto* out = static_cast<DecodedValue*>(
+        vigil::pg::AllocNoThrow(sizeof(DecodedValue) * std::max<std::size_t>(1, static_cast<std::size_t>(n) * per_entry)));
+    staged::Reader r(bytes);
+    staged::Entry e;
+    int got = 0;
+    while (r.Next(e)) {
+      if (got == n || static_cast<uint8>(e.op) != op || e.values.size() != static_cast<std::size_t>(per_entry))
+        throw core::Error(core::ErrorCode::kPrerequisite, "a staged audit batch does not match its row", {},
+                          "vigil_state.vigil_audit_batch was changed outside vigil; restore it from a backup");
+      for (int i = 0; i < per_entry; ++i) {
+        const staged::Value& v = e.values[i];
+        out[got * per_entry + i] = {static_cast<uint8>(v.kind), v.integer, v.bytes.data(),
+                                    static_cast<uint32>(v.bytes.size())};
+      }
+      ++got;
+    }
+    if (got != n)
+      throw core::Error(core::ErrorCode::kPrerequisite, "a staged audit batch holds fewer entries than its row says", {},
+                        "vigil_state.vigil_audit_batch was changed outside vigil; restore it from a backup");
+    return out;
+  });
+}
+
+[[noreturn]] void BadBatch(const char* what) {
+  ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("a staged audit batch %s", what),
+                  errhint("vigil_state.vigil_audit_batch was changed outside vigil; restore it from a backup.")));
+}
+
+Datum DatumOf(char kind, const DecodedValue& v) {
+  bool integer = v.kind == core::audit::staged::Value::kInteger;
+  switch (kind) {
+    case kInt2: if (integer) return Int16GetDatum(static_cast<int16>(v.integer)); break;
+    case kInt4: if (integer) return Int32GetDatum(static_cast<int32>(v.integer)); break;
+    case kInt8: if (integer) return Int64GetDatum(v.integer); break;
+    case kBool: if (integer) return BoolGetDatum(v.integer != 0); break;
+    case kDate: if (integer) return DateADTGetDatum(static_cast<DateADT>(v.integer)); break;
+    case kTimestamp:
+    case kTimestampTz: if (integer) return Int64GetDatum(v.integer); break;
+    default:
+      if (v.kind == core::audit::staged::Value::kBlob && v.len < MaxAllocSize - VARHDRSZ) {
+        struct varlena* p = static_cast<struct varlena*>(palloc(VARHDRSZ + v.len));
+        SET_VARSIZE(p, VARHDRSZ + v.len);
+        memcpy(VARDATA(p), v.bytes, v.len);
+        return PointerGetDatum(p);
+      }
+      break;
+  }
+  BadBatch("holds a value of the wrong kind");
+}
+
+void FillSlot(TupleTableSlot* slot, const TriggerState* st, const DecodedValue* v) {
+  ExecClearTuple(slot);
+  for (int i = 0; i < st->natts; ++i) {
+    slot->tts_isnull[i] = v[i].kind == core::audit::staged::Value::kNull;
+    slot->tts_values[i] = slot->tts_isnull[i] ? static_cast<Datum>(0) : DatumOf(st->kinds[i], v[i]);
+  }
+  ExecStoreVirtualTuple(slot);
+}
+
+// ExpandBatch writes one batch's entries into the log; `row` holds the
+// batch's columns (kBTxid..kBEntries, as DELETE ... RETURNING gave them).
+void ExpandBatch(Datum* row, bool* isnull) {
+  for (int c : {kBTxid, kBAt, kBTableSchema, kBTableName, kBOperation, kBColumns, kBTypes, kBKeyColumns, kBN, kBEntries})
+    if (isnull[c]) BadBatch("has a NULL where a value belongs");
+  const char* operation = TextDatumGetCString(row[kBOperation]);
+  uint8 op = strcmp(operation, "INSERT") == 0 ? 0 : strcmp(operation, "UPDATE") == 0 ? 1 : strcmp(operation, "DELETE") == 0 ? 2 : 3;
+  if (op == 3) BadBatch("names an operation that is not INSERT, UPDATE or DELETE");
+  Datum* names;
+  Datum* types;
+  Datum* keys;
+  bool* nn;
+  int ncols, ntypes, nkeys;
+  deconstruct_array(DatumGetArrayTypeP(row[kBColumns]), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &names, &nn, &ncols);
+  for (int i = 0; i < ncols; ++i)
+    if (nn[i]) BadBatch("names a NULL column");
+  deconstruct_array(DatumGetArrayTypeP(row[kBTypes]), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &types, &nn, &ntypes);
+  for (int i = 0; i < ntypes; ++i)
+    if (nn[i]) BadBatch("names a NULL type");
+  deconstruct_array(DatumGetArrayTypeP(row[kBKeyColumns]), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &keys, &nn, &nkeys);
+  for (int i = 0; i < nkeys; ++i)
+    if (nn[i]) BadBatch("names a NULL key column");
+  if (ncols < 1 || ncols > MaxTupleAttributeNumber || ncols != ntypes || nkeys > INDEX_MAX_KEYS)
+    BadBatch("does not describe its columns");
+  TupleDesc desc = CreateTemplateTupleDesc(ncols);
+  for (int i = 0; i < ncols; ++i) {
+    Oid type = DatumGetObjectId(types[i]);
+    bool known = false;
+    for (Oid t : {INT2OID, INT4OID, INT8OID, NUMERICOID, TEXTOID, VARCHAROID, BOOLOID, DATEOID, TIMESTAMPOID,
+                  TIMESTAMPTZOID, JSONBOID})
+      known |= t == type;
+    if (!known) BadBatch("holds a column of a type vigil does not stage");
+    TupleDescInitEntry(desc, static_cast<AttrNumber>(i + 1), NameStr(*DatumGetName(names[i])), type, -1, 0);
+  }
+  // The expansion's trigger state: every column imaged, none filtered.
+  auto* st = static_cast<TriggerState*>(palloc0(sizeof(TriggerState)));
+  st->natts = ncols;
+  st->excluded = static_cast<bool*>(palloc0(sizeof(bool) * ncols));
+  st->redacted = static_cast<bool*>(palloc0(sizeof(bool) * ncols));
+  st->kinds = static_cast<char*>(palloc0(ncols));
+  st->order = static_cast<int*>(palloc0(sizeof(int) * ncols));
+  st->key_att = static_cast<int*>(palloc0(sizeof(int) * INDEX_MAX_KEYS));
+  for (int i = 0; i < ncols; ++i) {
+    st->kinds[i] = KindOf(TupleDescAttr(desc, i));
+    st->order[st->norder++] = i;
+    st->has_jsonb |= TupleDescAttr(desc, i)->atttypid == JSONBOID;
+  }
+  std::sort(st->order, st->order + st->norder, [desc](int a, int b) {
+    const char* x = NameStr(TupleDescAttr(desc, a)->attname);
+    const char* y = NameStr(TupleDescAttr(desc, b)->attname);
+    size_t lx = strlen(x), ly = strlen(y);
+    return lx != ly ? lx < ly : memcmp(x, y, lx) < 0;
+  });
+  for (int k = 0; k < nkeys; ++k) {
+    int found = -1;
+    for (int i = 0; i < ncols && found < 0; ++i)
+      if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), NameStr(*DatumGetName(keys[k]))) == 0) found = i;
+    if (found < 0) BadBatch("names a key column it does not hold");
+    st->key_att[st->nkey++] = found;
+  }
+  int n = DatumGetInt32(row[kBN]);
+  if (n < 1 || n > kStageBatch * 16) BadBatch("has an entry count out of range");
+  int sides = op == 1 ? 2 : 1;
+  bytea* entries = DatumGetByteaPP(row[kBEntries]);
+  DecodedValue* values = DecodeBatch(VARDATA_ANY(entries), VARSIZE_ANY_EXHDR(entries), n, sides * ncols, op);
+
+  Firing* f = static_cast<Firing*>(palloc0(sizeof(Firing)));
+  f->st = st;
+  f->desc = desc;
+  f->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit expand row", ALLOCSET_DEFAULT_SIZES);
+  for (int i = 0; i < kLogColumns; ++i) f->nulls[i] = true;
+  const int to[] = {-1, kTxid, kAt, kSessionRole, kEffectiveRole, kActor, kApplicationName, kClientAddr,
+                    kTableSchema, kTableName, kOperation, kStatement};
+  for (int c = kBTxid; c <= kBStatement; ++c) {
+    f->values[to[c]] = row[c];
+    f->nulls[to[c]] = isnull[c];
+  }
+  TupleTableSlot* old_slot = op != 0 ? MakeSingleTupleTableSlot(desc, &TTSOpsVirtual) : nullptr;
+  TupleTableSlot* new_slot = op != 2 ? MakeSingleTupleTableSlot(desc, &TTSOpsVirtual) : nullptr;
+  LogOpen(&f->log);
+  for (int e = 0; e < n; ++e) {
+    CHECK_FOR_INTERRUPTS();
+    const DecodedValue* v = values + static_cast<std::size_t>(e) * sides * ncols;
+    MemoryContext old = MemoryContextSwitchTo(f->row_cxt);
+    if (old_slot != nullptr) FillSlot(old_slot, st, v);
+    if (new_slot != nullptr) FillSlot(new_slot, st, v + (op == 1 ? ncols : 0));
+    MemoryContextSwitchTo(old);
+    AppendChange(f, old_slot, new_slot);
+  }
+  LogClose(&f->log);
+  if (old_slot != nullptr) ExecDropSingleTupleTableSlot(old_slot);
+  if (new_slot != nullptr) ExecDropSingleTupleTableSlot(new_slot);
+  MemoryContextDelete(f->row_cxt);
+}
+
+// ExpandStaged writes the staged entries this transaction can see into the
+// log, oldest batch first, as vigil_state's owner, and deletes their
+// batches: the first step of every call that seals. A batch another
+// sealer holds is left to it (SKIP LOCKED).
+void ExpandStaged(Oid owner) {
+  if (!OidIsValid(VigilsBatch())) return;
+  vigil::pg::AsRole pinned;
+  vigil::pg::BeginAs(&pinned, owner, nullptr);
+  MemoryContext list_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit expand list", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit expand", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    CHECK_FOR_INTERRUPTS();
+    if (SPI_execute("SELECT ctid FROM vigil_state.vigil_audit_batch ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED",
+                    false, 0) != SPI_OK_SELECT)
+      elog(ERROR, "reading vigil_audit_batch failed");
+    uint64 count = SPI_processed;
+    if (count == 0) break;
+    MemoryContextReset(list_cxt);
+    MemoryContext old = MemoryContextSwitchTo(list_cxt);
+    ItemPointerData* tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * count));
+    for (uint64 i = 0; i < count; ++i) {
+      bool isnull;
+      tids[i] = *reinterpret_cast<ItemPointer>(DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+    }
+    MemoryContextSwitchTo(old);
+    SPI_freetuptable(SPI_tuptable);
+    for (uint64 i = 0; i < count; ++i) {
+      CHECK_FOR_INTERRUPTS();
+      Datum arg = PointerGetDatum(&tids[i]);
+      Oid argtype = TIDOID;
+      if (SPI_execute_with_args("DELETE FROM vigil_state.vigil_audit_batch WHERE ctid OPERATOR(pg_catalog.=) $1 "
+                                "RETURNING id, txid, at, session_role, effective_role, actor, application_name, "
+                                "client_addr, table_schema, table_name, operation, statement, columns, types, "
+                                "key_columns, n, entries",
+                                1, &argtype, &arg, nullptr, false, 0) != SPI_OK_DELETE_RETURNING)
+        elog(ERROR, "deleting a batch of vigil_audit_batch failed");
+      if (SPI_processed != 1) continue;
+      old = MemoryContextSwitchTo(cxt);
+      Datum row[kBatchColumns];
+      bool isnull[kBatchColumns];
+      HeapTuple copy = SPI_copytuple(SPI_tuptable->vals[0]);
+      heap_deform_tuple(copy, SPI_tuptable->tupdesc, row, isnull);
+      SPI_freetuptable(SPI_tuptable);
+      ExpandBatch(row, isnull);
+      MemoryContextSwitchTo(old);
+      MemoryContextReset(cxt);
+    }
+  }
+  MemoryContextDelete(cxt);
+  MemoryContextDelete(list_cxt);
+  vigil::pg::EndAs(&pinned);
+}
+
 }  // namespace
 
 // ---- settings, defined by _PG_init ------------------------------------------------------
@@ -868,7 +1296,19 @@ VIGIL_PG_FUNCTION(vigil_audit_trigger) {
   f->key = f->st->filtering ? AuditKey(&f->key_len) : nullptr;
   f->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit row", ALLOCSET_DEFAULT_SIZES);
   FillCommon(f->values, f->nulls, rel, operation, f->st->statement);
-  LogOpen(&f->log);
+  // A statement that changed many rows stages them (see Stager).
+  bool stage = false;
+  if (!TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) && !TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
+    Tuplestorestate* ts = td->tg_newtable != nullptr ? td->tg_newtable : td->tg_oldtable;
+    stage = ts != nullptr && tuplestore_tuple_count(ts) >= kStageRows && CanStage(f->st) && OidIsValid(VigilsBatch());
+  }
+  Stager stager;
+  if (stage) {
+    StageOpen(&stager, f, rel,
+              TRIGGER_FIRED_BY_INSERT(td->tg_event) ? 0 : TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? 1 : 2);
+  } else {
+    LogOpen(&f->log);
+  }
   if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
     LogAppend(&f->log, f->values, f->nulls);
   } else if (TRIGGER_FIRED_FOR_ROW(td->tg_event)) {
@@ -894,12 +1334,14 @@ VIGIL_PG_FUNCTION(vigil_audit_trigger) {
       if (!have_old && !have_new) break;
       if (olds != nullptr && news != nullptr && have_old != have_new)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("an UPDATE's transition tables differ in length")));
-      AppendChange(f, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
+      if (stage) StageChange(&stager, f->st, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
+      else AppendChange(f, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
     }
     if (old_slot != nullptr) ExecDropSingleTupleTableSlot(old_slot);
     if (new_slot != nullptr) ExecDropSingleTupleTableSlot(new_slot);
   }
-  LogClose(&f->log);
+  if (stage) StageClose(&stager);
+  else LogClose(&f->log);
   MemoryContextDelete(f->row_cxt);
   return PointerGetDatum(nullptr);
 }
@@ -1373,8 +1815,10 @@ class PgAuditStore final : public audit::AuditStore {
     // Every unsealed entry, below the watermark too: verify reads the
     // whole chain anyway, and an entry stranded below it (a sequence an
     // owner changed) must show.
-    return std::stoll(Q("SELECT pg_catalog.count(*)::pg_catalog.text FROM vigil_state.vigil_audit_log WHERE seq IS NULL",
-                        {})[0][0].value_or("0"));
+    // Staged entries too (not written into the log yet).
+    return std::stoll(Q("SELECT ((SELECT pg_catalog.count(*) FROM vigil_state.vigil_audit_log WHERE seq IS NULL) "
+                        "OPERATOR(pg_catalog.+) COALESCE((SELECT pg_catalog.sum(n) FROM vigil_state.vigil_audit_batch), "
+                        "0))::pg_catalog.text", {})[0][0].value_or("0"));
   }
   std::int64_t LastSeqBefore(std::string_view before) override {
     return std::stoll(
@@ -1454,7 +1898,7 @@ struct AuditCall {
   bool can_lock;
 };
 
-void BeginAuditCall(AuditCall* c, const char* role, const char* action) {
+void BeginAuditCall(AuditCall* c, const char* role, const char* action, bool seals = true) {
   c->cxt = CurrentMemoryContext;
   vigil::pg::RequireRole(role, action);
   vigil::pg::State state = vigil::pg::CurrentState();
@@ -1470,6 +1914,8 @@ void BeginAuditCall(AuditCall* c, const char* role, const char* action) {
   c->caller.txid = c->can_lock ? psprintf(UINT64_FORMAT, U64FromFullTransactionId(GetTopFullTransactionId())) : nullptr;
   c->key = AuditKey(&c->key_len);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  // A call that seals first writes the staged entries into the log.
+  if (seals && c->can_lock) ExpandStaged(c->owner);
 }
 
 template <typename Body>
@@ -1524,7 +1970,7 @@ VIGIL_PG_FUNCTION(vigil_audit_head) {
 VIGIL_PG_FUNCTION(vigil_audit_verify) {
   const char* expected = PG_ARGISNULL(0) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(0));
   AuditCall c;
-  BeginAuditCall(&c, "vigil_auditor", "verify the audit chain");
+  BeginAuditCall(&c, "vigil_auditor", "verify the audit chain", false);
   char* report = RunAudit(&c, [&](PgAuditStore& s, std::optional<std::string_view> key) {
     return audit::Verify(s, key, expected != nullptr ? std::optional<std::string>(expected) : std::nullopt);
   });
@@ -1645,6 +2091,11 @@ void vigil::pg::SealFromWorker() {
              "SELECT 1 FROM vigil_state.vigil_audit_log WHERE seq IS NULL AND id OPERATOR(pg_catalog.>) " INT64_FORMAT
              "::pg_catalog.int8 LIMIT 1", sealed_cap);
     if (SPI_execute(query, true, 1) != SPI_OK_SELECT) elog(ERROR, "reading the audit log failed");
+    pending = SPI_processed > 0;
+  }
+  if (!pending && OidIsValid(VigilsBatch())) {
+    if (SPI_execute("SELECT 1 FROM vigil_state.vigil_audit_batch LIMIT 1", true, 1) != SPI_OK_SELECT)
+      elog(ERROR, "reading the staged audit entries failed");
     pending = SPI_processed > 0;
   }
   vigil::pg::EndAs(&pinned);

@@ -459,10 +459,12 @@ hl::Measurement Measure(const std::string& check, Run1& run) {
     if (!f.reads_state || !OidIsValid(f.owner))
       throw core::Error(core::ErrorCode::kPrivilege, "needs the privileges of pg_monitor, vigil_reader or vigil_auditor");
     // Entries not sealed yet, written after the newest sealed one: found
-    // through the indexes, at a cost bounded by the backlog.
-    auto r = Q("SELECT pg_catalog.count(*)::text FROM vigil_state.vigil_audit_log WHERE seq IS NULL"
+    // through the indexes, at a cost bounded by the backlog; and the staged
+    // ones (docs/audit.md "Staged entries"), a row per batch.
+    auto r = Q("SELECT ((SELECT pg_catalog.count(*) FROM vigil_state.vigil_audit_log WHERE seq IS NULL"
                " AND id OPERATOR(pg_catalog.>) COALESCE((SELECT id FROM vigil_state.vigil_audit_log"
-               " WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)",
+               " WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)) OPERATOR(pg_catalog.+)"
+               " COALESCE((SELECT pg_catalog.sum(n) FROM vigil_state.vigil_audit_batch), 0))::text",
                {}, f.owner);
     return hl::Measured(D(r[0][0]));
   }

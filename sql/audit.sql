@@ -245,6 +245,82 @@ SELECT l.operation, coalesce(l.new_row, l.old_row)::text AS image,
        l.new_row = (SELECT to_jsonb(o) FROM audit_order o WHERE o.zz = 1) AS equal_to_jsonb
 FROM vigil_state.vigil_audit_log l WHERE l.table_name = 'audit_order' AND l.operation <> 'DDL' ORDER BY l.id;
 
+-- Statements that change many rows stage their entries (docs/audit.md,
+-- "Staged entries"): raw values, a row of vigil_audit_batch per 1,000,
+-- written by the writer's trigger with no privilege on it; the sealer
+-- writes them into the log with the same images, keys and changed columns.
+SET ROLE regress_audit_owner;
+CREATE TABLE audit_bulk (id int8 PRIMARY KEY, s int2, i int4, n numeric, t text, v varchar(20), b bool,
+                         d date, ts timestamp, tz timestamptz, j jsonb, skip text);
+GRANT SELECT, INSERT, UPDATE, DELETE ON audit_bulk TO regress_audit_writer;
+SELECT vigil_audit_enable('audit_bulk', '{"exclude": ["skip"], "statement": true}') IS NOT NULL AS enabled;
+RESET ROLE;
+SELECT vigil_audit_seal() >= 0 AS sealed_before;
+SET ROLE regress_audit_writer;
+SET vigil.actor = 'bulk-loader';
+INSERT INTO audit_bulk SELECT g, (g % 30000)::int2, g * 7, CASE g % 50 WHEN 0 THEN 'NaN' WHEN 1 THEN '-Infinity' ELSE g / 7.0 END,
+  CASE WHEN g % 9 = 0 THEN NULL ELSE 'row ' || g || E' "q" \\ é' END, 'v' || g, g % 2 = 0, DATE '2026-01-01' + g,
+  TIMESTAMP '2026-01-01' + g * interval '1 s', TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * interval '1 min',
+  CASE g % 4 WHEN 0 THEN NULL WHEN 1 THEN jsonb_build_object('k', g, 'a', jsonb_build_array(1, 2.50, NULL)) WHEN 2 THEN '"s"' ELSE '12.50' END,
+  'not logged ' || g
+FROM generate_series(1, 1500) g;
+BEGIN;
+SAVEPOINT s;
+INSERT INTO audit_bulk SELECT g, 1, 1, 1, 'gone', 'gone', true, NULL, NULL, NULL, NULL, NULL FROM generate_series(5001, 5200) g;
+ROLLBACK TO s;
+COMMIT;
+SELECT count(*) FROM vigil_state.vigil_audit_batch;
+RESET vigil.actor;
+RESET ROLE;
+SELECT count(*) AS batches, sum(n) AS staged, bool_and(operation = 'INSERT' AND actor = 'bulk-loader' AND effective_role = 'regress_audit_writer') AS who,
+       max(statement) AS statement, bool_and('skip' <> ALL (columns)) AS excluded_not_staged
+FROM vigil_state.vigil_audit_batch;
+SELECT count(*) AS logged_before_sealing FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND operation = 'INSERT';
+SELECT (vigil_audit_verify()->>'unsealed')::int >= 1500 AS staged_counted_unsealed;
+SET ROLE regress_audit_attacker;
+SELECT count(*) FROM vigil_state.vigil_audit_batch;
+DELETE FROM vigil_state.vigil_audit_batch;
+RESET ROLE;
+SET ROLE regress_audit_auditor;
+SELECT vigil_audit_seal() >= 1500 AS sealed;
+RESET ROLE;
+SELECT count(*) AS batches_left FROM vigil_state.vigil_audit_batch;
+SELECT count(*) AS entries, count(*) FILTER (WHERE l.new_row = to_jsonb(r) - 'skip' AND l.new_row::text = (to_jsonb(r) - 'skip')::text) AS equal_to_jsonb,
+       count(*) FILTER (WHERE l.row_key = jsonb_build_object('id', r.id)) AS keyed,
+       count(DISTINCT l.id) AS distinct_ids, bool_and(l.seq IS NOT NULL) AS all_sealed
+FROM vigil_state.vigil_audit_log l JOIN audit_bulk r ON (l.row_key->>'id')::bigint = r.id
+WHERE l.table_name = 'audit_bulk' AND l.operation = 'INSERT';
+SET ROLE regress_audit_writer;
+UPDATE audit_bulk SET n = n + 1, t = CASE WHEN id % 3 = 0 THEN t ELSE 'changed' END, skip = 'x' WHERE id <= 1200;
+DELETE FROM audit_bulk WHERE id > 1000;
+RESET ROLE;
+SELECT vigil_audit_seal() >= 1700 AS sealed;
+SELECT operation, count(*) AS entries, count(DISTINCT changed_columns::text) AS shapes,
+       string_agg(DISTINCT changed_columns::text, ' ') AS changed
+FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' GROUP BY operation ORDER BY operation;
+SELECT count(*) AS updates_equal_to_jsonb FROM vigil_state.vigil_audit_log l JOIN audit_bulk r ON (l.row_key->>'id')::bigint = r.id
+WHERE l.table_name = 'audit_bulk' AND l.operation = 'UPDATE' AND l.new_row = to_jsonb(r) - 'skip';
+SELECT count(*) AS deletes_with_old_image FROM vigil_state.vigil_audit_log
+WHERE table_name = 'audit_bulk' AND operation = 'DELETE' AND old_row ? 'tz' AND new_row IS NULL AND NOT old_row ? 'skip';
+-- A redacted column is digested in the writer's trigger: such a table
+-- writes its entries directly, however many.
+CREATE TABLE audit_bulk_secret (id int PRIMARY KEY, pw text);
+SELECT vigil_audit_enable('audit_bulk_secret', '{"redact": ["pw"]}') IS NOT NULL AS enabled;
+INSERT INTO audit_bulk_secret SELECT g, 'argon2-bulk' FROM generate_series(1, 200) g;
+SELECT count(*) AS staged FROM vigil_state.vigil_audit_batch;
+SELECT count(*) AS written, count(*) FILTER (WHERE new_row->>'pw' LIKE '%sha256:%') AS redacted
+FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk_secret';
+-- A batch changed outside vigil stops the sealer, which seals nothing.
+SET ROLE regress_audit_writer;
+INSERT INTO audit_bulk SELECT g, 1, 1, 1, 'x', 'x', true, NULL, NULL, NULL, NULL, NULL FROM generate_series(2001, 2150) g;
+RESET ROLE;
+UPDATE vigil_state.vigil_audit_batch SET types[2] = 'point'::regtype;
+SELECT vigil_audit_seal();
+UPDATE vigil_state.vigil_audit_batch SET types[2] = 'int2'::regtype, entries = '\x00ff';
+SELECT vigil_audit_seal();
+DELETE FROM vigil_state.vigil_audit_batch;
+SELECT (vigil_audit_verify())->'valid' AS valid;
+
 -- A table of 1,600 columns (PostgreSQL's limit).
 DO $$ BEGIN EXECUTE (SELECT format('CREATE TABLE audit_wide (%s)', string_agg(format('c%s integer', i), ', '))
                      FROM generate_series(1, 1600) i); END $$;
@@ -320,7 +396,7 @@ SELECT vigil_audit_key('0123456789abcdef0123');
 SELECT vigil_audit_redact('"x"');
 SELECT vigil_audit_trigger();
 
-DROP TABLE audit_fast, audit_order, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TABLE audit_bulk, audit_bulk_secret, audit_fast, audit_order, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
 DROP TYPE audit_pair;
 DROP DOMAIN audit_positive;
 DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,

@@ -15,7 +15,7 @@ namespace {
 
 [[noreturn]] void Malformed(const char* what) {
   throw Error(ErrorCode::kPrerequisite, std::string("a staged audit batch is malformed: ") + what, {},
-              "vigil_audit_batch was changed outside vigil; restore the file from a backup");
+              "vigil_audit_batch was changed outside vigil; restore it from a backup");
 }
 
 void AppendOptional(std::string& out, const std::optional<std::string_view>& v) {
@@ -53,12 +53,36 @@ std::int64_t Unzigzag(std::uint64_t z) { return static_cast<std::int64_t>((z >> 
 
 }  // namespace
 
-void AppendVarint(std::string& out, std::uint64_t v) {
+std::size_t PutVarint(char* out, std::uint64_t v) noexcept {
+  std::size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+
+std::size_t PutValueHead(char* out, const Value& v) noexcept {
+  out[0] = static_cast<char>(v.kind);
+  switch (v.kind) {
+    case Value::kNull: return 1;
+    case Value::kInteger: return 1 + PutVarint(out + 1, Zigzag(v.integer));
+    case Value::kReal: {
+      std::uint64_t bits;
+      std::memcpy(&bits, &v.real, 8);
+      for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>((bits >> (8 * i)) & 0xff);
+      return 9;
+    }
+    case Value::kText:
+    case Value::kBlob: return 1 + PutVarint(out + 1, v.bytes.size());
+  }
+  return 1;
+}
+
+void AppendVarint(std::string& out, std::uint64_t v) {
+  char b[10];
+  out.append(b, PutVarint(b, v));
 }
 
 void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at_ms,
@@ -74,25 +98,9 @@ void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at
 }
 
 void AppendValue(std::string& out, const Value& v) {
-  out.push_back(static_cast<char>(v.kind));
-  switch (v.kind) {
-    case Value::kNull: break;
-    case Value::kInteger: {
-      AppendVarint(out, Zigzag(v.integer));
-      break;
-    }
-    case Value::kReal: {
-      std::uint64_t bits;
-      std::memcpy(&bits, &v.real, 8);
-      for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
-      break;
-    }
-    case Value::kText:
-    case Value::kBlob:
-      AppendVarint(out, v.bytes.size());
-      out.append(v.bytes.data(), v.bytes.size());
-      break;
-  }
+  char head[kMaxValueHead];
+  out.append(head, PutValueHead(head, v));
+  if (v.kind == Value::kText || v.kind == Value::kBlob) out.append(v.bytes.data(), v.bytes.size());
 }
 
 std::uint64_t Reader::Varint() {

@@ -48,7 +48,16 @@ struct Value {
   std::string_view bytes;  // text or blob, pointing into the batch
 };
 
-// Writing: Header, then count values with AppendValue.
+// Writing into a buffer the caller sized (PostgreSQL's StringInfo):
+// PutVarint writes at most 10 bytes, PutValueHead a value's tag and its
+// integer, real or length (at most kMaxValueHead bytes) — a text's or
+// blob's bytes follow it. Both return how many bytes they wrote.
+constexpr std::size_t kMaxValueHead = 11;
+std::size_t PutVarint(char* out, std::uint64_t v) noexcept;
+struct Value;
+std::size_t PutValueHead(char* out, const Value& v) noexcept;
+
+// Writing into a string: Header, then count values with AppendValue.
 void AppendVarint(std::string& out, std::uint64_t v);
 // previous_at: the previous entry's time in this batch, when the reader
 // will know it (the time is then written as a difference).

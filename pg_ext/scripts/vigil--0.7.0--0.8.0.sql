@@ -81,7 +81,35 @@ CREATE TABLE vigil_state.vigil_audit_chain (
 -- No row here: the first seal makes it, so that pg_restore (which runs
 -- CREATE EXTENSION, then restores the dumped row) finds no duplicate.
 COMMENT ON TABLE vigil_state.vigil_audit_chain IS 'the audit chain''s newest sealed link (head), the checkpoint of the last purge (from) and the sealer''s watermark (low_id)';
-REVOKE ALL ON vigil_state.vigil_audit_log, vigil_state.vigil_audit_chain FROM PUBLIC;
+-- Staged entries: a statement trigger that changes many rows writes their
+-- raw values here, a batch of up to 1,000 entries a row, and the sealer
+-- writes them into vigil_audit_log before it seals (docs/audit.md, "Staged
+-- entries"). Written by the C trigger straight into the table, as the log
+-- is; no index: the sealer reads it whole, and it holds only what is not
+-- sealed yet.
+CREATE TABLE vigil_state.vigil_audit_batch (
+    id               bigserial NOT NULL,
+    txid             bigint NOT NULL,
+    at               timestamptz NOT NULL,
+    session_role     text,
+    effective_role   text,
+    actor            text,
+    application_name text,
+    client_addr      text,
+    table_schema     text NOT NULL,
+    table_name       text NOT NULL,
+    operation        text NOT NULL,
+    statement        text,
+    columns          name[] NOT NULL,
+    types            oid[] NOT NULL,
+    key_columns      name[] NOT NULL,
+    n                integer NOT NULL,
+    entries          bytea COMPRESSION lz4 NOT NULL
+);
+COMMENT ON TABLE vigil_state.vigil_audit_batch IS 'audit entries of large statements, staged as raw values until the sealer writes them into vigil_audit_log';
+REVOKE ALL ON vigil_state.vigil_audit_log, vigil_state.vigil_audit_chain, vigil_state.vigil_audit_batch FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_batch', '');
+SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_batch_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_log_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('vigil_state.vigil_audit_chain', '');
