@@ -209,11 +209,13 @@ SELECT vigil_audit_enable('trades', '{"statement": true}') AS enabled;
 SELECT vigil_set_actor('desk-ops@exchange.io') AS actor;
 UPDATE trades SET price = round(price * 1.01, 2) WHERE id IN (SELECT id FROM trades ORDER BY id LIMIT 2);
 DELETE FROM trades WHERE id = (SELECT max(id) FROM trades);
+.print    The triggers only stage the raw values (cheap for the writer); verify counts them as unsealed:
+SELECT sum(n) AS staged, json_extract(vigil_audit_verify(), '$.unsealed') AS unsealed FROM vigil_audit_batch;
+.print    Sealing them (vigil_audit_seal, after commit) writes the entries and links them; keep the head outside the database:
+SELECT vigil_audit_seal() AS sealed, substr(vigil_audit_head(), 1, 16) || '...' AS head;
 .print    The entries, with the statement's constants replaced (row images shortened here):
 SELECT id, operation, actor, row_key, changed_columns, substr(coalesce(new_row, old_row), 1, 60) || '...' AS "row image", statement
 FROM vigil_audit_log ORDER BY id;
-.print    Sealing them (vigil_audit_seal, after commit) and keeping the head outside the database:
-SELECT vigil_audit_seal() AS sealed, substr(vigil_audit_head(), 1, 16) || '...' AS head;
 SELECT json_extract(v, '$.valid') AS valid, json_extract(v, '$.checked') AS checked FROM (SELECT vigil_audit_verify() AS v);
 .print    Someone edits the log behind vigil's back: the price of the first change becomes 1.
 UPDATE vigil_audit_log SET new_row = json_set(new_row, '$.price', 1) WHERE id = (SELECT min(id) FROM vigil_audit_log);

@@ -492,7 +492,7 @@ CRASH_DB = "vigil_audit_crash"
 
 def pg_crash():
     """pg_crash kills a backend while its INSERT ... SELECT's statement
-    trigger is writing entries, on a chain with sealed and unsealed
+    trigger is writing (staging) entries, on a chain with sealed and unsealed
     entries (a database of its own, so the checks walk a short chain)."""
     rows = 300_000
     psql(f"DROP DATABASE IF EXISTS {CRASH_DB}", "postgres")
@@ -501,24 +501,27 @@ def pg_crash():
          "SELECT vigil_audit_enable('big'); INSERT INTO big SELECT g, 'sealed' FROM generate_series(1, 10) g; "
          "SELECT vigil_audit_seal(); INSERT INTO big SELECT g, 'unsealed' FROM generate_series(11, 15) g;", CRASH_DB)
     before_entries = int(psql("SELECT count(*) FROM vigil_audit_log", CRASH_DB))
-    id_before = int(psql("SELECT last_value FROM vigil_state.vigil_audit_log_id_seq", CRASH_DB))
+    # The statement stages its entries (docs/audit.md, "Staged entries"):
+    # a batch of 1,000 takes an id of the batch sequence when it is written.
+    batches = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM vigil_state.vigil_audit_batch_id_seq"
+    id_before = int(psql(batches, CRASH_DB))
     proc = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", CRASH_DB, "-c",
                              f"INSERT INTO big SELECT g, md5(g::text) FROM generate_series(16, {rows}) g"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PGAPPNAME="vigil-big"))
     pid, written = "", 0
     # Wait until the statement's audit trigger is writing its entries (the
-    # log's id sequence moves outside the transaction), then kill.
+    # batches' id sequence moves outside the transaction), then kill.
     for _ in range(3000):
         time.sleep(0.01)
         if not pid:
             pid = psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'vigil-big' AND state = 'active'",
                        CRASH_DB, check_rc=False)
-        written = int(psql("SELECT last_value FROM vigil_state.vigil_audit_log_id_seq", CRASH_DB)) - id_before
+        written = (int(psql(batches, CRASH_DB)) - id_before) * 1000
         if pid and written > 1000 or proc.poll() is not None:
             break
     check("pg crash: the INSERT ... SELECT was caught while its entries were being written",
-          pid != "" and proc.poll() is None and 1000 < written < rows, f"pid {pid!r}, {written} ids taken")
+          pid != "" and proc.poll() is None and 1000 < written < rows, f"pid {pid!r}, {written} entries staged")
     if not pid or proc.poll() is not None:
         proc.kill()
         proc.communicate()
@@ -530,7 +533,8 @@ def pg_crash():
     check("pg crash: no entry of the killed statement, the committed ones kept",
           psql("SELECT count(*) || ',' || count(seq) FROM vigil_audit_log WHERE table_name = 'big' "
                "AND operation = 'INSERT'", CRASH_DB) == "15,10" and
-          int(psql("SELECT count(*) FROM vigil_audit_log", CRASH_DB)) == before_entries)
+          int(psql("SELECT count(*) FROM vigil_audit_log", CRASH_DB)) == before_entries and
+          psql("SELECT count(*) FROM vigil_state.vigil_audit_batch", CRASH_DB) == "0")
     sealed = audit_call("pg crash: vigil_audit_seal() returned after recovery", "SELECT vigil_audit_seal()", CRASH_DB)
     report = audit_call("pg crash: vigil_audit_verify() returned after recovery", "SELECT vigil_audit_verify()",
                         CRASH_DB) or {}

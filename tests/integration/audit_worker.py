@@ -70,6 +70,11 @@ def main():
         psql(env, "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 3000) g")
         report = wait_sealed(env)
         check("the worker sealed every committed entry", report["unsealed"] == 0 and report["valid"], str(report))
+        # The 3,000-row statement was staged (docs/audit.md, "Staged
+        # entries"): the worker wrote its entries into the log first.
+        logged = psql(env, "SELECT (SELECT count(*) FROM vigil_state.vigil_audit_log WHERE operation = 'INSERT' "
+                           "AND seq IS NOT NULL) || ' ' || (SELECT count(*) FROM vigil_state.vigil_audit_batch)")
+        check("the worker wrote the staged entries into the log and sealed them", logged == "3000 0", logged)
         # The round after the last seal moves the watermark past the sealed
         # entries (docs/audit.md, "Sealing"); from then on idle rounds write
         # nothing: the chain row keeps its version.
