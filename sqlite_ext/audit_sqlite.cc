@@ -404,10 +404,16 @@ struct Capture {
   bool prev_known = false;
   std::optional<std::string> prev_actor, prev_statement;
   std::int64_t prev_at = 0;
+  // The statement's time, read at its first entry: SQLite's 'now' is the
+  // statement's too. A statement starts a transaction (xBegin) or, inside
+  // one, opens a savepoint (xSavepoint): both forget it.
+  std::int64_t statement_at = 0;
+  bool statement_at_known = false;
 
   std::size_t Unflushed() const { return flushed < chunks.size() ? buf.size() - chunks[flushed].begin : 0; }
 
   void Reset() {
+    statement_at_known = false;
     buf.clear();
     chunks.clear();
     flushed = 0;
@@ -559,7 +565,11 @@ struct Capture {
         if (statement) prev_statement = std::string(*statement);
         else prev_statement.reset();
       }
-      std::int64_t now = NowMs();
+      if (!statement_at_known) {
+        statement_at = NowMs();
+        statement_at_known = true;
+      }
+      std::int64_t now = statement_at;
       staged::AppendHeader(buf, index, op, now, prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt,
                            give_actor, give_statement, count);
       prev_known = true;
@@ -651,6 +661,7 @@ int CaptureSavepoint(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
   return RunVtab(v, [&] {
     if (level < 0) return;
+    c->statement_at_known = false;
     // Level 0 opens before SQLite's own savepoint: a flush here is not
     // undone by rolling it back.
     if (level == 0 && c->marks.empty() && c->Unflushed() >= staged::kBatchBytes) c->Flush();
