@@ -65,6 +65,8 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "storage/bufmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -889,6 +891,28 @@ Oid VigilsBatch() {
   return relid;
 }
 
+// The batches this transaction staged, in order (TIDs in
+// TopTransactionContext, valid while own_staged_xid is the transaction's):
+// an entry the transaction writes directly later first writes them into
+// the log (ExpandOwnStaged), so the log keeps the transaction's order.
+FullTransactionId own_staged_xid = InvalidFullTransactionId;
+List* own_staged = NIL;
+
+void RememberStaged(ItemPointer tid) {
+  FullTransactionId xid = GetTopFullTransactionId();
+  if (!FullTransactionIdEquals(xid, own_staged_xid)) {
+    own_staged = NIL;  // the list of an earlier transaction went with its memory
+    own_staged_xid = xid;
+  }
+  MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+  auto* copy = static_cast<ItemPointer>(palloc(sizeof(ItemPointerData)));
+  *copy = *tid;
+  own_staged = lappend(own_staged, copy);
+  MemoryContextSwitchTo(old);
+}
+
+void ExpandBatch(Datum* row, bool* isnull);
+
 struct Stager {
   Relation rel;
   Oid sequence;
@@ -974,6 +998,7 @@ void StageFlush(Stager* s) {
   s->nulls[kBId] = s->nulls[kBN] = s->nulls[kBEntries] = false;
   HeapTuple tuple = heap_form_tuple(RelationGetDescr(s->rel), s->values, s->nulls);
   simple_heap_insert(s->rel, tuple);
+  RememberStaged(&tuple->t_self);
   heap_freetuple(tuple);
   s->buf.len = VARHDRSZ;
   s->n = 0;
@@ -1206,6 +1231,48 @@ void ExpandBatch(Datum* row, bool* isnull) {
   MemoryContextDelete(f->row_cxt);
 }
 
+// ExpandOwnStaged writes the batches this transaction staged and has not
+// expanded yet into the log, in the writer's own context: only this
+// transaction's rows, written by its own trigger, read with built-in code.
+// One that a rolled-back subtransaction wrote, or that a seal of this
+// transaction expanded already, is not visible to SnapshotSelf: skipped.
+void ExpandOwnStaged() {
+  if (own_staged == NIL) return;
+  if (!FullTransactionIdEquals(GetTopFullTransactionIdIfAny(), own_staged_xid)) {
+    own_staged = NIL;
+    return;
+  }
+  List* list = own_staged;
+  own_staged = NIL;
+  Oid relid = VigilsBatch();
+  if (!OidIsValid(relid)) return;
+  Relation rel = table_open(relid, RowExclusiveLock);
+  ListCell* lc;
+  foreach (lc, list) {
+    CHECK_FOR_INTERRUPTS();
+    auto* tid = static_cast<ItemPointer>(lfirst(lc));
+    HeapTupleData tuple;
+    tuple.t_self = *tid;
+    Buffer buffer;
+    if (!heap_fetch(rel, SnapshotSelf, &tuple, &buffer, false)) continue;
+    HeapTuple copy = heap_copytuple(&tuple);
+    ReleaseBuffer(buffer);
+    Datum row[kBatchColumns];
+    bool isnull[kBatchColumns];
+    heap_deform_tuple(copy, RelationGetDescr(rel), row, isnull);
+    simple_heap_delete(rel, tid);
+    ExpandBatch(row, isnull);
+  }
+  table_close(rel, NoLock);
+}
+
+// LogOpenEntries opens the log for entries written directly: after the
+// transaction's own staged entries, which come first.
+void LogOpenEntries(LogWriter* w) {
+  ExpandOwnStaged();
+  LogOpen(w);
+}
+
 // ExpandStaged writes the staged entries this transaction can see into the
 // log, oldest batch first, as vigil_state's owner, and deletes their
 // batches: the first step of every call that seals. A batch another
@@ -1307,7 +1374,7 @@ VIGIL_PG_FUNCTION(vigil_audit_trigger) {
     StageOpen(&stager, f, rel,
               TRIGGER_FIRED_BY_INSERT(td->tg_event) ? 0 : TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? 1 : 2);
   } else {
-    LogOpen(&f->log);
+    LogOpenEntries(&f->log);
   }
   if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
     LogAppend(&f->log, f->values, f->nulls);
@@ -1445,7 +1512,7 @@ VIGIL_PG_FUNCTION(vigil_audit_ddl) {
   values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
   nulls[kDetail] = false;
   LogWriter log;
-  LogOpen(&log);
+  LogOpenEntries(&log);
   LogAppend(&log, values, nulls);
   LogClose(&log);
   SPI_finish();
@@ -2135,7 +2202,7 @@ void vigil::pg::RecordUtility(const char* tag, const char* statement) {
   values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
   nulls[kDetail] = false;
   LogWriter log;
-  LogOpen(&log);
+  LogOpenEntries(&log);
   LogAppend(&log, values, nulls);
   LogClose(&log);
 }
@@ -2192,7 +2259,7 @@ void vigil::pg::RecordRead(Relation rel, Bitmapset* columns, const char* source,
   values[kDetail] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.data));
   nulls[kDetail] = false;
   LogWriter log;
-  LogOpen(&log);
+  LogOpenEntries(&log);
   LogAppend(&log, values, nulls);
   LogClose(&log);
 }

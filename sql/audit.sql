@@ -302,6 +302,33 @@ SELECT count(*) AS updates_equal_to_jsonb FROM vigil_state.vigil_audit_log l JOI
 WHERE l.table_name = 'audit_bulk' AND l.operation = 'UPDATE' AND l.new_row = to_jsonb(r) - 'skip';
 SELECT count(*) AS deletes_with_old_image FROM vigil_state.vigil_audit_log
 WHERE table_name = 'audit_bulk' AND operation = 'DELETE' AND old_row ? 'tz' AND new_row IS NULL AND NOT old_row ? 'skip';
+-- In one transaction, an entry written directly after a staged statement
+-- first writes that statement's entries: the log keeps the order of the
+-- transaction's changes (a rolled-back savepoint's batch is left out).
+SET ROLE regress_audit_writer;
+BEGIN;
+INSERT INTO audit_bulk SELECT g, 1, 1, 1, 'x', 'x', true, NULL, NULL, NULL, NULL, NULL FROM generate_series(3001, 3150) g;
+DELETE FROM audit_bulk WHERE id = 3001;
+SAVEPOINT s;
+INSERT INTO audit_bulk SELECT g, 1, 1, 1, 'x', 'x', true, NULL, NULL, NULL, NULL, NULL FROM generate_series(3201, 3350) g;
+ROLLBACK TO s;
+UPDATE audit_bulk SET n = 0 WHERE id = 3002;
+COMMIT;
+RESET ROLE;
+SELECT count(*) AS staged_left FROM vigil_state.vigil_audit_batch;
+SELECT vigil_audit_seal() >= 2 AS sealed;
+SELECT (SELECT max(id) FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND operation = 'INSERT'
+          AND (row_key->>'id')::int BETWEEN 3001 AND 3150)
+       < (SELECT id FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND operation = 'DELETE'
+          AND (row_key->>'id')::int = 3001) AS inserts_before_delete,
+       (SELECT id FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND operation = 'DELETE'
+          AND (row_key->>'id')::int = 3001)
+       < (SELECT id FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND operation = 'UPDATE'
+          AND (row_key->>'id')::int = 3002) AS delete_before_update,
+       (SELECT count(*) FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk'
+          AND (row_key->>'id')::int BETWEEN 3001 AND 3150 AND operation = 'INSERT') AS inserts,
+       (SELECT count(*) FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk'
+          AND (row_key->>'id')::int > 3200) AS rolled_back;
 -- A redacted column is digested in the writer's trigger: such a table
 -- writes its entries directly, however many.
 CREATE TABLE audit_bulk_secret (id int PRIMARY KEY, pw text);

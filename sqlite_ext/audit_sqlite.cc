@@ -188,6 +188,13 @@ TablePlan PlanFor(sqlite3* db, const std::string& table, std::string_view option
 }
 
 staged::Layout LayoutOf(const TablePlan& p) {
+  auto utf8 = [](const std::string& name) {
+    if (!core::text::IsValidUtf8(name))
+      throw Error(ErrorCode::kInvalidText, "audited table and column names must be valid UTF-8: \"" +
+                                               core::text::ForMessage(name, 64) + "\" is not");
+  };
+  utf8(p.table);
+  for (const std::string& c : p.columns) utf8(c);
   staged::Layout l;
   l.table = p.table;
   l.columns = p.columns;
@@ -363,19 +370,26 @@ std::string Quoted(const std::string& s) {
 
 // Capture is vigil_audit_capture on one connection: an eponymous virtual
 // table the generated triggers insert into. It keeps the transaction's
-// entries in memory, encoded (staged.h) in chunks of at most
-// kBatchEntries, and writes them as rows of vigil_audit_batch (Flush):
-//  - at commit (xSync, before SQLite commits: a failure fails the commit);
-//  - where no savepoint is open and the entries grow large: at the start
-//    of a statement (xSavepoint(0) runs before SQLite opens the
-//    statement's own savepoint) or, with no savepoint at all, after an
-//    entry; so a long transaction holds at most one statement's entries;
-//  - when the sealer asks (the entries of the transaction in progress).
-// Savepoints are followed (xSavepoint, xRollbackTo, xRelease): a mark
-// remembers how far the buffer and the flushes had come, so a statement
-// or savepoint rolled back takes its entries with it, and a flush the
-// rollback undid is owed again. Flushed bytes are dropped once no mark
-// needs them.
+// entries not written yet in memory, encoded (staged.h) in chunks of at
+// most kBatchEntries, and writes them as rows of vigil_audit_batch.
+//
+// Savepoints are followed (xSavepoint, xRollbackTo, xRelease; a statement
+// inside a transaction opens one too): each mark remembers where the
+// buffer stood, and the entry after it is written whole (actor, statement
+// and time given, not "as before"), so what follows a mark reads alone.
+// The invariant: what
+// follows the newest mark may be written at any time — a rollback to that
+// mark or an older one undoes the write (SQLite rolls back the rows) and
+// drops the same entries from memory — and what precedes it stays in
+// memory until the mark is gone. Written entries leave memory at once.
+// So entries are written:
+//  - at commit (xSync, before SQLite commits; a failure fails the commit;
+//    a commit retried after SQLITE_BUSY writes nothing twice);
+//  - when those after the newest mark pass 1 MiB as a savepoint opens
+//    (SQLite calls xSavepoint before its own savepoint exists: the write
+//    belongs to the enclosing level), or pass 4 MiB after an entry;
+//  - when the sealer asks (Seal, before it opens its own savepoint).
+// Memory holds at most about 1 MiB a savepoint level plus 4 MiB.
 struct Capture {
   sqlite3_vtab base;
   sqlite3* db = nullptr;
@@ -384,13 +398,21 @@ struct Capture {
   std::string buf;
   struct Chunk {
     std::size_t begin, entries;
+    std::int64_t first;  // the ordinal of its first entry
   };
   std::vector<Chunk> chunks;
-  std::size_t flushed = 0;  // chunks written to vigil_audit_batch
   struct Mark {
-    std::size_t bytes = 0, chunks = 0, last_entries = 0, flushed = 0;
+    std::size_t bytes = 0, chunks = 0, last_entries = 0;  // last_entries: of chunk chunks - 1
+    std::int64_t ordinal = 0;                              // of the entry that follows
   };
   std::vector<Mark> marks;  // by savepoint level
+  // Entries are numbered in the order they are captured (rolled-back ones
+  // leave gaps). A batch's id is the transaction's base plus the number of
+  // its first entry, so the sealer, reading batches in id order, reads
+  // entries in the order they happened whenever each batch was written.
+  std::int64_t ordinal = 0;
+  std::int64_t id_base = -1;  // this transaction's, from the first write
+  bool fresh_chunk = false; // the next entry starts a chunk (after a write)
   // This transaction's layouts: a chunk's entries name them by index.
   std::vector<std::string> layouts;
   std::vector<staged::Layout> parsed;
@@ -399,6 +421,7 @@ struct Capture {
   // The entry whose parts are arriving.
   std::uint64_t owed = 0;  // values still to come
   std::int64_t next_part = 0;
+  std::size_t entry_begin = 0;
   // The previous entry's actor, statement and time in this chunk, unless a
   // rollback or a new chunk made it unknown.
   bool prev_known = false;
@@ -409,65 +432,130 @@ struct Capture {
   // one, opens a savepoint (xSavepoint): both forget it.
   std::int64_t statement_at = 0;
   bool statement_at_known = false;
+  bool flushing = false;      // Flush is writing (its INSERT may call back)
+  bool batch_checked = false; // vigil_audit_batch has no trigger (this transaction)
 
-  std::size_t Unflushed() const { return flushed < chunks.size() ? buf.size() - chunks[flushed].begin : 0; }
+  std::size_t Protected() const { return marks.empty() ? 0 : marks.back().bytes; }
+  Mark Now() const { return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, ordinal}; }
 
   void Reset() {
     statement_at_known = false;
-    buf.clear();
-    chunks.clear();
-    flushed = 0;
+    // A large transaction's memory goes back with it.
+    if (buf.capacity() > (std::size_t{8} << 20)) std::string().swap(buf);
+    else buf.clear();
+    if (chunks.capacity() > 4096) std::vector<Chunk>().swap(chunks);
+    else chunks.clear();
     marks.clear();
     layouts.clear();
     parsed.clear();
     owed = 0;
     next_part = 0;
     prev_known = false;
+    batch_checked = false;
+    ordinal = 0;
+    id_base = -1;
+    fresh_chunk = false;
   }
 
-  Mark Now() const { return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, flushed}; }
-
-  void Restore(const Mark& m) {
-    buf.resize(m.bytes);
-    chunks.resize(m.chunks);
-    if (!chunks.empty()) chunks.back().entries = m.last_entries;
-    flushed = m.flushed;
+  // DropPartial removes an entry whose parts never all arrived (only a
+  // direct INSERT into vigil_audit_capture can leave one).
+  void DropPartial() {
+    if (owed == 0) return;
+    buf.resize(entry_begin);
+    if (!chunks.empty()) {
+      if (chunks.back().begin == entry_begin) chunks.pop_back();
+      else chunks.back().entries--;
+    }
     owed = 0;
     next_part = 0;
     prev_known = false;
   }
 
-  // Compact drops what is written once no savepoint can undo it.
-  void Compact() {
-    if (!marks.empty() || flushed == 0) return;
-    std::size_t cut = flushed < chunks.size() ? chunks[flushed].begin : buf.size();
-    buf.erase(0, cut);
-    chunks.erase(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(flushed));
-    for (Chunk& c : chunks) c.begin -= cut;
-    flushed = 0;
+  void Restore(const Mark& m) {
+    buf.resize(std::min(buf.size(), m.bytes));
+    chunks.resize(std::min(chunks.size(), m.chunks));
+    if (!chunks.empty() && chunks.size() == m.chunks) chunks.back().entries = m.last_entries;
+    owed = 0;
+    next_part = 0;
+    prev_known = false;
   }
 
-  void Flush() {
+  // CheckBatchTable refuses to write through a trigger on
+  // vigil_audit_batch (a crafted file's, or a TEMP one): its code would run
+  // inside the write, and vigil's tables carry none (schema_sqlite.cc).
+  void CheckBatchTable() {
+    if (batch_checked) return;
+    Stmt t(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'vigil_audit_batch' "
+               "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type = 'trigger' AND "
+               "tbl_name = 'vigil_audit_batch' COLLATE NOCASE");
+    if (t.Step())
+      throw Error(ErrorCode::kPrerequisite, "vigil_audit_batch has a trigger: vigil will not write audit entries through it",
+                  {}, "Drop the trigger; vigil's tables carry none.");
+    batch_checked = true;
+  }
+
+  // Write writes the entries after `from` (a mark, or the start) and
+  // drops them from memory: the part of the chunk the mark cuts that
+  // follows it, then every later chunk, a row of vigil_audit_batch each.
+  void Write(const Mark& from) {
+    if (flushing || buf.size() <= from.bytes) return;
     if (owed != 0) throw Error(ErrorCode::kInternal, "an audit entry's parts are incomplete");
-    if (flushed < chunks.size()) {
-      std::string list = "[";
-      for (std::size_t i = 0; i < layouts.size(); ++i) {
-        if (i) list += ',';
-        list += layouts[i];
-      }
-      list += "]";
-      Stmt s(db, "INSERT INTO main.vigil_audit_batch (n, layouts, entries) VALUES (?1, ?2, ?3)");
-      for (std::size_t i = flushed; i < chunks.size(); ++i) {
-        std::size_t end = i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size();
-        sqlite3_reset(s.get());
-        sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(chunks[i].entries));
-        s.Text(2, list);
-        sqlite3_bind_blob64(s.get(), 3, buf.data() + chunks[i].begin, end - chunks[i].begin, SQLITE_STATIC);
-        s.Step();
-        flushed = i + 1;
-      }
+    flushing = true;
+    struct Done {
+      bool& f;
+      ~Done() { f = false; }
+    } done{flushing};
+    CheckBatchTable();
+    std::string list = "[";
+    for (std::size_t i = 0; i < layouts.size(); ++i) {
+      if (i) list += ',';
+      list += layouts[i];
     }
-    Compact();
+    list += "]";
+    if (id_base < 0) {
+      // Above every batch there is (a transaction commits after those it
+      // follows: one writer), with 2^32 numbers for this one's entries.
+      Stmt m(db, "SELECT coalesce(max(id), 0) FROM main.vigil_audit_batch");
+      std::int64_t top = m.Step() ? m.Int(0) : 0;
+      if (top < 0 || top >= (std::int64_t{1} << 62))
+        throw Error(ErrorCode::kPrerequisite, "vigil_audit_batch's ids are out of range", {},
+                    "vigil_audit_batch was changed outside vigil; seal or restore it");
+      id_base = ((top >> 32) + 1) << 32;
+    }
+    Stmt s(db, "INSERT INTO main.vigil_audit_batch (id, n, layouts, entries) VALUES (?4, ?1, ?2, ?3)");
+    auto write = [&](std::size_t begin, std::size_t end, std::size_t n, std::int64_t first) {
+      if (n == 0) return;
+      if (first >= (std::int64_t{1} << 32))
+        throw Error(ErrorCode::kProgramLimit, "a transaction stages at most 2^32 audit entries");
+      sqlite3_reset(s.get());
+      sqlite3_bind_int64(s.get(), 4, id_base + first);
+      sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(n));
+      s.Text(2, list);
+      sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_TRANSIENT);
+      s.Step();
+    };
+    std::size_t first = from.chunks;
+    if (first > 0 && first <= chunks.size()) {
+      std::size_t end = first < chunks.size() ? chunks[first].begin : buf.size();
+      write(from.bytes, end, chunks[first - 1].entries - from.last_entries, from.ordinal);
+    }
+    for (std::size_t i = first; i < chunks.size(); ++i)
+      write(chunks[i].begin, i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size(), chunks[i].entries,
+            chunks[i].first);
+    buf.resize(from.bytes);
+    chunks.resize(from.chunks);
+    if (!chunks.empty()) chunks.back().entries = from.last_entries;
+    prev_known = false;
+    // The chunk the mark cut is closed: entries after the write are
+    // numbered after those it wrote and go into chunks of their own.
+    fresh_chunk = true;
+  }
+
+  // Flush writes what follows the newest mark; FlushAll (commit) all.
+  void Flush() { Write(marks.empty() ? Mark{} : marks.back()); }
+  void FlushAll() {
+    DropPartial();
+    Write(Mark{});
   }
 
   std::int64_t NowMs() {
@@ -541,10 +629,10 @@ struct Capture {
       staged::Op op = OpOf(opname);
       std::size_t index = LayoutIndex(layout);
       std::uint64_t count = parsed[index].ValueCount(op);
-      bool fresh = chunks.empty() || chunks.size() == flushed || chunks.back().entries >= staged::kBatchEntries ||
-                   buf.size() - chunks.back().begin >= staged::kBatchBytes;
-      if (fresh) {
-        chunks.push_back({buf.size(), 0});
+      if (fresh_chunk || chunks.empty() || chunks.back().entries >= staged::kBatchEntries ||
+          buf.size() - chunks.back().begin >= staged::kBatchBytes) {
+        chunks.push_back({buf.size(), 0, ordinal});
+        fresh_chunk = false;
         prev_known = false;
       }
       static const std::optional<std::string> kNone;
@@ -569,12 +657,14 @@ struct Capture {
         statement_at = NowMs();
         statement_at_known = true;
       }
-      std::int64_t now = statement_at;
-      staged::AppendHeader(buf, index, op, now, prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt,
-                           give_actor, give_statement, count);
+      entry_begin = buf.size();
+      staged::AppendHeader(buf, index, op, statement_at,
+                           prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt, give_actor,
+                           give_statement, count);
       prev_known = true;
-      prev_at = now;
+      prev_at = statement_at;
       chunks.back().entries++;
+      ++ordinal;
       owed = count;
       next_part = 0;
     } else if (owed == 0 || part != next_part) {
@@ -584,9 +674,7 @@ struct Capture {
     for (std::uint64_t i = 0; i < take; ++i) staged::AppendValue(buf, ValueOf(col[4 + i], utf8));
     owed -= take;
     ++next_part;
-    // No savepoint open: nothing can undo part of the transaction, so a
-    // large buffer is written now.
-    if (owed == 0 && marks.empty() && Unflushed() >= 4 * staged::kBatchBytes) Flush();
+    if (owed == 0 && buf.size() - Protected() >= 4 * staged::kBatchBytes) Flush();
   }
 };
 
@@ -609,7 +697,9 @@ int CaptureConnect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab
   std::memset(&c->base, 0, sizeof(c->base));
   c->db = db;
   c->state = static_cast<AuditState*>(aux);
-  c->vfs = sqlite3_vfs_find(nullptr);
+  // The connection's clock, as SQLite's own 'now' reads it.
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &c->vfs) != SQLITE_OK || c->vfs == nullptr)
+    c->vfs = sqlite3_vfs_find(nullptr);
   if (c->state != nullptr) c->state->capture = c;
   *out = &c->base;
   return SQLITE_OK;
@@ -649,7 +739,7 @@ int CaptureBegin(sqlite3_vtab* v) {
 }
 
 int CaptureSync(sqlite3_vtab* v) {
-  return RunVtab(v, [&] { AsCapture(v)->Flush(); });
+  return RunVtab(v, [&] { AsCapture(v)->FlushAll(); });
 }
 
 int CaptureEnd(sqlite3_vtab* v) {
@@ -660,30 +750,37 @@ int CaptureEnd(sqlite3_vtab* v) {
 int CaptureSavepoint(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
   return RunVtab(v, [&] {
-    if (level < 0) return;
     c->statement_at_known = false;
-    // Level 0 opens before SQLite's own savepoint: a flush here is not
-    // undone by rolling it back.
-    if (level == 0 && c->marks.empty() && c->Unflushed() >= staged::kBatchBytes) c->Flush();
-    c->marks.resize(static_cast<std::size_t>(level));
+    if (level < 0 || c->flushing) return;
+    c->DropPartial();
+    c->marks.resize(std::min(c->marks.size(), static_cast<std::size_t>(level)), Capture::Mark{});
+    c->marks.resize(static_cast<std::size_t>(level), c->marks.empty() ? Capture::Mark{} : c->marks.back());
+    // What follows the enclosing level's mark is written now if large:
+    // SQLite opens the new savepoint after this call.
+    if (c->buf.size() - c->Protected() >= staged::kBatchBytes) c->Flush();
     c->marks.push_back(c->Now());
+    c->prev_known = false;
   });
 }
 
 int CaptureRelease(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
-  return RunVtab(v, [&] {
-    if (level >= 0 && static_cast<std::size_t>(level) < c->marks.size()) c->marks.resize(static_cast<std::size_t>(level));
-    c->Compact();
-  });
+  if (c->flushing) return SQLITE_OK;
+  if (level < 0) c->marks.clear();
+  else if (static_cast<std::size_t>(level) < c->marks.size()) c->marks.resize(static_cast<std::size_t>(level));
+  return SQLITE_OK;
 }
 
 int CaptureRollbackTo(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
-  if (level >= 0 && static_cast<std::size_t>(level) < c->marks.size()) {
+  if (level < 0) {
+    // The savepoint that began the transaction: everything is undone.
+    c->Restore(Capture::Mark{});
+    c->marks.clear();
+  } else if (static_cast<std::size_t>(level) < c->marks.size()) {
     c->Restore(c->marks[static_cast<std::size_t>(level)]);
     c->marks.resize(static_cast<std::size_t>(level) + 1);
-  } else if (level >= 0) {
+  } else {
     // A savepoint opened before this table joined the transaction: every
     // entry came after it.
     c->Restore(Capture::Mark{});
@@ -750,11 +847,10 @@ class SqliteAuditStore final : public audit::AuditStore {
     Expand();
   }
   // Expand writes the staged entries as rows of the log, oldest batch
-  // first, and deletes their batches: the connection's own entries of the
-  // transaction in progress are flushed first. SQLite has one writer, so
+  // first, and deletes their batches (the connection's own entries were
+  // written before, by WriteOwn). SQLite has one writer, so
   // batch ids follow commit order and the rows' ids follow the entries'.
   void Expand() {
-    if (state_ != nullptr && state_->capture != nullptr) state_->capture->Flush();
     Stmt has(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_audit_batch'");
     if (!has.Step()) return;
     Stmt next(db_, "SELECT id, layouts, entries FROM main.vigil_audit_batch WHERE id > ?1 ORDER BY id LIMIT 1");
@@ -798,6 +894,9 @@ class SqliteAuditStore final : public audit::AuditStore {
           throw Error(ErrorCode::kPrerequisite, "a staged audit entry's time is out of range");
         std::string k = layout_text[e.layout];
         k.push_back(static_cast<char>('0' + static_cast<int>(e.op)));
+        // A statement of a wide table takes megabytes: a batch that names
+        // many layouts (a crafted one) does not keep them all.
+        if (writers.size() >= 16 && writers.find(k) == writers.end()) writers.clear();
         std::unique_ptr<Stmt>& w = writers[k];
         if (!w) w = std::make_unique<Stmt>(db_, ExpandSql(l, e.op));
         sqlite3_stmt* s = w->get();
@@ -1032,6 +1131,19 @@ bool HasLog(sqlite3* db) {
   return s.Step();
 }
 
+// WriteOwn writes the calling connection's staged entries of the
+// transaction in progress, before the caller opens its savepoint: those
+// after the newest savepoint of the transaction; the ones before it stay
+// in memory until it is released. Returns how many stay.
+std::size_t WriteOwn(sqlite3_context* ctx) {
+  AuditState* st = State(ctx);
+  if (st == nullptr || st->capture == nullptr) return 0;
+  st->capture->Flush();
+  std::size_t left = 0;
+  for (const Capture::Chunk& c : st->capture->chunks) left += c.entries;
+  return left;
+}
+
 void Seal(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   if (!HasLog(db)) {
@@ -1039,6 +1151,7 @@ void Seal(sqlite3_context* ctx, int, sqlite3_value**) {
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
+  WriteOwn(ctx);
   Savepoint sp(db, "vigil_audit_seal");
   SqliteAuditStore store(db, State(ctx));
   std::int64_t n = audit::SealPending(store, KeyOf(db, State(ctx)));
@@ -1054,6 +1167,7 @@ void Head(sqlite3_context* ctx, int, sqlite3_value**) {
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
+  WriteOwn(ctx);
   Savepoint sp(db, "vigil_audit_head");
   SqliteAuditStore store(db, State(ctx));
   audit::SealPending(store, KeyOf(db, State(ctx)));
@@ -1105,6 +1219,7 @@ void Purge(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string before = Before(db, argv[0]);
   schema::Ensure(db, schema::Access::kWrite);
+  WriteOwn(ctx);
   Savepoint sp(db, "vigil_audit_purge");
   SqliteAuditStore store(db, State(ctx));
   std::string report = audit::Purge(store, before, KeyOf(db, State(ctx)));
@@ -1118,6 +1233,9 @@ void Erase(sqlite3_context* ctx, int, sqlite3_value** argv) {
   std::string key = Arg(argv[1], "key");
   if (table.rfind("main.", 0) == 0) table.erase(0, 5);
   schema::Ensure(db, schema::Access::kWrite);
+  if (WriteOwn(ctx) > 0)
+    throw Error(ErrorCode::kPrerequisite, "this transaction's audited changes inside an open savepoint are not written yet",
+                {}, "Release the savepoint (or commit), then erase: the erasure must cover them.");
   Savepoint sp(db, "vigil_audit_erase");
   SqliteAuditStore store(db, State(ctx));
   std::string report = audit::Erase(store, "main", table, key, KeyOf(db, State(ctx)));

@@ -36,7 +36,7 @@ namespace vigil::core::audit::staged {
 
 constexpr std::size_t kBatchEntries = 1000;
 constexpr std::size_t kBatchBytes = std::size_t{1} << 20;  // a batch closes past 1 MiB
-constexpr std::uint64_t kMaxValues = 4096;                   // 2 × 2,000 columns and the flags
+constexpr std::uint64_t kMaxValues = 6000;                   // an UPDATE: 2 × 2,000 columns and 2,000 flags
 
 enum class Op : std::uint8_t { kInsert = 0, kUpdate = 1, kDelete = 2 };
 

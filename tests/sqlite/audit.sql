@@ -146,6 +146,8 @@ BEGIN; INSERT INTO accounts (id, email) VALUES (14, 'e@example.com'); ROLLBACK;
 BEGIN;
 INSERT INTO accounts (id, email) VALUES (15, 'f@example.com');
 SAVEPOINT s2;
+-- Sealing inside a savepoint seals what was committed; the transaction's
+-- entries before the savepoint stay in memory until it ends.
 SELECT vigil_audit_seal() AS sealed_in_savepoint;
 ROLLBACK TO s2;
 RELEASE s2;

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""audit_staging.py MODULE — SQLite's staged audit entries (docs/audit.md,
+"Staged entries") against the truth, found by the attack review of the
+capture table:
+
+- a shadow log kept by plain triggers (rolled back with the same
+  transactions and savepoints) and vigil's log after sealing agree entry
+  for entry, in order, over a random mix of transactions, savepoints
+  (also the one that opens a transaction), failing statements, statements
+  large enough to be written mid-transaction, and seals inside and
+  outside transactions (fixed seed);
+- a 2,000-column table with redacted columns seals its UPDATE;
+- a trigger on vigil_audit_batch is refused, not run inside the write.
+Prints 'N passed, N failed'."""
+import json
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+
+from harness import Checks
+from harness import connect as connect_module
+from harness import error_of
+
+module = sys.argv[1]
+checks = Checks()
+
+SHADOW = """
+CREATE TABLE shadow_log (n INTEGER PRIMARY KEY, op TEXT, id INTEGER, old_v TEXT, new_v TEXT);
+CREATE TRIGGER sh_i AFTER INSERT ON items BEGIN INSERT INTO shadow_log (op, id, new_v) VALUES ('INSERT', NEW.id, NEW.v); END;
+CREATE TRIGGER sh_u AFTER UPDATE ON items BEGIN INSERT INTO shadow_log (op, id, old_v, new_v) VALUES ('UPDATE', NEW.id, OLD.v, NEW.v); END;
+CREATE TRIGGER sh_d AFTER DELETE ON items BEGIN INSERT INTO shadow_log (op, id, old_v) VALUES ('DELETE', OLD.id, OLD.v); END;
+"""
+
+
+def random_mix(path, seed):
+    rnd = random.Random(seed)
+    db = connect_module(module, path)
+    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+    db.execute("SELECT vigil_audit_enable('items')")
+    next_id = 1
+    depth = 0  # open savepoints
+    in_tx = False
+    for step in range(250):
+        r = rnd.random()
+        try:
+            if r < 0.25:
+                rows = rnd.choice([1, 1, 2, 5, 40])
+                values = []
+                for _ in range(rows):
+                    values.append((next_id, "v%d" % next_id))
+                    next_id += 1
+                if rnd.random() < 0.15:  # a conflict: the statement fails as a whole
+                    values.append((rnd.randrange(1, next_id), "dup"))
+                db.execute("INSERT INTO items VALUES " + ", ".join("(?, ?)" for _ in values),
+                           [x for v in values for x in v])
+            elif r < 0.28:
+                # Large enough to be written while the transaction goes on
+                # (1 MiB at the next statement, 4 MiB after an entry).
+                n = rnd.choice([9000, 36000])
+                db.execute("WITH RECURSIVE g(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM g WHERE i < ?) "
+                           "INSERT INTO items SELECT i, printf('%.100c', 'x') || i FROM g", (next_id, next_id + n - 1))
+                next_id += n
+            elif r < 0.40:
+                db.execute("UPDATE items SET v = v || '+' WHERE id % ? = 0 AND id >= ?", (rnd.choice([3, 7]), next_id - 400))
+            elif r < 0.45:
+                db.execute("DELETE FROM items WHERE id % ? = 1 AND id >= ?", (rnd.choice([5, 11]), next_id - 400))
+            elif r < 0.55 and not in_tx and depth == 0:
+                db.execute("BEGIN")
+                in_tx = True
+            elif r < 0.62 and (in_tx or depth > 0):
+                if rnd.random() < 0.5:
+                    db.execute("COMMIT")
+                else:
+                    db.execute("ROLLBACK")
+                in_tx, depth = False, 0
+            elif r < 0.72:
+                db.execute(f"SAVEPOINT s{depth}")  # outside a transaction it opens one
+                depth += 1
+            elif r < 0.80 and depth > 0:
+                k = rnd.randrange(depth)
+                db.execute(f"ROLLBACK TO s{k}")
+                if rnd.random() < 0.5:
+                    db.execute(f"RELEASE s{k}")
+                    depth = k
+                else:
+                    depth = k + 1
+            elif r < 0.86 and depth > 0:
+                k = rnd.randrange(depth)
+                db.execute(f"RELEASE s{k}")
+                depth = k
+            elif r < 0.92:
+                db.execute("SELECT vigil_audit_seal()").fetchone()
+            else:
+                db.execute("SELECT vigil_set_actor(?)", (rnd.choice(["ann", "bob", None]),)).fetchone()
+        except sqlite3.IntegrityError:
+            pass
+        if db.in_transaction is False:
+            in_tx, depth = False, 0
+    if db.in_transaction:
+        db.execute("COMMIT")
+    db.execute("SELECT vigil_audit_seal()").fetchone()
+    log = db.execute("SELECT operation, json_extract(row_key, '$.id'), json_extract(old_row, '$.v'), "
+                     "json_extract(new_row, '$.v') FROM vigil_audit_log WHERE table_name = 'items' ORDER BY id").fetchall()
+    shadow = db.execute("SELECT op, id, old_v, new_v FROM shadow_log ORDER BY n").fetchall()
+    report = json.loads(db.execute("SELECT vigil_audit_verify()").fetchone()[0])
+    staged = db.execute("SELECT count(*) FROM vigil_audit_batch").fetchone()[0]
+    db.close()
+    return log, shadow, report, staged
+
+
+with tempfile.TemporaryDirectory() as d:
+    for seed in (1, 2):
+        log, shadow, report, staged = random_mix(os.path.join(d, f"mix{seed}.db"), seed)
+        first = next((i for i, (a, b) in enumerate(zip(log, shadow)) if a != b), None)
+        checks(log == shadow, f"seed {seed}: the sealed log is the shadow log ({len(log)} and {len(shadow)} entries; "
+                              f"first difference at {first}: {log[first] if first is not None else None} "
+                              f"vs {shadow[first] if first is not None else None})")
+        checks(report.get("valid") is True and report.get("unsealed") == 0 and staged == 0,
+               f"seed {seed}: the chain verifies, nothing left staged: {report}, {staged} batches")
+
+    # Entries kept in memory behind a mark (the statement's own savepoint, a
+    # user's) and a later statement large enough to be written while it
+    # runs: the sealer still reads them in the order they happened.
+    for opener in ("BEGIN", "SAVEPOINT outer"):
+        db = connect_module(module, os.path.join(d, f"order{opener[0]}.db"))
+        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+        db.execute("SELECT vigil_audit_enable('items')")
+        db.execute(opener)
+        db.execute("INSERT INTO items VALUES (1, 'first')")
+        db.execute("SAVEPOINT inner")
+        db.execute("UPDATE items SET v = 'second' WHERE id = 1")
+        db.execute("WITH RECURSIVE g(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM g WHERE i < 40001) "
+                   "INSERT INTO items SELECT i, printf('%.100c', 'x') FROM g")
+        written = db.execute("SELECT count(*) FROM vigil_audit_batch").fetchone()[0]
+        db.execute("RELEASE inner")
+        db.execute("DELETE FROM items WHERE id = 1")
+        db.execute("COMMIT" if opener == "BEGIN" else "RELEASE outer")
+        db.execute("SELECT vigil_audit_seal()").fetchone()
+        log = db.execute("SELECT operation, json_extract(row_key, '$.id') FROM vigil_audit_log ORDER BY id").fetchall()
+        shadow = db.execute("SELECT op, id FROM shadow_log ORDER BY n").fetchall()
+        checks(written > 0, f"{opener}: the large statement was written while the transaction ran ({written} batches)")
+        checks(log == shadow, f"{opener}: the log keeps the order of the changes: {log[:2]} ... {log[-1:]}")
+        db.close()
+
+    # The savepoint that opens a transaction, rolled back: no entry.
+    db = connect_module(module, os.path.join(d, "sp.db"))
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, w TEXT)")
+    db.execute("SELECT vigil_audit_enable('t')")
+    db.execute("SAVEPOINT x")
+    db.execute("INSERT INTO t VALUES (1, 'never happened')")
+    db.execute("SAVEPOINT y")
+    db.execute("INSERT INTO t VALUES (2, 'nor this')")
+    db.execute("ROLLBACK TO x")
+    db.execute("RELEASE x")
+    db.execute("SELECT vigil_audit_seal()").fetchone()
+    checks(db.execute("SELECT count(*) FROM vigil_audit_log WHERE table_name = 't'").fetchone()[0] == 0,
+           "ROLLBACK TO the savepoint that began the transaction leaves no entry")
+
+    # A trigger on vigil_audit_batch does not run inside vigil's write.
+    db.execute("CREATE TEMP TRIGGER watch AFTER INSERT ON main.vigil_audit_batch BEGIN SELECT 1; END")
+    e = error_of(db, "INSERT INTO t VALUES (3, 'x')")
+    checks(e is not None and "vigil_audit_batch has a trigger" in str(e), f"a trigger on vigil_audit_batch is refused: {e}")
+    checks(db.execute("SELECT count(*) FROM t").fetchone()[0] == 0, "the refused commit kept nothing")
+    db.execute("DROP TRIGGER temp.watch")
+    db.execute("INSERT INTO t VALUES (3, 'x')")
+    checks(db.execute("SELECT vigil_audit_seal()").fetchone()[0] == 1, "without it the entry is staged and sealed")
+
+    db.close()
+
+    # 2,000 columns (SQLite's limit here), 200 of them redacted: an UPDATE's
+    # entry holds 4,200 values and seals.
+    db = connect_module(module, os.path.join(d, "wide.db"))
+    cols = ", ".join(f"c{i} INTEGER" for i in range(1, 2000))
+    db.execute(f"CREATE TABLE wide (id INTEGER PRIMARY KEY, {cols})")
+    redact = json.dumps({"redact": [f"c{i}" for i in range(1, 201)]})
+    db.execute("SELECT vigil_audit_enable('wide', ?)", (redact,))
+    db.execute("INSERT INTO wide (id, c1, c500) VALUES (1, 1, 1)")
+    db.execute("UPDATE wide SET c1 = 2, c500 = 2, c1999 = 7 WHERE id = 1")
+    sealed = db.execute("SELECT vigil_audit_seal()").fetchone()[0]
+    changed = db.execute("SELECT changed_columns FROM vigil_audit_log WHERE operation = 'UPDATE'").fetchone()
+    checks(sealed == 2 and changed is not None and json.loads(changed[0]) == ["c1", "c500", "c1999"],
+           f"a 2,000-column UPDATE with redacted columns seals: {sealed}, {changed}")
+    db.close()
+
+sys.exit(checks.summary("audit staging"))
