@@ -42,6 +42,7 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
   out->nrows = 0;
   out->ncols = 0;
   out->values = nullptr;
+  out->work = nullptr;
   // Set inside PG_TRY and read in PG_CATCH: volatile, as setjmp requires.
   volatile bool began = false;
   PG_TRY();
@@ -51,7 +52,10 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     // back as data, not unwind the C++ caller.
     BeginInternalSubTransaction(NULL);
     began = true;
-    MemoryContextSwitchTo(context);
+    // The query's text and rows live in a context of their own, freed by
+    // SpiReleaseGuarded (SPI leaves its procedure context current).
+    out->work = AllocSetContextCreate(context, "vigil guarded query", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(out->work);
     // Parameters become quoted literals (quote_literal), which PostgreSQL
     // types from their context as it does for '...' in a query: the same
     // SQL then serves text, timestamptz and double precision columns.
@@ -86,6 +90,7 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
     if (switched) EndAs(&as);
     if (nest >= 0) AtEOXact_GUC(false, nest);
+    MemoryContextSwitchTo(out->work);
     if (SPI_tuptable != nullptr) {
       out->nrows = static_cast<int>(SPI_processed);
       out->ncols = SPI_tuptable->tupdesc->natts;
@@ -108,6 +113,26 @@ void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutco
     if (began) RollbackAndReleaseCurrentSubTransaction();
     MemoryContextSwitchTo(context);
     CurrentResourceOwner = owner;
+  }
+  PG_END_TRY();
+}
+
+void SpiReleaseGuarded(SpiOutcome* out) noexcept {
+  MemoryContext work = out->work;
+  out->work = nullptr;
+  out->values = nullptr;
+  out->nrows = 0;
+  if (work == nullptr) return;
+  MemoryContext context = CurrentMemoryContext;
+  PG_TRY();
+  {
+    MemoryContextDelete(work);
+  }
+  PG_CATCH();
+  {
+    // Deleting a context raises nothing in practice; never unwind C++.
+    MemoryContextSwitchTo(context);
+    FlushErrorState();
   }
   PG_END_TRY();
 }

@@ -30,7 +30,8 @@ struct SpiOutcome {
   char* error;     // palloc'd message when !ok
   int nrows;
   int ncols;
-  char*** values;  // [row][col], NULL for SQL NULL, palloc'd in the caller's context
+  char*** values;  // [row][col], NULL for SQL NULL, palloc'd in `work`
+  MemoryContext work;  // a child of the caller's context: SpiReleaseGuarded frees it
 };
 
 // SpiRunGuarded runs `sql` in a subtransaction, with $1..$n replaced by the
@@ -52,6 +53,11 @@ inline constexpr const char* kCallersPath = nullptr;
 // behind a role that holds a lock.
 void SpiRunGuarded(const char* sql, int nargs, const char* const* args, SpiOutcome* out,
                    Oid as_role = InvalidOid, const char* search_path = kPinnedPath, int lock_timeout_ms = 0) noexcept;
+
+// SpiReleaseGuarded frees what SpiRunGuarded allocated for its rows (the
+// caller's context keeps it otherwise: under SPI, until SPI_finish, so a
+// long loop of queries — sealing a million entries — would hold them all).
+void SpiReleaseGuarded(SpiOutcome* out) noexcept;
 
 // A subtransaction spanning several guarded calls (vigil_migrate's dry run).
 struct SubxactState {
@@ -92,14 +98,20 @@ inline std::vector<GuardedRow> GuardedQuery(const std::string& sql, const std::v
   for (const auto& p : params) args.push_back(p ? p->c_str() : nullptr);
   SpiOutcome out;
   SpiRunGuarded(sql.c_str(), static_cast<int>(args.size()), args.data(), &out, as_role, search_path, lock_timeout_ms);
-  if (!out.ok) ThrowOutcome(out);
+  if (!out.ok) {
+    SpiReleaseGuarded(&out);
+    ThrowOutcome(out);
+  }
   std::vector<GuardedRow> rows;
+  rows.reserve(static_cast<std::size_t>(out.nrows));
   for (int r = 0; r < out.nrows; ++r) {
     GuardedRow row;
+    row.reserve(static_cast<std::size_t>(out.ncols));
     for (int c = 0; c < out.ncols; ++c)
       row.push_back(out.values[r][c] ? std::optional<std::string>(out.values[r][c]) : std::nullopt);
     rows.push_back(std::move(row));
   }
+  SpiReleaseGuarded(&out);
   return rows;
 }
 
