@@ -375,8 +375,9 @@ std::string Quoted(const std::string& s) {
 //
 // Savepoints are followed (xSavepoint, xRollbackTo, xRelease; a statement
 // inside a transaction opens one too): each mark remembers where the
-// buffer stood, and the entry after it is written whole (actor, statement
-// and time given, not "as before"), so what follows a mark reads alone.
+// buffer stood and what the next entry may refer to as the previous one's
+// (actor, statement, time), so what follows a mark, written apart, starts
+// with that state and reads alone.
 // The invariant: what
 // follows the newest mark may be written at any time — a rollback to that
 // mark or an older one undoes the write (SQLite rolls back the rows) and
@@ -404,6 +405,11 @@ struct Capture {
   struct Mark {
     std::size_t bytes = 0, chunks = 0, last_entries = 0;  // last_entries: of chunk chunks - 1
     std::int64_t ordinal = 0;                              // of the entry that follows
+    // What the entry that follows may refer to as "the previous entry's":
+    // a batch cut at the mark starts with it (a state record).
+    bool known = false;
+    std::optional<std::string> actor, statement;
+    std::int64_t at = 0;
   };
   std::vector<Mark> marks;  // by savepoint level
   // Entries are numbered in the order they are captured (rolled-back ones
@@ -436,7 +442,10 @@ struct Capture {
   bool batch_checked = false; // vigil_audit_batch has no trigger (this transaction)
 
   std::size_t Protected() const { return marks.empty() ? 0 : marks.back().bytes; }
-  Mark Now() const { return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, ordinal}; }
+  Mark Now() const {
+    return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, ordinal,
+            prev_known, prev_known ? prev_actor : std::nullopt, prev_known ? prev_statement : std::nullopt, prev_at};
+  }
 
   void Reset() {
     statement_at_known = false;
@@ -523,7 +532,7 @@ struct Capture {
       id_base = ((top >> 32) + 1) << 32;
     }
     Stmt s(db, "INSERT INTO main.vigil_audit_batch (id, n, layouts, entries) VALUES (?4, ?1, ?2, ?3)");
-    auto write = [&](std::size_t begin, std::size_t end, std::size_t n, std::int64_t first) {
+    auto write = [&](std::size_t begin, std::size_t end, std::size_t n, std::int64_t first, const Mark* state) {
       if (n == 0) return;
       if (first >= (std::int64_t{1} << 32))
         throw Error(ErrorCode::kProgramLimit, "a transaction stages at most 2^32 audit entries");
@@ -531,17 +540,26 @@ struct Capture {
       sqlite3_bind_int64(s.get(), 4, id_base + first);
       sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(n));
       s.Text(2, list);
-      sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_TRANSIENT);
+      if (state != nullptr && state->known) {
+        // Cut at a mark: its first entry may refer to entries before it.
+        std::string blob;
+        staged::AppendState(blob, state->at, state->actor ? std::optional<std::string_view>(*state->actor) : std::nullopt,
+                            state->statement ? std::optional<std::string_view>(*state->statement) : std::nullopt);
+        blob.append(buf, begin, end - begin);
+        sqlite3_bind_blob64(s.get(), 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
+      } else {
+        sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_TRANSIENT);
+      }
       s.Step();
     };
     std::size_t first = from.chunks;
     if (first > 0 && first <= chunks.size()) {
       std::size_t end = first < chunks.size() ? chunks[first].begin : buf.size();
-      write(from.bytes, end, chunks[first - 1].entries - from.last_entries, from.ordinal);
+      write(from.bytes, end, chunks[first - 1].entries - from.last_entries, from.ordinal, &from);
     }
     for (std::size_t i = first; i < chunks.size(); ++i)
       write(chunks[i].begin, i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size(), chunks[i].entries,
-            chunks[i].first);
+            chunks[i].first, nullptr);
     buf.resize(from.bytes);
     chunks.resize(from.chunks);
     if (!chunks.empty()) chunks.back().entries = from.last_entries;
@@ -759,7 +777,6 @@ int CaptureSavepoint(sqlite3_vtab* v, int level) {
     // SQLite opens the new savepoint after this call.
     if (c->buf.size() - c->Protected() >= staged::kBatchBytes) c->Flush();
     c->marks.push_back(c->Now());
-    c->prev_known = false;
   });
 }
 

@@ -97,6 +97,16 @@ void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at
   AppendVarint(out, count);
 }
 
+void AppendState(std::string& out, std::int64_t at_ms, std::optional<std::string_view> actor,
+                 std::optional<std::string_view> statement) {
+  AppendVarint(out, 0);
+  out.push_back(static_cast<char>(4 | 8 | 16 | 32));
+  AppendVarint(out, static_cast<std::uint64_t>(at_ms));
+  AppendOptional(out, actor);
+  AppendOptional(out, statement);
+  AppendVarint(out, 0);
+}
+
 void AppendValue(std::string& out, const Value& v) {
   char head[kMaxValueHead];
   out.append(head, PutValueHead(head, v));
@@ -152,40 +162,46 @@ Value Reader::ReadValue() {
 }
 
 bool Reader::Next(Entry& e) {
-  if (at_ >= data_.size()) return false;
-  e.layout = Varint();
-  if (at_ >= data_.size()) Malformed("it ends inside an entry");
-  auto flags = static_cast<std::uint8_t>(data_[at_++]);
-  if ((flags & 3) == 3 || (flags & ~0x1f) != 0) Malformed("an entry has unknown flags");
-  e.op = static_cast<Op>(flags & 3);
-  std::uint64_t at = Varint();
-  if (flags & 16) {
-    if (at > (std::uint64_t{1} << 62)) Malformed("an entry's time is out of range");
-    at_ms_ = static_cast<std::int64_t>(at);
-  } else {
-    std::int64_t delta = Unzigzag(at);
-    if (delta > (std::int64_t{1} << 61) || delta < -(std::int64_t{1} << 61) || at_ms_ + delta < 0 ||
-        at_ms_ + delta > (std::int64_t{1} << 62))
-      Malformed("an entry's time is out of range");
-    at_ms_ += delta;
+  for (;;) {
+    if (at_ >= data_.size()) return false;
+    e.layout = Varint();
+    if (at_ >= data_.size()) Malformed("it ends inside an entry");
+    auto flags = static_cast<std::uint8_t>(data_[at_++]);
+    if ((flags & 3) == 3 || (flags & ~0x3f) != 0) Malformed("an entry has unknown flags");
+    e.op = static_cast<Op>(flags & 3);
+    std::uint64_t at = Varint();
+    if (flags & 16) {
+      if (at > (std::uint64_t{1} << 62)) Malformed("an entry's time is out of range");
+      at_ms_ = static_cast<std::int64_t>(at);
+    } else {
+      std::int64_t delta = Unzigzag(at);
+      if (delta > (std::int64_t{1} << 61) || delta < -(std::int64_t{1} << 61) || at_ms_ + delta < 0 ||
+          at_ms_ + delta > (std::int64_t{1} << 62))
+        Malformed("an entry's time is out of range");
+      at_ms_ += delta;
+    }
+    e.at_ms = at_ms_;
+    auto optional = [&](std::optional<std::string_view>& slot) {
+      Value v = ReadValue();
+      if (v.kind == Value::kNull) slot.reset();
+      else if (v.kind == Value::kText) slot = v.bytes;
+      else Malformed("an actor or statement is not text");
+    };
+    if (flags & 4) optional(actor_);
+    if (flags & 8) optional(statement_);
+    e.actor = actor_;
+    e.statement = statement_;
+    std::uint64_t count = Varint();
+    if (flags & 32) {  // a state record: no entry
+      if (count != 0) Malformed("a state record holds values");
+      continue;
+    }
+    if (count > kMaxValues) Malformed("an entry has too many values");
+    e.values.clear();
+    e.values.reserve(count);
+    for (std::uint64_t i = 0; i < count; ++i) e.values.push_back(ReadValue());
+    return true;
   }
-  e.at_ms = at_ms_;
-  auto optional = [&](std::optional<std::string_view>& slot) {
-    Value v = ReadValue();
-    if (v.kind == Value::kNull) slot.reset();
-    else if (v.kind == Value::kText) slot = v.bytes;
-    else Malformed("an actor or statement is not text");
-  };
-  if (flags & 4) optional(actor_);
-  if (flags & 8) optional(statement_);
-  e.actor = actor_;
-  e.statement = statement_;
-  std::uint64_t count = Varint();
-  if (count > kMaxValues) Malformed("an entry has too many values");
-  e.values.clear();
-  e.values.reserve(count);
-  for (std::uint64_t i = 0; i < count; ++i) e.values.push_back(ReadValue());
-  return true;
 }
 
 std::string LayoutJson(const Layout& l) {

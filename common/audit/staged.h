@@ -16,7 +16,9 @@
 //                          2 DELETE); bit 2 an actor follows, bit 3 a
 //                          statement follows (otherwise the previous
 //                          entry's, NULL before the first); bit 4 the time
-//                          is absolute
+//                          is absolute; bit 5 a state record: it sets the
+//                          actor, statement and time the next entry refers
+//                          to, holds no values (count 0) and is no entry
 //   varint at            — milliseconds since the Julian epoch, as SQLite's
 //                          clock gives them; without bit 4 the difference
 //                          from the previous entry's, zigzag-encoded
@@ -65,6 +67,11 @@ void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at
                   std::optional<std::int64_t> previous_at, const std::optional<std::optional<std::string_view>>& actor,
                   const std::optional<std::optional<std::string_view>>& statement, std::uint64_t count);
 void AppendValue(std::string& out, const Value& v);
+// AppendState writes a state record: what a batch cut out of a longer run
+// of entries starts from (the actor, statement and time its first entry
+// may refer to as "the previous entry's").
+void AppendState(std::string& out, std::int64_t at_ms, std::optional<std::string_view> actor,
+                 std::optional<std::string_view> statement);
 
 struct Entry {
   std::uint64_t layout = 0;

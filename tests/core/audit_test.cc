@@ -347,13 +347,30 @@ TEST(AuditStaged, MalformedBatchesAreRefused) {
     return false;
   };
   EXPECT_TRUE(refused(std::string("\x00\x03\x00\x00", 4)));                        // operation 3
-  EXPECT_TRUE(refused(std::string("\x00\x20\x00\x00", 4)));                        // unknown flag
+  EXPECT_TRUE(refused(std::string("\x00\x40\x00\x00", 4)));                        // unknown flag
+  EXPECT_TRUE(refused(std::string("\x00\x30\x00\x01\x00", 5)));                    // a state record with values
   EXPECT_TRUE(refused(std::string("\x00\x10\x00\x01\x09", 5)));                    // unknown value kind
   EXPECT_TRUE(refused(std::string("\x00\x10\x00\xff\xff\x01", 6)));                // 32,767 values
   EXPECT_TRUE(refused(std::string("\x00\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 12)));  // a time past 2^64
   EXPECT_TRUE(refused(std::string("\x00\x00\x03\x00", 4)));                        // before the epoch
   EXPECT_TRUE(refused(std::string("\x00\x14\x00\x04\x00", 5)));                    // an actor that is a blob
   EXPECT_TRUE(refused(std::string("\x00\x10\x00\x01\x03\xff\xff\xff\xff\x0f", 10)));  // text past the end
+}
+
+TEST(AuditStaged, StateRecords) {
+  // A batch cut out of a run starts with the state its first entry refers to.
+  std::string b;
+  staged::AppendState(b, 5000, std::optional<std::string_view>("ann"), std::optional<std::string_view>("stmt"));
+  AppendHeader(b, 0, staged::Op::kInsert, 5007, 5000, std::nullopt, std::nullopt, 1);
+  AppendValue(b, Int(1));
+  staged::Reader r(b);
+  staged::Entry e;
+  ASSERT_TRUE(r.Next(e));
+  EXPECT_EQ(e.at_ms, 5007);
+  EXPECT_EQ(e.actor, std::optional<std::string_view>("ann"));
+  EXPECT_EQ(e.statement, std::optional<std::string_view>("stmt"));
+  EXPECT_EQ(e.values.size(), 1u);
+  EXPECT_FALSE(r.Next(e));
 }
 
 TEST(AuditStaged, Layouts) {

@@ -126,7 +126,8 @@ with tempfile.TemporaryDirectory() as d:
     for opener in ("BEGIN", "SAVEPOINT outer"):
         db = connect_module(module, os.path.join(d, f"order{opener[0]}.db"))
         db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
-        db.execute("SELECT vigil_audit_enable('items')")
+        db.execute("SELECT vigil_audit_enable('items', '{\"statement\": true}')")
+        db.execute("SELECT vigil_set_actor('ann')")
         db.execute(opener)
         db.execute("INSERT INTO items VALUES (1, 'first')")
         db.execute("SAVEPOINT inner")
@@ -142,6 +143,9 @@ with tempfile.TemporaryDirectory() as d:
         shadow = db.execute("SELECT op, id FROM shadow_log ORDER BY n").fetchall()
         checks(written > 0, f"{opener}: the large statement was written while the transaction ran ({written} batches)")
         checks(log == shadow, f"{opener}: the log keeps the order of the changes: {log[:2]} ... {log[-1:]}")
+        who = db.execute("SELECT count(*), count(*) FILTER (WHERE actor = 'ann' AND statement IS NOT NULL "
+                         "AND at LIKE '____-__-__T__:__:__.______Z') FROM vigil_audit_log").fetchone()
+        checks(who[0] == who[1], f"{opener}: every entry keeps its actor, statement and time: {who}")
         db.close()
 
     # The savepoint that opens a transaction, rolled back: no entry.
