@@ -23,6 +23,7 @@
 extern "C" {
 #include <sys/stat.h>
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -923,6 +924,7 @@ struct Stager {
   int ncols;
   int* atts;  // the staged attributes (not dropped, not excluded), in table order
   uint8 op;
+  MemoryContext row_cxt;
 };
 
 // CanStage: the kinds Stage writes and ExpandStaged reads, no redaction,
@@ -930,11 +932,14 @@ struct Stager {
 // staged key cannot say).
 bool CanStage(const TriggerState* st) {
   if (st->kinds == nullptr) return false;
-  for (int i = 0; i < st->natts; ++i)
+  int staged = 0;
+  for (int i = 0; i < st->natts; ++i) {
     if (st->redacted[i]) return false;
+    staged += st->kinds[i] != kDropped && !st->excluded[i];
+  }
   for (int k = 0; k < st->nkey; ++k)
     if (st->excluded[st->key_att[k]]) return false;
-  return true;
+  return staged > 0;  // no column: images of {} are written directly
 }
 
 Datum NameArray(const char** names, int n) {
@@ -956,6 +961,7 @@ void StageOpen(Stager* s, const Firing* f, Relation table, uint8 op) {
                     errhint("Run ALTER EXTENSION vigil UPDATE, or restore the sequence.")));
   initStringInfo(&s->buf);
   s->buf.len = VARHDRSZ;
+  s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit stage row", ALLOCSET_DEFAULT_SIZES);
   s->n = 0;
   s->op = op;
   TupleDesc desc = RelationGetDescr(table);
@@ -1014,8 +1020,16 @@ void StageValue(Stager* s, char kind, bool isnull, Datum d) {
       case kInt8: v.kind = v.kInteger; v.integer = DatumGetInt64(d); break;
       case kBool: v.kind = v.kInteger; v.integer = DatumGetBool(d) ? 1 : 0; break;
       case kDate: v.kind = v.kInteger; v.integer = DatumGetDateADT(d); break;
-      case kTimestamp:
-      case kTimestampTz: v.kind = v.kInteger; v.integer = DatumGetInt64(d); break;
+      case kTimestamp: v.kind = v.kInteger; v.integer = DatumGetInt64(d); break;
+      case kTimestampTz: {
+        // As the writer's TimeZone renders it (as the direct path does),
+        // not the sealer's: the image's text is what the chain hashes.
+        char text[MAXDATELEN + 1];
+        bytes = pstrdup(JsonEncodeDateTime(text, d, TIMESTAMPTZOID, nullptr));
+        v.kind = v.kText;
+        v.bytes = std::string_view(bytes, strlen(bytes));
+        break;
+      }
       default: {  // numeric, text, jsonb: the value's bytes, detoasted
         struct varlena* p = PG_DETOAST_DATUM_PACKED(d);
         v.kind = v.kBlob;
@@ -1035,8 +1049,28 @@ void StageValue(Stager* s, char kind, bool isnull, Datum d) {
 
 // StageChange adds one row's entry (old_slot / new_slot NULL when the
 // operation has none).
-void StageChange(Stager* s, const TriggerState* st, TupleTableSlot* old_slot, TupleTableSlot* new_slot) {
+// A row whose values pass this many bytes is written directly (where a
+// value too large for a jsonb image fails the writer's statement, as on
+// the direct path, instead of the sealer's every call).
+constexpr std::size_t kStageRowBytes = std::size_t{1} << 20;
+
+// StageChange adds one row's entry (old_slot / new_slot NULL when the
+// operation has none); false, staging nothing, for a row too large to
+// stage.
+bool StageChange(Stager* s, const TriggerState* st, TupleTableSlot* old_slot, TupleTableSlot* new_slot) {
   int sides = (old_slot != nullptr) + (new_slot != nullptr);
+  std::size_t size = 0;
+  for (TupleTableSlot* slot : {old_slot, new_slot}) {
+    if (slot == nullptr) continue;
+    slot_getallattrs(slot);
+    for (int c = 0; c < s->ncols; ++c) {
+      int i = s->atts[c];
+      char kind = st->kinds[i];
+      if (!slot->tts_isnull[i] && (kind == kNumeric || kind == kText || kind == kJsonb))
+        size += toast_raw_datum_size(slot->tts_values[i]);
+    }
+  }
+  if (size > kStageRowBytes) return false;
   enlargeStringInfo(&s->buf, 32);
   char* p = s->buf.data + s->buf.len;
   std::size_t w = core::audit::staged::PutVarint(p, 0);  // layout
@@ -1044,15 +1078,19 @@ void StageChange(Stager* s, const TriggerState* st, TupleTableSlot* old_slot, Tu
   w += core::audit::staged::PutVarint(p + w, 0);
   w += core::audit::staged::PutVarint(p + w, static_cast<uint64>(sides * s->ncols));
   s->buf.len += static_cast<int>(w);
+  // Values are detoasted in the row's memory, reset after the row.
+  MemoryContext old = MemoryContextSwitchTo(s->row_cxt);
   for (TupleTableSlot* slot : {old_slot, new_slot}) {
     if (slot == nullptr) continue;
-    slot_getallattrs(slot);
     for (int c = 0; c < s->ncols; ++c) {
       int i = s->atts[c];
       StageValue(s, st->kinds[i], slot->tts_isnull[i], slot->tts_values[i]);
     }
   }
+  MemoryContextSwitchTo(old);
+  MemoryContextReset(s->row_cxt);
   if (++s->n >= kStageBatch || static_cast<std::size_t>(s->buf.len) >= kStageBytes) StageFlush(s);
+  return true;
 }
 
 void StageClose(Stager* s) {
@@ -1116,7 +1154,8 @@ Datum DatumOf(char kind, const DecodedValue& v) {
     case kTimestamp:
     case kTimestampTz: if (integer) return Int64GetDatum(v.integer); break;
     default:
-      if (v.kind == core::audit::staged::Value::kBlob && v.len < MaxAllocSize - VARHDRSZ) {
+      if ((v.kind == core::audit::staged::Value::kBlob || v.kind == core::audit::staged::Value::kText) &&
+          v.len < MaxAllocSize - VARHDRSZ) {
         struct varlena* p = static_cast<struct varlena*>(palloc(VARHDRSZ + v.len));
         SET_VARSIZE(p, VARHDRSZ + v.len);
         memcpy(VARDATA(p), v.bytes, v.len);
@@ -1168,7 +1207,9 @@ void ExpandBatch(Datum* row, bool* isnull) {
                   TIMESTAMPTZOID, JSONBOID})
       known |= t == type;
     if (!known) BadBatch("holds a column of a type vigil does not stage");
-    TupleDescInitEntry(desc, static_cast<AttrNumber>(i + 1), NameStr(*DatumGetName(names[i])), type, -1, 0);
+    // A timestamptz was staged as the text the writer's TimeZone gives it.
+    TupleDescInitEntry(desc, static_cast<AttrNumber>(i + 1), NameStr(*DatumGetName(names[i])),
+                       type == TIMESTAMPTZOID ? TEXTOID : type, -1, 0);
   }
   // The expansion's trigger state: every column imaged, none filtered.
   auto* st = static_cast<TriggerState*>(palloc0(sizeof(TriggerState)));
@@ -1246,6 +1287,8 @@ void ExpandOwnStaged() {
   own_staged = NIL;
   Oid relid = VigilsBatch();
   if (!OidIsValid(relid)) return;
+  // A batch the current command wrote is deleted by a later one.
+  CommandCounterIncrement();
   Relation rel = table_open(relid, RowExclusiveLock);
   ListCell* lc;
   foreach (lc, list) {
@@ -1281,12 +1324,26 @@ void ExpandStaged(Oid owner) {
   if (!OidIsValid(VigilsBatch())) return;
   vigil::pg::AsRole pinned;
   vigil::pg::BeginAs(&pinned, owner, nullptr);
+  // What was staged when the call began: writers that keep staging cannot
+  // keep it running (ids come from one sequence; an id drawn later by a
+  // transaction already in progress is below it and joins, or waits for
+  // the next call). A batch another sealer holds is waited for, then gone:
+  // an erasure or a head never passes over committed entries.
+  if (SPI_execute("SELECT COALESCE(pg_catalog.max(id), 0) FROM vigil_state.vigil_audit_batch", true, 1) != SPI_OK_SELECT ||
+      SPI_processed != 1)
+    elog(ERROR, "reading vigil_audit_batch failed");
+  bool cap_null;
+  int64 cap = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &cap_null));
+  SPI_freetuptable(SPI_tuptable);
   MemoryContext list_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit expand list", ALLOCSET_DEFAULT_SIZES);
   MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit expand", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
     CHECK_FOR_INTERRUPTS();
-    if (SPI_execute("SELECT ctid FROM vigil_state.vigil_audit_batch ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED",
-                    false, 0) != SPI_OK_SELECT)
+    char query[256];
+    snprintf(query, sizeof query,
+             "SELECT ctid FROM vigil_state.vigil_audit_batch WHERE id OPERATOR(pg_catalog.<=) " INT64_FORMAT
+             "::pg_catalog.int8 ORDER BY id LIMIT 1000 FOR UPDATE", cap);
+    if (SPI_execute(query, false, 0) != SPI_OK_SELECT)
       elog(ERROR, "reading vigil_audit_batch failed");
     uint64 count = SPI_processed;
     if (count == 0) break;
@@ -1370,6 +1427,7 @@ VIGIL_PG_FUNCTION(vigil_audit_trigger) {
     stage = ts != nullptr && tuplestore_tuple_count(ts) >= kStageRows && CanStage(f->st) && OidIsValid(VigilsBatch());
   }
   Stager stager;
+  bool direct = false;  // a staged statement that went on directly (StageChange)
   if (stage) {
     StageOpen(&stager, f, rel,
               TRIGGER_FIRED_BY_INSERT(td->tg_event) ? 0 : TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? 1 : 2);
@@ -1401,14 +1459,23 @@ VIGIL_PG_FUNCTION(vigil_audit_trigger) {
       if (!have_old && !have_new) break;
       if (olds != nullptr && news != nullptr && have_old != have_new)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("an UPDATE's transition tables differ in length")));
-      if (stage) StageChange(&stager, f->st, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
-      else AppendChange(f, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
+      if (stage && StageChange(&stager, f->st, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr))
+        continue;
+      if (stage && !direct) {
+        // A row too large to stage: what the statement staged so far goes
+        // into the log first, then this row and the others, directly.
+        StageFlush(&stager);
+        ExpandOwnStaged();
+        LogOpen(&f->log);
+        direct = true;
+      }
+      AppendChange(f, have_old ? old_slot : nullptr, have_new ? new_slot : nullptr);
     }
     if (old_slot != nullptr) ExecDropSingleTupleTableSlot(old_slot);
     if (new_slot != nullptr) ExecDropSingleTupleTableSlot(new_slot);
   }
   if (stage) StageClose(&stager);
-  else LogClose(&f->log);
+  if (!stage || direct) LogClose(&f->log);
   MemoryContextDelete(f->row_cxt);
   return PointerGetDatum(nullptr);
 }

@@ -329,6 +329,32 @@ SELECT (SELECT max(id) FROM vigil_state.vigil_audit_log WHERE table_name = 'audi
           AND (row_key->>'id')::int BETWEEN 3001 AND 3150 AND operation = 'INSERT') AS inserts,
        (SELECT count(*) FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk'
           AND (row_key->>'id')::int > 3200) AS rolled_back;
+-- What the writer's session decides stays the writer's: a timestamptz is
+-- staged as the writer's TimeZone writes it, whoever seals. A row too
+-- large to stage is written directly, after what the statement staged
+-- before it; a table with no column to stage writes directly.
+SET ROLE regress_audit_writer;
+SET TimeZone = 'Asia/Kathmandu';
+INSERT INTO audit_bulk (id, tz) SELECT g, TIMESTAMPTZ '2026-01-01 00:00:00+00' FROM generate_series(4001, 4150) g;
+INSERT INTO audit_bulk (id, t) SELECT g, CASE WHEN g = 5100 THEN repeat('x', 2000000) ELSE 'small' END
+FROM generate_series(5001, 5200) g;
+RESET TimeZone;
+RESET ROLE;
+SET TimeZone = 'America/Los_Angeles';
+SELECT vigil_audit_seal() >= 350 AS sealed;
+RESET TimeZone;
+SELECT count(*) AS entries, count(*) FILTER (WHERE new_row->>'tz' = '2026-01-01T05:45:00+05:45') AS writers_zone
+FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND (row_key->>'id')::int BETWEEN 4001 AND 4150;
+SELECT count(*) AS entries, count(*) FILTER (WHERE length(new_row->>'t') = 2000000) AS large_row,
+       bool_and(prev_id IS NULL OR (row_key->>'id')::int > prev_id) AS in_order
+FROM (SELECT row_key, new_row, lag((row_key->>'id')::int) OVER (ORDER BY id) AS prev_id
+      FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_bulk' AND (row_key->>'id')::int BETWEEN 5001 AND 5200) s;
+CREATE TABLE audit_empty ();
+SELECT vigil_audit_enable('audit_empty') IS NOT NULL AS enabled;
+INSERT INTO audit_empty SELECT FROM generate_series(1, 150);
+SELECT count(*) AS staged FROM vigil_state.vigil_audit_batch;
+SELECT vigil_audit_seal() >= 150 AS sealed, count(*) AS entries, bool_and(new_row = '{}') AS empty_images
+FROM vigil_state.vigil_audit_log WHERE table_name = 'audit_empty';
 -- A redacted column is digested in the writer's trigger: such a table
 -- writes its entries directly, however many.
 CREATE TABLE audit_bulk_secret (id int PRIMARY KEY, pw text);
@@ -423,7 +449,7 @@ SELECT vigil_audit_key('0123456789abcdef0123');
 SELECT vigil_audit_redact('"x"');
 SELECT vigil_audit_trigger();
 
-DROP TABLE audit_bulk, audit_bulk_secret, audit_fast, audit_order, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
+DROP TABLE audit_bulk, audit_bulk_secret, audit_empty, audit_fast, audit_order, audit_odd, audit_rename, audit_accounts, audit_types, audit_wide, audit_parted, audit_parent, audit_child CASCADE;
 DROP TYPE audit_pair;
 DROP DOMAIN audit_positive;
 DROP OWNED BY regress_audit_owner, regress_audit_writer, regress_audit_reader, regress_audit_attacker,
