@@ -442,9 +442,20 @@ struct Capture {
   bool batch_checked = false; // vigil_audit_batch has no trigger (this transaction)
 
   std::size_t Protected() const { return marks.empty() ? 0 : marks.back().bytes; }
-  Mark Now() const {
-    return {buf.size(), chunks.size(), chunks.empty() ? 0 : chunks.back().entries, ordinal,
-            prev_known, prev_known ? prev_actor : std::nullopt, prev_known ? prev_statement : std::nullopt, prev_at};
+  // Note records where the buffer stands into a new mark (a savepoint's:
+  // once per statement inside a transaction, so it copies no string it
+  // need not).
+  void Note(Mark& m) const {
+    m.bytes = buf.size();
+    m.chunks = chunks.size();
+    m.last_entries = chunks.empty() ? 0 : chunks.back().entries;
+    m.ordinal = ordinal;
+    m.known = prev_known;
+    if (prev_known) {
+      if (prev_actor) m.actor = prev_actor;
+      if (prev_statement) m.statement = prev_statement;
+      m.at = prev_at;
+    }
   }
 
   void Reset() {
@@ -548,7 +559,9 @@ struct Capture {
         blob.append(buf, begin, end - begin);
         sqlite3_bind_blob64(s.get(), 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
       } else {
-        sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_TRANSIENT);
+        // Static: nothing runs inside the INSERT that could change buf (a
+        // trigger on the table is refused, and Write does not re-enter).
+        sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_STATIC);
       }
       s.Step();
     };
@@ -771,12 +784,14 @@ int CaptureSavepoint(sqlite3_vtab* v, int level) {
     c->statement_at_known = false;
     if (level < 0 || c->flushing) return;
     c->DropPartial();
-    c->marks.resize(std::min(c->marks.size(), static_cast<std::size_t>(level)), Capture::Mark{});
-    c->marks.resize(static_cast<std::size_t>(level), c->marks.empty() ? Capture::Mark{} : c->marks.back());
+    auto at = static_cast<std::size_t>(level);
+    if (c->marks.size() > at) c->marks.resize(at);
+    while (c->marks.size() < at) c->marks.push_back(c->marks.empty() ? Capture::Mark{} : c->marks.back());
     // What follows the enclosing level's mark is written now if large:
     // SQLite opens the new savepoint after this call.
     if (c->buf.size() - c->Protected() >= staged::kBatchBytes) c->Flush();
-    c->marks.push_back(c->Now());
+    c->marks.emplace_back();
+    c->Note(c->marks.back());
   });
 }
 
