@@ -387,6 +387,26 @@ ColumnKind KindOf(Form_pg_attribute a) {
   }
 }
 
+// SetKeyOrder fills st->order (room for every attribute) with the columns
+// that are not dropped, in the order jsonb keeps an object's keys (shorter
+// names first, then bytewise), and st->norder and st->has_jsonb: for the
+// trigger's images and for the sealer's images of staged entries alike.
+void SetKeyOrder(TriggerState* st, TupleDesc desc) {
+  st->norder = 0;
+  st->has_jsonb = false;
+  for (int i = 0; i < desc->natts; ++i) {
+    if (TupleDescAttr(desc, i)->attisdropped) continue;
+    st->order[st->norder++] = i;
+    st->has_jsonb |= TupleDescAttr(desc, i)->atttypid == JSONBOID;
+  }
+  std::sort(st->order, st->order + st->norder, [desc](int a, int b) {
+    const char* x = NameStr(TupleDescAttr(desc, a)->attname);
+    const char* y = NameStr(TupleDescAttr(desc, b)->attname);
+    size_t lx = strlen(x), ly = strlen(y);
+    return lx != ly ? lx < ly : memcmp(x, y, lx) < 0;
+  });
+}
+
 struct ParsedOptions {
   char** exclude;  // NULL-terminated
   char** redact;
@@ -579,19 +599,7 @@ TriggerState* BuildTriggerState(TriggerData* td, MemoryContext cxt) {
     }
   }
   st->order = static_cast<int*>(MemoryContextAllocZero(cxt, sizeof(int) * Max(desc->natts, 1)));
-  st->norder = 0;
-  st->has_jsonb = false;
-  for (int i = 0; i < desc->natts; ++i) {
-    if (TupleDescAttr(desc, i)->attisdropped) continue;
-    st->order[st->norder++] = i;
-    st->has_jsonb |= TupleDescAttr(desc, i)->atttypid == JSONBOID;
-  }
-  std::sort(st->order, st->order + st->norder, [desc](int a, int b) {
-    const char* x = NameStr(TupleDescAttr(desc, a)->attname);
-    const char* y = NameStr(TupleDescAttr(desc, b)->attname);
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? lx < ly : memcmp(x, y, lx) < 0;
-  });
+  SetKeyOrder(st, desc);
   // to_jsonb(anyelement) learns its argument's type from the call's
   // expression: give it one of the table's row type.
   fmgr_info_cxt(F_TO_JSONB, &st->to_jsonb, cxt);
@@ -1219,17 +1227,8 @@ void ExpandBatch(Datum* row, bool* isnull) {
   st->kinds = static_cast<char*>(palloc0(ncols));
   st->order = static_cast<int*>(palloc0(sizeof(int) * ncols));
   st->key_att = static_cast<int*>(palloc0(sizeof(int) * INDEX_MAX_KEYS));
-  for (int i = 0; i < ncols; ++i) {
-    st->kinds[i] = KindOf(TupleDescAttr(desc, i));
-    st->order[st->norder++] = i;
-    st->has_jsonb |= TupleDescAttr(desc, i)->atttypid == JSONBOID;
-  }
-  std::sort(st->order, st->order + st->norder, [desc](int a, int b) {
-    const char* x = NameStr(TupleDescAttr(desc, a)->attname);
-    const char* y = NameStr(TupleDescAttr(desc, b)->attname);
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? lx < ly : memcmp(x, y, lx) < 0;
-  });
+  for (int i = 0; i < ncols; ++i) st->kinds[i] = KindOf(TupleDescAttr(desc, i));
+  SetKeyOrder(st, desc);
   for (int k = 0; k < nkeys; ++k) {
     int found = -1;
     for (int i = 0; i < ncols && found < 0; ++i)
