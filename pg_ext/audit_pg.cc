@@ -969,6 +969,7 @@ void StageOpen(Stager* s, const Firing* f, Relation table, uint8 op) {
                     errhint("Run ALTER EXTENSION vigil UPDATE, or restore the sequence.")));
   initStringInfo(&s->buf);
   s->buf.len = VARHDRSZ;
+  appendStringInfoChar(&s->buf, core::audit::staged::kStoredPlain);  // TOAST compresses it
   s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "vigil audit stage row", ALLOCSET_DEFAULT_SIZES);
   s->n = 0;
   s->op = op;
@@ -1015,6 +1016,7 @@ void StageFlush(Stager* s) {
   RememberStaged(&tuple->t_self);
   heap_freetuple(tuple);
   s->buf.len = VARHDRSZ;
+  appendStringInfoChar(&s->buf, core::audit::staged::kStoredPlain);  // TOAST compresses it
   s->n = 0;
 }
 
@@ -1120,9 +1122,9 @@ struct DecodedValue {
 // `per_entry` values each, of operation `op`. Throws (in Run) on a
 // malformed batch.
 DecodedValue* DecodeBatch(const char* data, std::size_t size, int n, int per_entry, uint8 op) {
-  std::string_view bytes(data, size);
   return vigil::pg::Run([&] {
     namespace staged = core::audit::staged;
+    std::string_view bytes = staged::Unpack(std::string_view(data, size), nullptr);
     auto* out = static_cast<DecodedValue*>(
         vigil::pg::AllocNoThrow(sizeof(DecodedValue) * std::max<std::size_t>(1, static_cast<std::size_t>(n) * per_entry)));
     staged::Reader r(bytes);

@@ -369,7 +369,11 @@ INSERT INTO audit_bulk SELECT g, 1, 1, 1, 'x', 'x', true, NULL, NULL, NULL, NULL
 RESET ROLE;
 UPDATE vigil_state.vigil_audit_batch SET types[2] = 'point'::regtype;
 SELECT vigil_audit_seal();
-UPDATE vigil_state.vigil_audit_batch SET types[2] = 'int2'::regtype, entries = '\x00ff';
+UPDATE vigil_state.vigil_audit_batch SET types[2] = 'int2'::regtype, entries = '\x0000ff';
+SELECT vigil_audit_seal();
+-- PostgreSQL writes its batches plain (format 0) and lets TOAST compress
+-- them: an LZ4 batch (format 1) is refused.
+UPDATE vigil_state.vigil_audit_batch SET entries = '\x01100102';
 SELECT vigil_audit_seal();
 DELETE FROM vigil_state.vigil_audit_batch;
 SELECT (vigil_audit_verify())->'valid' AS valid;

@@ -397,6 +397,7 @@ struct Capture {
   AuditState* state = nullptr;
   sqlite3_vfs* vfs = nullptr;
   std::string buf;
+  std::string packed;  // a batch in stored form (Write)
   struct Chunk {
     std::size_t begin, entries;
     std::int64_t first;  // the ordinal of its first entry
@@ -463,6 +464,7 @@ struct Capture {
     // A large transaction's memory goes back with it.
     if (buf.capacity() > (std::size_t{8} << 20)) std::string().swap(buf);
     else buf.clear();
+    if (packed.capacity() > (std::size_t{8} << 20)) std::string().swap(packed);
     if (chunks.capacity() > 4096) std::vector<Chunk>().swap(chunks);
     else chunks.clear();
     marks.clear();
@@ -551,18 +553,19 @@ struct Capture {
       sqlite3_bind_int64(s.get(), 4, id_base + first);
       sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(n));
       s.Text(2, list);
+      std::string_view entries(buf.data() + begin, end - begin);
+      std::string blob;
       if (state != nullptr && state->known) {
         // Cut at a mark: its first entry may refer to entries before it.
-        std::string blob;
         staged::AppendState(blob, state->at, state->actor ? std::optional<std::string_view>(*state->actor) : std::nullopt,
                             state->statement ? std::optional<std::string_view>(*state->statement) : std::nullopt);
-        blob.append(buf, begin, end - begin);
-        sqlite3_bind_blob64(s.get(), 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
-      } else {
-        // Static: nothing runs inside the INSERT that could change buf (a
-        // trigger on the table is refused, and Write does not re-enter).
-        sqlite3_bind_blob64(s.get(), 3, buf.data() + begin, end - begin, SQLITE_STATIC);
+        blob.append(entries);
+        entries = blob;
       }
+      staged::Pack(packed, entries);
+      // Static: nothing runs inside the INSERT that could change `packed`
+      // (a trigger on the table is refused, and Write does not re-enter).
+      sqlite3_bind_blob64(s.get(), 3, packed.data(), packed.size(), SQLITE_STATIC);
       s.Step();
     };
     std::size_t first = from.chunks;
@@ -889,6 +892,7 @@ class SqliteAuditStore final : public audit::AuditStore {
     Stmt drop(db_, "DELETE FROM main.vigil_audit_batch WHERE id = ?1");
     // One statement per layout and operation, kept for the call.
     std::unordered_map<std::string, std::unique_ptr<Stmt>> writers;
+    std::string scratch;  // a compressed batch's entries
     std::int64_t after = std::numeric_limits<std::int64_t>::min();
     for (;;) {
       core::PollCancel();
@@ -898,7 +902,7 @@ class SqliteAuditStore final : public audit::AuditStore {
       after = next.Int(0);
       std::string layouts_json = next.Column(1).value_or("");
       const void* blob = sqlite3_column_blob(next.get(), 2);
-      std::string bytes(static_cast<const char*>(blob), blob ? static_cast<std::size_t>(sqlite3_column_bytes(next.get(), 2)) : 0);
+      std::string stored(static_cast<const char*>(blob), blob ? static_cast<std::size_t>(sqlite3_column_bytes(next.get(), 2)) : 0);
       sqlite3_reset(next.get());
       nlohmann::json list;
       if (CoreError([&] { list = core::json_in::ParseInput(layouts_json, "layouts"); })) list = nullptr;
@@ -911,7 +915,7 @@ class SqliteAuditStore final : public audit::AuditStore {
         layout_text.push_back(l.dump());
         layouts.push_back(staged::ParseLayout(layout_text.back()));
       }
-      staged::Reader reader(bytes);
+      staged::Reader reader(staged::Unpack(stored, &scratch));
       staged::Entry e;
       std::int64_t n = 0;
       while (reader.Next(e)) {

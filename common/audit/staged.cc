@@ -5,7 +5,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/companion.h"
 #include "base/error.h"
+#include "companions/api.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/core_guard.h"
@@ -111,6 +113,66 @@ void AppendValue(std::string& out, const Value& v) {
   char head[kMaxValueHead];
   out.append(head, PutValueHead(head, v));
   if (v.kind == Value::kText || v.kind == Value::kBlob) out.append(v.bytes.data(), v.bytes.size());
+}
+
+namespace {
+
+const VigilLz4Api* TryLz4() noexcept {
+  return companion::Try<VigilLz4Api>("vigil_lz4", VIGIL_LZ4_API_ENTRY, VIGIL_LZ4_API_VERSION);
+}
+
+}  // namespace
+
+void Pack(std::string& out, std::string_view entries) {
+  out.clear();
+  // Below a few hundred bytes LZ4 saves little: not worth loading it for.
+  if (entries.size() >= 256) {
+    if (const VigilLz4Api* lz4 = TryLz4(); lz4 != nullptr) {
+      std::size_t bound = lz4->bound(entries.size());
+      if (bound != 0) {
+        char head[11];
+        head[0] = kStoredLz4;
+        std::size_t h = 1 + PutVarint(head + 1, entries.size());
+        out.resize(h + bound);
+        std::memcpy(out.data(), head, h);
+        std::size_t n = lz4->compress(entries.data(), entries.size(), out.data() + h, bound);
+        if (n != 0 && h + n < 1 + entries.size()) {
+          out.resize(h + n);
+          return;
+        }
+        out.clear();
+      }
+    }
+  }
+  out.reserve(1 + entries.size());
+  out.push_back(kStoredPlain);
+  out.append(entries);
+}
+
+std::string_view Unpack(std::string_view stored, std::string* scratch) {
+  if (stored.empty()) Malformed("it has no format");
+  if (stored[0] == kStoredPlain) return stored.substr(1);
+  if (stored[0] != kStoredLz4) Malformed("its format is unknown");
+  if (scratch == nullptr) Malformed("it is compressed, and this engine writes no compressed batch");
+  // The size: a varint, read as Reader reads one.
+  std::uint64_t n = 0;
+  std::size_t at = 1;
+  for (int shift = 0;; shift += 7) {
+    if (at >= stored.size() || shift > 35) Malformed("its size is not one");
+    auto b = static_cast<std::uint8_t>(stored[at++]);
+    n |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  std::string_view block = stored.substr(at);
+  // LZ4 expands a block at most 255-fold, and takes at most 0x7E000000
+  // bytes: a size beyond either is a lie, refused before any allocation.
+  if (n == 0 || n > 0x7E000000 || n > 255 * static_cast<std::uint64_t>(block.size()) + 16)
+    Malformed("its size is impossible for its block");
+  const auto& lz4 = companion::Require<VigilLz4Api>("vigil_lz4", VIGIL_LZ4_API_ENTRY, VIGIL_LZ4_API_VERSION);
+  scratch->resize(static_cast<std::size_t>(n));
+  if (lz4.decompress(block.data(), block.size(), scratch->data(), scratch->size()) != 1)
+    Malformed("its LZ4 block is not one of its size");
+  return *scratch;
 }
 
 std::uint64_t Reader::Varint() {

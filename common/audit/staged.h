@@ -26,6 +26,14 @@
 //   varint count, then count values
 // A value: byte tag 0 NULL | 1 integer (zigzag varint) | 2 real (8 bytes,
 // IEEE 754 little-endian) | 3 text (varint length, bytes) | 4 blob (same).
+//
+// A batch as stored (vigil_audit_batch.entries, on both engines): a byte
+// giving its format, then
+//   0 (kStoredPlain) the entries;
+//   1 (kStoredLz4)   varint n, the entries' size, then the entries as one
+//                    LZ4 block (liblz4, through the vigil_lz4 companion).
+// SQLite writes format 1 when the block is smaller and the companion is
+// there; PostgreSQL writes format 0, which TOAST compresses (lz4).
 #pragma once
 
 #include <cstdint>
@@ -72,6 +80,20 @@ void AppendValue(std::string& out, const Value& v);
 // may refer to as "the previous entry's").
 void AppendState(std::string& out, std::int64_t at_ms, std::optional<std::string_view> actor,
                  std::optional<std::string_view> statement);
+
+constexpr char kStoredPlain = 0, kStoredLz4 = 1;
+
+// Pack writes `entries` in stored form into out (replacing what it held):
+// LZ4 when the vigil_lz4 companion can be loaded and the block is smaller,
+// otherwise plain. It never fails for want of the companion.
+void Pack(std::string& out, std::string_view entries);
+// Unpack returns the entries of a stored batch: a view into `stored`, or
+// (format 1) into *scratch, which it fills. With scratch null a compressed
+// batch is refused (PostgreSQL writes none). Throws Error(kPrerequisite)
+// on a malformed batch — an unknown format, a size LZ4 could not have
+// produced from the block, a block that does not decompress to exactly
+// that size — and when format 1 needs the companion and it is missing.
+std::string_view Unpack(std::string_view stored, std::string* scratch);
 
 struct Entry {
   std::uint64_t layout = 0;

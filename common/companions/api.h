@@ -123,4 +123,22 @@ struct VigilPhoneApi {
 };
 const VigilPhoneApi* vigil_phone_api(void);
 
+// vigil_lz4.so: LZ4 block compression (liblz4), for the batches of staged
+// audit entries SQLite writes at commit (audit/staged.h).
+//   compress: src into dst (cap bytes); the compressed size, or 0 when it
+//     does not fit (or src is larger than LZ4 takes).
+//   bound: the most compress can write for len bytes (0: too large).
+//   decompress: src into exactly raw bytes at dst; 1 when src is a valid
+//     block of exactly raw bytes, 0 otherwise. It never reads past src + len
+//     nor writes past dst + raw (LZ4_decompress_safe).
+#define VIGIL_LZ4_API_VERSION 1u
+#define VIGIL_LZ4_API_ENTRY "vigil_lz4_api"
+struct VigilLz4Api {
+  unsigned version;  // 1
+  size_t (*compress)(const void* src, size_t len, void* dst, size_t cap);
+  size_t (*bound)(size_t len);
+  int (*decompress)(const void* src, size_t len, void* dst, size_t raw);
+};
+const VigilLz4Api* vigil_lz4_api(void);
+
 }  // extern "C"

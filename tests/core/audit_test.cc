@@ -373,6 +373,59 @@ TEST(AuditStaged, StateRecords) {
   EXPECT_FALSE(r.Next(e));
 }
 
+TEST(AuditStaged, StoredForms) {
+  auto refused = [](std::string_view stored, std::string* scratch) {
+    try {
+      (void)staged::Unpack(stored, scratch);
+    } catch (const Error& err) {
+      return err.code() == ErrorCode::kPrerequisite;
+    }
+    return false;
+  };
+  std::string scratch, packed;
+  // A short batch stays plain: not worth loading LZ4 for.
+  std::string small;
+  AppendHeader(small, 0, staged::Op::kInsert, 1000, std::nullopt, std::nullopt, std::nullopt, 1);
+  AppendValue(small, Int(7));
+  staged::Pack(packed, small);
+  EXPECT_EQ(packed[0], staged::kStoredPlain);
+  EXPECT_EQ(staged::Unpack(packed, nullptr), small);
+  // A batch of similar rows is an LZ4 block, smaller, read back the same;
+  // an engine that writes no compressed batch (scratch null) refuses it.
+  std::string big;
+  for (int i = 0; i < 1000; ++i) {
+    AppendHeader(big, 0, staged::Op::kInsert, 1000 + i, i ? std::optional<std::int64_t>(999 + i) : std::nullopt,
+                 std::nullopt, std::nullopt, 3);
+    for (const Value& v : {Int(i), Bytes(Value::kText, "AAPL"), Bytes(Value::kText, "2026-01-01T00:00:00Z")})
+      AppendValue(big, v);
+  }
+  staged::Pack(packed, big);
+  ASSERT_EQ(packed[0], staged::kStoredLz4);
+  EXPECT_LT(packed.size(), big.size() / 2);
+  EXPECT_EQ(staged::Unpack(packed, &scratch), big);
+  EXPECT_TRUE(refused(packed, nullptr));
+  // Every truncation of the block is refused, never read past its end.
+  for (std::size_t n = 0; n < packed.size(); ++n) EXPECT_TRUE(refused(std::string_view(packed).substr(0, n), &scratch)) << n;
+  // Bytes LZ4 cannot shrink stay plain.
+  std::string noise;
+  std::uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 4096; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    noise.push_back(static_cast<char>(x));
+  }
+  staged::Pack(packed, noise);
+  EXPECT_EQ(packed[0], staged::kStoredPlain);
+  EXPECT_EQ(staged::Unpack(packed, &scratch), noise);
+  // Sizes a block could not produce are refused before any allocation;
+  // so are an unknown format and a missing one.
+  EXPECT_TRUE(refused(std::string("\x01\xff\xff\xff\xff\x07\x00", 7), &scratch));  // 2^31 from one byte
+  EXPECT_TRUE(refused(std::string("\x01\x00\x00", 3), &scratch));                     // size 0
+  EXPECT_TRUE(refused(std::string("\x01\x80\x80\x80\x80\x80\x80\x01", 8), &scratch));  // a size too long
+  EXPECT_TRUE(refused(std::string("\x01\x10\x01\x02", 4), &scratch));                 // not a block of 16
+  EXPECT_TRUE(refused(std::string("\x02", 1), &scratch));
+  EXPECT_TRUE(refused(std::string(), &scratch));
+}
+
 TEST(AuditStaged, Layouts) {
   staged::Layout l;
   l.table = "we\"ird";

@@ -1,8 +1,10 @@
 // audit_staged.cc — fuzz target: the staged audit batches SQLite keeps in
 // vigil_audit_batch (audit/staged.cc), which a crafted file controls.
-// Input: a batch's bytes. Invariants: the reader never reads past the end
-// and throws only core::Error; what it reads, written again with the
-// encoder, reads back the same. The same bytes are also tried as a layout.
+// Input: a batch's bytes as stored (a format byte, then the entries or an
+// LZ4 block of them). Invariants: unpacking and the reader never read past
+// the end and throw only core::Error; what they read, written again with
+// the encoder and packed, reads back the same. The same bytes are also
+// tried as a layout.
 #include <cstring>
 #include <optional>
 #include <string>
@@ -17,8 +19,9 @@ namespace staged = core::audit::staged;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string_view bytes = fuzz::Text(data, size);
   std::vector<staged::Entry> entries;
+  std::string scratch;
   fuzz::Expected([&] {
-    staged::Reader r(bytes);
+    staged::Reader r(staged::Unpack(bytes, &scratch));
     staged::Entry e;
     while (r.Next(e)) entries.push_back(e);
   });
@@ -29,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                          e.values.size());
     for (const staged::Value& v : e.values) staged::AppendValue(again, v);
   }
-  staged::Reader r(again);
+  std::string packed, scratch2;
+  staged::Pack(packed, again);
+  staged::Reader r(staged::Unpack(packed, &scratch2));
   staged::Entry e;
   for (const staged::Entry& want : entries) {
     fuzz::Check(r.Next(e), "a re-encoded entry reads back");

@@ -172,7 +172,9 @@ SELECT count(*) AS batches, (SELECT count(*) FROM vigil_audit_log WHERE json_ext
 -- Without a transaction a large statement writes batches as it goes.
 WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 40099)
 INSERT INTO accounts (id, email) SELECT i, printf('%.100c', 'x') FROM n;
-SELECT count(*) > 1 AS batches, sum(n) AS staged FROM vigil_audit_batch;
+SELECT count(*) > 1 AS batches, sum(n) AS staged,
+       group_concat(DISTINCT hex(substr(entries, 1, 1))) AS formats, sum(length(entries)) < 40000 * 100 AS compressed
+FROM vigil_audit_batch;
 DELETE FROM accounts WHERE id >= 100;
 SELECT vigil_audit_seal() AS sealed, json_extract(vigil_audit_verify(), '$.valid') AS valid;
 -- The capture table takes vigil's triggers' rows only; a malformed batch
@@ -183,7 +185,17 @@ INSERT INTO vigil_audit_capture (layout, operation, part) VALUES ('{}', 'INSERT'
 INSERT INTO vigil_audit_capture (layout, operation, part, v0) VALUES ('{"table":"t","columns":["a"],"key":[],"redact":[]}', 'INSERT', 1, 1);
 INSERT INTO vigil_audit_capture (layout, operation, part, v0) VALUES ('{"table":"t","columns":["a"],"key":[],"redact":[]}', 'MERGE', 0, 1);
 INSERT INTO accounts (id, email) VALUES (16, 'g@example.com');
-UPDATE vigil_audit_batch SET entries = x'00ff';
+UPDATE vigil_audit_batch SET entries = x'0000ff';
+SELECT vigil_audit_seal();
+-- Batches of more than 256 bytes are LZ4 blocks (format 1): a size the
+-- block could not hold, a block that is not one, an unknown format.
+UPDATE vigil_audit_batch SET entries = x'01ffffffff0f00';
+SELECT vigil_audit_seal();
+UPDATE vigil_audit_batch SET entries = x'01100102';
+SELECT vigil_audit_seal();
+UPDATE vigil_audit_batch SET entries = x'02';
+SELECT vigil_audit_seal();
+UPDATE vigil_audit_batch SET entries = x'';
 SELECT vigil_audit_seal();
 SELECT json_extract(vigil_audit_verify(), '$.unsealed') AS unsealed;
 DELETE FROM vigil_audit_batch;
