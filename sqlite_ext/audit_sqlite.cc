@@ -52,9 +52,25 @@ namespace staged = core::audit::staged;
 // secret of secrets_sqlite.cc (ConnectionApiSecret).
 struct Capture;
 
+// What the connection's capture tables share within a transaction: entries
+// are numbered across both, in the order they are captured, and batches are
+// numbered from one base.
+struct CaptureTx {
+  std::int64_t ordinal = 0;   // of the next entry (rolled-back ones leave gaps)
+  std::int64_t id_base = -1;  // this transaction's, from its first write
+  int last_slot = -1;         // the table that took the newest entry
+  // The statement's time, read at its first entry: SQLite's 'now' is the
+  // statement's too. A statement starts a transaction (xBegin of the first
+  // table) or, inside one, opens a savepoint (xSavepoint): both forget it.
+  std::int64_t statement_at = 0;
+  bool statement_at_known = false;
+};
+
 struct AuditState {
   int refs = 0;
-  Capture* capture = nullptr;  // the connection's vigil_audit_capture, once used
+  // The connection's vigil_audit_capture8 and vigil_audit_capture, once used.
+  Capture* captures[2] = {nullptr, nullptr};
+  CaptureTx tx;
   sqlite3* db = nullptr;  // its statement monitor goes with it (RemoveMonitor)
   std::optional<std::string> actor;
   std::optional<std::string> key;
@@ -214,9 +230,15 @@ staged::Op OpOf(std::string_view op) {
   return staged::Op::kDelete;
 }
 
-// The capture table's columns: an entry's values arrive kCaptureValues at a
-// time, one row of vigil_audit_capture per part.
+// The capture tables' columns: an entry's values arrive kCaptureValues at a
+// time, one row of vigil_audit_capture per part. An entry of at most
+// kNarrowValues values (an INSERT or DELETE of a table of up to 8 columns)
+// goes to vigil_audit_capture8 instead, whose rows are narrower: SQLite
+// fills and copies every declared column of every row, and for such tables
+// the 8 unused ones cost about 3 % of an audited insert.
 constexpr int kCaptureValues = 16;
+constexpr int kNarrowValues = 8;
+constexpr const char* kCaptureTables[2] = {"vigil_audit_capture8", "vigil_audit_capture"};
 
 // TriggerSql is one trigger's text after "CREATE TRIGGER " (as
 // sqlite_schema keeps it). The trigger computes nothing but the redacted
@@ -240,6 +262,7 @@ std::string TriggerSql(const TablePlan& p, const char* op) {
   if (o == staged::Op::kUpdate)
     for (const std::string& c : l.redact) values.push_back(Sql("OLD.\"%w\" IS NOT NEW.\"%w\"", c.c_str(), c.c_str()));
   std::string layout = Sql("%Q", staged::LayoutJson(l).c_str());
+  bool narrow = values.size() <= kNarrowValues;
   std::size_t width = std::min<std::size_t>(values.size(), kCaptureValues);
   std::string columns = "layout, operation, statement, part";
   for (std::size_t i = 0; i < width; ++i) columns += ", v" + std::to_string(i);
@@ -258,7 +281,7 @@ std::string TriggerSql(const TablePlan& p, const char* op) {
   std::string lower = op;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   std::string name = TriggerName(lower.c_str(), t);
-  return Sql("\"%w\" AFTER %s ON \"%w\" BEGIN INSERT INTO vigil_audit_capture (", name.c_str(), op, t.c_str()) +
+  return Sql("\"%w\" AFTER %s ON \"%w\" BEGIN INSERT INTO %s (", name.c_str(), op, t.c_str(), kCaptureTables[narrow ? 0 : 1]) +
          columns + ") VALUES " + rows + "; END";
 }
 
@@ -413,13 +436,16 @@ struct Capture {
     std::int64_t at = 0;
   };
   std::vector<Mark> marks;  // by savepoint level
-  // Entries are numbered in the order they are captured (rolled-back ones
-  // leave gaps). A batch's id is the transaction's base plus the number of
-  // its first entry, so the sealer, reading batches in id order, reads
-  // entries in the order they happened whenever each batch was written.
-  std::int64_t ordinal = 0;
-  std::int64_t id_base = -1;  // this transaction's, from the first write
-  bool fresh_chunk = false; // the next entry starts a chunk (after a write)
+  // Entries are numbered in the order they are captured, across the
+  // connection's capture tables (state->tx; rolled-back ones leave gaps).
+  // A chunk holds a run of entries no other table's entry interleaves: an
+  // entry after one the other table took starts a chunk. A batch's id is
+  // the transaction's base plus the number of its first entry, so the
+  // sealer, reading batches in id order, reads entries in the order they
+  // happened whenever and by whichever table each batch was written.
+  int slot = 0;              // 0 vigil_audit_capture8, 1 vigil_audit_capture
+  bool in_tx = false;        // between xBegin and xCommit / xRollback
+  bool fresh_chunk = false;  // the next entry starts a chunk (after a write)
   // This transaction's layouts: a chunk's entries name them by index.
   std::vector<std::string> layouts;
   std::vector<staged::Layout> parsed;
@@ -434,11 +460,6 @@ struct Capture {
   bool prev_known = false;
   std::optional<std::string> prev_actor, prev_statement;
   std::int64_t prev_at = 0;
-  // The statement's time, read at its first entry: SQLite's 'now' is the
-  // statement's too. A statement starts a transaction (xBegin) or, inside
-  // one, opens a savepoint (xSavepoint): both forget it.
-  std::int64_t statement_at = 0;
-  bool statement_at_known = false;
   bool flushing = false;      // Flush is writing (its INSERT may call back)
   bool batch_checked = false; // vigil_audit_batch has no trigger (this transaction)
 
@@ -450,7 +471,7 @@ struct Capture {
     m.bytes = buf.size();
     m.chunks = chunks.size();
     m.last_entries = chunks.empty() ? 0 : chunks.back().entries;
-    m.ordinal = ordinal;
+    m.ordinal = state->tx.ordinal;
     m.known = prev_known;
     if (prev_known) {
       if (prev_actor) m.actor = prev_actor;
@@ -460,7 +481,6 @@ struct Capture {
   }
 
   void Reset() {
-    statement_at_known = false;
     // A large transaction's memory goes back with it.
     if (buf.capacity() > (std::size_t{8} << 20)) std::string().swap(buf);
     else buf.clear();
@@ -474,8 +494,6 @@ struct Capture {
     next_part = 0;
     prev_known = false;
     batch_checked = false;
-    ordinal = 0;
-    id_base = -1;
     fresh_chunk = false;
   }
 
@@ -534,6 +552,7 @@ struct Capture {
       list += layouts[i];
     }
     list += "]";
+    std::int64_t& id_base = state->tx.id_base;
     if (id_base < 0) {
       // Above every batch there is (a transaction commits after those it
       // follows: one writer), with 2^32 numbers for this one's entries.
@@ -663,14 +682,14 @@ struct Capture {
       staged::Op op = OpOf(opname);
       std::size_t index = LayoutIndex(layout);
       std::uint64_t count = parsed[index].ValueCount(op);
+      std::int64_t& ordinal = state->tx.ordinal;
       if (fresh_chunk || chunks.empty() || chunks.back().entries >= staged::kBatchEntries ||
-          buf.size() - chunks.back().begin >= staged::kBatchBytes) {
+          buf.size() - chunks.back().begin >= staged::kBatchBytes || state->tx.last_slot != slot) {
         chunks.push_back({buf.size(), 0, ordinal});
         fresh_chunk = false;
         prev_known = false;
       }
-      static const std::optional<std::string> kNone;
-      const std::optional<std::string>& actor = state != nullptr ? state->actor : kNone;
+      const std::optional<std::string>& actor = state->actor;
       std::optional<std::string_view> statement;
       if (sqlite3_value_type(col[2]) == SQLITE_TEXT)
         statement = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(col[2])),
@@ -687,9 +706,10 @@ struct Capture {
         if (statement) prev_statement = std::string(*statement);
         else prev_statement.reset();
       }
-      if (!statement_at_known) {
+      std::int64_t& statement_at = state->tx.statement_at;
+      if (!state->tx.statement_at_known) {
         statement_at = NowMs();
-        statement_at_known = true;
+        state->tx.statement_at_known = true;
       }
       entry_begin = buf.size();
       staged::AppendHeader(buf, index, op, statement_at,
@@ -699,6 +719,7 @@ struct Capture {
       prev_at = statement_at;
       chunks.back().entries++;
       ++ordinal;
+      state->tx.last_slot = slot;
       owed = count;
       next_part = 0;
     } else if (owed == 0 || part != next_part) {
@@ -714,9 +735,10 @@ struct Capture {
 
 Capture* AsCapture(sqlite3_vtab* v) { return reinterpret_cast<Capture*>(v); }
 
-int CaptureConnect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+int CaptureConnect(int slot, sqlite3* db, void* aux, sqlite3_vtab** out) {
+  if (aux == nullptr) return SQLITE_ERROR;
   std::string ddl = "CREATE TABLE x(layout, operation, statement, part";
-  for (int i = 0; i < kCaptureValues; ++i) ddl += ", v" + std::to_string(i);
+  for (int i = 0; i < (slot == 0 ? kNarrowValues : kCaptureValues); ++i) ddl += ", v" + std::to_string(i);
   ddl += ")";
   int rc = sqlite3_declare_vtab(db, ddl.c_str());
   if (rc != SQLITE_OK) return rc;
@@ -730,18 +752,27 @@ int CaptureConnect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab
   if (c == nullptr) return SQLITE_NOMEM;
   std::memset(&c->base, 0, sizeof(c->base));
   c->db = db;
+  c->slot = slot;
   c->state = static_cast<AuditState*>(aux);
   // The connection's clock, as SQLite's own 'now' reads it.
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &c->vfs) != SQLITE_OK || c->vfs == nullptr)
     c->vfs = sqlite3_vfs_find(nullptr);
-  if (c->state != nullptr) c->state->capture = c;
+  c->state->captures[slot] = c;
   *out = &c->base;
   return SQLITE_OK;
 }
 
+int CaptureConnect8(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+  return CaptureConnect(0, db, aux, out);
+}
+
+int CaptureConnect16(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+  return CaptureConnect(1, db, aux, out);
+}
+
 int CaptureDisconnect(sqlite3_vtab* v) {
   Capture* c = AsCapture(v);
-  if (c->state != nullptr && c->state->capture == c) c->state->capture = nullptr;
+  if (c->state->captures[c->slot] == c) c->state->captures[c->slot] = nullptr;
   sqlite3_free(c->base.zErrMsg);
   delete c;
   return SQLITE_OK;
@@ -767,8 +798,21 @@ int CaptureUpdate(sqlite3_vtab* v, int argc, sqlite3_value** argv, sqlite3_int64
   });
 }
 
+// A capture table joins a transaction (xBegin, then xSavepoint when
+// savepoints are open) in the prologue of the first statement that may
+// write it (OP_VBegin: also through triggers), never in the middle of one,
+// and leaves it at its end. What both tables share starts over when the
+// first of them joins and when the last leaves.
+bool OtherInTransaction(const Capture* c) {
+  const Capture* other = c->state->captures[1 - c->slot];
+  return other != nullptr && other->in_tx;
+}
+
 int CaptureBegin(sqlite3_vtab* v) {
-  AsCapture(v)->Reset();
+  Capture* c = AsCapture(v);
+  if (!OtherInTransaction(c)) c->state->tx = CaptureTx{};
+  c->Reset();
+  c->in_tx = true;
   return SQLITE_OK;
 }
 
@@ -777,14 +821,17 @@ int CaptureSync(sqlite3_vtab* v) {
 }
 
 int CaptureEnd(sqlite3_vtab* v) {
-  AsCapture(v)->Reset();
+  Capture* c = AsCapture(v);
+  c->Reset();
+  c->in_tx = false;
+  if (!OtherInTransaction(c)) c->state->tx = CaptureTx{};
   return SQLITE_OK;
 }
 
 int CaptureSavepoint(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
   return RunVtab(v, [&] {
-    c->statement_at_known = false;
+    c->state->tx.statement_at_known = false;
     if (level < 0 || c->flushing) return;
     c->DropPartial();
     auto at = static_cast<std::size_t>(level);
@@ -823,12 +870,12 @@ int CaptureRollbackTo(sqlite3_vtab* v, int level) {
   return SQLITE_OK;
 }
 
-sqlite3_module MakeCaptureModule() {
+sqlite3_module MakeCaptureModule(decltype(sqlite3_module::xConnect) connect) {
   sqlite3_module m;
   std::memset(&m, 0, sizeof(m));
   m.iVersion = 2;
   m.xCreate = nullptr;  // eponymous-only
-  m.xConnect = CaptureConnect;
+  m.xConnect = connect;
   m.xBestIndex = CaptureBestIndex;
   m.xDisconnect = CaptureDisconnect;
   m.xDestroy = CaptureDisconnect;
@@ -844,7 +891,7 @@ sqlite3_module MakeCaptureModule() {
   return m;
 }
 
-const sqlite3_module kCaptureModule = MakeCaptureModule();
+const sqlite3_module kCaptureModules[2] = {MakeCaptureModule(CaptureConnect8), MakeCaptureModule(CaptureConnect16)};
 
 // ---- the store -------------------------------------------------------------------
 
@@ -1173,10 +1220,13 @@ bool HasLog(sqlite3* db) {
 // in memory until it is released. Returns how many stay.
 std::size_t WriteOwn(sqlite3_context* ctx) {
   AuditState* st = State(ctx);
-  if (st == nullptr || st->capture == nullptr) return 0;
-  st->capture->Flush();
+  if (st == nullptr) return 0;
   std::size_t left = 0;
-  for (const Capture::Chunk& c : st->capture->chunks) left += c.entries;
+  for (Capture* capture : st->captures) {
+    if (capture == nullptr) continue;
+    capture->Flush();
+    for (const Capture::Chunk& c : capture->chunks) left += c.entries;
+  }
   return left;
 }
 
@@ -1389,8 +1439,13 @@ void* NewAuditState(int users, sqlite3* db) {
 }
 
 int RegisterAuditCapture(sqlite3* db, void* state) {
-  static_cast<AuditState*>(state)->refs++;
-  return sqlite3_create_module_v2(db, "vigil_audit_capture", &kCaptureModule, state, ReleaseAuditState);
+  for (int slot = 0; slot < 2; ++slot) {
+    // Each module holds a reference: SQLite releases them one by one.
+    static_cast<AuditState*>(state)->refs++;
+    int rc = sqlite3_create_module_v2(db, kCaptureTables[slot], &kCaptureModules[slot], state, ReleaseAuditState);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
 }
 
 void ReleaseAuditState(void* p) {

@@ -120,7 +120,7 @@ constexpr const char* kStateNames =
 // The read-only surfaces SQLite serves as eponymous virtual tables.
 constexpr const char* kSurfaceNames =
     "('vigil_rules', 'vigil_validators', 'vigil_functions', 'vigil_quality_issues', 'vigil_migration_status',"
-    " 'vigil_query_stats', 'vigil_slow_queries', 'vigil_health_checks', 'vigil_audit_capture')";
+    " 'vigil_query_stats', 'vigil_slow_queries', 'vigil_health_checks', 'vigil_audit_capture', 'vigil_audit_capture8')";
 
 struct Step {
   const char* from;

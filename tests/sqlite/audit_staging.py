@@ -5,10 +5,14 @@ capture table:
 
 - a shadow log kept by plain triggers (rolled back with the same
   transactions and savepoints) and vigil's log after sealing agree entry
-  for entry, in order, over a random mix of transactions, savepoints
+  for entry, in order, over a random mix of changes to a narrow table and
+  a wide one (their entries pass through vigil_audit_capture8 and
+  vigil_audit_capture), transactions, savepoints
   (also the one that opens a transaction), failing statements, statements
   large enough to be written mid-transaction, and seals inside and
   outside transactions (fixed seed);
+- one statement whose entries go through both capture tables gives them
+  one time, in order;
 - a 2,000-column table with redacted columns seals its UPDATE;
 - a trigger on vigil_audit_batch is refused, not run inside the write.
 Prints 'N passed, N failed'."""
@@ -26,24 +30,35 @@ from harness import error_of
 module = sys.argv[1]
 checks = Checks()
 
-SHADOW = """
-CREATE TABLE shadow_log (n INTEGER PRIMARY KEY, op TEXT, id INTEGER, old_v TEXT, new_v TEXT);
-CREATE TRIGGER sh_i AFTER INSERT ON items BEGIN INSERT INTO shadow_log (op, id, new_v) VALUES ('INSERT', NEW.id, NEW.v); END;
-CREATE TRIGGER sh_u AFTER UPDATE ON items BEGIN INSERT INTO shadow_log (op, id, old_v, new_v) VALUES ('UPDATE', NEW.id, OLD.v, NEW.v); END;
-CREATE TRIGGER sh_d AFTER DELETE ON items BEGIN INSERT INTO shadow_log (op, id, old_v) VALUES ('DELETE', OLD.id, OLD.v); END;
+def shadow_of(t):
+    return f"""
+CREATE TRIGGER sh_i_{t} AFTER INSERT ON {t} BEGIN INSERT INTO shadow_log (t, op, id, new_v) VALUES ('{t}', 'INSERT', NEW.id, NEW.v); END;
+CREATE TRIGGER sh_u_{t} AFTER UPDATE ON {t} BEGIN INSERT INTO shadow_log (t, op, id, old_v, new_v) VALUES ('{t}', 'UPDATE', NEW.id, OLD.v, NEW.v); END;
+CREATE TRIGGER sh_d_{t} AFTER DELETE ON {t} BEGIN INSERT INTO shadow_log (t, op, id, old_v) VALUES ('{t}', 'DELETE', OLD.id, OLD.v); END;
 """
+
+
+SHADOW = "CREATE TABLE shadow_log (n INTEGER PRIMARY KEY, t TEXT, op TEXT, id INTEGER, old_v TEXT, new_v TEXT);" + \
+    shadow_of("items")
+# Ten columns: its entries go through vigil_audit_capture, items' (two)
+# through vigil_audit_capture8.
+WIDE = "CREATE TABLE wide (id INTEGER PRIMARY KEY, v TEXT, c1, c2, c3, c4, c5, c6, c7, c8);" + shadow_of("wide")
 
 
 def random_mix(path, seed):
     rnd = random.Random(seed)
     db = connect_module(module, path)
-    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + WIDE)
     db.execute("SELECT vigil_audit_enable('items')")
+    db.execute("SELECT vigil_audit_enable('wide')")
     next_id = 1
     depth = 0  # open savepoints
     in_tx = False
     for step in range(250):
         r = rnd.random()
+        t = rnd.choice(["items", "wide"])
+        cols = "(id, v)" if t == "items" else "(id, v, c1, c8)"
+        extra = "" if t == "items" else ", 1, x'00ff'"
         try:
             if r < 0.25:
                 rows = rnd.choice([1, 1, 2, 5, 40])
@@ -53,19 +68,20 @@ def random_mix(path, seed):
                     next_id += 1
                 if rnd.random() < 0.15:  # a conflict: the statement fails as a whole
                     values.append((rnd.randrange(1, next_id), "dup"))
-                db.execute("INSERT INTO items VALUES " + ", ".join("(?, ?)" for _ in values),
+                db.execute(f"INSERT INTO {t} {cols} VALUES " + ", ".join(f"(?, ?{extra})" for _ in values),
                            [x for v in values for x in v])
             elif r < 0.28:
                 # Large enough to be written while the transaction goes on
                 # (1 MiB at the next statement, 4 MiB after an entry).
                 n = rnd.choice([9000, 36000])
                 db.execute("WITH RECURSIVE g(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM g WHERE i < ?) "
-                           "INSERT INTO items SELECT i, printf('%.100c', 'x') || i FROM g", (next_id, next_id + n - 1))
+                           f"INSERT INTO {t} {cols} SELECT i, printf('%.100c', 'x') || i{extra} FROM g",
+                           (next_id, next_id + n - 1))
                 next_id += n
             elif r < 0.40:
-                db.execute("UPDATE items SET v = v || '+' WHERE id % ? = 0 AND id >= ?", (rnd.choice([3, 7]), next_id - 400))
+                db.execute(f"UPDATE {t} SET v = v || '+' WHERE id % ? = 0 AND id >= ?", (rnd.choice([3, 7]), next_id - 400))
             elif r < 0.45:
-                db.execute("DELETE FROM items WHERE id % ? = 1 AND id >= ?", (rnd.choice([5, 11]), next_id - 400))
+                db.execute(f"DELETE FROM {t} WHERE id % ? = 1 AND id >= ?", (rnd.choice([5, 11]), next_id - 400))
             elif r < 0.55 and not in_tx and depth == 0:
                 db.execute("BEGIN")
                 in_tx = True
@@ -101,9 +117,10 @@ def random_mix(path, seed):
     if db.in_transaction:
         db.execute("COMMIT")
     db.execute("SELECT vigil_audit_seal()").fetchone()
-    log = db.execute("SELECT operation, json_extract(row_key, '$.id'), json_extract(old_row, '$.v'), "
-                     "json_extract(new_row, '$.v') FROM vigil_audit_log WHERE table_name = 'items' ORDER BY id").fetchall()
-    shadow = db.execute("SELECT op, id, old_v, new_v FROM shadow_log ORDER BY n").fetchall()
+    log = db.execute("SELECT table_name, operation, json_extract(row_key, '$.id'), json_extract(old_row, '$.v'), "
+                     "json_extract(new_row, '$.v') FROM vigil_audit_log WHERE table_name IN ('items', 'wide') "
+                     "ORDER BY id").fetchall()
+    shadow = db.execute("SELECT t, op, id, old_v, new_v FROM shadow_log ORDER BY n").fetchall()
     report = json.loads(db.execute("SELECT vigil_audit_verify()").fetchone()[0])
     staged = db.execute("SELECT count(*) FROM vigil_audit_batch").fetchone()[0]
     db.close()
@@ -146,6 +163,50 @@ with tempfile.TemporaryDirectory() as d:
         who = db.execute("SELECT count(*), count(*) FILTER (WHERE actor = 'ann' AND statement IS NOT NULL "
                          "AND at LIKE '____-__-__T__:__:__.______Z') FROM vigil_audit_log").fetchone()
         checks(who[0] == who[1], f"{opener}: every entry keeps its actor, statement and time: {who}")
+        db.close()
+
+    # One statement whose entries pass through both capture tables (a
+    # trigger of the user's copies each row of items into wide): they keep
+    # their order and share the statement's time, though the statement
+    # outlasts the clock's millisecond (slow() sleeps), with and without a
+    # transaction around it; the second capture table joins mid-statement.
+    import time
+
+    def slow():
+        time.sleep(0.004)
+        return ""
+
+    for opener in (None, "BEGIN"):
+        db = connect_module(module, os.path.join(d, f"both{opener}.db"))
+        db.create_function("slow", 0, slow)
+        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + WIDE +
+                         "CREATE TRIGGER fan AFTER INSERT ON items BEGIN "
+                         "INSERT INTO wide (id, v) VALUES (NEW.id, NEW.v || slow()); END;")
+        db.execute("SELECT vigil_audit_enable('items')")
+        db.execute("SELECT vigil_audit_enable('wide')")
+        if opener:
+            db.execute(opener)
+        db.execute("INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        db.execute("SAVEPOINT s")
+        db.execute("INSERT INTO items VALUES (4, 'd')")
+        db.execute("ROLLBACK TO s")
+        db.execute("RELEASE s")
+        db.execute("INSERT INTO items VALUES (5, 'e')")
+        if opener:
+            db.execute("COMMIT")
+        db.execute("SELECT vigil_audit_seal()").fetchone()
+        log = db.execute("SELECT table_name, operation, json_extract(row_key, '$.id'), at FROM vigil_audit_log "
+                         "ORDER BY id").fetchall()
+        shadow = db.execute("SELECT t, op, id FROM shadow_log ORDER BY n").fetchall()
+        # (The order of one row's triggers is SQLite's: compared per table.)
+        for t in ("items", "wide"):
+            checks([r[:3] for r in log if r[0] == t] == [r for r in shadow if r[0] == t],
+                   f"{opener}: {t}'s entries, as the shadow log has them: {log}")
+        times = [r[3] for r in log]
+        checks(len(log) == 8 and len(set(times[:6])) == 1 and times[6] == times[7] and times[6] != times[0],
+               f"{opener}: the entries of one statement share its time, across both tables: {times}")
+        report = json.loads(db.execute("SELECT vigil_audit_verify()").fetchone()[0])
+        checks(report.get("valid") is True and report.get("unsealed") == 0, f"{opener}: the chain verifies: {report}")
         db.close()
 
     # The savepoint that opens a transaction, rolled back: no entry.
