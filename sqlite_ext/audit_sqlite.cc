@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -414,12 +415,54 @@ std::string Quoted(const std::string& s) {
 //    belongs to the enclosing level), or pass 4 MiB after an entry;
 //  - when the sealer asks (Seal, before it opens its own savepoint).
 // Memory holds at most about 1 MiB a savepoint level plus 4 MiB.
+// ByteBuf is the capture table's buffer: the per-row path writes into room
+// it reserved (Room), without std::string's checks and zero-filling at
+// every append.
+class ByteBuf {
+ public:
+  ByteBuf() = default;
+  ByteBuf(const ByteBuf&) = delete;
+  ByteBuf& operator=(const ByteBuf&) = delete;
+  ~ByteBuf() { std::free(p_); }
+  std::size_t size() const { return n_; }
+  std::size_t capacity() const { return cap_; }
+  const char* data() const { return p_; }
+  // Room returns where k more bytes may be written; Commit keeps them.
+  char* Room(std::size_t k) {
+    if (cap_ - n_ < k) Grow(k);
+    return p_ + n_;
+  }
+  void Commit(std::size_t k) { n_ += k; }
+  void Truncate(std::size_t n) { n_ = std::min(n_, n); }
+  // Clear empties it; past `keep` bytes of capacity it gives them back.
+  void Clear(std::size_t keep) {
+    n_ = 0;
+    if (cap_ > keep) {
+      std::free(p_);
+      p_ = nullptr;
+      cap_ = 0;
+    }
+  }
+
+ private:
+  void Grow(std::size_t k) {
+    if (k > std::numeric_limits<std::size_t>::max() / 4 - n_) throw std::bad_alloc();
+    std::size_t cap = std::max({cap_ * 2, n_ + k, std::size_t{64} << 10});
+    void* p = std::realloc(p_, cap);
+    if (p == nullptr) throw std::bad_alloc();
+    p_ = static_cast<char*>(p);
+    cap_ = cap;
+  }
+  char* p_ = nullptr;
+  std::size_t n_ = 0, cap_ = 0;
+};
+
 struct Capture {
   sqlite3_vtab base;
   sqlite3* db = nullptr;
   AuditState* state = nullptr;
   sqlite3_vfs* vfs = nullptr;
-  std::string buf;
+  ByteBuf buf;
   std::string packed;  // a batch in stored form (Write)
   struct Chunk {
     std::size_t begin, entries;
@@ -482,8 +525,7 @@ struct Capture {
 
   void Reset() {
     // A large transaction's memory goes back with it.
-    if (buf.capacity() > (std::size_t{8} << 20)) std::string().swap(buf);
-    else buf.clear();
+    buf.Clear(std::size_t{8} << 20);
     if (packed.capacity() > (std::size_t{8} << 20)) std::string().swap(packed);
     if (chunks.capacity() > 4096) std::vector<Chunk>().swap(chunks);
     else chunks.clear();
@@ -501,7 +543,7 @@ struct Capture {
   // direct INSERT into vigil_audit_capture can leave one).
   void DropPartial() {
     if (owed == 0) return;
-    buf.resize(entry_begin);
+    buf.Truncate(entry_begin);
     if (!chunks.empty()) {
       if (chunks.back().begin == entry_begin) chunks.pop_back();
       else chunks.back().entries--;
@@ -512,7 +554,7 @@ struct Capture {
   }
 
   void Restore(const Mark& m) {
-    buf.resize(std::min(buf.size(), m.bytes));
+    buf.Truncate(m.bytes);
     chunks.resize(std::min(chunks.size(), m.chunks));
     if (!chunks.empty() && chunks.size() == m.chunks) chunks.back().entries = m.last_entries;
     owed = 0;
@@ -595,7 +637,7 @@ struct Capture {
     for (std::size_t i = first; i < chunks.size(); ++i)
       write(chunks[i].begin, i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size(), chunks[i].entries,
             chunks[i].first, nullptr);
-    buf.resize(from.bytes);
+    buf.Truncate(from.bytes);
     chunks.resize(from.chunks);
     if (!chunks.empty()) chunks.back().entries = from.last_entries;
     prev_known = false;
@@ -712,9 +754,12 @@ struct Capture {
         state->tx.statement_at_known = true;
       }
       entry_begin = buf.size();
-      staged::AppendHeader(buf, index, op, statement_at,
-                           prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt, give_actor,
-                           give_statement, count);
+      std::size_t room = staged::kMaxHeader;
+      for (const auto* given : {&give_actor, &give_statement})
+        if (*given) room += staged::kMaxValueHead + (**given ? (**given)->size() : 0);
+      buf.Commit(staged::PutHeader(buf.Room(room), index, op, statement_at,
+                                   prev_known ? std::optional<std::int64_t>(prev_at) : std::nullopt, give_actor,
+                                   give_statement, count));
       prev_known = true;
       prev_at = statement_at;
       chunks.back().entries++;
@@ -726,7 +771,13 @@ struct Capture {
       throw Error(ErrorCode::kInvalidParameter, "vigil_audit_capture takes the rows of vigil's audit triggers only");
     }
     std::uint64_t take = std::min<std::uint64_t>(owed, static_cast<std::uint64_t>(ncol - 4));
-    for (std::uint64_t i = 0; i < take; ++i) staged::AppendValue(buf, ValueOf(col[4 + i], utf8));
+    for (std::uint64_t i = 0; i < take; ++i) {
+      staged::Value v = ValueOf(col[4 + i], utf8);
+      char* out = buf.Room(staged::kMaxValueHead + v.bytes.size());
+      std::size_t n = staged::PutValueHead(out, v);
+      if (!v.bytes.empty()) std::memcpy(out + n, v.bytes.data(), v.bytes.size());
+      buf.Commit(n + v.bytes.size());
+    }
     owed -= take;
     ++next_part;
     if (owed == 0 && buf.size() - Protected() >= 4 * staged::kBatchBytes) Flush();

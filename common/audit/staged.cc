@@ -87,16 +87,36 @@ void AppendVarint(std::string& out, std::uint64_t v) {
   out.append(b, PutVarint(b, v));
 }
 
+std::size_t PutHeader(char* out, std::uint64_t layout, Op op, std::int64_t at_ms, std::optional<std::int64_t> previous_at,
+                      const std::optional<std::optional<std::string_view>>& actor,
+                      const std::optional<std::optional<std::string_view>>& statement, std::uint64_t count) noexcept {
+  std::size_t n = PutVarint(out, layout);
+  out[n++] = static_cast<char>(static_cast<std::uint8_t>(op) | (actor ? 4 : 0) | (statement ? 8 : 0) |
+                               (previous_at ? 0 : 16));
+  n += PutVarint(out + n, previous_at ? Zigzag(at_ms - *previous_at) : static_cast<std::uint64_t>(at_ms));
+  for (const auto* given : {&actor, &statement}) {
+    if (!*given) continue;
+    Value v;
+    if (**given) {
+      v.kind = Value::kText;
+      v.bytes = ***given;
+    }
+    n += PutValueHead(out + n, v);
+    if (!v.bytes.empty()) std::memcpy(out + n, v.bytes.data(), v.bytes.size());
+    n += v.bytes.size();
+  }
+  return n + PutVarint(out + n, count);
+}
+
 void AppendHeader(std::string& out, std::uint64_t layout, Op op, std::int64_t at_ms,
                   std::optional<std::int64_t> previous_at, const std::optional<std::optional<std::string_view>>& actor,
                   const std::optional<std::optional<std::string_view>>& statement, std::uint64_t count) {
-  AppendVarint(out, layout);
-  out.push_back(static_cast<char>(static_cast<std::uint8_t>(op) | (actor ? 4 : 0) | (statement ? 8 : 0) |
-                                  (previous_at ? 0 : 16)));
-  AppendVarint(out, previous_at ? Zigzag(at_ms - *previous_at) : static_cast<std::uint64_t>(at_ms));
-  if (actor) AppendOptional(out, *actor);
-  if (statement) AppendOptional(out, *statement);
-  AppendVarint(out, count);
+  std::size_t max = kMaxHeader;
+  for (const auto* given : {&actor, &statement})
+    if (*given) max += kMaxValueHead + (**given ? (**given)->size() : 0);
+  std::size_t at = out.size();
+  out.resize(at + max);
+  out.resize(at + PutHeader(out.data() + at, layout, op, at_ms, previous_at, actor, statement, count));
 }
 
 void AppendState(std::string& out, std::int64_t at_ms, std::optional<std::string_view> actor,

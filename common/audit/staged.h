@@ -67,6 +67,14 @@ std::size_t PutVarint(char* out, std::uint64_t v) noexcept;
 struct Value;
 std::size_t PutValueHead(char* out, const Value& v) noexcept;
 
+// PutHeader writes an entry's header (AppendHeader's below) into a buffer
+// the caller sized: at most kMaxHeader bytes, plus kMaxValueHead and the
+// length (0 for NULL) of each actor or statement given.
+constexpr std::size_t kMaxHeader = 32;
+std::size_t PutHeader(char* out, std::uint64_t layout, Op op, std::int64_t at_ms, std::optional<std::int64_t> previous_at,
+                      const std::optional<std::optional<std::string_view>>& actor,
+                      const std::optional<std::optional<std::string_view>>& statement, std::uint64_t count) noexcept;
+
 // Writing into a string: Header, then count values with AppendValue.
 void AppendVarint(std::string& out, std::uint64_t v);
 // previous_at: the previous entry's time in this batch, when the reader
