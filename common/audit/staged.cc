@@ -47,40 +47,9 @@ std::vector<std::string> Names(const nlohmann::json& v, const char* what, std::s
   return out;
 }
 
-std::uint64_t Zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
-}
-
 std::int64_t Unzigzag(std::uint64_t z) { return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1)); }
 
 }  // namespace
-
-std::size_t PutVarint(char* out, std::uint64_t v) noexcept {
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out[n++] = static_cast<char>(v);
-  return n;
-}
-
-std::size_t PutValueHead(char* out, const Value& v) noexcept {
-  out[0] = static_cast<char>(v.kind);
-  switch (v.kind) {
-    case Value::kNull: return 1;
-    case Value::kInteger: return 1 + PutVarint(out + 1, Zigzag(v.integer));
-    case Value::kReal: {
-      std::uint64_t bits;
-      std::memcpy(&bits, &v.real, 8);
-      for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>((bits >> (8 * i)) & 0xff);
-      return 9;
-    }
-    case Value::kText:
-    case Value::kBlob: return 1 + PutVarint(out + 1, v.bytes.size());
-  }
-  return 1;
-}
 
 void AppendVarint(std::string& out, std::uint64_t v) {
   char b[10];

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,10 +63,36 @@ struct Value {
 // PutVarint writes at most 10 bytes, PutValueHead a value's tag and its
 // integer, real or length (at most kMaxValueHead bytes) — a text's or
 // blob's bytes follow it. Both return how many bytes they wrote.
+// (Inline: SQLite's capture table calls them for every value it stages.)
 constexpr std::size_t kMaxValueHead = 11;
-std::size_t PutVarint(char* out, std::uint64_t v) noexcept;
-struct Value;
-std::size_t PutValueHead(char* out, const Value& v) noexcept;
+inline std::size_t PutVarint(char* out, std::uint64_t v) noexcept {
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+inline std::uint64_t Zigzag(std::int64_t v) noexcept {
+  return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
+}
+inline std::size_t PutValueHead(char* out, const Value& v) noexcept {
+  out[0] = static_cast<char>(v.kind);
+  switch (v.kind) {
+    case Value::kNull: return 1;
+    case Value::kInteger: return 1 + PutVarint(out + 1, Zigzag(v.integer));
+    case Value::kReal: {
+      std::uint64_t bits;
+      std::memcpy(&bits, &v.real, 8);
+      for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>((bits >> (8 * i)) & 0xff);
+      return 9;
+    }
+    case Value::kText:
+    case Value::kBlob: return 1 + PutVarint(out + 1, v.bytes.size());
+  }
+  return 1;
+}
 
 // PutHeader writes an entry's header (AppendHeader's below) into a buffer
 // the caller sized: at most kMaxHeader bytes, plus kMaxValueHead and the
