@@ -10,6 +10,7 @@
 #include <string>
 #include <span>
 #include <string_view>
+#include <initializer_list>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -80,6 +81,9 @@ void RecordAlert(sqlite3* db, const std::string& at, const char* source, const s
 
 // ConfigGet reads setting `key` from vigil_config (its default when unset).
 std::string ConfigGet(sqlite3* db, const core::ConfigKey& key);
+// ConfigGetAll reads several settings with one check of vigil's schema
+// (which costs a statement's parse): what ConfigGet returns for each.
+std::vector<std::string> ConfigGetAll(sqlite3* db, std::initializer_list<const core::ConfigKey*> keys);
 
 // IsOwnStatement: the statement is one of vigil's own (sqlite_util.h,
 // OwnStatement).

@@ -304,11 +304,15 @@ long ConfigLong(sqlite3* db, const char* key) {
 }
 
 // Refresh reads the monitoring settings from vigil_config (their defaults
-// when the file has none).
+// when the file has none), with one check of vigil's schema: it runs at
+// every load, and each check costs a statement's parse (docs/performance.md).
 void Refresh(Monitor* m) {
-  m->slow_ms = ConfigLong(m->db, "slow_query_ms");
-  m->store.SetMax(static_cast<std::size_t>(ConfigLong(m->db, "max_statements")));
-  m->slow.SetCapacity(static_cast<std::size_t>(ConfigLong(m->db, "slow_query_log_size")));
+  const core::ConfigKey &slow = core::FindConfig("slow_query_ms"), &max = core::FindConfig("max_statements"),
+                        &log = core::FindConfig("slow_query_log_size");
+  std::vector<std::string> v = ConfigGetAll(m->db, {&slow, &max, &log});
+  m->slow_ms = std::stol(core::NormalizeConfigValue(slow, v[0]));
+  m->store.SetMax(static_cast<std::size_t>(std::stol(core::NormalizeConfigValue(max, v[1]))));
+  m->slow.SetCapacity(static_cast<std::size_t>(std::stol(core::NormalizeConfigValue(log, v[2]))));
 }
 
 Monitor* Of(sqlite3* db) {

@@ -19,14 +19,23 @@
 
 namespace vigil::sqlite {
 
-std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) {
+std::vector<std::string> ConfigGetAll(sqlite3* db, std::initializer_list<const core::ConfigKey*> keys) {
+  std::vector<std::string> out;
+  for (const core::ConfigKey* k : keys) out.push_back(k->default_value);
   if (schema::Ensure(db, schema::Access::kRead, "vigil_config")) {
     Stmt s(db, "SELECT value FROM main.vigil_config WHERE key = ?1");
-    s.Text(1, key.key);
-    if (s.Step()) return s.Column(0).value_or(key.default_value);
+    std::size_t i = 0;
+    for (const core::ConfigKey* k : keys) {
+      sqlite3_reset(s.get());
+      s.Text(1, k->key);
+      if (s.Step()) out[i] = s.Column(0).value_or(k->default_value);
+      ++i;
+    }
   }
-  return key.default_value;
+  return out;
 }
+
+std::string ConfigGet(sqlite3* db, const core::ConfigKey& key) { return ConfigGetAll(db, {&key})[0]; }
 
 void RecordAlert(sqlite3* db, const std::string& at, const char* source, const std::string& severity,
                  const std::string& check, const std::string& message, const std::string& details) {
