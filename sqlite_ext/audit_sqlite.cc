@@ -551,8 +551,13 @@ struct Capture {
     owed = 0;
     next_part = 0;
     prev_known = false;
+    state->tx.last_slot = -1;
   }
 
+  // Restore undoes what followed a mark. Which table took the newest
+  // entry that remains is no longer known: the next entry of either starts
+  // a chunk (a chunk's entries must follow one another with no entry of
+  // the other table between them, or its batch id would misplace them).
   void Restore(const Mark& m) {
     buf.Truncate(m.bytes);
     chunks.resize(std::min(chunks.size(), m.chunks));
@@ -560,6 +565,7 @@ struct Capture {
     owed = 0;
     next_part = 0;
     prev_known = false;
+    state->tx.last_slot = -1;
   }
 
   // CheckBatchTable refuses to write through a trigger on
@@ -958,7 +964,10 @@ audit::Entry EntryOf(Stmt& s) {
 
 class SqliteAuditStore final : public audit::AuditStore {
  public:
-  SqliteAuditStore(sqlite3* db, AuditState* state) : db_(db), state_(state) {}
+  // expand_below: the sealer expands only batches with lower ids (Held).
+  SqliteAuditStore(sqlite3* db, AuditState* state,
+                   std::int64_t expand_below = std::numeric_limits<std::int64_t>::max())
+      : db_(db), state_(state), expand_below_(expand_below) {}
 
   audit::Chain ReadChain(bool lock) override {
     // The sealer writes first, so that it reads the chain under the write
@@ -986,7 +995,8 @@ class SqliteAuditStore final : public audit::AuditStore {
   void Expand() {
     Stmt has(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'vigil_audit_batch'");
     if (!has.Step()) return;
-    Stmt next(db_, "SELECT id, layouts, entries FROM main.vigil_audit_batch WHERE id > ?1 ORDER BY id LIMIT 1");
+    Stmt next(db_, "SELECT id, layouts, entries FROM main.vigil_audit_batch WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT 1");
+    sqlite3_bind_int64(next.get(), 2, expand_below_);
     Stmt drop(db_, "DELETE FROM main.vigil_audit_batch WHERE id = ?1");
     // One statement per layout and operation, kept for the call.
     std::unordered_map<std::string, std::unique_ptr<Stmt>> writers;
@@ -1165,6 +1175,7 @@ class SqliteAuditStore final : public audit::AuditStore {
  private:
   sqlite3* db_;
   AuditState* state_;
+  std::int64_t expand_below_;
   std::optional<std::int64_t> after_;  // the newest id sealed or read for sealing
 };
 
@@ -1268,9 +1279,14 @@ bool HasLog(sqlite3* db) {
 // WriteOwn writes the calling connection's staged entries of the
 // transaction in progress, before the caller opens its savepoint: those
 // after the newest savepoint of the transaction; the ones before it stay
-// in memory until it is released. Returns how many stay.
-std::size_t WriteOwn(sqlite3_context* ctx) {
+// in memory until it is released. It returns how many stay, and in
+// *expand_below the bound for the sealer's batch ids: while entries stay,
+// the transaction's own batches (ids from its base up) wait with them, so
+// that the chain never seals an entry before one that happened earlier;
+// the committed ones are sealed.
+std::size_t WriteOwn(sqlite3_context* ctx, std::int64_t* expand_below = nullptr) {
   AuditState* st = State(ctx);
+  if (expand_below != nullptr) *expand_below = std::numeric_limits<std::int64_t>::max();
   if (st == nullptr) return 0;
   std::size_t left = 0;
   for (Capture* capture : st->captures) {
@@ -1278,6 +1294,7 @@ std::size_t WriteOwn(sqlite3_context* ctx) {
     capture->Flush();
     for (const Capture::Chunk& c : capture->chunks) left += c.entries;
   }
+  if (expand_below != nullptr && left > 0 && st->tx.id_base >= 0) *expand_below = st->tx.id_base;
   return left;
 }
 
@@ -1288,9 +1305,10 @@ void Seal(sqlite3_context* ctx, int, sqlite3_value**) {
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
-  WriteOwn(ctx);
+  std::int64_t expand_below;
+  WriteOwn(ctx, &expand_below);
   Savepoint sp(db, "vigil_audit_seal");
-  SqliteAuditStore store(db, State(ctx));
+  SqliteAuditStore store(db, State(ctx), expand_below);
   std::int64_t n = audit::SealPending(store, KeyOf(db, State(ctx)));
   sp.Release();
   sqlite3_result_int64(ctx, n);
@@ -1304,9 +1322,10 @@ void Head(sqlite3_context* ctx, int, sqlite3_value**) {
     return;
   }
   schema::Ensure(db, schema::Access::kWrite);
-  WriteOwn(ctx);
+  std::int64_t expand_below;
+  WriteOwn(ctx, &expand_below);
   Savepoint sp(db, "vigil_audit_head");
-  SqliteAuditStore store(db, State(ctx));
+  SqliteAuditStore store(db, State(ctx), expand_below);
   audit::SealPending(store, KeyOf(db, State(ctx)));
   audit::Chain c = store.ReadChain(false);
   sp.Release();
@@ -1356,9 +1375,10 @@ void Purge(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3* db = sqlite3_context_db_handle(ctx);
   std::string before = Before(db, argv[0]);
   schema::Ensure(db, schema::Access::kWrite);
-  WriteOwn(ctx);
+  std::int64_t expand_below;
+  WriteOwn(ctx, &expand_below);
   Savepoint sp(db, "vigil_audit_purge");
-  SqliteAuditStore store(db, State(ctx));
+  SqliteAuditStore store(db, State(ctx), expand_below);
   std::string report = audit::Purge(store, before, KeyOf(db, State(ctx)));
   sp.Release();
   ResultText(ctx, report);
