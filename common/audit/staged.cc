@@ -115,7 +115,7 @@ const VigilLz4Api* TryLz4() noexcept {
 void Pack(std::string& out, std::string_view entries) {
   out.clear();
   // Below a few hundred bytes LZ4 saves little: not worth loading it for.
-  if (entries.size() >= 256) {
+  if (entries.size() >= 256 && entries.size() <= kMaxPackedRaw) {
     if (const VigilLz4Api* lz4 = TryLz4(); lz4 != nullptr) {
       std::size_t bound = lz4->bound(entries.size());
       if (bound != 0) {
@@ -153,9 +153,10 @@ std::string_view Unpack(std::string_view stored, std::string* scratch) {
     if ((b & 0x80) == 0) break;
   }
   std::string_view block = stored.substr(at);
-  // LZ4 expands a block at most 255-fold, and takes at most 0x7E000000
-  // bytes: a size beyond either is a lie, refused before any allocation.
-  if (n == 0 || n > 0x7E000000 || n > 255 * static_cast<std::uint64_t>(block.size()) + 16)
+  // LZ4 expands a block at most 255-fold, and vigil compresses at most
+  // kMaxPackedRaw bytes: a size beyond either is a lie, refused before any
+  // allocation.
+  if (n == 0 || n > kMaxPackedRaw || n > 255 * static_cast<std::uint64_t>(block.size()) + 16)
     Malformed("its size is impossible for its block");
   const auto& lz4 = companion::Require<VigilLz4Api>("vigil_lz4", VIGIL_LZ4_API_ENTRY, VIGIL_LZ4_API_VERSION);
   scratch->resize(static_cast<std::size_t>(n));

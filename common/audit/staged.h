@@ -32,8 +32,10 @@
 //   0 (kStoredPlain) the entries;
 //   1 (kStoredLz4)   varint n, the entries' size, then the entries as one
 //                    LZ4 block (liblz4, through the vigil_lz4 companion).
-// SQLite writes format 1 when the block is smaller and the companion is
-// there; PostgreSQL writes format 0, which TOAST compresses (lz4).
+// SQLite writes format 1 when the block is smaller, the companion is there
+// and the entries take at most kMaxPackedRaw bytes (a batch closes past
+// 1 MiB: only an entry with a huge value is larger); PostgreSQL writes
+// format 0, which TOAST compresses (lz4).
 #pragma once
 
 #include <cstdint>
@@ -117,6 +119,9 @@ void AppendState(std::string& out, std::int64_t at_ms, std::optional<std::string
                  std::optional<std::string_view> statement);
 
 constexpr char kStoredPlain = 0, kStoredLz4 = 1;
+// The largest entries an LZ4 batch holds: what a crafted batch can make
+// the sealer allocate (LZ4 alone would allow 255 times its block).
+constexpr std::size_t kMaxPackedRaw = std::size_t{64} << 20;
 
 // Pack writes `entries` in stored form into out (replacing what it held):
 // LZ4 when the vigil_lz4 companion can be loaded and the block is smaller,

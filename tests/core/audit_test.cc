@@ -416,6 +416,18 @@ TEST(AuditStaged, StoredForms) {
   staged::Pack(packed, noise);
   EXPECT_EQ(packed[0], staged::kStoredPlain);
   EXPECT_EQ(staged::Unpack(packed, &scratch), noise);
+  // Beyond kMaxPackedRaw entries stay plain, however well they compress.
+  std::string huge(staged::kMaxPackedRaw + 1, 'x');
+  staged::Pack(packed, huge);
+  EXPECT_EQ(packed[0], staged::kStoredPlain);
+  EXPECT_EQ(packed.size(), huge.size() + 1);
+  huge.clear();
+  huge.shrink_to_fit();
+  // A size above kMaxPackedRaw is refused, though its block (300,000
+  // bytes) could expand that far.
+  std::string claim("\x01\x81\x80\x80\x20", 5);  // 64 MiB + 1
+  claim.append(300000, '\0');
+  EXPECT_TRUE(refused(claim, &scratch));
   // Sizes a block could not produce are refused before any allocation;
   // so are an unknown format and a missing one.
   EXPECT_TRUE(refused(std::string("\x01\xff\xff\xff\xff\x07\x00", 7), &scratch));  // 2^31 from one byte
