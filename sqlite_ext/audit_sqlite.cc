@@ -472,6 +472,7 @@ struct Capture {
   struct Mark {
     std::size_t bytes = 0, chunks = 0, last_entries = 0;  // last_entries: of chunk chunks - 1
     std::int64_t ordinal = 0;                              // of the entry that follows
+    int last_slot = -1;                                    // state->tx.last_slot then
     // What the entry that follows may refer to as "the previous entry's":
     // a batch cut at the mark starts with it (a state record).
     bool known = false;
@@ -515,6 +516,7 @@ struct Capture {
     m.chunks = chunks.size();
     m.last_entries = chunks.empty() ? 0 : chunks.back().entries;
     m.ordinal = state->tx.ordinal;
+    m.last_slot = state->tx.last_slot;
     m.known = prev_known;
     if (prev_known) {
       if (prev_actor) m.actor = prev_actor;
@@ -554,10 +556,12 @@ struct Capture {
     state->tx.last_slot = -1;
   }
 
-  // Restore undoes what followed a mark. Which table took the newest
-  // entry that remains is no longer known: the next entry of either starts
-  // a chunk (a chunk's entries must follow one another with no entry of
-  // the other table between them, or its batch id would misplace them).
+  // Restore undoes what followed a mark. The table that took the newest
+  // entry that remains is the one that had when the mark was set (both
+  // tables undo the same savepoint; a table without the mark undoes all
+  // its entries, and Mark{} knows none): a chunk's entries must follow one
+  // another with no entry of the other table between them, or its batch
+  // id would misplace them.
   void Restore(const Mark& m) {
     buf.Truncate(m.bytes);
     chunks.resize(std::min(chunks.size(), m.chunks));
@@ -565,7 +569,7 @@ struct Capture {
     owed = 0;
     next_part = 0;
     prev_known = false;
-    state->tx.last_slot = -1;
+    state->tx.last_slot = m.last_slot;
   }
 
   // CheckBatchTable refuses to write through a trigger on
