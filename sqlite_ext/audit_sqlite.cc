@@ -60,6 +60,7 @@ struct CaptureTx {
   std::int64_t ordinal = 0;   // of the next entry (rolled-back ones leave gaps)
   std::int64_t id_base = -1;  // this transaction's, from its first write
   int last_slot = -1;         // the table that took the newest entry
+  std::int64_t own_floor = -1;  // the lowest base this transaction used
   // The statement's time, read at its first entry: SQLite's 'now' is the
   // statement's too. A statement starts a transaction (xBegin of the first
   // table) or, inside one, opens a savepoint (xSavepoint): both forget it.
@@ -434,6 +435,11 @@ class ByteBuf {
   }
   void Commit(std::size_t k) { n_ += k; }
   void Truncate(std::size_t n) { n_ = std::min(n_, n); }
+  // Erase removes len bytes at pos (both within the size).
+  void Erase(std::size_t pos, std::size_t len) {
+    std::memmove(p_ + pos, p_ + pos + len, n_ - pos - len);
+    n_ -= len;
+  }
   // Clear empties it; past `keep` bytes of capacity it gives them back.
   void Clear(std::size_t keep) {
     n_ = 0;
@@ -473,6 +479,7 @@ struct Capture {
     std::size_t bytes = 0, chunks = 0, last_entries = 0;  // last_entries: of chunk chunks - 1
     std::int64_t ordinal = 0;                              // of the entry that follows
     int last_slot = -1;                                    // state->tx.last_slot then
+    std::int64_t id_base = -1;                             // state->tx.id_base then
     // What the entry that follows may refer to as "the previous entry's":
     // a batch cut at the mark starts with it (a state record).
     bool known = false;
@@ -512,17 +519,24 @@ struct Capture {
   // once per statement inside a transaction, so it copies no string it
   // need not).
   void Note(Mark& m) const {
-    m.bytes = buf.size();
-    m.chunks = chunks.size();
-    m.last_entries = chunks.empty() ? 0 : chunks.back().entries;
-    m.ordinal = state->tx.ordinal;
-    m.last_slot = state->tx.last_slot;
-    m.known = prev_known;
+    NotePosition(m);
     if (prev_known) {
       if (prev_actor) m.actor = prev_actor;
       if (prev_statement) m.statement = prev_statement;
       m.at = prev_at;
     }
+    m.known = prev_known;
+  }
+  // NotePosition is Note without the previous entry's state (known false):
+  // it allocates nothing.
+  void NotePosition(Mark& m) const noexcept {
+    m.bytes = buf.size();
+    m.chunks = chunks.size();
+    m.last_entries = chunks.empty() ? 0 : chunks.back().entries;
+    m.ordinal = state->tx.ordinal;
+    m.last_slot = state->tx.last_slot;
+    m.id_base = state->tx.id_base;
+    m.known = false;
   }
 
   void Reset() {
@@ -570,6 +584,9 @@ struct Capture {
     next_part = 0;
     prev_known = false;
     state->tx.last_slot = m.last_slot;
+    // The batch-id base too: a seal after the mark may have deleted the
+    // batches it was computed above, and the rollback brings them back.
+    state->tx.id_base = m.id_base;
   }
 
   // CheckBatchTable refuses to write through a trigger on
@@ -614,6 +631,7 @@ struct Capture {
         throw Error(ErrorCode::kPrerequisite, "vigil_audit_batch's ids are out of range", {},
                     "vigil_audit_batch was changed outside vigil; seal or restore it");
       id_base = ((top >> 32) + 1) << 32;
+      if (state->tx.own_floor < 0 || id_base < state->tx.own_floor) state->tx.own_floor = id_base;
     }
     Stmt s(db, "INSERT INTO main.vigil_audit_batch (id, n, layouts, entries) VALUES (?4, ?1, ?2, ?3)");
     auto write = [&](std::size_t begin, std::size_t end, std::size_t n, std::int64_t first, const Mark* state) {
@@ -640,19 +658,53 @@ struct Capture {
       s.Step();
     };
     std::size_t first = from.chunks;
+    // What is written leaves memory, also when a later write fails (its
+    // rows stay in the table: written again they would be entries twice,
+    // and their batch ids would collide).
+    struct Progress {  // on an exception, drops what was written (noexcept)
+      Capture* c;
+      const Mark& from;
+      bool cut_written = false;  // the part of the chunk the mark cut (if any)
+      std::size_t written;       // chunks [from.chunks, written) are in the table
+      bool done = false;
+      ~Progress() {
+        if (!done && cut_written) c->DropWritten(from, written);
+      }
+    } progress{this, from, false, first};
     if (first > 0 && first <= chunks.size()) {
       std::size_t end = first < chunks.size() ? chunks[first].begin : buf.size();
       write(from.bytes, end, chunks[first - 1].entries - from.last_entries, from.ordinal, &from);
     }
-    for (std::size_t i = first; i < chunks.size(); ++i)
+    progress.cut_written = true;
+    for (std::size_t i = first; i < chunks.size(); ++i) {
       write(chunks[i].begin, i + 1 < chunks.size() ? chunks[i + 1].begin : buf.size(), chunks[i].entries,
             chunks[i].first, nullptr);
+      progress.written = i + 1;
+    }
+    progress.done = true;
     buf.Truncate(from.bytes);
     chunks.resize(from.chunks);
     if (!chunks.empty()) chunks.back().entries = from.last_entries;
     prev_known = false;
     // The chunk the mark cut is closed: entries after the write are
     // numbered after those it wrote and go into chunks of their own.
+    fresh_chunk = true;
+  }
+
+  // DropWritten removes from memory what a Write that failed had written
+  // (a batch's INSERT that fails writes nothing): the part of the chunk
+  // the mark cut that follows it, and the chunks before `written`. What
+  // remains follows the mark, as it was.
+  void DropWritten(const Mark& from, std::size_t written) noexcept {
+    std::size_t first = from.chunks;
+    std::size_t end = written < chunks.size() ? chunks[written].begin : buf.size();
+    std::size_t gone = end - from.bytes;
+    buf.Erase(from.bytes, gone);
+    chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(std::min(first, chunks.size())),
+                 chunks.begin() + static_cast<std::ptrdiff_t>(std::min(written, chunks.size())));
+    for (std::size_t i = first; i < chunks.size(); ++i) chunks[i].begin -= gone;
+    if (first > 0 && first <= chunks.size()) chunks[first - 1].entries = from.last_entries;
+    prev_known = false;
     fresh_chunk = true;
   }
 
@@ -899,10 +951,28 @@ int CaptureSavepoint(sqlite3_vtab* v, int level) {
     if (c->marks.size() > at) c->marks.resize(at);
     while (c->marks.size() < at) c->marks.push_back(c->marks.empty() ? Capture::Mark{} : c->marks.back());
     // What follows the enclosing level's mark is written now if large:
-    // SQLite opens the new savepoint after this call.
+    // SQLite opens the new savepoint after this call. The new mark is set
+    // also when that write fails: SQLite then rolls the statement back to
+    // this level, which must find it (without it, the rollback would be
+    // taken for one to before this table joined, and undo everything).
+    c->marks.reserve(c->marks.size() + 1);
+    struct Failed {  // on an exception, sets the mark without allocating (noexcept)
+      Capture* c;
+      std::size_t at;
+      bool done = false;
+      ~Failed() {
+        if (done) return;
+        // What the mark cannot hold (the previous entry's actor and
+        // statement) the next entry gives again.
+        c->prev_known = false;
+        if (c->marks.size() == at) c->marks.emplace_back();
+        c->NotePosition(c->marks.back());
+      }
+    } failed{c, at};
     if (c->buf.size() - c->Protected() >= staged::kBatchBytes) c->Flush();
     c->marks.emplace_back();
     c->Note(c->marks.back());
+    failed.done = true;
   });
 }
 
@@ -1298,7 +1368,7 @@ std::size_t WriteOwn(sqlite3_context* ctx, std::int64_t* expand_below = nullptr)
     capture->Flush();
     for (const Capture::Chunk& c : capture->chunks) left += c.entries;
   }
-  if (expand_below != nullptr && left > 0 && st->tx.id_base >= 0) *expand_below = st->tx.id_base;
+  if (expand_below != nullptr && left > 0 && st->tx.own_floor >= 0) *expand_below = st->tx.own_floor;
   return left;
 }
 

@@ -19,6 +19,12 @@ capture table:
   one id and COMMIT failed, losing the transaction; and a seal inside a
   savepoint sealed the entries after it before those before it (seeds 5
   and 11 of the random mix found that one too);
+- found by the second review: a seal inside a savepoint, rolled back,
+  left the transaction's batch-id base inside an earlier transaction's
+  range (COMMIT failed, or the log misordered); a write that fails as a
+  statement starts dropped every entry of the transaction, which then
+  committed without them; and a write that fails after some batches left
+  those in memory to be written twice;
 - a 2,000-column table with redacted columns seals its UPDATE;
 - a trigger on vigil_audit_batch is refused, not run inside the write.
 Prints 'N passed, N failed'."""
@@ -252,6 +258,81 @@ with tempfile.TemporaryDirectory() as d:
                f"{name}: the log is the shadow log, in order, and every statement but the failing one ran: "
                f"{log} vs {shadow}; {failed}; {report.get('valid')}")
         db.close()
+
+    # A seal inside a savepoint that is rolled back: the batches it sealed
+    # come back, below the base the transaction computed after the seal.
+    for gap in (False, True):
+        db = connect_module(module, os.path.join(d, f"base{gap}.db"))
+        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + WIDE)
+        db.execute("SELECT vigil_audit_enable('items')")
+        db.execute("SELECT vigil_audit_enable('wide')")
+        failed = []
+        script = ["BEGIN", "INSERT INTO items VALUES (1, 'a')"] + \
+            (["INSERT INTO items VALUES (9, 'x'), (1, 'dup')"] if gap else []) + \
+            ["INSERT INTO wide (id, v) VALUES (2, 'b')", "COMMIT", "BEGIN", "SAVEPOINT s", "SELECT vigil_audit_seal()",
+             "INSERT INTO items VALUES (3, 'c')", "SELECT vigil_audit_seal()", "ROLLBACK TO s",
+             "INSERT INTO items VALUES (4, 'd')", "COMMIT"]
+        for sql in script:
+            e = error_of(db, sql)
+            if e is not None and "dup" not in sql:
+                failed.append((sql, str(e)))
+        db.execute("SELECT vigil_audit_seal()").fetchone()
+        log = db.execute("SELECT table_name, json_extract(row_key, '$.id') FROM vigil_audit_log ORDER BY id").fetchall()
+        shadow = db.execute("SELECT t, id FROM shadow_log ORDER BY n").fetchall()
+        report = json.loads(db.execute("SELECT vigil_audit_verify()").fetchone()[0])
+        checks(not failed and log == shadow == [("items", 1), ("wide", 2), ("items", 4)] and report.get("valid") is True,
+               f"a seal rolled back{' after a gap' if gap else ''}: COMMIT succeeds and the log keeps the order: "
+               f"{log}; {failed}")
+        db.close()
+
+    # A write that fails: at a statement's start (a TEMP trigger on
+    # vigil_audit_batch is refused), the statement fails and the entries
+    # stay; once the trigger is gone, COMMIT writes them all, once.
+    db = connect_module(module, os.path.join(d, "refused.db"))
+    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+    db.execute("SELECT vigil_audit_enable('items')")
+    db.execute("BEGIN")
+    db.execute("CREATE TEMP TRIGGER watch AFTER INSERT ON main.vigil_audit_batch BEGIN SELECT 1; END")
+    db.execute("INSERT INTO items VALUES (1, 'before')")
+    db.execute("WITH RECURSIVE g(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM g WHERE i < 12001) "
+               "INSERT INTO items SELECT i, printf('%.100c', 'x') FROM g")
+    e = error_of(db, "INSERT INTO items VALUES (20000, 'a'), (20001, 'b')")
+    db.execute("DROP TRIGGER temp.watch")
+    db.execute("INSERT INTO items VALUES (20002, 'c')")
+    db.execute("COMMIT")
+    db.execute("SELECT vigil_audit_seal()").fetchone()
+    log = db.execute("SELECT json_extract(row_key, '$.id') FROM vigil_audit_log ORDER BY id").fetchall()
+    shadow = db.execute("SELECT id FROM shadow_log ORDER BY n").fetchall()
+    checks(e is not None and log == shadow and len(log) == 12002,
+           f"a write refused at a statement's start fails the statement and keeps the entries: {e}, "
+           f"{len(log)} entries, {len(shadow)} changes")
+    db.close()
+
+    # A write that fails after some batches: the first (small entries) is
+    # written, the next (incompressible, past SQLite's length limit) is
+    # refused; the first must leave memory, or COMMIT writes it twice.
+    db = connect_module(module, os.path.join(d, "toobig.db"))
+    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+    db.execute("SELECT vigil_audit_enable('items')")
+    default_length = db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    db.execute("BEGIN")
+    db.execute("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 1000) "
+               "INSERT INTO items SELECT i, 's' || i FROM g")
+    db.execute("WITH RECURSIVE g(i) AS (SELECT 1001 UNION ALL SELECT i + 1 FROM g WHERE i < 1012) "
+               "INSERT INTO items SELECT i, hex(randomblob(50000)) FROM g")
+    db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 300000)
+    e = error_of(db, "INSERT INTO items VALUES (5000, 'refused')")
+    batches = db.execute("SELECT count(*) FROM vigil_audit_batch").fetchone()[0]
+    db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, default_length)
+    after = error_of(db, "INSERT INTO items VALUES (5001, 'after')")
+    commit = error_of(db, "COMMIT")
+    db.execute("SELECT vigil_audit_seal()").fetchone()
+    log = db.execute("SELECT json_extract(row_key, '$.id') FROM vigil_audit_log ORDER BY id").fetchall()
+    shadow = db.execute("SELECT id FROM shadow_log ORDER BY n").fetchall()
+    checks(e is not None and batches == 1 and after is None and commit is None and log == shadow and len(log) == 1013,
+           f"a write refused after its first batch: that batch leaves memory; COMMIT writes the rest once: "
+           f"{e}; {batches} batch written; then {after}; commit {commit}; {len(log)} entries, {len(shadow)} changes")
+    db.close()
 
     # The savepoint that opens a transaction, rolled back: no entry.
     db = connect_module(module, os.path.join(d, "sp.db"))
