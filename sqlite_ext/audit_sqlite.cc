@@ -73,6 +73,9 @@ struct AuditState {
   // The connection's vigil_audit_capture8 and vigil_audit_capture, once used.
   Capture* captures[2] = {nullptr, nullptr};
   CaptureTx tx;
+  // A capture table is writing batches: SQLite's savepoint calls meanwhile
+  // are its INSERT's, and no table's marks or statement time move for them.
+  bool writing = false;
   sqlite3* db = nullptr;  // its statement monitor goes with it (RemoveMonitor)
   std::optional<std::string> actor;
   std::optional<std::string> key;
@@ -511,8 +514,6 @@ struct Capture {
   bool prev_known = false;
   std::optional<std::string> prev_actor, prev_statement;
   std::int64_t prev_at = 0;
-  bool flushing = false;      // Flush is writing (its INSERT may call back)
-  bool batch_checked = false; // vigil_audit_batch has no trigger (this transaction)
 
   std::size_t Protected() const { return marks.empty() ? 0 : marks.back().bytes; }
   // Note records where the buffer stands into a new mark (a savepoint's:
@@ -551,7 +552,6 @@ struct Capture {
     owed = 0;
     next_part = 0;
     prev_known = false;
-    batch_checked = false;
     fresh_chunk = false;
   }
 
@@ -592,21 +592,22 @@ struct Capture {
   // CheckBatchTable refuses to write through a trigger on
   // vigil_audit_batch (a crafted file's, or a TEMP one): its code would run
   // inside the write, and vigil's tables carry none (schema_sqlite.cc).
+  // Checked at every write (a few a megabyte): a trigger can be created at
+  // any point of a transaction.
   void CheckBatchTable() {
-    if (batch_checked) return;
     Stmt t(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'vigil_audit_batch' "
                "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type = 'trigger' AND "
                "tbl_name = 'vigil_audit_batch' COLLATE NOCASE");
     if (t.Step())
       throw Error(ErrorCode::kPrerequisite, "vigil_audit_batch has a trigger: vigil will not write audit entries through it",
                   {}, "Drop the trigger; vigil's tables carry none.");
-    batch_checked = true;
   }
 
   // Write writes the entries after `from` (a mark, or the start) and
   // drops them from memory: the part of the chunk the mark cuts that
   // follows it, then every later chunk, a row of vigil_audit_batch each.
   void Write(const Mark& from) {
+    bool& flushing = state->writing;
     if (flushing || buf.size() <= from.bytes) return;
     if (owed != 0) throw Error(ErrorCode::kInternal, "an audit entry's parts are incomplete");
     flushing = true;
@@ -654,7 +655,11 @@ struct Capture {
       staged::Pack(packed, entries);
       // Static: nothing runs inside the INSERT that could change `packed`
       // (a trigger on the table is refused, and Write does not re-enter).
-      sqlite3_bind_blob64(s.get(), 3, packed.data(), packed.size(), SQLITE_STATIC);
+      if (sqlite3_bind_blob64(s.get(), 3, packed.data(), packed.size(), SQLITE_STATIC) != SQLITE_OK)
+        throw Error(ErrorCode::kProgramLimit,
+                    "a batch of staged audit entries (" + std::to_string(packed.size()) +
+                        " bytes) is larger than this connection's SQLite length limit",
+                    {}, "Raise SQLITE_LIMIT_LENGTH (sqlite3_limit), or write smaller values.");
       s.Step();
     };
     std::size_t first = from.chunks;
@@ -698,6 +703,7 @@ struct Capture {
   void DropWritten(const Mark& from, std::size_t written) noexcept {
     std::size_t first = from.chunks;
     std::size_t end = written < chunks.size() ? chunks[written].begin : buf.size();
+    if (end < from.bytes || end > buf.size()) return;  // cannot be: nothing else changes buf meanwhile
     std::size_t gone = end - from.bytes;
     buf.Erase(from.bytes, gone);
     chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(std::min(first, chunks.size())),
@@ -944,8 +950,9 @@ int CaptureEnd(sqlite3_vtab* v) {
 int CaptureSavepoint(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
   return RunVtab(v, [&] {
+    if (c->state->writing) return;
     c->state->tx.statement_at_known = false;
-    if (level < 0 || c->flushing) return;
+    if (level < 0) return;
     c->DropPartial();
     auto at = static_cast<std::size_t>(level);
     if (c->marks.size() > at) c->marks.resize(at);
@@ -978,7 +985,7 @@ int CaptureSavepoint(sqlite3_vtab* v, int level) {
 
 int CaptureRelease(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
-  if (c->flushing) return SQLITE_OK;
+  if (c->state->writing) return SQLITE_OK;
   if (level < 0) c->marks.clear();
   else if (static_cast<std::size_t>(level) < c->marks.size()) c->marks.resize(static_cast<std::size_t>(level));
   return SQLITE_OK;
@@ -986,6 +993,10 @@ int CaptureRelease(sqlite3_vtab* v, int level) {
 
 int CaptureRollbackTo(sqlite3_vtab* v, int level) {
   Capture* c = AsCapture(v);
+  // A rollback while vigil writes is its own INSERT's, failing: Write
+  // keeps what it did not write (as CaptureSavepoint and CaptureRelease
+  // leave the marks alone then).
+  if (c->state->writing) return SQLITE_OK;
   if (level < 0) {
     // The savepoint that began the transaction: everything is undone.
     c->Restore(Capture::Mark{});

@@ -25,6 +25,9 @@ capture table:
   statement starts dropped every entry of the transaction, which then
   committed without them; and a write that fails after some batches left
   those in memory to be written twice;
+- found by the third review: a TEMP trigger on vigil_audit_batch created
+  after the transaction's first write was not refused, and when it made
+  the write fail, the write's own rollback dropped the held entries;
 - a 2,000-column table with redacted columns seals its UPDATE;
 - a trigger on vigil_audit_batch is refused, not run inside the write.
 Prints 'N passed, N failed'."""
@@ -333,6 +336,37 @@ with tempfile.TemporaryDirectory() as d:
            f"a write refused after its first batch: that batch leaves memory; COMMIT writes the rest once: "
            f"{e}; {batches} batch written; then {after}; commit {commit}; {len(log)} entries, {len(shadow)} changes")
     db.close()
+
+    # A trigger on vigil_audit_batch created in the middle of a transaction,
+    # after vigil wrote batches: refused at the next write too (a trigger
+    # that aborts would otherwise fail vigil's INSERT and roll it back),
+    # with entries held behind a savepoint and a chunk cut at it.
+    for cut in (False, True):
+        db = connect_module(module, os.path.join(d, f"late-trigger{cut}.db"))
+        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
+        db.execute("SELECT vigil_audit_enable('items')")
+        big = ("WITH RECURSIVE g(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM g WHERE i < ?) "
+               "INSERT INTO items SELECT i, hex(randomblob(100000)) FROM g")
+        db.execute("BEGIN")
+        db.execute("INSERT INTO items VALUES (0, 'before')")
+        if cut:
+            db.execute("SAVEPOINT a")
+            db.execute("INSERT INTO items VALUES (-1, 'cut')")
+        db.execute(big, (1, 30))  # 6 MB: written while the statement runs
+        db.execute("CREATE TEMP TRIGGER watch AFTER INSERT ON main.vigil_audit_batch BEGIN SELECT RAISE(ABORT, 'no'); END")
+        refused = [error_of(db, big, (100, 111)), error_of(db, "INSERT INTO items VALUES (500, 'x')")]
+        db.execute("DROP TRIGGER temp.watch")
+        db.execute("INSERT INTO items VALUES (501, 'y')")
+        if cut:
+            db.execute("RELEASE a")
+        db.execute("COMMIT")
+        db.execute("SELECT vigil_audit_seal()").fetchone()
+        log = db.execute("SELECT json_extract(row_key, '$.id') FROM vigil_audit_log ORDER BY id").fetchall()
+        shadow = db.execute("SELECT id FROM shadow_log ORDER BY n").fetchall()
+        checks(any(e is not None for e in refused) and log == shadow and (0,) in log,
+               f"a trigger created mid-transaction{' (a chunk cut at a savepoint)' if cut else ''} is refused and "
+               f"nothing is lost: {refused}; {len(log)} entries, {len(shadow)} changes")
+        db.close()
 
     # The savepoint that opens a transaction, rolled back: no entry.
     db = connect_module(module, os.path.join(d, "sp.db"))
