@@ -65,6 +65,16 @@ SHADOW = "CREATE TABLE shadow_log (n INTEGER PRIMARY KEY, t TEXT, op TEXT, id IN
 WIDE = "CREATE TABLE wide (id INTEGER PRIMARY KEY, v TEXT, c1, c2, c3, c4, c5, c6, c7, c8);" + shadow_of("wide")
 
 
+def audited(path, wide=False):
+    """A connection to a new file with items (and wide) audited and shadowed."""
+    db = connect_module(module, path)
+    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + (WIDE if wide else ""))
+    db.execute("SELECT vigil_audit_enable('items')")
+    if wide:
+        db.execute("SELECT vigil_audit_enable('wide')")
+    return db
+
+
 def random_mix(path, seed):
     rnd = random.Random(seed)
     db = connect_module(module, path)
@@ -249,10 +259,7 @@ with tempfile.TemporaryDirectory() as d:
                                   "INSERT INTO items VALUES (4, 'a4')", "COMMIT"],
     }
     for name, script in cases.items():
-        db = connect_module(module, os.path.join(d, f"case-{name.replace(' ', '-')}.db"))
-        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + WIDE)
-        db.execute("SELECT vigil_audit_enable('items')")
-        db.execute("SELECT vigil_audit_enable('wide')")
+        db = audited(os.path.join(d, f"case-{name.replace(' ', '-')}.db"), wide=True)
         failed = []
         for sql in script:
             e = error_of(db, sql)
@@ -270,10 +277,7 @@ with tempfile.TemporaryDirectory() as d:
     # A seal inside a savepoint that is rolled back: the batches it sealed
     # come back, below the base the transaction computed after the seal.
     for gap in (False, True):
-        db = connect_module(module, os.path.join(d, f"base{gap}.db"))
-        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW + WIDE)
-        db.execute("SELECT vigil_audit_enable('items')")
-        db.execute("SELECT vigil_audit_enable('wide')")
+        db = audited(os.path.join(d, f"base{gap}.db"), wide=True)
         failed = []
         script = ["BEGIN", "INSERT INTO items VALUES (1, 'a')"] + \
             (["INSERT INTO items VALUES (9, 'x'), (1, 'dup')"] if gap else []) + \
@@ -296,9 +300,7 @@ with tempfile.TemporaryDirectory() as d:
     # A write that fails: at a statement's start (a TEMP trigger on
     # vigil_audit_batch is refused), the statement fails and the entries
     # stay; once the trigger is gone, COMMIT writes them all, once.
-    db = connect_module(module, os.path.join(d, "refused.db"))
-    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
-    db.execute("SELECT vigil_audit_enable('items')")
+    db = audited(os.path.join(d, "refused.db"))
     db.execute("BEGIN")
     db.execute("CREATE TEMP TRIGGER watch AFTER INSERT ON main.vigil_audit_batch BEGIN SELECT 1; END")
     db.execute("INSERT INTO items VALUES (1, 'before')")
@@ -319,9 +321,7 @@ with tempfile.TemporaryDirectory() as d:
     # A write that fails after some batches: the first (small entries) is
     # written, the next (incompressible, past SQLite's length limit) is
     # refused; the first must leave memory, or COMMIT writes it twice.
-    db = connect_module(module, os.path.join(d, "toobig.db"))
-    db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
-    db.execute("SELECT vigil_audit_enable('items')")
+    db = audited(os.path.join(d, "toobig.db"))
     default_length = db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
     db.execute("BEGIN")
     db.execute("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 1000) "
@@ -347,9 +347,7 @@ with tempfile.TemporaryDirectory() as d:
     # that aborts would otherwise fail vigil's INSERT and roll it back),
     # with entries held behind a savepoint and a chunk cut at it.
     for cut in (False, True):
-        db = connect_module(module, os.path.join(d, f"late-trigger{cut}.db"))
-        db.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);" + SHADOW)
-        db.execute("SELECT vigil_audit_enable('items')")
+        db = audited(os.path.join(d, f"late-trigger{cut}.db"))
         big = ("WITH RECURSIVE g(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM g WHERE i < ?) "
                "INSERT INTO items SELECT i, hex(randomblob(100000)) FROM g")
         db.execute("BEGIN")
